@@ -1,0 +1,94 @@
+# Two commands matter: `make run` (the whole stack on http://127.0.0.1:8000)
+# and `make test` (everything CI checks). The rest are the steps they use.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+RASA_VENV := .venv-rasa
+STAMPS := instance/stamps
+MODEL := models/park.tar.gz
+CHANGED := $(PYTHON) scripts/when-changed
+
+# Ports and hosts; every process reads the same variables.
+export GATEWAY_HOST ?= 127.0.0.1
+export GATEWAY_PORT ?= 8000
+export GATEWAY_WORKERS ?= 2
+export RASA_HOST ?= 127.0.0.1
+export RASA_PORT ?= 5005
+export ACTIONS_HOST ?= 127.0.0.1
+export ACTIONS_PORT ?= 5055
+export ACTION_ENDPOINT_URL ?= http://$(ACTIONS_HOST):$(ACTIONS_PORT)/webhook
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export HF_HUB_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+
+RASA_INPUTS := config.yml domain.yml data knowledge/lexicon/jieba requirements-rasa.txt
+
+.PHONY: help setup system-deps index train validate test-stories run test test-unit shell clean migrate test-pg
+
+help:
+	@echo "make run    start the stack (set-up, index and training happen first when needed)"
+	@echo "make test   run every check: rasa data validate and the pytest suite"
+	@echo "other verbs: setup index train validate shell clean"
+
+setup: $(STAMPS)/app $(STAMPS)/rasa
+
+# Idempotent: each environment is rebuilt only when its requirement file changes.
+$(STAMPS)/app: FORCE
+	@$(CHANGED) $@ requirements.txt -- scripts/make-venv $(VENV) $(PYTHON) requirements.txt
+
+$(STAMPS)/rasa: FORCE
+	@py310=$$(scripts/find-python310) && \
+	  $(CHANGED) $@ requirements-rasa.txt -- scripts/make-venv $(RASA_VENV) "$$py310" requirements-rasa.txt
+
+index: $(STAMPS)/app
+	@$(VENV)/bin/python -m knowledge build
+
+train: $(STAMPS)/rasa
+	@$(CHANGED) $(STAMPS)/train $(RASA_INPUTS) -- bash -c 'rm -f $(MODEL) && \
+	  time $(RASA_VENV)/bin/rasa train --fixed-model-name park --out models --quiet'
+	@test -f $(MODEL) || { rm -f $(STAMPS)/train; $(MAKE) --no-print-directory train; }
+
+validate: $(STAMPS)/rasa
+	$(RASA_VENV)/bin/rasa data validate --quiet
+
+# Conversation tests: every step of every story in tests/test_stories.yml must be predicted.
+test-stories: train
+	$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results --quiet
+
+run: setup index train migrate
+	@echo "Starting the gateway, Rasa and the action server. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
+	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C stops all three)"
+	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}"; \
+	  exec $(VENV)/bin/honcho start -f Procfile
+
+# Everything: unit and end-to-end tests (real services, real browser), then the
+# persistence and WeChat tests again on a throwaway PostgreSQL.
+test: setup system-deps index train validate test-stories
+	$(VENV)/bin/python -m pytest
+	@$(MAKE) --no-print-directory test-pg
+
+system-deps:
+	@scripts/system-deps
+
+# The gateway's database (SQLite under instance/, or DATABASE_URL) at the latest schema.
+migrate: $(STAMPS)/app
+	@$(VENV)/bin/alembic upgrade head
+
+# The persistence tests against a throwaway PostgreSQL (Debian's, started here).
+test-pg: $(STAMPS)/app
+	@scripts/with-postgres $(VENV)/bin/python -m pytest -q tests/test_persistence.py tests/test_wechat_delivery.py
+
+test-unit: $(STAMPS)/app
+	$(VENV)/bin/python -m pytest -m "not e2e"
+
+shell: setup train
+	$(RASA_VENV)/bin/rasa shell --endpoints endpoints.yml
+
+clean:
+	rm -rf models instance/index instance/index-* instance/stamps .pytest_cache  # keeps the database
+
+FORCE:

@@ -1,0 +1,11 @@
+"""The rasa-sdk action server: what the bot does with what it knows.
+
+Run with `python -m rasa_sdk --actions actions`. Action classes live in
+`actions.actions` and stay thin; the work is in plain modules:
+
+- `topics`: what a question is about and how a follow-up refers back;
+- `outcome`: what kind of reply fits when the knowledge base has no answer;
+- `knowledge_client`: the one shared `knowledge.KnowledgeBase` per process;
+- `lead_fields`: checking what is typed into the lead form;
+- `leads`: delivering leads to the gateway, queued so none is lost.
+"""

@@ -1,0 +1,125 @@
+"""Custom actions. Each is a thin adapter between Rasa and a plain module."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from . import knowledge_client, lead_fields, leads, outcome, topics
+
+log = logging.getLogger(__name__)
+
+
+class ActionAnswerFromKnowledge(Action):
+    """Answer a park question from the knowledge base, with its sources.
+
+    The reply text is the knowledge base's extractive answer; the sources go
+    in the custom payload that follows it, which the gateway attaches to the
+    reply. When there is no answer, the action says nothing to the user: it
+    reports why in the `knowledge_result` slot and the rules choose the
+    message. Either way a custom payload carries the turn's outcome,
+    retrieval confidence and passages for the gateway's log.
+    """
+
+    def name(self) -> str:
+        return "action_answer_from_knowledge"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        intent, confidence = outcome.understood_intent(message)
+        question = topics.resolve(message.get("text") or "", intent, tracker.get_slot("topic"))
+        if question.needs_topic:
+            return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
+
+        answer = await asyncio.to_thread(knowledge_client.ask, question.query)
+        result = outcome.decide(answer.abstained, intent, confidence)
+        meta = outcome.turn_meta(result, answer, intent)
+        if result == outcome.ANSWERED:
+            sources = [source.to_dict() for source in answer.sources]
+            dispatcher.utter_message(text=answer.text, json_message={"sources": sources, **meta})
+        else:
+            dispatcher.utter_message(json_message=meta)
+        return [SlotSet("topic", question.topic), SlotSet("knowledge_result", result)]
+
+
+LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "needs", "consent")
+
+
+class ValidateInvestorLeadForm(FormValidationAction):
+    """Check each lead-form answer; a refused one is asked again with the reason."""
+
+    def name(self) -> str:
+        return "validate_investor_lead_form"
+
+    @staticmethod
+    def _checked(checked: lead_fields.Checked, slot: str, dispatcher: CollectingDispatcher) -> dict:
+        if checked.value is None:
+            dispatcher.utter_message(response="utter_invalid_lead_field", reason=checked.reason)
+        return {slot: checked.value}
+
+    def validate_company_name(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> dict:
+        return self._checked(lead_fields.check_company(str(value or "")), "company_name", dispatcher)
+
+    def validate_contact_person(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> dict:
+        return self._checked(lead_fields.check_person(str(value or "")), "contact_person", dispatcher)
+
+    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher,
+                       tracker: Tracker, domain: DomainDict) -> dict:
+        checked = lead_fields.check_phone(str(value or ""))
+        if checked.value is None:
+            dispatcher.utter_message(response="utter_invalid_phone", reason=checked.reason)
+        return {"phone": checked.value}
+
+    def validate_industry(self, value: Any, dispatcher: CollectingDispatcher,
+                          tracker: Tracker, domain: DomainDict) -> dict:
+        return {"industry": lead_fields.industry_choice(str(value or ""))}
+
+    def validate_needs(self, value: Any, dispatcher: CollectingDispatcher,
+                       tracker: Tracker, domain: DomainDict) -> dict:
+        return {"needs": lead_fields.check_needs(str(value or "")).value}
+
+
+class ActionSubmitLead(Action):
+    """Hand a completed lead form to the outbox, or drop it without consent (PIPL)."""
+
+    def name(self) -> str:
+        return "action_submit_lead"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        forget = [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]
+        if tracker.get_slot("consent") is not True:
+            dispatcher.utter_message(response="utter_lead_not_kept")
+            return forget
+        lead = {
+            "company": tracker.get_slot("company_name"),
+            "name": tracker.get_slot("contact_person"),
+            "phone": tracker.get_slot("phone"),
+            "industry": tracker.get_slot("industry") or "",
+            "need": tracker.get_slot("needs") or "",
+            "sender_id": tracker.sender_id,
+            "extra": {"consent": True, "topic": tracker.get_slot("topic")},
+        }
+        status = await asyncio.to_thread(leads.outbox().submit, lead)
+        log.info("lead form submitted", extra={"delivery": status})
+        dispatcher.utter_message(response="utter_lead_received")
+        return forget
+
+
+class ActionForgetLead(Action):
+    """Clear a lead form left half-way, so nothing typed lingers or is reused."""
+
+    def name(self) -> str:
+        return "action_forget_lead"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        return [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]

@@ -1,0 +1,43 @@
+"""The gateway: web widget, API, staff console and health, in front of the Rasa dialogue engine."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from . import cors, db
+from .config import PROJECT_DIR, Config
+from .dialogue import DialogueClient
+from .keys import instance_secret
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(PROJECT_DIR / "instance"))
+    app.config.from_object(Config())
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")
+    if not app.config["SENDER_HASH_SALT"]:
+        app.config["SENDER_HASH_SALT"] = instance_secret(app.instance_path, "sender_salt")
+
+    db.init_app(app)
+    app.extensions["dialogue"] = DialogueClient(app.config["RASA_URL"], app.config["RASA_TIMEOUT_S"])
+
+    from . import api, cli, health, metrics, web
+    from .console import init_app as init_console
+    from .limits import limiter
+    from .widget import bp as widget_bp
+
+    limiter.init_app(app)
+    cors.init_app(app)
+    app.register_blueprint(web.bp)
+    app.register_blueprint(widget_bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    from .wechat import init_app as init_wechat; init_wechat(app)  # noqa: E702
+    app.register_blueprint(metrics.bp)
+    init_console(app)
+    cli.register(app)
+    return app

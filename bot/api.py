@@ -1,0 +1,185 @@
+"""The JSON API: chat for every web client, feedback, leads for the action server, OpenAPI.
+
+POST /api/chat
+  Request  {"sender_id": str, "message": str}
+  Response {"sender_id": str, "replies": [{"text", "buttons": [{"title","payload"}],
+            "sources": [{"title","publisher","published","url","snippet"}]}],
+            "turn_id": int|null, "handoff": bool}
+  turn_id and handoff are additions: the widget rates a turn by its id and
+  polls for staff replies while handoff is true.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from . import db, errors, metrics
+from .conversation import converse, open_handoff, sender_hash
+from .errors import ApiError
+from .limits import limiter, sender_key, setting
+from .models import Feedback, Handoff, HandoffMessage, Lead, Turn
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api")
+errors.register(bp)
+
+MAX_SENDER_CHARS = 128
+LEAD_FIELDS = {"name": 100, "company": 200, "phone": 40, "email": 200, "industry": 100, "need": 2000}
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    return body
+
+
+def _string(body: dict, field: str, required: bool = True) -> str:
+    if field not in body or body[field] is None:
+        if required:
+            raise ApiError(400, "missing_field", f"The field '{field}' is required.")
+        return ""
+    if not isinstance(body[field], str):
+        raise ApiError(400, "invalid_field", f"The field '{field}' must be a string.")
+    return body[field].strip()
+
+
+def _sender(value: str) -> str:
+    if not value or len(value) > MAX_SENDER_CHARS:
+        raise ApiError(400, "invalid_field", f"'sender_id' must be 1 to {MAX_SENDER_CHARS} characters.")
+    return value
+
+
+def _chat_request() -> tuple[str, str]:
+    body = _json_body()
+    for field in ("sender_id", "message"):
+        _string(body, field)
+    sender_id, message = _sender(body["sender_id"].strip()), body["message"].strip()
+    if not message:
+        raise ApiError(400, "empty_message", "The message is empty.")
+    limit = current_app.config["MAX_MESSAGE_CHARS"]
+    if len(message) > limit:
+        raise ApiError(400, "message_too_long", f"The message has {len(message)} characters; the limit is {limit}.")
+    return sender_id, message
+
+
+@bp.post("/chat")
+@limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
+@limiter.limit(setting("RATELIMIT_CHAT_PER_SENDER"), key_func=sender_key)
+def chat():
+    sender_id, message = _chat_request()
+    result = converse("web", sender_id, message)
+    return jsonify({"sender_id": sender_id, "replies": result.replies,
+                    "turn_id": result.turn_id, "handoff": result.handoff})
+
+
+@bp.get("/chat/poll")
+@limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
+def poll():
+    """Staff replies for a conversation in handoff, after message id `after`."""
+    sender_id = _sender(request.args.get("sender_id", "").strip())
+    try:
+        after = int(request.args.get("after", "0"))
+    except ValueError:
+        raise ApiError(400, "invalid_field", "'after' must be an integer.")
+    session = db.session()
+    hashed = sender_hash(sender_id)
+    handoff = open_handoff(session, hashed)
+    rows = session.execute(
+        select(HandoffMessage).join(Handoff).where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff",
+                                                   HandoffMessage.id > after).order_by(HandoffMessage.id)
+    ).scalars().all()
+    return jsonify({"handoff": handoff is not None,
+                    "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat()} for m in rows]})
+
+
+@bp.post("/feedback")
+@limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
+def feedback():
+    body = _json_body()
+    sender_id = _sender(_string(body, "sender_id"))
+    turn_id = body.get("turn_id")
+    if not isinstance(turn_id, int) or isinstance(turn_id, bool):
+        raise ApiError(400, "invalid_field", "'turn_id' must be an integer.")
+    rating = {"up": 1, "down": -1, 1: 1, -1: -1}.get(body.get("rating"))
+    if rating is None:
+        raise ApiError(400, "invalid_field", "'rating' must be \"up\" or \"down\".")
+    comment = _string(body, "comment", required=False)[:1000]
+    session = db.session()
+    hashed = sender_hash(sender_id)
+    turn = session.get(Turn, turn_id)
+    if turn is None or turn.sender_hash != hashed:  # only the asker rates an answer
+        raise ApiError(404, "not_found", "No such turn for this sender.")
+    row = session.scalars(select(Feedback).where(Feedback.turn_id == turn_id, Feedback.sender_hash == hashed)).first()
+    if row is None:
+        row = Feedback(turn_id=turn_id, sender_hash=hashed, rating=rating, comment=comment)
+        session.add(row)
+    else:  # changing one's mind replaces the rating
+        row.rating, row.comment = rating, comment or row.comment
+    session.commit()
+    metrics.FEEDBACK.labels("up" if rating > 0 else "down").inc()
+    return jsonify({"feedback": {"id": row.id, "turn_id": turn_id, "rating": "up" if rating > 0 else "down"}})
+
+
+def _check_leads_secret() -> None:
+    expected = current_app.config.get("LEADS_API_SECRET", "")
+    given = request.headers.get("X-Leads-Secret", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "A valid X-Leads-Secret header is required.")
+
+
+def lead_dict(lead: Lead) -> dict:
+    return {"id": lead.id, "idempotency_key": lead.idempotency_key, "channel": lead.channel,
+            **{f: getattr(lead, f) for f in LEAD_FIELDS}, "extra": lead.extra or {},
+            "status": lead.status, "created_at": lead.created_at.isoformat()}
+
+
+@bp.post("/leads")
+def leads():
+    """A lead from the action server's form. Retrying with the same idempotency key is harmless."""
+    _check_leads_secret()
+    body = _json_body()
+    key = (request.headers.get("Idempotency-Key") or _string(body, "idempotency_key", required=False)).strip()
+    if not key or len(key) > 128:
+        raise ApiError(400, "missing_field", "An idempotency key (1 to 128 characters) is required: "
+                                             "the Idempotency-Key header or the 'idempotency_key' field.")
+    values = {}
+    for field, limit in LEAD_FIELDS.items():
+        value = _string(body, field, required=False)
+        if len(value) > limit:
+            raise ApiError(400, "invalid_field", f"'{field}' is longer than {limit} characters.")
+        values[field] = value
+    if not (values["phone"] or values["email"]):
+        raise ApiError(400, "missing_field", "A lead needs a 'phone' or an 'email'.")
+    extra = body.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise ApiError(400, "invalid_field", "'extra' must be an object.")
+    channel = _string(body, "channel", required=False)[:16] or "web"
+    sender_id = _string(body, "sender_id", required=False)
+    session = db.session()
+    existing = session.scalars(select(Lead).where(Lead.idempotency_key == key)).first()
+    if existing is not None:
+        return jsonify({"lead": lead_dict(existing), "created": False}), 200
+    lead = Lead(idempotency_key=key, channel=channel, sender_hash=sender_hash(sender_id) if sender_id else "",
+                extra=extra, status="new", **values)
+    session.add(lead)
+    try:
+        session.commit()
+    except IntegrityError:  # the same key raced in from a retry
+        session.rollback()
+        existing = session.scalars(select(Lead).where(Lead.idempotency_key == key)).one()
+        return jsonify({"lead": lead_dict(existing), "created": False}), 200
+    metrics.LEADS.inc()
+    log.info("lead received", extra={"lead_id": lead.id, "channel": channel})
+    return jsonify({"lead": lead_dict(lead), "created": True}), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import document
+
+    return jsonify(document())

@@ -1,0 +1,77 @@
+"""Gateway settings: one object fed by the environment; tests pass their own."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip().rstrip("/") for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+class Config:
+    def __init__(self) -> None:
+        rasa_host = _env("RASA_HOST", "127.0.0.1")
+        actions_host = _env("ACTIONS_HOST", "127.0.0.1")
+        self.RASA_URL = _env("RASA_URL", f"http://{rasa_host}:{_env('RASA_PORT', '5005')}")
+        self.ACTIONS_URL = _env("ACTIONS_URL", f"http://{actions_host}:{_env('ACTIONS_PORT', '5055')}")
+        # Rasa's REST webhook answers only after the action server has run;
+        # knowledge actions take well under a second, so 10 s means trouble.
+        self.RASA_TIMEOUT_S = float(_env("RASA_TIMEOUT_S", "10"))
+        self.HEALTH_TIMEOUT_S = float(_env("HEALTH_TIMEOUT_S", "2"))
+        self.MAX_MESSAGE_CHARS = int(_env("MAX_MESSAGE_CHARS", "1000"))
+        self.KNOWLEDGE_INDEX_DIR = Path(_env("KNOWLEDGE_INDEX_DIR", str(PROJECT_DIR / "instance" / "index")))
+        self.DATABASE_URL = os.environ.get("DATABASE_URL", "")  # empty: SQLite under instance/
+        self.JSON_AS_ASCII = False
+
+        # Secrets. Empty SECRET_KEY / SENDER_HASH_SALT: one is generated and
+        # kept under instance/, so every worker and restart shares it.
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        self.SENDER_HASH_SALT = os.environ.get("SENDER_HASH_SALT", "")
+        # The action server sends leads with this header; empty refuses all.
+        self.LEADS_API_SECRET = os.environ.get("LEADS_API_SECRET", "")
+
+        # Staff console sessions.
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)  # set it behind HTTPS
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = int(_env("STAFF_SESSION_HOURS", "8")) * 3600
+        self.STAFF_PASSWORD_METHOD = _env("STAFF_PASSWORD_METHOD", "scrypt")  # werkzeug.security syntax
+        self.STAFF_MAX_FAILED_LOGINS = int(_env("STAFF_MAX_FAILED_LOGINS", "5"))
+        self.STAFF_LOCKOUT_MINUTES = int(_env("STAFF_LOCKOUT_MINUTES", "30"))
+        # CSRF is checked by the console and the staff API only: the chat API
+        # and the WeChat webhook are called by other servers and pages.
+        self.WTF_CSRF_CHECK_DEFAULT = False
+        self.WTF_CSRF_TIME_LIMIT = None  # valid for the session's life
+
+        self.TURN_RETENTION_DAYS = int(_env("TURN_RETENTION_DAYS", "180"))
+        self.KNOWLEDGE_DOCS_DIR = Path(_env("KNOWLEDGE_DOCS_DIR", str(PROJECT_DIR / "knowledge" / "docs")))
+        self.MAX_UPLOAD_BYTES = int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 64 * 1024
+
+        # Park websites allowed to embed the widget and call /api/chat.
+        self.CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS")
+
+        # Rate limits (Flask-Limiter syntax). memory:// is per process; use
+        # redis://… to share counts between workers.
+        self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_CHAT_PER_IP = _env("RATELIMIT_CHAT_PER_IP", "60/minute")
+        self.RATELIMIT_CHAT_PER_SENDER = _env("RATELIMIT_CHAT_PER_SENDER", "20/minute")
+        self.RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "20/minute")
+        self.RATELIMIT_HEADERS_ENABLED = True
+
+        # Rasa unreachable: answer from the knowledge package directly.
+        self.DEGRADED_MODE = _flag("DEGRADED_MODE", True)

@@ -1,0 +1,178 @@
+"""What staff change in the knowledge base: corrections (as FAQ documents), uploads, removals.
+
+Each change writes or deletes a Markdown document in the docs directory and
+queues a background re-index; the running KnowledgeBase picks the new index
+up by itself once the build swaps it in.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..knowledge_jobs import start_reindex
+from ..models import FaqCorrection, IndexJob, StaffUser, Turn
+
+DOC_ID = re.compile(r"^[\w.\-]{1,200}$")
+UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+class KnowledgeChangeError(ValueError):
+    """A change staff asked for that cannot be made; the message says why."""
+
+
+@dataclass
+class DocRow:
+    doc_id: str
+    title: str = ""
+    category: str = ""
+    publisher: str = ""
+    published: str = ""
+    url: str = ""
+    valid_from: str = ""
+    valid_until: str = ""
+    expired: bool = False
+    error: str = ""
+
+
+def docs_dir() -> Path:
+    return Path(current_app.config["KNOWLEDGE_DOCS_DIR"])
+
+
+def list_documents() -> list[DocRow]:
+    from knowledge.documents import DocumentError, load_markdown
+
+    rows = []
+    for path in sorted(docs_dir().glob("*.md")):
+        try:
+            doc = load_markdown(path)
+        except (DocumentError, ValueError, OSError) as exc:
+            rows.append(DocRow(doc_id=path.stem, error=str(exc)))
+            continue
+        try:
+            expired = doc.expired(date.today())
+        except ValueError:
+            expired = False
+        rows.append(DocRow(doc_id=doc.doc_id, title=doc.title, category=doc.category, publisher=doc.publisher,
+                           published=doc.published, url=doc.url, valid_from=doc.valid_from,
+                           valid_until=doc.valid_until, expired=expired))
+    return rows
+
+
+def question_key(question: str) -> str:
+    from knowledge.text import normalize
+
+    return _NOT_WORD.sub("", normalize(unicodedata.normalize("NFKC", question)))[:200]
+
+
+def _source_document(doc_id: str):
+    from knowledge.documents import DocumentError, load_markdown
+
+    path = docs_dir() / f"{doc_id}.md"
+    if not DOC_ID.match(doc_id) or not path.is_file():
+        raise KnowledgeChangeError("请选择一篇来源文档。")
+    try:
+        return load_markdown(path)
+    except DocumentError as exc:
+        raise KnowledgeChangeError(f"来源文档无法读取：{exc}") from exc
+
+
+def _ingest_markdown(markdown: str, doc_id: str) -> str:
+    """Add one Markdown document through the knowledge package; returns its doc id."""
+    from knowledge.ingest import ingest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{doc_id}.md"
+        path.write_text(markdown, "utf-8")
+        [outcome] = ingest([path], docs_dir(), {"doc_id": doc_id})
+    if outcome.status == "refused":
+        raise KnowledgeChangeError(f"文档未被接受：{outcome.detail}")
+    return outcome.doc_id
+
+
+def save_correction(session, turn: Turn, question: str, answer: str, source_doc_id: str,
+                    staff: StaffUser) -> tuple[FaqCorrection, IndexJob]:
+    from knowledge.documents import Document
+
+    question, answer = question.strip(), answer.strip()
+    if not question or not answer:
+        raise KnowledgeChangeError("问题和正确答案都必须填写。")
+    if len(answer) > 2000:
+        raise KnowledgeChangeError("答案请控制在2000字以内。")
+    source = _source_document(source_doc_id)
+    if question[-1] not in "？?。！!":
+        question += "？"
+    doc_id = f"faq-correction-{turn.id}-{uuid.uuid4().hex[:8]}"
+    # The entry restates its source's citation, so the answer is cited like any other.
+    doc = Document(doc_id=doc_id, title=source.title, publisher=source.publisher, published=source.published,
+                   url=source.url, category="faq", text=f"{question}\n{answer}", issuer=source.issuer,
+                   doc_number=source.doc_number, valid_from=source.valid_from, valid_until=source.valid_until)
+    doc_id = _ingest_markdown(doc.to_markdown(), doc_id)
+
+    key = question_key(question)
+    for old in session.scalars(select(FaqCorrection).where(FaqCorrection.question_key == key,
+                                                           FaqCorrection.active.is_(True))):
+        # The newest correction of a question replaces the older ones.
+        old.active = False
+        if old.doc_id != doc_id:
+            (docs_dir() / f"{old.doc_id}.md").unlink(missing_ok=True)
+    correction = FaqCorrection(turn_id=turn.id, staff_id=staff.id, question=question, question_key=key,
+                               answer=answer, source_doc_id=source.doc_id, doc_id=doc_id, status="indexing")
+    session.add(correction)
+    turn.corrected = True
+    session.commit()
+    correction_id = correction.id
+
+    def _done(s, ok, message):
+        row = s.get(FaqCorrection, correction_id)
+        row.status, row.error = ("live", "") if ok else ("failed", message)
+
+    job = start_reindex(session, "correction", f"turn {turn.id}: {question[:60]}", on_done=_done)
+    session.refresh(correction)
+    return correction, job
+
+
+def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[str, IndexJob]:
+    from knowledge.ingest import ingest, slugify
+    from werkzeug.utils import secure_filename
+
+    suffix = Path(filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise KnowledgeChangeError(f"只支持 {' '.join(UPLOAD_SUFFIXES)} 文件。")
+    if not data:
+        raise KnowledgeChangeError("文件是空的。")
+    stem = secure_filename(Path(filename).stem) or slugify(meta.get("title", ""), "upload")
+    doc_id = meta.get("doc_id") or f"{time.strftime('%Y%m%d')}-{stem}"[:120]
+    if not DOC_ID.match(doc_id):
+        raise KnowledgeChangeError("文档编号只能包含字母、数字、点、横线和下划线。")
+    if (docs_dir() / f"{doc_id}.md").exists():
+        raise KnowledgeChangeError(f"已有同名文档 {doc_id}，请先删除或换一个编号。")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{doc_id}{suffix}"
+        path.write_bytes(data)
+        [outcome] = ingest([path], docs_dir(), {**{k: v for k, v in meta.items() if v}, "doc_id": doc_id})
+    if outcome.status == "refused":
+        raise KnowledgeChangeError(f"文档未被接受：{outcome.detail}")
+    if outcome.status == "duplicate":
+        raise KnowledgeChangeError(f"内容与已有文档 {outcome.doc_id} 相同。")
+    return outcome.doc_id, start_reindex(session, "upload", f"{outcome.doc_id}: {outcome.detail}")
+
+
+def remove_document(session, doc_id: str) -> IndexJob:
+    path = docs_dir() / f"{doc_id}.md"
+    if not DOC_ID.match(doc_id) or not path.is_file():
+        raise KnowledgeChangeError("没有这篇文档。")
+    path.unlink()
+    for row in session.scalars(select(FaqCorrection).where(FaqCorrection.doc_id == doc_id)):
+        row.active = False
+    session.commit()
+    return start_reindex(session, "remove", doc_id)

@@ -1,0 +1,142 @@
+"""/api/staff/*: the console's data as JSON, for scripts and the pages' own polling.
+
+Same login and CSRF as the console (send the token as X-CSRFToken), but
+errors answer in JSON and an anonymous call gets 401, not a redirect.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import db, errors
+from ..api import lead_dict
+from ..errors import ApiError
+from ..models import LEAD_STATUSES, Handoff, HandoffMessage, IndexJob, Lead, Turn
+from . import stats
+from .views import PAGE_SIZE, FILTERS, deliver, leads_query, release, turns_query
+
+bp = Blueprint("staff_api", __name__, url_prefix="/api/staff")
+errors.register(bp)
+
+
+@bp.before_request
+def _csrf():
+    from . import check_csrf
+
+    check_csrf()
+
+
+def staff_only(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise ApiError(401, "unauthorized", "Log in to the staff console first.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def turn_dict(turn: Turn) -> dict:
+    return {"id": turn.id, "created_at": turn.created_at.isoformat(), "channel": turn.channel,
+            "sender_hash": turn.sender_hash, "user_text": turn.user_text, "reply": turn.reply,
+            "sources": turn.sources, "passages": turn.passages, "intent": turn.intent,
+            "confidence": turn.confidence, "outcome": turn.outcome, "degraded": turn.degraded,
+            "latency_ms": turn.latency_ms, "corrected": turn.corrected,
+            "feedback": [{"rating": "up" if f.rating > 0 else "down", "comment": f.comment} for f in turn.feedback]}
+
+
+@bp.get("/stats")
+@staff_only
+def stats_json():
+    days = min(max(request.args.get("days", 30, type=int), 1), 180)
+    return jsonify({"totals": stats.totals(),
+                    "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)]})
+
+
+@bp.get("/turns")
+@staff_only
+def turns_json():
+    filter_name = request.args.get("filter", "all")
+    if filter_name not in FILTERS:
+        raise ApiError(400, "invalid_field", f"'filter' must be one of {', '.join(FILTERS)}.")
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = turns_query(filter_name, request.args.get("q", "").strip()[:100])
+    rows = db.session().scalars(query.order_by(Turn.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    return jsonify({"turns": [turn_dict(t) for t in rows], "page": page})
+
+
+@bp.get("/jobs/<int:job_id>")
+@staff_only
+def job_json(job_id: int):
+    job = db.session().get(IndexJob, job_id)
+    if job is None:
+        raise ApiError(404, "not_found", "No such job.")
+    return jsonify({"id": job.id, "kind": job.kind, "detail": job.detail, "status": job.status,
+                    "message": job.message, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+
+
+@bp.get("/leads")
+@staff_only
+def leads_json():
+    rows = db.session().scalars(leads_query(request.args.get("status", "")).limit(500))
+    return jsonify({"leads": [{**lead_dict(lead), "notes": lead.notes} for lead in rows]})
+
+
+@bp.patch("/leads/<int:lead_id>")
+@staff_only
+def lead_patch(lead_id: int):
+    session = db.session()
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise ApiError(404, "not_found", "No such lead.")
+    body = request.get_json(silent=True) or {}
+    if "status" in body:
+        if body["status"] not in LEAD_STATUSES:
+            raise ApiError(400, "invalid_field", f"'status' must be one of {', '.join(LEAD_STATUSES)}.")
+        lead.status = body["status"]
+    if isinstance(body.get("notes"), str):
+        lead.notes = body["notes"][:2000]
+    session.commit()
+    return jsonify({"lead": {**lead_dict(lead), "notes": lead.notes}})
+
+
+@bp.get("/handoffs")
+@staff_only
+def handoffs_json():
+    rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id))
+    return jsonify({"handoffs": [{"id": h.id, "channel": h.channel, "created_at": h.created_at.isoformat(),
+                                  "messages": [{"id": m.id, "author": m.author, "text": m.text,
+                                                "at": m.created_at.isoformat()} for m in h.messages]}
+                                 for h in rows]})
+
+
+def _open_handoff(handoff_id: int) -> Handoff:
+    handoff = db.session().get(Handoff, handoff_id)
+    if handoff is None or handoff.status != "open":
+        raise ApiError(404, "not_found", "No open handoff with this id.")
+    return handoff
+
+
+@bp.post("/handoffs/<int:handoff_id>/reply")
+@staff_only
+def handoff_reply_json(handoff_id: int):
+    handoff = _open_handoff(handoff_id)
+    text = ((request.get_json(silent=True) or {}).get("text") or "").strip()
+    if not text or len(text) > 1000:
+        raise ApiError(400, "invalid_field", "'text' must be 1 to 1000 characters.")
+    problem = deliver(handoff, text)
+    message = HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text)
+    db.session().add(message)
+    db.session().commit()
+    return jsonify({"message": {"id": message.id, "text": text}, "delivery_problem": problem or None})
+
+
+@bp.post("/handoffs/<int:handoff_id>/release")
+@staff_only
+def handoff_release_json(handoff_id: int):
+    release(_open_handoff(handoff_id))
+    db.session().commit()
+    return jsonify({"released": handoff_id})

@@ -1,0 +1,294 @@
+"""Console pages: dashboard, conversations, correct, ask, knowledge, leads, handoff queue."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import exists, func, select
+
+from .. import db
+from ..knowledge_jobs import knowledge_base
+from ..knowledge_jobs import settings as knowledge_settings
+from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
+                      utcnow)
+from . import stats
+from .blueprint import admin_required, bp
+from .knowledge_admin import (KnowledgeChangeError, list_documents, remove_document, save_correction,
+                              upload_document)
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 30
+FILTERS = {
+    "all": "全部",
+    "abstained": "未能回答",
+    "thumbs_down": "差评",
+    "handoff": "转人工",
+    "out_of_scope": "超出范围",
+    "error": "出错",
+    "degraded": "降级回答",
+    "corrected": "已纠正",
+}
+LEAD_STATUS_LABELS = {"new": "新线索", "contacted": "已联系", "closed": "已关闭"}
+CSV_FIELDS = ("id", "created_at", "status", "name", "company", "phone", "email", "industry", "need", "channel",
+              "notes")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"outcome_labels": stats.LABELS, "lead_status_labels": LEAD_STATUS_LABELS}
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    days = min(max(request.args.get("days", 30, type=int), 7), 180)
+    series = stats.daily(days)
+    return render_template("console/dashboard.html", totals=stats.totals(), series=series,
+                           chart=stats.chart(series), days=days)
+
+
+def turns_query(filter_name: str, text: str):
+    query = select(Turn)
+    if filter_name in ("abstained", "handoff", "out_of_scope", "error"):
+        query = query.where(Turn.outcome == filter_name)
+    elif filter_name == "thumbs_down":
+        query = query.where(exists().where(Feedback.turn_id == Turn.id, Feedback.rating < 0))
+    elif filter_name == "degraded":
+        query = query.where(Turn.degraded.is_(True))
+    elif filter_name == "corrected":
+        query = query.where(Turn.corrected.is_(True))
+    if text:
+        query = query.where(Turn.user_text.contains(text))
+    return query
+
+
+@bp.get("/conversations")
+@login_required
+def conversations():
+    filter_name = request.args.get("filter", "all")
+    if filter_name not in FILTERS:
+        filter_name = "all"
+    text = request.args.get("q", "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int), 1)
+    session = db.session()
+    query = turns_query(filter_name, text)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    turns = session.scalars(query.order_by(Turn.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return render_template("console/conversations.html", turns=turns, filters=FILTERS, filter_name=filter_name,
+                           q=text, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total)
+
+
+@bp.route("/turns/<int:turn_id>", methods=["GET", "POST"])
+@login_required
+def turn(turn_id: int):
+    """One turn in full, with the form that corrects it."""
+    session = db.session()
+    row = session.get(Turn, turn_id) or abort(404)
+    documents = [d for d in list_documents() if not d.error and d.category != "faq"]
+    form = {"question": row.user_text, "answer": "", "source": ""}
+    cited_urls = [s.get("url") for s in row.sources or []]
+    form["source"] = next((d.doc_id for d in documents if d.url in cited_urls), "")
+    status = 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in ("question", "answer", "source")}
+        try:
+            correction, job = save_correction(session, row, form["question"], form["answer"], form["source"],
+                                              current_user)
+        except KnowledgeChangeError as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(f"已保存纠正，正在后台重建索引（任务 #{job.id}）。", "info")
+            return redirect(url_for("console.turn", turn_id=row.id))
+    corrections = session.scalars(select(FaqCorrection).where(FaqCorrection.turn_id == row.id)
+                                  .order_by(FaqCorrection.id.desc())).all()
+    return render_template("console/turn.html", turn=row, documents=documents, form=form,
+                           corrections=corrections, jobs=_recent_jobs(5)), status
+
+
+@bp.get("/ask")
+@login_required
+def ask():
+    """Hit testing: what the knowledge base answers, with every passage's scores."""
+    question = request.args.get("q", "").strip()[:current_app.config["MAX_MESSAGE_CHARS"]]
+    top_k = min(max(request.args.get("top_k", 5, type=int), 1), 20)
+    mode = request.args.get("mode", "hybrid")
+    mode = mode if mode in ("hybrid", "bm25", "dense") else "hybrid"
+    answer, error = None, ""
+    if question:
+        try:
+            answer = knowledge_base().ask(question, top_k=top_k, mode=mode)
+        except Exception as exc:  # a missing or mismatched index: say so on the page
+            log.exception("hit testing failed")
+            error = f"{type(exc).__name__}: {exc}"
+    return render_template("console/ask.html", question=question, top_k=top_k, mode=mode, answer=answer,
+                           error=error, threshold=knowledge_settings().min_confidence)
+
+
+def _recent_jobs(limit: int = 10) -> list[IndexJob]:
+    return db.session().scalars(select(IndexJob).order_by(IndexJob.id.desc()).limit(limit)).all()
+
+
+@bp.get("/knowledge")
+@login_required
+def knowledge():
+    jobs = _recent_jobs()
+    busy = any(job.status in ("queued", "running") for job in jobs)
+    manifest = None
+    try:
+        from knowledge.index import Manifest
+
+        manifest = Manifest.read(knowledge_settings().index_dir)
+    except Exception:  # no index yet: the page says so
+        manifest = None
+    return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
+                           manifest=manifest, refresh=busy, refresh_seconds=3)
+
+
+@bp.post("/knowledge/upload")
+@admin_required
+def knowledge_upload():
+    upload = request.files.get("file")
+    meta = {k: request.form.get(k, "").strip() for k in
+            ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")}
+    if upload is None or not upload.filename:
+        flash("请选择要上传的文件。", "error")
+        return redirect(url_for("console.knowledge"))
+    try:
+        doc_id, job = upload_document(db.session(), upload.filename, upload.read(), meta)
+    except KnowledgeChangeError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"已加入文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
+    return redirect(url_for("console.knowledge"))
+
+
+@bp.post("/knowledge/<doc_id>/remove")
+@admin_required
+def knowledge_remove(doc_id: str):
+    try:
+        job = remove_document(db.session(), doc_id)
+    except KnowledgeChangeError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"已删除文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
+    return redirect(url_for("console.knowledge"))
+
+
+def leads_query(status: str):
+    query = select(Lead)
+    if status in LEAD_STATUSES:
+        query = query.where(Lead.status == status)
+    return query.order_by(Lead.id.desc())
+
+
+@bp.get("/leads")
+@login_required
+def leads():
+    status = request.args.get("status", "")
+    rows = db.session().scalars(leads_query(status).limit(500)).all()
+    return render_template("console/leads.html", leads=rows, status=status, statuses=LEAD_STATUSES)
+
+
+@bp.post("/leads/<int:lead_id>")
+@login_required
+def lead_update(lead_id: int):
+    session = db.session()
+    lead = session.get(Lead, lead_id) or abort(404)
+    status = request.form.get("status", "")
+    if status not in LEAD_STATUSES:
+        flash("无效的状态。", "error")
+    else:
+        lead.status = status
+        if "notes" in request.form:
+            lead.notes = request.form["notes"].strip()[:2000]
+        session.commit()
+        flash(f"线索 #{lead.id} 已更新为「{LEAD_STATUS_LABELS[status]}」。", "info")
+    return redirect(url_for("console.leads", status=request.args.get("status", "")))
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is run as a formula by spreadsheets.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/leads.csv")
+@login_required
+def leads_csv():
+    rows = db.session().scalars(leads_query(request.args.get("status", ""))).all()
+    out = io.StringIO()
+    out.write("\ufeff")  # the BOM makes Excel read the file as UTF-8
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for lead in rows:
+        writer.writerow([_csv_cell(lead.created_at.isoformat() if f == "created_at" else getattr(lead, f))
+                         for f in CSV_FIELDS])
+    filename = f"leads-{utcnow():%Y%m%d}.csv"
+    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/handoffs")
+@login_required
+def handoffs():
+    rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id)).all()
+    return render_template("console/handoffs.html", handoffs=rows)
+
+
+def deliver(handoff: Handoff, text: str) -> str:
+    """Send a staff reply outside the widget (which polls); returns a problem to show, or ""."""
+    if handoff.channel != "wechat":
+        return ""
+    try:
+        from ..wechat.customer_service import CustomerServiceError, send_to_conversation
+    except ImportError:
+        return "微信渠道未安装，消息只保存在控制台。"
+    try:
+        send_to_conversation(handoff.sender_id or "", text)
+    except CustomerServiceError as exc:
+        return exc.staff_message
+    return ""
+
+
+@bp.post("/handoffs/<int:handoff_id>/reply")
+@login_required
+def handoff_reply(handoff_id: int):
+    session = db.session()
+    handoff = session.get(Handoff, handoff_id) or abort(404)
+    text = request.form.get("text", "").strip()
+    if handoff.status != "open":
+        flash("该会话已交还机器人。", "error")
+    elif not text or len(text) > 1000:
+        flash("回复内容需为1到1000个字符。", "error")
+    else:
+        problem = deliver(handoff, text)
+        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text))
+        handoff.staff_id = current_user.id
+        session.commit()
+        flash(problem or "已发送。", "error" if problem else "info")
+    return redirect(url_for("console.handoffs") + f"#handoff-{handoff_id}")
+
+
+@bp.post("/handoffs/<int:handoff_id>/release")
+@login_required
+def handoff_release(handoff_id: int):
+    session = db.session()
+    handoff = session.get(Handoff, handoff_id) or abort(404)
+    if handoff.status == "open":
+        release(handoff)
+        session.commit()
+        flash(f"会话 #{handoff.id} 已交还机器人。", "info")
+    return redirect(url_for("console.handoffs"))
+
+
+RELEASED = "人工服务已结束，您可以继续向智能助手提问。"
+
+
+def release(handoff: Handoff) -> None:
+    db.session().add(HandoffMessage(handoff_id=handoff.id, author="staff", text=RELEASED))
+    handoff.status, handoff.closed_at = "closed", utcnow()
+    handoff.sender_id = None  # no longer needed to reach the person

@@ -1,0 +1,177 @@
+"""One user message through the gateway: handoff check, dialogue (or degraded mode), turn log.
+
+Every channel that wants its turns in the staff console calls `converse`.
+The turn log must never cost the user an answer: if writing it fails, the
+error is logged and the reply still goes out.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import db, metrics
+from .dialogue import DialogueUnavailable, public_source
+from .errors import ApiError
+from .models import OUTCOMES, Handoff, HandoffMessage, Turn, hash_sender
+
+log = logging.getLogger(__name__)
+
+DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
+DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
+HANDOFF_OPENED = "已为您转接招商人员，请稍候，工作人员的回复会显示在这里。"
+PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
+
+
+@dataclass
+class TurnResult:
+    replies: list[dict]
+    turn_id: int | None
+    outcome: str
+    handoff: bool = False
+    degraded: bool = False
+    meta: dict = field(default_factory=dict)
+
+
+def sender_hash(sender_id: str) -> str:
+    return hash_sender(sender_id, current_app.config["SENDER_HASH_SALT"])
+
+
+def open_handoff(session, hashed: str) -> Handoff | None:
+    return session.scalars(select(Handoff).where(Handoff.sender_hash == hashed, Handoff.status == "open")
+                           .order_by(Handoff.id.desc())).first()
+
+
+def _held_by_staff(session, hashed: str) -> Handoff | None:
+    """The open handoff, if any. A database that is down or not migrated yet
+    (`make migrate`) must not stop the bot from answering."""
+    try:
+        return open_handoff(session, hashed)
+    except SQLAlchemyError:
+        log.exception("cannot read handoffs; answering with the bot")
+        session.rollback()
+        return None
+
+
+def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
+    dialogue = current_app.extensions["dialogue"]
+    if hasattr(dialogue, "exchange"):
+        return dialogue.exchange(sender_id, message)
+    replies = dialogue.send(sender_id, message)
+    return replies, {"sources": [s for r in replies for s in r.get("sources", [])]}
+
+
+def _degraded(message: str) -> tuple[list[dict], dict]:
+    """Rasa is down: answer from the knowledge package itself."""
+    from .knowledge_jobs import knowledge_base
+
+    answer = knowledge_base().ask(message)
+    passages = [{k: h.to_dict().get(k) for k in PASSAGE_KEYS} for h in answer.hits]
+    meta = {"confidence": answer.confidence, "hits": passages, "intent": None}
+    if answer.abstained:
+        meta.update(outcome="abstained", sources=[])
+        return [{"text": f"{DEGRADED_NOTICE}\n{DEGRADED_ABSTAIN}", "buttons": [], "sources": []}], meta
+    sources = [s.to_dict() for s in answer.sources]
+    meta.update(outcome="answered", sources=sources)
+    return [{"text": f"{DEGRADED_NOTICE}\n{answer.text}", "buttons": [],
+             "sources": [public_source(s) for s in sources]}], meta
+
+
+def _outcome(meta: dict, replies: list[dict]) -> str:
+    said = meta.get("outcome")
+    if said in OUTCOMES:
+        return said
+    if meta.get("intent") == "out_of_scope":
+        return "out_of_scope"
+    return "answered"
+
+
+def _confidence(meta: dict) -> float | None:
+    value = meta.get("confidence")
+    if value is None:  # fall back to what the sources carry
+        scores = [s.get("confidence") for s in meta.get("sources", []) if isinstance(s.get("confidence"), (int, float))]
+        value = max(scores) if scores else None
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _intent(meta: dict) -> str | None:
+    intent = meta.get("intent")
+    if isinstance(intent, dict):  # Rasa's {"name", "confidence"}
+        intent = intent.get("name")
+    return str(intent)[:64] if intent else None
+
+
+def converse(channel: str, sender_id: str, message: str) -> TurnResult:
+    started = time.perf_counter()
+    session = db.session()
+    hashed = sender_hash(sender_id)
+    handoff = _held_by_staff(session, hashed)
+    degraded = False
+    if handoff is not None:
+        # A person has the conversation: the bot stays quiet, staff see the message.
+        session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))
+        replies, meta, outcome = [], {"sources": []}, "handoff"
+    else:
+        try:
+            replies, meta = _exchange(sender_id, message)
+        except DialogueUnavailable:
+            if not current_app.config.get("DEGRADED_MODE", True):
+                _log_turn(channel, hashed, message, "", {}, "error", started, degraded=False)
+                raise ApiError(503, "dialogue_unavailable",
+                               "The assistant is not available right now. Please try again shortly.")
+            try:
+                replies, meta = _degraded(message)
+                degraded = True
+            except Exception:
+                log.exception("degraded mode failed too")
+                _log_turn(channel, hashed, message, "", {}, "error", started, degraded=True)
+                raise ApiError(503, "dialogue_unavailable",
+                               "The assistant is not available right now. Please try again shortly.")
+        outcome = _outcome(meta, replies)
+        if outcome == "handoff":
+            handoff = _open_new_handoff(session, channel, hashed, sender_id, message)
+            if not replies:
+                replies = [{"text": HANDOFF_OPENED, "buttons": [], "sources": []}]
+    reply_text = "\n".join(r.get("text", "") for r in replies)
+    turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded)
+    return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
+                      handoff=handoff is not None, degraded=degraded, meta=meta)
+
+
+def _open_new_handoff(session, channel, hashed, sender_id, message) -> Handoff | None:
+    try:
+        handoff = Handoff(channel=channel, sender_hash=hashed, sender_id=sender_id, reason=message, status="open")
+        session.add(handoff)
+        session.flush()
+        session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))
+        return handoff
+    except SQLAlchemyError:
+        log.exception("could not open the handoff")
+        session.rollback()
+        return None
+
+
+def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded) -> int | None:
+    seconds = time.perf_counter() - started
+    confidence = _confidence(meta)
+    metrics.observe_turn(channel, outcome, seconds, confidence, degraded)
+    session = db.session()
+    try:
+        turn = Turn(channel=channel, sender_hash=hashed, user_text=message, reply=reply_text,
+                    sources=list(meta.get("sources") or []), passages=list(meta.get("hits") or []),
+                    intent=_intent(meta), confidence=confidence, outcome=outcome, degraded=degraded,
+                    latency_ms=round(seconds * 1000, 1))
+        session.add(turn)
+        session.commit()
+        return turn.id
+    except Exception:
+        log.exception("could not log the turn")
+        session.rollback()
+        return None

@@ -1,0 +1,63 @@
+"""GET /healthz: 200 only when every component can serve a chat, with detail per component.
+
+When Rasa or the action server is down but the knowledge index is readable,
+the gateway still answers (degraded mode); /healthz then says "degraded",
+still with 503, since the bot is not whole.
+"""
+from __future__ import annotations
+
+import json
+
+import requests
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+bp = Blueprint("health", __name__)
+
+
+def _probe(url: str, timeout: float) -> dict:
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        return {"ok": False, "url": url, "detail": type(exc).__name__}
+    return {"ok": response.ok, "url": url, "detail": f"HTTP {response.status_code}"}
+
+
+def _knowledge(index_dir) -> dict:
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"ok": False, "detail": f"no readable index at {index_dir}: {type(exc).__name__}"}
+    return {"ok": manifest.get("chunks", 0) > 0, "chunks": manifest.get("chunks"),
+            "model": manifest.get("model"), "built_at": manifest.get("built_at")}
+
+
+def _database() -> dict:
+    try:
+        with current_app.extensions["db_engine"].connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "not ready"
+        return {"ok": False, "detail": type(exc).__name__}
+    return {"ok": True, "dialect": current_app.extensions["db_engine"].dialect.name}
+
+
+@bp.get("/healthz")
+def healthz():
+    cfg = current_app.config
+    timeout = cfg["HEALTH_TIMEOUT_S"]
+    components = {
+        "gateway": {"ok": True},
+        "database": _database(),
+        "rasa": _probe(f"{cfg['RASA_URL']}/", timeout),
+        "actions": _probe(f"{cfg['ACTIONS_URL']}/health", timeout),
+        "knowledge": _knowledge(cfg["KNOWLEDGE_INDEX_DIR"]),
+    }
+    ready = all(c["ok"] for c in components.values())
+    if ready:
+        status = "ok"
+    elif (cfg.get("DEGRADED_MODE", True) and components["knowledge"]["ok"] and components["database"]["ok"]
+          and not (components["rasa"]["ok"] and components["actions"]["ok"])):
+        status = "degraded"  # chat still answers from the knowledge package
+    else:
+        status = "unavailable"
+    return jsonify({"status": status, "components": components}), 200 if ready else 503

@@ -1,0 +1,193 @@
+"""What the gateway remembers: turns, feedback, leads, handoffs, staff and FAQ corrections.
+
+Nobody's sender id is stored as given: web ids and WeChat openids become a
+salted HMAC (`hash_sender`), so the logs can group a conversation without
+naming the person. The one exception is an open handoff, which must know
+where to deliver a staff reply; its raw id is dropped when it is released.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+OUTCOMES = ("answered", "abstained", "out_of_scope", "handoff", "error")
+LEAD_STATUSES = ("new", "contacted", "closed")
+ROLES = ("staff", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hash_sender(sender_id: str, salt: str) -> str:
+    return hmac.new(salt.encode("utf-8"), sender_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class Stamp:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Turn(Stamp, Base):
+    """One user message and what the bot did with it."""
+
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # web | wechat | console
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    user_text: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    # [{"title","url","doc_id","chunk_id","score","bm25","dense","confidence",...}]
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    # Retrieved passages with bm25/dense/fused scores, when the answerer said.
+    passages: Mapped[list] = mapped_column(JSON, default=list)
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    # Answered by the knowledge package alone because Rasa was unreachable.
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    feedback: Mapped[list["Feedback"]] = relationship(back_populates="turn", cascade="all, delete-orphan",
+                                                      passive_deletes=True)
+    corrections: Mapped[list["FaqCorrection"]] = relationship(back_populates="turn")
+
+
+class Feedback(Stamp, Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    rating: Mapped[int] = mapped_column(Integer)  # +1 thumbs up, -1 thumbs down
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    turn: Mapped[Turn] = relationship(back_populates="feedback")
+    __table_args__ = (UniqueConstraint("turn_id", "sender_hash", name="uq_feedback_turn_sender"),)
+
+
+class Lead(Stamp, Base):
+    """A company's request for contact, collected by the bot's lead form."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Chosen by the caller; a retried POST with the same key changes nothing.
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    sender_hash: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(100), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    industry: Mapped[str] = mapped_column(String(100), default="")
+    need: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Handoff(Stamp, Base):
+    """A conversation a person has taken over from the bot; open until released."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # Needed to deliver staff replies (e.g. a WeChat customer-service
+    # message); cleared on release.
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    messages: Mapped[list["HandoffMessage"]] = relationship(
+        back_populates="handoff", cascade="all, delete-orphan", order_by="HandoffMessage.id",
+        passive_deletes=True)
+
+
+class HandoffMessage(Stamp, Base):
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(8))  # user | staff
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+
+    handoff: Mapped[Handoff] = relationship(back_populates="messages")
+
+
+class StaffUser(Stamp, Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(8), default="staff")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class FaqCorrection(Stamp, Base):
+    """A staff-written answer to a turn's question, added to the knowledge base as an FAQ document."""
+
+    __tablename__ = "faq_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(Text)
+    question_key: Mapped[str] = mapped_column(String(200), index=True)  # normalised, for exact reuse
+    answer: Mapped[str] = mapped_column(Text)
+    source_doc_id: Mapped[str] = mapped_column(String(200))
+    doc_id: Mapped[str] = mapped_column(String(200))  # the FAQ document written for it
+    status: Mapped[str] = mapped_column(String(16), default="indexing")  # indexing | live | failed
+    error: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    turn: Mapped[Turn | None] = relationship(back_populates="corrections")
+
+
+class IndexJob(Stamp, Base):
+    """A background re-index (after a correction, upload or removal), for progress display."""
+
+    __tablename__ = "index_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove
+    detail: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+Index("ix_turns_sender_created", Turn.sender_hash, Turn.created_at)

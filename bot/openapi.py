@@ -1,0 +1,113 @@
+"""The OpenAPI 3.1 document served at /api/openapi.json."""
+from __future__ import annotations
+
+from flask import current_app
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Invalid request", 401: "Missing or wrong credentials", 404: "Not found",
+            429: "Rate limit exceeded", 503: "Assistant unavailable"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def document() -> dict:
+    limit = current_app.config["MAX_MESSAGE_CHARS"]
+    source = {"type": "object", "properties": {k: {"type": "string"} for k in
+                                               ("title", "publisher", "published", "url", "snippet")}}
+    reply = {"type": "object", "properties": {
+        "text": {"type": "string"},
+        "buttons": {"type": "array", "items": {"type": "object", "properties": {
+            "title": {"type": "string"}, "payload": {"type": "string"}}}},
+        "sources": {"type": "array", "items": source}}}
+    lead_in = {"type": "object", "required": ["idempotency_key"], "properties": {
+        "idempotency_key": {"type": "string", "maxLength": 128,
+                            "description": "Or the Idempotency-Key header. A repeat returns the stored lead."},
+        "sender_id": {"type": "string"}, "channel": {"type": "string"},
+        "name": {"type": "string"}, "company": {"type": "string"}, "phone": {"type": "string"},
+        "email": {"type": "string"}, "industry": {"type": "string"}, "need": {"type": "string"},
+        "extra": {"type": "object"}}, "description": "At least one of phone or email."}
+    chat_response = {"type": "object", "properties": {
+        "sender_id": {"type": "string"}, "replies": {"type": "array", "items": reply},
+        "turn_id": {"type": ["integer", "null"], "description": "Rate it with /api/feedback"},
+        "handoff": {"type": "boolean", "description": "Staff hold the conversation: poll /api/chat/poll"}}}
+    staff = {"security": [{"staffSession": []}]}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "杭州生物科技谷 招商助手 API", "version": "1.0.0",
+                 "description": "Chat, feedback and leads for the park's investment-promotion assistant. "
+                                "Errors are {\"error\": {\"code\", \"message\"}}."},
+        "paths": {
+            "/api/chat": {"post": {
+                "summary": "Send one message; get the assistant's replies with their sources",
+                "requestBody": {"required": True, **_json({"type": "object", "required": ["sender_id", "message"],
+                    "properties": {"sender_id": {"type": "string", "maxLength": 128},
+                                   "message": {"type": "string", "minLength": 1, "maxLength": limit}}})},
+                "responses": {"200": {"description": "Replies", **_json(chat_response)},
+                              **_errors(400, 429, 503)}}},
+            "/api/chat/poll": {"get": {
+                "summary": "Staff replies for a conversation handed to a person",
+                "parameters": [{"name": "sender_id", "in": "query", "required": True, "schema": {"type": "string"}},
+                               {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0}}],
+                "responses": {"200": {"description": "Messages after `after`", **_json({"type": "object", "properties": {
+                    "handoff": {"type": "boolean"},
+                    "messages": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "text": {"type": "string"}, "at": {"type": "string"}}}}}})},
+                    **_errors(400, 429)}}},
+            "/api/feedback": {"post": {
+                "summary": "Thumbs up or down on one turn, by the person who asked",
+                "requestBody": {"required": True, **_json({"type": "object", "required": ["sender_id", "turn_id", "rating"],
+                    "properties": {"sender_id": {"type": "string"}, "turn_id": {"type": "integer"},
+                                   "rating": {"enum": ["up", "down"]}, "comment": {"type": "string"}}})},
+                "responses": {"200": {"description": "Stored (a second rating replaces the first)"},
+                              **_errors(400, 404, 429)}}},
+            "/api/leads": {"post": {
+                "summary": "Store a lead from the action server's form (idempotent)",
+                "security": [{"leadsSecret": []}],
+                "requestBody": {"required": True, **_json(lead_in)},
+                "responses": {"201": {"description": "Created"}, "200": {"description": "Already stored under this key"},
+                              **_errors(400, 401)}}},
+            "/api/staff/stats": {"get": {"summary": "Dashboard totals and daily series", **staff,
+                                         "responses": {"200": {"description": "Stats"}, **_errors(401)}}},
+            "/api/staff/turns": {"get": {"summary": "Logged turns, newest first", **staff,
+                "parameters": [{"name": "filter", "in": "query", "schema": {"enum": [
+                    "all", "abstained", "thumbs_down", "handoff", "out_of_scope", "error", "degraded", "corrected"]}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "Turns"}, **_errors(400, 401)}}},
+            "/api/staff/jobs/{job_id}": {"get": {"summary": "A background re-index job", **staff,
+                "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "Job"}, **_errors(401, 404)}}},
+            "/api/staff/leads": {"get": {"summary": "Leads", **staff, "responses": {"200": {"description": "Leads"},
+                                                                                   **_errors(401)}}},
+            "/api/staff/leads/{lead_id}": {"patch": {"summary": "Change a lead's status or notes", **staff,
+                "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": _json({"type": "object", "properties": {
+                    "status": {"enum": ["new", "contacted", "closed"]}, "notes": {"type": "string"}}}),
+                "responses": {"200": {"description": "Updated"}, **_errors(400, 401, 404)}}},
+            "/api/staff/handoffs": {"get": {"summary": "Open handoffs with their messages", **staff,
+                                            "responses": {"200": {"description": "Handoffs"}, **_errors(401)}}},
+            "/api/staff/handoffs/{handoff_id}/reply": {"post": {"summary": "Reply to the user as staff", **staff,
+                "parameters": [{"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": _json({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}),
+                "responses": {"200": {"description": "Sent"}, **_errors(400, 401, 404)}}},
+            "/api/staff/handoffs/{handoff_id}/release": {"post": {"summary": "Give the conversation back to the bot",
+                **staff, "parameters": [{"name": "handoff_id", "in": "path", "required": True,
+                                         "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "Released"}, **_errors(401, 404)}}},
+        },
+        "components": {
+            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+            "securitySchemes": {
+                "leadsSecret": {"type": "apiKey", "in": "header", "name": "X-Leads-Secret"},
+                "staffSession": {"type": "apiKey", "in": "cookie", "name": "session",
+                                 "description": "Console login; unsafe methods also need the X-CSRFToken header"},
+            },
+        },
+    }

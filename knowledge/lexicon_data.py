@@ -1,0 +1,116 @@
+"""The park vocabulary as retrieval uses it: synonym groups and a pinyin speller.
+
+Both are read from knowledge/lexicon/ (data, not code):
+- synonyms.yml maps how tenants ask to the words the documents use;
+- the jieba user dictionary and the synonym terms are the words the speller
+  can restore when a question was typed with the wrong character of the same
+  sound (基斤 -> 基金, 园去 -> 园区), the usual slip with a pinyin keyboard.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .text import Tokenizer, latin_words, normalize
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def is_latin(term: str) -> bool:
+    """Matched as whole English words rather than as a substring."""
+    return term.isascii() and any(c.isalpha() for c in term)
+
+
+@lru_cache(maxsize=16_384)
+def latin_key(term: str) -> str:
+    """A phrase as a space-padded sequence of singular words: ' cell therapy '."""
+    return " " + " ".join(latin_words(term)) + " "
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (canonical, all forms incl. canonical)
+    by_term: dict  # term -> tuple of group indices, terms longest first
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def __iter__(self):
+        return iter(self.groups)
+
+
+EMPTY = Synonyms(groups=(), by_term={})
+
+
+@lru_cache(maxsize=8)
+def load_synonyms(path: Path) -> Synonyms:
+    table = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    groups = []
+    by_term: dict[str, list[int]] = {}
+    for i, (canonical, variants) in enumerate(table.items()):
+        forms = tuple(dict.fromkeys(normalize(str(t)).strip() for t in [canonical, *(variants or [])]))
+        groups.append((forms[0], forms))
+        for form in forms:
+            by_term.setdefault(form, []).append(i)
+    ordered = dict(sorted(((t, tuple(g)) for t, g in by_term.items()), key=lambda kv: -len(kv[0])))
+    return Synonyms(groups=tuple(groups), by_term=ordered)
+
+
+class Speller:
+    """Restores park terms typed with homophones, by toneless pinyin.
+
+    Only terms of the lexicon are restored, and a two-character slip only when
+    it is not itself a word (两周 is a word and stays; 园去 becomes 园区).
+    """
+
+    def __init__(self, terms: set[str], tokenizer: Tokenizer):
+        from pypinyin import lazy_pinyin
+
+        char = lru_cache(maxsize=20_000)(lambda c: lazy_pinyin(c)[0])
+        self._pinyin = lambda text: [char(c) for c in text]  # per character, as a keyboard sees it
+        self._tokenizer = tokenizer
+        self._terms = {t for t in terms if len(t) >= 2 and _CJK_RUN.fullmatch(t)}
+        by_sound: dict[tuple[str, ...], set[str]] = {}
+        for term in self._terms:
+            by_sound.setdefault(tuple(self._pinyin(term)), set()).add(term)
+        # A sound shared by two terms is ambiguous: leave it alone.
+        self._by_sound = {sound: next(iter(t)) for sound, t in by_sound.items() if len(t) == 1}
+        self._lengths = sorted({len(sound) for sound in self._by_sound}, reverse=True)
+
+    def correct(self, text: str) -> str:
+        return _CJK_RUN.sub(lambda m: self._correct_run(m.group()), text)
+
+    def _correct_run(self, run: str) -> str:
+        sounds = self._pinyin(run)
+        out, i = [], 0
+        while i < len(run):
+            for n in self._lengths:
+                piece = run[i:i + n]
+                if len(piece) < n:
+                    continue
+                if piece in self._terms:
+                    out.append(piece)
+                    i += n
+                    break
+                term = self._by_sound.get(tuple(sounds[i:i + n]))
+                if term and (n >= 3 or not self._tokenizer.known(piece)):
+                    out.append(term)
+                    i += n
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+
+@lru_cache(maxsize=8)
+def speller_for(lexicon_dir: Path, tokenizer: Tokenizer) -> Speller:
+    terms = set(tokenizer.user_words)
+    synonyms_path = Path(lexicon_dir) / "synonyms.yml"
+    if synonyms_path.exists():
+        terms |= set(load_synonyms(synonyms_path).by_term)
+    return Speller(terms, tokenizer)

@@ -1,0 +1,134 @@
+"""Get the text and whatever citation fields a file carries, one reader per format.
+
+Each reader returns (text, found) where found holds the metadata the file
+itself states (title, publisher, published, url). The caller's metadata wins
+over it, and ingestion refuses what still cannot be cited. Readers raise
+DocumentError with a reason a person can act on.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from .clean import clean_page
+from .documents import DocumentError
+
+# Policy numbers as Chinese governments write them: 杭临空管〔2024〕12号.
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{2,12}[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*\d{1,4}\s*号")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _iso(value) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    text = str(value or "").strip()
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    return match.group(0) if match else ""
+
+
+def _tidy(text: str) -> str:
+    lines = [line.strip() for line in text.replace("\r", "\n").splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def read_text(path: Path, raw: bytes) -> tuple[str, dict]:
+    """Plain text: a saved news page is cleaned to its article; other text is kept whole."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    try:
+        page = clean_page(text)
+    except ValueError:
+        return _tidy(text), {}
+    return page.body, {"title": page.title, "published": page.published, "publisher": page.publisher}
+
+
+def read_html(path: Path, raw: bytes) -> tuple[str, dict]:
+    """The article of a web page, by trafilatura: navigation, footers and ads stay out."""
+    import trafilatura
+
+    page = trafilatura.bare_extraction(raw, with_metadata=True, include_tables=True, include_comments=False,
+                                       favor_precision=True)
+    if page is None or not (page.text or "").strip():
+        raise DocumentError("no article text found in the HTML page")
+    text = _tidy(page.text)
+    title = (page.title or "").strip()
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title and rest.strip():
+        text = rest.strip()  # the headline is the title, not body text
+    return text, {"title": title, "publisher": (page.sitename or page.author or "").strip(),
+                  "published": _iso(page.date), "url": (page.url or "").strip()}
+
+
+def read_pdf(path: Path, raw: bytes) -> tuple[str, dict]:
+    """The text layer of a PDF. A scanned PDF has none and is refused, not indexed empty."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError("the PDF is encrypted with a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"cannot read the PDF ({type(exc).__name__}: {exc})") from exc
+    text = _tidy("\n\n".join(pages))
+    if not re.search(r"[\w\u4e00-\u9fff]", text):
+        raise DocumentError(f"the PDF has no text layer ({len(pages)} page(s), scanned images?): "
+                            "run OCR on it first, or ingest a text version")
+    info = reader.metadata or {}
+    found = {"title": str(getattr(info, "title", "") or "").strip()}
+    created = getattr(info, "creation_date", None)
+    if created:
+        found["published"] = _iso(created)
+    return text, found
+
+
+def read_docx(path: Path, raw: bytes) -> tuple[str, dict]:
+    """Paragraphs and table rows of a Word document, in order of appearance."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise DocumentError(f"cannot read the Word file ({type(exc).__name__}: {exc})") from exc
+    parts: list[str] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            parts.append("".join(node.text or "" for node in child.iter() if node.tag.endswith("}t")))
+        elif tag == "tbl":
+            for row in child.iter():
+                if row.tag.endswith("}tr"):
+                    cells = ["".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
+                             for cell in row if cell.tag.endswith("}tc")]
+                    parts.append(" | ".join(c.strip() for c in cells))
+    text = _tidy("\n".join(parts))
+    props = document.core_properties
+    found = {"title": (props.title or "").strip(), "publisher": (props.author or "").strip()}
+    if props.created:
+        found["published"] = _iso(props.created)
+    return text, found
+
+
+READERS = {
+    ".txt": read_text,
+    ".text": read_text,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+}
+SUFFIXES = (".md", *READERS)
+
+
+def policy_fields(text: str) -> dict:
+    """What a policy states about itself: its number (文号)."""
+    match = DOC_NUMBER.search(text[:2000])
+    return {"doc_number": re.sub(r"\s+", "", match.group())} if match else {}

@@ -1,0 +1,151 @@
+"""Chinese text handling shared by indexing and querying.
+
+Both sides must see text the same way, or a query word can never meet the
+document word it means: traditional characters are folded to simplified,
+full-width forms to half-width, English plurals to their singular, and words
+are cut by jieba with the park's own dictionary so that 临空经济示范区 stays
+one term.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+from opencc import OpenCC
+
+from .config import Settings
+
+jieba.setLogLevel(60)  # jieba prints its cache banner on every load otherwise
+
+_t2s = OpenCC("t2s")
+# A sentence ends at 。！？；(or their ASCII forms) plus any closing quotes or
+# brackets that belong to it, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』\"')）\]])|(?<=[。！？；!?;][”’」』\"')）\]])|\n+")
+_WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9\-']*")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Parts of speech (jieba's ICTCLAS tags) that name a topic: nouns, verbs,
+# names, English words, idioms and abbreviations. Pronouns, adverbs,
+# adjectives, numerals with measure words, prepositions and particles only
+# frame a question ("多远", "哪些", "能不能") and never decide what it asks.
+CONTENT_POS = ("n", "v", "eng", "j", "l", "i", "b", "z", "g")
+_DIGITS = re.compile(r"\d")
+# A word built around a question pronoun is part of the question's frame
+# (由谁来, 哪几个, 什么样), whatever its tag.
+_INTERROGATIVE = re.compile(r"[谁哪啥怎吗呢]|什么|多少")
+# A-not-A questions (远不远, 管不管, 能不能) ask yes or no; the verb is not the
+# topic. Question phrases are cut out before segmentation, so 哪天开的园 is
+# not read as 哪 / 天开 / 的 / 园.
+A_NOT_A = re.compile(r"([\u4e00-\u9fff]{1,2})[不没]\1")
+QUESTION_PHRASE = re.compile(
+    r"什么时候|啥时候|哪一天|哪天|哪一年|哪年|何时|几月|几号|什么样|什么|多少|哪些|哪个|哪里|哪儿|哪|为什么|怎么样|怎么|怎样|"
+    r"如何|是否|有没有|是不是|能不能|可不可以|(?<!哪)几")
+
+
+def normalize(text: str) -> str:
+    """Fold width and script so 園區 and 园区, ＣＸＯ and CXO compare equal."""
+    return _t2s.convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences in order, each keeping its closing punctuation and quotes."""
+    parts = _SENTENCE_END.split(text)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def stem(word: str) -> str:
+    """English plural to singular (companies -> company); anything else unchanged.
+
+    Deliberately tiny: it only has to make a question's "funds" meet an
+    answer's "fund", not be a linguist.
+    """
+    if not word.isascii() or not word.isalpha() or len(word) <= 3:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def latin_words(text: str) -> list[str]:
+    """The English words of normalised text, singular."""
+    return [stem(w.strip("-'")) for w in _LATIN_WORD.findall(text)]
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+class Tokenizer:
+    """jieba in search mode over normalised text, minus stopwords.
+
+    Search mode also emits the shorter words inside a long one, so a question
+    about 医疗器械 still meets a document that says 高端医疗器械.
+    """
+
+    def __init__(self, lexicon_dir: Path):
+        self._jieba = jieba.Tokenizer()
+        self.user_words: set[str] = set()
+        for path in sorted((lexicon_dir / "jieba").glob("*.txt")):
+            self._jieba.load_userdict(str(path))
+            self.user_words |= {
+                normalize(line.split()[0]) for line in path.read_text("utf-8").splitlines()
+                if line.strip() and not line.startswith("#")
+            }
+        self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        self.stopwords = frozenset(
+            normalize(line.strip())
+            for line in (lexicon_dir / "stopwords.txt").read_text("utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        )
+
+    def _keep(self, word: str) -> bool:
+        word = word.strip()
+        return bool(word) and word not in self.stopwords and bool(_WORDLIKE.search(word))
+
+    def _all_stop(self, word: str) -> bool:
+        """能来 is 能 + 来: a word made only of stopwords frames the question too."""
+        return len(word) > 1 and not word.isascii() and all(c in self.stopwords for c in word)
+
+    def known(self, word: str) -> bool:
+        """A word of jieba's general dictionary or of the park's."""
+        return word in self.user_words or bool(self._jieba.FREQ.get(word))
+
+    def words(self, text: str) -> list[str]:
+        """Whole words (precise mode), minus stopwords."""
+        return [stem(w.strip()) for w in self._jieba.lcut(normalize(text)) if self._keep(w)]
+
+    def content_words(self, text: str) -> list[str]:
+        """The words that carry what a question is about: content parts of
+        speech, minus stopwords. Numbers written in digits count (2027, 80%)."""
+        kept = []
+        text = QUESTION_PHRASE.sub(" ", A_NOT_A.sub(" ", normalize(text)))
+        for word, flag in self._pos.cut(text):
+            word = word.strip()
+            if not self._keep(word) or _INTERROGATIVE.search(word) or self._all_stop(word):
+                continue
+            if word.isascii() and word.isalpha():
+                if not (len(word) > 4 and word.endswith("ly")):  # adverbs (exactly, currently) frame English
+                    kept.append(stem(word))
+            elif _DIGITS.search(word):
+                kept.append(word)
+            elif flag.startswith(CONTENT_POS):
+                kept.append(word)
+        return kept
+
+    def tokens(self, text: str) -> list[str]:
+        """Index and query tokens (search mode, with sub-words)."""
+        return [stem(w.strip()) for w in self._jieba.lcut_for_search(normalize(text)) if self._keep(w)]
+
+
+@lru_cache(maxsize=4)
+def tokenizer_for(lexicon_dir: Path | None = None) -> Tokenizer:
+    return Tokenizer(lexicon_dir or Settings.from_env().lexicon_dir)

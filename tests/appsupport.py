@@ -1,0 +1,120 @@
+"""Shared fixtures for the gateway's persistence and console tests.
+
+Each test gets its own app with a temporary SQLite database (schema from
+the models), a fake dialogue engine, and no rate limits unless it asks.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot import create_app, db
+from bot.db import Base
+from bot.dialogue import DialogueUnavailable
+
+SECRET = "test-leads-secret"
+PASSWORD = "correct horse battery"
+
+
+class FakeDialogue:
+    """Stands in for Rasa: answers from a script and records what it was sent."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, str]] = []
+        self.replies: list[dict] = [{"text": "园区位于萧山机场西侧。", "buttons": [],
+                                     "sources": [{"title": "开园", "publisher": "杭州网", "published": "2024-03-12",
+                                                  "url": "https://example.org/a", "snippet": "机场西侧"}]}]
+        self.meta: dict = {"outcome": "answered", "confidence": 0.82, "intent": "ask_park_info",
+                           "sources": [{"title": "开园", "url": "https://example.org/a", "confidence": 0.82}]}
+        self.down = False
+
+    def exchange(self, sender_id, message):
+        self.sent.append((sender_id, message))
+        if self.down:
+            raise DialogueUnavailable("connection refused")
+        return [dict(r) for r in self.replies], dict(self.meta)
+
+    def send(self, sender_id, message):
+        return self.exchange(sender_id, message)[0]
+
+
+def make_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "SECRET_KEY": "test-secret-key",
+        "SENDER_HASH_SALT": "test-salt",
+        "LEADS_API_SECRET": SECRET,
+        "RATELIMIT_ENABLED": False,
+        "KNOWLEDGE_DOCS_DIR": tmp_path / "docs",
+        "KNOWLEDGE_INDEX_DIR": tmp_path / "index",
+        "KNOWLEDGE_REINDEX_SYNC": True,
+        "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for a fast suite
+    }
+    config.update(overrides)
+    app = create_app(config)
+    Base.metadata.create_all(app.extensions["db_engine"])
+    app.extensions["dialogue"] = FakeDialogue()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def dialogue(app):
+    return app.extensions["dialogue"]
+
+
+def rows(app, model):
+    with app.app_context():
+        return db.session().query(model).order_by(model.id).all()
+
+
+def csrf_token(client, path="/staff/login") -> str:
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def add_staff(app, username="li", password=PASSWORD, role="staff"):
+    from bot.cli import create_staff
+
+    with app.app_context():
+        return create_staff(username, password, role).id
+
+
+def login(client, username="li", password=PASSWORD):
+    token = csrf_token(client)
+    return client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+class FakeKnowledge:
+    """Stands in for KnowledgeBase: one canned answer (or abstention) with scored passages."""
+
+    def __init__(self, abstain=False):
+        from knowledge import Answer, Hit, Source
+
+        self.asked: list[str] = []
+        hit = Hit(chunk_id="park#0", doc_id="park", title="开园", text="园区位于机场西侧。", url="https://example.org/a",
+                  published="2024-03-12", publisher="杭州网", category="release", score=0.0328, bm25=7.5,
+                  dense=0.61, confidence=0.9 if not abstain else 0.2)
+        self.answer = Answer(text="" if abstain else "园区位于机场西侧。",
+                             sources=[] if abstain else [Source("开园", "杭州网", "2024-03-12",
+                                                                "https://example.org/a", "机场西侧")],
+                             confidence=hit.confidence, abstained=abstain, hits=[hit])
+
+    def ask(self, question, top_k=5, mode="hybrid"):
+        self.asked.append(question)
+        return self.answer

@@ -1,0 +1,20 @@
+"""Shared fixtures: a real index over the committed documents, built once per run."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.chdir(ROOT)  # tests refer to repo files by relative path
+
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory):
+    """A KnowledgeBase built from knowledge/docs into a temporary index directory."""
+    from knowledge import KnowledgeBase, Settings
+
+    settings = Settings.from_env()
+    index_dir = tmp_path_factory.mktemp("index") / "index"
+    return KnowledgeBase.build(settings, index_dir=index_dir)

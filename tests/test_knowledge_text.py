@@ -1,0 +1,85 @@
+"""How questions are read: sentences, chunks, homophone typos, question frames, concepts."""
+import pytest
+
+from knowledge import Settings
+from knowledge.chunking import MAX_CHARS, MIN_CHARS, chunk_document
+from knowledge.documents import Document, load_dir
+from knowledge.lexicon_data import speller_for
+from knowledge.retrieve import analyze, synonyms_for
+from knowledge.text import normalize, split_sentences, stem, tokenizer_for
+
+SETTINGS = Settings.from_env()
+TOKENIZER = tokenizer_for(SETTINGS.lexicon_dir)
+SYNONYMS = synonyms_for(SETTINGS.lexicon_dir)
+SPELLER = speller_for(SETTINGS.lexicon_dir, TOKENIZER)
+
+
+def _terms(question):
+    return [c.term for c in analyze(question, TOKENIZER, SYNONYMS, SPELLER).concepts]
+
+
+def test_a_closing_quote_stays_with_its_sentence():
+    assert split_sentences("“园区通达四方。”负责人表示。") == ["“园区通达四方。”", "负责人表示。"]
+
+
+def test_release_chunks_are_150_to_300_characters_with_one_sentence_overlap():
+    doc = load_dir(SETTINGS.docs_dir)[0]
+    chunks = chunk_document(doc)
+    for a, b in zip(chunks, chunks[1:]):
+        assert split_sentences(a.text)[-1] == split_sentences(b.text)[0]
+        assert MIN_CHARS <= len(a.text) <= MAX_CHARS
+        assert not b.text.startswith("”")
+
+
+def test_a_long_document_chunks_within_bounds():
+    text = "".join(f"第{i}句话讲园区的一个事实，长度大约二十个字。" for i in range(60))
+    doc = Document(doc_id="d", title="t", publisher="p", published="2024-01-01", url="u", category="release", text=text)
+    chunks = chunk_document(doc)
+    assert len(chunks) >= 4
+    assert all(MIN_CHARS <= len(c.text) <= MAX_CHARS for c in chunks[:-1])
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("园区有基斤吗", "基金"), ("园去有几个项目", "园区"), ("两周六期两社区是啥", "两轴六期两社区"),
+    ("进出口有绿色通到吗", "绿色通道"), ("生物科技股在哪", "生物科技谷"),
+])
+def test_park_terms_typed_as_homophones_are_restored(typed, meant):
+    assert meant in SPELLER.correct(normalize(typed))
+
+
+def test_real_words_are_not_corrected():
+    assert SPELLER.correct("两周内能办下来吗") == "两周内能办下来吗"  # 两周 is a word, not 两轴
+    assert "租金" in SPELLER.correct("园区租金多少")  # zu jin is not ji jin
+
+
+@pytest.mark.parametrize("question, wanted, unwanted", [
+    ("园区由谁来运营", ["园区"], ["由谁来"]),
+    ("你们园区离萧山机场远不远", ["机场"], ["远", "不远"]),
+    ("临空生物医药园是哪天开的园", ["临空生物医药园"], ["天开"]),
+    ("做医美产品的能不能入驻", ["医美", "入驻"], ["产品", "不能"]),
+    ("化妆品原料企业可以来吗", ["化妆品原料"], ["企业"]),
+])
+def test_question_frames_are_not_concepts(question, wanted, unwanted):
+    terms = _terms(question)
+    for term in wanted:
+        assert any(term in t for t in terms), (question, terms)
+    for term in unwanted:
+        assert term not in terms, (question, terms)
+
+
+def test_synonyms_merge_into_one_concept_and_english_is_singular():
+    query = analyze("Where is the park located?", TOKENIZER, SYNONYMS, SPELLER)
+    location = [c for c in query.concepts if "位于" in c.forms]
+    assert len(location) == 1  # where + located: one thing asked
+    assert query.english
+    assert stem("companies") == "company" and stem("funds") == "fund" and stem("access") == "access"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("园区什么时候开园", "date"), ("When did the park open?", "date"), ("园区有几支基金", "number"),
+    ("园区租金多少钱一平米", "amount"), ("How much funding can we get?", "amount"), ("园区在哪里", None),
+    ("临空经济示范区有哪几个产业平台", None),
+])
+def test_the_answer_type_asked_for(question, kind):
+    kinds = [c.kind for c in analyze(question, TOKENIZER, SYNONYMS, SPELLER).concepts if c.kind != "term"]
+    assert kinds == ([kind] if kind else [])

@@ -1,0 +1,105 @@
+"""Retrieval and answering over the real press release, with real jieba, bm25s and FAISS."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from knowledge.chunking import MAX_CHARS, chunk_document
+from knowledge.documents import load_dir
+from knowledge.text import normalize, split_sentences, tokenizer_for
+
+RELEASE_TITLE = "杭州临空生物医药园开园 打造“离世界最近”的生物医药专业产业平台"
+
+
+def test_normalize_folds_traditional_and_full_width():
+    assert normalize("園區在哪裡？ＣＸＯ") == "园区在哪里?cxo"
+
+
+def test_park_terms_stay_whole():
+    words = tokenizer_for().words("临空经济示范区的两轴六期两社区")
+    assert "临空经济示范区" in words and "两轴六期两社区" in words
+
+
+def test_sentences_keep_their_punctuation():
+    assert split_sentences("第一句。第二句；第三句！\n第四句") == ["第一句。", "第二句；", "第三句！", "第四句"]
+
+
+def test_chunks_are_bounded_and_overlap():
+    doc = load_dir(__import__("knowledge").Settings.from_env().docs_dir)[0]
+    chunks = chunk_document(doc)
+    assert len(chunks) > 1
+    for a, b in zip(chunks, chunks[1:]):
+        assert split_sentences(a.text)[-1] == split_sentences(b.text)[0]  # one sentence of overlap
+    for chunk in chunks:
+        # a chunk exceeds the budget only when a single sentence already does
+        assert len(chunk.text) <= MAX_CHARS or len(split_sentences(chunk.text)) <= 2
+        assert chunk.title == RELEASE_TITLE
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("园区在哪里？", "机场西侧"), ("園區在哪裡", "机场西侧"), ("生物科技谷的位置", "机场西侧"),
+    ("Where is the park?", "west of the airport"),  # English questions get the curated English answer
+])
+def test_location_is_answered_from_the_release(kb, question, fact):
+    answer = kb.ask(question)
+    assert not answer.abstained, answer.confidence
+    assert fact in answer.text
+    assert len(answer.text) <= 200
+    source = answer.sources[0]
+    assert (source.title, source.publisher, source.published) == (RELEASE_TITLE, "杭州网", "2024-03-12")
+    assert source.url.startswith("https://")
+
+
+def test_answer_text_is_taken_from_the_source(kb):
+    """Where no curated FAQ entry answers, the reply is sentences of the document itself."""
+    answer = kb.ask("生物医药园管理办公室主任是谁")
+    assert not answer.abstained
+    assert answer.hits[0].category == "release"
+    assert "吴昊" in answer.text
+    body = load_dir(kb.settings.docs_dir)[0].text
+    for sentence in split_sentences(answer.text):
+        assert sentence.rstrip("…") in body
+
+
+@pytest.mark.parametrize("question", [
+    "园区招商电话是多少", "园区的租金多少钱一平米", "企业所得税税率是多少", "今天天气怎么样", "给我讲个笑话",
+])
+def test_unknown_and_off_topic_questions_abstain(kb, question):
+    answer = kb.ask(question)
+    assert answer.abstained, (question, answer.confidence, answer.hits[:1])
+    assert answer.text == "" and answer.sources == []
+
+
+def test_synonyms_bridge_tenant_words(kb):
+    answer = kb.ask("CDMO企业能去吗")
+    assert not answer.abstained
+    assert "CXO" in answer.text
+
+
+def test_query_cli_returns_the_json_contract(kb, tmp_path):
+    env = {**__import__("os").environ, "KNOWLEDGE_INDEX_DIR": str(kb.settings.index_dir)}
+    out = subprocess.run(
+        [sys.executable, "-m", "knowledge", "query", "园区在哪里？", "--top-k", "3", "--json"],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout
+    hits = json.loads(out)
+    assert 1 <= len(hits) <= 3
+    for key in ("chunk_id", "doc_id", "title", "text", "score", "url", "published"):
+        assert key in hits[0]
+    assert "机场西侧" in hits[0]["text"]
+
+
+def test_index_mismatch_names_the_fix(kb):
+    from knowledge import KnowledgeBase
+    from knowledge.index import IndexUnusable
+
+    with pytest.raises(IndexUnusable, match="python -m knowledge build --force"):
+        KnowledgeBase.load(kb.settings, embedding_model="some/other-model")
+
+
+def test_build_is_skipped_when_nothing_changed(kb):
+    from knowledge.index import build
+
+    _, rebuilt = build(kb.settings, progress=False)
+    assert rebuilt is False

@@ -1,0 +1,91 @@
+"""The retry storm across two gunicorn worker processes sharing one SQLite database."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.db import make_engine
+from wechat_sim import LOCATION_ANSWER, FakeWeChatApi, Simulator, create_schema, db_url, wait_for  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+BUDGET = 1.0
+
+pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gateway(tmp_path, db_url):
+    with FakeWeChatApi() as api:
+        port = _free_port()
+        log_path, ready_path = tmp_path / "dialogue.log", tmp_path / "ready.log"
+        create_schema(make_engine(db_url))
+        env = dict(os.environ, WX_TEST_DB_URL=db_url, WX_TEST_API_BASE=api.url,
+                   WX_TEST_BUDGET_S=str(BUDGET), WX_TEST_DIALOGUE_DELAY_S="2.5",
+                   WX_TEST_DIALOGUE_LOG=str(log_path), WX_TEST_READY_LOG=str(ready_path))
+        process = subprocess.Popen(
+            [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "tests"),
+             "--chdir", str(ROOT), "--graceful-timeout", "10", "wechat_sim:create_gunicorn_app()"],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "wb"))
+        base = f"http://127.0.0.1:{port}"
+
+        def up():
+            try:
+                booted = len(ready_path.read_text().split()) >= 2
+                return booted and requests.get(base + "/wechat", timeout=0.5).status_code == 403
+            except (OSError, requests.RequestException):
+                return False
+
+        try:
+            if not wait_for(up, timeout=20, interval=0.1):
+                pytest.fail("gunicorn did not start:\n" + (tmp_path / "gunicorn.log").read_text()[-3000:])
+            yield base, api, log_path
+        finally:
+            process.send_signal(signal.SIGQUIT)  # quick shutdown: nothing is pending any more
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_retry_storm_across_two_workers_gets_exactly_one_answer(gateway):
+    base, api, log_path = gateway
+    sim = Simulator.for_url(base)
+    msg_id, create_time = sim.next_msg_id(), int(time.time())
+    replies, threads = [None] * 4, []
+
+    def post(i):
+        replies[i] = sim.send(sim.text("o-two-workers", "园区在哪里", msg_id=msg_id, create_time=create_time))
+
+    for i in range(4):  # the first POST and three retries, 0.3 s apart, all while the first is in flight
+        threads.append(threading.Thread(target=post, args=(i,)))
+        threads[-1].start()
+        time.sleep(0.3)
+    for thread in threads:
+        thread.join(15)
+
+    assert all(r is not None and r.status == 200 for r in replies)
+    pids = {r.headers.get("X-Worker-Pid") for r in replies}
+    assert len(pids) == 2, "both workers should have taken part"
+    assert wait_for(lambda: api.messages or any(r.text for r in replies), timeout=6)
+    time.sleep(1.0)  # room for a duplicate to show up
+    calls = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines()]
+    assert len(calls) == 1 and calls[0][2] == "园区在哪里"
+    got = [r.text for r in replies if r.text] + api.texts("o-two-workers")
+    assert len(got) == 1 and LOCATION_ANSWER in got[0]
+    assert len(api.token_requests) <= 1
