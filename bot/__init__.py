@@ -1,11 +1,9 @@
 """The gateway: web widget, API, staff console and health, in front of the Rasa dialogue engine."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
-from . import cors, db
+from . import cors, db, logs
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
 from .keys import instance_secret
@@ -16,7 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config())
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")
     if not app.config["SENDER_HASH_SALT"]:
