@@ -39,7 +39,11 @@ def gateway(tmp_path, db_url):
                    WX_TEST_BUDGET_S=str(BUDGET), WX_TEST_DIALOGUE_DELAY_S="2.5",
                    WX_TEST_DIALOGUE_LOG=str(log_path), WX_TEST_READY_LOG=str(ready_path))
         process = subprocess.Popen(
-            [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "tests"),
+            # Sync workers on purpose (the repo's gunicorn.conf.py says gthread): a sync
+            # worker busy with the first POST cannot accept the retries, so they must
+            # land on the other process, and the dedup is tested across processes.
+            [str(GUNICORN), "--worker-class", "sync", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "--pythonpath", str(ROOT / "tests"),
              "--chdir", str(ROOT), "--graceful-timeout", "10", "wechat_sim:create_gunicorn_app()"],
             env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "wb"))
         base = f"http://127.0.0.1:{port}"
