@@ -14,6 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config())
     if test_config:
         app.config.update(test_config)
+    app.json.ensure_ascii = False  # Chinese stays readable in API responses and logs
     logs.configure()
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")

@@ -33,7 +33,6 @@ class Config:
         self.MAX_MESSAGE_CHARS = int(_env("MAX_MESSAGE_CHARS", "1000"))
         self.KNOWLEDGE_INDEX_DIR = Path(_env("KNOWLEDGE_INDEX_DIR", str(PROJECT_DIR / "instance" / "index")))
         self.DATABASE_URL = os.environ.get("DATABASE_URL", "")  # empty: SQLite under instance/
-        self.JSON_AS_ASCII = False
 
         # Secrets. Empty SECRET_KEY / SENDER_HASH_SALT: one is generated and
         # kept under instance/, so every worker and restart shares it.
