@@ -434,7 +434,11 @@ class Retriever:
             best = max((round(h.confidence, 6) for h in hits), default=0.0)
             phrase = {h.chunk_id: self._phrase(query.text, h.chunk_id) for h in hits
                       if round(h.confidence, 6) == best}
-            hits.sort(key=lambda h: (round(h.confidence, 6), h.category == "faq", phrase.get(h.chunk_id, 0), h.score),
+            # Ties go to FAQ entries, and among them to staff corrections (FAQ
+            # documents) over the curated YAML entries ("faq:…"): a correction is
+            # a person fixing this exact answer, so it must be what users get next.
+            hits.sort(key=lambda h: (round(h.confidence, 6), h.category == "faq", not h.chunk_id.startswith("faq:"),
+                                     phrase.get(h.chunk_id, 0), h.score),
                       reverse=True)
         else:
             hits.sort(key=lambda h: h.score, reverse=True)

@@ -88,14 +88,12 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     docs = tmp / "docs"
     shutil.copytree(ROOT / "knowledge" / "docs", docs)
-    # No curated YAML FAQ: this checks the console's correction path on its
-    # own; which of a curated entry and a staff correction wins is the
-    # knowledge package's ranking rule, tested there.
-    (tmp / "faq").mkdir()
+    # The real curated FAQ is in place: the staff correction must win over it
+    # (the ranking rule itself is tested in tests/test_knowledge_correction.py).
     app = create_app({
         "DATABASE_URL": f"sqlite:///{tmp / 'park.db'}", "SECRET_KEY": "browser-test", "SENDER_HASH_SALT": "salt",
         "LEADS_API_SECRET": SECRET, "RATELIMIT_ENABLED": False, "KNOWLEDGE_DOCS_DIR": docs,
-        "KNOWLEDGE_INDEX_DIR": tmp / "index", "KNOWLEDGE_FAQ_DIR": tmp / "faq", "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",
+        "KNOWLEDGE_INDEX_DIR": tmp / "index", "KNOWLEDGE_FAQ_DIR": ROOT / "knowledge" / "faq", "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",
     })
     Base.metadata.create_all(app.extensions["db_engine"])
     from bot.knowledge_jobs import settings
