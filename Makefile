@@ -26,7 +26,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 RASA_INPUTS := config.yml domain.yml data knowledge/lexicon/jieba requirements-rasa.txt
 
-.PHONY: help setup system-deps index train validate test-stories run test test-unit shell clean migrate test-pg
+.PHONY: help setup system-deps index train validate test-stories eval bench run test test-unit shell clean migrate test-pg
 
 help:
 	@echo "make run    start the stack (set-up, index and training happen first when needed)"
@@ -84,6 +84,17 @@ test-pg: $(STAMPS)/app
 
 test-unit: $(STAMPS)/app
 	$(VENV)/bin/python -m pytest -m "not e2e"
+
+# Quality reports (not part of `make test`): retrieval on the dev set with the
+# ablation, and 5-fold NLU cross-validation.
+eval: setup index
+	$(VENV)/bin/python -m knowledge eval --output results/knowledge-eval.json
+	$(RASA_VENV)/bin/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
+	  --out results/nlu-cv --quiet
+
+# Speed and memory: retrieval at 10k / 100k / 1M passages.
+bench: setup
+	$(VENV)/bin/python -m knowledge bench --output results/knowledge-bench.json
 
 shell: setup train
 	$(RASA_VENV)/bin/rasa shell --endpoints endpoints.yml
