@@ -7,7 +7,7 @@ sure retrieval must be before the bot states a fact.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,7 +39,6 @@ class Settings:
     # confidence checks that the question's concepts occur together.
     window_sentences: int = 2
     answer_max_chars: int = 200
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "Settings":

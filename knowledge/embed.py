@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 import numpy as np
 
@@ -96,7 +95,3 @@ def encoder_for(name: str) -> Encoder:
     if name not in _cache:
         _cache[name] = Encoder(name)
     return _cache[name]
-
-
-def model_dir_exists(name: str) -> bool:
-    return Path(resolve_model_path(name)).exists()
