@@ -35,6 +35,14 @@ import yaml
 
 from .documents import Document, DocumentError
 
+# Curated YAML entries are indexed under ids with this prefix; staff
+# corrections are FAQ documents with ordinary "doc#n" chunk ids.
+CURATED_ID_PREFIX = "faq:"
+
+
+def is_curated(chunk_id: str) -> bool:
+    return chunk_id.startswith(CURATED_ID_PREFIX)
+
 log = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
 _QUESTION_END = re.compile(r"[？?]\s*$")
@@ -135,7 +143,7 @@ def rows(entries: list[FaqEntry], docs: list[Document]) -> list[dict]:
         meta = {k: v for k, v in source.meta().items() if k != "doc_id"}
         out.append({
             **meta,
-            "chunk_id": f"faq:{entry.faq_id}",
+            "chunk_id": f"{CURATED_ID_PREFIX}{entry.faq_id}",
             "doc_id": source.doc_id,
             "category": "faq",
             "text": entry.answer["zh"] or entry.answer["en"],

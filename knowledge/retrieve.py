@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .faq import is_curated
 from .lexicon_data import EMPTY, Speller, Synonyms, is_latin, latin_key, load_synonyms  # noqa: F401 (re-export)
 from .text import Tokenizer, has_cjk, latin_words, normalize, split_sentences, stem
 
@@ -435,9 +436,9 @@ class Retriever:
             phrase = {h.chunk_id: self._phrase(query.text, h.chunk_id) for h in hits
                       if round(h.confidence, 6) == best}
             # Ties go to FAQ entries, and among them to staff corrections (FAQ
-            # documents) over the curated YAML entries ("faq:…"): a correction is
+            # documents) over the curated YAML entries: a correction is
             # a person fixing this exact answer, so it must be what users get next.
-            hits.sort(key=lambda h: (round(h.confidence, 6), h.category == "faq", not h.chunk_id.startswith("faq:"),
+            hits.sort(key=lambda h: (round(h.confidence, 6), h.category == "faq", not is_curated(h.chunk_id),
                                      phrase.get(h.chunk_id, 0), h.score),
                       reverse=True)
         else:
