@@ -26,12 +26,12 @@ export RASA_TELEMETRY_ENABLED := false
 
 RASA_INPUTS := config.yml domain.yml data knowledge/lexicon/jieba requirements-rasa.txt
 
-.PHONY: help setup system-deps index train validate test-stories eval bench run test test-unit shell clean migrate test-pg
+.PHONY: help setup system-deps index train validate test-stories eval bench run run-scaled test test-unit shell clean migrate test-pg
 
 help:
 	@echo "make run    start the stack (set-up, index and training happen first when needed)"
 	@echo "make test   run every check: rasa data validate and the pytest suite"
-	@echo "other verbs: setup index train validate shell clean"
+	@echo "other verbs: setup index train validate test-stories eval bench run-scaled shell clean"
 
 setup: $(STAMPS)/app $(STAMPS)/rasa
 
@@ -65,6 +65,16 @@ run: setup index train migrate
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}"; \
 	  exec $(VENV)/bin/honcho start -f Procfile
 
+# The scale-out shape on one machine: PostgreSQL (gateway database, Rasa
+# tracker store) and Redis (lock store, rate limits) from Debian, two Rasa
+# servers, two action servers, and four gateway workers spreading
+# conversations over both Rasa servers. See README "Scaling out".
+run-scaled: setup system-deps index train
+	@echo "Starting PostgreSQL, Redis, 2 x Rasa, 2 x actions and the gateway on http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
+	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}" \
+	  RASA_PORT_2="$${RASA_PORT_2:-$$(($(RASA_PORT) + 1))}" ACTIONS_PORT_2="$${ACTIONS_PORT_2:-$$(($(ACTIONS_PORT) + 1))}"; \
+	  scripts/scaled-stores bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
+
 # Everything: unit and end-to-end tests (real services, real browser), then the
 # persistence and WeChat tests again on a throwaway PostgreSQL.
 test: setup system-deps index train validate test-stories
@@ -97,9 +107,9 @@ bench: setup
 	$(VENV)/bin/python -m knowledge bench --output results/knowledge-bench.json
 
 shell: setup train
-	$(RASA_VENV)/bin/rasa shell --endpoints endpoints.yml
+	scripts/serve-rasa shell
 
 clean:
-	rm -rf models instance/index instance/index-* instance/stamps .pytest_cache  # keeps the database
+	rm -rf models instance/index instance/index-* instance/stamps .pytest_cache  # keeps the databases
 
 FORCE:

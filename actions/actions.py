@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import knowledge_client, lead_fields, leads, outcome, topics
+from . import knowledge_client, lead_fields, leads, outcome, session, topics
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class ActionAnswerFromKnowledge(Action):
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
         result = outcome.decide(answer.abstained, intent, confidence)
         meta = outcome.turn_meta(result, answer, intent)
+        if session.should_end(tracker.events, tracker.active_loop.get("name")):
+            meta["end_session"] = True
         if result == outcome.ANSWERED:
             sources = [source.to_dict() for source in answer.sources]
             dispatcher.utter_message(text=answer.text, json_message={"sources": sources, **meta})
@@ -123,3 +125,31 @@ class ActionForgetLead(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         return [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]
+
+
+class ActionPauseForStaff(Action):
+    """Pause the bot after a handoff, so Rasa itself stays quiet while a person talks.
+
+    The gateway holds the conversation too (it does not forward messages
+    while a handoff is open); the pause makes the tracker say so as well, for
+    every Rasa server and channel. Staff release resumes it (bot/dialogue.py).
+    """
+
+    def name(self) -> str:
+        return "action_pause_for_staff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        return [ConversationPaused()]
+
+
+class ActionSessionStart(Action):
+    """Start a session carrying each slot's current value once (see actions/session.py)."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        carried = [SlotSet(name, value) for name, value in session.carried_slots(tracker.slots).items()]
+        return [SessionStarted(), *carried, ActionExecuted("action_listen")]

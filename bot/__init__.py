@@ -21,8 +21,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SENDER_HASH_SALT"]:
         app.config["SENDER_HASH_SALT"] = instance_secret(app.instance_path, "sender_salt")
 
+    if not app.config["RASA_API_TOKEN"]:  # shared with scripts/serve-rasa through instance/
+        app.config["RASA_API_TOKEN"] = instance_secret(app.instance_path, "rasa-api-token")
+
     db.init_app(app)
-    app.extensions["dialogue"] = DialogueClient(app.config["RASA_URL"], app.config["RASA_TIMEOUT_S"])
+    app.extensions["dialogue"] = DialogueClient(app.config["RASA_URL"], app.config["RASA_TIMEOUT_S"],
+                                                app.config["RASA_API_TOKEN"])
 
     from . import api, cli, health, metrics, web
     from .console import init_app as init_console

@@ -135,6 +135,8 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
                 raise ApiError(503, "dialogue_unavailable",
                                "The assistant is not available right now. Please try again shortly.")
         outcome = _outcome(meta, replies)
+        if meta.get("end_session"):
+            _start_new_session(sender_id)
         if outcome == "handoff":
             handoff = _open_new_handoff(session, channel, hashed, sender_id, message)
             if not replies:
@@ -143,6 +145,15 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded)
     return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
                       handoff=handoff is not None, degraded=degraded, meta=meta)
+
+
+def _start_new_session(sender_id: str) -> None:
+    """The action server said this session is long enough (actions/session.py)."""
+    dialogue = current_app.extensions["dialogue"]
+    try:
+        dialogue.start_session(sender_id)
+    except DialogueUnavailable:
+        log.warning("could not start a new rasa session; the next turn will retry")
 
 
 def _open_new_handoff(session, channel, hashed, sender_id, message) -> Handoff | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
+from urllib.parse import quote
 
 import requests
 
@@ -21,7 +23,7 @@ class DialogueUnavailable(RuntimeError):
 
 # Keys an action may add to its custom payload for the gateway's turn log.
 # They describe the turn; they never reach the user.
-META_KEYS = ("outcome", "confidence", "intent", "hits")
+META_KEYS = ("outcome", "confidence", "intent", "hits", "end_session")
 PUBLIC_SOURCE_KEYS = ("title", "publisher", "published", "url", "snippet")
 
 
@@ -68,12 +70,51 @@ def merge_messages(messages: list[dict]) -> list[dict]:
     return fold_messages(messages)[0]
 
 
+def url_list(value: str) -> list[str]:
+    """RASA_URL / ACTIONS_URL: one URL, or several separated by commas."""
+    return [url.strip().rstrip("/") for url in value.split(",") if url.strip()]
+
+
 class DialogueClient:
-    def __init__(self, base_url: str, timeout_s: float):
-        self.webhook = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
+    """Rasa's REST webhook, over one or more Rasa servers that share a tracker store.
+
+    A conversation always goes to the same server while it is up (chosen by a
+    stable hash of the sender), and to the next one when that server refuses
+    or drops the connection. Rasa saves the tracker only after a message has
+    been handled, so a message that died with its server was not recorded and
+    is safe to send again. A timeout is not retried: the server may still be
+    working on it.
+    """
+
+    def __init__(self, base_urls: str, timeout_s: float, api_token: str = ""):
+        self.servers = url_list(base_urls)
+        if not self.servers:
+            raise ValueError("RASA_URL names no server")
         self.timeout_s = timeout_s
+        self.api_token = api_token
         # One pooled session: keep-alive saves a TCP handshake per message.
         self._http = requests.Session()
+
+    def _order(self, sender_id: str) -> list[str]:
+        start = zlib.crc32(sender_id.encode("utf-8")) % len(self.servers)
+        return self.servers[start:] + self.servers[:start]
+
+    def _post(self, sender_id: str, path: str, **kwargs) -> requests.Response:
+        last: Exception | None = None
+        for server in self._order(sender_id):
+            try:
+                response = self._http.post(f"{server}{path}", timeout=self.timeout_s, **kwargs)
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                log.warning("rasa server unreachable, trying the next", extra={"server": server, "error": str(exc)})
+                last = exc
+                continue
+            except requests.RequestException as exc:
+                raise DialogueUnavailable(str(exc)) from exc
+            if response.status_code >= 502:  # a proxy in front of a dead server
+                last = requests.HTTPError(f"HTTP {response.status_code} from {server}")
+                continue
+            return response
+        raise DialogueUnavailable(str(last))
 
     def send(self, sender_id: str, message: str) -> list[dict]:
         return self.exchange(sender_id, message)[0]
@@ -82,14 +123,31 @@ class DialogueClient:
         """(replies, meta) for one message; see fold_messages."""
         started = time.perf_counter()
         try:
-            response = self._http.post(
-                self.webhook, json={"sender": sender_id, "message": message}, timeout=self.timeout_s
-            )
+            response = self._post(sender_id, "/webhooks/rest/webhook", json={"sender": sender_id, "message": message})
             response.raise_for_status()
             messages = response.json()
         except (requests.RequestException, ValueError) as exc:
-            log.warning("rasa unavailable", extra={"error": str(exc), "webhook": self.webhook})
+            log.warning("rasa unavailable", extra={"error": str(exc)})
             raise DialogueUnavailable(str(exc)) from exc
         log.info("rasa replied", extra={"ms": round((time.perf_counter() - started) * 1000, 1),
                                         "messages": len(messages)})
         return fold_messages(messages)
+
+    def start_session(self, sender_id: str) -> None:
+        """A new Rasa session for this conversation (slots carry over); see actions/session.py."""
+        self.exchange(sender_id, "/session_start")
+
+    def resume(self, sender_id: str) -> None:
+        """Undo a handoff's pause, through Rasa's HTTP API (token-protected).
+
+        `action_listen` follows the resume so the next message is read as a
+        fresh user turn, exactly as after any bot reply.
+        """
+        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        try:
+            response = self._post(sender_id, path, json=events,
+                                  params={"token": self.api_token, "include_events": "NONE"})
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise DialogueUnavailable(str(exc)) from exc

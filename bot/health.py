@@ -12,6 +12,8 @@ import requests
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from .dialogue import url_list
+
 bp = Blueprint("health", __name__)
 
 
@@ -21,6 +23,15 @@ def _probe(url: str, timeout: float) -> dict:
     except requests.RequestException as exc:
         return {"ok": False, "url": url, "detail": type(exc).__name__}
     return {"ok": response.ok, "url": url, "detail": f"HTTP {response.status_code}"}
+
+
+def _probe_all(urls: str, path: str, timeout: float) -> dict:
+    """One server, or several behind the gateway (make run-scaled): ready while one of them is."""
+    servers = [_probe(f"{url}{path}", timeout) for url in url_list(urls)]
+    if len(servers) == 1:
+        return servers[0]
+    return {"ok": any(s["ok"] for s in servers), "servers": servers,
+            "detail": f"{sum(s['ok'] for s in servers)} of {len(servers)} up"}
 
 
 def _knowledge(index_dir) -> dict:
@@ -48,8 +59,8 @@ def healthz():
     components = {
         "gateway": {"ok": True},
         "database": _database(),
-        "rasa": _probe(f"{cfg['RASA_URL']}/", timeout),
-        "actions": _probe(f"{cfg['ACTIONS_URL']}/health", timeout),
+        "rasa": _probe_all(cfg["RASA_URL"], "/", timeout),
+        "actions": _probe_all(cfg["ACTIONS_URL"], "/health", timeout),
         "knowledge": _knowledge(cfg["KNOWLEDGE_INDEX_DIR"]),
     }
     ready = all(c["ok"] for c in components.values())

@@ -26,6 +26,7 @@ class FakeDialogue:
         self.meta: dict = {"outcome": "answered", "confidence": 0.82, "intent": "ask_park_info",
                            "sources": [{"title": "开园", "url": "https://example.org/a", "confidence": 0.82}]}
         self.down = False
+        self.resumed: list[str] = []
 
     def exchange(self, sender_id, message):
         self.sent.append((sender_id, message))
@@ -35,6 +36,14 @@ class FakeDialogue:
 
     def send(self, sender_id, message):
         return self.exchange(sender_id, message)[0]
+
+    def start_session(self, sender_id):
+        self.sent.append((sender_id, "/session_start"))
+
+    def resume(self, sender_id):
+        if self.down:
+            raise DialogueUnavailable("connection refused")
+        self.resumed.append(sender_id)
 
 
 def make_app(tmp_path, **overrides):

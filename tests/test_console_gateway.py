@@ -150,3 +150,11 @@ def test_the_landing_page_embeds_the_widget(client):
     source = js.get_data(as_text=True)
     assert "attachShadow" in source and "localStorage" in source
     assert "innerHTML" not in source and "insertAdjacentHTML" not in source  # text only, never markup
+
+
+def test_a_long_session_is_split_when_the_action_server_asks(app, client):
+    fake = app.extensions["dialogue"]
+    chat(client, sender="web-dora")
+    fake.meta["end_session"] = True
+    chat(client, sender="web-dora")
+    assert fake.sent == [("web-dora", "园区在哪里？"), ("web-dora", "园区在哪里？"), ("web-dora", "/session_start")]

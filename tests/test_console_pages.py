@@ -242,9 +242,16 @@ def test_handoff_queue_reply_reaches_the_widget_and_release_returns_to_the_bot(a
     polled = staff.get("/api/chat/poll?sender_id=web-carol").get_json()
     assert polled["handoff"] is True and [m["text"] for m in polled["messages"]] == ["您好，租金面议。"]
 
+    fake.down = True  # Rasa cannot be told to resume: the conversation stays with staff
+    page = staff.post(f"/staff/handoffs/{handoff.id}/release", data={"csrf_token": token}, follow_redirects=True)
+    assert "智能助手暂时不可达" in page.get_data(as_text=True)
+    assert rows(app, Handoff)[0].status == "open"
+    fake.down = False
+
     staff.post(f"/staff/handoffs/{handoff.id}/release", data={"csrf_token": token})
     [handoff] = rows(app, Handoff)
     assert handoff.status == "closed" and handoff.sender_id is None
+    assert fake.resumed == ["web-carol"]  # Rasa's pause is lifted too
     assert staff.get("/api/chat/poll?sender_id=web-carol").get_json()["handoff"] is False
     set_meta(app, outcome="answered")
     sent_before = len(fake.sent)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .. import db, errors
 from ..api import lead_dict
+from ..dialogue import DialogueUnavailable
 from ..errors import ApiError
 from ..models import LEAD_STATUSES, Handoff, HandoffMessage, IndexJob, Lead, Turn
 from . import stats
@@ -137,6 +138,9 @@ def handoff_reply_json(handoff_id: int):
 @bp.post("/handoffs/<int:handoff_id>/release")
 @staff_only
 def handoff_release_json(handoff_id: int):
-    release(_open_handoff(handoff_id))
+    try:
+        release(_open_handoff(handoff_id))
+    except DialogueUnavailable:
+        raise ApiError(503, "dialogue_unavailable", "The assistant cannot be reached; the conversation stays with staff.")
     db.session().commit()
     return jsonify({"released": handoff_id})

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
 
 from .. import db
+from ..dialogue import DialogueUnavailable
 from ..knowledge_jobs import knowledge_base
 from ..knowledge_jobs import settings as knowledge_settings
 from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
@@ -279,7 +280,11 @@ def handoff_release(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id) or abort(404)
     if handoff.status == "open":
-        release(handoff)
+        try:
+            release(handoff)
+        except DialogueUnavailable:
+            flash("智能助手暂时不可达，会话仍由人工处理，请稍后再交还。", "error")
+            return redirect(url_for("console.handoffs"))
         session.commit()
         flash(f"会话 #{handoff.id} 已交还机器人。", "info")
     return redirect(url_for("console.handoffs"))
@@ -289,6 +294,10 @@ RELEASED = "人工服务已结束，您可以继续向智能助手提问。"
 
 
 def release(handoff: Handoff) -> None:
+    """Give the conversation back to the bot: Rasa resumes first, so a failure keeps it with staff."""
+    dialogue = current_app.extensions["dialogue"]
+    if handoff.sender_id and hasattr(dialogue, "resume"):
+        dialogue.resume(handoff.sender_id)
     db.session().add(HandoffMessage(handoff_id=handoff.id, author="staff", text=RELEASED))
     handoff.status, handoff.closed_at = "closed", utcnow()
     handoff.sender_id = None  # no longer needed to reach the person

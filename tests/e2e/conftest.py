@@ -58,13 +58,16 @@ def stack(tmp_path_factory):
         "LEADS_API_SECRET": secrets.token_hex(16),
         "LEADS_API_URL": f"http://127.0.0.1:{ports['gateway']}/api/leads",
         "LEADS_QUEUE_DIR": str(logs / "lead-queue"),
+        "TRACKER_STORE_URL": f"sqlite:///{logs / 'rasa-tracker.db'}",
+        "RASA_MODEL": str(MODEL),
+        "RASA_API_TOKEN": secrets.token_hex(16),
+        "SESSION_MAX_TURNS": "6",  # small, so the e2e tests cross session boundaries
     }
     (logs / "prometheus").mkdir()
     commands = {
         "actions": [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions",
                     "--port", str(ports["actions"])],
-        "rasa": [str(ROOT / ".venv-rasa/bin/rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
-                 "--port", str(ports["rasa"]), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+        "rasa": [str(ROOT / "scripts/serve-rasa")],
         "gateway": [str(ROOT / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py", "bot:create_app()"],
     }
     health = {

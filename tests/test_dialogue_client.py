@@ -1,0 +1,95 @@
+"""The gateway's Rasa client against loopback stand-ins for one or two Rasa servers."""
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+
+import pytest
+
+from bot.dialogue import DialogueClient, DialogueUnavailable
+
+
+class FakeRasa:
+    """A loopback HTTP server that records what it was sent and answers like Rasa's REST channel."""
+
+    def __init__(self, name: str):
+        self.name, self.requests = name, []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append((self.path, body))
+                reply = json.dumps([{"recipient_id": "x", "text": fake.name}]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def two_servers():
+    servers = [FakeRasa("one"), FakeRasa("two")]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_a_conversation_stays_on_one_server(two_servers):
+    client = DialogueClient(",".join(s.url for s in two_servers), 5)
+    answered_by = {client.send("web-alice", f"第{i}句")[0]["text"] for i in range(5)}
+    assert len(answered_by) == 1
+    # and different conversations spread over both
+    assert {client.send(f"web-{i}", "你好")[0]["text"] for i in range(20)} == {"one", "two"}
+
+
+def test_a_dead_server_is_skipped_and_the_message_is_not_lost(two_servers):
+    alive = two_servers[1]
+    client = DialogueClient(f"{dead_url()},{alive.url}", 5)
+    for i in range(6):  # whichever server each sender prefers, the live one answers
+        assert client.send(f"web-{i}", "园区在哪里")[0]["text"] == "two"
+    assert len(alive.requests) == 6
+
+
+def test_all_servers_down_is_dialogue_unavailable():
+    with pytest.raises(DialogueUnavailable):
+        DialogueClient(f"{dead_url()},{dead_url()}", 2).send("web-alice", "你好")
+
+
+def test_resume_posts_the_resume_and_a_listen_with_the_token(two_servers):
+    client = DialogueClient(two_servers[0].url, 5, api_token="s3cret")
+    client.resume("wx/abc def")
+    [(path, events)] = two_servers[0].requests
+    assert path.startswith("/conversations/wx%2Fabc%20def/tracker/events?")
+    assert "token=s3cret" in path and "include_events=NONE" in path
+    assert events == [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+
+
+def test_start_session_sends_rasas_session_start_intent(two_servers):
+    DialogueClient(two_servers[0].url, 5).start_session("web-alice")
+    assert two_servers[0].requests == [("/webhooks/rest/webhook", {"sender": "web-alice", "message": "/session_start"})]
+
+
+def test_an_empty_server_list_is_refused():
+    with pytest.raises(ValueError):
+        DialogueClient(" , ", 5)
