@@ -196,8 +196,8 @@ def test_knowledge_lists_uploads_and_removes_documents(app, staff, tmp_path):
     assert "人才公寓" in added.read_text("utf-8") and len(built) == 1
     bad = staff.post("/staff/knowledge/upload", data={
         "csrf_token": token, "file": (io.BytesIO(b"x"), "evil.exe")}, content_type="multipart/form-data")
-    assert bad.status_code == 302 and len(list(docs.glob("*.md"))) == 3
-    assert "只支持" in staff.get("/staff/knowledge").get_data(as_text=True)
+    assert bad.status_code == 400 and len(list(docs.glob("*.md"))) == 3  # the page again, with the reason
+    assert "只支持" in bad.get_data(as_text=True)
 
     assert staff.post(f"/staff/knowledge/{added.stem}/remove", data={"csrf_token": token}).status_code == 302
     assert not added.exists() and len(built) == 2

@@ -22,7 +22,23 @@ from ..knowledge_jobs import start_reindex
 from ..models import FaqCorrection, IndexJob, StaffUser, Turn
 
 DOC_ID = re.compile(r"^[\w.\-]{1,200}$")
-UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm")
+# What the console accepts: every format the ingestion library reads (knowledge/readers.py).
+UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
+UPLOAD_ACCEPT = ",".join(UPLOAD_SUFFIXES)  # the file input's accept attribute
+CITATION_LABELS = {"title": "标题", "publisher": "发布单位", "published": "发布日期", "url": "原文链接"}
+# Why ingestion refused a file (its English reason), said so that staff know what to do.
+REFUSALS = (
+    ("no text layer", "这个 PDF 没有文字层（可能是扫描件），请先做文字识别（OCR）或上传文字版"),
+    ("encrypted with a password", "这个 PDF 有密码保护，请上传未加密的版本"),
+    ("cannot read the PDF", "无法读取这个 PDF：文件可能已损坏，或并不是 PDF"),
+    ("cannot read the Word file", "无法读取这个 Word 文件：文件可能已损坏，或不是 .docx 格式"),
+    ("cannot read the file", "无法读取这个文件：文件可能已损坏，或与扩展名不符"),
+    ("not UTF-8", "文本文件不是 UTF-8 编码，请另存为 UTF-8 后再上传"),
+    ("no article text", "网页中没有找到正文"),
+    ("no text in the file", "文件中没有文字"),
+    ("the file is empty", "文件是空的"),
+    ("limit is", "文件太大"),
+)
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -147,7 +163,8 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
 
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise KnowledgeChangeError(f"只支持 {' '.join(UPLOAD_SUFFIXES)} 文件。")
+        hint = "旧版 Word（.doc）请先另存为 .docx。" if suffix == ".doc" else ""
+        raise KnowledgeChangeError(f"只支持 {' '.join(UPLOAD_SUFFIXES)} 文件。{hint}")
     if not data:
         raise KnowledgeChangeError("文件是空的。")
     stem = secure_filename(Path(filename).stem) or slugify(meta.get("title", ""), "upload")
@@ -161,10 +178,21 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
         path.write_bytes(data)
         [outcome] = ingest([path], docs_dir(), {**{k: v for k, v in meta.items() if v}, "doc_id": doc_id})
     if outcome.status == "refused":
-        raise KnowledgeChangeError(f"文档未被接受：{outcome.detail}")
+        raise KnowledgeChangeError(f"文档未被接受：{refusal_message(outcome.detail)}")
     if outcome.status == "duplicate":
         raise KnowledgeChangeError(f"内容与已有文档 {outcome.doc_id} 相同。")
     return outcome.doc_id, start_reindex(session, "upload", f"{outcome.doc_id}: {outcome.detail}")
+
+
+def refusal_message(detail: str) -> str:
+    """Ingestion's reason for refusing a file, in the console's language; the original follows for support."""
+    if detail.startswith("cannot cite it"):
+        missing = [label for key, label in CITATION_LABELS.items() if re.search(rf"\b{key}\b", detail.split("(")[0])]
+        return f"无法注明出处，文件中没有{'、'.join(missing) or '引用信息'}，请在表单中填写后再上传。"
+    for marker, message in REFUSALS:
+        if marker in detail:
+            return f"{message}。（{detail}）"
+    return detail
 
 
 def remove_document(session, doc_id: str) -> IndexJob:

@@ -17,8 +17,8 @@ from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMe
                       utcnow)
 from . import stats
 from .blueprint import admin_required, bp
-from .knowledge_admin import (KnowledgeChangeError, list_documents, remove_document, save_correction,
-                              upload_document)
+from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
+                              save_correction, upload_document)
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 30
@@ -133,9 +133,10 @@ def _recent_jobs(limit: int = 10) -> list[IndexJob]:
     return db.session().scalars(select(IndexJob).order_by(IndexJob.id.desc()).limit(limit)).all()
 
 
-@bp.get("/knowledge")
-@login_required
-def knowledge():
+UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")
+
+
+def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     jobs = _recent_jobs()
     busy = any(job.status in ("queued", "running") for job in jobs)
     manifest = None
@@ -145,26 +146,45 @@ def knowledge():
         manifest = Manifest.read(knowledge_settings().index_dir)
     except Exception:  # no index yet: the page says so
         manifest = None
+    # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
     return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
-                           manifest=manifest, refresh=busy, refresh_seconds=3)
+                           manifest=manifest, refresh=busy and upload_form is None, refresh_seconds=3,
+                           upload_form=upload_form or {}, accept=UPLOAD_ACCEPT), status
+
+
+@bp.get("/knowledge")
+@login_required
+def knowledge():
+    return _knowledge_page()
 
 
 @bp.post("/knowledge/upload")
 @admin_required
 def knowledge_upload():
     upload = request.files.get("file")
-    meta = {k: request.form.get(k, "").strip() for k in
-            ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")}
+    meta = {k: request.form.get(k, "").strip() for k in UPLOAD_META}
     if upload is None or not upload.filename:
         flash("请选择要上传的文件。", "error")
-        return redirect(url_for("console.knowledge"))
+        return _knowledge_page(meta, 400)
     try:
         doc_id, job = upload_document(db.session(), upload.filename, upload.read(), meta)
     except KnowledgeChangeError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"已加入文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
+        # Nothing was written and no re-index started; the form keeps its fields for another try.
+        log.info("upload refused", extra={"upload": upload.filename, "reason": str(exc)})
+        flash(f"{upload.filename}：{exc}", "error")
+        return _knowledge_page(meta, 400)
+    flash(f"已加入文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
     return redirect(url_for("console.knowledge"))
+
+
+@bp.errorhandler(413)
+def _too_large(error):
+    """An upload over MAX_CONTENT_LENGTH: say so on the knowledge page rather than with a bare 413."""
+    if request.endpoint != "console.knowledge_upload" or not getattr(current_user, "is_admin", False):
+        return error
+    limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    flash(f"文件太大：上传的文件不能超过 {limit} MB。", "error")
+    return _knowledge_page({}, 413)
 
 
 @bp.post("/knowledge/<doc_id>/remove")

@@ -1,8 +1,16 @@
-"""Start the real stack (action server, Rasa, gateway) on free ports for end-to-end tests."""
+"""Start the real stack (action server, Rasa, gateway) on free ports for end-to-end tests.
+
+The stack never writes into the checkout: the action server and the gateway
+share a temporary copy of the knowledge (documents, curated FAQ and the built
+index), so a staff correction made in a test is written there, re-indexed by
+the gateway and picked up by the action server like in production; the
+database, lead queue, metrics and secrets are temporary too.
+"""
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +22,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "park.tar.gz"
+INDEX = ROOT / "instance" / "index"
 START_TIMEOUT_S = 240
+BUILD_TIMEOUT_S = 600
 
 
 def free_port() -> int:
@@ -34,6 +44,29 @@ def _wait(url: str, proc: subprocess.Popen, log: Path, deadline: float) -> None:
             pass
         time.sleep(0.5)
     raise RuntimeError(f"{url} not ready in {START_TIMEOUT_S}s:\n{log.read_text()[-3000:]}")
+
+
+def knowledge_copy(dest: Path, env: dict) -> dict:
+    """KNOWLEDGE_*_DIR variables for a private copy of knowledge/docs, knowledge/faq and the index.
+
+    The built instance/index is copied (its versioned directory, behind the
+    link) and brought up to date with `python -m knowledge build`, which does
+    nothing when the copy already matches the documents: much faster than
+    building from scratch, which it falls back to when there is no index yet.
+    """
+    docs, faq, index = dest / "docs", dest / "faq", dest / "index"
+    shutil.copytree(ROOT / "knowledge" / "docs", docs)
+    shutil.copytree(ROOT / "knowledge" / "faq", faq)
+    if (INDEX / "manifest.json").exists():
+        version = INDEX.resolve()
+        shutil.copytree(version, dest / version.name)
+        index.symlink_to(version.name)  # relative, as the build makes it
+    dirs = {"KNOWLEDGE_DOCS_DIR": str(docs), "KNOWLEDGE_FAQ_DIR": str(faq), "KNOWLEDGE_INDEX_DIR": str(index)}
+    built = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "knowledge", "build", "--quiet"], cwd=ROOT,
+                           env={**env, **dirs}, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert (index / "manifest.json").exists(), built.stdout[-3000:]
+    return dirs
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +95,10 @@ def stack(tmp_path_factory):
         "RASA_MODEL": str(MODEL),
         "RASA_API_TOKEN": secrets.token_hex(16),
         "SESSION_MAX_TURNS": "6",  # small, so the e2e tests cross session boundaries
+        # Not the ones generated into instance/: the stack leaves the checkout alone.
+        "SECRET_KEY": secrets.token_hex(16), "SENDER_HASH_SALT": secrets.token_hex(8),
     }
+    env.update(knowledge_copy(tmp_path_factory.mktemp("knowledge"), env))
     (logs / "prometheus").mkdir()
     commands = {
         "actions": [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions",
@@ -101,3 +137,14 @@ def stack(tmp_path_factory):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def console_admin(stack):
+    """(username, password) of an admin account in the stack's database, made as an operator would."""
+    username, password = "e2e-admin", secrets.token_urlsafe(12)
+    made = subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "bot", "create-staff", "--username", username,
+                           "--role", "admin", "--password", password], cwd=ROOT, env=stack["env"],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr[-3000:]
+    return username, password
