@@ -12,6 +12,7 @@ Settings (environment):
   LEADS_API_URL     default http://$GATEWAY_HOST:$GATEWAY_PORT/api/leads
   LEADS_API_SECRET  sent as X-Leads-Secret; the gateway refuses leads without it
   LEADS_QUEUE_DIR   default instance/lead-queue
+  LEADS_RETRY_EVERY_S  seconds between retries of queued leads (30)
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SENT, QUEUED, REJECTED = "sent", "queued", "rejected"
-RETRY_EVERY_S = 30.0
+RETRY_EVERY_S = float(os.environ.get("LEADS_RETRY_EVERY_S") or 30.0)
 
 
 def idempotency_key(lead: dict) -> str:
@@ -160,3 +161,7 @@ def use(box: LeadOutbox | None) -> None:
     """Install an outbox (tests)."""
     global _outbox
     _outbox = box
+
+
+if os.environ.get("ACTIONS_PRELOAD_KNOWLEDGE") == "1":  # the action server process, not a test
+    outbox()  # leads still queued from before a restart are retried from the start, not at the next lead

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import db, metrics
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
+from .health import actions_down
 from .models import OUTCOMES, Handoff, HandoffMessage, Turn, hash_sender
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,14 @@ def _held_by_staff(session, hashed: str) -> Handoff | None:
 def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
     dialogue = current_app.extensions["dialogue"]
     if hasattr(dialogue, "exchange"):
-        return dialogue.exchange(sender_id, message)
-    replies = dialogue.send(sender_id, message)
-    return replies, {"sources": [s for r in replies for s in r.get("sources", [])]}
+        replies, meta = dialogue.exchange(sender_id, message)
+    else:
+        replies = dialogue.send(sender_id, message)
+        meta = {"sources": [s for r in replies for s in r.get("sources", [])]}
+    if not replies and actions_down():
+        # Rasa ran, but its actions could not: answer as if Rasa were down.
+        raise DialogueUnavailable("action server unreachable")
+    return replies, meta
 
 
 def _degraded(message: str) -> tuple[list[dict], dict]:

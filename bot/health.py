@@ -34,6 +34,16 @@ def _probe_all(urls: str, path: str, timeout: float) -> dict:
             "detail": f"{sum(s['ok'] for s in servers)} of {len(servers)} up"}
 
 
+def actions_down() -> bool:
+    """True when an action server does not answer its health check.
+
+    Rasa answers 200 with no messages when it cannot reach the action
+    server, so an empty reply alone cannot tell a broken turn from a quiet one.
+    """
+    cfg = current_app.config
+    return not all(_probe(f"{url}/health", cfg["HEALTH_TIMEOUT_S"])["ok"] for url in url_list(cfg["ACTIONS_URL"]))
+
+
 def _knowledge(index_dir) -> dict:
     try:
         manifest = json.loads((index_dir / "manifest.json").read_text("utf-8"))

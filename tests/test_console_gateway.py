@@ -158,3 +158,13 @@ def test_a_long_session_is_split_when_the_action_server_asks(app, client):
     fake.meta["end_session"] = True
     chat(client, sender="web-dora")
     assert fake.sent == [("web-dora", "园区在哪里？"), ("web-dora", "园区在哪里？"), ("web-dora", "/session_start")]
+
+
+def test_an_empty_rasa_reply_with_the_action_server_down_is_answered_in_degraded_mode(tmp_path):
+    dead = f"http://127.0.0.1:{free_port()}"
+    app = make_app(tmp_path, ACTIONS_URL=dead, HEALTH_TIMEOUT_S=0.5)
+    app.extensions["dialogue"].replies = []  # what Rasa sends when its action call failed
+    app.extensions["knowledge"] = FakeKnowledge()
+    [reply] = chat(app.test_client()).get_json()["replies"]
+    assert reply["text"].splitlines() == [DEGRADED_NOTICE, "园区位于机场西侧。"]
+    assert rows(app, Turn)[0].degraded is True
