@@ -73,7 +73,7 @@ run-scaled: setup system-deps index train
 	@echo "Starting PostgreSQL, Redis, 2 x Rasa, 2 x actions and the gateway on http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}" \
 	  RASA_PORT_2="$${RASA_PORT_2:-$$(($(RASA_PORT) + 1))}" ACTIONS_PORT_2="$${ACTIONS_PORT_2:-$$(($(ACTIONS_PORT) + 1))}"; \
-	  scripts/scaled-stores bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
+	  $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
 
 # Everything: unit and end-to-end tests (real services, real browser), then the
 # persistence and WeChat tests again on a throwaway PostgreSQL.
