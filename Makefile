@@ -102,9 +102,11 @@ eval: setup index
 	$(RASA_VENV)/bin/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
 	  --out results/nlu-cv --quiet
 
-# Speed and memory: retrieval at 10k / 100k / 1M passages.
-bench: setup
+# Speed and memory: retrieval at 10k / 100k / 1M passages, then the whole stack under load
+# (ops/bench.py: msg/s and latency against bare Rasa, long conversations, WeChat, RSS, cold start).
+bench: setup index train
 	$(VENV)/bin/python -m knowledge bench --output results/knowledge-bench.json
+	$(VENV)/bin/python -m ops.bench
 
 shell: setup train
 	scripts/serve-rasa shell

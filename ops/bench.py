@@ -1,0 +1,212 @@
+"""`make bench`'s full-stack benchmark: throughput and latency of the real stack against its floor.
+
+Why it exists: the knowledge bench measures retrieval alone; tenants feel the whole path —
+gateway, Rasa, action server, database — and nothing else tells us how much that path costs
+over what Rasa needs anyway, whether long conversations slow down, whether WeChat's passive
+reply stays far inside its 5-second window, and how much memory the three services take.
+
+    .venv/bin/python -m ops.bench [--quick]
+
+One stack, one trained model, one run:
+  1. cold start: launch of all services -> every health check green;
+  2. at each concurrency: closed-loop users holding ten-turn conversations through /api/chat,
+     then the floor — the same users sending 你好 (utter_greet, no action call) straight to Rasa's
+     REST webhook; msg/s, p50/p95/p99 and errors for both and the ratio of their msg/s;
+  3. conversation length: single senders, one after another, ~210 turns each; median latency of
+     turns 5-15 against turns 195-205;
+  4. WeChat: concurrent users posting signed plain-mode text messages to /wechat;
+  5. memory per process after the load.
+Writes results/stack-bench.json and results/stack-bench.png and prints a short table. The
+machine is shared with other jobs: load averages are recorded with every phase.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import load
+from .stack import MODEL, ROOT, Stack
+
+FULL = {"levels": [1, 16, 64], "stack_s": 20.0, "floor_s": 15.0, "length_turns": 210, "length_senders": 3,
+        "early": (5, 15), "late": (195, 205), "wechat_users": 16, "wechat_s": 15.0}
+QUICK = {"levels": [1, 8], "stack_s": 6.0, "floor_s": 4.0, "length_turns": 40, "length_senders": 1,
+         "early": (5, 15), "late": (25, 35), "wechat_users": 8, "wechat_s": 5.0}
+
+_T0 = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - _T0:6.1f}s] {message}", flush=True)
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _phase(stack: Stack, coro, **extra) -> dict:
+    """Run one load phase; its summary with the CPU seconds each service used and the load average."""
+    before = stack.cpu_seconds()
+    phase = asyncio.run(coro)
+    after = stack.cpu_seconds()
+    cpu = {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+    summary = phase.summary(cpu_s=cpu, loadavg=_load(), **extra)
+    if summary["ok"]:
+        summary["cpu_ms_per_msg"] = {name: round(sec * 1000 / summary["ok"], 1) for name, sec in cpu.items()}
+    return summary
+
+
+def warm_up(stack: Stack) -> None:
+    """Every distinct message once through each path, so first-use costs stay out of the numbers."""
+    chat, rasa, wechat = load.chat_sender(stack.url), load.rasa_sender(stack.rasa_url), load.wechat_sender(stack.url)
+    messages = load.TOPIC_QUESTIONS + load.FOLLOW_UPS + load.OUT_OF_SCOPE
+
+    async def go() -> None:
+        async with load._session(1) as http:
+            for message in messages:
+                await chat(http, "bench-warmup", message)
+            for _ in range(3):
+                await rasa(http, "bench-warmup-floor", load.FLOOR_MESSAGE)
+            await wechat(http, "bench-warmup-wechat", load.WECHAT_MESSAGES[0])
+    asyncio.run(go())
+
+
+def run(quick: bool = False) -> dict:
+    cfg = QUICK if quick else FULL
+    report: dict = {
+        "benchmark": "stack", "quick": quick,
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "loadavg_start": _load(),
+                    "note": "shared machine: other jobs ran at the same time, see loadavg per phase"},
+        "model": {"path": str(MODEL.relative_to(ROOT)), "mtime": datetime.fromtimestamp(
+            MODEL.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")},
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+    }
+    try:
+        import psutil
+
+        report["machine"]["memory_gb"] = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        pass
+    stack = Stack(ratelimit=False, extra_env=load.WECHAT_ENV)
+    say(f"starting actions, rasa, gateway (gunicorn) on free ports; logs in {stack.workdir}")
+    try:
+        stack.start()
+        report["cold_start_s"] = round(stack.cold_start_s, 1)
+        report["ready_s"] = {name: round(s.ready_s, 1) for name, s in stack.services.items()}
+        report["migrate_s"] = round(stack.migrate_s, 1)
+        report["gateway_workers"] = int(stack.env.get("GATEWAY_WORKERS", "2"))
+        report["gateway_threads"] = int(stack.env.get("GATEWAY_THREADS", "8"))
+        say(f"stack healthy after {stack.cold_start_s:.1f}s (per service: {report['ready_s']})")
+        say("warming up (every message once, not measured)")
+        warm_up(stack)
+
+        levels = []
+        for users in cfg["levels"]:
+            say(f"full stack: {users} users, ten-turn conversations via /api/chat for {cfg['stack_s']:.0f}s")
+            full = _phase(stack, load.closed_loop(load.chat_sender(stack.url), users, cfg["stack_s"], "stack",
+                                                  progress=say))
+            say(f"  -> {full['msg_per_s']} msg/s, p50 {full['p50_ms']} p95 {full['p95_ms']} p99 {full['p99_ms']} ms, "
+                f"{full['errors']} errors")
+            say(f"floor: {users} users, 你好 straight to Rasa's REST webhook for {cfg['floor_s']:.0f}s")
+            floor = _phase(stack, load.closed_loop(load.rasa_sender(stack.rasa_url), users, cfg["floor_s"], "floor",
+                                                   script=lambda rng: [load.FLOOR_MESSAGE] * 10, progress=say))
+            say(f"  -> {floor['msg_per_s']} msg/s, p50 {floor['p50_ms']} p95 {floor['p95_ms']} p99 {floor['p99_ms']} ms, "
+                f"{floor['errors']} errors")
+            ratio = round(full["msg_per_s"] / floor["msg_per_s"], 3) if floor["msg_per_s"] else None
+            levels.append({"users": users, "stack": full, "floor": floor, "ratio": ratio})
+        report["levels"] = levels
+
+        runs = []
+        for i in range(cfg["length_senders"]):
+            sender_id = f"bench-long-{i}-{int(time.time())}"
+            say(f"conversation length: sender {i + 1}/{cfg['length_senders']}, {cfg['length_turns']} turns "
+                "one after another via /api/chat")
+            runs.append(asyncio.run(load.sequential(load.chat_sender(stack.url), sender_id,
+                                                    load.long_conversation(i, cfg["length_turns"]),
+                                                    progress=say, label=f"sender {i + 1}")))
+        length = load.length_report(runs, cfg["early"], cfg["late"])
+        length["loadavg"] = _load()
+        length["latencies_ms"] = [[None if x is None else round(x * 1000, 1) for x in r] for r in runs]
+        report["conversation_length"] = length
+        say(f"  -> turns {cfg['early']}: {length['early_median_ms']} ms, turns {cfg['late']}: "
+            f"{length['late_median_ms']} ms, ratio {length['ratio']}")
+
+        say(f"wechat: {cfg['wechat_users']} users posting signed plain-mode text to /wechat for {cfg['wechat_s']:.0f}s")
+        report["wechat"] = _phase(stack, load.closed_loop(
+            load.wechat_sender(stack.url), cfg["wechat_users"], cfg["wechat_s"], "wechat",
+            script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)), progress=say),
+            users=cfg["wechat_users"], mode="plain")
+        w = report["wechat"]
+        say(f"  -> p50 {w['p50_ms']} p95 {w['p95_ms']} p99 {w['p99_ms']} ms, {w['errors']} errors, "
+            f"{w.get('deferred', 0)} deferred")
+
+        say("memory per process after the load")
+        report["memory"] = stack.rss()
+    except BaseException:
+        say(f"stopping the stack; its logs stay in {stack.workdir}")
+        stack.stop()
+        raise
+    say("stopping the stack")
+    stack.stop()
+    stack.cleanup()
+    report["machine"]["loadavg_end"] = _load()
+    report["duration_s"] = round(time.monotonic() - _T0, 1)
+    return report
+
+
+def plot(report: dict, path: Path) -> Path:
+    """Latency p50/p95 and msg/s against concurrency, full stack and floor."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = report["levels"]
+    users = [lv["users"] for lv in levels]
+    fig, (lat, thr) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for key, colour in (("stack", "tab:blue"), ("floor", "tab:orange")):
+        name = "full stack" if key == "stack" else "floor (bare Rasa)"
+        lat.plot(users, [lv[key]["p50_ms"] for lv in levels], "o-", color=colour, label=f"{name} p50")
+        lat.plot(users, [lv[key]["p95_ms"] for lv in levels], "s--", color=colour, label=f"{name} p95")
+        thr.plot(users, [lv[key]["msg_per_s"] for lv in levels], "o-", color=colour, label=name)
+    for ax in (lat, thr):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(users, [str(u) for u in users])
+        ax.set_xlabel("concurrent users")
+        ax.grid(True, alpha=0.3)
+    lat.set_yscale("log")
+    lat.set_ylabel("latency (ms)")
+    thr.set_ylabel("messages / s")
+    lat.legend(fontsize=7)
+    thr.legend(fontsize=7)
+    fig.suptitle(f"stack bench {report['started_at'][:10]} ({report['machine']['cpus']} cores, shared)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer users, shorter phases, fewer turns (smoke run)")
+    parser.add_argument("--output", "-o", default=str(ROOT / "results" / "stack-bench.json"))
+    parser.add_argument("--png", default=str(ROOT / "results" / "stack-bench.png"))
+    args = parser.parse_args(argv)
+    report = run(quick=args.quick)
+    out = load.write_report(args.output, report)
+    png = plot(report, Path(args.png))
+    print()
+    print(load.format_table(report))
+    print(f"\nwrote {out} and {png} in {report['duration_s']:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
