@@ -17,6 +17,8 @@ import threading
 
 from knowledge import Answer, KnowledgeBase
 
+from .process import serves_actions
+
 log = logging.getLogger(__name__)
 
 _kb: KnowledgeBase | None = None
@@ -60,5 +62,5 @@ def _preload() -> None:
         log.exception("knowledge base could not be preloaded; will retry on first question")
 
 
-if os.environ.get("ACTIONS_PRELOAD_KNOWLEDGE") == "1":
+if serves_actions():
     threading.Thread(target=_preload, name="knowledge-preload", daemon=True).start()

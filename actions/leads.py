@@ -27,6 +27,8 @@ from typing import Callable
 
 import requests
 
+from .process import serves_actions
+
 log = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -163,5 +165,5 @@ def use(box: LeadOutbox | None) -> None:
     _outbox = box
 
 
-if os.environ.get("ACTIONS_PRELOAD_KNOWLEDGE") == "1":  # the action server process, not a test
+if serves_actions():
     outbox()  # leads still queued from before a restart are retried from the start, not at the next lead

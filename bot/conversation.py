@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
 DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
 HANDOFF_OPENED = "已为您转接招商人员，请稍候，工作人员的回复会显示在这里。"
+FALLBACK = "fallback"  # utter_default's outcome: Rasa could not go on (domain.yml)
 PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
 
 
@@ -65,8 +66,9 @@ def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
     else:
         replies = dialogue.send(sender_id, message)
         meta = {"sources": [s for r in replies for s in r.get("sources", [])]}
-    if not replies and actions_down():
-        # Rasa ran, but its actions could not: answer as if Rasa were down.
+    if (not replies or meta.get("outcome") == FALLBACK) and actions_down():
+        # Rasa ran, but its actions could not (it says nothing, or falls back):
+        # answer as if Rasa were down.
         raise DialogueUnavailable("action server unreachable")
     return replies, meta
 
@@ -91,6 +93,8 @@ def _outcome(meta: dict, replies: list[dict]) -> str:
     said = meta.get("outcome")
     if said in OUTCOMES:
         return said
+    if said == FALLBACK:  # the bot did not understand: unanswered, for staff
+        return "abstained"
     if meta.get("intent") == "out_of_scope":
         return "out_of_scope"
     return "answered"

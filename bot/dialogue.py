@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 import zlib
 from urllib.parse import quote
 
@@ -70,6 +71,9 @@ def merge_messages(messages: list[dict]) -> list[dict]:
     return fold_messages(messages)[0]
 
 
+RETRY_PAUSE_S = 0.5
+
+
 def url_list(value: str) -> list[str]:
     """RASA_URL / ACTIONS_URL: one URL, or several separated by commas."""
     return [url.strip().rstrip("/") for url in value.split(",") if url.strip()]
@@ -80,10 +84,12 @@ class DialogueClient:
 
     A conversation always goes to the same server while it is up (chosen by a
     stable hash of the sender), and to the next one when that server refuses
-    or drops the connection. Rasa saves the tracker only after a message has
-    been handled, so a message that died with its server was not recorded and
-    is safe to send again. A timeout is not retried: the server may still be
-    working on it.
+    or drops the connection. A server can die after it saved the tracker but
+    before it answered, so each message carries a turn id in its metadata:
+    before sending it again, the client reads the shared tracker, and if the
+    turn is there it returns the replies recorded for it instead. A message
+    is therefore handled once, whichever server dies. A timeout is not
+    retried: the server may still be working on it.
     """
 
     def __init__(self, base_urls: str, timeout_s: float, api_token: str = ""):
@@ -99,9 +105,20 @@ class DialogueClient:
         start = zlib.crc32(sender_id.encode("utf-8")) % len(self.servers)
         return self.servers[start:] + self.servers[:start]
 
-    def _post(self, sender_id: str, path: str, **kwargs) -> requests.Response:
+    def _post(self, sender_id: str, path: str, recorded=None, **kwargs) -> requests.Response | list[dict]:
+        """POST to the conversation's server, or the next one. `recorded(server)` may return what
+        an earlier, failed server already did, so the request is not repeated."""
         last: Exception | None = None
-        for server in self._order(sender_id):
+        # Every server once, then once more after a pause: a server that is
+        # restarting or has a full listen queue refuses connections for a moment.
+        servers = self._order(sender_id)
+        for attempt, server in enumerate(servers + servers):
+            if attempt == len(servers):
+                time.sleep(RETRY_PAUSE_S)
+            if attempt and last is not None and recorded is not None:
+                done = recorded(server)
+                if done is not None:
+                    return done
             try:
                 response = self._http.post(f"{server}{path}", timeout=self.timeout_s, **kwargs)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -122,16 +139,49 @@ class DialogueClient:
     def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
         """(replies, meta) for one message; see fold_messages."""
         started = time.perf_counter()
+        turn = uuid.uuid4().hex
         try:
-            response = self._post(sender_id, "/webhooks/rest/webhook", json={"sender": sender_id, "message": message})
-            response.raise_for_status()
-            messages = response.json()
+            response = self._post(sender_id, "/webhooks/rest/webhook",
+                                  recorded=lambda server: self._recorded_replies(server, sender_id, turn),
+                                  json={"sender": sender_id, "message": message, "metadata": {"turn": turn}})
+            if isinstance(response, list):
+                messages = response
+            else:
+                response.raise_for_status()
+                messages = response.json()
         except (requests.RequestException, ValueError) as exc:
             log.warning("rasa unavailable", extra={"error": str(exc)})
             raise DialogueUnavailable(str(exc)) from exc
         log.info("rasa replied", extra={"ms": round((time.perf_counter() - started) * 1000, 1),
                                         "messages": len(messages)})
         return fold_messages(messages)
+
+    def _recorded_replies(self, server: str, sender_id: str, turn: str) -> list[dict] | None:
+        """The bot messages the tracker holds for this turn, or None if the turn is not recorded."""
+        try:
+            response = self._http.get(f"{server}/conversations/{quote(sender_id, safe='')}/tracker",
+                                      params={"token": self.api_token, "include_events": "AFTER_RESTART"},
+                                      timeout=self.timeout_s)
+            events = response.json().get("events") or [] if response.ok else []
+        except (requests.RequestException, ValueError, AttributeError):
+            return None
+        for index, event in enumerate(events):
+            if event.get("event") == "user" and (event.get("metadata") or {}).get("turn") == turn:
+                break
+        else:
+            return None
+        log.warning("rasa server died after handling a message; replaying its recorded replies",
+                    extra={"server": server})
+        replies = []
+        for event in events[index + 1:]:
+            if event.get("event") == "user":
+                break
+            if event.get("event") == "bot":
+                data = event.get("data") or {}
+                replies.append({"text": event.get("text"),
+                                **{key: data[key] for key in ("buttons", "custom", "image", "attachment")
+                                   if data.get(key)}})
+        return replies
 
     def start_session(self, sender_id: str) -> None:
         """A new Rasa session for this conversation (slots carry over); see actions/session.py."""

@@ -34,9 +34,11 @@ from . import load
 from .stack import MODEL, ROOT, Stack
 
 FULL = {"levels": [1, 16, 64], "stack_s": 20.0, "floor_s": 15.0, "length_turns": 210, "length_senders": 3,
-        "early": (5, 15), "late": (195, 205), "wechat_users": 16, "wechat_s": 15.0}
+        "early": (5, 15), "late": (195, 205), "wechat_users": 16, "wechat_s": 15.0,
+        "paced_users": 16, "think_s": 3.0, "paced_s": 40.0}
 QUICK = {"levels": [1, 8], "stack_s": 6.0, "floor_s": 4.0, "length_turns": 40, "length_senders": 1,
-         "early": (5, 15), "late": (25, 35), "wechat_users": 8, "wechat_s": 5.0}
+         "early": (5, 15), "late": (25, 35), "wechat_users": 8, "wechat_s": 5.0,
+         "paced_users": 8, "think_s": 3.0, "paced_s": 10.0}
 
 _T0 = time.monotonic()
 
@@ -146,6 +148,22 @@ def run(quick: bool = False) -> dict:
         say(f"  -> p50 {w['p50_ms']} p95 {w['p95_ms']} p99 {w['p99_ms']} ms, {w['errors']} errors, "
             f"{w.get('deferred', 0)} deferred")
 
+        paced_users, think = cfg["paced_users"], cfg["think_s"]
+        say(f"paced: {paced_users} people chatting (~{think:.0f}s to read and type between messages) "
+            f"via /api/chat and /wechat, {cfg['paced_s']:.0f}s each")
+        report["paced"] = {
+            "users": paced_users, "think_s": think,
+            "chat": _phase(stack, load.closed_loop(load.chat_sender(stack.url), paced_users, cfg["paced_s"], "paced",
+                                                   progress=say, think_s=think)),
+            "wechat": _phase(stack, load.closed_loop(
+                load.wechat_sender(stack.url), paced_users, cfg["paced_s"], "paced-wechat",
+                script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)), progress=say,
+                think_s=think), mode="plain"),
+        }
+        for key in ("chat", "wechat"):
+            p = report["paced"][key]
+            say(f"  -> {key}: p50 {p['p50_ms']} p95 {p['p95_ms']} p99 {p['p99_ms']} ms, {p['errors']} errors")
+
         say("memory per process after the load")
         report["memory"] = stack.rss()
     except BaseException:
@@ -193,12 +211,57 @@ def plot(report: dict, path: Path) -> Path:
     return path
 
 
+def soak(duration_s: float, users: int = 16, think_s: float = 3.0, sample_every_s: float = 30.0) -> dict:
+    """`users` people chatting for `duration_s`, memory sampled as it runs: errors must stay at 0
+    and memory flat. Drift is the last sample minus the first one taken after a minute of load."""
+    report: dict = {"benchmark": "soak", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "machine": {"cpus": os.cpu_count(), "loadavg_start": _load()}}
+    stack = Stack(ratelimit=False)
+    say(f"soak: starting the stack; logs in {stack.workdir}")
+    samples: list[dict] = []
+
+    async def load_and_sample() -> load.Phase:
+        task = asyncio.create_task(load.closed_loop(load.chat_sender(stack.url), users, duration_s, "soak",
+                                                    progress=say, think_s=think_s))
+        started = time.monotonic()
+        while not task.done():
+            memory = await asyncio.to_thread(stack.rss)
+            samples.append({"t_s": round(time.monotonic() - started, 1), "total_rss_mb": memory["total_rss_mb"],
+                            **{name: svc["rss_mb"] for name, svc in memory["services"].items()}})
+            await asyncio.wait([task], timeout=sample_every_s)
+        return task.result()
+
+    try:
+        stack.start()
+        warm_up(stack)
+        say(f"soak: {users} people chatting (~{think_s:.0f}s between messages) for {duration_s:.0f}s")
+        phase = asyncio.run(load_and_sample())
+    finally:
+        stack.stop()
+    stack.cleanup()
+    baseline = next((s for s in samples if s["t_s"] >= 60), samples[0])
+    names = [k for k in samples[-1] if k not in ("t_s",)]
+    report["soak"] = {**phase.summary(), "duration_s": duration_s, "users": users, "think_s": think_s,
+                      "rss_samples": samples,
+                      "rss_drift_mb": {name: round(samples[-1][name] - baseline[name], 1) for name in names}}
+    report["machine"]["loadavg_end"] = _load()
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer users, shorter phases, fewer turns (smoke run)")
     parser.add_argument("--output", "-o", default=str(ROOT / "results" / "stack-bench.json"))
     parser.add_argument("--png", default=str(ROOT / "results" / "stack-bench.png"))
+    parser.add_argument("--soak", type=float, metavar="SECONDS",
+                        help="instead: a soak of 16 people chatting for SECONDS (results/stack-soak.json)")
     args = parser.parse_args(argv)
+    if args.soak:
+        report = soak(args.soak)
+        out = load.write_report(ROOT / "results" / "stack-soak.json", report)
+        print(load.format_table(report))
+        print(f"wrote {out}")
+        return 0 if report["soak"]["errors"] == 0 else 1
     report = run(quick=args.quick)
     out = load.write_report(args.output, report)
     png = plot(report, Path(args.png))

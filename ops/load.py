@@ -180,6 +180,17 @@ def format_table(report: dict) -> str:
         if wechat.get("deferred"):
             lines.append(f"  every POST until its answer: p50 {_f(wechat.get('all_p50_ms'))} ms, p95 "
                          f"{_f(wechat.get('all_p95_ms'))} ms, p99 {_f(wechat.get('all_p99_ms'))} ms")
+    paced = report.get("paced")
+    if paced:
+        for key in ("chat", "wechat"):
+            p = paced[key]
+            lines.append(f"paced {key} ({paced['users']} people, ~{paced['think_s']:.0f}s between messages): "
+                         f"p50 {_f(p['p50_ms'])} p95 {_f(p['p95_ms'])} p99 {_f(p['p99_ms'])} ms, {p['errors']} errors")
+    soak = report.get("soak")
+    if soak:
+        drift = ", ".join(f"{name} {d:+.0f}" for name, d in soak["rss_drift_mb"].items())
+        lines.append(f"soak {soak['duration_s']:.0f}s: {soak['ok']} ok, {soak['errors']} errors, p95 "
+                     f"{_f(soak['p95_ms'])} ms; RSS drift MiB (last minute - first minute): {drift}")
     memory = report.get("memory")
     if memory:
         parts = ", ".join(f"{name} {svc['rss_mb']:.0f}" for name, svc in memory["services"].items())
@@ -334,9 +345,15 @@ async def _timed(http, send: Send, sender_id: str, message: str) -> tuple[Outcom
 
 async def closed_loop(send: Send, users: int, duration_s: float, label: str,
                       script: Callable[[random.Random], list[str]] = conversation,
-                      progress: Callable[[str], None] | None = print, seed: int = 0) -> Phase:
+                      progress: Callable[[str], None] | None = print, seed: int = 0,
+                      think_s: float = 0.0) -> Phase:
     """`users` simulated users for `duration_s`; each holds one conversation after another, a new
-    sender id per conversation. Requests still in flight at the end are waited for and counted."""
+    sender id per conversation. Requests still in flight at the end are waited for and counted.
+
+    think_s = 0 sends the next message as soon as the reply arrives: a capacity test, where
+    latency is queueing. A person reads the reply and types before the next message; think_s > 0
+    waits a random 0.5-1.5 x think_s between messages (users start at random offsets), which is
+    what "16 people chatting at once" means."""
     phase = Phase(label)
     tag = uuid.uuid4().hex[:6]
     started = time.perf_counter()
@@ -344,6 +361,8 @@ async def closed_loop(send: Send, users: int, duration_s: float, label: str,
 
     async def user(index: int) -> None:
         rng = random.Random(seed * 100_003 + index)
+        if think_s:
+            await asyncio.sleep(rng.uniform(0, think_s))
         for n in itertools.count():
             sender_id = f"bench-{label}-{tag}-{index}-{n}"
             for message in script(rng):
@@ -351,6 +370,8 @@ async def closed_loop(send: Send, users: int, duration_s: float, label: str,
                     return
                 outcome, latency = await _timed(http, send, sender_id, message)
                 phase.record(outcome, latency)
+                if think_s:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
 
     async def report() -> None:
         while True:

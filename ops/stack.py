@@ -12,9 +12,11 @@ torn down whole (gunicorn's workers included). This is the one place that knows 
         stack.rss()                    # memory per service, per process
         stack.kill("rasa-1"); stack.restart("rasa-1")
 
-Services are named "actions", "rasa-1" … "rasa-N" and "gateway"; "rasa" means "rasa-1". The
-gateway talks to `gateway_rasa` (default "rasa-1"); with several Rasa servers the others are
-reachable directly (each keeps its own in-memory trackers).
+Services are named "actions-1" … "actions-M", "rasa-1" … "rasa-N" and "gateway"; "actions" and
+"rasa" mean the first of each. Rasa server i calls action server ((i-1) mod M)+1; the gateway
+spreads conversations over every Rasa server (RASA_URL lists them all). Rasa is started by
+scripts/serve-rasa, as the Procfile does; its tracker store is SQLite in the work directory
+unless `extra_env` sets TRACKER_STORE_URL (PostgreSQL from ops/stores.py, shared by all servers).
 """
 from __future__ import annotations
 
@@ -83,13 +85,13 @@ class Service:
 
 
 class Stack:
-    def __init__(self, *, rasa_servers: int = 1, gateway_workers: int | None = None,
-                 gateway_rasa: str = "rasa-1", model: Path = MODEL, workdir: Path | None = None,
+    def __init__(self, *, rasa_servers: int = 1, actions_servers: int = 1, gateway_workers: int | None = None,
+                 model: Path = MODEL, workdir: Path | None = None,
                  ratelimit: bool = True, private_knowledge: bool = False,
                  extra_env: dict[str, str] | None = None, start_timeout_s: float = START_TIMEOUT_S,
                  root: Path = ROOT):
-        if rasa_servers < 1:
-            raise ValueError("a stack needs at least one Rasa server")
+        if rasa_servers < 1 or actions_servers < 1:
+            raise ValueError("a stack needs at least one Rasa server and one action server")
         self.root, self.model = Path(root), Path(model)
         self.start_timeout_s = start_timeout_s
         self._own_workdir = workdir is None
@@ -101,11 +103,11 @@ class Stack:
         self.extra_env = dict(extra_env or {})
         self.leads_secret = secrets.token_hex(16)
         self.services: dict[str, Service] = {}
-        self._add("actions", "actions", "/health")
+        for i in range(1, actions_servers + 1):
+            self._add(f"actions-{i}", "actions", "/health")
         for i in range(1, rasa_servers + 1):
             self._add(f"rasa-{i}", "rasa", "/")
         self._add("gateway", "gateway", "/healthz")
-        self.gateway_rasa = self.service(gateway_rasa).name
         self.env = self.base_env()
         for service in self.services.values():
             service.env = self.service_env(service)
@@ -118,8 +120,8 @@ class Stack:
 
     # --- naming -----------------------------------------------------------------------------
     def service(self, name: str) -> Service:
-        if name == "rasa":
-            name = "rasa-1"
+        if name in ("rasa", "actions"):
+            name += "-1"
         try:
             return self.services[name]
         except KeyError:
@@ -131,28 +133,31 @@ class Stack:
 
     @property
     def rasa_url(self) -> str:
-        return self.service(self.gateway_rasa).url
+        """The first Rasa server (the benchmark's floor talks to it directly)."""
+        return self.service("rasa-1").url
+
+    def of_kind(self, kind: str) -> list[Service]:
+        return [s for s in self.services.values() if s.kind == kind]
 
     # --- environment and commands -----------------------------------------------------------
     def base_env(self) -> dict[str, str]:
         """What every service sees: the e2e fixture's settings, ports of this stack."""
         ports = {name: s.port for name, s in self.services.items()}
-        rasa = self.service(self.gateway_rasa)
         env = {
             **os.environ,
-            "ACTIONS_HOST": "127.0.0.1", "ACTIONS_PORT": str(ports["actions"]), "SANIC_HOST": "127.0.0.1",
+            "ACTIONS_HOST": "127.0.0.1", "SANIC_HOST": "127.0.0.1",
             "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(ports["gateway"]),
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "prometheus"),
-            "RASA_HOST": "127.0.0.1", "RASA_PORT": str(rasa.port),
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
-            "RASA_URL": rasa.url,
-            "ACTIONS_URL": f"http://127.0.0.1:{ports['actions']}",
+            "RASA_HOST": "127.0.0.1", "RASA_MODEL": str(self.model),
+            "RASA_URL": ",".join(s.url for s in self.of_kind("rasa")),
+            "ACTIONS_URL": ",".join(s.url for s in self.of_kind("actions")),
+            "RASA_API_TOKEN": secrets.token_hex(16),
+            "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}",
             "DATABASE_URL": f"sqlite:///{self.workdir / 'gateway.db'}",
             "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false",
             "ACTIONS_PRELOAD_KNOWLEDGE": "1",
             "LEADS_API_SECRET": self.leads_secret,
             "LEADS_API_URL": f"http://127.0.0.1:{ports['gateway']}/api/leads",
-            "LEADS_QUEUE_DIR": str(self.workdir / "lead-queue"),
             # Not the ones generated into instance/: the stack leaves the checkout alone.
             "SECRET_KEY": secrets.token_hex(16), "SENDER_HASH_SALT": secrets.token_hex(8),
         }
@@ -171,7 +176,11 @@ class Stack:
         """The one place a service's environment is made: the shared settings plus its own port."""
         env = dict(self.env)
         if service.kind == "rasa":
-            env["RASA_PORT"] = str(service.port)
+            actions = self.of_kind("actions")
+            partner = actions[(self.of_kind("rasa").index(service)) % len(actions)]
+            env.update(RASA_PORT=str(service.port), ACTION_ENDPOINT_URL=f"{partner.url}/webhook")
+        elif service.kind == "actions":
+            env.update(ACTIONS_PORT=str(service.port), LEADS_QUEUE_DIR=str(self.workdir / f"lead-queue-{service.name}"))
         return env
 
     def command(self, service: Service) -> list[str]:
@@ -179,9 +188,7 @@ class Stack:
             return [str(self.root / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions",
                     "--port", str(service.port)]
         if service.kind == "rasa":
-            return [str(self.root / ".venv-rasa/bin/rasa"), "run", "--model", str(self.model),
-                    "--interface", "127.0.0.1", "--port", str(service.port),
-                    "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
+            return [str(self.root / "scripts" / "serve-rasa")]
         return [str(self.root / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py", "bot:create_app()"]
 
     # --- life cycle -------------------------------------------------------------------------
@@ -292,7 +299,7 @@ class Stack:
 
     def stop(self) -> None:
         """Front to back: the gateway first (nothing new reaches Rasa), then Rasa, then the actions."""
-        order = ["gateway"] + [n for n, s in self.services.items() if s.kind == "rasa"] + ["actions"]
+        order = ["gateway"] + [s.name for s in self.of_kind("rasa")] + [s.name for s in self.of_kind("actions")]
         for group in (order[:1], order[1:]):
             for name in group:
                 service = self.services[name]
@@ -327,7 +334,7 @@ class Stack:
         """{"url", "logs", "procs", "env"} as tests/e2e/conftest.py's `stack` fixture yields them;
         procs maps a service name (and "rasa" for rasa-1) to (Popen, log path)."""
         procs = {name: (s.proc, s.log) for name, s in self.services.items()}
-        procs["rasa"] = procs["rasa-1"]
+        procs["rasa"], procs["actions"] = procs["rasa-1"], procs["actions-1"]
         return {"url": self.url, "logs": self.workdir, "procs": procs, "env": self.env}
 
     # --- memory -----------------------------------------------------------------------------

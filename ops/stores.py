@@ -51,14 +51,17 @@ class Postgres:
         self._as_owner = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([*self._as_owner, *args], capture_output=True, text=True, check=check)
+        done = subprocess.run([*self._as_owner, *args], capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise StoreError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
+        return done
 
     def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        if self._as_owner:
+        if self._as_owner:  # nobody must reach the directory too: keep it out of private temp dirs
             shutil.chown(self.dir, "nobody")
         data = self.dir / "pg"
         if not (data / "PG_VERSION").exists():

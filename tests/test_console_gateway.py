@@ -168,3 +168,26 @@ def test_an_empty_rasa_reply_with_the_action_server_down_is_answered_in_degraded
     [reply] = chat(app.test_client()).get_json()["replies"]
     assert reply["text"].splitlines() == [DEGRADED_NOTICE, "园区位于机场西侧。"]
     assert rows(app, Turn)[0].degraded is True
+
+
+def test_rasas_fallback_with_the_action_server_down_is_answered_in_degraded_mode(tmp_path):
+    dead = f"http://127.0.0.1:{free_port()}"
+    app = make_app(tmp_path, ACTIONS_URL=dead, HEALTH_TIMEOUT_S=0.5)
+    fake = app.extensions["dialogue"]
+    fake.replies = [{"text": "抱歉，我可能没理解对。", "buttons": [], "sources": []}]
+    fake.meta = {"outcome": "fallback", "sources": []}
+    app.extensions["knowledge"] = FakeKnowledge()
+    [reply] = chat(app.test_client()).get_json()["replies"]
+    assert reply["text"].startswith(DEGRADED_NOTICE)
+
+
+def test_a_fallback_with_the_action_servers_up_is_kept_and_logged_as_unanswered(app, client, monkeypatch):
+    import bot.conversation
+
+    monkeypatch.setattr(bot.conversation, "actions_down", lambda: False)
+    fake = app.extensions["dialogue"]
+    fake.replies = [{"text": "抱歉，我可能没理解对。", "buttons": [], "sources": []}]
+    fake.meta = {"outcome": "fallback", "sources": []}
+    [reply] = chat(client).get_json()["replies"]
+    assert reply["text"] == "抱歉，我可能没理解对。"
+    assert rows(app, Turn)[0].outcome == "abstained"

@@ -14,14 +14,30 @@ from bot.dialogue import DialogueClient, DialogueUnavailable
 class FakeRasa:
     """A loopback HTTP server that records what it was sent and answers like Rasa's REST channel."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, tracker: dict | None = None, dies_after_saving: bool = False):
         self.name, self.requests = name, []
+        self.tracker = tracker if tracker is not None else {}  # sender -> events: the shared tracker store
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                sender = self.path.split("/")[2]
+                reply = json.dumps({"events": fake.tracker.get(sender, [])}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append((self.path, body))
+                if "message" in body:  # handled and saved, as Rasa does before it answers
+                    fake.tracker.setdefault(body["sender"], []).extend([
+                        {"event": "user", "text": body["message"], "metadata": body.get("metadata")},
+                        {"event": "bot", "text": fake.name, "data": {"buttons": [{"title": "b", "payload": "/b"}]}}])
+                if dies_after_saving:
+                    self.connection.shutdown(2)  # no reply: the server died before it could answer
+                    return
                 reply = json.dumps([{"recipient_id": "x", "text": fake.name}]).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -76,6 +92,21 @@ def test_all_servers_down_is_dialogue_unavailable():
         DialogueClient(f"{dead_url()},{dead_url()}", 2).send("web-alice", "你好")
 
 
+def test_a_server_that_dies_after_saving_is_not_asked_again_its_replies_are_replayed():
+    shared: dict = {}
+    dying, alive = FakeRasa("one", shared, dies_after_saving=True), FakeRasa("two", shared)
+    try:
+        client = DialogueClient(f"{dying.url},{alive.url}", 5)
+        sender = next(s for s in (f"web-{i}" for i in range(50)) if client._order(s)[0] == dying.url)
+        [reply] = client.send(sender, "园区在哪里")
+        assert reply["text"] == "one" and reply["buttons"] == [{"title": "b", "payload": "/b"}]
+        assert alive.requests == []  # never sent twice
+        assert [e["text"] for e in shared[sender] if e["event"] == "user"] == ["园区在哪里"]
+    finally:
+        dying.stop()
+        alive.stop()
+
+
 def test_resume_posts_the_resume_and_a_listen_with_the_token(two_servers):
     client = DialogueClient(two_servers[0].url, 5, api_token="s3cret")
     client.resume("wx/abc def")
@@ -87,7 +118,9 @@ def test_resume_posts_the_resume_and_a_listen_with_the_token(two_servers):
 
 def test_start_session_sends_rasas_session_start_intent(two_servers):
     DialogueClient(two_servers[0].url, 5).start_session("web-alice")
-    assert two_servers[0].requests == [("/webhooks/rest/webhook", {"sender": "web-alice", "message": "/session_start"})]
+    [(path, body)] = two_servers[0].requests
+    assert path == "/webhooks/rest/webhook"
+    assert (body["sender"], body["message"]) == ("web-alice", "/session_start")
 
 
 def test_an_empty_server_list_is_refused():
