@@ -18,7 +18,7 @@ NEED_TOPIC = "need_topic"  # a bare follow-up (还有呢) with no earlier topic
 FALLBACK_INTENT = "nlu_fallback"
 # Intents that are not questions about the park.
 NOT_PARK_QUESTIONS = frozenset({
-    "out_of_scope", "chitchat", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",
+    "out_of_scope", "chitchat", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform",
 })
 # Below this the classifier's guess that it is a park question is not relied
 # on. Kept just above the FallbackClassifier threshold in config.yml (0.55).

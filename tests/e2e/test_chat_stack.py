@@ -97,3 +97,12 @@ def test_lead_form_runs_to_the_end_and_the_lead_is_stored(stack):
         time.sleep(0.5)
     assert ("杭州测试生物科技有限公司", "王经理", "13812345678") in [r[:3] for r in rows], rows
     assert all(r[4] == "new" for r in rows)
+
+
+def test_a_contact_name_with_a_title_is_an_answer_not_a_request_for_staff(stack):
+    """周经理 once read as 找招商经理 (human_handoff) and ended the form, losing the lead."""
+    sender = f"e2e-lead-{uuid.uuid4().hex[:6]}"
+    chat(stack, "我们公司想入驻园区", sender)
+    chat(stack, "杭州测试生物科技有限公司", sender)
+    asked = all_text(chat(stack, "周经理", sender))
+    assert "电话" in asked or "手机" in asked, asked  # the form goes on to the phone number
