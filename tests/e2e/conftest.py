@@ -15,9 +15,13 @@ import subprocess
 import pytest
 
 from ops.stack import MODEL, ROOT, Stack, StackError
+from wechat_sim import AES_KEY, APP_ID, TOKEN
 
 # Small, so the end-to-end tests cross a session boundary (actions/session.py).
 SESSION_MAX_TURNS = "6"
+# The WeChat channel on, in safe (AES) mode; no real WeChat API is reachable.
+WECHAT = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": "e2e-secret",
+          "WECHAT_ENCODING_AES_KEY": AES_KEY, "WECHAT_API_BASE": "http://127.0.0.1:9"}
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +30,7 @@ def stack(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
     running = Stack(workdir=tmp_path_factory.mktemp("stack-logs"), private_knowledge=True,
-                    extra_env={"SESSION_MAX_TURNS": SESSION_MAX_TURNS})
+                    extra_env={"SESSION_MAX_TURNS": SESSION_MAX_TURNS, **WECHAT})
     try:
         running.start()
     except StackError as exc:
