@@ -24,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,18 +33,14 @@ from pathlib import Path
 
 import requests
 
+from .stores import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "park.tar.gz"
 INDEX = ROOT / "instance" / "index"
 START_TIMEOUT_S = 240.0
 BUILD_TIMEOUT_S = 600.0
 POLL_S = 0.25
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StackError(RuntimeError):

@@ -17,18 +17,9 @@ from appsupport import add_staff, app, client, csrf_token, login, make_app, rows
 from bot.models import IndexJob
 from knowledge.documents import load_markdown
 from knowledge_files import make_docx, make_pdf
+from test_console_pages import SOURCE_MD as SEED  # the release as staff would cite it
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = """---
-title: 杭州临空生物医药园开园
-publisher: 杭州网
-published: '2024-03-12'
-url: https://hwyst.hangzhou.com.cn/xwfb/content/2024-03/12/content_8700233.htm
-category: release
----
-
-一基金，即组建不少于2支生物医药专项基金。
-"""
 CITE = {"publisher": "杭州临空经济示范区管委会", "published": "2024-05-01", "url": "https://example.org/notice"}
 GUIDE = ["企业入驻园区前，可向园区管理办公室预约实地考察，考察后提交入驻申请表和项目计划书。",
          "园区对入驻企业提供注册登记、项目申报和人才招聘的全程代办服务。"]
