@@ -33,7 +33,11 @@ class ActionAnswerFromKnowledge(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent, confidence = outcome.understood_intent(message)
-        question = topics.resolve(message.get("text") or "", intent, tracker.get_slot("topic"))
+        text = message.get("text") or ""
+        if (message.get("intent") or {}).get("name") in outcome.OFF_TOPIC:
+            question = topics.Question(text, tracker.get_slot("topic"))
+        else:
+            question = topics.resolve(text, intent, tracker.get_slot("topic"))
         if question.needs_topic:
             return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
 

@@ -6,13 +6,16 @@ spot what is off-topic; and retrieval cannot tell a park question it has no
 text for (园区招商电话是多少) from a question about something else. So: an
 answer from the knowledge base is always given; without one, a message the
 classifier confidently took for a park question gets "nothing published,
-talk to staff", and everything else gets the scope message.
+talk to staff", small talk gets the small-talk reply, and everything else
+gets the scope message. Messages the classifier calls off-topic are asked
+too: it was measured putting 园区的6+1特色功能是什么 into chitchat at 0.92.
 """
 from __future__ import annotations
 
 ANSWERED = "answered"
 NO_KNOWLEDGE = "no_knowledge"
 OUT_OF_SCOPE = "out_of_scope"
+SMALL_TALK = "small_talk"
 NEED_TOPIC = "need_topic"  # a bare follow-up (还有呢) with no earlier topic
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -20,6 +23,10 @@ FALLBACK_INTENT = "nlu_fallback"
 NOT_PARK_QUESTIONS = frozenset({
     "out_of_scope", "chitchat", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform",
 })
+# Off-topic by the classifier: the knowledge base is still asked, but with the
+# words alone, never as a follow-up of the earlier topic (这个好玩吗 is not
+# a question about the policy just answered).
+OFF_TOPIC = frozenset({"out_of_scope", "chitchat"})
 # Below this the classifier's guess that it is a park question is not relied
 # on. Kept just above the FallbackClassifier threshold in config.yml (0.55).
 SURE_INTENT_CONFIDENCE = 0.6
@@ -43,13 +50,16 @@ def understood_intent(message: dict) -> tuple[str | None, float]:
 def decide(abstained: bool, intent: str | None, confidence: float) -> str:
     if not abstained:
         return ANSWERED
+    if intent == "chitchat":
+        return SMALL_TALK
     if intent is None or intent in NOT_PARK_QUESTIONS or confidence < SURE_INTENT_CONFIDENCE:
         return OUT_OF_SCOPE
     return NO_KNOWLEDGE
 
 
 # The gateway's turn log names outcomes its own way (bot/models.py OUTCOMES).
-_LOGGED_AS = {ANSWERED: "answered", NO_KNOWLEDGE: "abstained", OUT_OF_SCOPE: "out_of_scope"}
+_LOGGED_AS = {ANSWERED: "answered", NO_KNOWLEDGE: "abstained", OUT_OF_SCOPE: "out_of_scope",
+              SMALL_TALK: "out_of_scope"}
 # What of each retrieved passage the turn log keeps; the passage text stays out.
 PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
 

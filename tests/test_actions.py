@@ -138,6 +138,26 @@ def test_unsure_off_topic_message_gets_the_scope_message():
     assert events == [SlotSet("topic", "基金"), SlotSet("knowledge_result", "out_of_scope")]
 
 
+def test_park_question_taken_for_small_talk_is_still_answered():
+    state = tracker_state("weather_fallback", text="园区的6+1特色功能是什么", intent=("chitchat", 0.92))
+    messages, events = run_action(state)
+    assert "6+1" in messages[0]["text"] and meta(messages)["sources"][0]["title"] == RELEASE_TITLE
+    assert SlotSet("knowledge_result", "answered") in events
+
+
+def test_off_topic_message_is_never_read_as_a_follow_up(monkeypatch):
+    asked = []
+    monkeypatch.setattr(knowledge_client, "ask", lambda query: asked.append(query) or kb_abstains())
+    state = tracker_state("follow_up_after_cxo", text="这个好玩吗", intent=("chitchat", 0.97))
+    messages, events = run_action(state)
+    assert asked == ["这个好玩吗"]  # not merged with the CXO topic, which it keeps
+    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "small_talk")]
+
+
+def kb_abstains():
+    return knowledge_client.knowledge_base().ask("今天天气怎么样")
+
+
 def test_bare_follow_up_without_a_topic_asks_which_topic(monkeypatch):
     monkeypatch.setattr(knowledge_client, "ask", lambda query: pytest.fail("nothing to search for"))
     state = tracker_state("follow_up_after_cxo", text="还有呢", topic=None)
@@ -198,7 +218,8 @@ def test_understood_intent_looks_past_nlu_fallback():
     (True, "ask_contact", 0.99, outcome.NO_KNOWLEDGE),
     (True, "ask_policy", 0.4, outcome.OUT_OF_SCOPE),
     (True, "greet", 0.99, outcome.OUT_OF_SCOPE),  # 今天天气 as greet at 0.99
-    (True, "chitchat", 0.95, outcome.OUT_OF_SCOPE),
+    (True, "chitchat", 0.95, outcome.SMALL_TALK),
+    (False, "chitchat", 0.92, outcome.ANSWERED),  # 园区的6+1特色功能是什么 as chitchat
     (True, None, 0.0, outcome.OUT_OF_SCOPE),
 ])
 def test_decide(abstained, intent, confidence, expected):
