@@ -37,7 +37,12 @@ class ActionAnswerFromKnowledge(Action):
         if (message.get("intent") or {}).get("name") in outcome.OFF_TOPIC:
             question = topics.Question(text, tracker.get_slot("topic"))
         else:
-            question = topics.resolve(text, intent, tracker.get_slot("topic"))
+            # An unsure guess does not make a message a follow-up of the earlier
+            # topic (How do I reset my password? as ask_follow_up at 0.35 would be
+            # searched as a location question); its own words and pointers back
+            # (这个, 还有呢) still do.
+            sure = intent if confidence >= outcome.SURE_INTENT_CONFIDENCE else None
+            question = topics.resolve(text, sure, tracker.get_slot("topic"))
         if question.needs_topic:
             return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
 

@@ -154,6 +154,23 @@ def test_off_topic_message_is_never_read_as_a_follow_up(monkeypatch):
     assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "small_talk")]
 
 
+def test_unsure_follow_up_guess_is_asked_on_its_own_words(monkeypatch):
+    asked = []
+    monkeypatch.setattr(knowledge_client, "ask", lambda query: asked.append(query) or kb_abstains())
+    state = tracker_state("follow_up_after_cxo", text="How do I reset my password?", intent=("ask_follow_up", 0.35))
+    messages, events = run_action(state)
+    assert asked == ["How do I reset my password?"]
+    assert meta(messages)["outcome"] == "out_of_scope"
+    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "out_of_scope")]
+
+
+def test_sure_follow_up_is_searched_with_the_earlier_topic(monkeypatch):
+    asked = []
+    monkeypatch.setattr(knowledge_client, "ask", lambda query: asked.append(query) or kb_abstains())
+    run_action(tracker_state("follow_up_after_cxo", text="条件是什么", intent=("ask_follow_up", 0.9)))
+    assert asked == ["条件是什么 CXO订单政策"]
+
+
 def kb_abstains():
     return knowledge_client.knowledge_base().ask("今天天气怎么样")
 
