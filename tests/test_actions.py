@@ -145,18 +145,24 @@ def test_park_question_taken_for_small_talk_is_still_answered():
     assert SlotSet("knowledge_result", "answered") in events
 
 
-def test_off_topic_message_is_never_read_as_a_follow_up(monkeypatch):
-    asked = []
-    monkeypatch.setattr(knowledge_client, "ask", lambda query: asked.append(query) or kb_abstains())
+@pytest.fixture
+def asked(monkeypatch, kb):
+    """The queries the action sends to the knowledge base, which has no answer for any."""
+    queries: list[str] = []
+    nothing = kb.ask("今天天气怎么样")
+    assert nothing.abstained
+    monkeypatch.setattr(knowledge_client, "ask", lambda query: queries.append(query) or nothing)
+    return queries
+
+
+def test_off_topic_message_is_never_read_as_a_follow_up(asked):
     state = tracker_state("follow_up_after_cxo", text="这个好玩吗", intent=("chitchat", 0.97))
     messages, events = run_action(state)
     assert asked == ["这个好玩吗"]  # not merged with the CXO topic, which it keeps
     assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "small_talk")]
 
 
-def test_unsure_follow_up_guess_is_asked_on_its_own_words(monkeypatch):
-    asked = []
-    monkeypatch.setattr(knowledge_client, "ask", lambda query: asked.append(query) or kb_abstains())
+def test_unsure_follow_up_guess_is_asked_on_its_own_words(asked):
     state = tracker_state("follow_up_after_cxo", text="How do I reset my password?", intent=("ask_follow_up", 0.35))
     messages, events = run_action(state)
     assert asked == ["How do I reset my password?"]
@@ -164,15 +170,9 @@ def test_unsure_follow_up_guess_is_asked_on_its_own_words(monkeypatch):
     assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "out_of_scope")]
 
 
-def test_sure_follow_up_is_searched_with_the_earlier_topic(monkeypatch):
-    asked = []
-    monkeypatch.setattr(knowledge_client, "ask", lambda query: asked.append(query) or kb_abstains())
+def test_sure_follow_up_is_searched_with_the_earlier_topic(asked):
     run_action(tracker_state("follow_up_after_cxo", text="条件是什么", intent=("ask_follow_up", 0.9)))
     assert asked == ["条件是什么 CXO订单政策"]
-
-
-def kb_abstains():
-    return knowledge_client.knowledge_base().ask("今天天气怎么样")
 
 
 def test_bare_follow_up_without_a_topic_asks_which_topic(monkeypatch):
