@@ -35,6 +35,11 @@ def gateway(tmp_path, db_url):
         port = _free_port()
         log_path, ready_path = tmp_path / "dialogue.log", tmp_path / "ready.log"
         create_schema(make_engine(db_url))
+        # Not the repo's gunicorn.conf.py: its threads=8 silently turns sync workers
+        # into gthread ones (then one process can take every retry and the test
+        # proves nothing about two processes), and its start hook clears instance/.
+        config = tmp_path / "gunicorn.conf.py"
+        config.write_text("# sync workers, one thread each: the gunicorn defaults\n")
         env = dict(os.environ, WX_TEST_DB_URL=db_url, WX_TEST_API_BASE=api.url,
                    WX_TEST_BUDGET_S=str(BUDGET), WX_TEST_DIALOGUE_DELAY_S="2.5",
                    WX_TEST_DIALOGUE_LOG=str(log_path), WX_TEST_READY_LOG=str(ready_path))
@@ -42,7 +47,8 @@ def gateway(tmp_path, db_url):
             # Sync workers on purpose (the repo's gunicorn.conf.py says gthread): a sync
             # worker busy with the first POST cannot accept the retries, so they must
             # land on the other process, and the dedup is tested across processes.
-            [str(GUNICORN), "--worker-class", "sync", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+            [str(GUNICORN), "--config", str(config), "--worker-class", "sync", "--workers", "2",
+             "--bind", f"127.0.0.1:{port}",
              "--pythonpath", str(ROOT / "tests"),
              "--chdir", str(ROOT), "--graceful-timeout", "10", "wechat_sim:create_gunicorn_app()"],
             env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "wb"))
