@@ -3,19 +3,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
 import pytest
 
 from appsupport import FakeKnowledge, app, client, make_app, rows  # noqa: F401
 from bot.conversation import DEGRADED_NOTICE
+from ops.stores import free_port
 from bot.models import Turn
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def chat(client, message="园区在哪里？", sender="web-alice", **kw):

@@ -9,19 +9,9 @@ from pathlib import Path
 
 import yaml
 
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+from nlu_examples import examples
+
 _NOISE = re.compile(r"[\s，。？！?!,.、~～]")
-
-
-def _examples(paths):
-    for path in paths:
-        for item in yaml.safe_load(Path(path).read_text("utf-8")).get("nlu", []):
-            if "intent" not in item:
-                continue
-            for line in item["examples"].splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    yield item["intent"], _ANNOTATION.sub(r"\1", line[2:]).strip()
 
 
 def _key(text: str) -> str:
@@ -29,8 +19,8 @@ def _key(text: str) -> str:
 
 
 def test_no_heldout_line_is_a_training_example():
-    trained = {_key(text): intent for intent, text in _examples(sorted(Path("data/nlu").glob("*.yml")))}
-    leaked = [(intent, text, trained[_key(text)]) for intent, text in _examples(["tests/data/nlu_heldout.yml"])
+    trained = {_key(text): intent for intent, text in examples(sorted(Path("data/nlu").glob("*.yml")))}
+    leaked = [(intent, text, trained[_key(text)]) for intent, text in examples(["tests/data/nlu_heldout.yml"])
               if _key(text) in trained]
     assert not leaked, f"held-out lines also in data/nlu (move or reword them): {leaked[:10]}"
 
@@ -38,7 +28,7 @@ def test_no_heldout_line_is_a_training_example():
 def test_heldout_covers_every_intent_of_the_domain():
     domain = set(yaml.safe_load(Path("domain.yml").read_text("utf-8"))["intents"])
     counts: dict[str, int] = {}
-    for intent, _ in _examples(["tests/data/nlu_heldout.yml"]):
+    for intent, _ in examples(["tests/data/nlu_heldout.yml"]):
         counts[intent] = counts.get(intent, 0) + 1
     assert set(counts) == domain
     assert min(counts.values()) >= 8, counts

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -14,6 +13,7 @@ import pytest
 import requests
 
 from bot.db import make_engine
+from ops.stores import free_port
 from wechat_sim import LOCATION_ANSWER, FakeWeChatApi, Simulator, create_schema, db_url, wait_for  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,16 +23,11 @@ BUDGET = 1.0
 pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def gateway(tmp_path, db_url):
     with FakeWeChatApi() as api:
-        port = _free_port()
+        port = free_port()
         log_path, ready_path = tmp_path / "dialogue.log", tmp_path / "ready.log"
         create_schema(make_engine(db_url))
         # Not the repo's gunicorn.conf.py: its threads=8 silently turns sync workers

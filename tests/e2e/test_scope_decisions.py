@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from nlu_examples import examples
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +38,7 @@ def _knowledge_questions(kind: str) -> list[str]:
 
 
 def _heldout_out_of_scope() -> list[str]:
-    for item in yaml.safe_load((DATA / "nlu_heldout.yml").read_text("utf-8"))["nlu"]:
-        if item["intent"] == "out_of_scope":
-            return [line.strip()[2:] for line in item["examples"].splitlines() if line.strip().startswith("- ")]
-    return []
+    return [text for intent, text in examples([DATA / "nlu_heldout.yml"]) if intent == "out_of_scope"]
 
 
 def _scope_texts() -> set[str]:
