@@ -56,7 +56,7 @@ def ask(query: str) -> Answer:
 
 def _preload() -> None:
     try:
-        knowledge_base()
+        knowledge_base().warm()
         log.info("knowledge base loaded")
     except Exception:
         log.exception("knowledge base could not be preloaded; will retry on first question")

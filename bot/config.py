@@ -26,10 +26,11 @@ class Config:
         actions_host = _env("ACTIONS_HOST", "127.0.0.1")
         self.RASA_URL = _env("RASA_URL", f"http://{rasa_host}:{_env('RASA_PORT', '5005')}")
         self.ACTIONS_URL = _env("ACTIONS_URL", f"http://{actions_host}:{_env('ACTIONS_PORT', '5055')}")
-        # Rasa's REST webhook answers only after the action server has run;
-        # knowledge actions take well under a second, so 10 s means trouble.
         # Rasa's HTTP API token (scripts/serve-rasa); used to resume a conversation after a handoff.
         self.RASA_API_TOKEN = os.environ.get("RASA_API_TOKEN", "")
+        # Rasa's REST webhook answers only after the action server has run;
+        # knowledge actions take well under a second, so 10 s means trouble:
+        # the user gets the degraded answer while Rasa finishes the turn.
         self.RASA_TIMEOUT_S = float(_env("RASA_TIMEOUT_S", "10"))
         self.HEALTH_TIMEOUT_S = float(_env("HEALTH_TIMEOUT_S", "2"))
         self.MAX_MESSAGE_CHARS = int(_env("MAX_MESSAGE_CHARS", "1000"))

@@ -8,12 +8,16 @@ put back together.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,11 @@ def merge_messages(messages: list[dict]) -> list[dict]:
 
 
 RETRY_PAUSE_S = 0.5
+# A turn the user has stopped waiting for still runs to its end in Rasa, so that
+# it is recorded; this bounds how long a hung server can hold a thread.
+TURN_LIMIT_S = 120.0
+# Turns in flight per gateway process, counting those past their deadline.
+TURNS_IN_FLIGHT = 64
 
 
 def url_list(value: str) -> list[str]:
@@ -88,8 +97,14 @@ class DialogueClient:
     before it answered, so each message carries a turn id in its metadata:
     before sending it again, the client reads the shared tracker, and if the
     turn is there it returns the replies recorded for it instead. A message
-    is therefore handled once, whichever server dies. A timeout is not
-    retried: the server may still be working on it.
+    is therefore handled once, whichever server dies.
+
+    A slow turn is not abandoned: the caller stops waiting after `timeout_s`
+    and answers without Rasa, but the request goes on in the background
+    until Rasa has handled and recorded it (a closed connection would make
+    Rasa cancel the turn half-way, unrecorded). This process sends a
+    sender's next turn only after the previous one is done; between gateway
+    processes, the Rasa server's conversation lock keeps the order.
     """
 
     def __init__(self, base_urls: str, timeout_s: float, api_token: str = ""):
@@ -100,12 +115,19 @@ class DialogueClient:
         self.api_token = api_token
         # One pooled session: keep-alive saves a TCP handshake per message.
         self._http = requests.Session()
+        adapter = HTTPAdapter(pool_connections=len(self.servers), pool_maxsize=TURNS_IN_FLIGHT)
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
+        self._turns = ThreadPoolExecutor(TURNS_IN_FLIGHT, thread_name_prefix="rasa-turn")
+        self._last_turn: dict[str, Future] = {}  # sender -> their latest turn still in flight
+        self._last_turn_lock = threading.Lock()
 
     def _order(self, sender_id: str) -> list[str]:
         start = zlib.crc32(sender_id.encode("utf-8")) % len(self.servers)
         return self.servers[start:] + self.servers[:start]
 
-    def _post(self, sender_id: str, path: str, recorded=None, **kwargs) -> requests.Response | list[dict]:
+    def _post(self, sender_id: str, path: str, recorded=None, timeout_s: float | None = None,
+              **kwargs) -> requests.Response | list[dict]:
         """POST to the conversation's server, or the next one. `recorded(server)` may return what
         an earlier, failed server already did, so the request is not repeated."""
         last: Exception | None = None
@@ -120,7 +142,7 @@ class DialogueClient:
                 if done is not None:
                     return done
             try:
-                response = self._http.post(f"{server}{path}", timeout=self.timeout_s, **kwargs)
+                response = self._http.post(f"{server}{path}", timeout=timeout_s or self.timeout_s, **kwargs)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 log.warning("rasa server unreachable, trying the next", extra={"server": server, "error": str(exc)})
                 last = exc
@@ -139,22 +161,56 @@ class DialogueClient:
     def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
         """(replies, meta) for one message; see fold_messages."""
         started = time.perf_counter()
-        turn = uuid.uuid4().hex
+        with self._last_turn_lock:
+            earlier = self._last_turn.get(sender_id)
+            turn = self._turns.submit(self._turn, sender_id, message, earlier)
+            self._last_turn[sender_id] = turn
+        turn.add_done_callback(lambda done: self._forget(sender_id, done))
         try:
-            response = self._post(sender_id, "/webhooks/rest/webhook",
-                                  recorded=lambda server: self._recorded_replies(server, sender_id, turn),
-                                  json={"sender": sender_id, "message": message, "metadata": {"turn": turn}})
-            if isinstance(response, list):
-                messages = response
-            else:
-                response.raise_for_status()
-                messages = response.json()
+            messages = turn.result(timeout=self.timeout_s)
+        except FutureTimeout:
+            log.warning("rasa slower than its deadline; answering without it while it finishes the turn",
+                        extra={"deadline_s": self.timeout_s})
+            turn.add_done_callback(lambda done: self._late_turn_done(done, started))
+            raise DialogueUnavailable(f"no reply within {self.timeout_s} s") from None
         except (requests.RequestException, ValueError) as exc:
             log.warning("rasa unavailable", extra={"error": str(exc)})
             raise DialogueUnavailable(str(exc)) from exc
         log.info("rasa replied", extra={"ms": round((time.perf_counter() - started) * 1000, 1),
                                         "messages": len(messages)})
         return fold_messages(messages)
+
+    def _turn(self, sender_id: str, message: str, earlier: Future | None) -> list[dict]:
+        """One message through Rasa, in a background thread; waits for the sender's earlier turn first."""
+        if earlier is not None:
+            try:
+                earlier.result(timeout=TURN_LIMIT_S)
+            except Exception:  # its failure was the earlier caller's to report
+                pass
+        turn_id = uuid.uuid4().hex
+        response = self._post(sender_id, "/webhooks/rest/webhook", timeout_s=TURN_LIMIT_S,
+                              recorded=lambda server: self._recorded_replies(server, sender_id, turn_id),
+                              json={"sender": sender_id, "message": message, "metadata": {"turn": turn_id}})
+        if isinstance(response, list):
+            return response
+        response.raise_for_status()
+        return response.json()
+
+    @staticmethod
+    def _late_turn_done(turn: Future, started: float) -> None:
+        """How a turn the user stopped waiting for ended: recorded by Rasa, or lost."""
+        ms = round((time.perf_counter() - started) * 1000)
+        error = turn.exception()
+        if error is None:
+            log.info("late turn completed in rasa", extra={"ms": ms})
+        else:
+            log.error("late turn failed in rasa; it is missing from the conversation's history",
+                      extra={"ms": ms, "error": str(error)})
+
+    def _forget(self, sender_id: str, turn: Future) -> None:
+        with self._last_turn_lock:
+            if self._last_turn.get(sender_id) is turn:
+                del self._last_turn[sender_id]
 
     def _recorded_replies(self, server: str, sender_id: str, turn: str) -> list[dict] | None:
         """The bot messages the tracker holds for this turn, or None if the turn is not recorded."""

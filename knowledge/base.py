@@ -113,6 +113,11 @@ class KnowledgeBase:
         """The concepts the question is taken to ask about, with their weights (for debugging)."""
         return self._retriever.analyze(question)
 
+    def warm(self, mode: str = "hybrid") -> None:
+        """Load now what answering in `mode` needs (the tokenizer's dictionary; for dense or hybrid,
+        the embedding model), so the first question does not wait for it."""
+        self._retriever.search("园区在哪里", top_k=1, mode=mode)
+
     def ask(self, question: str, top_k: int = 5, mode: str = "hybrid") -> Answer:
         """An extractive (or curated FAQ) answer with its citation, or an abstention."""
         self._maybe_reload()

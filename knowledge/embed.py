@@ -40,30 +40,55 @@ THREADS = int(os.environ.get("KNOWLEDGE_TORCH_THREADS", "1"))
 
 
 class Encoder:
-    """Normalised vectors, so inner product is cosine similarity."""
+    """Normalised vectors, so inner product is cosine similarity.
+
+    The model loads on first use: a process that only searches lexically (the
+    gateway's degraded answers) never pays for torch and its ~0.6 GB. The
+    action server warms it at start (KnowledgeBase.warm), so a missing model
+    still fails there, with the message below, before anyone asks.
+    """
 
     def __init__(self, name: str):
+        self.name = name
+        self._model = None
+        self._dimension = 0
+        self._load_lock = threading.Lock()
+        self._recent: dict[str, np.ndarray] = {}
+        self._recent_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _loaded_model(self):
+        with self._load_lock:
+            if self._model is None:
+                self._model, self._dimension = self._load()
+        return self._model
+
+    def _load(self):
         import torch
         from sentence_transformers import SentenceTransformer
 
         if THREADS > 0:
             torch.set_num_threads(THREADS)
-        self.name = name
         try:
-            self._model = SentenceTransformer(resolve_model_path(name), device="cpu")
+            model = SentenceTransformer(resolve_model_path(self.name), device="cpu")
         except Exception as exc:  # the library raises many kinds for "not found"
             raise EmbeddingModelError(
-                f"cannot load embedding model {name!r} offline ({exc}). Set EMBEDDING_MODEL to a local "
+                f"cannot load embedding model {self.name!r} offline ({exc}). Set EMBEDDING_MODEL to a local "
                 "path or a model already in the Hugging Face cache."
             ) from exc
-        dimension = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
-        self.dimension = int(dimension())
-        self._recent: dict[str, np.ndarray] = {}
-        self._recent_lock = threading.Lock()
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return model, int(dimension())
+
+    @property
+    def dimension(self) -> int:
+        self._loaded_model()
+        return self._dimension
 
     def encode(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
-        vectors = self._model.encode(
+        vectors = self._loaded_model().encode(
             texts,
             batch_size=batch_size,
             normalize_embeddings=True,

@@ -1,8 +1,8 @@
 """PostgreSQL and Redis from Debian's packages, started for this project on loopback.
 
 Several Rasa servers can serve one conversation only if they share a
-tracker store (PostgreSQL) and a lock store (Redis); several gateway workers
-share rate-limit counts through Redis too. `make run-scaled` starts both
+tracker store (PostgreSQL); several gateway workers share rate-limit counts
+through Redis. `make run-scaled` starts both
 here with data under instance/scaled/; the fault tests start their own in a
 temp directory and stop and start PostgreSQL on purpose.
 
@@ -85,7 +85,7 @@ class Postgres:
 
 
 class Redis:
-    """A Redis server on loopback, without persistence: locks and rate-limit counts are short-lived."""
+    """A Redis server on loopback, without persistence: rate-limit counts are short-lived."""
 
     def __init__(self, data_dir: Path, port: int | None = None):
         self.dir = Path(data_dir)
@@ -137,7 +137,9 @@ class SharedStores:
         return {
             "DATABASE_URL": self.postgres.url("park"),
             "TRACKER_STORE_URL": self.postgres.url("rasa", driver="postgresql"),  # Rasa's venv has psycopg2
-            "LOCK_STORE_TYPE": "redis", "LOCK_STORE_HOST": "127.0.0.1", "LOCK_STORE_PORT": str(self.redis.port),
+            # Rasa's lock store stays in memory, one per server: the gateway sends a conversation to
+            # one server at a time, and a shared (Redis) lock would outlive a killed server and make
+            # that conversation's next turns overlap, so the tracker store kept only one of them.
             "RATELIMIT_STORAGE_URI": self.redis.url(2),
         }
 

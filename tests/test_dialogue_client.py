@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import select
 import socket
 import threading
+import time
 
 import pytest
 
@@ -14,9 +16,12 @@ from bot.dialogue import DialogueClient, DialogueUnavailable
 class FakeRasa:
     """A loopback HTTP server that records what it was sent and answers like Rasa's REST channel."""
 
-    def __init__(self, name: str, tracker: dict | None = None, dies_after_saving: bool = False):
+    def __init__(self, name: str, tracker: dict | None = None, dies_after_saving: bool = False,
+                 slow_s: float = 0.0):
         self.name, self.requests = name, []
         self.tracker = tracker if tracker is not None else {}  # sender -> events: the shared tracker store
+        self.busy: set[str] = set()  # senders with a message being handled now
+        self.overlapped = False  # two messages of one sender were handled at once
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,6 +36,13 @@ class FakeRasa:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append((self.path, body))
+                sender = body.get("sender") if isinstance(body, dict) else None
+                fake.overlapped |= sender in fake.busy
+                fake.busy.add(sender)
+                time.sleep(slow_s)
+                fake.busy.discard(sender)
+                if select.select([self.connection], [], [], 0)[0] and not self.connection.recv(1, socket.MSG_PEEK):
+                    return  # the client hung up: like Sanic, drop the request half-way, unrecorded
                 if "message" in body:  # handled and saved, as Rasa does before it answers
                     fake.tracker.setdefault(body["sender"], []).extend([
                         {"event": "user", "text": body["message"], "metadata": body.get("metadata")},
@@ -105,6 +117,36 @@ def test_a_server_that_dies_after_saving_is_not_asked_again_its_replies_are_repl
     finally:
         dying.stop()
         alive.stop()
+
+
+def test_a_turn_past_the_deadline_is_answered_without_rasa_but_still_recorded_by_it():
+    slow = FakeRasa("slow", slow_s=1.5)
+    try:
+        client = DialogueClient(slow.url, 0.3)
+        started = time.monotonic()
+        with pytest.raises(DialogueUnavailable):
+            client.send("web-alice", "园区在哪里")
+        assert time.monotonic() - started < 1.0  # the caller did not wait for Rasa
+        time.sleep(2)
+        assert [e["text"] for e in slow.tracker["web-alice"] if e["event"] == "user"] == ["园区在哪里"]
+    finally:
+        slow.stop()
+
+
+def test_a_senders_turns_reach_rasa_one_at_a_time_in_the_order_sent():
+    slow = FakeRasa("slow", slow_s=0.5)
+    try:
+        client = DialogueClient(slow.url, 0.1)
+        for message in ("一", "二", "三"):
+            with pytest.raises(DialogueUnavailable):
+                client.send("web-alice", message)
+        deadline = time.monotonic() + 5
+        while len(slow.tracker.get("web-alice", [])) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [e["text"] for e in slow.tracker["web-alice"] if e["event"] == "user"] == ["一", "二", "三"]
+        assert not slow.overlapped
+    finally:
+        slow.stop()
 
 
 def test_resume_posts_the_resume_and_a_listen_with_the_token(two_servers):

@@ -98,6 +98,19 @@ def test_index_mismatch_names_the_fix(kb):
         KnowledgeBase.load(kb.settings, embedding_model="some/other-model")
 
 
+def test_lexical_answers_never_load_the_embedding_model(kb, monkeypatch):
+    from knowledge import KnowledgeBase, embed
+
+    monkeypatch.setattr(embed, "_cache", {})  # a fresh process: no model loaded yet
+    fresh = KnowledgeBase.load(kb.settings)
+    fresh.warm("bm25")
+    answer = fresh.ask("园区在哪里", mode="bm25")
+    assert not answer.abstained and "机场西侧" in answer.text
+    assert not fresh.retriever.encoder.loaded
+    fresh.warm()
+    assert fresh.retriever.encoder.loaded
+
+
 def test_build_is_skipped_when_nothing_changed(kb):
     from knowledge.index import build
 

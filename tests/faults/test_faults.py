@@ -103,13 +103,17 @@ def test_killing_a_rasa_server_under_load_loses_and_reorders_no_turn(scaled, sto
         turns = results[sender]
         assert [t[0] for t in turns] == CONVERSATION, turns
         # Every turn is answered. One that waits past the gateway's RASA_TIMEOUT_S on the surviving
-        # server (it carries all 16 users and waits out the dead server's locks) gets the degraded
-        # answer; Rasa still handles it, so the tracker check below holds for it too.
+        # server (it carries all 16 users) gets the degraded answer; Rasa still handles it, so the
+        # tracker check below holds for it too.
         unanswered = [t for t in turns if not (t[1] == 200 and t[2])]
         assert not unanswered, (unanswered, scaled.service("gateway").tail(4000))
         degraded += sum(t[2].startswith(DEGRADED_NOTICE) for t in turns)
-        # The tracker store holds every message once, in the order it was sent.
-        assert user_messages(shared, sender) == CONVERSATION
+        # The tracker store holds every message once, in the order it was sent. A turn answered in
+        # degraded mode may still be finishing in Rasa: give it the gateway's turn limit to land.
+        deadline = time.monotonic() + 60
+        while len(recorded := user_messages(shared, sender)) < len(CONVERSATION) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert recorded == CONVERSATION, [(m, status, text[:40]) for m, status, text in turns]
     print(f"{degraded} of {USERS * len(CONVERSATION)} turns answered in degraded mode")
     scaled.restart("rasa-1")
 
