@@ -62,7 +62,7 @@ test-stories: train
 # Intent classification on phrasings no one trained on (tests/data/nlu_heldout.yml,
 # written from the intent definitions alone). The floor sits a little under the
 # score measured when it was set, so a regression fails but noise does not.
-NLU_HELDOUT_MIN_F1 ?= 0.90
+NLU_HELDOUT_MIN_F1 ?= 0.93
 test-nlu: train
 	$(RASA_VENV)/bin/rasa test nlu --nlu tests/data/nlu_heldout.yml --model $(MODEL) \
 	  --out results/nlu-heldout --quiet
