@@ -43,7 +43,7 @@ class Encoder:
     """Normalised vectors, so inner product is cosine similarity.
 
     The model loads on first use: a process that only searches lexically (the
-    gateway's degraded answers) never pays for torch and its ~0.6 GB. The
+    gateway's degraded answers) never pays for torch and its ~0.4 GB. The
     action server warms it at start (KnowledgeBase.warm), so a missing model
     still fails there, with the message below, before anyone asks.
     """

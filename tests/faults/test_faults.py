@@ -109,7 +109,7 @@ def test_killing_a_rasa_server_under_load_loses_and_reorders_no_turn(scaled, sto
         assert not unanswered, (unanswered, scaled.service("gateway").tail(4000))
         degraded += sum(t[2].startswith(DEGRADED_NOTICE) for t in turns)
         # The tracker store holds every message once, in the order it was sent. A turn answered in
-        # degraded mode may still be finishing in Rasa: give it the gateway's turn limit to land.
+        # degraded mode may still be finishing in Rasa: give it up to a minute to land.
         deadline = time.monotonic() + 60
         while len(recorded := user_messages(shared, sender)) < len(CONVERSATION) and time.monotonic() < deadline:
             time.sleep(1)
