@@ -47,7 +47,23 @@ def understood_intent(message: dict) -> tuple[str | None, float]:
     return None, 0.0
 
 
+def park_question_confidence(message: dict) -> float:
+    """How sure the classifier is that the message asks about the park, whichever topic.
+
+    The sum over the park-question intents of the ranking: torn between two
+    park topics (创业团队有孵化空间吗: services 0.54, layout 0.44) it is unsure
+    of the topic but sure of the park, and without published text that is
+    "nothing published, talk to staff", not the scope message.
+    """
+    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") not in (None, FALLBACK_INTENT)]
+    if not ranking:
+        intent, confidence = understood_intent(message)
+        return confidence if intent and intent not in NOT_PARK_QUESTIONS else 0.0
+    return sum(float(r.get("confidence") or 0.0) for r in ranking if r["name"] not in NOT_PARK_QUESTIONS)
+
+
 def decide(abstained: bool, intent: str | None, confidence: float) -> str:
+    """`intent` is the best real intent; `confidence` how sure it is a park question."""
     if not abstained:
         return ANSWERED
     if intent == "chitchat":

@@ -230,6 +230,18 @@ def test_understood_intent_looks_past_nlu_fallback():
     assert outcome.understood_intent(message) == ("greet", 0.41)
 
 
+def test_torn_between_two_park_topics_is_still_a_park_question():
+    message = {"intent": {"name": "nlu_fallback", "confidence": 0.55},
+               "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55},
+                                  {"name": "ask_services", "confidence": 0.537},
+                                  {"name": "ask_layout", "confidence": 0.439},
+                                  {"name": "greet", "confidence": 0.019}]}
+    assert outcome.park_question_confidence(message) == pytest.approx(0.976)
+    assert outcome.decide(True, "ask_services", outcome.park_question_confidence(message)) == outcome.NO_KNOWLEDGE
+    message["intent_ranking"][2] = {"name": "chitchat", "confidence": 0.439}
+    assert outcome.decide(True, "ask_services", outcome.park_question_confidence(message)) == outcome.OUT_OF_SCOPE
+
+
 @pytest.mark.parametrize("abstained, intent, confidence, expected", [
     (False, "out_of_scope", 0.9, outcome.ANSWERED),
     (True, "ask_contact", 0.99, outcome.NO_KNOWLEDGE),
