@@ -11,6 +11,7 @@ import time
 import pytest
 
 from bot.dialogue import DialogueClient, DialogueUnavailable
+from ops.stores import free_port
 
 
 class FakeRasa:
@@ -78,9 +79,7 @@ def two_servers():
 
 
 def dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
 
 def test_a_conversation_stays_on_one_server(two_servers):
