@@ -24,7 +24,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-RASA_INPUTS := config.yml domain.yml data knowledge/lexicon/jieba requirements-rasa.txt
+RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requirements-rasa.txt
 
 .PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-faults soak shell clean migrate test-pg
 
@@ -62,7 +62,7 @@ test-stories: train
 # Intent classification on phrasings no one trained on (tests/data/nlu_heldout.yml,
 # written from the intent definitions alone). The floor sits a little under the
 # score measured when it was set, so a regression fails but noise does not.
-NLU_HELDOUT_MIN_F1 ?= 0.93
+NLU_HELDOUT_MIN_F1 ?= 0.95
 test-nlu: train
 	$(RASA_VENV)/bin/rasa test nlu --nlu tests/data/nlu_heldout.yml --model $(MODEL) \
 	  --out results/nlu-heldout --quiet

@@ -28,8 +28,8 @@ NOT_PARK_QUESTIONS = frozenset({
 # a question about the policy just answered).
 OFF_TOPIC = frozenset({"out_of_scope", "chitchat"})
 # Below this the classifier's guess that it is a park question is not relied
-# on. Kept just above the FallbackClassifier threshold in config.yml (0.55).
-SURE_INTENT_CONFIDENCE = 0.6
+# on. Kept just above the FallbackClassifier threshold in config.yml (0.45).
+SURE_INTENT_CONFIDENCE = 0.5
 
 
 def understood_intent(message: dict) -> tuple[str | None, float]:

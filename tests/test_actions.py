@@ -231,14 +231,17 @@ def test_understood_intent_looks_past_nlu_fallback():
 
 
 def test_torn_between_two_park_topics_is_still_a_park_question():
-    message = {"intent": {"name": "nlu_fallback", "confidence": 0.55},
-               "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.55},
-                                  {"name": "ask_services", "confidence": 0.537},
-                                  {"name": "ask_layout", "confidence": 0.439},
+    # Neither park topic alone reaches the sure threshold, both together do.
+    sure = outcome.SURE_INTENT_CONFIDENCE
+    first, second = round(sure * 0.9, 3), round(sure * 0.75, 3)
+    message = {"intent": {"name": "nlu_fallback", "confidence": sure},
+               "intent_ranking": [{"name": "nlu_fallback", "confidence": sure},
+                                  {"name": "ask_services", "confidence": first},
+                                  {"name": "ask_layout", "confidence": second},
                                   {"name": "greet", "confidence": 0.019}]}
-    assert outcome.park_question_confidence(message) == pytest.approx(0.976)
+    assert outcome.park_question_confidence(message) == pytest.approx(first + second)
     assert outcome.decide(True, "ask_services", outcome.park_question_confidence(message)) == outcome.NO_KNOWLEDGE
-    message["intent_ranking"][2] = {"name": "chitchat", "confidence": 0.439}
+    message["intent_ranking"][2] = {"name": "chitchat", "confidence": second}
     assert outcome.decide(True, "ask_services", outcome.park_question_confidence(message)) == outcome.OUT_OF_SCOPE
 
 

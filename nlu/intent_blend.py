@@ -1,0 +1,54 @@
+"""Logistic regression over the same features as DIET, averaged with DIET.
+
+Measured on data/nlu (3,557 examples) and the held-out set (378 phrasings no
+example uses), weighted intent F1:
+
+                      5-fold CV   held-out
+    DIET alone          0.867      0.950
+    logistic alone      0.895      0.923
+    mean of the two     0.905      0.961
+
+The two fail differently: logistic regression fits the phrasings our examples
+use (so it wins the cross-validation), DIET leans on the cue-word features
+and carries better to new phrasings (so it wins the held-out set). The mean
+of their probabilities beats both on both, with no weight to tune.
+
+The component is Rasa's LogisticRegressionClassifier with one change: before
+writing its ranking it averages it with the ranking an earlier classifier
+left on the message. Put it right after DIETClassifier (with DIET's
+`ranking_length: 0`, so the average sees every intent).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+
+
+def average_rankings(*rankings: Dict[Text, float]) -> List[Dict[Text, Any]]:
+    """The mean of several intent distributions, best first. An intent missing
+    from one ranking counts 0 there."""
+    names = {name for ranking in rankings for name in ranking}
+    mean = {name: sum(r.get(name, 0.0) for r in rankings) / len(rankings) for name in names}
+    return [{"name": n, "confidence": float(c)} for n, c in sorted(mean.items(), key=lambda kv: -kv[1])]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LogisticRegressionBlend(LogisticRegressionClassifier):
+    """Logistic regression whose ranking is the mean with the classifier before it."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        for message, row in zip(messages, probabilities):
+            own = dict(zip(self.clf.classes_, row))
+            earlier = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY) or []}
+            ranking = average_rankings(own, earlier) if earlier else average_rankings(own)
+            message.set(INTENT, ranking[0], add_to_output=True)
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
