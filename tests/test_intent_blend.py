@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
-# Two messages: one DIET already ranked, one it did not (as in training).
+# Two messages: one DIET already ranked, one with no earlier classifier's ranking.
 PROBE = r"""
 import json, numpy as np
 from rasa.shared.nlu.training_data.message import Message
