@@ -16,15 +16,18 @@ of their probabilities beats both on both, with no weight to tune.
 The component is Rasa's LogisticRegressionClassifier with one change: before
 writing its ranking it averages it with the ranking an earlier classifier
 left on the message. Put it right after DIETClassifier (with DIET's
-`ranking_length: 0`, so the average sees every intent).
+`ranking_length: 0`, so the average sees every intent). It also builds the
+same feature matrix faster (see `_create_X`), because training time is
+budgeted.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
@@ -40,6 +43,26 @@ def average_rankings(*rankings: Dict[Text, float]) -> List[Dict[Text, Any]]:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LogisticRegressionBlend(LogisticRegressionClassifier):
     """Logistic regression whose ranking is the mean with the classifier before it."""
+
+    def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        """Rasa's feature matrix, without its per-message copies.
+
+        The parent asks each message for its combined features, which deep-copies
+        and joins every token's sequence features only to drop them: 10.8 s of the
+        regression's ~45 s training on our 3,557 examples. The regression reads
+        sentence features alone, so join just those (2.2 s), in the parent's order:
+        sparse featurizers first, then dense, each in pipeline order.
+        """
+        rows = []
+        for message in messages:
+            sentence = [f.features for f in message.features
+                        if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            if not sentence:  # nothing to join; keep the parent's handling of it
+                return super()._create_X(messages)
+            sparse = [x for x in sentence if scipy.sparse.issparse(x)]
+            dense = [scipy.sparse.csr_matrix(x) for x in sentence if not scipy.sparse.issparse(x)]
+            rows.append(scipy.sparse.hstack(sparse + dense))
+        return scipy.sparse.vstack(rows, format="csr")
 
     def process(self, messages: List[Message]) -> List[Message]:
         probabilities = self.clf.predict_proba(self._create_X(messages))

@@ -35,11 +35,15 @@ print(json.dumps([[m.get("intent"), m.get("intent_ranking")] for m in (ranked, u
 """
 
 
-def test_the_blend_averages_with_the_earlier_ranking():
-    done = subprocess.run([str(RASA_PYTHON), "-c", PROBE], cwd=ROOT, capture_output=True, text=True,
+def _in_rasa(code: str) -> str:
+    done = subprocess.run([str(RASA_PYTHON), "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
-    (intent, ranking), (alone, alone_ranking) = json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_blend_averages_with_the_earlier_ranking():
+    (intent, ranking), (alone, alone_ranking) = json.loads(_in_rasa(PROBE))
     # ask_funds (0.9 + 0.2) / 2 beats ask_policy (0 + 0.7) / 2: DIET's sure answer wins.
     assert intent["name"] == "ask_funds" and abs(intent["confidence"] - 0.55) < 1e-9
     assert [r["name"] for r in ranking] == ["ask_funds", "ask_policy"]  # ranking_length 2
@@ -47,6 +51,39 @@ def test_the_blend_averages_with_the_earlier_ranking():
     # Without an earlier ranking the regression's own probabilities stand.
     assert alone["name"] == "ask_policy" and abs(alone["confidence"] - 0.7) < 1e-9
     assert len(alone_ranking) == 2
+
+
+# Messages laid out as the pipeline leaves them: sequence and sentence features from
+# two sparse featurizers and one dense one, added in an interleaved order.
+MATRIX_PROBE = r"""
+import numpy as np, scipy.sparse as sp
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from nlu.intent_blend import LogisticRegressionBlend
+
+rng = np.random.default_rng(0)
+messages = []
+for i in range(40):
+    tokens = int(rng.integers(1, 6))
+    m = Message({"text": f"message {i}", "intent": "greet"})
+    m.add_features(Features(sp.random(tokens, 7, density=0.3, random_state=i, format="coo"), "sequence", "text", "regex"))
+    m.add_features(Features(rng.random((1, 3)), "sentence", "text", "dense"))
+    m.add_features(Features(sp.random(1, 7, density=0.5, random_state=i, format="coo"), "sentence", "text", "regex"))
+    m.add_features(Features(sp.random(tokens, 11, density=0.3, random_state=99 + i, format="coo"), "sequence", "text", "words"))
+    m.add_features(Features(sp.random(1, 11, density=0.5, random_state=99 + i, format="coo"), "sentence", "text", "words"))
+    m.add_features(Features(sp.random(1, 5, density=1.0, random_state=7, format="coo"), "sentence", "intent", "labels"))
+    messages.append(m)
+blend = LogisticRegressionBlend.__new__(LogisticRegressionBlend)
+ours = blend._create_X(messages)
+rasas = LogisticRegressionClassifier._create_X(blend, messages).tocsr()
+print(ours.shape, rasas.shape, (ours != rasas).nnz)
+"""
+
+
+def test_the_faster_matrix_is_rasas_matrix():
+    # 7 + 11 sparse columns, then the 3 dense ones; nothing from other attributes.
+    assert _in_rasa(MATRIX_PROBE) == "(40, 21) (40, 21) 0"
 
 
 def test_the_blend_follows_diet_and_sees_its_whole_ranking():
