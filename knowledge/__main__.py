@@ -1,4 +1,4 @@
-"""Command line: python -m knowledge {build,query,ask,ingest,eval,bench}."""
+"""Command line: python -m knowledge {build,query,ask,ingest,eval,train-decision,bench}."""
 from __future__ import annotations
 
 import argparse
@@ -41,15 +41,25 @@ def _query(args, settings: Settings) -> int:
 def _ask(args, settings: Settings) -> int:
     from .base import KnowledgeBase
 
-    answer = KnowledgeBase.load(settings).ask(args.question)
+    kb = KnowledgeBase.load(settings)
+    if args.file:  # batch hit testing: one question per line in, one JSON line per question out
+        from .batch import ask_file
+
+        counts = ask_file(kb, Path(args.file), sys.stdout)
+        print(f"{counts['answered']} answered, {counts['declined']} declined", file=sys.stderr)
+        return 0
+    if not args.question:
+        print("error: give a question, or --file with one question per line", file=sys.stderr)
+        return 2
+    answer = kb.ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     elif answer.abstained:
-        print(f"(no answer: confidence {answer.confidence:.2f} < {settings.min_confidence})")
+        print(f"(no answer: confidence {answer.confidence:.2f})")
     else:
         print(answer.text)
         for s in answer.sources:
-            print(f"  — {s.title}, {s.publisher}, {s.published}, {s.url}")
+            print(f"  — {s.title}, {s.publisher}, {s.published or '日期不详'}, {s.url}")
     return 0
 
 
@@ -57,9 +67,21 @@ def _ingest(args, settings: Settings) -> int:
     from .ingest import ingest
 
     fields = ("title", "publisher", "published", "url", "category", "doc_id",
-              "issuer", "doc_number", "valid_from", "valid_until")
+              "issuer", "doc_number", "valid_from", "valid_until", "scope")
     meta = {k: getattr(args, k) for k in fields}
-    outcomes = ingest([Path(p) for p in args.paths], settings.docs_dir, meta)
+    if args.manifest:
+        from .ingest import ingest_manifest
+
+        if args.paths or any(meta.values()):
+            print("error: --manifest gives each file its own metadata; pass no paths or metadata flags with it",
+                  file=sys.stderr)
+            return 2
+        outcomes = ingest_manifest(Path(args.manifest), settings.docs_dir)
+    elif not args.paths:
+        print("error: give files to ingest, or --manifest", file=sys.stderr)
+        return 2
+    else:
+        outcomes = ingest([Path(p) for p in args.paths], settings.docs_dir, meta)
     for o in outcomes:
         print(f"{o.status:9} {o.path}: {o.detail}")
     added = sum(o.status == "added" for o in outcomes)
@@ -76,17 +98,41 @@ def _ingest(args, settings: Settings) -> int:
 
 
 def _eval(args, settings: Settings) -> int:
-    from .evaluate import evaluate, failures, table, write_json
+    from .evaluate import CORPUS_DIR, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
 
-    report = evaluate(settings, set_path=Path(args.set), threshold=args.threshold,
-                      ablation=not args.no_ablation, recalibrate=args.calibrate)
+    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "heldout")}
+    if args.set:
+        sets = {Path(p).stem: Path(p) for p in args.set}
+    report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
     print(table(report))
+    if not args.set:  # the seed release's sets, on the knowledge the product ships (one release + FAQ)
+        seed = evaluate({"seed-dev": SEED_DEV, "seed-held1": SEED_HELDOUT[0], "seed-held2": SEED_HELDOUT[1]},
+                        settings, corpus_dir=settings.docs_dir, work_dir=Path("instance/eval-seed"), ablation=False)
+        print("\nseed release sets, on the shipped knowledge (knowledge/docs + FAQ):")
+        print("\n".join(table(seed).splitlines()[2:4 + 3]))
+        report["seed"] = seed
     if args.failures:
-        print("\nhybrid misses (rank != 1, or answered when it should not):")
-        print("\n".join(failures(report)) or "  none")
+        print(f"\nnot right on {args.failures}:")
+        print("\n".join(failures(report, args.failures)) or "  none")
     if args.output:
         write_json(report, Path(args.output))
         print(f"\nwrote {args.output}")
+    return 0
+
+
+def _train_decision(args, settings: Settings) -> int:
+    from .base import KnowledgeBase
+    from .evalset import load_cases
+    from .evaluate import CORPUS_DIR, SEED_DEV, build_corpus
+    from .train_decision import save, train
+
+    built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
+    kb = KnowledgeBase.load(built)
+    cases = [case for path in (args.set or [str(CORPUS_DIR / "dev.yml"), str(SEED_DEV)]) for case in load_cases(Path(path))]
+    decision = train(kb, cases, max_wrong=args.max_wrong)
+    save(decision, Path(args.output))
+    print(json.dumps(decision.info, ensure_ascii=False))
+    print(f"threshold {decision.threshold:.2f} -> {args.output}")
     return 0
 
 
@@ -116,30 +162,44 @@ def main(argv: list[str] | None = None) -> int:
     for name, run, help_ in (("query", _query, "show the passages retrieved for a question"),
                              ("ask", _ask, "answer a question as the bot would, with its citation")):
         p = sub.add_parser(name, help=help_)
-        p.add_argument("question")
+        p.add_argument("question", nargs="?" if name == "ask" else None, default="")
+        if name == "ask":
+            p.add_argument("--file", default="", help="a file of questions, one per line: JSON lines out")
         p.add_argument("--top-k", type=int, default=5)
         p.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
         p.add_argument("--json", action="store_true")
         p.set_defaults(run=run)
 
     p = sub.add_parser("ingest", help="add .md .txt .html .pdf .docx files to the docs directory as cited Markdown")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="*")
+    p.add_argument("--manifest", default="", help="a manifest (YAML or CSV) or a folder with one: "
+                   "each file with its own metadata")
     for field in ("title", "publisher", "published", "url", "doc_id",
-                  "issuer", "doc_number", "valid_from", "valid_until"):
+                  "issuer", "doc_number", "valid_from", "valid_until", "scope"):
         p.add_argument(f"--{field.replace('_', '-')}", dest=field, default="")
     p.add_argument("--category", choices=("release", "policy", "faq"), default="")
     p.add_argument("--build", action="store_true", help="rebuild the index afterwards")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
 
-    p = sub.add_parser("eval", help="Hit@1/Hit@3/MRR and abstention on the dev set, per retriever")
-    p.add_argument("--set", default=str(Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_set.yml"))
-    p.add_argument("--threshold", type=float, default=None, help="confidence threshold (default: config)")
-    p.add_argument("--calibrate", action="store_true", help="score at the threshold calibrated on this set")
-    p.add_argument("--no-ablation", action="store_true", help="skip the no-synonyms / no-FAQ variants")
-    p.add_argument("--failures", action="store_true", help="list the hybrid misses")
+    from .evaluate import CORPUS_DIR
+
+    p = sub.add_parser("eval", help="answers right / declined / wrong on the dev and held-out sets, with the ablation")
+    p.add_argument("--set", action="append", default=[], help="a question set (repeatable; default dev and heldout)")
+    p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
+    p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
+    p.add_argument("--failures", default="", metavar="SET", help="list what was not right on this set (dev only!)")
     p.add_argument("--output", "-o", default="", help="also write the full report as JSON")
     p.set_defaults(run=_eval)
+
+    p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
+    p.add_argument("--set", action="append", default=[], help="dev sets to learn from (repeatable; default: "
+                   "the corpus dev set and the seed dev set)")
+    p.add_argument("--corpus", default=str(CORPUS_DIR))
+    p.add_argument("--work-dir", default="instance/eval-corpus")
+    p.add_argument("--max-wrong", type=float, default=0.01, help="wrong answers allowed, as a share of all questions")
+    p.add_argument("--output", default=str(Path(__file__).resolve().parent / "learned" / "answerability.json"))
+    p.set_defaults(run=_train_decision)
 
     p = sub.add_parser("bench", help="index build time, size, memory, latency and ANN recall at scale")
     p.add_argument("--sizes", default="10000,100000,1000000", help="dense index sizes (comma-separated)")

@@ -6,17 +6,33 @@ or policy detail that is not in its knowledge. The one exception is a curated
 FAQ entry, which staff wrote to restate its source (a test checks every
 figure and name against it): when it is the best match, it is the answer, as
 written, in the question's language.
+
+What is added around the source sentences is ours and says so: the place a
+document applies to when it is not the park (【钱塘区】), and for an English
+question a one-line English lead-in before the cited Chinese sentences.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
 
-from .retrieve import Concept, Hit, _unit
+from .query import Concept, Query
+from .retrieve import Hit
+from .scope import Places
 from .text import split_sentences
+from .units import make_unit
 
 _CLAUSE_END = re.compile(r"[,，、；;:：]")
 SNIPPET_CHARS = 120
+LIST_MAX_CHARS = 400  # a list is given whole up to here
+# A sentence that announces a list, and the items that follow it.
+_INTRODUCES = re.compile(r"[:：]\s*$|包括[:：]?$|如下|分别[为是]|主要有|具体(?:包括|如下)|以下")
+_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+[条项]|[-•·])")
+# ASCII punctuation between Chinese characters, as some sites publish it: shown as Chinese.
+_ASCII_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_CJK_NEAR_PUNCT = re.compile(r"(?<=[\u4e00-\u9fff”’）])\s*([,;:?!])\s*(?=[\u4e00-\u9fff“‘（A-Za-z\d])|"
+                             r"(?<=\d)\s*([,;:?!])\s*(?=[\u4e00-\u9fff“‘（])|"
+                             r"(?<=[\u4e00-\u9fff])\s*([()])|([()])\s*(?=[\u4e00-\u9fff])")
 
 
 @dataclass
@@ -49,6 +65,15 @@ class Answer:
         }
 
 
+def chinese_punctuation(text: str) -> str:
+    """ASCII commas, colons and brackets between Chinese characters become Chinese ones."""
+    def swap(match: re.Match) -> str:
+        mark = next(g for g in match.groups() if g)
+        return match.group(0).replace(mark, _ASCII_PUNCT[mark]).strip()
+
+    return _CJK_NEAR_PUNCT.sub(swap, text)
+
+
 def _fit(sentence: str, limit: int) -> str:
     """Shorten a long sentence at a clause boundary, never mid-word."""
     if len(sentence) <= limit:
@@ -57,44 +82,84 @@ def _fit(sentence: str, limit: int) -> str:
     return (sentence[: cut - 1] if cut > limit // 3 else sentence[: limit - 1]) + "…"
 
 
-def _score(sentence: str, found: list[Concept]) -> float:
-    unit = _unit(sentence)
-    return sum(c.weight for c in found if unit.covers(c))
+def _score(sentence: str, found: list[Concept], wants: str) -> float:
+    unit = make_unit(sentence)
+    score = sum(c.weight for c in found if c.kind == "term" and unit.covers(c))
+    if wants and unit.states(wants):
+        score *= 1.5  # the sentence that states the figure asked for, not the one that introduces it
+    return score
 
 
 def _position(hit: Hit) -> int:
-    return int(hit.chunk_id.rsplit("#", 1)[-1]) if "#" in hit.chunk_id else 0
+    tail = hit.chunk_id.rsplit("#", 1)[-1]
+    return int(tail) if tail.isdigit() else -1  # a document's card reads before its text
 
 
-def compose(hits: list[Hit], found: list[Concept], max_chars: int) -> tuple[str, list[Source]]:
-    """The sentences of the best document's top passages that carry the question's concepts.
+def _with_list(ordered: list[str], index: int, budget: int) -> list[int]:
+    """A sentence that announces a list brings its items (as many as fit)."""
+    taken, used = [index], len(ordered[index])
+    for j in range(index + 1, len(ordered)):
+        if not _ITEM.match(ordered[j]) or used + len(ordered[j]) > budget:
+            break
+        taken.append(j)
+        used += len(ordered[j])
+    return taken
 
-    Sentences scoring at least half the best one are taken best-first until
-    the budget is spent, then shown in document order so the reply reads like
-    the source. Only the best document is used, so one citation covers it all.
+
+def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None = None) -> tuple[str, list[Source]]:
+    """The sentences of the place that decided the answer, as the document words them.
+
+    The decision was taken on one place of the best passage (a window of
+    adjacent sentences); the answer is that place, less any sentence that adds
+    nothing the question asks about, plus the items of a list that a sentence
+    announces. Only the best document is used, so one citation covers it all.
     """
     best = hits[0]
     if best.category == "faq":
-        return best.text, [_source(best, best.text)]
-    candidates: dict[str, tuple[tuple[int, int], float]] = {}
-    for hit in hits[:3]:
-        if hit.doc_id != best.doc_id or hit.category == "faq":
-            continue  # only the document's own sentences
-        for i, sentence in enumerate(split_sentences(hit.text)):
-            if sentence not in candidates:
-                candidates[sentence] = ((_position(hit), i), _score(sentence, found))
-    top = max(score for _, score in candidates.values())
-    chosen: list[tuple[tuple[int, int], str]] = []
-    used = 0
-    for sentence, (position, score) in sorted(candidates.items(), key=lambda kv: -kv[1][1]):
-        if chosen and score < top / 2:
+        return _frame(best.text, best, query, places), [_source(best, best.text)]
+    ordered = [s for hit in sorted((h for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq"),
+                                   key=_position) for s in split_sentences(hit.text)]
+    ordered = list(dict.fromkeys(ordered))
+    evidence = [s for s in (best.evidence or ordered[:1]) if s in ordered] or ordered[:1]
+    scores = {s: _score(s, query.concepts, query.wants) for s in evidence}
+    top = max(scores.values())
+    kept = [s for s in evidence if scores[s] > 0 and (scores[s] >= top / 2 or len(evidence) == 1)] or evidence[:1]
+    chosen = set()
+    for sentence in kept:
+        i = ordered.index(sentence)
+        group = _with_list(ordered, i, LIST_MAX_CHARS) if _INTRODUCES.search(sentence) else [i]
+        chosen.update(group)
+    pieces = [ordered[i] for i in sorted(chosen)]
+    is_list = len(pieces) > 2 and any(_ITEM.match(p) for p in pieces[1:])
+    budget = LIST_MAX_CHARS if is_list else max_chars
+    text, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > budget:
+            if not text:
+                text.append(_fit(piece, budget))
             break
-        piece = sentence if chosen else _fit(sentence, max_chars)
-        if used + len(piece) <= max_chars:
-            chosen.append((position, piece))
-            used += len(piece)
-    text = "".join(piece for _, piece in sorted(chosen))
-    return text, [_source(best, text)]
+        text.append(piece)
+        used += len(piece)
+    answer = chinese_punctuation("".join(text))
+    return _frame(answer, best, query, places), [_source(best, answer)]
+
+
+def _frame(text: str, hit: Hit, query: Query, places: Places | None) -> str:
+    """Name the place of a document that is not about the park; lead an English reply in English."""
+    foreign = places is not None and places.foreign(hit.scope)
+    if query.english:
+        if hit.category == "faq" and text == hit.text and not _has_cjk_only(text):
+            return text  # a curated English answer
+        where = f" about {places.label(hit.scope, english=True)}" if foreign and places else ""
+        date = f", {hit.published}" if hit.published else ""
+        return f"From {hit.publisher}{date}{where} (in Chinese): {text}"
+    if foreign and places is not None:
+        return f"【{places.label(hit.scope)}】{text}"
+    return text
+
+
+def _has_cjk_only(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[A-Za-z]{3,}", text)
 
 
 def _source(hit: Hit, text: str) -> Source:

@@ -16,12 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import index as index_mod
+from . import decide
 from .answer import Answer, compose
 from .config import Settings
 from .embed import encoder_for
 from .lexicon_data import speller_for
-from .retrieve import Hit, Query, Retriever, synonyms_for
+from .retrieve import Hit, Parts, Query, Retriever, synonyms_for
+from .scope import places_for
 from .text import tokenizer_for
+from .thesaurus import EMPTY as NO_THESAURUS
+from .thesaurus import thesaurus_for
 
 log = logging.getLogger(__name__)
 RELOAD_CHECK_S = 2.0
@@ -29,8 +33,10 @@ LOAD_ATTEMPTS = 3
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, parts: Parts = Parts(), learned: bool = True):
         self.settings = settings
+        self.parts = parts  # all on in production; the evaluation's ablation turns one off
+        self.decision = decide.load(settings.decision_model) if learned else None
         self.reload_check_s = RELOAD_CHECK_S
         self._lock = threading.Lock()
         self._checked = time.monotonic()
@@ -51,6 +57,9 @@ class KnowledgeBase:
             rrf_k=self.settings.rrf_k,
             speller=speller_for(self.settings.lexicon_dir, tokenizer),
             window=self.settings.window_sentences,
+            thesaurus=thesaurus_for(self.settings.lexicon_dir) if self.parts.thesaurus else NO_THESAURUS,
+            places=places_for(self.settings.lexicon_dir),
+            parts=self.parts,
         )
 
     def _open_with_retry(self) -> Retriever:
@@ -67,9 +76,10 @@ class KnowledgeBase:
         raise AssertionError("unreachable")
 
     @classmethod
-    def load(cls, settings: Settings | None = None, **overrides) -> "KnowledgeBase":
+    def load(cls, settings: Settings | None = None, parts: Parts = Parts(), learned: bool = True,
+             **overrides) -> "KnowledgeBase":
         settings = settings or Settings.from_env()
-        return cls(replace(settings, **overrides) if overrides else settings)
+        return cls(replace(settings, **overrides) if overrides else settings, parts=parts, learned=learned)
 
     @classmethod
     def build(cls, settings: Settings | None = None, force: bool = False, progress: bool = False,
@@ -82,6 +92,11 @@ class KnowledgeBase:
     @property
     def manifest(self) -> index_mod.Manifest:
         return self._retriever.index.manifest
+
+    @property
+    def threshold(self) -> float:
+        """What decides answering: the learned model's probability threshold, or the coverage one."""
+        return self.decision.threshold if self.decision is not None else self.settings.min_confidence
 
     @property
     def retriever(self) -> Retriever:
@@ -117,6 +132,7 @@ class KnowledgeBase:
         """Load now what answering in `mode` needs (the tokenizer's dictionary; for dense or hybrid,
         the embedding model), so the first question does not wait for it."""
         self._retriever.search("园区在哪里", top_k=1, mode=mode)
+        self._retriever.search("Where is the park?", top_k=1, mode=mode)  # the dictionary for English
 
     def ask(self, question: str, top_k: int = 5, mode: str = "hybrid") -> Answer:
         """An extractive (or curated FAQ) answer with its citation, or an abstention."""
@@ -124,8 +140,17 @@ class KnowledgeBase:
         retriever = self._retriever  # one index for the whole answer, even if a reload happens now
         query = retriever.analyze(question)
         hits = retriever.search(question, top_k=top_k, mode=mode, query=query)
-        confidence = hits[0].confidence if hits else 0.0
-        if confidence < self.settings.min_confidence:
+        confidence, answers = self.decide(query, hits)
+        if not answers:
             return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits)
-        text, sources = compose(hits, query.concepts, self.settings.answer_max_chars)
+        text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits)
+
+    def decide(self, query: Query, hits: list[Hit]) -> tuple[float, bool]:
+        """(confidence, answer?): the learned model's probability, or the coverage and its threshold."""
+        if not hits:
+            return 0.0, False
+        if self.decision is None:
+            return hits[0].confidence, hits[0].confidence >= self.settings.min_confidence
+        probability = self.decision.probability(decide.features(query, hits))
+        return probability, probability >= self.decision.threshold

@@ -18,6 +18,9 @@ _FOOTER = re.compile(
 )
 _SOURCE = re.compile(r"来源[:：]\s*([^\s、,，]+)")
 _SENTENCE_PUNCT = re.compile(r"[。！？；!?;:：]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
+_DATELINE_WITHIN = 40  # lines from the top of a saved page
+_DATELINE_MAX = 80  # characters
 # A caption is a short label under a photo: no sentence punctuation.
 _CAPTION_MAX = 30
 
@@ -46,7 +49,10 @@ def clean_page(raw: str) -> CleanPage:
     after that line to the byline or first footer marker.
     """
     lines = [line.strip() for line in raw.splitlines()]
-    date_at = next((i for i, line in enumerate(lines) if _DATE.search(line)), None)
+    # A dateline sits near the top and is short; a date inside a sentence (or a
+    # policy's signature date at its end) is not one.
+    date_at = next((i for i, line in enumerate(lines[:_DATELINE_WITHIN])
+                    if _DATE.search(line) and len(line) <= _DATELINE_MAX and not _SENTENCE_END.search(line)), None)
     if date_at is None or date_at == 0:
         raise ValueError("no dated headline found: not a saved news page")
     title = next((lines[i] for i in range(date_at - 1, -1, -1) if lines[i]), "")

@@ -39,6 +39,9 @@ class Settings:
     # confidence checks that the question's concepts occur together.
     window_sentences: int = 2
     answer_max_chars: int = 200
+    # The learned answer-or-decline model (knowledge/decide.py); "" or a missing
+    # file falls back to min_confidence.
+    decision_model: Path | None = PACKAGE_DIR / "learned" / "answerability.json"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -51,4 +54,6 @@ class Settings:
             index_dir=Path(env.get("KNOWLEDGE_INDEX_DIR", base.index_dir)),
             embedding_model=env.get("EMBEDDING_MODEL") or base.embedding_model,
             min_confidence=_float("KNOWLEDGE_MIN_CONFIDENCE", base.min_confidence),
+            decision_model=(Path(env["KNOWLEDGE_DECISION_MODEL"]) if env.get("KNOWLEDGE_DECISION_MODEL")
+                            else None if "KNOWLEDGE_DECISION_MODEL" in env else base.decision_model),
         )

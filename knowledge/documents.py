@@ -5,6 +5,11 @@ document without it cannot be cited and is refused when it is loaded.
 Policies also carry issuer, doc_number (文号) and their validity dates; a
 policy past valid_until is never cited. FAQ documents (staff corrections) may
 list extra `questions` they answer.
+
+`scope` is the place a document applies to (knowledge/lexicon/places.yml): a
+figure from 钱塘区's policy must never be given as the park's. `published` may
+be empty for a page that shows no date: a citation then says the date is
+unknown rather than showing a placeholder.
 """
 from __future__ import annotations
 
@@ -17,9 +22,11 @@ from pathlib import Path
 
 import yaml
 
+from . import safe_yaml
+
 CATEGORIES = ("release", "policy", "faq")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-REQUIRED = ("title", "publisher", "published", "url", "category")
+REQUIRED = ("title", "publisher", "url", "category")
 DATE_FIELDS = ("published", "valid_from", "valid_until")
 _WS = re.compile(r"\s+")
 
@@ -41,6 +48,7 @@ class Document:
     doc_number: str = ""
     valid_from: str = ""
     valid_until: str = ""
+    scope: str = ""
     questions: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +68,7 @@ class Document:
         return date.fromisoformat(self.valid_until) < (today or date.today())
 
     def to_markdown(self) -> str:
-        meta = {k: v for k, v in self.meta().items() if v and k != "doc_id"}
+        meta = {k: v for k, v in self.meta().items() if (v or k == "published") and k != "doc_id"}
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False).strip()
         return f"---\n{front}\n---\n\n{self.text.strip()}\n"
 
@@ -78,10 +86,19 @@ def parse_markdown(source: str, doc_id: str) -> Document:
     match = _FRONT_MATTER.match(source)
     if not match:
         raise DocumentError(f"{doc_id}: no front matter (--- title/publisher/published/url/category ---)")
-    meta = yaml.safe_load(match.group(1)) or {}
+    try:
+        meta = safe_yaml.load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{doc_id}: the front matter is not valid YAML ({exc})") from None
+    except safe_yaml.AliasRefused as exc:
+        raise DocumentError(f"{doc_id}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise DocumentError(f"{doc_id}: the front matter must be key: value lines")
     missing = [key for key in REQUIRED if not meta.get(key)]
     if missing:
         raise DocumentError(f"{doc_id}: front matter lacks {', '.join(missing)}")
+    if "published" not in meta:  # an empty value says "the source shows no date"; a missing key is a slip
+        raise DocumentError(f"{doc_id}: front matter lacks published (write published: '' if the source has no date)")
     if meta["category"] not in CATEGORIES:
         raise DocumentError(f"{doc_id}: category must be one of {', '.join(CATEGORIES)}")
     text = source[match.end():].strip()

@@ -36,13 +36,14 @@ from .chunking import chunk_document
 from .config import Settings
 from .documents import Document, load_dir
 from .embed import encoder_for
-from .retrieve import match_text
+from .units import match_text
+from .scope import Places, places_for
 from .text import tokenizer_for
 
 log = logging.getLogger(__name__)
 _VERSION = re.compile(r"[0-9a-f]{12}-\d+|legacy-\d+")
 
-INDEX_FORMAT = 2  # 2: FAQ rows, closing quotes kept with their sentence
+INDEX_FORMAT = 4  # 2: FAQ rows, closing quotes kept with their sentence; 3: scope on every row; 4: heading paths, table rows, document cards
 # Exact search is fast enough and simplest up to here (about 6 ms a query at
 # 50k on one core); beyond it, an inverted file (IVF-Flat) of about sqrt(n)
 # lists, probing 1/32 of them. `python -m knowledge bench` measured HNSW too
@@ -89,8 +90,10 @@ def corpus_hash(docs: list[Document], settings: Settings, entries: list[faq.FaqE
         digest.update(json.dumps(doc.meta(), sort_keys=True, ensure_ascii=False).encode())
         digest.update(doc.content_hash.encode())
     digest.update(faq.faq_hash(entries or []).encode())
-    for path in sorted((settings.lexicon_dir / "jieba").glob("*.txt")) + [settings.lexicon_dir / "stopwords.txt"]:
-        digest.update(path.read_bytes())
+    lexicon = settings.lexicon_dir
+    for path in sorted((lexicon / "jieba").glob("*.txt")) + [lexicon / "stopwords.txt", lexicon / "places.yml"]:
+        if path.exists():
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -108,8 +111,36 @@ def faiss_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def corpus_rows(docs: list[Document], entries: list[faq.FaqEntry]) -> list[dict]:
-    """Every passage to index: document chunks, staff FAQ documents, curated FAQ entries."""
+def _chinese_date(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def document_card(doc: Document) -> str:
+    """The document's own record as one sentence: title, issuer, 文号, dates. It answers
+    "哪个单位印发的 / 文号是多少 / 什么时候施行" and nothing else (see answer_types.about_document)."""
+    parts = [f"《{doc.title}》"]
+    if doc.issuer:
+        parts.append(f"发文机关{doc.issuer}")
+    if doc.doc_number:
+        parts.append(f"文号{doc.doc_number}")
+    if doc.published:
+        parts.append(f"{doc.publisher}于{_chinese_date(doc.published)}发布")
+    if doc.valid_from:
+        parts.append(f"自{_chinese_date(doc.valid_from)}起施行")
+    if doc.valid_until:
+        parts.append(f"有效期至{_chinese_date(doc.valid_until)}")
+    return "，".join(parts) + "。" if len(parts) > 1 else ""
+
+
+def corpus_rows(docs: list[Document], entries: list[faq.FaqEntry], places: Places | None = None) -> list[dict]:
+    """Every passage to index: document chunks, staff FAQ documents, curated FAQ entries.
+
+    Every row carries its document's scope; a document that states none gets
+    the one proposed from its issuer, title and text.
+    """
+    places = places or Places([])
+    scopes = {d.doc_id: d.scope or places.propose(d.title, d.issuer, d.text) for d in docs}
     rows = []
     for doc in docs:
         if doc.category == "faq":
@@ -117,13 +148,19 @@ def corpus_rows(docs: list[Document], entries: list[faq.FaqEntry]) -> list[dict]
             continue
         meta = {k: v for k, v in doc.meta().items() if k not in ("doc_id", "questions")}
         rows.extend({**asdict(chunk), **meta} for chunk in chunk_document(doc))
+        card = document_card(doc)
+        if card:
+            rows.append({**meta, "chunk_id": f"{doc.doc_id}#card", "doc_id": doc.doc_id, "title": doc.title,
+                         "text": card, "heading": "", "card": True})
     rows.extend(faq.rows(entries, docs))
+    for row in rows:
+        row["scope"] = scopes.get(row["doc_id"], "") or places.park
     return rows
 
 
 def _write(target: Path, docs: list[Document], entries: list[faq.FaqEntry], settings: Settings, digest: str,
            progress: bool) -> Manifest:
-    rows = corpus_rows(docs, entries)
+    rows = corpus_rows(docs, entries, places_for(settings.lexicon_dir))
     if not rows:
         raise IndexUnusable("no documents to index: add Markdown files to the docs directory")
 

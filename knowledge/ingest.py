@@ -76,7 +76,8 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
             doc = parse_markdown(raw.decode("utf-8-sig"), doc_id)
         except UnicodeDecodeError as exc:
             raise DocumentError(f"not UTF-8 text ({exc.reason})") from exc
-        overrides = {k: v for k, v in meta.items() if v and k in (*CITATION, *POLICY, "category")}
+        overrides = {k: ("" if v == "unknown" and k == "published" else v) for k, v in meta.items()
+                     if v and k in (*CITATION, *POLICY, "category", "scope")}
         if overrides:  # the caller's metadata wins, as for every other format
             doc = parse_markdown(Document(**{**doc.__dict__, **overrides}).to_markdown(), doc_id)
         return doc
@@ -91,10 +92,15 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
     if meta.get("category") == "policy" or fields.get("category") == "policy":
         fields = {**policy_fields(text), **fields}
     fields.update({k: v for k, v in meta.items() if v and k != "doc_id"})
+    if fields.get("published") == "unknown":  # said so by the caller: the source shows no date
+        fields["published"] = ""
+        date_unknown = True
+    else:
+        date_unknown = False
     fields.setdefault("category", "release")
     if fields["category"] not in CATEGORIES:
         raise DocumentError(f"category must be one of {', '.join(CATEGORIES)}")
-    missing = [k for k in CITATION if not fields.get(k)]
+    missing = [k for k in CITATION if not fields.get(k) and not (k == "published" and date_unknown)]
     if missing:
         flags = " ".join(f"--{k}" for k in missing)
         raise DocumentError(f"cannot cite it: the file does not state its {', '.join(missing)} (pass {flags})")
@@ -162,4 +168,65 @@ def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None) -> list[
         known[doc.content_hash] = doc.doc_id
         ids.add(doc.doc_id)
         outcomes.append(Outcome(str(path), "added", doc.title, doc.doc_id))
+    return outcomes
+
+
+MANIFEST_FIELDS = ("title", "publisher", "published", "url", "category", "doc_id", "issuer", "doc_number",
+                   "valid_from", "valid_until", "scope")
+MANIFEST_NAMES = ("manifest.yml", "manifest.yaml", "manifest.csv")
+
+
+def find_manifest(path: Path) -> Path:
+    """The manifest file itself, or the one inside a folder."""
+    path = Path(path)
+    if path.is_dir():
+        for name in MANIFEST_NAMES:
+            if (path / name).exists():
+                return path / name
+        raise DocumentError(f"{path} has no {' or '.join(MANIFEST_NAMES)}")
+    return path
+
+
+def load_manifest(path: Path) -> list[tuple[Path, dict]]:
+    """(file, metadata) per row of a YAML list or a CSV with a header; paths are relative to the manifest.
+
+    A row may say `published: ""` for a page that shows no date: that is
+    recorded as unknown, never replaced by a placeholder.
+    """
+    import csv
+
+    from . import safe_yaml
+    from .documents import _as_str
+
+    path = find_manifest(path)
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"cannot read the manifest {path}: {exc}") from exc
+    if path.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(text.splitlines()))
+    else:
+        try:
+            rows = safe_yaml.load(text) or []
+        except Exception as exc:
+            raise DocumentError(f"the manifest {path} is not valid YAML: {exc}") from exc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and r.get("path") for r in rows):
+        raise DocumentError(f"the manifest {path} must be a list of rows, each with a path")
+    out = []
+    for row in rows:
+        meta = {k: _as_str(row.get(k)) for k in MANIFEST_FIELDS if row.get(k) not in (None, "")}
+        if "published" in row and not row.get("published"):
+            meta["published"] = UNKNOWN_DATE
+        out.append((path.parent / str(row["path"]), meta))
+    return out
+
+
+UNKNOWN_DATE = "unknown"  # a manifest's way of saying "the source shows no date"
+
+
+def ingest_manifest(manifest: Path, docs_dir: Path) -> list[Outcome]:
+    """Each file of the manifest with its own metadata; one bad file is reported and the rest go on."""
+    outcomes = []
+    for path, meta in load_manifest(manifest):
+        outcomes.extend(ingest([path], docs_dir, meta))
     return outcomes

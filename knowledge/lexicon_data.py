@@ -46,9 +46,8 @@ class Synonyms:
 EMPTY = Synonyms(groups=(), by_term={})
 
 
-@lru_cache(maxsize=8)
-def load_synonyms(path: Path) -> Synonyms:
-    table = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+def build_synonyms(table: dict) -> Synonyms:
+    """canonical -> variants, as a Synonyms (terms normalised, longest first)."""
     groups = []
     by_term: dict[str, list[int]] = {}
     for i, (canonical, variants) in enumerate(table.items()):
@@ -60,6 +59,11 @@ def load_synonyms(path: Path) -> Synonyms:
     return Synonyms(groups=tuple(groups), by_term=ordered)
 
 
+@lru_cache(maxsize=8)
+def load_synonyms(path: Path) -> Synonyms:
+    return build_synonyms(yaml.safe_load(Path(path).read_text("utf-8")) or {})
+
+
 class Speller:
     """Restores park terms typed with homophones, by toneless pinyin.
 
@@ -67,13 +71,17 @@ class Speller:
     it is not itself a word (两周 is a word and stays; 园去 becomes 园区).
     """
 
-    def __init__(self, terms: set[str], tokenizer: Tokenizer):
+    def __init__(self, terms: set[str], tokenizer: Tokenizer, corpus_words: frozenset = frozenset()):
         from pypinyin import lazy_pinyin
 
         char = lru_cache(maxsize=20_000)(lambda c: lazy_pinyin(c)[0])
         self._pinyin = lambda text: [char(c) for c in text]  # per character, as a keyboard sees it
         self._tokenizer = tokenizer
-        self._terms = {t for t in terms if len(t) >= 2 and _CJK_RUN.fullmatch(t)}
+        # Words of the corpus are both targets (澄洲区 -> 橙洲区) and protected: a word that
+        # occurs in a document is never rewritten (健新原力 stays, though 原力 sounds like 园里).
+        self._protected = corpus_words
+        self._base_terms = terms
+        self._terms = {t for t in (terms | corpus_words) if len(t) >= 2 and _CJK_RUN.fullmatch(t)}
         by_sound: dict[tuple[str, ...], set[str]] = {}
         for term in self._terms:
             by_sound.setdefault(tuple(self._pinyin(term)), set()).add(term)
@@ -81,23 +89,39 @@ class Speller:
         self._by_sound = {sound: next(iter(t)) for sound, t in by_sound.items() if len(t) == 1}
         self._lengths = sorted({len(sound) for sound in self._by_sound}, reverse=True)
 
+    def with_corpus(self, words: frozenset) -> "Speller":
+        """The same speller, also restoring (and protecting) the words of a corpus."""
+        return Speller(self._base_terms, self._tokenizer, words)
+
     def correct(self, text: str) -> str:
         return _CJK_RUN.sub(lambda m: self._correct_run(m.group()), text)
 
+    def _cuts_a_word(self, run: str, start: int, end: int) -> set[int]:
+        """Offsets where a replacement may not start or end: inside a known word of two or
+        more characters (有食堂: 有食 sounds like 优势, but 食堂 is a word and stays)."""
+        inside: set[int] = set()
+        at = 0
+        for word in self._tokenizer.segment(run):
+            if len(word) >= 2 and self._tokenizer.known(word):
+                inside.update(range(at + 1, at + len(word)))
+            at += len(word)
+        return inside
+
     def _correct_run(self, run: str) -> str:
         sounds = self._pinyin(run)
+        inside = self._cuts_a_word(run, 0, len(run))
         out, i = [], 0
         while i < len(run):
             for n in self._lengths:
                 piece = run[i:i + n]
                 if len(piece) < n:
                     continue
-                if piece in self._terms:
+                if piece in self._terms or piece in self._protected:
                     out.append(piece)
                     i += n
                     break
                 term = self._by_sound.get(tuple(sounds[i:i + n]))
-                if term and (n >= 3 or not self._tokenizer.known(piece)):
+                if term and (n >= 3 or not self._tokenizer.known(piece)) and not ({i, i + n} & inside):
                     out.append(term)
                     i += n
                     break

@@ -45,6 +45,14 @@ def read_text(path: Path, raw: bytes) -> tuple[str, dict]:
     return page.body, {"title": page.title, "published": page.published, "publisher": page.publisher}
 
 
+def read_markdown(path: Path, raw: bytes) -> tuple[str, dict]:
+    """Markdown without front matter: the text as written (it is not a saved news page)."""
+    try:
+        return _tidy(raw.decode("utf-8-sig")), {}
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
 def read_html(path: Path, raw: bytes) -> tuple[str, dict]:
     """The article of a web page, by trafilatura: navigation, footers and ads stay out."""
     import trafilatura
@@ -118,6 +126,7 @@ def read_docx(path: Path, raw: bytes) -> tuple[str, dict]:
 
 
 READERS = {
+    ".md": read_markdown,
     ".txt": read_text,
     ".text": read_text,
     ".html": read_html,
@@ -125,7 +134,7 @@ READERS = {
     ".pdf": read_pdf,
     ".docx": read_docx,
 }
-SUFFIXES = (".md", *READERS)
+SUFFIXES = tuple(READERS)
 
 
 def policy_fields(text: str) -> dict:

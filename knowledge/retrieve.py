@@ -1,24 +1,18 @@
 """Hybrid retrieval: BM25 over jieba tokens and dense vectors, fused by RRF,
-then a confidence that says whether the best passage really answers.
+then re-ranked by how much of the question one place of a passage covers.
 
-Ranking alone always returns *something*; a bot that cites the nearest
-passage for 园区招商电话是多少 invents an answer. The confidence here is the
-share of the question's key concepts (weighted by rarity) that one place in
-the passage actually contains:
+Ranking alone always returns *something*; whether the best passage really
+answers is decided afterwards (knowledge/decide.py) from the signals this
+module measures for it:
 
-- a concept is a content word of the question (nouns, verbs, names, English
-  words; not the words that only frame a question) or a synonym group from
-  the park lexicon, which bridges how tenants ask and how documents write;
-- "one place" is a window of two adjacent sentences (with the document
-  title), or a whole curated FAQ entry: facts scattered over a long passage
-  do not answer a question together;
-- a question that asks for a date, an amount or a count (什么时候, 多少钱,
-  几, how many) is fully covered only where one sentence states it next to
-  the rarest concept the place covers; elsewhere the place counts half;
+- coverage: the share of the question's concepts, weighted by rarity (IDF),
+  that one place of the passage contains (knowledge/units.py);
 - a concept that no document mentions weighs the most, so a question about
-  something absent (租金, 电话) cannot be "mostly covered".
-
-Below the configured threshold the caller must say it does not know.
+  something absent (租金, 食堂) cannot be "mostly covered" — unless the
+  thesaurus says the word only frames the question (关系, 安排);
+- a question that asks for a date, amount, count or phone number is fully
+  covered only where a sentence states one next to the main concept;
+- scope: only documents that apply to the place asked about are candidates.
 """
 from __future__ import annotations
 
@@ -26,59 +20,30 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import answer_types
 from .faq import is_curated
-from .lexicon_data import EMPTY, Speller, Synonyms, is_latin, latin_key, load_synonyms  # noqa: F401 (re-export)
-from .text import Tokenizer, has_cjk, latin_words, normalize, split_sentences, stem
+from .lexicon_data import EMPTY, Speller, Synonyms, build_synonyms, is_latin, load_synonyms
+from .query import Concept, Query, analyze
+from .scope import Places
+from .text import Tokenizer, latin_words
+from .thesaurus import Thesaurus
+from .thesaurus import EMPTY as NO_THESAURUS
+from .translate import Translator, reverse_cedict
+from .units import INNER_PUNCT, WINDOW_SENTENCES, make_unit, match_text, units_of
 
 if TYPE_CHECKING:
     from .index import LoadedIndex
 
-# The question asks for a figure or a date: only a passage that states one can answer it.
-_ASKS_DATE = re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|\bwhen\b|what (year|date|day)")
-# (多远 / how far is not here: "close to the airport" answers it without a figure.)
-_ASKS_NUMBER = re.compile(r"(?<!哪)几|多少|多大|多长|多久|多高|多宽|多重|数量|数目|\bhow (many|much|long|big|large)\b|"
-                          r"\bnumber of\b")
-_STATES_DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\d{4}-\d{1,2}|\b(january|february|march|april|may|june|july|august|"
-    r"september|october|november|december)\b")
-_STATES_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+[个家支期条项座栋层名位亿万元倍]|千亿|百亿")
-# An amount of money (or a rate) is a narrower figure than a count: "2 funds"
-# does not answer "how much funding".
-_ASKS_AMOUNT = re.compile(r"多少钱|多少资金|多少补贴|多少补助|多少租金|多少费用|金额|价格|费用|税率|\bhow much\b|\bprice\b|"
-                          r"\bcost\b|\brate\b")
-_STATES_AMOUNT = re.compile(r"\d[\d.,]*\s*[亿万千百]?\s*(元|块|美元)|[千百]亿元|\d\s*%|yuan|rmb|\$|\d\s*percent")
-ANSWER_TYPES = {"date": _STATES_DATE, "amount": _STATES_AMOUNT, "number": _STATES_NUMBER}
-WINDOW_SENTENCES = 2
-_LATIN_TOKEN = re.compile(r"[a-z][a-z0-9\-']*")
-
-
-@lru_cache(maxsize=4096)
-def _words_of(term: str) -> tuple[str, ...]:
-    return tuple(latin_words(term))
-
-
-@dataclass
-class Concept:
-    """One thing the question asks about, and the words that express it."""
-
-    term: str  # as the user wrote it, normalised
-    forms: tuple[str, ...]  # any of these in a passage covers the concept
-    weight: float = 1.0
-    kind: str = "term"  # term, or the answer type the question wants: number | date
-
-
-@dataclass
-class Query:
-    question: str
-    text: str  # normalised, with park terms typed as homophones restored
-    concepts: list[Concept]
-    english: bool  # no Chinese at all: answer in English where an English text exists
+TYPE_PENALTY = 0.5  # a place that lacks the figure or date asked for covers at most half
+_DIGIT = re.compile(r"\d")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
+# A number the question names: digits, or an ordinal / count in Chinese (第二期, 二期, 三大).
+_NUMBERED = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
 
 
 @dataclass
@@ -96,180 +61,16 @@ class Hit:
     dense: float = 0.0
     confidence: float = 0.0  # share of the question's concepts this passage covers
     covered: list[str] = field(default_factory=list)
+    scope: str = ""
+    heading: str = ""
+    typed: bool = False  # a sentence states the answer type asked for, next to the main concept
+    phrase: int = 0  # longest run of the question found verbatim
+    sentence: float = 0.0  # share of the question one sentence covers (with the title and heading)
+    best_unit: str = ""  # the text of the place that covers the most
+    evidence: tuple = ()  # that place's sentences: what the answer is made of
 
     def to_dict(self) -> dict:
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    """Substring for Chinese; whole-word for Latin, so 'art' is not found in 'start'."""
-    if not is_latin(needle):
-        return needle in haystack
-    return latin_key(needle) in latin_key(haystack)
-
-
-# Punctuation that may sit inside a name (招、投、管、服 ; “6+1”) and that a
-# question typed in a hurry leaves out.
-_INNER_PUNCT = re.compile(r"[、“”‘’\"'《》〈〉()（）·\s]")
-TYPE_PENALTY = 0.5  # a place that lacks the figure or date asked for covers at most half
-
-
-@dataclass
-class Unit:
-    """One place in a passage that may answer a question on its own."""
-
-    text: str  # normalised, for Chinese substrings
-    latin: str  # space-padded singular English words, for whole-word matches
-    compact: str  # text without inner punctuation
-    parts: list["Unit"] = field(default_factory=list)  # its sentences, for the figure-or-date check
-    lang: str = ""  # "zh" or "en" for one language of a bilingual FAQ entry; "" matches any question
-    asks: frozenset = frozenset()  # answer types its FAQ question variants ask for: staff answered those
-
-    def covers(self, concept: Concept) -> bool:
-        if concept.kind != "term":
-            return any(part.states(concept.kind) for part in self.parts or [self])
-        return any(self.has(f) for f in concept.forms)
-
-    def has(self, form: str) -> bool:
-        if is_latin(form):
-            return latin_key(form) in self.latin
-        return form in self.text or _INNER_PUNCT.sub("", form) in self.compact
-
-    def states(self, kind: str) -> bool:
-        if kind == "number":  # a year or a date is not the count asked for
-            return bool(_STATES_NUMBER.search(_STATES_DATE.sub(" ", self.text)))
-        return bool(ANSWER_TYPES[kind].search(self.text))
-
-    def answers_type(self, kind: str, concepts: list[Concept]) -> bool:
-        """A sentence states the figure (or date) next to the main thing asked about:
-        the rarest of the concepts that the unit's sentences mention."""
-        if kind in self.asks:
-            return True
-        parts = self.parts or [self]
-        mentioned = [c for c in concepts if any(part.covers(c) for part in parts)]
-        anchor = max(mentioned, key=lambda c: c.weight, default=None)
-        return any(part.states(kind) and (anchor is None or part.covers(anchor)) for part in parts)
-
-
-def _unit(text: str, answer_sentences: list[str] | None = None) -> Unit:
-    norm = normalize(text)
-    unit = Unit(text=norm, latin=" " + " ".join(latin_words(norm)) + " ", compact=_INNER_PUNCT.sub("", norm))
-    if answer_sentences is not None:
-        unit.parts = [_unit(sentence) for sentence in answer_sentences]
-    return unit
-
-
-def asked_types(question: str) -> set[str]:
-    text = normalize(question)
-    if _ASKS_DATE.search(text):
-        return {"date"}
-    if _ASKS_AMOUNT.search(text):
-        return {"amount"}
-    return {"number"} if _ASKS_NUMBER.search(text) else set()
-
-
-def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
-    """The places of one indexed row: sentence windows, or an FAQ entry per language.
-
-    Curated answers are focused, so an FAQ answer counts as one sentence for
-    the figure-or-date check; and an entry whose question variants ask for a
-    figure or date was written to answer exactly that (园区的招商热线是多少？
-    answered with "leave your contact details"), so it passes the check.
-    """
-    if row.get("category") == "faq":
-        questions = row.get("questions", [])
-        zh_questions = [q for q in questions if has_cjk(q)]
-        en_questions = [q for q in questions if not has_cjk(q)]
-        units = []
-        if row.get("text_en"):
-            units.append(_unit("\n".join([*en_questions, row["text_en"]]), [row["text_en"]]))
-            units[-1].lang = "en"
-            if row.get("text"):
-                units.append(_unit("\n".join([*zh_questions, row["text"]]), [row["text"]]))
-                units[-1].lang = "zh"
-        else:  # a staff FAQ document: one language, whatever it is
-            units.append(_unit("\n".join([*questions, row["text"]]), [row["text"]]))
-        for unit in units:
-            own = en_questions if unit.lang == "en" else zh_questions if unit.lang == "zh" else questions
-            unit.asks = frozenset(set().union(*(asked_types(q) for q in own)) if own else set())
-        return units
-    sentences = split_sentences(row["text"]) or [row["text"]]
-    if window <= 0 or len(sentences) <= window:
-        spans = [sentences]
-    else:
-        spans = [sentences[i:i + window] for i in range(len(sentences) - window + 1)]
-    return [_unit(f"{row['title']}\n{''.join(span)}", span) for span in spans]
-
-
-def match_text(row: dict) -> str:
-    """What the sparse and dense indexes see of a row."""
-    if row.get("category") == "faq":
-        return "\n".join([*row.get("questions", []), row["text"], row.get("text_en", "")])
-    return f"{row['title']}\n{row['text']}"
-
-
-def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None) -> Query:
-    """The question's concepts: synonym groups first (longest terms first), then
-    the remaining content words, then the answer type it asks for."""
-    text = normalize(question)
-    if speller is not None:
-        text = speller.correct(text)
-    masked = list(text)
-    concepts: list[Concept] = []
-    groups_of: list[set[int]] = []
-
-    def claim(term: str, groups: tuple[int, ...]) -> None:
-        joined = [i for i, g in enumerate(groups_of) if g & set(groups)]
-        merged_groups = set(groups).union(*(groups_of[i] for i in joined))
-        terms = [term] + [concepts[i].term for i in joined]
-        for i in reversed(joined):
-            del concepts[i], groups_of[i]
-        forms = tuple(dict.fromkeys(f for g in sorted(merged_groups) for f in synonyms.groups[g][1]))
-        concepts.append(Concept(term=max(terms, key=len), forms=forms))
-        groups_of.append(merged_groups)
-
-    current = text
-    latin_spans: list[tuple[int, int, str]] | None = None
-    for term, groups in synonyms.by_term.items():
-        found: list[tuple[int, int]] = []
-        if is_latin(term):
-            if latin_spans is None:
-                latin_spans = [(m.start(), m.end(), stem(m.group().strip("-'")))
-                               for m in _LATIN_TOKEN.finditer(current)]
-            words = _words_of(term)
-            for i in range(len(latin_spans) - len(words) + 1):
-                if all(latin_spans[i + j][2] == w for j, w in enumerate(words)):
-                    found.append((latin_spans[i][0], latin_spans[i + len(words) - 1][1]))
-        else:
-            start = current.find(term)
-            while start >= 0:
-                found.append((start, start + len(term)))
-                start = current.find(term, start + len(term))
-        if not found:
-            continue
-        for start, end in found:
-            masked[start:end] = " " * (end - start)
-        current, latin_spans = "".join(masked), None
-        claim(term, groups)
-
-    seen = {f for c in concepts for f in c.forms}
-    for word in tokenizer.content_words("".join(masked)):
-        if word not in seen:
-            seen.add(word)
-            concepts.append(Concept(term=word, forms=(word,)))
-    if _ASKS_DATE.search(text):
-        concepts.append(Concept(term="<date>", forms=(), kind="date"))
-    elif _ASKS_AMOUNT.search(text):
-        concepts.append(Concept(term="<amount>", forms=(), kind="amount"))
-    elif _ASKS_NUMBER.search(text):
-        concepts.append(Concept(term="<number>", forms=(), kind="number"))
-    english = not has_cjk(text) and bool(latin_words(text))
-    return Query(question=question, text=text, concepts=concepts, english=english)
-
-
-# Kept for callers of the first version: the concepts alone.
-def concepts(question: str, tokenizer: Tokenizer, synonyms: Synonyms) -> list[Concept]:
-    return analyze(question, tokenizer, synonyms).concepts
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -280,20 +81,47 @@ def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
     return fused
 
 
+@dataclass(frozen=True)
+class Parts:
+    """The optional parts of retrieval, switchable for the ablation."""
+
+    thesaurus: bool = True
+    scope: bool = True
+    answer_types: bool = True
+    translation: bool = True
+
+
 class Retriever:
     def __init__(self, index: LoadedIndex, tokenizer: Tokenizer, synonyms: Synonyms, encoder, rrf_k: int = 60,
-                 speller: Speller | None = None, window: int = WINDOW_SENTENCES):
+                 speller: Speller | None = None, window: int = WINDOW_SENTENCES,
+                 thesaurus: Thesaurus = NO_THESAURUS, places: Places | None = None, parts: Parts = Parts()):
         self.index = index
         self.tokenizer = tokenizer
-        self.synonyms = synonyms
+        self.places = places or Places([])
+        # The park lexicon, then the places (one table, so the longest term still wins).
+        table = {canonical: list(forms) for canonical, forms in synonyms.groups}
+        for name, aliases in self.places.glossary().items():
+            table.setdefault(name, []).extend(aliases)
+        self.synonyms = build_synonyms(table) if synonyms or table else synonyms
+        self._vocabulary = frozenset(w for w in index.bm25.vocab_dict if w and not w.isascii())
+        if speller is not None:
+            # The question's own frame words (时候, 哪里) are restored too, so 什么时侯 still asks for a date.
+            frame_words = {w for w in tokenizer.stopwords if len(w) >= 2}
+            corpus_words = frozenset(w for w in self._vocabulary | frame_words
+                                     if 2 <= len(w) <= 6 and _CJK_WORD.fullmatch(w))
+            speller = speller.with_corpus(corpus_words)
         self.speller = speller
         self.encoder = encoder
         self.rrf_k = rrf_k
         self.window = window
+        self.thesaurus = thesaurus
+        self.parts = parts
         self._units = [units_of(r, window) for r in index.rows]
-        self._whole = [_unit(match_text(r)) for r in index.rows]
+        self._whole = [make_unit(match_text(r)) for r in index.rows]
+        self._titles = [make_unit(f"{r['title']}\n{r.get('heading', '')}") for r in index.rows]
         self._row_of = {r["chunk_id"]: i for i, r in enumerate(index.rows)}
         self._df_cache: dict[str, np.ndarray] = {}
+        self._translator: Translator | None = None
 
     # --- concepts and their weights ---------------------------------------
     def _rows_with(self, form: str) -> np.ndarray:
@@ -306,61 +134,117 @@ class Retriever:
             self._df_cache[form] = mask
         return mask
 
+    def _in_corpus(self, form: str) -> bool:
+        return bool(self._rows_with(form).any())
+
     def _idf(self, df: int) -> float:
         n = len(self.index.rows)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    @property
+    def translator(self) -> Translator:
+        if self._translator is None:
+            self._translator = Translator(set(self._vocabulary))
+        return self._translator
+
+    def _translate(self, concepts: list[Concept]) -> list[Concept]:
+        """English words the glossary did not claim get their Chinese translations;
+        adjacent words that translate as a phrase (clinical trial) become one concept."""
+        english = [i for i, c in enumerate(concepts) if c.source == "english"]
+        if not english:
+            return concepts
+        words = [concepts[i].term for i in english]
+        merged: dict[int, Concept] = {}
+        dropped: set[int] = set()
+        for positions, forms in self.translator.phrases(words):
+            first = english[positions[0]]
+            term = " ".join(words[p] for p in positions)
+            merged[first] = Concept(term=term, forms=(term, *forms), source="english")
+            dropped.update(english[p] for p in positions[1:])
+        return [merged.get(i, c) for i, c in enumerate(concepts) if i not in dropped]
+
+    def _frames(self, concept: Concept) -> bool:
+        if not self.thesaurus:
+            return False
+        if is_latin(concept.term):  # an English word frames when one of its Chinese senses does
+            key = " ".join(latin_words(concept.term))
+            return any(self.thesaurus.frames(w) for w in reverse_cedict().get(key, ())[:4])
+        return self.thesaurus.frames(concept.term)
 
     def analyze(self, question: str) -> Query:
         """The question's concepts, weighted by how rare they are in this corpus.
 
         A concept's weight is the IDF of the rows that mention any of its
-        forms. A concept no row mentions gets the highest weight.
+        forms. A concept no row mentions gets the highest weight, unless it
+        only frames the question; then it weighs nothing.
         """
         query = analyze(question, self.tokenizer, self.synonyms, self.speller)
+        if self.parts.translation:
+            query.concepts = self._translate(query.concepts)
+        if not self.parts.answer_types and query.wants:
+            query.concepts = [c for c in query.concepts if c.kind == "term"]
+            query.wants = ""
+        asked = self.places.asked(question)
+        query.places = asked.named
+        query.allowed = asked.allowed if self.parts.scope else frozenset()
         for concept in query.concepts:
             if concept.kind != "term":
                 concept.weight = 0.0  # not a share of the question: a condition on the answer
                 continue
+            if self.parts.thesaurus and concept.source == "word" and self.thesaurus:
+                extra = sorted(w for w in self.thesaurus.synonyms(concept.term) if self._in_corpus(w))
+                concept.forms = tuple(dict.fromkeys([*concept.forms, *extra]))
             rows = np.zeros(len(self.index.rows), dtype=bool)
             for form in concept.forms:
                 rows |= self._rows_with(form)
-            concept.weight = self._idf(int(rows.sum()))
+            df = int(rows.sum())
+            concept.known = df > 0
+            # An English word the dictionary cannot put into the documents' Chinese (big, kind) frames
+            # the question like an unknown Chinese word does, even where a curated English answer uses it.
+            untranslated = concept.source == "english" and len(concept.forms) == 1
+            concept.frames = (not concept.known or untranslated) and self._frames(concept)
+            concept.weight = 0.0 if concept.frames else self._idf(df)
         return query
 
     def concepts(self, question: str) -> list[Concept]:
         return self.analyze(question).concepts
 
-    def coverage(self, found: list[Concept], idx: int, lang: str = "") -> tuple[float, list[str]]:
-        """The best share of the concepts' weight that one place of row idx covers.
+    def coverage(self, query: Query, idx: int, lang: str = "") -> tuple[float, list[str], bool, float, object]:
+        """The best share of the concepts' weight that one place of row idx covers,
+        the concepts it covers, whether it states the answer type asked for, the
+        share its best single sentence covers, and the place's text.
 
         When the question asks for a figure or a date, a place that does not
-        state one in the same sentence as the main concept it covers (the
-        rarest) is worth at most half.
+        state one next to the main concept it covers is worth at most half.
         """
-        terms = [c for c in found if c.kind == "term"]
-        wanted = next((c.kind for c in found if c.kind != "term"), None)
+        terms = query.terms
+        wanted = query.wants
         total = sum(c.weight for c in terms)
         if not total:
-            return 0.0, []
-        best, best_terms = 0.0, []
+            return 0.0, [], False, 0.0, None
+        best, best_terms, best_typed, best_unit = -1.0, [], False, None
         for unit in self._units[idx]:
             if lang and unit.lang and unit.lang != lang:
                 continue  # a Chinese question is answered by the Chinese side of an FAQ entry
             covered = [c for c in terms if unit.covers(c)]
             share = sum(c.weight for c in covered) / total
-            if wanted:
-                if unit.answers_type(wanted, covered):
-                    covered = covered + [Concept(term=f"<{wanted}>", forms=(), kind=wanted)]
-                else:
-                    share *= TYPE_PENALTY
+            typed = bool(wanted) and unit.answers_type(wanted, covered)
+            if wanted and not typed:
+                share *= TYPE_PENALTY
+            if any(_NUMBERED.search(c.term) and c not in covered for c in terms):
+                share *= TYPE_PENALTY  # 2023年's figure is not 2024年's: a number asked about must be there
             if share > best:
-                best, best_terms = share, [c.term for c in covered]
-        return best, best_terms
+                best, best_terms, best_typed, best_unit = share, [c.term for c in covered], typed, unit
+        sentence = 0.0
+        if best_unit is not None:
+            title = self._titles[idx]
+            for part in best_unit.parts or [best_unit]:
+                sentence = max(sentence, sum(c.weight for c in terms if part.covers(c) or title.covers(c)) / total)
+        return max(best, 0.0), best_terms, best_typed, sentence, best_unit
 
-    def _phrase(self, text: str, chunk_id: str) -> int:
+    def _phrase(self, text: str, idx: int) -> int:
         """Length of the longest run of the question found verbatim in the passage
         (characters of Chinese, words of English)."""
-        idx = self._row_of[chunk_id]
         body = self._whole[idx].compact
         best = 0
         words = latin_words(text)
@@ -369,7 +253,7 @@ class Retriever:
             while i + n <= len(words) and (" " + " ".join(words[i:i + n]) + " ") in self._whole[idx].latin:
                 best = n
                 n += 1
-        for run in re.findall(r"[\u4e00-\u9fff]{2,}", _INNER_PUNCT.sub("", text)):
+        for run in re.findall(r"[\u4e00-\u9fff]{2,}", INNER_PUNCT.sub("", text)):
             for i in range(len(run)):
                 n = best + 1
                 while i + n <= len(run) and run[i:i + n] in body:
@@ -399,25 +283,30 @@ class Retriever:
         return [i for i, _ in pairs], dict(pairs)
 
     def search(self, question: str, top_k: int = 5, mode: str = "hybrid", today: date | None = None,
-               found: list[Concept] | None = None, rerank: bool = True, query: Query | None = None) -> list[Hit]:
-        """Best passages first. mode is hybrid, bm25 or dense (for the ablation);
-        rerank=False keeps the retrievers' own order (also for the ablation)."""
+               rerank: bool = True, query: Query | None = None) -> list[Hit]:
+        """Best passages first, from documents that apply to the place asked about.
+        mode is hybrid, bm25 or dense (for the ablation); rerank=False keeps the
+        retrievers' own order (also for the ablation)."""
         if mode not in ("hybrid", "bm25", "dense"):
             raise ValueError(f"mode must be hybrid, bm25 or dense, not {mode!r}")
         query = query or self.analyze(question)
-        found = query.concepts if found is None else found
         depth = max(top_k * 4, 20)
         bm25_rank, bm25_scores = self._bm25_ranking(query, depth) if mode != "dense" else ([], None)
         dense_rank, dense_scores = self._dense_ranking(question, depth) if mode != "bm25" else ([], {})
         fused = rrf([r for r in (bm25_rank, dense_rank) if r], self.rrf_k)
         today = today or date.today()
+        about_document = answer_types.about_document(query.text)
 
         hits: list[Hit] = []
         for idx, score in fused.items():
             row = self.index.rows[idx]
             if row.get("valid_until") and date.fromisoformat(row["valid_until"]) < today:
                 continue  # an expired policy is never cited
-            confidence, covered = self.coverage(found, idx, "en" if query.english else "zh")
+            if query.allowed and (row.get("scope") or self.places.park) not in query.allowed:
+                continue  # another place's document never answers for this one
+            if row.get("card") and not about_document:
+                continue  # a document's record answers questions about the document only
+            confidence, covered, typed, sentence, unit = self.coverage(query, idx, "en" if query.english else "zh")
             text = row.get("text_en") if query.english and row.get("text_en") else row["text"]
             hits.append(Hit(
                 chunk_id=row["chunk_id"], doc_id=row["doc_id"], title=row["title"], text=text,
@@ -425,22 +314,22 @@ class Retriever:
                 category=row["category"], score=score,
                 bm25=float(bm25_scores[idx]) if bm25_scores is not None else 0.0,
                 dense=dense_scores.get(idx, 0.0), confidence=confidence, covered=covered,
+                scope=row.get("scope", ""), heading=row.get("heading", ""), typed=typed,
+                sentence=sentence, best_unit=unit.text if unit is not None else "",
+                evidence=unit.sentences if unit is not None else (),
             ))
         if rerank:
-            # Fusion orders candidates; the coverage check re-ranks them so the
-            # passage that answers more of the question comes first. Curated FAQ
-            # entries win ties: staff wrote them to be the answer. Among equals,
-            # the one that repeats the longest piece of the question verbatim
-            # (产业生态 rather than 产业 … 生态) comes first.
+            # Fusion orders candidates; coverage re-ranks them so the passage that
+            # answers more of the question comes first. Among equals: curated FAQ
+            # entries (staff wrote them to be the answer), staff corrections over
+            # curated YAML (a person fixed this exact answer), then the passage
+            # that repeats the longest piece of the question verbatim.
             best = max((round(h.confidence, 6) for h in hits), default=0.0)
-            phrase = {h.chunk_id: self._phrase(query.text, h.chunk_id) for h in hits
-                      if round(h.confidence, 6) == best}
-            # Ties go to FAQ entries, and among them to staff corrections (FAQ
-            # documents) over the curated YAML entries: a correction is
-            # a person fixing this exact answer, so it must be what users get next.
+            for h in hits:
+                if round(h.confidence, 6) == best:
+                    h.phrase = self._phrase(query.text, self._row_of[h.chunk_id])
             hits.sort(key=lambda h: (round(h.confidence, 6), h.category == "faq", not is_curated(h.chunk_id),
-                                     phrase.get(h.chunk_id, 0), h.score),
-                      reverse=True)
+                                     h.phrase, h.score), reverse=True)
         else:
             hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
@@ -449,3 +338,6 @@ class Retriever:
 def synonyms_for(lexicon_dir: Path) -> Synonyms:
     path = Path(lexicon_dir) / "synonyms.yml"
     return load_synonyms(path) if path.exists() else EMPTY
+
+
+__all__ = ["Concept", "Hit", "Parts", "Query", "Retriever", "answer_types", "rrf", "synonyms_for"]

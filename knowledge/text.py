@@ -28,6 +28,7 @@ _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』\"')）\]])|(
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9\-']*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_POSSESSIVE = re.compile(r"'s$")  # Zhejiang's -> zhejiang
 
 # Parts of speech (jieba's ICTCLAS tags) that name a topic: nouns, verbs,
 # names, English words, idioms and abbreviations. Pronouns, adverbs,
@@ -77,7 +78,7 @@ def stem(word: str) -> str:
 
 def latin_words(text: str) -> list[str]:
     """The English words of normalised text, singular."""
-    return [stem(w.strip("-'")) for w in _LATIN_WORD.findall(text)]
+    return [stem(_POSSESSIVE.sub("", w.strip("-'"))) for w in _LATIN_WORD.findall(text)]
 
 
 def has_cjk(text: str) -> bool:
@@ -119,6 +120,10 @@ class Tokenizer:
         """A word of jieba's general dictionary or of the park's."""
         return word in self.user_words or bool(self._jieba.FREQ.get(word))
 
+    def segment(self, text: str) -> list[str]:
+        """jieba's precise cut of text as it is (no normalising, nothing dropped)."""
+        return self._jieba.lcut(text)
+
     def words(self, text: str) -> list[str]:
         """Whole words (precise mode), minus stopwords."""
         return [stem(w.strip()) for w in self._jieba.lcut(normalize(text)) if self._keep(w)]
@@ -133,6 +138,8 @@ class Tokenizer:
             if not self._keep(word) or _INTERROGATIVE.search(word) or self._all_stop(word):
                 continue
             if word.isascii() and word.isalpha():
+                if stem(word) in self.stopwords:  # companies: the stopword is company
+                    continue
                 if not (len(word) > 4 and word.endswith("ly")):  # adverbs (exactly, currently) frame English
                     kept.append(stem(word))
             elif _DIGITS.search(word):

@@ -124,6 +124,8 @@ class FakeKnowledge:
                                                                 "https://example.org/a", "机场西侧")],
                              confidence=hit.confidence, abstained=abstain, hits=[hit])
 
+    threshold = 0.6  # what the real one exposes: the decision's threshold
+
     def ask(self, question, top_k=5, mode="hybrid"):
         self.asked.append(question)
         return self.answer

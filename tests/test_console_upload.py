@@ -180,9 +180,39 @@ def test_an_uploaded_word_document_is_answered_from_after_the_real_reindex(tmp_p
     assert upload(client, word, url="https://example.org/service-guide").status_code == 302
     [job] = rows(app, IndexJob)
     assert job.status == "done", job.message
-    html = client.get("/staff/ask", query_string={"q": "园区提供哪些代办服务？"}).get_data(as_text=True)
+    # Asked as specifically as the guide words it; the vaguer 园区提供哪些代办服务？ ranks the same
+    # passage first but the learned decision declines it (0.60 < 0.79): see the note of 2026-11-29.
+    html = client.get("/staff/ask", query_string={"q": "园区对入驻企业提供哪些全程代办服务？"}).get_data(as_text=True)
     answer = re.search(r'<p class="a" id="ask-answer">(.*?)</p>\s*<ul class="sources"><li>(.*?)</li>', html, re.S)
     assert answer, re.sub(r"\s+", " ", html)[-3000:]
     assert answer.group(1) == GUIDE[1]
     assert answer.group(2) == "来源：园区企业代办服务指南，杭州临空经济示范区管委会，2024-05-01"
+    app.extensions["db_engine"].dispose()
+
+
+def test_batch_hit_testing_lists_answered_and_declined_questions(tmp_path):
+    """A pasted list and an uploaded file: one row per question, answered or declined, with its passage."""
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "knowledge" / "docs", docs)
+    app = make_app(tmp_path)
+    client = app.test_client()
+    add_staff(app, "li", role="staff")
+    login(client, "li")
+    from bot.knowledge_jobs import settings
+    from knowledge import KnowledgeBase
+
+    KnowledgeBase.build(settings(app), progress=False)
+    token = csrf_token(client, "/staff/ask")
+    pasted = "园区在哪里？\n\n# a comment\n园区食堂一顿饭多少钱？\n"
+    html = client.post("/staff/ask", data={"csrf_token": token, "questions": pasted}).get_data(as_text=True)
+    assert "共 2 个问题：回答 1 个，不回答 1 个" in html, re.sub(r"\s+", " ", html)[-2000:]
+    assert "机场西侧" in html and "不回答" in html
+    upload = {"csrf_token": token, "file": (io.BytesIO("园区在哪里？\nWhere is the park?\n".encode()), "q.txt")}
+    html = client.post("/staff/ask", data=upload, content_type="multipart/form-data").get_data(as_text=True)
+    assert "共 2 个问题：回答 2 个" in html
+    bad = {"csrf_token": token, "file": (io.BytesIO("园区".encode("gbk")), "q.txt")}
+    response = client.post("/staff/ask", data=bad, content_type="multipart/form-data")
+    assert response.status_code == 400 and "不是 UTF-8" in response.get_data(as_text=True)
+    empty = client.post("/staff/ask", data={"csrf_token": token, "questions": "  \n"})
+    assert empty.status_code == 400 and "没有问题" in empty.get_data(as_text=True)
     app.extensions["db_engine"].dispose()

@@ -118,15 +118,48 @@ def ask():
     top_k = min(max(request.args.get("top_k", 5, type=int), 1), 20)
     mode = request.args.get("mode", "hybrid")
     mode = mode if mode in ("hybrid", "bm25", "dense") else "hybrid"
-    answer, error = None, ""
+    answer, error, threshold = None, "", None
     if question:
         try:
-            answer = knowledge_base().ask(question, top_k=top_k, mode=mode)
+            kb = knowledge_base()
+            answer, threshold = kb.ask(question, top_k=top_k, mode=mode), kb.threshold
         except Exception as exc:  # a missing or mismatched index: say so on the page
             log.exception("hit testing failed")
-            error = f"{type(exc).__name__}: {exc}"
+            error = f"知识库不可用：{type(exc).__name__}: {exc}"
     return render_template("console/ask.html", question=question, top_k=top_k, mode=mode, answer=answer,
-                           error=error, threshold=knowledge_settings().min_confidence)
+                           error=error, threshold=threshold, batch=None, batch_text="")
+
+
+@bp.post("/ask")
+@login_required
+def ask_batch():
+    """Batch hit testing: a pasted list or an uploaded file of questions, one per line."""
+    from knowledge.batch import MAX_QUESTIONS, ask_many, read_questions
+
+    text = request.form.get("questions", "")
+    upload = request.files.get("file")
+    error, batch = "", None
+    if upload and upload.filename:
+        raw = upload.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            error = "文件不是 UTF-8 文本：请上传每行一个问题的 .txt 或 .csv（UTF-8 编码）。"
+    questions = read_questions(text) if not error else []
+    if not error and not questions:
+        error = "没有问题：请粘贴每行一个问题，或上传 .txt / .csv 文件。"
+    elif len(questions) > MAX_QUESTIONS:
+        error = f"一次最多测试 {MAX_QUESTIONS} 个问题，这次有 {len(questions)} 个：请分批测试。"
+    if not error:
+        limit = current_app.config["MAX_MESSAGE_CHARS"]
+        try:
+            batch = ask_many(knowledge_base(), [q[:limit] for q in questions])
+        except Exception as exc:
+            log.exception("batch hit testing failed")
+            error = f"知识库不可用：{type(exc).__name__}: {exc}"
+    status = 400 if error and not batch else 200
+    return render_template("console/ask.html", question="", top_k=5, mode="hybrid", answer=None, error=error,
+                           threshold=None, batch=batch, batch_text=text if not upload else ""), status
 
 
 def _recent_jobs(limit: int = 10) -> list[IndexJob]:

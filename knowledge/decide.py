@@ -1,0 +1,128 @@
+"""Answer or decline: a small learned model over what retrieval measured.
+
+A hand-tuned coverage threshold was right only on the text it was tuned on:
+everyday words no document uses sank good answers, and partial matches on
+another topic were stated with a citation. Here the decision is a logistic
+model over scale-free signals of the best passage (coverage with and without
+the words no document knows, the answer type, margins, verbatim overlap, the
+dense score), trained on the dev questions by `python -m knowledge
+train-decision` and stored as data (knowledge/learned/answerability.json) with
+the threshold that kept wrong answers at or under 1 % of the dev questions in
+cross-validation. Without a model file the coverage threshold decides.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .query import Query
+from .retrieve import Hit
+from .units import INNER_PUNCT
+
+FEATURES = (
+    "coverage", "known_coverage", "unknown_share", "framing_words", "terms", "wants_type", "type_missing",
+    "margin", "phrase", "bigrams", "dense", "faq", "english", "other_place", "main_covered",
+    "numbers_missing", "english_unknown", "sentence", "max_uncovered", "bm25_agrees", "unit_bigrams",
+    "faq_coverage", "faq_bigrams",
+)
+_DIGIT = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _bigrams(text: str) -> set[str]:
+    out = set()
+    for run in _CJK_RUN.findall(INNER_PUNCT.sub("", text)):
+        out.update(run[i:i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def features(query: Query, hits: list[Hit]) -> dict[str, float]:
+    """The signals of the best hit, each in [0, 1] or a small count."""
+    terms = query.terms
+    total = sum(c.weight for c in terms) or 1.0
+    if not hits:
+        return {name: 0.0 for name in FEATURES}
+    top = hits[0]
+    covered = set(top.covered)
+    known = [c for c in terms if c.known]
+    known_total = sum(c.weight for c in known) or 1.0
+    unknown = [c for c in terms if not c.known and not c.frames]
+    main = max(terms, key=lambda c: c.weight, default=None)
+    other = next((h.confidence for h in hits[1:] if h.doc_id != top.doc_id), 0.0)
+    asked = _bigrams(query.text)
+    passage = _bigrams(top.text)
+    compact = len(INNER_PUNCT.sub("", query.text)) or 1
+    return {
+        "coverage": top.confidence,
+        "known_coverage": sum(c.weight for c in known if c.term in covered) / known_total,
+        "unknown_share": sum(c.weight for c in unknown) / total,
+        "framing_words": float(sum(c.frames for c in terms)),
+        "terms": math.log1p(len(terms)),
+        "wants_type": float(bool(query.wants)),
+        "type_missing": float(bool(query.wants) and not top.typed),
+        "margin": top.confidence - other,
+        "phrase": min(top.phrase / compact, 1.0),
+        "bigrams": len(asked & passage) / len(asked) if asked else 0.0,
+        "dense": top.dense,
+        "faq": float(top.category == "faq"),
+        "english": float(query.english),
+        "other_place": float(bool(query.places)),
+        "main_covered": float(main is not None and main.term in covered),
+        # A year or figure the question names (2023年, 第二期) that the passage does not: another year's fact.
+        "numbers_missing": float(any(_DIGIT.search(c.term) and c.term not in covered for c in terms)),
+        "english_unknown": sum(c.weight for c in unknown) / total if query.english else 0.0,
+        "sentence": top.sentence,
+        "max_uncovered": max((c.weight for c in terms if c.term not in covered), default=0.0) / total,
+        # BM25 agrees with the coverage ranking: the best passage is also the best lexical match.
+        "bm25_agrees": float(top.bm25 >= max(h.bm25 for h in hits)),
+        "unit_bigrams": len(asked & _bigrams(top.best_unit)) / len(asked) if asked else 0.0,
+        # A curated entry's question variants were written for exactly this: its match means more.
+        "faq_coverage": top.confidence if top.category == "faq" else 0.0,
+        "faq_bigrams": len(asked & _bigrams(top.best_unit)) / len(asked) if asked and top.category == "faq" else 0.0,
+    }
+
+
+@dataclass
+class Decision:
+    """A logistic model: P(the best passage answers) = sigmoid(w · standardised x + b)."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+    info: dict
+
+    def probability(self, values: dict[str, float]) -> float:
+        x = np.array([values.get(name, 0.0) for name in self.features], dtype=float)
+        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def to_json(self) -> dict:
+        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept, "threshold": self.threshold,
+                "info": self.info}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Decision":
+        return cls(features=tuple(data["features"]), mean=np.array(data["mean"], dtype=float),
+                   scale=np.array(data["scale"], dtype=float), coef=np.array(data["coef"], dtype=float),
+                   intercept=float(data["intercept"]), threshold=float(data["threshold"]),
+                   info=dict(data.get("info", {})))
+
+
+def load(path: Path | None) -> Decision | None:
+    """The model at path, or None (then the coverage threshold decides)."""
+    if path is None or not Path(path).exists():
+        return None
+    data = json.loads(Path(path).read_text("utf-8"))
+    missing = [f for f in data.get("features", []) if f not in FEATURES]
+    if missing:
+        raise ValueError(f"{path}: the model uses features this code does not compute: {', '.join(missing)}")
+    return Decision.from_json(data)

@@ -1,0 +1,113 @@
+"""What a question asks about: its concepts, the answer type it wants, its language.
+
+A concept is one thing the question asks about and every word that expresses
+it: a synonym group of the park lexicon (how tenants ask -> how documents
+write), otherwise a content word of the question widened by the thesaurus
+(Cilin "=" groups) and, for English, by its Chinese translations. Words that
+only frame a question (的, 哪些, 是否) never become concepts; a content word
+that no document uses either sinks the answer (食堂: the documents do not
+cover it) or, when the thesaurus says it only frames (关系, 安排), is noted and
+left out of the share (Retriever.analyze decides, knowing the corpus).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import answer_types
+from .lexicon_data import Speller, Synonyms, is_latin
+from .text import Tokenizer, has_cjk, latin_words, normalize, stem
+
+_LATIN_TOKEN = re.compile(r"[a-z][a-z0-9\-']*")
+
+
+@lru_cache(maxsize=4096)
+def _words_of(term: str) -> tuple[str, ...]:
+    return tuple(latin_words(term))
+
+
+@dataclass
+class Concept:
+    """One thing the question asks about, and the words that express it."""
+
+    term: str  # as the user wrote it, normalised
+    forms: tuple[str, ...]  # any of these in a passage covers the concept
+    weight: float = 1.0
+    kind: str = "term"  # term, or the answer type the question wants (answer_types.KINDS)
+    source: str = "word"  # lexicon | word | english (how the forms were found)
+    known: bool = True  # some document contains one of its forms
+    frames: bool = False  # unknown to the documents, but only frames the question (关系)
+
+
+@dataclass
+class Query:
+    question: str
+    text: str  # normalised, with park terms typed as homophones restored
+    concepts: list[Concept]
+    english: bool  # no Chinese at all: answer in English where an English text exists
+    wants: str = ""  # answer type asked for: phone | date | amount | number | ""
+    places: tuple = ()  # other places the question names (scope.Asked.named)
+    allowed: frozenset = field(default_factory=frozenset)  # scopes whose documents may answer
+
+    @property
+    def terms(self) -> list[Concept]:
+        return [c for c in self.concepts if c.kind == "term"]
+
+
+def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None) -> Query:
+    """The question's concepts: synonym groups first (longest terms first), then
+    the remaining content words, then the answer type it asks for."""
+    text = normalize(question)
+    if speller is not None:
+        text = speller.correct(text)
+    masked = list(text)
+    concepts: list[Concept] = []
+    groups_of: list[set[int]] = []
+
+    def claim(term: str, groups: tuple[int, ...]) -> None:
+        joined = [i for i, g in enumerate(groups_of) if g & set(groups)]
+        merged_groups = set(groups).union(*(groups_of[i] for i in joined))
+        terms = [term] + [concepts[i].term for i in joined]
+        for i in reversed(joined):
+            del concepts[i], groups_of[i]
+        forms = tuple(dict.fromkeys(f for g in sorted(merged_groups) for f in synonyms.groups[g][1]))
+        concepts.append(Concept(term=max(terms, key=len), forms=forms, source="lexicon"))
+        groups_of.append(merged_groups)
+
+    current = text
+    latin_spans: list[tuple[int, int, str]] | None = None
+    for term, groups in synonyms.by_term.items():
+        found: list[tuple[int, int]] = []
+        if is_latin(term):
+            if latin_spans is None:
+                latin_spans = [(m.start(), m.end(), stem(m.group().strip("-'")))
+                               for m in _LATIN_TOKEN.finditer(current)]
+            words = _words_of(term)
+            for i in range(len(latin_spans) - len(words) + 1):
+                if all(latin_spans[i + j][2] == w for j, w in enumerate(words)):
+                    found.append((latin_spans[i][0], latin_spans[i + len(words) - 1][1]))
+        else:
+            start = current.find(term)
+            while start >= 0:
+                found.append((start, start + len(term)))
+                start = current.find(term, start + len(term))
+        if not found:
+            continue
+        for start, end in found:
+            masked[start:end] = " " * (end - start)
+        current, latin_spans = "".join(masked), None
+        claim(term, groups)
+
+    seen = {f for c in concepts for f in c.forms}
+    # The words that ask for the answer type (百分之多少, 金额) say what kind of answer, not what about.
+    rest = answer_types.ASKS_FRAME.sub(" ", "".join(masked))
+    for word in tokenizer.content_words(rest):
+        if word not in seen:
+            seen.add(word)
+            concepts.append(Concept(term=word, forms=(word,), source="english" if is_latin(word) else "word"))
+    wants = answer_types.asked(text)
+    if wants:
+        concepts.append(Concept(term=f"<{wants}>", forms=(), kind=wants, weight=0.0))
+    english = not has_cjk(text) and bool(latin_words(text))
+    return Query(question=question, text=text, concepts=concepts, english=english, wants=wants)

@@ -1,0 +1,129 @@
+"""Whose fact is it: the place each document applies to, and the places a question names.
+
+A park's knowledge base holds other districts' documents too (a tenant compares,
+and staff upload what they read). Their figures must never come back as the
+park's. Every document has a scope (front matter, manifest, or proposed here
+from its issuer and text); a question is answered only from documents whose
+scope applies to the place it asks about (knowledge/lexicon/places.yml):
+
+- no place named, or the park or a place it lies in: the park's chain
+  (the park, 临空经济示范区, 萧山区, 杭州市, 浙江省, 全国);
+- another place: that place and the places it lies in, and the answer names it.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import safe_yaml
+from .text import normalize
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    parent: str | None
+    en: str
+    aliases: tuple[str, ...]
+    park: bool = False
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question asks about, place-wise."""
+
+    allowed: frozenset  # scopes whose documents may answer
+    named: tuple  # other places the question names ("" for the park)
+
+
+class Places:
+    def __init__(self, places: list[Place]):
+        self.by_name = {p.name: p for p in places}
+        parks = [p.name for p in places if p.park]
+        self.park = parks[0] if parks else ""
+        self.park_chain = frozenset(self.chain(self.park)) if self.park else frozenset()
+        pairs = [(normalize(a), p.name) for p in places for a in (p.name, *p.aliases)]
+        self._aliases = sorted(dict(pairs).items(), key=lambda kv: -len(kv[0]))
+
+    def chain(self, name: str) -> list[str]:
+        """The place and every place it lies in, innermost first."""
+        out, seen = [], set()
+        while name and name in self.by_name and name not in seen:
+            seen.add(name)
+            out.append(name)
+            name = self.by_name[name].parent
+        return out
+
+    def mentions(self, text: str) -> Counter:
+        """Places named in normalised text, counted; a longer alias masks the shorter ones inside it."""
+        text = normalize(text)
+        found: Counter = Counter()
+        for alias, name in self._aliases:
+            if alias.isascii():
+                pattern = re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])")
+                hits = len(pattern.findall(text))
+                text = pattern.sub(" ", text)
+            else:
+                hits = text.count(alias)
+                text = text.replace(alias, " " * len(alias))
+            if hits:
+                found[name] += hits
+        return found
+
+    def asked(self, question: str) -> Asked:
+        mentioned = self.mentions(question)
+        named = [n for n in mentioned if n not in self.park_chain]
+        if not named:
+            return Asked(allowed=self.park_chain, named=())
+        # Naming the park (or its zone or district) next to another place compares them: both may answer.
+        local = set(self.chain(self.park)[:3])
+        allowed = set(self.park_chain) if local & set(mentioned) else set()
+        for name in named:
+            allowed.update(self.chain(name))
+        return Asked(allowed=frozenset(allowed), named=tuple(named))
+
+    def applies(self, scope: str, asked: Asked) -> bool:
+        return (scope or self.park) in asked.allowed
+
+    def foreign(self, scope: str) -> bool:
+        """A document about another place than the park and the places it lies in."""
+        return bool(scope) and scope not in self.park_chain
+
+    def propose(self, title: str, issuer: str, text: str) -> str:
+        """The scope a document most likely has: the place its issuer or title names,
+        else the place its text names most often (ties: the more specific place)."""
+        for source in (issuer, title):
+            found = self.mentions(source)
+            if found:
+                return max(found, key=lambda n: (len(self.chain(n)), found[n]))
+        found = self.mentions(text[:5000])
+        if not found:
+            return self.park
+        return max(found, key=lambda n: (found[n], len(self.chain(n))))
+
+    def glossary(self) -> dict[str, list[str]]:
+        """Every place but the park as a synonym group (钱塘 = 钱塘区 = 医药港 = qiantang), so a
+        question naming a place in English meets the Chinese documents that name it."""
+        return {p.name: [a for a in p.aliases if a != p.name] for p in self.by_name.values() if not p.park}
+
+    def label(self, scope: str, english: bool = False) -> str:
+        place = self.by_name.get(scope)
+        if place is None:
+            return scope
+        return f"{place.en} ({place.name})" if english else place.name
+
+
+@lru_cache(maxsize=8)
+def places_for(lexicon_dir: Path) -> Places:
+    path = Path(lexicon_dir) / "places.yml"
+    if not path.exists():
+        return Places([])
+    table = safe_yaml.load(path.read_text("utf-8")) or {}
+    return Places([
+        Place(name=name, parent=spec.get("parent"), en=spec.get("en", name),
+              aliases=tuple(str(a) for a in spec.get("aliases", [])), park=bool(spec.get("park")))
+        for name, spec in table.items()
+    ])

@@ -1,0 +1,118 @@
+"""A document's text as pieces with their heading path: headings, sentences, table rows.
+
+Policies are read by their structure: 第二条 under 第一章, a figure in a table
+row under its column names. Passages keep that structure, so
+- a heading (Markdown #, 第X章, 一、, （一）, or a short line with no end
+  punctuation) becomes the heading path of the pieces below it, and is kept
+  as a piece itself (投资进度已达56.29% is a fact);
+- a table row becomes one sentence that names its columns
+  (总投资额：50亿元人民币), so a passage holding it reads on its own;
+- a line without end punctuation is never glued to the next sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import split_sentences
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*#*$")
+_NUMBERED = [  # (level, pattern) for Chinese numbered headings, outermost first
+    (1, re.compile(r"^第[一二三四五六七八九十百零〇]+[章编]")),
+    (2, re.compile(r"^第[一二三四五六七八九十百零〇]+节")),
+    (2, re.compile(r"^[一二三四五六七八九十]+[、.．]")),
+    (3, re.compile(r"^[（(][一二三四五六七八九十]+[）)]")),
+]
+_END = re.compile(r"[。！？；!?;：:…”」』）)]\s*$")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_SEPARATOR = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
+HEADING_MAX = 40  # characters: a longer line is text, whatever it starts with
+SHORT_LINE = 30
+
+
+@dataclass
+class Piece:
+    text: str
+    heading: str  # the heading path above it, " > " joined
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _table(lines: list[str]) -> tuple[list[str], str]:
+    """Sentences for a Markdown table's rows, and its caption if it has one."""
+    rows = [_cells(line) for line in lines if not _SEPARATOR.match(line)]
+    caption = ""
+    while rows and len(rows[0]) > 1 and all(not c for c in rows[0][1:]):
+        caption = rows.pop(0)[0]  # | 某某概况 |  | : a title row
+    if not rows:
+        return [], caption
+    header, body = rows[0], rows[1:]
+    generic = len(header) == 2 and all(len(h) <= 4 for h in header) and body
+    out = []
+    if len(header) == 2 and (generic or not body):
+        pairs = body if generic else rows
+        out = [f"{k}：{v}。" for k, v in pairs if k and v]
+    else:
+        for row in body:
+            named = [f"{h}：{v}" if h else v for h, v in zip(header, row) if v and v not in ("—", "-")]
+            if named:
+                out.append("，".join(named) + "。")
+    return out, caption
+
+
+def _level(line: str) -> int:
+    """Heading level of a line, 0 for body text."""
+    if len(line) > HEADING_MAX or _END.search(line):
+        return 0
+    for level, pattern in _NUMBERED:
+        if pattern.match(line):
+            return level
+    return 4 if len(line) <= SHORT_LINE else 0
+
+
+def pieces(text: str, title: str = "") -> list[Piece]:
+    path: dict[int, str] = {}
+    out: list[Piece] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if _TABLE_ROW.match(line):
+            j = i
+            while j < len(lines) and _TABLE_ROW.match(lines[j].strip()):
+                j += 1
+            rows, caption = _table([lines[k].strip() for k in range(i, j)])
+            heading = " > ".join(path[k] for k in sorted(path))
+            heading = f"{heading} > {caption}" if heading and caption else heading or caption
+            out.extend(Piece(r, heading) for r in rows)
+            i = j
+            continue
+        i += 1
+        if not line:
+            continue
+        md = _MD_HEADING.match(line)
+        level = len(md.group(1)) if md else _level(line)
+        if md:
+            line = md.group(2)
+        if level and line != title:
+            path = {k: v for k, v in path.items() if k < level}
+            path[level] = line
+            out.append(Piece(line, " > ".join(path[k] for k in sorted(path) if k < level)))
+            continue
+        if level:
+            continue  # the title repeated as a heading
+        heading = " > ".join(path[k] for k in sorted(path))
+        out.extend(Piece(s, heading) for s in split_sentences(line))
+    return out
+
+
+def join(texts: list[str]) -> str:
+    """Sentences back into text; a piece without end punctuation keeps its line break."""
+    out = ""
+    for t in texts:
+        if out and not _END.search(out):
+            out += "\n"
+        out += t
+    return out

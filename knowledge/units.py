@@ -1,0 +1,108 @@
+"""The places in a passage that may answer a question on their own.
+
+Facts scattered over a long passage do not answer a question together, so
+coverage is measured per place: a window of adjacent sentences (with the
+document's title and section heading), or one language of a curated FAQ entry.
+What the sparse and dense indexes see of a row (match_text) lives here too, so
+the index builder and the retriever read one definition.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import answer_types
+from .lexicon_data import is_latin, latin_key
+from .query import Concept
+from .text import has_cjk, latin_words, normalize, split_sentences
+
+# Punctuation that may sit inside a name (招、投、管、服 ; “6+1”) and that a
+# question typed in a hurry leaves out.
+INNER_PUNCT = re.compile(r"[、“”‘’\"'《》〈〉()（）·\s]")
+WINDOW_SENTENCES = 2
+
+
+@dataclass
+class Unit:
+    """One place in a passage that may answer a question on its own."""
+
+    text: str  # normalised, for Chinese substrings
+    latin: str  # space-padded singular English words, for whole-word matches
+    compact: str  # text without inner punctuation
+    parts: list["Unit"] = field(default_factory=list)  # its sentences, for the answer-type check
+    lang: str = ""  # "zh" or "en" for one language of a bilingual FAQ entry; "" matches any question
+    asks: frozenset = frozenset()  # answer types its FAQ question variants ask for: staff answered those
+    sentences: tuple = ()  # the raw sentences it spans, for the answer
+
+    def covers(self, concept: Concept) -> bool:
+        if concept.kind != "term":
+            return any(part.states(concept.kind) for part in self.parts or [self])
+        return any(self.has(f) for f in concept.forms)
+
+    def has(self, form: str) -> bool:
+        if is_latin(form):
+            return latin_key(form) in self.latin
+        return form in self.text or INNER_PUNCT.sub("", form) in self.compact
+
+    def states(self, kind: str) -> bool:
+        return answer_types.states(kind, self.text)
+
+    def answers_type(self, kind: str, concepts: list[Concept]) -> bool:
+        """A sentence states the figure (or date, or number) next to the main thing asked
+        about: the heaviest of the concepts that the unit's sentences mention."""
+        if kind in self.asks:
+            return True
+        parts = self.parts or [self]
+        mentioned = [c for c in concepts if c.weight > 0 and any(part.covers(c) for part in parts)]
+        anchor = max(mentioned, key=lambda c: c.weight, default=None)
+        return any(part.states(kind) and (anchor is None or part.covers(anchor)) for part in parts)
+
+
+def make_unit(text: str, answer_sentences: list[str] | None = None) -> Unit:
+    norm = normalize(text)
+    unit = Unit(text=norm, latin=" " + " ".join(latin_words(norm)) + " ", compact=INNER_PUNCT.sub("", norm))
+    if answer_sentences is not None:
+        unit.parts = [make_unit(sentence) for sentence in answer_sentences]
+        unit.sentences = tuple(answer_sentences)
+    return unit
+
+
+def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
+    """The places of one indexed row: sentence windows, or an FAQ entry per language.
+
+    Curated answers are focused, so an FAQ answer counts as one sentence for
+    the answer-type check; and an entry whose question variants ask for a
+    figure or date was written to answer exactly that (园区的招商热线是多少？
+    answered with "leave your contact details"), so it passes the check.
+    """
+    if row.get("category") == "faq":
+        questions = row.get("questions", [])
+        zh_questions = [q for q in questions if has_cjk(q)]
+        en_questions = [q for q in questions if not has_cjk(q)]
+        units = []
+        if row.get("text_en"):
+            units.append(make_unit("\n".join([*en_questions, row["text_en"]]), [row["text_en"]]))
+            units[-1].lang = "en"
+            if row.get("text"):
+                units.append(make_unit("\n".join([*zh_questions, row["text"]]), [row["text"]]))
+                units[-1].lang = "zh"
+        else:  # a staff FAQ document: one language, whatever it is
+            units.append(make_unit("\n".join([*questions, row["text"]]), [row["text"]]))
+        for unit in units:
+            own = en_questions if unit.lang == "en" else zh_questions if unit.lang == "zh" else questions
+            unit.asks = frozenset(filter(None, (answer_types.asked(q) for q in own)))
+        return units
+    sentences = split_sentences(row["text"]) or [row["text"]]
+    heading = f"{row['title']}\n{row.get('heading', '')}"
+    if window <= 0 or len(sentences) <= window:
+        spans = [sentences]
+    else:
+        spans = [sentences[i:i + window] for i in range(len(sentences) - window + 1)]
+    return [make_unit(f"{heading}\n{''.join(span)}", span) for span in spans]
+
+
+def match_text(row: dict) -> str:
+    """What the sparse and dense indexes see of a row."""
+    if row.get("category") == "faq":
+        return "\n".join([*row.get("questions", []), row["text"], row.get("text_en", "")])
+    return f"{row['title']}\n{row.get('heading', '')}\n{row['text']}"

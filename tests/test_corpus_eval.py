@@ -1,0 +1,135 @@
+"""The test corpus is what the issue asks for, and the engine holds its floors on it.
+
+The floors sit a little under what the full engine measured when they were set
+(2026-11-29; the held-out set is scored once per design change, never tuned
+on): held-out 23.1 % answered right, 97.1 % of unanswerable declined, 1.8 %
+wrong; the seed release's dev set 90.9 % right on the shipped knowledge. A
+change that loses answers or adds wrong ones fails here, not in production.
+"""
+from __future__ import annotations
+
+import collections
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge import Settings
+from knowledge.evalset import Case, load_cases, verdict
+from knowledge.evaluate import CORPUS_DIR, SEED_DEV, evaluate
+from knowledge.scope import places_for
+from knowledge.text import normalize
+
+sys.path.insert(0, str(CORPUS_DIR))
+import split  # noqa: E402 (the corpus folder's split rule)
+
+DEV = load_cases(CORPUS_DIR / "dev.yml")
+HELDOUT = load_cases(CORPUS_DIR / "heldout.yml")
+ALL = DEV + HELDOUT
+MANIFEST = yaml.safe_load((CORPUS_DIR / "manifest.yml").read_text("utf-8"))
+
+
+def test_the_corpus_has_what_the_issue_asks_for():
+    assert len(MANIFEST) >= 25
+    places = places_for(Settings().lexicon_dir)
+    for entry in MANIFEST:
+        assert (CORPUS_DIR / entry["path"]).exists(), entry["path"]
+        assert entry["scope"] in places.by_name, (entry["path"], entry["scope"])
+        assert entry.get("source", {}).get("url") or "seed" in str(entry.get("quirks")), entry["path"]
+    scopes = {e["scope"] for e in MANIFEST}
+    assert {"杭州生物科技谷", "萧山区", "杭州市", "浙江省", "全国"} <= scopes and len(scopes - places.park_chain) >= 4
+    quirks = collections.Counter(q for e in MANIFEST for q in e.get("quirks", []))
+    for quirk in ("repost-furniture", "hotline", "traditional", "no-date", "table"):
+        assert quirks[quirk] >= 1, quirk
+    kinds = collections.Counter(c.kind for c in ALL)
+    assert len(ALL) >= 300
+    assert kinds["unknown"] / len(ALL) >= 0.25
+    assert sum(c.style == "english" for c in ALL) / len(ALL) >= 0.10
+    assert sum(c.trap for c in ALL) / len(ALL) >= 0.10
+    assert len({normalize(c.q) for c in ALL}) == len(ALL), "a question is listed twice"
+
+
+def test_every_question_sits_where_the_split_rule_puts_it():
+    for case in DEV:
+        assert not split.held_out({"q": case.q, "doc": case.doc, "docs": case.docs}), case.q
+    for case in HELDOUT:
+        assert split.held_out({"q": case.q, "doc": case.doc, "docs": case.docs}), case.q
+
+
+def test_every_expected_span_is_in_its_twin():
+    twins = {Path(e["path"]).stem: normalize((CORPUS_DIR / e["path"]).read_text("utf-8")).replace(" ", "")
+             for e in MANIFEST}
+    for case in ALL:
+        if case.kind == "answerable":
+            assert case.doc in twins, case.q
+            assert any(normalize(e).replace(" ", "") in twins[case.doc] for e in case.expect), (case.q, case.expect)
+
+
+class _Answer:
+    def __init__(self, text, doc_id="", abstained=False):
+        self.text, self.abstained = text, abstained
+        self.hits = [type("H", (), {"doc_id": doc_id})()]
+
+
+def test_a_verdict_needs_the_fact_the_document_and_no_other_places_figure():
+    case = Case(q="园区有多少重点项目", kind="answerable", doc="seed", expect=["31个"], wrong=["48个"])
+    docs = {"seed": "已集聚31个重点项目", "other": "已集聚31个重点项目", "elsewhere": "无关"}
+    applies = lambda doc_id, _case: doc_id != "other"  # noqa: E731 (a document of another place)
+    assert verdict(case, _Answer("已集聚31个重点项目", "seed"), docs, applies) == "right"
+    assert verdict(case, _Answer("", abstained=True), docs, applies) == "declined"
+    assert verdict(case, _Answer("已集聚31个重点项目", "other"), docs, applies) == "wrong"
+    assert verdict(case, _Answer("已集聚31个、48个", "seed"), docs, applies) == "wrong"
+    assert verdict(case, _Answer("园区位于机场西侧", "seed"), docs, applies) == "wrong"
+    unknown = Case(q="园区食堂多少钱", kind="unknown")
+    assert verdict(unknown, _Answer("", abstained=True), docs, applies) == "declined"
+    assert verdict(unknown, _Answer("园区位于机场西侧", "seed"), docs, applies) == "wrong"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    settings = Settings.from_env()
+    return evaluate({"dev": CORPUS_DIR / "dev.yml", "heldout": CORPUS_DIR / "heldout.yml"}, settings,
+                    work_dir=tmp_path_factory.mktemp("corpus"), ablation=False)
+
+
+def test_held_out_and_dev_hold_their_floors(report):
+    held, dev = report["variants"]["full"]["heldout"], report["variants"]["full"]["dev"]
+    assert held["wrong_of_all"] <= 0.025, held
+    assert held["declined_unanswerable"] >= 0.95, held
+    assert held["answered_right"] >= 0.20, held
+    assert dev["wrong_of_all"] <= 0.02, dev
+    assert dev["answered_right"] >= 0.25, dev
+
+
+def test_a_question_about_the_park_is_never_answered_from_another_place(report):
+    scope_of = {Path(e["path"]).stem: e["scope"] for e in MANIFEST}
+    places = places_for(Settings().lexicon_dir)
+    for name in ("dev", "heldout"):
+        for row in report["cases"][name]:
+            if row["cited"] and not places.asked(row["q"]).named:
+                assert scope_of[row["cited"]] in places.park_chain, row
+
+
+def test_the_seed_dev_set_does_not_regress(tmp_path):
+    settings = Settings.from_env()
+    seed = evaluate({"seed": SEED_DEV}, settings, corpus_dir=settings.docs_dir, work_dir=tmp_path, ablation=False)
+    score = seed["variants"]["full"]["seed"]
+    assert score["answered_right"] >= 0.88, score
+    assert score["wrong_of_all"] <= 0.02, score
+    assert score["english_right"] >= 0.85, score
+
+
+def test_the_ablation_scores_every_part_on_the_same_index(tmp_path):
+    small = tmp_path / "small.yml"
+    small.write_text(yaml.safe_dump([
+        {"q": "园区在哪里？", "kind": "answerable", "doc": split.SEED, "expect": ["机场西侧"]},
+        {"q": "园区食堂一顿饭多少钱？", "kind": "unknown"},
+    ], allow_unicode=True), "utf-8")
+    settings = replace(Settings.from_env())
+    out = evaluate({"small": small}, settings, corpus_dir=settings.docs_dir, work_dir=tmp_path / "w")
+    assert list(out["variants"]) == ["full", "no-thesaurus", "no-scope", "no-answer-types", "no-translation",
+                                     "threshold-not-learned"]
+    full = out["variants"]["full"]["small"]
+    assert full["answered_right"] == 1.0 and full["declined_unanswerable"] == 1.0

@@ -1,0 +1,122 @@
+"""The parts the answer engine is made of, each on its own: scope, thesaurus,
+dictionary translation, document structure, manifests and the speller."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge import Settings
+from knowledge import safe_yaml
+from knowledge.answer import chinese_punctuation
+from knowledge.answer_types import asked, states
+from knowledge.documents import DocumentError, parse_markdown
+from knowledge.ingest import ingest_manifest, load_manifest
+from knowledge.scope import places_for
+from knowledge.structure import join, pieces
+from knowledge.thesaurus import thesaurus_for
+from knowledge.translate import Translator, base_forms
+
+LEXICON = Settings().lexicon_dir
+
+
+def test_a_question_about_the_park_allows_the_places_it_lies_in_and_no_other():
+    places = places_for(LEXICON)
+    park = places.asked("园区的产业基金有多大")
+    assert park.named == () and {"杭州生物科技谷", "萧山区", "杭州市", "浙江省", "全国"} <= park.allowed
+    assert "钱塘区" not in park.allowed
+    qiantang = places.asked("钱塘区的产业基金有多大")
+    assert qiantang.named == ("钱塘区",) and "钱塘区" in qiantang.allowed and "杭州生物科技谷" not in qiantang.allowed
+    assert "杭州生物科技谷" in places.asked("杭州生物科技谷和医药港比哪个好").allowed  # a comparison allows both
+    assert places.asked("What about Suzhou BioBAY?").named == ("苏州工业园区",)
+    assert places.propose("关于支持钱塘区生物医药的若干意见", "钱塘区人民政府", "……") == "钱塘区"
+    assert places.propose("园区开园", "", "杭州生物科技谷位于临空经济示范区") == "杭州生物科技谷"
+
+
+def test_the_thesaurus_tells_framing_words_from_topics():
+    thesaurus = thesaurus_for(LEXICON)
+    assert thesaurus.frames("关系") and thesaurus.frames("情况") and thesaurus.frames("安排")
+    assert not thesaurus.frames("食堂") and not thesaurus.frames("租金") and not thesaurus.frames("学校")
+    assert not thesaurus.frames("申请")  # 怎么申请 asks a real question
+    assert "职工" in thesaurus.synonyms("员工")
+    assert all(len(w) >= 2 for w in thesaurus.synonyms("产业"))
+
+
+def test_english_words_translate_into_the_corpus_vocabulary():
+    translator = Translator({"机场", "租金", "补贴", "规划"})
+    assert translator.forms("airport") == ("机场",)
+    assert set(translator.forms("subsidies")) == {"补贴"}
+    assert "规划" in translator.forms("planned")  # base form
+    assert translator.forms("spaceship") == ()
+    assert "plan" in base_forms("planned") and "kilometer" in base_forms("kilometre")
+    assert translator.phrases(["rent", "airport"]) == [([0], ("租金",)), ([1], ("机场",))]
+
+
+def test_answer_types_are_asked_and_stated():
+    assert asked("园区招商电话是多少") == "phone" and states("phone", "咨询热线：0571-82345678")
+    assert asked("这份文件的文号是什么") == "doc_number" and states("doc_number", "杭政办函〔2022〕59号")
+    assert asked("什么时候开园") == "date" and asked("租金多少钱") == "amount"
+    assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
+
+
+def test_structure_keeps_headings_tables_and_unpunctuated_lines():
+    text = ("# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
+            "| 概况 |  |\n|---|---|\n| 项目 | 内容 |\n| 总投资额 | 50亿元 |\n| 占地面积 | 3.11公顷 |\n")
+    got = pieces(text)
+    texts = [p.text for p in got]
+    assert "投资进度已达56.29%" in texts  # a short heading is kept as a fact
+    assert "总投资额：50亿元。" in texts and "占地面积：3.11公顷。" in texts
+    row = next(p for p in got if p.text.startswith("总投资额"))
+    assert row.heading == "三期B区 > 一、基本情况 > 投资进度已达56.29% > 概况"
+    assert join(["投资进度已达56.29%", "园区坐落于金谷路99号。"]) == "投资进度已达56.29%\n园区坐落于金谷路99号。"
+
+
+def test_ascii_punctuation_between_chinese_becomes_chinese():
+    assert chinese_punctuation("3月11日,园区开园;CXO(外包服务)") == "3月11日，园区开园；CXO（外包服务）"
+    assert chinese_punctuation("Hello, world (test)") == "Hello, world (test)"
+
+
+def test_yaml_aliases_are_refused():
+    with pytest.raises(safe_yaml.AliasRefused):
+        safe_yaml.load("a: &x [1, 2]\nb: *x\n")
+    with pytest.raises(DocumentError, match="aliases"):
+        parse_markdown("---\ntitle: &t 标题\npublisher: *t\npublished: ''\nurl: u\ncategory: release\n---\n正文。", "d")
+
+
+def test_a_manifest_gives_each_file_its_metadata_and_an_unknown_date_stays_unknown(tmp_path):
+    (tmp_path / "a.md").write_text("园区位于机场西侧。", "utf-8")
+    (tmp_path / "b.txt").write_text("钱塘区设立产业基金，规模50亿元。", "utf-8")
+    (tmp_path / "manifest.yml").write_text(
+        "- {path: a.md, title: 开园, publisher: 杭州网, published: 2024-03-12, url: https://a, category: release,"
+        " scope: 杭州生物科技谷}\n"
+        "- {path: b.txt, title: 基金, publisher: 某站, published: '', url: https://b, category: release, scope: 钱塘区}\n",
+        "utf-8")
+    rows = load_manifest(tmp_path)
+    assert [p.name for p, _ in rows] == ["a.md", "b.txt"]
+    outcomes = ingest_manifest(tmp_path, tmp_path / "docs")
+    assert [o.status for o in outcomes] == ["added", "added"]
+    b = (tmp_path / "docs" / "b.md").read_text("utf-8")
+    assert "published: ''" in b and "scope: 钱塘区" in b and "1970" not in b
+
+
+def test_the_speller_restores_corpus_words_and_never_cuts_a_word():
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load()
+    analyze = kb.retriever.analyze
+    assert analyze("园区有食堂吗").text == "园区有食堂吗"  # 有食 sounds like 优势, but 食堂 is a word
+    assert analyze("生物科技股在哪").text == "生物科技谷在哪"
+    assert analyze("基斤有多少").text.startswith("基金")
+
+
+def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys):
+    from knowledge.__main__ import main
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("园区在哪里？\n\n# skipped\n园区食堂一顿饭多少钱？\n", "utf-8")
+    assert main(["ask", "--json", "--file", str(questions)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["question"] for r in lines] == ["园区在哪里？", "园区食堂一顿饭多少钱？"]
+    assert lines[0]["answered"] and "机场西侧" in lines[0]["text"] and lines[0]["sources"]
+    assert not lines[1]["answered"] and lines[1]["passage"]["chunk_id"]
