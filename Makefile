@@ -123,6 +123,7 @@ eval: setup index test-nlu
 # (ops/bench.py: msg/s and latency against bare Rasa, long conversations, WeChat, RSS, cold start).
 bench: setup index train
 	$(VENV)/bin/python -m knowledge bench --output results/knowledge-bench.json
+	$(VENV)/bin/python -m knowledge bench-ask --output results/ask-bench.json
 	$(VENV)/bin/python -m ops.bench
 
 # Ten minutes of 16 people chatting: 0 errors and flat memory (results/stack-soak.json).

@@ -150,6 +150,19 @@ def _bench(args, settings: Settings) -> int:
     return 0
 
 
+def _bench_ask(args, settings: Settings) -> int:
+    os.environ.setdefault("KNOWLEDGE_TORCH_THREADS", "1")  # as served
+    from .bench_ask import run, table
+
+    report = run(settings)
+    print(table(report))
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
+        print(f"\nwrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--output", "-o", default="", help="also write the report as JSON")
     p.set_defaults(run=_bench)
+
+    p = sub.add_parser("bench-ask", help="ask() latency with the test corpus loaded (one thread)")
+    p.add_argument("--output", "-o", default="", help="also write the report as JSON")
+    p.set_defaults(run=_bench_ask)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
