@@ -44,6 +44,14 @@ def asked(question: str) -> str:
     return next((kind for kind in KINDS if ASKS[kind].search(text)), "")
 
 
+def matches(kind: str, text: str) -> list[re.Match]:
+    """Where the text states the answer type (for a count: not inside a date)."""
+    if kind == "number":
+        dates = [m.span() for m in _DATE.finditer(text)]
+        return [m for m in STATES["number"].finditer(text) if not any(a <= m.start() < b for a, b in dates)]
+    return list(STATES[kind].finditer(text))
+
+
 def states(kind: str, text: str) -> bool:
     if kind == "number":  # a year or a date is not the count asked for
         return bool(STATES["number"].search(_DATE.sub(" ", text)))

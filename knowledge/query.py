@@ -47,6 +47,7 @@ class Query:
     concepts: list[Concept]
     english: bool  # no Chinese at all: answer in English where an English text exists
     wants: str = ""  # answer type asked for: phone | date | amount | number | ""
+    focus: tuple = ()  # what the answer type is asked about (concepts at the question word)
     places: tuple = ()  # other places the question names (scope.Asked.named)
     allowed: frozenset = field(default_factory=frozenset)  # scopes whose documents may answer
 
@@ -107,7 +108,34 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
             seen.add(word)
             concepts.append(Concept(term=word, forms=(word,), source="english" if is_latin(word) else "word"))
     wants = answer_types.asked(text)
+    focus = _focus(text, concepts, wants) if wants else ()
     if wants:
         concepts.append(Concept(term=f"<{wants}>", forms=(), kind=wants, weight=0.0))
     english = not has_cjk(text) and bool(latin_words(text))
-    return Query(question=question, text=text, concepts=concepts, english=english, wants=wants)
+    return Query(question=question, text=text, concepts=concepts, english=english, wants=wants, focus=focus)
+
+
+def _focus(text: str, concepts: list[Concept], wants: str) -> tuple[Concept, ...]:
+    """What the asked-for figure is about: the concepts written at the question word
+    (租金 in 租金多少钱), right after it (重点项目 in 有多少个重点项目, 开园 in 什么时候开园)
+    and the two right before it (投资进度 in 投资进度到多少了, 规模 in 产业规模预计多大)."""
+    asked_at = answer_types.ASKS[wants].search(text)
+    if asked_at is None:
+        return ()
+    placed = []
+    for concept in concepts:
+        spots = [text.find(f) for f in (concept.term, *concept.forms) if f and text.find(f) >= 0]
+        if spots:
+            placed.append((min(spots), concept))
+    start, end = asked_at.span()
+    at = [c for pos, c in placed if start <= pos < end]
+    before = [pair for pair in placed if pair[0] < start]
+    after = [pair for pair in placed if pair[0] >= end]
+    before = [c for _, c in sorted(before, key=lambda p: -p[0])[:2]]  # 规模 in 产业规模预计多大
+    after = [c for _, c in sorted(after, key=lambda p: p[0])[:1]]
+    near = at + before + after
+    unique: list[Concept] = []
+    for concept in near:
+        if all(concept is not seen for seen in unique):
+            unique.append(concept)
+    return tuple(unique)

@@ -228,7 +228,7 @@ class Retriever:
                 continue  # a Chinese question is answered by the Chinese side of an FAQ entry
             covered = [c for c in terms if unit.covers(c)]
             share = sum(c.weight for c in covered) / total
-            typed = bool(wanted) and unit.answers_type(wanted, covered)
+            typed = bool(wanted) and unit.answers_type(wanted, covered, query.focus)
             if wanted and not typed:
                 share *= TYPE_PENALTY
             if any(_NUMBERED.search(c.term) and c not in covered for c in terms):

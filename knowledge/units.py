@@ -20,6 +20,16 @@ from .text import has_cjk, latin_words, normalize, split_sentences
 # question typed in a hurry leaves out.
 INNER_PUNCT = re.compile(r"[、“”‘’\"'《》〈〉()（）·\s]")
 WINDOW_SENTENCES = 2
+FOCUS_WINDOW = 24  # characters between what is asked about and the figure that answers it
+FOCUS_MIN_SHARE = 0.25  # a focus concept lighter than this share of the heaviest is the park's name, not a focus
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    out, at = [], text.find(needle)
+    while at >= 0:
+        out.append(at)
+        at = text.find(needle, at + 1)
+    return out
 
 
 @dataclass
@@ -47,12 +57,26 @@ class Unit:
     def states(self, kind: str) -> bool:
         return answer_types.states(kind, self.text)
 
-    def answers_type(self, kind: str, concepts: list[Concept]) -> bool:
-        """A sentence states the figure (or date, or number) next to the main thing asked
-        about: the heaviest of the concepts that the unit's sentences mention."""
+    def states_near(self, kind: str, concept: Concept, within: int = FOCUS_WINDOW) -> bool:
+        """The answer type stated within `within` characters of a form of the concept."""
+        spots = [i for f in concept.forms if f and not is_latin(f) for i in _find_all(self.text, f)]
+        if not spots:
+            return False
+        return any(abs(m.start() - at) <= within for m in answer_types.matches(kind, self.text) for at in spots)
+
+    def answers_type(self, kind: str, concepts: list[Concept], focus: tuple = ()) -> bool:
+        """A sentence states the figure (or date, or number) next to the thing asked about:
+        within a few characters of a concept at the question word (the focus), else (no
+        focus) in a sentence with the heaviest of the concepts the unit mentions. The focus
+        leaves out the park's own name, which every sentence is about."""
         if kind in self.asks:
             return True
         parts = self.parts or [self]
+        heaviest = max((c.weight for c in concepts), default=0.0)
+        focus = tuple(c for c in focus if c.weight > 0 and c.weight >= FOCUS_MIN_SHARE * heaviest
+                      and any(not is_latin(f) for f in c.forms))  # an untranslated English word has no place to be near
+        if focus:
+            return any(part.states_near(kind, c) for part in parts for c in focus)
         mentioned = [c for c in concepts if c.weight > 0 and any(part.covers(c) for part in parts)]
         anchor = max(mentioned, key=lambda c: c.weight, default=None)
         return any(part.states(kind) and (anchor is None or part.covers(anchor)) for part in parts)

@@ -60,6 +60,21 @@ def test_answer_types_are_asked_and_stated():
     assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
 
 
+def test_the_figure_must_be_stated_next_to_what_it_is_asked_about():
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load()
+    query = kb.retriever.analyze("园区有多少个重点项目")
+    assert query.wants == "number" and "重点项目" in [c.term for c in query.focus]
+    assert [c.term for c in kb.retriever.analyze("园区租金多少钱").focus][0] == "租金"
+    from knowledge.units import make_unit
+
+    focus = next(c for c in query.concepts if c.term == "重点项目")
+    near = make_unit("园区已集聚31个重点项目。")
+    far = make_unit("园区重点项目进展顺利，各项配套工程正在同步推进之中，今年新开工的厂房面积达到了12万平方米以上。")
+    assert near.states_near("number", focus) and not far.states_near("number", focus)
+
+
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
     text = ("# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
             "| 概况 |  |\n|---|---|\n| 项目 | 内容 |\n| 总投资额 | 50亿元 |\n| 占地面积 | 3.11公顷 |\n")
