@@ -8,6 +8,7 @@ Run with `python -m rasa_sdk --actions actions`. Action classes live in
 - `knowledge_client`: the one shared `knowledge.KnowledgeBase` per process;
 - `lead_fields`: checking what is typed into the lead form;
 - `leads`: delivering leads to the gateway, queued so none is lost;
+- `language`: whether a tenant writes in Chinese or English;
 - `session`: when a long conversation moves to a new Rasa session;
 - `process`: whether this process serves actions (Sanic's manager does not).
 """

@@ -10,7 +10,7 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, 
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import knowledge_client, lead_fields, leads, outcome, session, topics
+from . import knowledge_client, language, lead_fields, leads, outcome, session, topics
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,32 @@ class ActionAnswerFromKnowledge(Action):
         else:
             dispatcher.utter_message(json_message=meta)
         return [SlotSet("topic", question.topic), SlotSet("knowledge_result", result)]
+
+
+class ActionDetectLanguage(Action):
+    """Set the `language` slot from the tenant's latest message.
+
+    Named as the slot's custom mapping in domain.yml, so Rasa's
+    action_extract_slots runs it after every user message, before the next
+    action is predicted: rule-triggered responses (utter_greet right after
+    hello) already see the slot, and the responses' language conditions pick
+    the English variant. A message that does not tell (a button payload, a
+    phone number) leaves the slot as it was, and so does anything typed into
+    the lead form: a Chinese company name or a tapped industry button is an
+    answer, not a switch of language.
+    """
+
+    def name(self) -> str:
+        return "action_detect_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if tracker.active_loop_name:
+            return []
+        detected = language.detect((tracker.latest_message or {}).get("text"))
+        if detected is None or detected == tracker.get_slot("language"):
+            return []
+        return [SlotSet("language", detected)]
 
 
 LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "needs", "consent")
