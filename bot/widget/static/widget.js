@@ -45,15 +45,20 @@
     "  border-radius: 50%; border: 0; background: #0d6b5e; color: #fff; cursor: pointer;",
     "  box-shadow: 0 6px 18px rgba(0,0,0,.25); }",
     ".bubble:focus-visible, button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }",
-    ".panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483000; width: 380px; height: min(600px, calc(100vh - 120px));",
+    ".panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483000; width: 380px;",
+    "  height: min(600px, calc(100vh - 120px)); height: min(600px, calc(100dvh - 120px));",
     "  display: flex; flex-direction: column; background: #fff; color: #1d2b28; border-radius: 12px; overflow: hidden;",
     "  box-shadow: 0 10px 32px rgba(0,0,0,.28); font-size: 15px; line-height: 1.55; }",
     ".panel[hidden] { display: none; }",
-    "header { display: flex; align-items: center; gap: 8px; padding: 12px 14px; background: #0d6b5e; color: #fff; }",
+    "header { display: flex; align-items: center; gap: 8px; padding: 6px 6px 6px 14px; background: #0d6b5e; color: #fff; }",
     "header h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; }",
-    "header button { background: transparent; border: 0; color: #fff; font-size: 22px; line-height: 1; cursor: pointer; padding: 4px 8px; }",
-    ".log { list-style: none; margin: 0; padding: 12px; flex: 1; overflow-y: auto; background: #f6f8f7; }",
-    ".msg { margin: 8px 0; max-width: 88%; padding: 9px 12px; border-radius: 12px; white-space: pre-wrap; word-break: break-word; }",
+    // 44 px: the smallest target a thumb hits reliably (WCAG 2.5.5, Apple HIG).
+    "header button { min-width: 44px; min-height: 44px; background: transparent; border: 0; color: #fff;",
+    "  font-size: 24px; line-height: 1; cursor: pointer; padding: 0; border-radius: 8px; }",
+    // contain: reaching the end of the log does not go on to scroll the page behind the panel.
+    ".log { list-style: none; margin: 0; padding: 12px; flex: 1; min-height: 0; overflow-y: auto;",
+    "  overscroll-behavior: contain; background: #f6f8f7; }",
+    ".msg { width: fit-content; margin: 8px 0; max-width: min(88%, 640px); padding: 9px 12px; border-radius: 12px; white-space: pre-wrap; word-break: break-word; }",
     ".msg.user { margin-left: auto; background: #0d6b5e; color: #fff; border-bottom-right-radius: 4px; }",
     ".msg.bot { background: #fff; border: 1px solid #e0e7e5; border-bottom-left-radius: 4px; }",
     ".msg.staff { background: #f3ecfb; border: 1px solid #dccbf0; }",
@@ -63,23 +68,44 @@
     ".sources li { margin: 2px 0; white-space: normal; }",
     ".sources a { color: #0d6b5e; }",
     ".buttons { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; white-space: normal; }",
-    ".buttons button { border: 1px solid #0d6b5e; background: #fff; color: #0d6b5e; border-radius: 14px; padding: 5px 12px;",
+    ".buttons button { border: 1px solid #0d6b5e; background: #fff; color: #0d6b5e; border-radius: 16px; padding: 5px 12px;",
     "  font-size: 14px; cursor: pointer; min-height: 32px; }",
-    ".rate { display: flex; gap: 4px; margin-top: 6px; }",
+    ".rate { display: flex; gap: 6px; margin-top: 6px; }",
     ".rate button { border: 1px solid #cfd9d6; background: #fff; border-radius: 12px; padding: 2px 10px; cursor: pointer; font-size: 14px; min-height: 28px; }",
     ".rate button[aria-pressed=true] { background: #0d6b5e; color: #fff; border-color: #0d6b5e; }",
-    ".rate button:disabled { cursor: default; }",
     ".typing { display: inline-flex; gap: 4px; align-items: center; }",
     ".typing i { width: 7px; height: 7px; border-radius: 50%; background: #7f918c; animation: blink 1.2s infinite ease-in-out; }",
     ".typing i:nth-child(2) { animation-delay: .2s; } .typing i:nth-child(3) { animation-delay: .4s; }",
     "@keyframes blink { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }",
-    "form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e0e7e5; background: #fff; }",
-    "input { flex: 1; min-width: 0; padding: 10px; font-size: 16px; border: 1px solid #b9c8c4; border-radius: 8px; }",
-    "form button { padding: 10px 14px; background: #0d6b5e; color: #fff; border: 0; border-radius: 8px; font-size: 15px; cursor: pointer; }",
+    // The home-indicator strip of notched phones stays clear of the send button.
+    "form { display: flex; gap: 8px; padding: 8px 10px; padding-bottom: max(8px, env(safe-area-inset-bottom));",
+    "  border-top: 1px solid #e0e7e5; background: #fff; }",
+    // 16 px text: smaller makes iOS zoom the page when the field takes focus.
+    "input { flex: 1; min-width: 0; min-height: 44px; padding: 8px 10px; font-size: 16px; border: 1px solid #b9c8c4; border-radius: 8px; }",
+    "form button { min-height: 44px; min-width: 64px; padding: 0 14px; background: #0d6b5e; color: #fff; border: 0;",
+    "  border-radius: 8px; font-size: 15px; cursor: pointer; }",
     ".sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }",
-    "@media (max-width: 480px) {",
-    "  .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; height: 100dvh; border-radius: 0; }",
+    "@media (pointer: coarse), (max-width: 480px) {",
+    "  .buttons button, .rate button { min-height: 44px; padding: 0 14px; }",
+    "  .rate button { min-width: 64px; }",
+    "  .buttons { gap: 8px; }",
+    "}",
+    // A phone, upright or on its side, or any short window: the panel takes the
+    // whole visible area. --vv-top/--vv-height follow the visual viewport (see
+    // fitToViewport), so the on-screen keyboard never hides the input; the
+    // bubble is hidden while the panel is open, since it would sit on 发送.
+    "@media (max-width: 480px), (max-height: 500px) {",
+    "  .panel { left: 0; right: 0; bottom: auto; top: var(--vv-top, 0px); width: auto; border-radius: 0;",
+    "    height: 100vh; height: 100dvh; height: var(--vv-height, 100dvh); }",
+    "  .panel:not([hidden]) ~ .bubble { display: none; }",
     "  .bubble { right: 14px; bottom: 14px; }",
+    "}",
+    // On its side a phone is about 390 px tall: every pixel of header and margin goes to the log.
+    "@media (max-height: 500px) {",
+    "  header { padding: 0 4px 0 12px; }",
+    "  header h2 { font-size: 15px; }",
+    "  .log { padding: 4px 12px; }",
+    "  .msg { margin: 6px 0; padding: 7px 11px; }",
     "}",
     "@media (prefers-reduced-motion: reduce) { .typing i { animation: none; opacity: .6; } }"
   ].join("\n");
@@ -152,7 +178,7 @@
   input.maxLength = 1000;
   input.placeholder = "请输入您的问题，例如：园区在哪里？";
   input.setAttribute("enterkeyhint", "send");
-  var sendButton = el("button", null, "发送");
+  var sendButton = el("button", "send", "发送");
   sendButton.type = "submit";
   form.appendChild(label);
   form.appendChild(input);
@@ -165,8 +191,34 @@
   root.appendChild(panel);
   root.appendChild(bubble);
 
+  // --- the log stays at its latest message ----------------------------------
+  // When the log gets shorter (keyboard up, window on its side) it would keep
+  // its scroll offset and the latest message would slip out of sight; unless
+  // the person has scrolled up to read, it is kept in view.
+  var atBottom = true;
+  function scrollDown() { log.scrollTop = log.scrollHeight; atBottom = true; }
+  log.addEventListener("scroll", function () {
+    atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+  }, { passive: true });
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (atBottom) scrollDown(); }).observe(log);
+  }
+
+  // The visible area, which on phones is smaller than the layout viewport while
+  // the on-screen keyboard is up (iOS, and Chrome on Android since 108): the
+  // full-screen panel is sized to it so the input sits right above the keyboard.
+  function fitToViewport() {
+    var vv = window.visualViewport;
+    if (!vv) return;
+    host.style.setProperty("--vv-height", vv.height + "px");
+    host.style.setProperty("--vv-top", vv.offsetTop + "px");
+  }
+  if (window.visualViewport) {
+    visualViewport.addEventListener("resize", fitToViewport);
+    visualViewport.addEventListener("scroll", fitToViewport);
+  }
+
   // --- rendering ------------------------------------------------------------
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
 
   function addUser(text) {
     log.appendChild(el("li", "msg user", text));
@@ -333,6 +385,8 @@
     panel.hidden = false;
     bubble.setAttribute("aria-expanded", "true");
     bubble.setAttribute("aria-label", "关闭招商助手");
+    fitToViewport();
+    scrollDown();
     input.focus();
     if (!greeted) {
       greeted = true;
@@ -361,6 +415,8 @@
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { event.preventDefault(); hide(); }
   });
+  // Tapping 发送 keeps the focus (and the phone's keyboard) in the input.
+  sendButton.addEventListener("mousedown", function (event) { event.preventDefault(); });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
