@@ -118,7 +118,7 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     assert "杭州网" in link.inner_text()
     original = answer.inner_text()
     assert "了解申报方式" not in original
-    replies[-1].locator(".rate-down").click()  # one rating per turn, under its last reply
+    answer.locator(".rate-down").click()  # one rating per turn, under its cited answer
     page.wait_for_selector("#park-chat-widget .rate-down[aria-pressed=true]")
     page.screenshot(path=str(SHOTS / "widget.png"))
 

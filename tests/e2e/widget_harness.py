@@ -1,0 +1,131 @@
+"""The widget in real Chromium against the real gateway, with a scripted dialogue engine instead of Rasa.
+
+The failure-state and phone-layout tests need to control what the dialogue
+engine says and how long it takes (a pending reply, a timeout), which the
+real stack cannot do on demand, and they do not test Rasa's answers: the
+gateway (Flask app, /api/chat, /widget.js, the demo page) is the production
+one, served over HTTP in a thread, and only Rasa is scripted. Starts in
+about a second, so these tests are not marked e2e.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import playwright.sync_api as playwright_sync
+import pytest
+from markupsafe import escape
+from werkzeug.serving import make_server
+
+from appsupport import FakeDialogue, make_app
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+WIDGET = "#park-chat-widget"
+REPLIES = f"{WIDGET} .msg.bot:not(.typing-row)"
+SOURCE = {"title": "杭州临空生物医药园开园", "publisher": "杭州网", "published": "2024-03-12",
+          "url": "https://example.org/park", "snippet": "机场西侧"}
+GREETING = {"text": "您好，我是杭州生物科技谷招商助手，可以问园区位置、政策、基金和配套。",
+            "buttons": [{"title": "园区位置", "payload": "/ask_location"},
+                        {"title": "我想入驻", "payload": "/request_settlement"}], "sources": []}
+FORM_PROMPT = {"text": "好的，请问贵公司的名称是？", "buttons": [], "sources": []}
+SCOPE = {"text": "这个问题超出了我的范围。我可以介绍园区位置、产业方向、政策和配套。", "buttons": [], "sources": []}
+
+
+class ScriptedDialogue(FakeDialogue):
+    """Rasa as the widget sees it: a greeting, a form prompt, a scope message, or a cited answer that echoes
+    the question; `delays` holds a pause in seconds per message (a slow turn)."""
+
+    def __init__(self):
+        super().__init__()
+        self.delays: dict[str, float] = {}
+
+    def exchange(self, sender_id, message):
+        self.sent.append((sender_id, message))
+        time.sleep(self.delays.get(message, 0))
+        if message == "/greet":
+            reply, outcome = GREETING, "greeting"
+        elif message in ("/request_settlement", "我想入驻"):
+            reply, outcome = FORM_PROMPT, "form"
+        elif "天气" in message:
+            reply, outcome = SCOPE, "out_of_scope"
+        else:
+            reply, outcome = {"text": f"回答：{message[:40]}。园区位于萧山机场西侧。", "buttons": [],
+                              "sources": [SOURCE]}, "answered"
+        return [dict(reply)], {"outcome": outcome, "confidence": 0.8, "intent": "ask_park_info",
+                               "sources": list(reply["sources"])}
+
+    def messages(self) -> list[str]:
+        return [m for _, m in self.sent]
+
+
+def host_page():
+    """/test-host?lang=en&slow=300&timeout=1500: a park page in that language embedding the widget with those
+    timings, as another site would (the demo page at / has neither)."""
+    from flask import request
+
+    args = {k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""))}
+    timing = "".join(f' data-{name}-ms="{args[name]}"' for name in ("slow", "timeout") if args[name])
+    return (f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+            '<body><h1>Park</h1><p style="height:3000px">…</p>'
+            f'<script src="/widget.js"{timing} defer></script></body></html>')
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    """{"url", "dialogue"}: the gateway on a free port, with a ScriptedDialogue behind it."""
+    app = make_app(tmp_path_factory.mktemp("widget-gateway"))
+    dialogue = ScriptedDialogue()
+    app.extensions["dialogue"] = dialogue
+    app.add_url_rule("/test-host", "test_host", host_page)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue}
+    server.shutdown()
+    thread.join(5)
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser, gateway):
+    """A fresh 390×844 touch phone (its own sender id) with the scripted dialogue reset."""
+    gateway["dialogue"].sent.clear()
+    gateway["dialogue"].delays.clear()
+    context = browser.new_context(**PHONE)
+    yield context
+    context.close()
+
+
+def open_widget(page, url: str) -> None:
+    """Load `url`, tap the bubble and wait for the greeting."""
+    page.goto(url)
+    page.locator(f"{WIDGET} .bubble").tap()
+    page.wait_for_selector(f"{REPLIES} >> text=招商助手")
+
+
+def reply_count(page) -> int:
+    return page.locator(REPLIES).count()
+
+
+def wait_replies(page, more_than: int, timeout: float = 10_000) -> None:
+    page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
+                           ".querySelectorAll('.msg.bot:not(.typing-row)').length > n", arg=more_than, timeout=timeout)
+
+
+def box(page, selector: str) -> dict:
+    found = page.locator(selector).last.bounding_box()
+    assert found, f"{selector} is not rendered"
+    return found
