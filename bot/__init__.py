@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cors, db, logs
+from . import bodies, cors, db, logs
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
 from .keys import instance_secret
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .limits import limiter
     from .widget import bp as widget_bp
 
+    bodies.init_app(app)
     limiter.init_app(app)
     cors.init_app(app)
     app.register_blueprint(web.bp)
