@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import bodies, cors, db, logs
+from . import bodies, cors, db, logs, security_headers
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
 from .keys import instance_secret
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bodies.init_app(app)
     limiter.init_app(app)
     cors.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(api.bp)
