@@ -7,6 +7,7 @@ from . import bodies, cors, db, logs, security_headers
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
 from .keys import instance_secret
+from .private import private_dir
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in API responses and logs
     logs.configure()
+    private_dir(app.instance_path)  # secrets and the SQLite database live here
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")
     if not app.config["SENDER_HASH_SALT"]:
