@@ -16,6 +16,8 @@ threads = int(os.environ.get("GATEWAY_THREADS", "8"))
 timeout = 30
 keepalive = 5
 accesslog = "-"
+# The same line format, with signed WeChat queries and sender ids blanked out (bot/accesslog.py).
+logger_class = "bot.accesslog.RedactingLogger"
 
 _metrics_dir = Path(os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent / "instance" / "prometheus")))

@@ -36,6 +36,13 @@ SENT, QUEUED, REJECTED = "sent", "queued", "rejected"
 RETRY_EVERY_S = float(os.environ.get("LEADS_RETRY_EVERY_S") or 30.0)
 
 
+def _private_dir(path: Path) -> None:
+    """0700, also when an older version made it 0755: it holds people's contact details."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o777 != 0o700:
+        os.chmod(path, 0o700)
+
+
 def idempotency_key(lead: dict) -> str:
     basis = "|".join(str(lead.get(k, "")) for k in ("sender_id", "company", "name", "phone"))
     return "lead-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
@@ -68,10 +75,14 @@ class LeadOutbox:
     def submit(self, lead: dict) -> str:
         """Queue the lead durably, then try to deliver everything queued."""
         lead = {**lead, "idempotency_key": lead.get("idempotency_key") or idempotency_key(lead)}
-        self.queue_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.queue_dir)
         path = self.queue_dir / f"{lead['idempotency_key']}.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(lead, ensure_ascii=False), "utf-8")
+        # A queued lead is a name and a phone number: 0600 from the first byte, not after.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a .tmp left over from an older version keeps its mode otherwise
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(lead, ensure_ascii=False))
         tmp.replace(path)  # atomic: a crash leaves the old file or the new one
         self.flush()
         if path.exists():
@@ -128,7 +139,7 @@ class LeadOutbox:
     def _set_aside(self, path: Path) -> None:
         """Keep a lead the gateway refused where staff can find it, out of the queue."""
         rejected = self.queue_dir / "rejected"
-        rejected.mkdir(exist_ok=True)
+        _private_dir(rejected)
         path.replace(rejected / path.name)
 
     def _start_retrier(self) -> None:

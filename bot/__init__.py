@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cors, db, logs
+from . import bodies, cors, db, logs, security_headers
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
 from .keys import instance_secret
+from .private import private_dir
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in API responses and logs
     logs.configure()
+    private_dir(app.instance_path)  # secrets and the SQLite database live here
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")
     if not app.config["SENDER_HASH_SALT"]:
@@ -33,8 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .limits import limiter
     from .widget import bp as widget_bp
 
+    bodies.init_app(app)
     limiter.init_app(app)
     cors.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(api.bp)

@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import db, errors, metrics
+from . import bodies, db, errors, metrics
 from .conversation import converse, open_handoff, sender_hash
 from .errors import ApiError
 from .limits import limiter, sender_key, setting
@@ -32,10 +32,7 @@ LEAD_FIELDS = {"name": 100, "company": 200, "phone": 40, "email": 200, "industry
 
 
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
-    return body
+    return bodies.json_object()  # size, depth, NUL and lone surrogates are checked there
 
 
 def _string(body: dict, field: str, required: bool = True) -> str:
@@ -51,6 +48,8 @@ def _string(body: dict, field: str, required: bool = True) -> str:
 def _sender(value: str) -> str:
     if not value or len(value) > MAX_SENDER_CHARS:
         raise ApiError(400, "invalid_field", f"'sender_id' must be 1 to {MAX_SENDER_CHARS} characters.")
+    if bodies.bad_string_at(value):  # the query string of /chat/poll is not checked by bodies
+        raise ApiError(400, "invalid_characters", "'sender_id' contains a NUL character or an unpaired surrogate.")
     return value
 
 
@@ -103,9 +102,12 @@ def feedback():
     body = _json_body()
     sender_id = _sender(_string(body, "sender_id"))
     turn_id = body.get("turn_id")
-    if not isinstance(turn_id, int) or isinstance(turn_id, bool):
-        raise ApiError(400, "invalid_field", "'turn_id' must be an integer.")
-    rating = {"up": 1, "down": -1, 1: 1, -1: -1}.get(body.get("rating"))
+    # Bounded: SQLite and PostgreSQL integers are 64-bit, and a larger one is an error there, not a miss.
+    if not isinstance(turn_id, int) or isinstance(turn_id, bool) or not 0 < turn_id < 2**63:
+        raise ApiError(400, "invalid_field", "'turn_id' must be a positive integer.")
+    given = body.get("rating")
+    # A list or object is unhashable: without the type check it was a 500 (found by the fuzz test).
+    rating = {"up": 1, "down": -1, 1: 1, -1: -1}.get(given) if isinstance(given, (str, int)) else None
     if rating is None:
         raise ApiError(400, "invalid_field", "'rating' must be \"up\" or \"down\".")
     comment = _string(body, "comment", required=False)[:1000]

@@ -12,6 +12,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from .private import private_sqlite
+
 
 class Base(DeclarativeBase):
     pass
@@ -21,8 +23,23 @@ def default_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'park.db'}"
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a sqlite:/// URL, or None (in memory, or a URI with options)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///")
+    return None if (not path or path.startswith(":memory:") or "?" in path or path.startswith("file:")) \
+        else Path(path)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        database = _sqlite_file(url)
+        if database is not None:
+            try:
+                private_sqlite(database)  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
+            except OSError:
+                pass  # an unwritable place: SQLite itself says so on first use, with its own error
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
 
         @event.listens_for(engine, "connect")
@@ -40,9 +57,7 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or default_url(app.instance_path)
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = make_engine(url)  # makes a SQLite file's folder too
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
 

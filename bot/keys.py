@@ -10,10 +10,12 @@ import os
 import secrets
 from pathlib import Path
 
+from .private import private_dir
+
 
 def instance_secret(instance_path: str, name: str) -> str:
     path = Path(instance_path) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

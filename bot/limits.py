@@ -13,7 +13,9 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def sender_key() -> str:
-    body = request.get_json(silent=True)
+    from .bodies import parsed
+
+    body, _error = parsed()  # a bad body is refused by the view; here it just has no sender
     sender = body.get("sender_id") if isinstance(body, dict) else None
     if not isinstance(sender, str) or not sender.strip():
         sender = request.args.get("sender_id", "")

@@ -36,7 +36,8 @@ def follower(app, openid, **expected) -> WeChatFollower | None:
 
 
 @pytest.mark.parametrize("mode", ["safe", "compatible", "plain"])
-def test_where_is_the_park_is_answered_with_its_source(app, mode):
+def test_where_is_the_park_is_answered_with_its_source(db_url, mode):
+    app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0, WECHAT_MODE=mode))
     sim = Simulator.for_flask(app, mode=mode)
     reply = sim.send(sim.text("o-visitor-1", "园区在哪里"))
     assert reply.status == 200 and reply.encrypted == (mode != "plain")

@@ -48,8 +48,8 @@ def init_app(app: Flask) -> None:
         return
     _check_tables(app.extensions["db_engine"])
     app.extensions["wechat"] = WeChatChannel(settings, app.extensions["db_sessionmaker"])
-    log.info("WeChat channel on: %s mode, reply budget %.1f s, API %s", "safe/compatible" if settings.safe_mode
-             else "plain", settings.reply_budget_s, settings.api_base)
+    log.info("WeChat channel on: %s mode, reply budget %.1f s, API %s", settings.mode,
+             settings.reply_budget_s, settings.api_base)
     if settings.salted_with_secret:
         log.warning("SENDER_HASH_SALT is not set: WeChat conversation ids are salted with the app secret "
                     "and will change if it is rotated")

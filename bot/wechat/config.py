@@ -14,6 +14,10 @@ from flask import Flask
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 REQUIRED = ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET")
+# plain: cleartext only. compatible: both, but a POST carrying an Encrypt element
+# is read from it alone. safe: encrypted only, so a signed query seen once cannot
+# be reused with a forged cleartext body.
+MODES = ("plain", "compatible", "safe")
 
 
 def _get(app: Flask, name: str, default: str = "") -> str:
@@ -40,10 +44,12 @@ class WeChatSettings:
     retry_backoff_s: float = 0.5
     max_message_chars: int = 1000
     salted_with_secret: bool = False  # no SENDER_HASH_SALT: ids change if the secret is rotated
+    mode: str = "plain"
 
     @property
     def safe_mode(self) -> bool:
-        return bool(self.encoding_aes_key)
+        """True when encrypted messages are read (safe or compatible mode)."""
+        return self.mode != "plain"
 
     @classmethod
     def from_app(cls, app: Flask) -> tuple[WeChatSettings | None, str]:
@@ -54,6 +60,11 @@ class WeChatSettings:
         aes_key = _get(app, "WECHAT_ENCODING_AES_KEY")
         if aes_key and not _valid_aes_key(aes_key):
             return None, "WECHAT_ENCODING_AES_KEY must be the 43-character key from the WeChat console"
+        mode = _get(app, "WECHAT_MODE", "safe" if aes_key else "plain").lower()
+        if mode not in MODES:
+            return None, f"WECHAT_MODE must be one of {', '.join(MODES)}"
+        if mode != "plain" and not aes_key:
+            return None, f"WECHAT_MODE={mode} needs WECHAT_ENCODING_AES_KEY"
         secret = _get(app, "WECHAT_APP_SECRET")
         try:
             settings = cls(
@@ -73,6 +84,7 @@ class WeChatSettings:
                 retry_backoff_s=float(_get(app, "WECHAT_RETRY_BACKOFF_S", "0.5")),
                 max_message_chars=int(app.config.get("MAX_MESSAGE_CHARS") or 1000),
                 salted_with_secret=not _get(app, "SENDER_HASH_SALT"),
+                mode=mode,
             )
         except ValueError as exc:
             return None, f"a WECHAT_* number is not valid: {exc}"

@@ -79,4 +79,17 @@ class WeChatOptions(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-TABLES = [m.__table__ for m in (WeChatMessage, WeChatToken, WeChatFollower, WeChatOptions)]
+class WeChatSignature(Base):
+    """A signed query already used, kept while its timestamp is fresh, so a replay is refused.
+
+    The key is a SHA-256 of (signature, timestamp, nonce): the row proves use,
+    it does not keep the query.
+    """
+
+    __tablename__ = "wechat_signatures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+TABLES = [m.__table__ for m in (WeChatMessage, WeChatToken, WeChatFollower, WeChatOptions, WeChatSignature)]

@@ -5,12 +5,19 @@ the order of checks, so that nothing is parsed before it is authenticated
 where the protocol allows it, and nothing reaches expat with a DTD:
 
 1. `signature` over (token, timestamp, nonce), and a fresh timestamp -> 403
+   (routes.py then refuses a (signature, timestamp, nonce) seen before: replay.py)
 2. the body parsed by defusedxml with DTDs forbidden     -> 400
-3. safe mode: `msg_signature` over the Encrypt element   -> 403, then decrypt -> 400
-4. the (decrypted) message parsed by defusedxml again   -> 400, then wechatpy
+3. the mode: safe refuses cleartext (403); compatible reads a body that
+   carries an Encrypt element from it alone, never from the fields beside it
+4. `msg_signature` over the Encrypt element              -> 403, then decrypt -> 400
+5. the (decrypted) message parsed by defusedxml again   -> 400, then wechatpy
+
+Signatures are computed by wechatpy's signer but compared here with
+hmac.compare_digest, so the comparison takes the same time wherever it differs.
 """
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from dataclasses import dataclass
@@ -22,7 +29,7 @@ from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.messages import BaseMessage
-from wechatpy.utils import check_signature
+from wechatpy.utils import WeChatSigner
 
 # Characters XML 1.0 cannot carry, and the one sequence CDATA cannot.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -44,19 +51,41 @@ class Inbound:
     nonce: str
 
 
+def _signed(*parts: str) -> str:
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    return signer.signature
+
+
+def _same(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
 def verify_signature(token: str, args) -> None:
     signature, timestamp, nonce = (args.get(k, "") for k in ("signature", "timestamp", "nonce"))
     if not (signature and timestamp and nonce):
         raise Rejected(403, "missing signature")
+    if not _same(_signed(token, timestamp, nonce), signature):
+        raise Rejected(403, "bad signature")
+
+
+def check_fresh(timestamp: str, max_age_s: float) -> None:
+    """The signature does not cover the body in plain mode (nor echostr), so a
+    signed query seen once (in a log, say) must not stay usable for long. 0: no check."""
+    if not max_age_s:
+        return
     try:
-        check_signature(token, signature, timestamp, nonce)
-    except InvalidSignatureException:
-        raise Rejected(403, "bad signature") from None
+        fresh = abs(time.time() - int(timestamp)) <= max_age_s
+    except ValueError:
+        fresh = False
+    if not fresh:
+        raise Rejected(403, "stale or invalid timestamp")
 
 
-def handshake(token: str, args) -> str:
+def handshake(token: str, args, max_age_s: float = 0) -> str:
     """The echostr to send back; on an Official Account it stays plaintext in safe mode too."""
     verify_signature(token, args)
+    check_fresh(args["timestamp"], max_age_s)
     echostr = args.get("echostr", "")
     if not echostr:
         raise Rejected(400, "missing echostr")
@@ -89,24 +118,27 @@ def _parse(xml: str) -> BaseMessage:
     return message
 
 
-def read_inbound(token: str, crypto: WeChatCrypto | None, args, body: bytes, max_age_s: float = 0) -> Inbound:
+def read_inbound(token: str, crypto: WeChatCrypto | None, args, body: bytes, max_age_s: float = 0,
+                 mode: str | None = None) -> Inbound:
+    """The authenticated message. `mode` defaults to safe with a crypto, plain without."""
+    mode = mode or ("safe" if crypto is not None else "plain")
     verify_signature(token, args)
     timestamp, nonce = args["timestamp"], args["nonce"]
-    if max_age_s:
-        # In plain mode the signature does not cover the body, so a signed
-        # query seen once (in a log, say) must not stay usable for long.
-        try:
-            fresh = abs(time.time() - int(timestamp)) <= max_age_s
-        except ValueError:
-            fresh = False
-        if not fresh:
-            raise Rejected(403, "stale or invalid timestamp")
-    if args.get("encrypt_type", "raw").lower() != "aes":
+    check_fresh(timestamp, max_age_s)
+    wants_aes = args.get("encrypt_type", "raw").lower() == "aes"
+    if mode == "safe" and not wants_aes:
+        raise Rejected(403, "cleartext message refused in safe mode")
+    if mode == "plain" or (mode == "compatible" and not wants_aes):
         try:
             xml = body.decode("utf-8")
         except UnicodeDecodeError:
             raise Rejected(400, "body is not UTF-8") from None
-        return Inbound(_parse(xml), False, timestamp, nonce)
+        root = _safe_tree(xml)
+        if root.find("Encrypt") is None:
+            return Inbound(_parse(xml), False, timestamp, nonce)
+        if mode == "plain":
+            raise Rejected(400, "encrypted message, but WECHAT_MODE is plain")
+        # compatible: an Encrypt element is authoritative, with or without encrypt_type in the query
 
     if crypto is None:
         raise Rejected(400, "safe-mode message, but WECHAT_ENCODING_AES_KEY is not set")
@@ -117,7 +149,10 @@ def read_inbound(token: str, crypto: WeChatCrypto | None, args, body: bytes, max
         raise Rejected(403, "missing msg_signature")
     if not encrypt:
         raise Rejected(400, "no Encrypt element")
+    if not _same(_signed(token, timestamp, nonce, encrypt), msg_signature):
+        raise Rejected(403, "bad msg_signature")
     try:
+        # Only the Encrypt element goes in: the cleartext fields beside it are never read.
         xml = crypto.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce)
     except InvalidSignatureException:
         raise Rejected(403, "bad msg_signature") from None

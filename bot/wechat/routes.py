@@ -6,7 +6,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from . import followers, protocol
+from . import followers, protocol, replay
 from .budget import respond
 from .identity import openid_hash
 from .inbound import interpret
@@ -28,6 +28,14 @@ def _read_body(limit: int) -> bytes:
     return body
 
 
+def _first_use(channel) -> None:
+    """Refuse a signed query that was used before (see replay.py); only after it is authenticated."""
+    settings, args = channel.settings, request.args
+    until = replay.keep_until(args["timestamp"], settings.max_age_s, settings.dedup_ttl_s)
+    if not replay.first_use(channel.sessions, args["signature"], args["timestamp"], args["nonce"], until):
+        raise protocol.Rejected(403, "replayed signature")
+
+
 @bp.route("", methods=["GET", "POST"], strict_slashes=False)
 def endpoint():
     started = time.monotonic()
@@ -37,9 +45,13 @@ def endpoint():
     settings = channel.settings
     try:
         if request.method == "GET":
-            return _plain(protocol.handshake(settings.token, request.args))
+            echostr = protocol.handshake(settings.token, request.args, settings.max_age_s)
+            _first_use(channel)
+            return _plain(echostr)
         body = _read_body(settings.max_body_bytes)
-        inbound = protocol.read_inbound(settings.token, channel.crypto, request.args, body, settings.max_age_s)
+        inbound = protocol.read_inbound(settings.token, channel.crypto, request.args, body, settings.max_age_s,
+                                        settings.mode)
+        _first_use(channel)
     except protocol.Rejected as rejected:
         log.warning("wechat request rejected: %s %s", rejected.status, rejected.reason,
                     extra={"remote": request.remote_addr})
