@@ -47,7 +47,7 @@ class ActionAnswerFromKnowledge(Action):
             return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
-        result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message))
+        result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message), answer.related)
         meta = outcome.turn_meta(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
             meta["end_session"] = True

@@ -62,10 +62,15 @@ def park_question_confidence(message: dict) -> float:
     return sum(float(r.get("confidence") or 0.0) for r in ranking if r["name"] not in NOT_PARK_QUESTIONS)
 
 
-def decide(abstained: bool, intent: str | None, confidence: float) -> str:
-    """`intent` is the best real intent; `confidence` how sure it is a park question."""
+def decide(abstained: bool, intent: str | None, confidence: float, related: bool = False) -> str:
+    """`intent` is the best real intent; `confidence` how sure it is a park question;
+    `related`: the documents discuss what was asked, though the bot will not state an
+    answer (园区的6+1特色功能是什么, taken for chitchat at 0.92): "nothing published,
+    talk to staff", never the scope message."""
     if not abstained:
         return ANSWERED
+    if related:
+        return NO_KNOWLEDGE
     if intent == "chitchat":
         return SMALL_TALK
     if intent is None or intent in NOT_PARK_QUESTIONS or confidence < SURE_INTENT_CONFIDENCE:

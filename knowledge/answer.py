@@ -54,6 +54,9 @@ class Answer:
     confidence: float
     abstained: bool
     hits: list[Hit] = field(default_factory=list)
+    # The documents discuss what was asked (the best passage covers most of it), even
+    # when the bot will not state an answer: a park question, not an off-topic one.
+    related: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +64,7 @@ class Answer:
             "sources": [s.to_dict() for s in self.sources],
             "confidence": round(self.confidence, 4),
             "abstained": self.abstained,
+            "related": self.related,
             "hits": [h.to_dict() for h in self.hits],
         }
 

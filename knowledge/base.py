@@ -141,10 +141,11 @@ class KnowledgeBase:
         query = retriever.analyze(question)
         hits = retriever.search(question, top_k=top_k, mode=mode, query=query)
         confidence, answers = self.decide(query, hits)
+        related = bool(hits) and hits[0].confidence >= self.settings.min_confidence
         if not answers:
-            return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits)
+            return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
-        return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits)
+        return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 
     def decide(self, query: Query, hits: list[Hit]) -> tuple[float, bool]:
         """(confidence, answer?): the learned model's probability, or the coverage and its threshold."""

@@ -31,8 +31,8 @@ class Settings:
     index_dir: Path = PROJECT_DIR / "instance" / "index"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     # Share of the question's key terms (IDF-weighted) the best passage must
-    # cover before the bot answers from it. Calibrated on tests/data/dev_set.yml
-    # with `python -m knowledge eval`.
+    # cover for the question to count as one the documents discuss (Answer.related),
+    # and, without a decision model, before the bot answers from it.
     min_confidence: float = 0.6
     rrf_k: int = 60
     # How many adjacent sentences one "place" in a passage spans when the

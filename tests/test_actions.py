@@ -260,6 +260,21 @@ def test_decide(abstained, intent, confidence, expected):
     assert outcome.decide(abstained, intent, confidence) == expected
 
 
+@pytest.mark.parametrize("intent", ["chitchat", "greet", "out_of_scope", None])
+def test_a_question_the_documents_discuss_is_never_off_topic(intent):
+    """The learned decision may decline 园区的6+1特色功能是什么 (taken for chitchat at 0.92) while its
+    passage covers every word: that is a park question with nothing safe to say, not small talk."""
+    assert outcome.decide(True, intent, 0.0, related=True) == outcome.NO_KNOWLEDGE
+
+
+def test_the_knowledge_base_says_when_it_declines_a_question_it_discusses(kb):
+    declined = kb.ask("园区的6+1特色功能是什么")
+    off_topic = kb.ask("今天天气怎么样")
+    assert off_topic.abstained and not off_topic.related
+    assert declined.related  # answered or not, the documents discuss it
+    assert kb.ask("园区在哪里").related
+
+
 # --- the lead form ---------------------------------------------------------------
 
 class FakeLeadApi:
