@@ -80,3 +80,19 @@ class Config:
 
         # Rasa unreachable: answer from the knowledge package directly.
         self.DEGRADED_MODE = _flag("DEGRADED_MODE", True)
+
+        # Staff notices (bot/notify/): each channel is on when its setting is.
+        self.NOTIFY_WECOM_WEBHOOK_URL = os.environ.get("NOTIFY_WECOM_WEBHOOK_URL", "")
+        self.NOTIFY_DINGTALK_WEBHOOK_URL = os.environ.get("NOTIFY_DINGTALK_WEBHOOK_URL", "")
+        self.NOTIFY_DINGTALK_SECRET = os.environ.get("NOTIFY_DINGTALK_SECRET", "")
+        self.SMTP_URL = os.environ.get("SMTP_URL", "")  # smtp://user:pass@host:587?starttls=true, smtps://…
+        self.NOTIFY_EMAIL_TO = os.environ.get("NOTIFY_EMAIL_TO", "")
+        self.NOTIFY_EMAIL_FROM = os.environ.get("NOTIFY_EMAIL_FROM", "")
+        # Where notices link to: the console as staff reach it.
+        self.CONSOLE_BASE_URL = _env("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
+        self.NOTIFY_HANDOFF_WAIT_MINUTES = float(_env("NOTIFY_HANDOFF_WAIT_MINUTES", "10"))
+        # Retries: base·2^(n-1) seconds after the n-th failure, until NOTIFY_MAX_ATTEMPTS.
+        self.NOTIFY_MAX_ATTEMPTS = int(_env("NOTIFY_MAX_ATTEMPTS", "8"))
+        self.NOTIFY_RETRY_BASE_S = float(_env("NOTIFY_RETRY_BASE_S", "30"))
+        self.NOTIFY_POLL_S = float(_env("NOTIFY_POLL_S", "5"))
+        self.NOTIFY_TIMEOUT_S = float(_env("NOTIFY_TIMEOUT_S", "10"))
