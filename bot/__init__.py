@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import bodies, cors, db, logs, security_headers
+from .notify import models as _notify_models  # noqa: F401  (the outbox table, for Alembic and create_all)
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
 from .keys import instance_secret
@@ -46,5 +47,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .wechat import init_app as init_wechat; init_wechat(app)  # noqa: E702
     app.register_blueprint(metrics.bp)
     init_console(app)
+    from .notify import init_app as init_notify; init_notify(app)  # noqa: E702
     cli.register(app)
     return app

@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import bodies, db, errors, metrics
+from . import bodies, db, errors, metrics, notify
 from .conversation import converse, open_handoff, sender_hash
 from .errors import ApiError
 from .limits import limiter, sender_key, setting
@@ -117,11 +117,14 @@ def feedback():
     if turn is None or turn.sender_hash != hashed:  # only the asker rates an answer
         raise ApiError(404, "not_found", "No such turn for this sender.")
     row = session.scalars(select(Feedback).where(Feedback.turn_id == turn_id, Feedback.sender_hash == hashed)).first()
+    was_down = row is not None and row.rating < 0
     if row is None:
         row = Feedback(turn_id=turn_id, sender_hash=hashed, rating=rating, comment=comment)
         session.add(row)
     else:  # changing one's mind replaces the rating
         row.rating, row.comment = rating, comment or row.comment
+    if rating < 0 and not was_down:
+        notify.thumbs_down(session, turn, row.comment)
     session.commit()
     metrics.FEEDBACK.labels("up" if rating > 0 else "down").inc()
     return jsonify({"feedback": {"id": row.id, "turn_id": turn_id, "rating": "up" if rating > 0 else "down"}})
@@ -170,6 +173,8 @@ def leads():
                 extra=extra, status="new", **values)
     session.add(lead)
     try:
+        session.flush()  # the lead's id, for its notice
+        notify.lead_received(session, lead)
         session.commit()
     except IntegrityError:  # the same key raced in from a retry
         session.rollback()

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, metrics
+from . import db, metrics, notify
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
@@ -172,6 +172,7 @@ def _open_new_handoff(session, channel, hashed, sender_id, message) -> Handoff |
         session.add(handoff)
         session.flush()
         session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))
+        notify.handoff_opened(session, handoff)  # committed with the handoff; sent in the background
         return handoff
     except SQLAlchemyError:
         log.exception("could not open the handoff")
