@@ -48,7 +48,15 @@ def dashboard():
     days = min(max(request.args.get("days", 30, type=int), 7), 180)
     series = stats.daily(days)
     return render_template("console/dashboard.html", totals=stats.totals(), series=series,
-                           chart=stats.chart(series), days=days)
+                           chart=stats.chart(series), days=days, notices=_notice_counts())
+
+
+def _notice_counts() -> dict | None:
+    """Pending and failed staff notices, when notices are on or some are left from when they were."""
+    from ..notify import counts
+
+    found = counts(db.session())
+    return found if found and ("notify" in current_app.extensions or any(found.values())) else None
 
 
 def turns_query(filter_name: str, text: str):
