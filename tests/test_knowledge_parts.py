@@ -3,7 +3,6 @@ dictionary translation, document structure, manifests and the speller."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

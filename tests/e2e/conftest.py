@@ -9,14 +9,18 @@ databases, lead queue, metrics and secrets are temporary too.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 
+import playwright.sync_api as playwright_sync
 import pytest
 
 from ops.stack import MODEL, ROOT, Stack, StackError
 from wechat_sim import AES_KEY, APP_ID, TOKEN
 
+# Debian's Chromium: the tests never download a browser.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Small, so the end-to-end tests cross a session boundary (actions/session.py).
 SESSION_MAX_TURNS = "6"
 # The WeChat channel on, in safe (AES) mode; no real WeChat API is reachable.
@@ -51,3 +55,14 @@ def console_admin(stack):
                           capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr[-3000:]
     return username, password
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for one test module (the widget's browser tests share it)."""
+    with playwright_sync.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()

@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-import playwright.sync_api as playwright_sync
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # No skip when the browser is missing: `make test` installs it (scripts/system-deps),
 # and a browser test that quietly does not run would read as green.
 pytestmark = [pytest.mark.e2e]
@@ -40,16 +37,6 @@ LEAD = {"company": "杭州临空浏览器测试生物科技有限公司", "name"
 REPLIES = "#park-chat-widget .msg.bot:not(.typing-row)"
 REPLY_COUNT = ("n => document.querySelector('#park-chat-widget').shadowRoot"
                ".querySelectorAll('.msg.bot:not(.typing-row)').length > n")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 def exchange(page, act) -> list:

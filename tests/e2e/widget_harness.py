@@ -9,18 +9,15 @@ about a second, so these tests are not marked e2e.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 
-import playwright.sync_api as playwright_sync
 import pytest
 from markupsafe import escape
 from werkzeug.serving import make_server
 
 from appsupport import FakeDialogue, make_app
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 WIDGET = "#park-chat-widget"
 REPLIES = f"{WIDGET} .msg.bot:not(.typing-row)"
@@ -87,16 +84,6 @@ def gateway(tmp_path_factory):
     server.shutdown()
     thread.join(5)
     app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
