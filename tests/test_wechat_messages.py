@@ -182,7 +182,7 @@ def test_render_puts_the_answer_then_short_linked_sources_then_numbered_options(
     assert rendered.text == (
         "第一段。\n\n第二段。\n\n来源：\n"
         '[1] <a href="https://www.example.gov.cn/park/intro.html">杭州生物科技谷简介</a>'
-        "（杭州临空经济示范区管委会 2024-03-12）\n[2] 无链接的来源\n\n回复数字即可选择：\n1. 转人工")
+        "（杭州临空经济示范区管委会 2024-03-12）\n[2] 无链接的来源（日期不详）\n\n回复数字即可选择：\n1. 转人工")
     assert rendered.options == {"1": "/human_handoff"} and rendered.fits_passive
 
 

@@ -34,7 +34,8 @@ def source_line(number: int, source: dict) -> str:
     url = (source.get("url") or "").strip()
     # WeChat turns <a href> in a text message into a link; anything else stays plain.
     link = f'<a href="{html.escape(url)}">{title}</a>' if url.startswith(("https://", "http://")) else title
-    meta = " ".join(p for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "")[:10]) if p)
+    # A source page that shows no date says so (日期不详) rather than showing nothing or a placeholder.
+    meta = " ".join(p for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "日期不详")[:10]) if p)
     return f"[{number}] {link}" + (f"（{meta}）" if meta else "")
 
 

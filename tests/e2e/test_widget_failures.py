@@ -177,6 +177,16 @@ def test_ratings_only_under_cited_answers(phone, gateway):
     page.wait_for_selector(f"{WIDGET} .rate-up[aria-pressed=true]")
 
 
+def test_a_source_without_a_date_says_so(phone, gateway):
+    page = phone.new_page()
+    open_widget(page, gateway["url"] + "/")
+    before = reply_count(page)
+    type_and_send(page, "这篇报道是什么日期的")
+    wait_replies(page, before)
+    source = page.locator(REPLIES).last.locator(".sources a").inner_text()
+    assert source.endswith("杭州网，日期不详"), source
+
+
 def test_english_pages_and_conversations_get_english_words(phone, gateway):
     page = phone.new_page()
     open_widget(page, gateway["url"] + "/test-host?lang=en")
