@@ -9,6 +9,8 @@ Run with `python -m rasa_sdk --actions actions`. Action classes live in
 - `lead_fields`: checking what is typed into the lead form;
 - `leads`: delivering leads to the gateway, queued so none is lost;
 - `language`: whether a tenant writes in Chinese or English;
+- `erasure`: removing a refused lead form's answers from a conversation's events;
+- (`rasa_ext.tracker_store`, loaded by Rasa, applies `erasure` in the tracker store);
 - `session`: when a long conversation moves to a new Rasa session;
 - `process`: whether this process serves actions (Sanic's manager does not).
 """

@@ -86,13 +86,30 @@ class ActionDetectLanguage(Action):
 
 
 LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "needs", "consent")
+# Custom payloads for the gateway's turn log (bot/dialogue.py META_KEYS). `form_erased`:
+# this turn cancelled the form or refused consent, so the gateway masks the form's
+# turns; the tracker store erases the same answers itself (rasa_ext/tracker_store.py).
+FORM_STEP = {"form_step": True}
+FORM_ERASED = {"form_erased": True}
 
 
 class ValidateInvestorLeadForm(FormValidationAction):
-    """Check each lead-form answer; a refused one is asked again with the reason."""
+    """Check each lead-form answer; a refused one is asked again with the reason.
+
+    Every answer's turn is marked `form_step` for the gateway (a custom payload
+    the tenant never sees): it keeps such turns out of its logs and erases them
+    from its turn log if consent is refused.
+    """
 
     def name(self) -> str:
         return "validate_investor_lead_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.get_slot("requested_slot"):  # an answer, not the form's activation
+            dispatcher.utter_message(json_message=FORM_STEP)
+        return events
 
     @staticmethod
     def _checked(checked: lead_fields.Checked, slot: str, dispatcher: CollectingDispatcher) -> dict:
@@ -134,7 +151,9 @@ class ActionSubmitLead(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         forget = [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]
         if tracker.get_slot("consent") is not True:
+            # Nothing reaches the outbox; the answers are erased from every store.
             dispatcher.utter_message(response="utter_lead_not_kept")
+            dispatcher.utter_message(json_message=FORM_ERASED)
             return forget
         lead = {
             "company": tracker.get_slot("company_name"),
@@ -152,13 +171,15 @@ class ActionSubmitLead(Action):
 
 
 class ActionForgetLead(Action):
-    """Clear a lead form left half-way, so nothing typed lingers or is reused."""
+    """Clear a lead form left half-way, so nothing typed lingers or is reused,
+    and have its answers erased from the tracker store and the gateway's turns."""
 
     def name(self) -> str:
         return "action_forget_lead"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(json_message=FORM_ERASED)
         return [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]
 
 

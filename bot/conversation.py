@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, metrics, notify
+from . import consent, db, metrics, notify
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
@@ -153,6 +153,8 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
                 replies = [{"text": HANDOFF_OPENED, "buttons": [], "sources": []}]
     reply_text = "\n".join(r.get("text", "") for r in replies)
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded)
+    if meta.get("form_erased"):
+        _erase_form_turns(hashed)
     return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
                       handoff=handoff is not None, degraded=degraded, meta=meta)
 
@@ -180,6 +182,16 @@ def _open_new_handoff(session, channel, hashed, sender_id, message) -> Handoff |
         return None
 
 
+def _erase_form_turns(hashed: str) -> None:
+    """The turn cancelled the lead form or refused consent: its answers leave the turn log."""
+    session = db.session()
+    try:
+        consent.erase_form_turns(session, hashed)
+    except SQLAlchemyError:
+        log.exception("could not erase the lead form's turns")
+        session.rollback()
+
+
 def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded) -> int | None:
     seconds = time.perf_counter() - started
     confidence = _confidence(meta)
@@ -189,7 +201,7 @@ def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degr
         turn = Turn(channel=channel, sender_hash=hashed, user_text=message, reply=reply_text,
                     sources=list(meta.get("sources") or []), passages=list(meta.get("hits") or []),
                     intent=_intent(meta), confidence=confidence, outcome=outcome, degraded=degraded,
-                    latency_ms=round(seconds * 1000, 1))
+                    latency_ms=round(seconds * 1000, 1), form_step=bool(meta.get("form_step")))
         session.add(turn)
         session.commit()
         return turn.id

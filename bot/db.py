@@ -40,7 +40,8 @@ def make_engine(url: str) -> Engine:
                 private_sqlite(database)  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
             except OSError:
                 pass  # an unwritable place: SQLite itself says so on first use, with its own error
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -52,7 +53,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

@@ -28,7 +28,9 @@ class DialogueUnavailable(RuntimeError):
 
 # Keys an action may add to its custom payload for the gateway's turn log.
 # They describe the turn; they never reach the user.
-META_KEYS = ("outcome", "confidence", "intent", "hits", "end_session")
+# form_step: the message answered the lead form; form_erased: this turn cancelled the
+# form or refused consent (actions/actions.py).
+META_KEYS = ("outcome", "confidence", "intent", "hits", "end_session", "form_step", "form_erased")
 PUBLIC_SOURCE_KEYS = ("title", "publisher", "published", "url", "snippet")
 
 

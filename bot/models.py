@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, false, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +55,8 @@ class Turn(Stamp, Base):
     degraded: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The message answered the lead form: masked if consent is refused (bot/consent.py).
+    form_step: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     feedback: Mapped[list["Feedback"]] = relationship(back_populates="turn", cascade="all, delete-orphan",
                                                       passive_deletes=True)

@@ -1,0 +1,49 @@
+"""Rasa's SQL tracker store, made to forget a refused lead form.
+
+Rasa 3.6 offers no way to change a stored event: `PUT
+/conversations/{id}/tracker/events` builds a new tracker, but the SQL store's
+`save` only appends the events beyond those already stored, so a redacted copy
+of the history is silently dropped. The store is the one place that can keep
+the promise, for every channel and whichever Rasa server handled the turn:
+after saving a turn that cancelled the lead form or refused consent
+(actions/erasure.py `refused`), it rewrites that conversation's stored events
+without the form's answers, inside the same conversation lock.
+
+endpoints.yml names it as the tracker store's `type`; it takes the same
+settings as Rasa's `SQL` type.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.erasure import erase_form_answers, refused
+
+log = logging.getLogger(__name__)
+
+
+class ErasingSQLTrackerStore(SQLTrackerStore):
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        events = [event.as_dict() for event in tracker.events]
+        last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=0)
+        if refused(events, since=last_user):
+            self.erase_form_answers(tracker.sender_id)
+
+    def erase_form_answers(self, sender_id: str) -> int:
+        """Rewrite the stored events of the latest lead form run; returns how many changed."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True).all()
+            before = [json.loads(row.data) for row in rows]
+            after = erase_form_answers(before)
+            changed = 0
+            for row, old, new in zip(rows, before, after):
+                if old != new:
+                    row.data = json.dumps(new)
+                    changed += 1
+            session.commit()
+        log.info("lead form answers erased from the tracker store", extra={"events": changed})
+        return changed
