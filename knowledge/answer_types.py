@@ -34,6 +34,9 @@ STATES = {
     "number": re.compile(r"\d|[一二两三四五六七八九十百千万亿]+[个家支期条项座栋层名位亿万元倍类大]|千亿|百亿"),
 }
 KINDS = tuple(ASKS)
+# A number the question names: digits, or an ordinal or count in Chinese (第二期, 二期, 三批). The place that
+# answers must name it too: 2023年's figure is not 2024年's.
+NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
 # Words that only ask for a kind of answer, removed before the question's topic words are read.
 ASKS_FRAME = re.compile(r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b")  # the order decides: a question asking for a phone number is not asking for a count
 

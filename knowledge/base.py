@@ -141,8 +141,15 @@ class KnowledgeBase:
         query = retriever.analyze(question)
         hits = retriever.search(question, top_k=top_k, mode=mode, query=query)
         confidence, answers = self.decide(query, hits)
+        return self.respond(query, hits, confidence, answers, retriever)
+
+    def respond(self, query: Query, hits: list[Hit], confidence: float, answers: bool,
+                retriever: Retriever | None = None) -> Answer:
+        """The reply to a query whose passages are found and whose decision is taken (training
+        the decision asks what every answer would have been: answers=True whatever it says)."""
+        retriever = retriever or self._retriever
         related = bool(hits) and hits[0].confidence >= self.settings.min_confidence
-        if not answers:
+        if not (answers and hits):
             return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)

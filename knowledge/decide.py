@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .answer_types import NAMES_A_NUMBER
 from .query import Query
 from .retrieve import Hit
 from .units import INNER_PUNCT
@@ -30,7 +31,6 @@ FEATURES = (
     "numbers_missing", "english_unknown", "sentence", "max_uncovered", "bm25_agrees", "unit_bigrams",
     "faq_coverage", "faq_bigrams",
 )
-_DIGIT = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -56,6 +56,7 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
     other = next((h.confidence for h in hits[1:] if h.doc_id != top.doc_id), 0.0)
     asked = _bigrams(query.text)
     passage = _bigrams(top.text)
+    unit_bigrams = len(asked & _bigrams(top.best_unit)) / len(asked) if asked else 0.0
     compact = len(INNER_PUNCT.sub("", query.text)) or 1
     return {
         "coverage": top.confidence,
@@ -74,16 +75,16 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
         "other_place": float(bool(query.places)),
         "main_covered": float(main is not None and main.term in covered),
         # A year or figure the question names (2023年, 第二期) that the passage does not: another year's fact.
-        "numbers_missing": float(any(_DIGIT.search(c.term) and c.term not in covered for c in terms)),
+        "numbers_missing": float(any(NAMES_A_NUMBER.search(c.term) and c.term not in covered for c in terms)),
         "english_unknown": sum(c.weight for c in unknown) / total if query.english else 0.0,
         "sentence": top.sentence,
         "max_uncovered": max((c.weight for c in terms if c.term not in covered), default=0.0) / total,
         # BM25 agrees with the coverage ranking: the best passage is also the best lexical match.
         "bm25_agrees": float(top.bm25 >= max(h.bm25 for h in hits)),
-        "unit_bigrams": len(asked & _bigrams(top.best_unit)) / len(asked) if asked else 0.0,
+        "unit_bigrams": unit_bigrams,
         # A curated entry's question variants were written for exactly this: its match means more.
         "faq_coverage": top.confidence if top.category == "faq" else 0.0,
-        "faq_bigrams": len(asked & _bigrams(top.best_unit)) / len(asked) if asked and top.category == "faq" else 0.0,
+        "faq_bigrams": unit_bigrams if top.category == "faq" else 0.0,
     }
 
 

@@ -61,30 +61,42 @@ def build_corpus(corpus_dir: Path, work_dir: Path, settings: Settings) -> Settin
     return built
 
 
+class Grader:
+    """Judges answers against one index: what each document says and where it applies."""
+
+    def __init__(self, kb: KnowledgeBase):
+        rows = kb.retriever.index.rows
+        self.doc_text: dict[str, str] = defaultdict(str)
+        self.scope_of: dict[str, str] = {}
+        self.zh_of = {r["chunk_id"]: r["text"] for r in rows if r.get("category") == "faq"}
+        for r in rows:
+            self.doc_text[r["doc_id"]] += "\n" + r["text"]
+            self.scope_of.setdefault(r["doc_id"], r.get("scope", ""))
+        self.places = kb.retriever.places
+
+    def applies(self, doc_id: str, case: Case) -> bool:
+        return self.places.applies(self.scope_of.get(doc_id, ""), self.places.asked(case.q).allowed)
+
+    def __call__(self, case: Case, answer) -> str:
+        """right | declined | wrong (evalset.verdict); a curated English answer is judged with the
+        Chinese answer of the same entry, which it restates."""
+        top = answer.hits[0] if answer.hits else None
+        if top is not None and top.category == "faq" and not answer.abstained:
+            answer.text = f"{answer.text}\n{self.zh_of.get(top.chunk_id, '')}"
+        return verdict(case, answer, self.doc_text, self.applies)
+
+
 def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
     """Ask every question once; one row per question with its verdict."""
-    rows = kb.retriever.index.rows
-    doc_text: dict[str, str] = defaultdict(str)
-    scope_of: dict[str, str] = {}
-    zh_of = {r["chunk_id"]: r["text"] for r in rows if r.get("category") == "faq"}
-    for r in rows:
-        doc_text[r["doc_id"]] += "\n" + r["text"]
-        scope_of.setdefault(r["doc_id"], r.get("scope", ""))
-    places = kb.retriever.places
-
-    def applies(doc_id: str, case: Case) -> bool:
-        return scope_of.get(doc_id, "") in places.asked(case.q).allowed
-
+    grade = Grader(kb)
     out = []
     for case in cases:
         answer = kb.ask(case.q)
         top = answer.hits[0] if answer.hits else None
-        if top is not None and top.category == "faq" and not answer.abstained:
-            answer.text = f"{answer.text}\n{zh_of.get(top.chunk_id, '')}"  # an English FAQ answer restates the Chinese
         out.append({
             "q": case.q, "kind": case.kind, "style": case.style, "trap": case.trap,
-            "scope": scope_of.get(case.doc, "") if case.kind == "answerable" else (case.place or "park"),
-            "verdict": verdict(case, answer, doc_text, applies),
+            "scope": grade.scope_of.get(case.doc, "") if case.kind == "answerable" else (case.place or "park"),
+            "verdict": grade(case, answer),
             "confidence": round(answer.confidence, 4),
             "cited": top.doc_id if top and not answer.abstained else "",
             "top": top.chunk_id if top else "",

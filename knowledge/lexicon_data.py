@@ -96,7 +96,7 @@ class Speller:
     def correct(self, text: str) -> str:
         return _CJK_RUN.sub(lambda m: self._correct_run(m.group()), text)
 
-    def _cuts_a_word(self, run: str, start: int, end: int) -> set[int]:
+    def _cuts_a_word(self, run: str) -> set[int]:
         """Offsets where a replacement may not start or end: inside a known word of two or
         more characters (有食堂: 有食 sounds like 优势, but 食堂 is a word and stays)."""
         inside: set[int] = set()
@@ -109,7 +109,7 @@ class Speller:
 
     def _correct_run(self, run: str) -> str:
         sounds = self._pinyin(run)
-        inside = self._cuts_a_word(run, 0, len(run))
+        inside = self._cuts_a_word(run)
         out, i = [], 0
         while i < len(run):
             for n in self._lengths:

@@ -40,10 +40,7 @@ if TYPE_CHECKING:
     from .index import LoadedIndex
 
 TYPE_PENALTY = 0.5  # a place that lacks the figure or date asked for covers at most half
-_DIGIT = re.compile(r"\d")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
-# A number the question names: digits, or an ordinal / count in Chinese (第二期, 二期, 三大).
-_NUMBERED = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
 
 
 @dataclass
@@ -102,7 +99,7 @@ class Retriever:
         table = {canonical: list(forms) for canonical, forms in synonyms.groups}
         for name, aliases in self.places.glossary().items():
             table.setdefault(name, []).extend(aliases)
-        self.synonyms = build_synonyms(table) if synonyms or table else synonyms
+        self.synonyms = build_synonyms(table)
         self._vocabulary = frozenset(w for w in index.bm25.vocab_dict if w and not w.isascii())
         if speller is not None:
             # The question's own frame words (时候, 哪里) are restored too, so 什么时侯 still asks for a date.
@@ -231,7 +228,7 @@ class Retriever:
             typed = bool(wanted) and unit.answers_type(wanted, covered, query.focus)
             if wanted and not typed:
                 share *= TYPE_PENALTY
-            if any(_NUMBERED.search(c.term) and c not in covered for c in terms):
+            if any(answer_types.NAMES_A_NUMBER.search(c.term) and c not in covered for c in terms):
                 share *= TYPE_PENALTY  # 2023年's figure is not 2024年's: a number asked about must be there
             if share > best:
                 best, best_terms, best_typed, best_unit = share, [c.term for c in covered], typed, unit
@@ -302,7 +299,7 @@ class Retriever:
             row = self.index.rows[idx]
             if row.get("valid_until") and date.fromisoformat(row["valid_until"]) < today:
                 continue  # an expired policy is never cited
-            if query.allowed and (row.get("scope") or self.places.park) not in query.allowed:
+            if query.allowed and not self.places.applies(row.get("scope", ""), query.allowed):
                 continue  # another place's document never answers for this one
             if row.get("card") and not about_document:
                 continue  # a document's record answers questions about the document only

@@ -39,6 +39,10 @@ class Asked:
     named: tuple  # other places the question names ("" for the park)
 
 
+def _whole_word(alias: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])")
+
+
 class Places:
     def __init__(self, places: list[Place]):
         self.by_name = {p.name: p for p in places}
@@ -46,7 +50,9 @@ class Places:
         self.park = parks[0] if parks else ""
         self.park_chain = frozenset(self.chain(self.park)) if self.park else frozenset()
         pairs = [(normalize(a), p.name) for p in places for a in (p.name, *p.aliases)]
-        self._aliases = sorted(dict(pairs).items(), key=lambda kv: -len(kv[0]))
+        # Longest first; an English alias matches as a whole word (compiled once: asked() runs per question).
+        self._aliases = [(alias, name, _whole_word(alias) if alias.isascii() else None)
+                         for alias, name in sorted(dict(pairs).items(), key=lambda kv: -len(kv[0]))]
 
     def chain(self, name: str) -> list[str]:
         """The place and every place it lies in, innermost first."""
@@ -61,9 +67,8 @@ class Places:
         """Places named in normalised text, counted; a longer alias masks the shorter ones inside it."""
         text = normalize(text)
         found: Counter = Counter()
-        for alias, name in self._aliases:
-            if alias.isascii():
-                pattern = re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])")
+        for alias, name, pattern in self._aliases:
+            if pattern is not None:
                 hits = len(pattern.findall(text))
                 text = pattern.sub(" ", text)
             else:
@@ -85,8 +90,9 @@ class Places:
             allowed.update(self.chain(name))
         return Asked(allowed=frozenset(allowed), named=tuple(named))
 
-    def applies(self, scope: str, asked: Asked) -> bool:
-        return (scope or self.park) in asked.allowed
+    def applies(self, scope: str, allowed: frozenset) -> bool:
+        """A document of this scope may answer (a document with none is the park's)."""
+        return (scope or self.park) in allowed
 
     def foreign(self, scope: str) -> bool:
         """A document about another place than the park and the places it lies in."""

@@ -11,7 +11,6 @@ dev questions. The result is data: knowledge/learned/answerability.json.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import numpy as np
 
 from . import decide
 from .base import KnowledgeBase
+from .evalset import Case
+from .evaluate import Grader
 
 # The features the model uses: all of decide.FEATURES, less those whose removal did not lower
 # the cross-validated right answers at <= 1 % wrong on the dev sets (backward elimination,
@@ -26,41 +27,23 @@ from .base import KnowledgeBase
 # sentence, margin next to bm25_agrees) only made the fit noisier.
 SELECTED = ("unknown_share", "wants_type", "type_missing", "phrase", "english", "main_covered", "numbers_missing",
             "sentence", "max_uncovered", "bm25_agrees", "unit_bigrams", "faq_coverage", "faq_bigrams")
-from .evalset import Case, verdict
 
 
 def samples(kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = decide.FEATURES
             ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features of the best passage for each question, and 1 where answering from it is right."""
-    rows = kb.retriever.index.rows
-    doc_text: dict[str, str] = defaultdict(str)
-    scope_of: dict[str, str] = {}
-    for r in rows:
-        doc_text[r["doc_id"]] += "\n" + r["text"]
-        scope_of.setdefault(r["doc_id"], r.get("scope", ""))
-    places = kb.retriever.places
-    zh_of = {r["chunk_id"]: r["text"] for r in rows if r.get("category") == "faq"}
+    grade = Grader(kb)
     X, y, questions = [], [], []
-    saved, kb.decision = kb.decision, None
-    threshold = kb.settings.min_confidence
-    try:
-        kb.settings = type(kb.settings)(**{**kb.settings.__dict__, "min_confidence": -1.0})  # always answer
-        for case in cases:
-            query = kb.retriever.analyze(case.q)
-            hits = kb.retriever.search(case.q, query=query)
-            if not hits:
-                continue
-            answer = kb.ask(case.q)
-            if answer.hits and answer.hits[0].category == "faq":
-                answer.text += "\n" + zh_of.get(answer.hits[0].chunk_id, "")
-            ok = verdict(case, answer, doc_text,
-                         lambda d, c: scope_of.get(d, "") in places.asked(c.q).allowed) == "right"
-            X.append([decide.features(query, hits)[f] for f in features])
-            y.append(int(ok))
-            questions.append(case.q)
-    finally:
-        kb.decision = saved
-        kb.settings = type(kb.settings)(**{**kb.settings.__dict__, "min_confidence": threshold})
+    for case in cases:
+        query = kb.retriever.analyze(case.q)
+        hits = kb.retriever.search(case.q, query=query)
+        if not hits:
+            continue
+        values = decide.features(query, hits)
+        answer = kb.respond(query, hits, confidence=0.0, answers=True)  # what answering would have said
+        X.append([values[f] for f in features])
+        y.append(int(grade(case, answer) == "right"))
+        questions.append(case.q)
     return np.array(X, dtype=float), np.array(y, dtype=int), questions
 
 
