@@ -28,8 +28,26 @@ from sqlalchemy.orm import sessionmaker
 from .models import CUSTOM, DONE, IN_FLIGHT, NOTHING, PASSIVE, WeChatMessage, utcnow
 
 PURGE_EVERY_S = 60.0
-_last_purge = 0.0
-_purge_lock = threading.Lock()
+
+
+class Every:
+    """True at most once per `seconds` across this process's threads: old rows are purged now
+    and then by whichever request comes along, not on every request."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        with self._lock:
+            if time.monotonic() - self._last < self.seconds:
+                return False
+            self._last = time.monotonic()
+            return True
+
+
+_purge_due = Every(PURGE_EVERY_S)
 
 
 @dataclass(frozen=True)
@@ -130,11 +148,8 @@ def claim_custom(sessions: sessionmaker, key: str) -> bool:
 
 
 def _maybe_purge(sessions: sessionmaker, ttl_s: float) -> None:
-    global _last_purge
-    with _purge_lock:
-        if time.monotonic() - _last_purge < PURGE_EVERY_S:
-            return
-        _last_purge = time.monotonic()
+    if not _purge_due.due():
+        return
     with sessions() as session, session.begin():
         session.execute(delete(WeChatMessage)
                         .where(WeChatMessage.created_at < utcnow() - timedelta(seconds=ttl_s)))

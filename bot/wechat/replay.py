@@ -16,19 +16,17 @@ well inside WeChat's 5 s, so that could only follow a reply lost on the way.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from .dedup import Every
 from .models import WeChatSignature, utcnow
 
 PURGE_EVERY_S = 60.0
-_last_purge = 0.0
-_purge_lock = threading.Lock()
+_purge_due = Every(PURGE_EVERY_S)
 
 
 def _key(signature: str, timestamp: str, nonce: str) -> str:
@@ -67,10 +65,7 @@ def first_use(sessions: sessionmaker, signature: str, timestamp: str, nonce: str
 
 
 def _maybe_purge(sessions: sessionmaker) -> None:
-    global _last_purge
-    with _purge_lock:
-        if time.monotonic() - _last_purge < PURGE_EVERY_S:
-            return
-        _last_purge = time.monotonic()
+    if not _purge_due.due():
+        return
     with sessions() as session, session.begin():
         session.execute(delete(WeChatSignature).where(WeChatSignature.expires_at < utcnow()))
