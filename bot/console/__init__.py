@@ -29,7 +29,7 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import accounts, auth, handoff_queue, staff_api, threads, views  # noqa: F401  (routes)
+    from . import accounts, auth, handoff_queue, staff_api, thread_list, threads, views  # noqa: F401  (routes)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")

@@ -51,3 +51,11 @@ def shown(text: str) -> str:
 def is_payload(text: str) -> bool:
     key = (text or "").strip()
     return key in _titles() or key in WIDGET_PAYLOADS
+
+
+def plain(text: str) -> str:
+    """For a form field: a payload's bare title ("" for the widget's own), anything else as is."""
+    key = (text or "").strip()
+    if key in WIDGET_PAYLOADS:
+        return ""
+    return _titles().get(key, text)

@@ -60,8 +60,30 @@ def thread(sender_hash: str):
     if not events:
         abort(404)
     channels = sorted({e.item.channel for e in events if hasattr(e.item, "channel")})
+    texts, threshold = passage_texts()
     return render_template("console/thread.html", events=events, sender_hash=sender_hash, channels=channels,
-                           end_labels=END_LABELS)
+                           end_labels=END_LABELS, passage_text=texts, threshold=threshold)
+
+
+_texts_cache: dict = {}
+
+
+def passage_texts() -> tuple[dict[str, str], float | None]:
+    """chunk id → passage text from the live index, and the answer threshold. The turn log keeps ids and
+    scores only (texts change with re-indexing); no index, no texts, and the page still shows the scores."""
+    try:
+        from ..knowledge_jobs import knowledge_base
+
+        kb = knowledge_base()
+        rows = kb.retriever.index.rows
+        threshold = getattr(kb, "threshold", None)
+    except Exception:
+        return {}, None
+    key = id(rows)
+    if key not in _texts_cache:  # one map per loaded index
+        _texts_cache.clear()
+        _texts_cache[key] = {r["chunk_id"]: r.get("text", "") for r in rows}
+    return _texts_cache[key], threshold
 
 
 END_LABELS = {"released": "工作人员已交还机器人", "timeout": "无人接手，已超时转为留资",

@@ -18,6 +18,7 @@ from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMe
                       utcnow)
 from . import stats
 from .blueprint import admin_required, bp
+from .button_titles import plain
 from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
                               save_correction, upload_document)
 
@@ -98,7 +99,7 @@ def turn(turn_id: int):
     session = db.session()
     row = session.get(Turn, turn_id) or abort(404)
     documents = [d for d in list_documents() if not d.error and d.category != "faq"]
-    form = {"question": row.user_text, "answer": "", "source": ""}
+    form = {"question": plain(row.user_text), "answer": "", "source": ""}  # a tapped button: its title
     cited_urls = [s.get("url") for s in row.sources or []]
     form["source"] = next((d.doc_id for d in documents if d.url in cited_urls), "")
     status = 200
