@@ -102,6 +102,8 @@ class Config:
         self.HANDOFF_SWEEP_S = float(_env("HANDOFF_SWEEP_S", "15"))
         # The console's live queue holds one server thread per open page for this long, then reconnects.
         self.HANDOFF_STREAM_SECONDS = float(_env("HANDOFF_STREAM_SECONDS", "25"))
+        # …and at most this many per worker process at once; more pages poll every 3 s instead.
+        self.HANDOFF_STREAMS_PER_WORKER = int(_env("HANDOFF_STREAMS_PER_WORKER", "2"))
         # Office hours in Asia/Shanghai (bot/handoff/hours.py); empty: staff are always in.
         self.OFFICE_HOURS = os.environ.get("OFFICE_HOURS", "")
         self.OFFICE_HOLIDAYS = os.environ.get("OFFICE_HOLIDAYS", "")  # dates, or a file of dates

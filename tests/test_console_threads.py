@@ -8,7 +8,7 @@ import pytest
 
 from appsupport import FakeKnowledge, add_staff, app, client, csrf_token, login, rows  # noqa: F401
 from bot import db
-from bot.models import Feedback, Turn, utcnow
+from bot.models import Turn, utcnow
 
 
 @pytest.fixture

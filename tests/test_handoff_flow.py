@@ -10,7 +10,7 @@ from appsupport import FakeDialogue, add_staff, make_app, rows
 from bot import db
 from bot.handoff import claims, sweeper
 from bot.handoff.hours import OfficeHours
-from bot.models import Handoff, HandoffMessage, Turn, utcnow
+from bot.models import Handoff, Turn, utcnow
 
 FORM_QUESTION = "欢迎关注杭州生物科技谷！请留下几项信息，招商人员会与您联系。"
 HANDED_OFF = "好的，已为您转接招商人员。"

@@ -7,11 +7,16 @@ that says when the queue changed and then fetches the cards again. The
 stream holds one gunicorn thread, so it ends after HANDOFF_STREAM_SECONDS and
 the browser reconnects (EventSource does that by itself): a closed tab frees
 its thread within that time, and every reconnect refreshes the waiting times.
+A gthread worker queues requests it accepted while its threads are busy, so
+each process holds at most HANDOFF_STREAMS_PER_WORKER streams open; past
+that a page gets the state at once and reconnects a few seconds later, which
+is polling, and the other threads stay free for tenants' chats.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -29,6 +34,18 @@ from .staff_api import bp as api_bp, staff_only
 
 EARLIER_TURNS = 40  # the most of the conversation before 转人工 a card shows
 KEEPALIVE_S = 10.0
+POLL_RETRY_MS = 3000
+_slots_lock = threading.Lock()
+
+
+def _stream_slots(app) -> threading.BoundedSemaphore:
+    """This process's open-stream limit (made lazily: gunicorn forks after the app may exist)."""
+    with _slots_lock:
+        slots = app.extensions.get("handoff_stream_slots")
+        if slots is None:
+            limit = max(int(app.config.get("HANDOFF_STREAMS_PER_WORKER") or 2), 1)
+            slots = app.extensions["handoff_stream_slots"] = threading.BoundedSemaphore(limit)
+        return slots
 
 
 @dataclass
@@ -137,22 +154,31 @@ def handoff_events():
     sessions = current_app.extensions["db_sessionmaker"]
     seconds = float(current_app.config.get("HANDOFF_STREAM_SECONDS") or 25)
     check = float(current_app.config.get("HANDOFF_STREAM_CHECK_S") or 1.0)
+    slots = _stream_slots(current_app)
 
     def stream():
-        yield "retry: 2000\n\n"
-        started = last_sent = time.monotonic()
-        last = None
-        while time.monotonic() - started < seconds:
-            with sessions() as session:  # a fresh transaction each time, so new commits are seen
-                state = queue_state(session)
-            now = time.monotonic()
-            if state["version"] != last:
-                last, last_sent = state["version"], now
-                yield f"event: queue\ndata: {json.dumps(state)}\n\n"
-            elif now - last_sent >= KEEPALIVE_S:
-                last_sent = now
-                yield ": keep-alive\n\n"
-            time.sleep(check)
+        held = slots.acquire(blocking=False)  # here, so a stream never started holds nothing
+        try:
+            # Without a slot: the state once, and the browser asks again after POLL_RETRY_MS.
+            yield f"retry: {2000 if held else POLL_RETRY_MS}\n\n"
+            started = last_sent = time.monotonic()
+            last = None
+            while True:
+                with sessions() as session:  # a fresh transaction each time, so new commits are seen
+                    state = queue_state(session)
+                now = time.monotonic()
+                if state["version"] != last:
+                    last, last_sent = state["version"], now
+                    yield f"event: queue\ndata: {json.dumps(state)}\n\n"
+                elif now - last_sent >= KEEPALIVE_S:
+                    last_sent = now
+                    yield ": keep-alive\n\n"
+                if not held or time.monotonic() - started >= seconds:
+                    return
+                time.sleep(check)
+        finally:
+            if held:
+                slots.release()
 
     return Response(stream(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_login import login_required
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import case, func, select
 
 from .. import db
 from ..models import OUTCOMES, Feedback, Handoff, Lead, Turn

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import db
-from ..models import FaqCorrection, Handoff, HandoffMessage, Lead, Turn
+from ..models import Handoff, Lead, Turn
 from . import aware
 from .blueprint import bp
 
