@@ -142,5 +142,7 @@ def test_the_thread_page_shows_one_conversation_start_to_end(app):
              "工作人员已交还机器人", "线索 #"]
     positions = [html.index(text) for text in order]
     assert positions == sorted(positions)
+    leads = li.get("/staff/leads").get_data(as_text=True)  # the lead comes with its conversation
+    assert f'/staff/conversations/{handoff.sender_hash}">查看对话' in leads
     assert li.get("/staff/conversations/" + "0" * 64).status_code == 404
     assert li.get("/staff/conversations/not-a-hash").status_code == 404
