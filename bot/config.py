@@ -97,8 +97,9 @@ class Config:
         self.NOTIFY_POLL_S = float(_env("NOTIFY_POLL_S", "5"))
         self.NOTIFY_TIMEOUT_S = float(_env("NOTIFY_TIMEOUT_S", "10"))
 
-        # Handoffs (bot/handoff/): an unclaimed one ends in the lead form after this many minutes (0: never).
-        self.HANDOFF_CLAIM_TIMEOUT_MINUTES = float(_env("HANDOFF_CLAIM_TIMEOUT_MINUTES", "10"))
+        # Handoffs (bot/handoff/): an unclaimed one ends in the lead form after this many minutes (0: never);
+        # later than NOTIFY_HANDOFF_WAIT_MINUTES, so the reminder notice comes while staff can still claim it.
+        self.HANDOFF_CLAIM_TIMEOUT_MINUTES = float(_env("HANDOFF_CLAIM_TIMEOUT_MINUTES", "15"))
         self.HANDOFF_SWEEP_S = float(_env("HANDOFF_SWEEP_S", "15"))
         # The console's live queue holds one server thread per open page for this long, then reconnects.
         self.HANDOFF_STREAM_SECONDS = float(_env("HANDOFF_STREAM_SECONDS", "25"))

@@ -93,6 +93,9 @@ def test_outside_office_hours_the_tenant_is_told_when_staff_reply_and_gets_the_l
     assert (handoff.status, handoff.closed_reason, handoff.sender_id) == ("closed", "after_hours", None)
     assert rows(app, Turn)[-1].outcome == "handoff"
     assert chat(app, "园区在哪里")["replies"][0]["text"] == "园区位于萧山机场西侧。"  # the bot is not paused
+    english = texts(chat(app, "talk to a person", sender="web-erin"))[0]
+    assert english.startswith("Our staff are out of the office now (office hours: Mon-Fri 09:00-17:30, Beijing time")
+    assert "they will reply from 09:00" in english
 
 
 def test_a_handoff_that_cannot_be_stored_says_so_and_offers_the_lead_form(make, monkeypatch):
