@@ -64,7 +64,7 @@ def _ranges(spec: str) -> list[tuple[time, time]]:
 def _dates(raw: str, setting: str) -> frozenset[date]:
     """Dates from a list or, when the value names a file, from that file."""
     raw = (raw or "").strip()
-    if raw and ("/" in raw or raw.endswith(".txt")) and not re.fullmatch(r"[\d\-,\s]+", raw):
+    if raw and not re.fullmatch(r"[\d\-,;\s]+", raw):  # not a list of dates: the name of a file of them
         path = Path(raw)
         try:
             raw = "\n".join(line.split("#", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())

@@ -55,11 +55,16 @@ document.addEventListener("submit", function (event) {
   showCounts(parseInt(current().getAttribute("data-waiting"), 10) || 0);
   if (!window.EventSource) { setInterval(refresh, 5000); return; }
   var source = new EventSource(live.getAttribute("data-events"));
+  var lastFetch = Date.now();
   source.addEventListener("queue", function (event) {
     var state = JSON.parse(event.data);
     if (status) status.textContent = "";
-    // A reconnect sends the state again: fetch when it differs, or to refresh the waiting times.
-    refresh();
+    // Every (re)connect sends the state: fetch the cards when it changed, or every half
+    // minute to move the waiting times on (a page past the stream limit reconnects every 3 s).
+    if (state.version !== current().getAttribute("data-version") || Date.now() - lastFetch > 30000) {
+      lastFetch = Date.now();
+      refresh();
+    }
     showCounts(state.waiting);
   });
   source.addEventListener("error", function () {
