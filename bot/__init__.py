@@ -48,5 +48,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     init_console(app)
     from .notify import init_app as init_notify; init_notify(app)  # noqa: E702
+    from .handoff import init_app as init_handoff; init_handoff(app)  # noqa: E702
     cli.register(app)
     return app

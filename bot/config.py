@@ -96,3 +96,16 @@ class Config:
         self.NOTIFY_RETRY_BASE_S = float(_env("NOTIFY_RETRY_BASE_S", "30"))
         self.NOTIFY_POLL_S = float(_env("NOTIFY_POLL_S", "5"))
         self.NOTIFY_TIMEOUT_S = float(_env("NOTIFY_TIMEOUT_S", "10"))
+
+        # Handoffs (bot/handoff/): an unclaimed one ends in the lead form after this many minutes (0: never);
+        # later than NOTIFY_HANDOFF_WAIT_MINUTES, so the reminder notice comes while staff can still claim it.
+        self.HANDOFF_CLAIM_TIMEOUT_MINUTES = float(_env("HANDOFF_CLAIM_TIMEOUT_MINUTES", "15"))
+        self.HANDOFF_SWEEP_S = float(_env("HANDOFF_SWEEP_S", "15"))
+        # The console's live queue holds one server thread per open page for this long, then reconnects.
+        self.HANDOFF_STREAM_SECONDS = float(_env("HANDOFF_STREAM_SECONDS", "25"))
+        # …and at most this many per worker process at once; more pages poll every 3 s instead.
+        self.HANDOFF_STREAMS_PER_WORKER = int(_env("HANDOFF_STREAMS_PER_WORKER", "2"))
+        # Office hours in Asia/Shanghai (bot/handoff/hours.py); empty: staff are always in.
+        self.OFFICE_HOURS = os.environ.get("OFFICE_HOURS", "")
+        self.OFFICE_HOLIDAYS = os.environ.get("OFFICE_HOLIDAYS", "")  # dates, or a file of dates
+        self.OFFICE_WORKDAYS = os.environ.get("OFFICE_WORKDAYS", "")  # 调休: weekend dates that are worked

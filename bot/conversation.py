@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import consent, db, metrics, notify
+from . import consent, db, handoff as handoffs, metrics
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
 DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
-HANDOFF_OPENED = "已为您转接招商人员，请稍候，工作人员的回复会显示在这里。"
 FALLBACK = "fallback"  # utter_default's outcome: Rasa could not go on (domain.yml)
 PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
 
@@ -148,9 +147,8 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
         if meta.get("end_session"):
             _start_new_session(sender_id)
         if outcome == "handoff":
-            handoff = _open_new_handoff(session, channel, hashed, sender_id, message)
-            if not replies:
-                replies = [{"text": HANDOFF_OPENED, "buttons": [], "sources": []}]
+            # Opened, or (after hours, database down) the truth and the lead form instead.
+            replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
     reply_text = "\n".join(r.get("text", "") for r in replies)
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded)
     if meta.get("form_erased"):
@@ -166,20 +164,6 @@ def _start_new_session(sender_id: str) -> None:
         dialogue.start_session(sender_id)
     except DialogueUnavailable:
         log.warning("could not start a new rasa session; the next turn will retry")
-
-
-def _open_new_handoff(session, channel, hashed, sender_id, message) -> Handoff | None:
-    try:
-        handoff = Handoff(channel=channel, sender_hash=hashed, sender_id=sender_id, reason=message, status="open")
-        session.add(handoff)
-        session.flush()
-        session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))
-        notify.handoff_opened(session, handoff)  # committed with the handoff; sent in the background
-        return handoff
-    except SQLAlchemyError:
-        log.exception("could not open the handoff")
-        session.rollback()
-        return None
 
 
 def _erase_form_turns(hashed: str) -> None:

@@ -20,6 +20,7 @@ from .db import Base
 OUTCOMES = ("answered", "abstained", "out_of_scope", "handoff", "error")
 LEAD_STATUSES = ("new", "contacted", "closed")
 ROLES = ("staff", "admin")
+HANDOFF_END_REASONS = ("released", "timeout", "after_hours", "timing_out")
 
 
 def utcnow() -> datetime:
@@ -111,9 +112,17 @@ class Handoff(Stamp, Base):
     sender_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    # The owner: the staff member who claimed it (or replied first).
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why it ended: released | timeout | after_hours | (timing_out while the sweeper
+    # hands it to the lead form; no claim is taken then). See HANDOFF_END_REASONS.
+    closed_reason: Mapped[str | None] = mapped_column(String(16))
+    # The tenant's language (zh | en), for the messages the gateway itself sends.
+    language: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
 
+    staff: Mapped["StaffUser | None"] = relationship(foreign_keys=[staff_id], lazy="joined")
     messages: Mapped[list["HandoffMessage"]] = relationship(
         back_populates="handoff", cascade="all, delete-orphan", order_by="HandoffMessage.id",
         passive_deletes=True)

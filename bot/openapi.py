@@ -8,7 +8,8 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 
 def _errors(*codes: int) -> dict:
     text = {400: "Invalid request", 401: "Missing or wrong credentials", 404: "Not found",
-            429: "Rate limit exceeded", 503: "Assistant unavailable"}
+            409: "Conflict (the handoff is someone else's, closed or timing out)", 429: "Rate limit exceeded",
+            503: "Assistant unavailable"}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
 
 
@@ -95,7 +96,18 @@ def document() -> dict:
             "/api/staff/handoffs/{handoff_id}/reply": {"post": {"summary": "Reply to the user as staff", **staff,
                 "parameters": [{"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": _json({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}),
-                "responses": {"200": {"description": "Sent"}, **_errors(400, 401, 404)}}},
+                "responses": {"200": {"description": "Sent"}, **_errors(400, 401, 404, 409)}}},
+            "/api/staff/handoffs/{handoff_id}/claim": {"post": {
+                "summary": "Become the handoff's owner (409 if someone else is, unless take_over)", **staff,
+                "parameters": [{"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": _json({"type": "object", "properties": {"take_over": {"type": "boolean"}}}),
+                "responses": {"200": {"description": "Claimed"}, **_errors(401, 404, 409)}}},
+            "/api/staff/handoffs/events": {"get": {
+                "summary": "Server-sent events: `queue` {version, open, waiting} whenever the queue changes; "
+                           "the stream ends after HANDOFF_STREAM_SECONDS and the client reconnects", **staff,
+                "responses": {"200": {"description": "text/event-stream",
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              **_errors(401)}}},
             "/api/staff/handoffs/{handoff_id}/release": {"post": {"summary": "Give the conversation back to the bot",
                 **staff, "parameters": [{"name": "handoff_id", "in": "path", "required": True,
                                          "schema": {"type": "integer"}}],

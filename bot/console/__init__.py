@@ -29,7 +29,7 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import accounts, auth, staff_api, views  # noqa: F401  (routes)
+    from . import accounts, auth, handoff_queue, staff_api, thread_list, threads, views  # noqa: F401  (routes)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")
@@ -48,6 +48,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_api.bp)
 
     zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    from .button_titles import shown
+
+    app.add_template_filter(shown, "shown")  # button payloads as their titles
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -15,6 +15,7 @@ from .. import db, errors
 from ..api import lead_dict
 from ..dialogue import DialogueUnavailable
 from ..errors import ApiError
+from ..handoff import claims
 from ..models import LEAD_STATUSES, Handoff, HandoffMessage, IndexJob, Lead, Turn
 from . import stats
 from .views import PAGE_SIZE, FILTERS, deliver, leads_query, release, turns_query
@@ -109,6 +110,8 @@ def lead_patch(lead_id: int):
 def handoffs_json():
     rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id))
     return jsonify({"handoffs": [{"id": h.id, "channel": h.channel, "created_at": h.created_at.isoformat(),
+                                  "owner": h.staff.username if h.staff else None,
+                                  "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
                                   "messages": [{"id": m.id, "author": m.author, "text": m.text,
                                                 "at": m.created_at.isoformat()} for m in h.messages]}
                                  for h in rows]})
@@ -128,6 +131,8 @@ def handoff_reply_json(handoff_id: int):
     text = ((request.get_json(silent=True) or {}).get("text") or "").strip()
     if not text or len(text) > 1000:
         raise ApiError(400, "invalid_field", "'text' must be 1 to 1000 characters.")
+    if not claims.claim(db.session(), handoff.id, current_user.id):  # replying claims an unclaimed one
+        raise ApiError(409, "claimed", "Another member of staff has this handoff (claim it with take_over first).")
     problem = deliver(handoff, text)
     message = HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text)
     db.session().add(message)

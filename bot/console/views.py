@@ -11,12 +11,14 @@ from sqlalchemy import exists, func, select
 
 from .. import db
 from ..dialogue import DialogueUnavailable
+from ..handoff import claims
 from ..knowledge_jobs import knowledge_base
 from ..knowledge_jobs import settings as knowledge_settings
 from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
                       utcnow)
 from . import stats
 from .blueprint import admin_required, bp
+from .button_titles import plain
 from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
                               save_correction, upload_document)
 
@@ -97,7 +99,7 @@ def turn(turn_id: int):
     session = db.session()
     row = session.get(Turn, turn_id) or abort(404)
     documents = [d for d in list_documents() if not d.error and d.category != "faq"]
-    form = {"question": row.user_text, "answer": "", "source": ""}
+    form = {"question": plain(row.user_text), "answer": "", "source": ""}  # a tapped button: its title
     cited_urls = [s.get("url") for s in row.sources or []]
     form["source"] = next((d.doc_id for d in documents if d.url in cited_urls), "")
     status = 200
@@ -294,13 +296,6 @@ def leads_csv():
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@bp.get("/handoffs")
-@login_required
-def handoffs():
-    rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id)).all()
-    return render_template("console/handoffs.html", handoffs=rows)
-
-
 def deliver(handoff: Handoff, text: str) -> str:
     """Send a staff reply outside the widget (which polls); returns a problem to show, or ""."""
     if handoff.channel != "wechat":
@@ -326,10 +321,11 @@ def handoff_reply(handoff_id: int):
         flash("该会话已交还机器人。", "error")
     elif not text or len(text) > 1000:
         flash("回复内容需为1到1000个字符。", "error")
+    elif not claims.claim(session, handoff.id, current_user.id):  # replying claims an unclaimed one
+        flash(_claim_refused(session, handoff), "error")
     else:
         problem = deliver(handoff, text)
         session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text))
-        handoff.staff_id = current_user.id
         session.commit()
         flash(problem or "已发送。", "error" if problem else "info")
     return redirect(url_for("console.handoffs") + f"#handoff-{handoff_id}")
@@ -351,6 +347,12 @@ def handoff_release(handoff_id: int):
     return redirect(url_for("console.handoffs"))
 
 
+def _claim_refused(session, handoff: Handoff) -> str:
+    from .handoff_queue import _refusal
+
+    return _refusal(session, handoff)
+
+
 RELEASED = "人工服务已结束，您可以继续向智能助手提问。"
 
 
@@ -360,5 +362,5 @@ def release(handoff: Handoff) -> None:
     if handoff.sender_id and hasattr(dialogue, "resume"):
         dialogue.resume(handoff.sender_id)
     db.session().add(HandoffMessage(handoff_id=handoff.id, author="staff", text=RELEASED))
-    handoff.status, handoff.closed_at = "closed", utcnow()
+    handoff.status, handoff.closed_at, handoff.closed_reason = "closed", utcnow(), "released"
     handoff.sender_id = None  # no longer needed to reach the person
