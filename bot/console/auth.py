@@ -1,19 +1,19 @@
-"""Staff login: hashed passwords, lockout after repeated failures, logout."""
+"""Staff login and logout: hashed passwords, per-address lockout, server-side sessions, all audited."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import db
+from .. import audit, db
 from ..limits import limiter, setting
 from ..models import StaffUser, utcnow
-from . import aware
+from . import lockout, sessions
 from .blueprint import bp
 
+WRONG = "用户名或密码错误。"
+INACTIVE = "该账号已停用，请联系管理员。"
 _dummy_hashes: dict[str, str] = {}
 
 
@@ -26,27 +26,29 @@ def _dummy_hash() -> str:
 
 
 def authenticate(username: str, password: str) -> tuple[StaffUser | None, str]:
-    """(user, "") on success, else (None, reason shown to the person)."""
+    """(user, "") on success, else (None, reason shown to the person).
+
+    Unknown and existing usernames take the same path (a hash check, a counted
+    failure, the same lock), so no answer tells whether an account exists.
+    """
     session = db.session()
+    address = audit.client_address()
+    minutes = lockout.locked_for(session, username, address)
+    if minutes:
+        audit.record("login_failed", username, detail={"reason": "locked"}, actor=username, commit=True)
+        return None, lockout.LOCKED_MESSAGE.format(minutes=minutes)
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None or not user.active:
-        check_password_hash(_dummy_hash(), password)
-        return None, "用户名或密码错误。"
-    now = utcnow()
-    if user.locked_until is not None and aware(user.locked_until) > now:
-        return None, "账号已锁定，请稍后再试或联系管理员。"
-    if check_password_hash(user.password_hash, password):
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-        session.commit()
+    if check_password_hash(user.password_hash if user else _dummy_hash(), password) and user is not None:
+        if not user.active:
+            audit.record("login_failed", username, detail={"reason": "inactive"}, staff=user, commit=True)
+            return None, INACTIVE
+        lockout.succeeded(session, username, address)
+        user.last_login_at = utcnow()
         return user, ""
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["STAFF_MAX_FAILED_LOGINS"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["STAFF_LOCKOUT_MINUTES"])
-        user.failed_logins = 0
-        session.commit()
-        return None, "密码错误次数过多，账号已锁定。"
-    session.commit()
-    return None, "用户名或密码错误。"
+    minutes = lockout.failed(session, username, address)
+    audit.record("login_failed", username, detail={"reason": "locked" if minutes else "password"},
+                 staff=user, actor=username, commit=True)
+    return None, lockout.LOCKED_MESSAGE.format(minutes=minutes) if minutes else WRONG
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,9 +57,12 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("console.dashboard"))
     if request.method == "POST":
-        user, reason = authenticate(request.form.get("username", "").strip(), request.form.get("password", ""))
+        user, reason = authenticate(request.form.get("username", "").strip()[:64], request.form.get("password", ""))
         if user is not None:
+            sessions.start(user)  # a fresh cookie session: the CSRF token rotates here
             login_user(user)
+            audit.record("login", staff=user)
+            db.session().commit()
             target = request.args.get("next", "")
             # Only local paths: an open redirect would help phishing.
             if not target.startswith("/staff") or target.startswith("//"):
@@ -70,6 +75,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        audit.record("logout")
+    sessions.end()
     logout_user()
+    db.session().commit()
     flash("已退出登录。", "info")
     return redirect(url_for("console.login"))
