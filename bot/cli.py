@@ -1,7 +1,9 @@
-"""flask --app bot create-staff | staff-active | purge-turns."""
+"""flask --app bot create-staff | staff-active | purge-turns | export-person | erase-person."""
 from __future__ import annotations
 
 from datetime import timedelta
+
+import json
 
 import click
 from flask import Flask, current_app
@@ -93,6 +95,51 @@ def register(app: Flask) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc))
         click.echo(f"staff account {user.username!r} is {'active' if user.active else 'deactivated'}")
+
+    def person_options(command):
+        command = click.option("--phone", default="", help="the person's phone number")(command)
+        return click.option("--conversation", default="", help="a conversation id (web-…, wx-…)")(command)
+
+    @app.cli.command("export-person")
+    @person_options
+    @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="write the JSON here (0600) rather than to standard output")
+    def export_person_command(phone: str, conversation: str, out: str | None):
+        """Export everything kept about one person as JSON (audited)."""
+        from . import person
+
+        try:
+            data = person.export(db.session(), phone, conversation)
+        except person.PersonError as exc:
+            raise click.ClickException(str(exc))
+        audit.record("export_person", f"{len(data['conversations'])} conversations", commit=True,
+                     detail={"by": "phone" if phone else "conversation", "turns": len(data["turns"]),
+                             "leads": len(data["leads"])})
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        if out:
+            import os
+
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it is personal data
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            click.echo(f"exported {len(data['conversations'])} conversations to {out}", err=True)
+        else:
+            click.echo(text)
+
+    @app.cli.command("erase-person")
+    @person_options
+    @click.confirmation_option(prompt="Erase everything kept about this person, in every store?")
+    def erase_person_command(phone: str, conversation: str):
+        """Erase one person's data from every store (audited)."""
+        from . import person
+
+        try:
+            counts = person.erase(db.session(), phone, conversation)
+        except person.PersonError as exc:
+            raise click.ClickException(str(exc))
+        audit.record("erase_person", f"{counts['conversations']} conversations", commit=True,
+                     detail={"by": "phone" if phone else "conversation", **counts})
+        click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     @app.cli.command("purge-turns")
     @click.option("--days", type=int, default=None, help="keep this many days (default: TURN_RETENTION_DAYS)")

@@ -63,6 +63,11 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # valid for the session's life
 
         self.TURN_RETENTION_DAYS = int(_env("TURN_RETENTION_DAYS", "180"))
+        # Where one person's data is found and erased besides the gateway's database (bot/person.py):
+        # Rasa's tracker store (through Rasa's own Python) and the action server's lead queue.
+        self.TRACKER_STORE_URL = _env("TRACKER_STORE_URL", f"sqlite:///{PROJECT_DIR / 'instance' / 'rasa-tracker.db'}")
+        self.RASA_PYTHON = Path(_env("RASA_PYTHON", str(PROJECT_DIR / ".venv-rasa" / "bin" / "python")))
+        self.LEADS_QUEUE_DIR = Path(_env("LEADS_QUEUE_DIR", str(PROJECT_DIR / "instance" / "lead-queue")))
         self.KNOWLEDGE_DOCS_DIR = Path(_env("KNOWLEDGE_DOCS_DIR", str(PROJECT_DIR / "knowledge" / "docs")))
         self.MAX_UPLOAD_BYTES = int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 64 * 1024  # the console's uploads

@@ -29,7 +29,7 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import accounts, audit_log, auth, sessions, staff_api, views  # noqa: F401  (routes)
+    from . import accounts, audit_log, auth, person_data, sessions, staff_api, views  # noqa: F401  (routes)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")
