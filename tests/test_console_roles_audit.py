@@ -210,3 +210,12 @@ def test_create_staff_takes_a_role_and_is_recorded(app):
     [entry] = entries(app, "account_change")
     assert entry.target == "zhang" and entry.detail == {"created": True, "role": "editor"}
     assert entry.actor.startswith("cli") and entry.address == "cli"
+
+
+def test_an_oversized_upload_without_a_login_is_refused_plainly(app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    stranger = app.test_client()
+    token = csrf_token(stranger)
+    response = stranger.post("/staff/knowledge/upload", data={"csrf_token": token,
+                                                               "file": (io.BytesIO(b"x" * 4096), "big.md")})
+    assert response.status_code in (302, 413)  # never a 500

@@ -12,13 +12,23 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request
-from flask_login import LoginManager
+from flask_login import AnonymousUserMixin, LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class Anonymous(AnonymousUserMixin):
+    """Nobody logged in: may do nothing, so `current_user.can(...)` needs no login check first."""
+
+    role = ""
+    is_admin = False
+
+    def can(self, _permission: str) -> bool:
+        return False
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -37,6 +47,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
     login_manager.login_message = "请先登录。"
+    login_manager.anonymous_user = Anonymous
     # Off here: sessions.load binds a session to its address and browser itself, with the real
     # client address (Flask-Login's check trusts X-Forwarded-For as sent).
     login_manager.session_protection = None
