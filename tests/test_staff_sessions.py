@@ -181,3 +181,23 @@ def test_a_session_replayed_from_another_address_is_ended_whatever_the_headers_s
     assert elsewhere.get("/staff/", headers={"X-Forwarded-For": "10.1.2.3"}).status_code == 302
     assert rows(app, StaffSession) == []  # ended for the owner too: the cookie has leaked
     assert office.get("/staff/").status_code == 302
+
+
+def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_one(app):
+    add_staff(app)
+    here, there = app.test_client(), app.test_client()
+    login(here)
+    login(there)
+    token = csrf_token(here, "/staff/password")
+    wrong = here.post("/staff/password", data={"current_password": "not it", "new_password": "another long one",
+                                               "repeat_password": "another long one", "csrf_token": token})
+    assert wrong.status_code == 400 and there.get("/staff/").status_code == 200
+    done = here.post("/staff/password", data={"current_password": PASSWORD, "new_password": "another long one",
+                                              "repeat_password": "another long one", "csrf_token": token})
+    assert done.status_code == 302
+    assert here.get("/staff/").status_code == 200  # this browser goes on, with a new session
+    assert there.get("/staff/").status_code == 302  # the other one is out at once
+    assert len(rows(app, StaffSession)) == 1
+    assert login(there).status_code == 401 and login(there, password="another long one").status_code == 302
+    [change] = [e for e in rows(app, AuditEntry) if e.action == "account_change" and e.actor == "li"]
+    assert change.detail == {"password": "changed", "sessions_ended": 2}

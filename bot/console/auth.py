@@ -1,8 +1,8 @@
-"""Staff login and logout: hashed passwords, per-address lockout, server-side sessions, all audited."""
+"""Staff login, logout and password change: hashed passwords, per-address lockout, server-side sessions, audited."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -82,3 +82,33 @@ def logout():
     db.session().commit()
     flash("已退出登录。", "info")
     return redirect(url_for("console.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"])  # the current password must not be guessable here
+@login_required
+def password():
+    """Change one's own password: every other session of the account ends, this one starts afresh."""
+    from ..cli import MIN_PASSWORD
+
+    if request.method == "GET":
+        return render_template("console/password.html", min_length=MIN_PASSWORD)
+    user = current_user._get_current_object()
+    new = request.form.get("new_password", "")
+    if not check_password_hash(user.password_hash, request.form.get("current_password", "")):
+        flash("当前密码不正确。", "error")
+    elif len(new) < MIN_PASSWORD:
+        flash(f"新密码至少需要 {MIN_PASSWORD} 个字符。", "error")
+    elif new != request.form.get("repeat_password", ""):
+        flash("两次输入的新密码不一致。", "error")
+    else:
+        session = db.session()
+        user.password_hash = generate_password_hash(new, method=current_app.config["STAFF_PASSWORD_METHOD"])
+        ended = sessions.end_all(session, user.id)
+        sessions.start(user)
+        login_user(user)
+        audit.record("account_change", user.username, detail={"password": "changed", "sessions_ended": ended})
+        session.commit()
+        flash("密码已修改，其他设备上的登录已结束。", "info")
+        return redirect(url_for("console.dashboard"))
+    return render_template("console/password.html", min_length=MIN_PASSWORD), 400
