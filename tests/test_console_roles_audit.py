@@ -140,7 +140,8 @@ def test_every_staff_action_is_recorded_with_who_what_and_where(app, seeded):
     failed = entries(app, "login_failed")
     assert [(e.target, e.staff_id) for e in failed] == [("boss", boss_id), ("nobody", None)]
     [lead] = entries(app, "lead_change")
-    assert lead.target == f"lead:{seeded['lead']}" and lead.detail["status"] == ["new", "contacted"]
+    assert lead.target == f"lead:{seeded['lead']}"
+    assert lead.detail == {"status": ["new", "contacted"], "notes_changed": True}
     [export] = entries(app, "export")
     assert export.target == "leads.csv" and export.detail["rows"] == 1
     [reply] = entries(app, "handoff_reply")

@@ -110,7 +110,7 @@ def lead_patch(lead_id: int):
     if lead is None:
         raise ApiError(404, "not_found", "No such lead.")
     body = request.get_json(silent=True) or {}
-    before = lead.status
+    before = (lead.status, lead.notes)
     if "status" in body:
         if body["status"] not in LEAD_STATUSES:
             raise ApiError(400, "invalid_field", f"'status' must be one of {', '.join(LEAD_STATUSES)}.")
@@ -118,7 +118,7 @@ def lead_patch(lead_id: int):
     if isinstance(body.get("notes"), str):
         lead.notes = body["notes"][:2000]
     audit.record("lead_change", f"lead:{lead.id}",
-                 detail={"status": [before, lead.status], "notes": isinstance(body.get("notes"), str)})
+                 detail={"status": [before[0], lead.status], "notes_changed": before[1] != lead.notes})
     session.commit()
     return jsonify({"lead": {**lead_dict(lead), "notes": lead.notes}})
 

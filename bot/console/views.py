@@ -268,12 +268,12 @@ def lead_update(lead_id: int):
     if status not in LEAD_STATUSES:
         flash("无效的状态。", "error")
     else:
-        before = lead.status
+        before = (lead.status, lead.notes)
         lead.status = status
         if "notes" in request.form:
             lead.notes = request.form["notes"].strip()[:2000]
         audit.record("lead_change", f"lead:{lead.id}",
-                     detail={"status": [before, status], "notes": "notes" in request.form})
+                     detail={"status": [before[0], status], "notes_changed": before[1] != lead.notes})
         session.commit()
         flash(f"线索 #{lead.id} 已更新为「{LEAD_STATUS_LABELS[status]}」。", "info")
     return redirect(url_for("console.leads", status=request.args.get("status", "")))
