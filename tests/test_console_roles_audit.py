@@ -220,3 +220,37 @@ def test_an_oversized_upload_without_a_login_is_refused_plainly(app):
     response = stranger.post("/staff/knowledge/upload", data={"csrf_token": token,
                                                                "file": (io.BytesIO(b"x" * 4096), "big.md")})
     assert response.status_code in (302, 413)  # never a 500
+
+
+def test_the_migration_keeps_existing_accounts_roles_and_makes_unknown_ones_viewers(tmp_path):
+    import os
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = Config(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "0004")
+    engine = create_engine(url)
+    with engine.begin() as conn:  # accounts as the older code made them, one of them locked
+        for name, role in (("boss", "admin"), ("li", "staff"), ("odd", "owner")):
+            conn.execute(text("INSERT INTO staff_users (username, password_hash, role, failed_logins, locked_until,"
+                              " active, created_at) VALUES (:n, 'x', :r, 3, '2030-01-01 00:00:00', 1,"
+                              " '2026-01-01 00:00:00')"), {"n": name, "r": role})
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        roles = dict(conn.execute(text("SELECT username, role FROM staff_users")).all())
+        columns = {c["name"] for c in inspect(conn).get_columns("staff_users")}
+    assert roles == {"boss": "admin", "li": "staff", "odd": "viewer"}
+    assert not {"failed_logins", "locked_until"} & columns  # lockout is per address now, not per account
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE staff_users SET role = 'editor' WHERE username = 'li'"))
+    command.downgrade(cfg, "0004")
+    with engine.connect() as conn:
+        roles = dict(conn.execute(text("SELECT username, role FROM staff_users")).all())
+    assert roles == {"boss": "admin", "li": "staff", "odd": "staff"}  # the only other role the old code knows
+    engine.dispose()
