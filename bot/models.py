@@ -19,7 +19,18 @@ from .db import Base
 
 OUTCOMES = ("answered", "abstained", "out_of_scope", "handoff", "error")
 LEAD_STATUSES = ("new", "contacted", "closed")
-ROLES = ("staff", "admin")
+# Each role can do what the roles before it can, and more (ROLE_GRANTS): a viewer reads,
+# staff answer handoffs and work leads, an editor changes the knowledge base, an admin manages accounts.
+ROLES = ("viewer", "staff", "editor", "admin")
+ROLE_GRANTS = {"viewer": ("read",), "staff": ("handoffs", "leads"), "editor": ("knowledge",),
+               "admin": ("accounts",)}
+
+
+def grants(role: str) -> frozenset[str]:
+    """What a role may do: its own grants and those of every role before it."""
+    if role not in ROLES:
+        return frozenset()
+    return frozenset(g for r in ROLES[:ROLES.index(role) + 1] for g in ROLE_GRANTS[r])
 HANDOFF_END_REASONS = ("released", "timeout", "after_hours", "timing_out")
 
 
@@ -147,8 +158,7 @@ class StaffUser(Stamp, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(8), default="staff")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Failed logins and lockouts are kept per (username, address): bot/staff_records.py LoginFailure.
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -165,7 +175,10 @@ class StaffUser(Stamp, Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.can("accounts")
+
+    def can(self, permission: str) -> bool:
+        return permission in grants(self.role)
 
 
 class FaqCorrection(Stamp, Base):

@@ -13,7 +13,7 @@ from bot.models import Turn, utcnow
 
 @pytest.fixture
 def staff(app, client):
-    add_staff(app, "li")
+    add_staff(app, "li", role="editor")  # an editor: the correction form is part of what is checked
     assert login(client, "li").status_code == 302
     return client
 

@@ -278,5 +278,5 @@ def test_create_staff_command_stores_a_hashed_password(app):
     [user] = rows(app, StaffUser)
     assert user.username == "li" and user.role == "admin"
     assert "long enough pw" not in user.password_hash and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
-    short = runner.invoke(args=["create-staff", "--username", "x", "--password", "short"])
+    short = runner.invoke(args=["create-staff", "--username", "x", "--role", "staff", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output

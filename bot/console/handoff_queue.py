@@ -24,13 +24,13 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from .. import db
+from .. import audit, db
 from ..errors import ApiError
 from ..handoff import claims
 from ..models import Handoff, HandoffMessage, Lead, StaffUser, Turn, utcnow
 from . import aware
-from .blueprint import bp
-from .staff_api import bp as api_bp, staff_only
+from .blueprint import bp, requires
+from .staff_api import bp as api_bp, staff_may, staff_only
 
 EARLIER_TURNS = 40  # the most of the conversation before 转人工 a card shows
 KEEPALIVE_S = 10.0
@@ -113,12 +113,13 @@ def handoffs_fragment():
 
 
 @bp.post("/handoffs/<int:handoff_id>/claim")
-@login_required
+@requires("handoffs")
 def handoff_claim(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id) or abort(404)
     take_over = request.form.get("take_over") == "1"
     if claims.claim(session, handoff_id, current_user.id, take_over=take_over):
+        audit.record("handoff_claim", f"handoff:{handoff_id}", detail={"take_over": take_over})
         flash(f"会话 #{handoff_id} 已由您接手。", "info")
     else:
         flash(_refusal(session, handoff), "error")
@@ -134,7 +135,7 @@ def _refusal(session, handoff: Handoff) -> str:
 
 
 @api_bp.post("/handoffs/<int:handoff_id>/claim")
-@staff_only
+@staff_may("handoffs")
 def handoff_claim_json(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id)
@@ -144,6 +145,7 @@ def handoff_claim_json(handoff_id: int):
     if not claims.claim(session, handoff_id, current_user.id, take_over=body.get("take_over") is True):
         raise ApiError(409, "claimed", "The handoff is closed, timing out, or claimed by someone else "
                                        "(send take_over: true to take it over).")
+    audit.record("handoff_claim", f"handoff:{handoff_id}", detail={"take_over": body.get("take_over") is True})
     return jsonify({"handoff": handoff_id, "owner": current_user.username})
 
 

@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import db, errors
+from .. import audit, db, errors
 from ..api import lead_dict
 from ..dialogue import DialogueUnavailable
 from ..errors import ApiError
@@ -39,6 +39,22 @@ def staff_only(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def staff_may(permission: str):
+    """staff_only, and the account's role must grant `permission` (403 in JSON otherwise)."""
+
+    def decorate(view):
+        @wraps(view)
+        @staff_only
+        def wrapper(*args, **kwargs):
+            if not current_user.can(permission):
+                raise ApiError(403, "forbidden", f"Your role may not do this (needs '{permission}').")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def turn_dict(turn: Turn) -> dict:
@@ -88,19 +104,22 @@ def leads_json():
 
 
 @bp.patch("/leads/<int:lead_id>")
-@staff_only
+@staff_may("leads")
 def lead_patch(lead_id: int):
     session = db.session()
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise ApiError(404, "not_found", "No such lead.")
     body = request.get_json(silent=True) or {}
+    before = (lead.status, lead.notes)
     if "status" in body:
         if body["status"] not in LEAD_STATUSES:
             raise ApiError(400, "invalid_field", f"'status' must be one of {', '.join(LEAD_STATUSES)}.")
         lead.status = body["status"]
     if isinstance(body.get("notes"), str):
         lead.notes = body["notes"][:2000]
+    audit.record("lead_change", f"lead:{lead.id}",
+                 detail={"status": [before[0], lead.status], "notes_changed": before[1] != lead.notes})
     session.commit()
     return jsonify({"lead": {**lead_dict(lead), "notes": lead.notes}})
 
@@ -125,7 +144,7 @@ def _open_handoff(handoff_id: int) -> Handoff:
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
-@staff_only
+@staff_may("handoffs")
 def handoff_reply_json(handoff_id: int):
     handoff = _open_handoff(handoff_id)
     text = ((request.get_json(silent=True) or {}).get("text") or "").strip()
@@ -136,16 +155,18 @@ def handoff_reply_json(handoff_id: int):
     problem = deliver(handoff, text)
     message = HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text)
     db.session().add(message)
+    audit.record("handoff_reply", f"handoff:{handoff.id}", detail={"chars": len(text), "delivered": not problem})
     db.session().commit()
     return jsonify({"message": {"id": message.id, "text": text}, "delivery_problem": problem or None})
 
 
 @bp.post("/handoffs/<int:handoff_id>/release")
-@staff_only
+@staff_may("handoffs")
 def handoff_release_json(handoff_id: int):
     try:
         release(_open_handoff(handoff_id))
     except DialogueUnavailable:
         raise ApiError(503, "dialogue_unavailable", "The assistant cannot be reached; the conversation stays with staff.")
+    audit.record("handoff_release", f"handoff:{handoff_id}")
     db.session().commit()
     return jsonify({"released": handoff_id})

@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
 
-from .. import db
+from .. import audit, db
 from ..dialogue import DialogueUnavailable
 from ..handoff import claims
 from ..knowledge_jobs import knowledge_base
@@ -17,7 +17,7 @@ from ..knowledge_jobs import settings as knowledge_settings
 from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
                       utcnow)
 from . import stats
-from .blueprint import admin_required, bp
+from .blueprint import admin_required, bp, requires
 from .button_titles import plain
 from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
                               save_correction, upload_document)
@@ -93,7 +93,7 @@ def conversations():
 
 
 @bp.route("/turns/<int:turn_id>", methods=["GET", "POST"])
-@login_required
+@requires("knowledge", methods=("POST",))
 def turn(turn_id: int):
     """One turn in full, with the form that corrects it."""
     session = db.session()
@@ -112,6 +112,8 @@ def turn(turn_id: int):
             flash(str(exc), "error")
             status = 400
         else:
+            audit.record("correction", f"turn:{row.id}", commit=True,
+                         detail={"correction": correction.id, "doc_id": correction.doc_id, "job": job.id})
             flash(f"已保存纠正，正在后台重建索引（任务 #{job.id}）。", "info")
             return redirect(url_for("console.turn", turn_id=row.id))
     corrections = session.scalars(select(FaqCorrection).where(FaqCorrection.turn_id == row.id)
@@ -202,7 +204,7 @@ def knowledge():
 
 
 @bp.post("/knowledge/upload")
-@admin_required
+@requires("knowledge")
 def knowledge_upload():
     upload = request.files.get("file")
     meta = {k: request.form.get(k, "").strip() for k in UPLOAD_META}
@@ -216,6 +218,7 @@ def knowledge_upload():
         log.info("upload refused", extra={"upload": upload.filename, "reason": str(exc)})
         flash(f"{upload.filename}：{exc}", "error")
         return _knowledge_page(meta, 400)
+    audit.record("upload", doc_id, detail={"file": upload.filename[:200], "job": job.id}, commit=True)
     flash(f"已加入文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
     return redirect(url_for("console.knowledge"))
 
@@ -223,7 +226,7 @@ def knowledge_upload():
 @bp.errorhandler(413)
 def _too_large(error):
     """An upload over MAX_CONTENT_LENGTH: say so on the knowledge page rather than with a bare 413."""
-    if request.endpoint != "console.knowledge_upload" or not getattr(current_user, "is_admin", False):
+    if request.endpoint != "console.knowledge_upload" or not current_user.can("knowledge"):
         return error
     limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     flash(f"文件太大：上传的文件不能超过 {limit} MB。", "error")
@@ -231,13 +234,14 @@ def _too_large(error):
 
 
 @bp.post("/knowledge/<doc_id>/remove")
-@admin_required
+@requires("knowledge")
 def knowledge_remove(doc_id: str):
     try:
         job = remove_document(db.session(), doc_id)
     except KnowledgeChangeError as exc:
         flash(str(exc), "error")
     else:
+        audit.record("remove", doc_id, detail={"job": job.id}, commit=True)
         flash(f"已删除文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
     return redirect(url_for("console.knowledge"))
 
@@ -258,7 +262,7 @@ def leads():
 
 
 @bp.post("/leads/<int:lead_id>")
-@login_required
+@requires("leads")
 def lead_update(lead_id: int):
     session = db.session()
     lead = session.get(Lead, lead_id) or abort(404)
@@ -266,9 +270,12 @@ def lead_update(lead_id: int):
     if status not in LEAD_STATUSES:
         flash("无效的状态。", "error")
     else:
+        before = (lead.status, lead.notes)
         lead.status = status
         if "notes" in request.form:
             lead.notes = request.form["notes"].strip()[:2000]
+        audit.record("lead_change", f"lead:{lead.id}",
+                     detail={"status": [before[0], status], "notes_changed": before[1] != lead.notes})
         session.commit()
         flash(f"线索 #{lead.id} 已更新为「{LEAD_STATUS_LABELS[status]}」。", "info")
     return redirect(url_for("console.leads", status=request.args.get("status", "")))
@@ -281,9 +288,11 @@ def _csv_cell(value) -> str:
 
 
 @bp.get("/leads.csv")
-@login_required
+@requires("leads")
 def leads_csv():
     rows = db.session().scalars(leads_query(request.args.get("status", ""))).all()
+    audit.record("export", "leads.csv", detail={"status": request.args.get("status", "")[:16], "rows": len(rows)},
+                 commit=True)
     out = io.StringIO()
     out.write("\ufeff")  # the BOM makes Excel read the file as UTF-8
     writer = csv.writer(out)
@@ -312,7 +321,7 @@ def deliver(handoff: Handoff, text: str) -> str:
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
-@login_required
+@requires("handoffs")
 def handoff_reply(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id) or abort(404)
@@ -326,13 +335,14 @@ def handoff_reply(handoff_id: int):
     else:
         problem = deliver(handoff, text)
         session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text))
+        audit.record("handoff_reply", f"handoff:{handoff.id}", detail={"chars": len(text), "delivered": not problem})
         session.commit()
         flash(problem or "已发送。", "error" if problem else "info")
     return redirect(url_for("console.handoffs") + f"#handoff-{handoff_id}")
 
 
 @bp.post("/handoffs/<int:handoff_id>/release")
-@login_required
+@requires("handoffs")
 def handoff_release(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id) or abort(404)
@@ -342,6 +352,7 @@ def handoff_release(handoff_id: int):
         except DialogueUnavailable:
             flash("智能助手暂时不可达，会话仍由人工处理，请稍后再交还。", "error")
             return redirect(url_for("console.handoffs"))
+        audit.record("handoff_release", f"handoff:{handoff.id}")
         session.commit()
         flash(f"会话 #{handoff.id} 已交还机器人。", "info")
     return redirect(url_for("console.handoffs"))
