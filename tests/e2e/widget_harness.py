@@ -28,6 +28,7 @@ GREETING = {"text": "您好，我是杭州生物科技谷招商助手，可以�
                         {"title": "我想入驻", "payload": "/request_settlement"}], "sources": []}
 FORM_PROMPT = {"text": "好的，请问贵公司的名称是？", "buttons": [], "sources": []}
 SCOPE = {"text": "这个问题超出了我的范围。我可以介绍园区位置、产业方向、政策和配套。", "buttons": [], "sources": []}
+HANDOFF = {"text": "好的，正在为您转接招商人员。", "buttons": [], "sources": []}
 
 
 class ScriptedDialogue(FakeDialogue):
@@ -45,6 +46,8 @@ class ScriptedDialogue(FakeDialogue):
             reply, outcome = GREETING, "greeting"
         elif message in ("/request_settlement", "我想入驻"):
             reply, outcome = FORM_PROMPT, "form"
+        elif message == "转人工":  # the gateway opens a handoff on this outcome
+            reply, outcome = HANDOFF, "handoff"
         elif "天气" in message:
             reply, outcome = SCOPE, "out_of_scope"
         elif "日期" in message:  # a source page that shows no date
@@ -75,7 +78,7 @@ def host_page():
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    """{"url", "dialogue"}: the gateway on a free port, with a ScriptedDialogue behind it."""
+    """{"url", "dialogue", "app"}: the gateway on a free port, with a ScriptedDialogue behind it."""
     app = make_app(tmp_path_factory.mktemp("widget-gateway"))
     dialogue = ScriptedDialogue()
     app.extensions["dialogue"] = dialogue
@@ -83,7 +86,7 @@ def gateway(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue, "app": app}
     server.shutdown()
     thread.join(5)
     app.extensions["db_engine"].dispose()
