@@ -214,3 +214,20 @@ def test_a_bad_message_id_is_a_clear_400(client, dialogue, bad):
         return
     assert response.status_code == 400 and "client_message_id" in response.get_json()["error"]["message"]
     assert dialogue.sent == []
+
+
+def test_purge_removes_old_message_ids_and_expired_tokens(app, client):
+    say(client, "旧问题", "web-old-one", client_message_id="m-old")
+    say(app.test_client(), "新问题", "web-new-one", client_message_id="m-new")
+    with app.app_context():
+        session = db.session()
+        from bot.conversation import sender_hash
+
+        old = sender_hash("web-old-one")
+        session.query(ChatRequest).filter_by(sender_hash=old).one().created_at = utcnow() - timedelta(days=181)
+        session.query(ConversationToken).filter_by(sender_hash=old).one().created_at = utcnow() - timedelta(days=31)
+        session.commit()
+        new = sender_hash("web-new-one")
+    assert app.test_cli_runner().invoke(args=["purge-turns"]).exit_code == 0
+    assert [r.sender_hash for r in rows(app, ChatRequest)] == [new]
+    assert [t.sender_hash for t in rows(app, ConversationToken)] == [new]
