@@ -231,3 +231,48 @@ def test_purge_removes_old_message_ids_and_expired_tokens(app, client):
     assert app.test_cli_runner().invoke(args=["purge-turns"]).exit_code == 0
     assert [r.sender_hash for r in rows(app, ChatRequest)] == [new]
     assert [t.sender_hash for t in rows(app, ConversationToken)] == [new]
+
+
+def _answer_later(app, hashed: str, client_id: str, turn_id: int, delay: float) -> None:
+    """What the first request does while a retry waits: finish its turn a little later, in another thread."""
+    import threading
+
+    def finish():
+        time.sleep(delay)
+        with app.app_context():
+            session = db.session()
+            row = session.query(ChatRequest).filter_by(sender_hash=hashed, client_message_id=client_id).one()
+            row.turn_id, row.done = turn_id, True
+            session.commit()
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    return thread
+
+
+def test_a_retry_while_the_first_try_is_being_answered_waits_for_that_answer(app, client, dialogue):
+    first = say(client, "园区在哪里？").get_json()  # the conversation and a turn to answer with
+    with app.app_context():
+        from bot.conversation import sender_hash
+
+        hashed = sender_hash("web-alice")
+        db.session().add(ChatRequest(sender_hash=hashed, client_message_id="m-slow"))  # in flight
+        db.session().commit()
+    thread = _answer_later(app, hashed, "m-slow", first["turn_id"], 0.5)
+    again = say(client, "有哪些政策？", client_message_id="m-slow").get_json()
+    thread.join()
+    assert again["repeated"] and again["turn_id"] == first["turn_id"] and again["replies"] == first["replies"]
+    assert len(dialogue.sent) == 1  # the retry did not reach Rasa
+
+
+def test_a_retry_whose_first_try_never_finishes_gets_a_clear_409(app, client, dialogue):
+    app.config["RASA_TIMEOUT_S"] = 0  # waits 2 s at most
+    say(client, "你好")
+    with app.app_context():
+        from bot.conversation import sender_hash
+
+        db.session().add(ChatRequest(sender_hash=sender_hash("web-alice"), client_message_id="m-stuck"))
+        db.session().commit()
+    response = say(client, "园区在哪里？", client_message_id="m-stuck")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "in_progress"
+    assert [m for _, m in dialogue.sent] == ["你好"]

@@ -145,3 +145,30 @@ def test_offline_online_retry_after_a_lost_answer_delivers_the_message_once(phon
     assert page.locator(REPLIES, has_text="回答：园区在哪里").count() == 1  # one reply shown
     assert page.locator(f"{WIDGET} .msg.user", has_text="园区在哪里").count() == 1
     assert page.locator(f"{WIDGET} .msg.notice").count() == 0
+
+
+def test_embedded_on_another_site_the_bearer_token_restores_the_conversation(phone, gateway):
+    app = gateway["app"]
+    site = gateway["url"]  # http://127.0.0.1:port: the park's site
+    api = site.replace("127.0.0.1", "localhost")  # the gateway, another origin: its cookies are third-party
+    app.config["CORS_ALLOWED_ORIGINS"] = [site]
+    try:
+        page = phone.new_page()
+        sent = []
+        page.on("request", lambda r: sent.append((r.url, r.headers.get("authorization", ""))))
+        open_widget(page, f"{site}/test-host?api={api}")
+        send(page, "园区在哪里")
+        token = page.evaluate("localStorage.getItem('park-chat-token')")
+        assert token  # kept by the embedding page, since no cookie of the gateway's reaches it
+        before = conversation(page)
+
+        page.reload()
+        reopen(page)
+        page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
+                               ".querySelectorAll('.log > li.msg').length >= n", arg=len(before))
+        assert conversation(page) == before
+        history = [auth for url, auth in sent if url.startswith(f"{api}/api/chat/history")]
+        assert history == [f"Bearer {token}"]
+        assert not any("sender_id" in url for url, _ in sent)
+    finally:
+        app.config["CORS_ALLOWED_ORIGINS"] = []

@@ -64,16 +64,22 @@ class ScriptedDialogue(FakeDialogue):
 
 
 def host_page():
-    """/test-host?lang=en&slow=300&timeout=1500: a park page in that language embedding the widget with those
-    timings, as another site would (the demo page at / has neither)."""
+    """/test-host?lang=en&slow=300&timeout=1500&api=http://localhost:port: a park page in that language embedding
+    the widget with those timings (from that gateway origin), as another site would (the demo page at / has none)."""
     from flask import request
 
-    args = {k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""))}
+    args = {k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""),
+                                                          ("api", ""))}
     timing = "".join(f' data-{name}-ms="{args[name]}"' for name in ("slow", "timeout") if args[name])
-    return (f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
+    page = (f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
             '<body><h1>Park</h1><p style="height:3000px">…</p>'
-            f'<script src="/widget.js"{timing} defer></script></body></html>')
+            f'<script src="{args["api"]}/widget.js"{timing} defer></script></body></html>')
+    if not args["api"]:
+        return page
+    # ?api=http://other-origin: the park's own site embedding the gateway from elsewhere, with its own CSP.
+    policy = f"script-src {args['api']}; connect-src {args['api']}; style-src 'unsafe-inline'"
+    return page, 200, {"Content-Security-Policy": policy}
 
 
 @pytest.fixture(scope="module")
