@@ -661,6 +661,7 @@
     get("/api/chat/history").then(function (body) {
       var messages = body.messages || [];
       messages.forEach(function (m) {
+        if (m.role === "user") useLanguage(languageOf(m.text));  // the labels follow the conversation
         var item = m.role === "user" ? el("li", "msg user", m.text) : m.role === "staff" ? staffItem(m.text)
           : replyItem(m, m.turn_id, false);
         log.insertBefore(item, anchor);
