@@ -69,6 +69,8 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
     assert conversation(page) == before  # the same bubbles, in order, and no second greeting
     answer = page.locator(REPLIES, has_text="园区有产业基金吗").last
     assert answer.locator(".sources a").first.get_attribute("href") == "https://example.org/park"
+    assert answer.locator(".rate button").count() == 2  # still rateable, as when first shown
+    assert page.locator(REPLIES).first.locator(".rate").count() == 0  # the greeting never was
     assert dialogue.messages() == ["/greet", "/ask_location", "园区有产业基金吗"]  # nothing re-sent on reload
 
     # A handoff: the person asks for staff, staff answer, the person writes again (the bot stays quiet).

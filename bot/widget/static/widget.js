@@ -660,10 +660,12 @@
     var anchor = log.firstChild;
     get("/api/chat/history").then(function (body) {
       var messages = body.messages || [];
-      messages.forEach(function (m) {
+      var rated = {};  // as when first shown: one rating per turn, under its last cited answer
+      messages.forEach(function (m, i) { if (m.role === "bot" && m.sources && m.sources.length) rated[m.turn_id] = i; });
+      messages.forEach(function (m, i) {
         if (m.role === "user") useLanguage(languageOf(m.text));  // the labels follow the conversation
         var item = m.role === "user" ? el("li", "msg user", m.text) : m.role === "staff" ? staffItem(m.text)
-          : replyItem(m, m.turn_id, false);
+          : replyItem(m, m.turn_id, rated[m.turn_id] === i);
         log.insertBefore(item, anchor);
       });
       lastStaffId = Math.max(lastStaffId, body.last_staff_id || 0);
