@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from werkzeug.security import generate_password_hash
 
 from . import audit, db
-from .models import ROLES, Handoff, StaffUser, Turn, utcnow
+from .models import ROLES, ChatRequest, ConversationToken, Handoff, StaffUser, Turn, utcnow
 
 MIN_PASSWORD = 10
 
@@ -58,11 +58,15 @@ def set_active(username: str, active: bool) -> StaffUser:
 
 
 def purge_turns(days: int) -> tuple[int, int]:
-    """Delete turns (with their feedback) and closed handoffs older than `days`."""
+    """Delete turns (with their feedback) and closed handoffs older than `days`, client message ids of that
+    age, and expired conversation tokens (bot/chat_tokens.py)."""
     cutoff = utcnow() - timedelta(days=days)
     session = db.session()
     turns = session.execute(delete(Turn).where(Turn.created_at < cutoff)).rowcount
     handoffs = session.execute(delete(Handoff).where(Handoff.status == "closed", Handoff.created_at < cutoff)).rowcount
+    session.execute(delete(ChatRequest).where(ChatRequest.created_at < cutoff))
+    expired = utcnow() - timedelta(days=current_app.config["CHAT_TOKEN_DAYS"])
+    session.execute(delete(ConversationToken).where(ConversationToken.created_at < expired))
     session.commit()
     return turns, handoffs
 

@@ -75,6 +75,11 @@ class Config:
         self.API_MAX_BODY_BYTES = 64 * 1024
         self.API_MAX_JSON_DEPTH = 32
 
+        # A web conversation's token (bot/chat_tokens.py) lasts this long; the widget restores the
+        # conversation's last CHAT_HISTORY_HOURS after a reload or a page change.
+        self.CHAT_TOKEN_DAYS = float(_env("CHAT_TOKEN_DAYS", "30"))
+        self.CHAT_HISTORY_HOURS = float(_env("CHAT_HISTORY_HOURS", "24"))
+
         # Park websites allowed to embed the widget and call /api/chat.
         self.CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS")
 

@@ -39,6 +39,8 @@ def erase_form_turns(session, sender_hash: str) -> int:
         if turn.user_text != ERASED:
             turn.user_text = ERASED
             masked += 1
+        if turn.replies:  # as shown, a reply may read the answers back (kept for the widget's history)
+            turn.replies = [{"text": ERASED, "buttons": [], "sources": []}]
     session.commit()
     log.info("lead form answers erased from the turn log", extra={"turns": masked})
     return masked

@@ -150,7 +150,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
             # Opened, or (after hours, database down) the truth and the lead form instead.
             replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
     reply_text = "\n".join(r.get("text", "") for r in replies)
-    turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded)
+    turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies)
     if meta.get("form_erased"):
         _erase_form_turns(hashed)
     return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
@@ -176,7 +176,7 @@ def _erase_form_turns(hashed: str) -> None:
         session.rollback()
 
 
-def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded) -> int | None:
+def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies=None) -> int | None:
     seconds = time.perf_counter() - started
     confidence = _confidence(meta)
     metrics.observe_turn(channel, outcome, seconds, confidence, degraded)
@@ -185,7 +185,8 @@ def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degr
         turn = Turn(channel=channel, sender_hash=hashed, user_text=message, reply=reply_text,
                     sources=list(meta.get("sources") or []), passages=list(meta.get("hits") or []),
                     intent=_intent(meta), confidence=confidence, outcome=outcome, degraded=degraded,
-                    latency_ms=round(seconds * 1000, 1), form_step=bool(meta.get("form_step")))
+                    latency_ms=round(seconds * 1000, 1), form_step=bool(meta.get("form_step")),
+                    replies=replies)  # as shown: for the widget's history and a retried message
         session.add(turn)
         session.commit()
         return turn.id

@@ -69,6 +69,9 @@ class Turn(Stamp, Base):
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     # The message answered the lead form: masked if consent is refused (bot/consent.py).
     form_step: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The replies as the user saw them ({"text","buttons","sources"} each), so the widget can restore
+    # the conversation (GET /api/chat/history) and a retried message gets the same answer.
+    replies: Mapped[list | None] = mapped_column(JSON)
 
     feedback: Mapped[list["Feedback"]] = relationship(back_populates="turn", cascade="all, delete-orphan",
                                                       passive_deletes=True)
@@ -212,6 +215,34 @@ class IndexJob(Stamp, Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     message: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationToken(Stamp, Base):
+    """The secret that makes a web conversation its owner's (bot/chat_tokens.py).
+
+    Only a hash of the token is kept, and only the sender's hash: a copy of
+    the database neither opens a conversation nor names its sender.
+    """
+
+    __tablename__ = "conversation_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = mapped_column(String(64), unique=True)  # one owner per conversation
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ChatRequest(Stamp, Base):
+    """A web message by its client message id: a retried message is answered from its turn, not sent twice."""
+
+    __tablename__ = "chat_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    client_message_id: Mapped[str] = mapped_column(String(64))
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("sender_hash", "client_message_id", name="uq_chat_request_message"),)
 
 
 Index("ix_turns_sender_created", Turn.sender_hash, Turn.created_at)

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from .config import PROJECT_DIR
-from .models import FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn, hash_sender, utcnow
+from .models import ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn, hash_sender, utcnow
 
 
 class PersonError(ValueError):
@@ -141,6 +141,9 @@ def erase(session, phone: str = "", conversation: str = "") -> dict:
     counts["feedback"] = session.execute(delete(Feedback).where(
         or_(Feedback.sender_hash.in_(hashes), Feedback.turn_id.in_(turn_ids)))).rowcount
     session.execute(update(FaqCorrection).where(FaqCorrection.turn_id.in_(turn_ids)).values(turn_id=None))
+    # The message ids and the conversation's token go with the turns they belong to.
+    session.execute(delete(ChatRequest).where(ChatRequest.sender_hash.in_(hashes)))
+    session.execute(delete(ConversationToken).where(ConversationToken.sender_hash.in_(hashes)))
     counts["turns"] = session.execute(delete(Turn).where(Turn.sender_hash.in_(hashes))).rowcount
     counts["leads"] = session.execute(delete(Lead).where(_leads(person))).rowcount
     session.execute(delete(HandoffMessage).where(HandoffMessage.handoff_id.in_(handoff_ids)))

@@ -129,3 +129,12 @@ class FakeKnowledge:
     def ask(self, question, top_k=5, mode="hybrid"):
         self.asked.append(question)
         return self.answer
+
+
+def tenant(app, sender: str = "web-carol"):
+    """One browser per web conversation: a test client that keeps the conversation's cookie
+    (bot/chat_tokens.py), so its later messages and polls reach the same conversation."""
+    clients = app.extensions.setdefault("test_tenants", {})
+    if sender not in clients:
+        clients[sender] = app.test_client()
+    return clients[sender]

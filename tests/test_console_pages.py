@@ -239,7 +239,7 @@ def test_handoff_queue_reply_reaches_the_widget_and_release_returns_to_the_bot(a
     [handoff] = rows(app, Handoff)
     token = csrf_token(staff, "/staff/handoffs")
     staff.post(f"/staff/handoffs/{handoff.id}/reply", data={"text": "您好，租金面议。", "csrf_token": token})
-    polled = staff.get("/api/chat/poll?sender_id=web-carol").get_json()
+    polled = staff.get("/api/chat/poll").get_json()  # web-carol's token, as a cookie
     assert polled["handoff"] is True and [m["text"] for m in polled["messages"]] == ["您好，租金面议。"]
 
     fake.down = True  # Rasa cannot be told to resume: the conversation stays with staff
@@ -252,7 +252,7 @@ def test_handoff_queue_reply_reaches_the_widget_and_release_returns_to_the_bot(a
     [handoff] = rows(app, Handoff)
     assert handoff.status == "closed" and handoff.sender_id is None
     assert fake.resumed == ["web-carol"]  # Rasa's pause is lifted too
-    assert staff.get("/api/chat/poll?sender_id=web-carol").get_json()["handoff"] is False
+    assert staff.get("/api/chat/poll").get_json()["handoff"] is False
     set_meta(app, outcome="answered")
     sent_before = len(fake.sent)
     chat(staff, "园区在哪里", sender="web-carol")

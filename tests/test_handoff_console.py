@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from appsupport import PASSWORD, add_staff, csrf_token, login, make_app, rows
+from appsupport import PASSWORD, add_staff, csrf_token, login, make_app, rows, tenant
 from bot import db
 from bot.models import Handoff, Lead
 from test_handoff_flow import FORM_QUESTION, HANDED_OFF, ScriptedRasa  # noqa: F401
@@ -29,7 +29,7 @@ def staff_client(app, name):
 
 
 def chat(app, message, sender="web-carol"):
-    return app.test_client().post("/api/chat", json={"sender_id": sender, "message": message}).get_json()
+    return tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": message}).get_json()
 
 
 def tenant_asks_for_a_person(app, sender="web-carol"):
@@ -78,11 +78,11 @@ def test_staff_claim_a_handoff_others_see_the_owner_and_cannot_reply_unless_they
                     headers={"X-CSRFToken": wang_token})
     assert api.status_code == 409
     assert chat(app, "还在吗")["replies"] == []
-    assert [m["text"] for m in app.test_client().get("/api/chat/poll?sender_id=web-carol").get_json()["messages"]] == []
+    assert [m["text"] for m in tenant(app).get("/api/chat/poll").get_json()["messages"]] == []
     wang.post(f"/staff/handoffs/{handoff.id}/claim", data={"csrf_token": wang_token, "take_over": "1"})
     assert rows(app, Handoff)[0].staff.username == "wang"
     wang.post(f"/staff/handoffs/{handoff.id}/reply", data={"text": "您好，我是小王", "csrf_token": wang_token})
-    polled = app.test_client().get("/api/chat/poll?sender_id=web-carol").get_json()
+    polled = tenant(app).get("/api/chat/poll").get_json()
     assert [m["text"] for m in polled["messages"]] == ["您好，我是小王"]
     listed = wang.get("/api/staff/handoffs").get_json()["handoffs"]
     assert listed[0]["owner"] == "wang" and listed[0]["claimed_at"]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from appsupport import FakeDialogue, add_staff, make_app, rows
+from appsupport import FakeDialogue, add_staff, make_app, rows, tenant
 from bot import db
 from bot.handoff import claims, sweeper
 from bot.handoff.hours import OfficeHours
@@ -48,7 +48,7 @@ def make(tmp_path):
 
 
 def chat(app, message, sender="web-carol"):
-    return app.test_client().post("/api/chat", json={"sender_id": sender, "message": message}).get_json()
+    return tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": message}).get_json()
 
 
 def texts(body):
@@ -139,7 +139,7 @@ def test_an_unclaimed_handoff_times_out_to_the_lead_form_and_the_poll_shows_it(m
     assert sweeper.sweep_once(app) == []  # once only
     [handoff] = rows(app, Handoff)
     assert (handoff.status, handoff.closed_reason, handoff.sender_id) == ("closed", "timeout", None)
-    polled = app.test_client().get("/api/chat/poll?sender_id=web-carol&after=0").get_json()
+    polled = tenant(app).get("/api/chat/poll?after=0").get_json()
     assert polled["handoff"] is False
     said = [m["text"] for m in polled["messages"]]
     assert "没有工作人员能够接待您" in said[0] and said[1] == FORM_QUESTION
