@@ -34,7 +34,8 @@ import numpy as np
 from . import faq
 from .chunking import chunk_document
 from .config import Settings
-from .documents import Document, load_dir
+from .documents import Document
+from .library import load_all
 from .embed import encoder_for
 from .units import match_text
 from .scope import Places, places_for
@@ -224,7 +225,7 @@ def build(settings: Settings | None = None, docs: list[Document] | None = None,
           force: bool = False, progress: bool = True) -> tuple[Manifest, bool]:
     """Build the index unless the live one already matches; returns (manifest, rebuilt)."""
     settings = settings or Settings.from_env()
-    docs = load_dir(settings.docs_dir) if docs is None else docs
+    docs = load_all(settings) if docs is None else docs
     entries = faq.load_faq(settings.faq_dir)
     digest = corpus_hash(docs, settings, entries)
     link = settings.index_dir

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # tests refer to repo files by relative path
+# Staff documents live in the instance's data directory; a test must never read a developer's.
+os.environ["KNOWLEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="knowledge-data-")
 
 
 @pytest.fixture(scope="session")
