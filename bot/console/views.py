@@ -11,8 +11,8 @@ from sqlalchemy import exists, func, select
 
 from .. import db
 from ..dialogue import DialogueUnavailable
-from ..knowledge_jobs import knowledge_base
-from ..knowledge_jobs import settings as knowledge_settings
+from ..knowledge_access import knowledge_base
+from ..knowledge_access import settings as knowledge_settings
 from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
                       utcnow)
 from . import stats
