@@ -188,8 +188,10 @@ def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     except Exception:  # no index yet: the page says so
         manifest = None
     # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
+    from ..reindex_jobs import worker_state
+
     return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
-                           manifest=manifest, refresh=busy and upload_form is None, refresh_seconds=3,
+                           manifest=manifest, worker=worker_state(), refresh=busy and upload_form is None, refresh_seconds=3,
                            upload_form=upload_form or {}, accept=UPLOAD_ACCEPT), status
 
 
