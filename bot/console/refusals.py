@@ -33,6 +33,8 @@ REFUSALS = (
     ("the document has no text", "文档中没有正文"),
     ("no text in the file", "文件中没有文字"),
     ("the file is empty", "文件是空的"),
+    ("no such file", "找不到上传的文件，请重新上传"),
+    ("not a regular file", "上传的不是普通文件"),
     ("limit is", "文件太大"),
     ("category must be one of", "类别只能是 release、policy 或 faq"),
     ("unsupported file type", "不支持这种文件类型"),
@@ -50,7 +52,7 @@ def refusal_message(detail: str) -> str:
         return f"无法注明出处，文件中没有{missing or '引用信息'}，请在表单中填写后再上传。"
     lacks = re.search(r"front matter lacks ([\w, ]+)", detail)
     if lacks:
-        return f"文件的前置元数据缺少{_labels(lacks.group(1))}，请在文件中补上，或在表单中填写后再上传。"
+        return f"文件的前置元数据缺少{_labels(lacks.group(1)) or '必填项'}，请在文件中补上，或在表单中填写后再上传。"
     for marker, message in REFUSALS:
         if marker in detail:
             return f"{message}。（{detail}）"
