@@ -49,7 +49,13 @@ def main(argv: list[str] | None = None) -> int:
             s.commit()
     log.info("re-index worker ready")
     while not stop.is_set():
-        run_pending(app)
+        try:
+            run_pending(app)
+        except Exception:  # e.g. the database away for a moment: honcho would stop the whole stack on an exit
+            log.exception("re-index queue unreadable; trying again")
+            if args.once:
+                return 1
+            stop.wait(10 * args.poll)
         if args.once:
             break
         stop.wait(args.poll)
