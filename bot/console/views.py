@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -180,12 +181,9 @@ UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from
 def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     jobs = _recent_jobs()
     busy = any(job.status in ("queued", "running") for job in jobs)
-    manifest = None
-    try:
-        from knowledge.index import Manifest
-
-        manifest = Manifest.read(knowledge_settings().index_dir)
-    except Exception:  # no index yet: the page says so
+    try:  # read as JSON: knowledge.index would load the retrieval stack into the web worker for four numbers
+        manifest = json.loads((knowledge_settings().index_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):  # no index yet: the page says so
         manifest = None
     # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
     from ..reindex_jobs import worker_state
