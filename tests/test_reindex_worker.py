@@ -107,7 +107,7 @@ def test_the_gateway_memory_stays_flat_through_a_big_upload(tmp_path):
     # Read in a child process, built by the worker: the gateway never imports the reader, the model or
     # even the retrieval stack (knowledge/__init__ imports it on first use only).
     assert report["heavy"] == {"docx": False, "torch": False, "sentence_transformers": False, "faiss": False,
-                               "numpy": False}
+                               "numpy": False, "pypinyin": False}
     # Loosely: the upload body and the returned text, not the +381 MB of reading or the +1 GB of a build.
     assert report["after"]["rss"] - report["before"]["rss"] < 40, report
     assert report["after"]["peak"] - report["before"]["peak"] < 60, report

@@ -152,6 +152,7 @@ def save_correction(session, turn: Turn, question: str, answer: str, source_doc_
 
 
 def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[str, IndexJob]:
+    from knowledge import isolated
     from knowledge.ingest import ingest
     from knowledge.library import withdrawn
     from knowledge.naming import readable_id, unique_id
@@ -171,7 +172,8 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
         if doc_id in taken:
             raise KnowledgeChangeError(f"已有同名文档 {doc_id}，请先删除或换一个编号。")
     else:  # from the file name (a Chinese name as pinyin), never clashing with one already there
-        doc_id = unique_id(readable_id(Path(filename).stem, meta.get("title", "")), taken)
+        # In the reading child: pypinyin's phrase dictionary would stay in the web worker (+55 MB).
+        doc_id = unique_id(isolated.run(readable_id, Path(filename).stem, meta.get("title", "")), taken)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
