@@ -115,3 +115,32 @@ def test_the_index_reads_shipped_and_staff_documents_and_old_uploads_are_migrate
     assert sorted(p.name for p in docs.iterdir()) == ["park-opens.md"]  # the git tree holds only what ships
     assert sorted(d.doc_id for d in load_all(settings)) == ["20261129-upload", "new-upload", "park-opens"]
     assert migrate_uploads(settings) == []  # idempotent
+
+
+def test_the_command_line_ingests_into_the_data_directory_unless_told_shipped(tmp_path, monkeypatch):
+    from knowledge.__main__ import main
+
+    monkeypatch.setenv("KNOWLEDGE_DOCS_DIR", str(tmp_path / "shipped"))
+    monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))
+    page = tmp_path / "notice.txt"
+    page.write_text("园区通知\n园区对入驻企业提供全程代办服务。\n", "utf-8")
+    assert main(["ingest", str(page), "--publisher", "管委会", "--published", "2024-05-01", "--url", "https://x/n"]) == 0
+    assert [p.name for p in (tmp_path / "data" / "docs").iterdir()] == ["notice.md"]
+    assert not (tmp_path / "shipped").exists() or not list((tmp_path / "shipped").iterdir())
+    other = tmp_path / "rule.txt"
+    other.write_text("园区规则\n入驻企业须遵守园区管理规定。\n", "utf-8")
+    assert main(["ingest", str(other), "--shipped", "--publisher", "管委会", "--published", "2024-05-01",
+                 "--url", "https://x/r"]) == 0
+    assert [p.name for p in (tmp_path / "shipped").iterdir()] == ["rule.md"]
+    # The same text again, into the other folder: known there, so a duplicate.
+    assert main(["ingest", str(page), "--shipped", "--publisher", "管委会", "--published", "2024-05-01",
+                 "--url", "https://x/n"]) == 0
+    assert [p.name for p in (tmp_path / "shipped").iterdir()] == ["rule.md"]
+
+
+def test_a_broken_staff_document_is_explained_in_chinese_in_the_list(app, admin, tmp_path):
+    staff_docs = tmp_path / "data" / "docs"
+    staff_docs.mkdir(parents=True)
+    (staff_docs / "broken.md").write_text("no front matter here\n", "utf-8")
+    html = admin.get("/staff/knowledge").get_data(as_text=True)
+    assert "broken：文件没有前置元数据" in html

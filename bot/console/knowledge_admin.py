@@ -71,7 +71,7 @@ def list_documents() -> list[DocRow]:
         try:
             doc = load_markdown(path)
         except (DocumentError, ValueError, OSError) as exc:
-            rows.append(DocRow(doc_id=path.stem, error=str(exc)))
+            rows.append(DocRow(doc_id=path.stem, error=refusal_message(str(exc).removeprefix(f"{path.stem}: "))))
             continue
         try:
             expired = doc.expired(date.today())
@@ -98,7 +98,7 @@ def _source_document(doc_id: str):
     try:
         return load_markdown(path)
     except DocumentError as exc:
-        raise KnowledgeChangeError(f"来源文档无法读取：{exc}") from exc
+        raise KnowledgeChangeError(f"来源文档无法读取：{refusal_message(str(exc).removeprefix(f'{doc_id}: '))}") from exc
 
 
 def _ingest_markdown(markdown: str, doc_id: str) -> str:
