@@ -7,6 +7,11 @@ rest go on; a document whose text is already known (same content hash) is
 skipped. Each document is written to a temporary name and renamed, so the
 docs directory never holds half a file. Building the index is a separate
 step (or `ingest --build`), and the build itself swaps in atomically.
+
+Each file is read in a child process with a time limit and a memory budget,
+and archives and extracted text are checked against limits first
+(knowledge/isolated.py, knowledge/read_limits.py): no file can hang or
+balloon the process that ingests it, be it the command line or a web worker.
 """
 from __future__ import annotations
 
