@@ -153,6 +153,7 @@ def save_correction(session, turn: Turn, question: str, answer: str, source_doc_
 
 def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[str, IndexJob]:
     from knowledge import isolated
+    from knowledge.documents import DocumentError
     from knowledge.ingest import ingest
     from knowledge.library import withdrawn
     from knowledge.naming import readable_id, unique_id
@@ -173,7 +174,10 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
             raise KnowledgeChangeError(f"已有同名文档 {doc_id}，请先删除或换一个编号。")
     else:  # from the file name (a Chinese name as pinyin), never clashing with one already there
         # In the reading child: pypinyin's phrase dictionary would stay in the web worker (+55 MB).
-        doc_id = unique_id(isolated.run(readable_id, Path(filename).stem, meta.get("title", "")), taken)
+        try:
+            doc_id = unique_id(isolated.run(readable_id, Path(filename).stem, meta.get("title", "")), taken)
+        except DocumentError as exc:  # the child could not run (time limit, memory): said like any refusal
+            raise KnowledgeChangeError(f"文档未被接受：{refusal_message(str(exc))}") from exc
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
