@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     from .models import IndexJob
     from .reindex_jobs import HEARTBEAT_S, beat, requeue_interrupted, run_pending
 
-    # Staff notices are the gateway's to send; a second sender here would only race it.
-    app = create_app({key: "" for key in NOTIFY_KEYS})
+    # Staff notices and handoff sweeps are the gateway's background work; a copy here would only race it.
+    app = create_app({**{key: "" for key in NOTIFY_KEYS}, "HANDOFF_CLAIM_TIMEOUT_MINUTES": 0})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
