@@ -144,3 +144,12 @@ def test_a_broken_staff_document_is_explained_in_chinese_in_the_list(app, admin,
     (staff_docs / "broken.md").write_text("no front matter here\n", "utf-8")
     html = admin.get("/staff/knowledge").get_data(as_text=True)
     assert "broken：文件没有前置元数据" in html
+
+
+def test_the_form_can_name_the_id_and_a_taken_one_is_refused_in_chinese(app, admin, tmp_path):
+    text = "园区通知\n园区对入驻企业提供全程代办服务。\n".encode()
+    assert upload(admin, "通知.txt", text, doc_id="park-service-2024", **CITE).status_code == 302
+    assert [p.stem for p in (tmp_path / "data" / "docs").glob("*.md")] == ["park-service-2024"]
+    again = upload(admin, "另一个.txt", "园区通知\n园区提供人才公寓。\n".encode(), doc_id="park-service-2024", **CITE)
+    assert again.status_code == 400 and "已有同名文档 park-service-2024" in again.get_data(as_text=True)
+    assert 'name="doc_id" value="park-service-2024"' in again.get_data(as_text=True)  # kept for another try

@@ -175,7 +175,7 @@ def _recent_jobs(limit: int = 10) -> list[IndexJob]:
     return db.session().scalars(select(IndexJob).order_by(IndexJob.id.desc()).limit(limit)).all()
 
 
-UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")
+UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until", "doc_id")
 
 
 def _knowledge_page(upload_form: dict | None = None, status: int = 200):
