@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 
 FORM = "investor_lead_form"
-FORM_SLOTS = frozenset({"company_name", "contact_person", "phone", "industry", "needs", "consent"})
+FORM_SLOTS = frozenset({"company_name", "contact_person", "phone", "industry", "industry_guess", "needs", "consent"})
 ERASED = "［已删除］"
 # Intents that never fill a form slot (domain.yml mappings): not answers, kept.
 NOT_ANSWERS = frozenset({"stop_form", "human_handoff"})
