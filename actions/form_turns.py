@@ -98,6 +98,15 @@ def _fits(field: str, text: str) -> bool:
     return False
 
 
+def _attempt(field: str | None, text: str) -> bool:
+    """An answer in the wrong shape, to be refused with its reason whatever the
+    classifier makes of it: digits where the phone is asked (12345), a phone
+    number where the company or the name is asked."""
+    if field == "phone":
+        return bool(re.search(r"\d", text))
+    return field in NAMED_FIELDS and lead_fields.check_phone(text).value is not None
+
+
 def read(field: str | None, message: dict | None) -> Turn:
     """What the latest message is to the form that asks for `field`."""
     message = message or {}
@@ -114,7 +123,7 @@ def read(field: str | None, message: dict | None) -> Turn:
         return Turn(INTERRUPT)
     if is_question(text) and not fits:
         return Turn(INTERRUPT)
-    if field == "consent" or fits:
+    if field == "consent" or fits or _attempt(field, text):
         return Turn(ANSWER)
     if sure and (intent in SOCIAL or (field in NAMED_FIELDS and intent in PARK_TALK)):
         return Turn(INTERRUPT)

@@ -111,6 +111,12 @@ def test_answers_that_do_not_fit_are_refused_with_the_reason(field, text):
     assert refusal["response"] in ("utter_invalid_lead_field", "utter_invalid_phone") and refusal["reason"]
 
 
+@pytest.mark.parametrize("field, text", [("phone", "12345"), ("contact_person", "13812345678")])
+def test_numbers_are_checked_as_answers_whatever_the_classifier_thought(field, text):
+    events, said = validate(form_tracker(field, message(text, "out_of_scope", 0.8)))
+    assert set_slots(events) == {field: None} and said[0]["reason"]
+
+
 def test_the_reason_is_english_for_an_english_tenant():
     _, said = validate(form_tracker("phone", message("12812345678", "inform"), language="en"))
     assert said[0]["reason"] == "the second digit of a mobile number is 3 to 9"

@@ -1,0 +1,146 @@
+"""Issue 16 through /api/chat with the real gateway, Rasa (trained model) and action server.
+
+The tenant's own conversation: questions typed in the middle of the lead form
+are answered and the form asks again, the stored lead holds only real
+answers; every greeting button and its typed title give the same reply;
+relocation questions and 你是谁 / 还在吗 get proper answers; an English
+tenant reads English.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+DOMAIN = yaml.safe_load(Path("domain.yml").read_text("utf-8"))
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def chat(stack, message, sender):
+    response = requests.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message}, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["replies"]
+
+
+def text(replies) -> str:
+    return "\n".join(r["text"] for r in replies)
+
+
+def payloads(replies) -> list[str]:
+    return [b["payload"] for r in replies for b in r["buttons"]]
+
+
+def stored_leads(stack, company):
+    db = stack["env"]["DATABASE_URL"].removeprefix("sqlite:///")
+    deadline = time.monotonic() + 20  # the action server posts with retries
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT company, name, phone, industry, need FROM leads WHERE company = ?",
+                                (company,)).fetchall()
+        if rows:
+            return rows
+        time.sleep(0.5)
+    return []
+
+
+def test_questions_in_the_lead_form_are_answered_and_the_lead_holds_only_answers(stack):
+    sender = f"e2e-listen-{uuid.uuid4().hex[:6]}"
+    assert "公司" in text(chat(stack, "我想入驻", sender))
+
+    asked = chat(stack, "园区在哪里？", sender)  # at the company-name step
+    assert any("机场西侧" in r["text"] and r["sources"] for r in asked), asked
+    assert "公司的名称" in asked[-1]["text"]  # and the same question again
+
+    company = f"杭州{uuid.uuid4().hex[:4]}医疗器械有限公司"
+    assert "称呼" in text(chat(stack, company, sender))
+    asked = chat(stack, "有哪些优惠政策？", sender)  # at the contact-name step
+    assert any("临空特色政策" in r["text"] for r in asked), asked
+    assert "称呼" in asked[-1]["text"]
+
+    assert "电话" in text(chat(stack, "李经理", sender))
+    assert "再输入一次" in text(chat(stack, "12345", sender))
+    guess = text(chat(stack, "13812345678", sender))
+    assert "高端医疗器械" in guess and "对吗" in guess  # the guess from the name is asked, not assumed
+    assert "需求" in text(chat(stack, "对", sender))
+    read_back = text(chat(stack, "资金", sender))
+    for detail in (company, "李经理", "13812345678", "高端医疗器械", "资金"):
+        assert detail in read_back, read_back
+    re_ask = chat(stack, "明年上半年", sender)
+    assert "请点“同意”或“不同意”" in text(re_ask) and "/affirm" in payloads(re_ask)
+    assert "已收到" in text(chat(stack, "/affirm", sender))
+
+    assert stored_leads(stack, company) == [(company, "李经理", "13812345678", "高端医疗器械", "资金")]
+
+
+def test_staff_and_stop_in_the_middle_of_the_form(stack):
+    sender = f"e2e-listen-{uuid.uuid4().hex[:6]}"
+    chat(stack, "我想入驻", sender)
+    chat(stack, "杭州测试生物科技有限公司", sender)
+    stopped = text(chat(stack, "算了", sender))
+    assert "已停止登记" in stopped
+    sender = f"e2e-listen-{uuid.uuid4().hex[:6]}"
+    chat(stack, "我想入驻", sender)
+    assert "转接招商人员" in text(chat(stack, "转人工", sender))
+
+
+def test_an_english_tenant_reads_english_in_the_form(stack):
+    sender = f"e2e-listen-{uuid.uuid4().hex[:6]}"
+    first = text(chat(stack, "we want to set up in the park", sender))
+    assert "name of your company" in first
+    asked = chat(stack, "where is the park?", sender)
+    assert asked[-1]["text"] == "What is the name of your company?"
+    company = f"Acme {uuid.uuid4().hex[:4]} Biotech Ltd"
+    assert "address you" in text(chat(stack, company, sender))
+    refused = text(chat(stack, "13812345678", sender))
+    assert "the phone number comes next" in refused and not CJK.search(refused)
+    chat(stack, "John Smith", sender)
+    chat(stack, "13812345678", sender)
+    assert "Which industry" in text(chat(stack, "is there a dedicated fund?", sender))
+    chat(stack, "其他", sender)
+    read_back = text(chat(stack, "Skip", sender))
+    assert "Please check your details" in read_back and "Needs: not given" in read_back
+    assert "Thank you, we have your details" in text(chat(stack, "/affirm", sender))
+    assert stored_leads(stack, company) == [(company, "John Smith", "13812345678", "其他", "未填写")]
+
+
+def _greeting_buttons():
+    for variant in DOMAIN["responses"]["utter_greet"]:
+        language = (variant.get("condition") or [{}])[0].get("value", "zh")
+        for button in variant["buttons"]:
+            yield language, button["title"], button["payload"]
+
+
+@pytest.mark.parametrize("language, title, payload", list(_greeting_buttons()))
+def test_every_greeting_button_and_its_typed_title_get_the_same_reply(stack, language, title, payload):
+    opening = {"zh": "你好", "en": "hello"}[language]
+    replies = []
+    for message in (payload, title):
+        sender = f"e2e-parity-{uuid.uuid4().hex[:6]}"
+        chat(stack, opening, sender)  # the conversation's language, as the tenant would have it
+        replies.append(chat(stack, message, sender))
+    tapped, typed = replies
+    assert [r["text"] for r in tapped] == [r["text"] for r in typed]
+    assert [r["sources"] for r in tapped] == [r["sources"] for r in typed]
+
+
+@pytest.mark.parametrize("question", ["周边有学校吗", "园区附近有酒店吗", "is there a hotel near the park?"])
+def test_relocation_questions_get_not_found_with_the_offers(stack, question):
+    replies = chat(stack, question, f"e2e-scope-{uuid.uuid4().hex[:6]}")
+    assert {"/request_settlement", "/human_handoff"} <= set(payloads(replies)), replies
+    assert "超出" not in text(replies) and "beyond what I can answer" not in text(replies)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("你是谁", "招商助手"), ("还在吗", "我在的"), ("who are you", "investment assistant"),
+    ("are you still there", "I am here"),
+])
+def test_the_bot_says_who_it_is_and_that_it_is_there(stack, question, expected):
+    assert expected in text(chat(stack, question, f"e2e-bot-{uuid.uuid4().hex[:6]}"))
