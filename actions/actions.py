@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import buttons, form_turns, knowledge_client, language, leads, outcome, session, topics
 # The lead form's validation and questions live in lead_form; imported here so
 # `from actions.actions import ValidateInvestorLeadForm` keeps working.
-from .lead_form import ActionAskConsent, ActionAskIndustry, ValidateInvestorLeadForm  # noqa: F401
+from .lead_form import (FORM_STEP, ActionAskConsent, ActionAskIndustry, ActionFormAside,  # noqa: F401
+                        ValidateInvestorLeadForm)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class ActionAnswerFromKnowledge(Action):
         meta = outcome.turn_meta(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
             meta["end_session"] = True
+        if in_form:  # part of the form's run for the gateway's erasure (bot/consent.py)
+            meta.update(FORM_STEP)
         if result == outcome.ANSWERED:
             sources = [source.to_dict() for source in answer.sources]
             dispatcher.utter_message(text=answer.text, json_message={"sources": sources, **meta})

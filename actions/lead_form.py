@@ -138,6 +138,23 @@ class ValidateInvestorLeadForm(FormValidationAction):
         return {"consent": value if isinstance(value, bool) else None}
 
 
+class ActionFormAside(Action):
+    """Mark a reply given in the middle of the form (你是谁, 谢谢) as one of its steps.
+
+    The gateway erases a refused form's turns as one unbroken run of form
+    steps (bot/consent.py); an aside that was not marked would end the run
+    early and leave the answers typed before it in the turn log.
+    """
+
+    def name(self) -> str:
+        return "action_form_aside"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(json_message=FORM_STEP)
+        return []
+
+
 class ActionAskIndustry(Action):
     """Ask for the industry; with a sub-track read from the company name, ask to confirm it."""
 

@@ -39,6 +39,8 @@ def erase_form_turns(session, sender_hash: str) -> int:
         if turn.user_text != ERASED:
             turn.user_text = ERASED
             masked += 1
+        # The reply to a form step can repeat the answers (the read-back before consent).
+        turn.reply = ERASED
     session.commit()
     log.info("lead form answers erased from the turn log", extra={"turns": masked})
     return masked

@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import form_turns, knowledge_client, lead_fields
 from actions.actions import ActionAnswerFromKnowledge, ActionDetectLanguage
-from actions.lead_form import ActionAskConsent, ActionAskIndustry, ValidateInvestorLeadForm
+from actions.lead_form import ActionAskConsent, ActionAskIndustry, ActionFormAside, ValidateInvestorLeadForm
 
 DOMAIN = yaml.safe_load(Path("domain.yml").read_text("utf-8"))
 FIELDS = DOMAIN["forms"]["investor_lead_form"]["required_slots"]
@@ -214,6 +214,14 @@ def test_a_park_question_in_the_form_is_answered_and_leaves_no_rule_trigger(real
     said, events = ask_in_form("园区在哪里？", "ask_location")
     assert "机场西侧" in said[0]["text"] and said[0]["custom"]["sources"]
     assert SlotSet("knowledge_result", None) in events
+    # one of the form's steps for the gateway, so a refused form is erased as one run
+    assert said[0]["custom"]["form_step"] is True
+
+
+def test_an_aside_in_the_form_is_marked_as_a_form_step():
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionFormAside().run(dispatcher, form_tracker("phone", message("你是谁", "bot_challenge")), DOMAIN))
+    assert dispatcher.messages == [{**dispatcher.messages[0], "custom": {"form_step": True}}]
 
 
 @pytest.mark.parametrize("text, intent, response", [

@@ -144,3 +144,30 @@ def test_relocation_questions_get_not_found_with_the_offers(stack, question):
 ])
 def test_the_bot_says_who_it_is_and_that_it_is_there(stack, question, expected):
     assert expected in text(chat(stack, question, f"e2e-bot-{uuid.uuid4().hex[:6]}"))
+
+
+def _english_apart_from_bracketed_names(message: str) -> bool:
+    """English, where Chinese appears only as a name in brackets: (杭州生物科技谷)."""
+    return not CJK.search(re.sub(r"[(（][^()（）]*[)）]", "", message))
+
+
+def test_an_english_conversation_gets_english_templates_throughout(stack):
+    """Greeting, a fact, not found, out of scope, the lead form and handoff: every template is English."""
+    sender = f"e2e-english-{uuid.uuid4().hex[:6]}"
+    templates = []
+    for message in ("hello", "where is the park?", "what is the monthly rent per square metre?",
+                    "what's the weather like today", "is there a school near the park?", "who are you",
+                    "we want to set up in the park", "where is the park?", "cancel", "talk to a person"):
+        replies = chat(stack, message, sender)
+        assert replies, message
+        # A knowledge answer quotes its Chinese source after an English lead-in (knowledge/);
+        # everything else, the greeting with its cited line included, is a template.
+        templates += [(message, r["text"]) for r in replies if not (r["sources"] and message == "where is the park?")]
+        templates += [(message, b["title"]) for r in replies for b in r["buttons"]]
+    chinese = [(m, t) for m, t in templates if not _english_apart_from_bracketed_names(t)]
+    assert not chinese, chinese
+    said = "\n".join(t for _, t in templates)
+    for expected in ("What would you like to know", "could not find any published information",
+                     "beyond what I can answer", "I am the investment assistant", "name of your company",
+                     "Nothing you entered will be kept", "passed you on to our investment staff"):
+        assert expected in said, (expected, said)
