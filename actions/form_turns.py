@@ -32,8 +32,9 @@ PARK_TALK = frozenset({
     "ask_opening", "ask_contact",
 })
 NAMED_FIELDS = frozenset({"company_name", "contact_person", "phone"})
-# Button payloads that answer the form: /affirm, /deny at consent, /inform{...}.
-ANSWER_PAYLOADS = frozenset({"inform", "affirm", "deny"})
+# Button payloads that answer the form: /affirm, /deny at consent (a "change"
+# button, /inform{"lead_field": ...}, is a correction, read before).
+CONSENT_PAYLOADS = frozenset({"affirm", "deny"})
 
 _QUESTION_ZH = re.compile(
     r"[?？]|(吗|嘛|么|呢)[。.!！~]*$|什么|怎么|怎样|哪|谁|多少|几个|几号|几年|几期|几家|几点|几天|是否|有没有|"
@@ -116,8 +117,8 @@ def read(field: str | None, message: dict | None) -> Turn:
     correction = corrected_field(text, message.get("entities"))
     if correction:
         return Turn(CORRECT, correction)
-    if text.startswith("/"):  # a button: only the form's own buttons answer it
-        return Turn(ANSWER if intent in ANSWER_PAYLOADS else INTERRUPT)
+    if text.startswith("/"):  # a button: only yes or no at the consent step answers the form
+        return Turn(ANSWER if field == "consent" and intent in CONSENT_PAYLOADS else INTERRUPT)
     fits = _fits(field or "", text)
     if sure and intent in LEAVE and not fits:
         return Turn(INTERRUPT)

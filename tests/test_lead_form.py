@@ -63,7 +63,15 @@ INTERRUPTIONS = [
     ("园区在哪里？", "ask_location"), ("有哪些优惠政策？", "ask_policy"), ("where is the park?", "ask_location"),
     ("转人工", "human_handoff"), ("算了", "stop_form"), ("周边有学校吗", "out_of_scope"),
     ("How much is the rent?", "nlu_fallback"), ("/ask_funds", "ask_funds"),
+    ("/request_settlement", "request_settlement"),
 ]
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if f != "consent"])
+@pytest.mark.parametrize("payload", ["/affirm", "/deny"])
+def test_a_stray_yes_or_no_button_fills_nothing_before_the_consent_step(field, payload):
+    events, _ = validate(form_tracker(field, message(payload, payload.lstrip("/"), 1.0)))
+    assert set_slots(events) == {}
 
 
 @pytest.mark.parametrize("field", FIELDS)
