@@ -134,10 +134,14 @@ def test_an_english_tenant_reads_english_in_the_form(stack):
     chat(stack, "13812345678", sender)
     assert "Which industry" in text(chat(stack, "is there a dedicated fund?", sender))
     chat(stack, "其他", sender)
-    read_back = text(chat(stack, "Skip", sender))
-    assert "Please check your details" in read_back and "Needs: not given" in read_back
+    read_back = chat(stack, "Skip", sender)
+    assert "Please check your details" in text(read_back) and "Needs: not given" in text(read_back)
+    change_phone = '/inform{"lead_field": "phone"}'
+    assert change_phone in payloads(read_back)  # a "change" button per field
+    assert "phone number" in text(chat(stack, change_phone, sender))
+    assert "Phone: 13912345678" in text(chat(stack, "13912345678", sender))  # read back again, corrected
     assert "Thank you, we have your details" in text(chat(stack, "/affirm", sender))
-    assert stored_leads(stack, company) == [(company, "John Smith", "13812345678", "其他", "未填写")]
+    assert stored_leads(stack, company) == [(company, "John Smith", "13912345678", "其他", "未填写")]
 
 
 def _greeting_buttons():
