@@ -17,7 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import form_turns, knowledge_client, lead_fields
+from actions import form_turns, knowledge_client, lead_fields, topics
 from actions.actions import ActionAnswerFromKnowledge, ActionDetectLanguage
 from actions.lead_form import ActionAskConsent, ActionAskIndustry, ActionFormAside, ValidateInvestorLeadForm
 
@@ -248,6 +248,15 @@ def test_the_form_answers_have_english_variants():
                  "utter_ask_industry_guess", "utter_invalid_lead_field", "utter_invalid_phone", "utter_ask_consent"):
         languages = [(v.get("condition") or [{}])[0].get("value", "zh") for v in DOMAIN["responses"][name]]
         assert languages == ["zh", "en"], name
+
+
+@pytest.mark.parametrize("question, in_scope", [
+    ("周边有学校吗", True), ("园区附近有酒店吗", True), ("有人才公寓吗", True), ("is there a canteen?", True),
+    ("are there schools nearby?", True), ("推荐一家杭州好吃的餐厅", False), ("Recommend a good hotel in Hangzhou", False),
+    ("帮我订个酒店", False),
+])
+def test_relocation_questions_are_in_scope_and_travel_tips_are_not(question, in_scope):
+    assert topics.is_relocation_question(question) is in_scope
 
 
 def test_form_turns_reads_every_issue_example():

@@ -164,7 +164,8 @@ def test_every_greeting_button_and_its_typed_title_get_the_same_reply(stack, lan
     assert [r["sources"] for r in tapped] == [r["sources"] for r in typed]
 
 
-@pytest.mark.parametrize("question", ["周边有学校吗", "园区附近有酒店吗", "is there a hotel near the park?"])
+@pytest.mark.parametrize("question", ["周边有学校吗", "园区附近有酒店吗", "is there a hotel near the park?",
+                                      "有人才公寓吗", "员工住宿怎么解决", "are there schools nearby?"])
 def test_relocation_questions_get_not_found_with_the_offers(stack, question):
     replies = rasa(stack, question, f"e2e-scope-{uuid.uuid4().hex[:6]}")
     assert {"/request_settlement", "/human_handoff"} <= set(payloads(replies)), replies
