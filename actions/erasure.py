@@ -17,7 +17,8 @@ FORM_SLOTS = frozenset({"company_name", "contact_person", "phone", "industry", "
 # What the tenant typed in free form, which a bot message may repeat (the read-back).
 TYPED_SLOTS = frozenset({"company_name", "contact_person", "phone", "needs"})
 ERASED = "［已删除］"
-# Intents that never fill a form slot (domain.yml mappings): not answers, kept.
+# Intents that never fill a form slot (actions/form_turns.py reads them as leaving
+# the form): not answers, kept.
 NOT_ANSWERS = frozenset({"stop_form", "human_handoff"})
 FORGET = "action_forget_lead"
 SUBMIT = "action_submit_lead"

@@ -45,6 +45,7 @@ _QUESTION_EN = re.compile(
     r"any|anything)\b\s+\S+", re.IGNORECASE)
 # A typed correction: 电话填错了, 改一下公司名称, change the phone number.
 _CORRECTION = re.compile(r"改|错|更正|change|wrong|correct|fix", re.IGNORECASE)
+CORRECTABLE = ("company_name", "contact_person", "phone", "industry", "needs")
 _FIELD_WORDS = (
     ("company_name", re.compile(r"公司|company", re.IGNORECASE)),
     ("contact_person", re.compile(r"称呼|姓名|名字|联系人|name|contact", re.IGNORECASE)),
@@ -69,19 +70,17 @@ def is_question(text: str | None) -> bool:
     return bool(_QUESTION_ZH.search(folded) or _QUESTION_EN.match(folded))
 
 
-def corrected_field(text: str | None, entities: list[dict] | None = None) -> str | None:
-    """The field a correction names: the read-back's button (entity lead_field) or typed words."""
+def corrected_field(text: str | None, entities: list[dict] | None = None, typed: bool = True) -> str | None:
+    """The field a correction names: the read-back's button (entity lead_field), or with
+    `typed`, words such as 电话填错了 (only after the read-back: 杭州改革…有限公司 typed
+    where the company is asked is a name, not a correction)."""
     for entity in entities or []:
-        if entity.get("entity") == "lead_field" and entity.get("value") in lead_fields_order():
+        if entity.get("entity") == "lead_field" and entity.get("value") in CORRECTABLE:
             return entity["value"]
     folded = _fold(text)
-    if folded.startswith("/") or not _CORRECTION.search(folded):
+    if not typed or folded.startswith("/") or not _CORRECTION.search(folded):
         return None
     return next((field for field, words in _FIELD_WORDS if words.search(folded)), None)
-
-
-def lead_fields_order() -> tuple[str, ...]:
-    return ("company_name", "contact_person", "phone", "industry", "needs")
 
 
 def _fits(field: str, text: str) -> bool:
@@ -114,7 +113,7 @@ def read(field: str | None, message: dict | None) -> Turn:
     text = _fold(message.get("text"))
     intent = (message.get("intent") or {}).get("name")
     sure = float((message.get("intent") or {}).get("confidence") or 0.0) >= SURE
-    correction = corrected_field(text, message.get("entities"))
+    correction = corrected_field(text, message.get("entities"), typed=field == "consent")
     if correction:
         return Turn(CORRECT, correction)
     if text.startswith("/"):  # a button: only yes or no at the consent step answers the form

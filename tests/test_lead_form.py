@@ -155,6 +155,11 @@ def test_a_detail_can_be_corrected_from_the_read_back(latest):
     assert set_slots(events) == {"phone": None}  # the form asks the first empty field: the phone
 
 
+def test_a_company_name_with_a_correction_word_is_a_name_not_a_correction():
+    events, _ = validate(form_tracker("company_name", message("杭州改革生物科技有限公司", "inform")))
+    assert set_slots(events) == {"company_name": "杭州改革生物科技有限公司", "industry_guess": None}
+
+
 def test_the_read_back_shows_every_detail_before_consent():
     dispatcher = CollectingDispatcher()
     tracker = form_tracker("consent", message("场地"), language="en", needs="未填写")
