@@ -43,6 +43,23 @@ def _private_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
+def queued_for(queue_dir: Path, sender_ids: set[str], phone: str = "") -> list[tuple[Path, dict]]:
+    """Queued and set-aside leads of one person (by conversation id or phone), for export or erasure."""
+    from .lead_fields import check_phone
+
+    found = []
+    for path in sorted([*Path(queue_dir).glob("*.json"), *Path(queue_dir).glob("rejected/*.json")]):
+        try:
+            lead = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            log.exception("unreadable queued lead", extra={"file": path.name})
+            continue
+        same_phone = bool(phone) and check_phone(str(lead.get("phone") or "")).value == phone
+        if lead.get("sender_id") in sender_ids or same_phone:
+            found.append((path, lead))
+    return found
+
+
 def idempotency_key(lead: dict) -> str:
     basis = "|".join(str(lead.get(k, "")) for k in ("sender_id", "company", "name", "phone"))
     return "lead-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]

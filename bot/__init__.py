@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import bodies, cors, db, logs, security_headers
+from . import staff_records as _staff_records  # noqa: F401  (audit log, staff sessions, login failures)
 from .notify import models as _notify_models  # noqa: F401  (the outbox table, for Alembic and create_all)
 from .config import PROJECT_DIR, Config
 from .dialogue import DialogueClient
@@ -17,6 +19,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in API responses and logs
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops > 0:
+        # Behind that many proxies, each appending to X-Forwarded-For/-Proto: request.remote_addr
+        # becomes the real client for rate limits, the audit log and session protection, and
+        # request.is_secure tells an HTTPS visitor. At 0 the headers are ignored (anyone can send them).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     logs.configure()
     private_dir(app.instance_path)  # secrets and the SQLite database live here
     if not app.config["SECRET_KEY"]:
@@ -48,5 +56,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     init_console(app)
     from .notify import init_app as init_notify; init_notify(app)  # noqa: E702
+    from .handoff import init_app as init_handoff; init_handoff(app)  # noqa: E702
     cli.register(app)
     return app

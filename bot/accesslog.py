@@ -1,8 +1,9 @@
 """Gunicorn's access log without secrets or personal data from query strings.
 
 WeChat signs each request in its query string (signature, msg_signature,
-timestamp, nonce, echostr) and adds the user's openid; the web widget polls
-with its sender_id. A log line that keeps them hands a reader a signed query
+timestamp, nonce, echostr) and adds the user's openid; older web widgets
+polled with their sender_id (refused now: bot/chat_tokens.py, but a cached
+copy may still send it). A log line that keeps them hands a reader a signed query
 to replay (within the freshness window) and a list of who wrote when. The
 values are replaced by `-`; the names stay, so the line still says what kind
 of request it was. gunicorn.conf.py installs this as `logger_class`.

@@ -1,12 +1,19 @@
 """The JSON API: chat for every web client, feedback, leads for the action server, OpenAPI.
 
 POST /api/chat
-  Request  {"sender_id": str, "message": str}
+  Request  {"sender_id": str, "message": str, "client_message_id"?: str}
   Response {"sender_id": str, "replies": [{"text", "buttons": [{"title","payload"}],
             "sources": [{"title","publisher","published","url","snippet"}]}],
-            "turn_id": int|null, "handoff": bool}
+            "turn_id": int|null, "handoff": bool, "token"?: str}
   turn_id and handoff are additions: the widget rates a turn by its id and
-  polls for staff replies while handoff is true.
+  polls for staff replies while handoff is true. A conversation belongs to its
+  token (bot/chat_tokens.py): the first message gets one, as a cookie and, for
+  cross-origin callers, as `token`; the response's sender_id is the
+  conversation's, which differs from the request's when that id was someone
+  else's. A repeated client_message_id gets the stored reply (bot/chat_retry.py).
+
+GET /api/chat/poll?after=N and GET /api/chat/history need the token; the
+conversation id is never in a URL.
 """
 from __future__ import annotations
 
@@ -15,9 +22,10 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from . import bodies, db, errors, metrics, notify
+from . import bodies, chat_retry, chat_tokens, db, errors, metrics, notify
+from .chat_history import history as conversation_history
 from .conversation import converse, open_handoff, sender_hash
 from .errors import ApiError
 from .limits import limiter, sender_key, setting
@@ -53,7 +61,7 @@ def _sender(value: str) -> str:
     return value
 
 
-def _chat_request() -> tuple[str, str]:
+def _chat_request() -> tuple[str, str, str | None]:
     body = _json_body()
     for field in ("sender_id", "message"):
         _string(body, field)
@@ -63,30 +71,82 @@ def _chat_request() -> tuple[str, str]:
     limit = current_app.config["MAX_MESSAGE_CHARS"]
     if len(message) > limit:
         raise ApiError(400, "message_too_long", f"The message has {len(message)} characters; the limit is {limit}.")
-    return sender_id, message
+    client_id = chat_retry.message_id(request.headers.get("Idempotency-Key") or body.get("client_message_id"))
+    return sender_id, message, client_id
 
 
 @bp.post("/chat")
 @limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
 @limiter.limit(setting("RATELIMIT_CHAT_PER_SENDER"), key_func=sender_key)
 def chat():
-    sender_id, message = _chat_request()
-    result = converse("web", sender_id, message)
-    return jsonify({"sender_id": sender_id, "replies": result.replies,
-                    "turn_id": result.turn_id, "handoff": result.handoff})
+    sender_id, message, client_id = _chat_request()
+    session = db.session()
+    sender_id, token = chat_tokens.conversation(session, sender_id)
+    hashed = sender_hash(sender_id)
+    answered = _reserve(session, hashed, client_id)
+    if answered is not None:  # a retry of a message already answered: the same reply, nothing sent again
+        body = {"sender_id": sender_id, "replies": answered.replies, "turn_id": answered.id,
+                "handoff": _in_handoff(session, hashed), "repeated": True}
+    else:
+        try:
+            result = converse("web", sender_id, message)
+        except Exception:
+            if client_id:
+                chat_retry.release(db.session(), hashed, client_id)
+            raise
+        if client_id:
+            _finish(hashed, client_id, result.turn_id)
+        body = {"sender_id": sender_id, "replies": result.replies, "turn_id": result.turn_id,
+                "handoff": result.handoff}
+    if token and chat_tokens.cross_origin():
+        body["token"] = token
+    response = jsonify(body)
+    if token:
+        chat_tokens.attach(response, token)
+    return response
+
+
+def _reserve(session, hashed: str, client_id: str | None):
+    if not client_id:
+        return None
+    try:
+        return chat_retry.reserve(session, hashed, client_id)
+    except SQLAlchemyError:  # no database, no de-duplication: the message is still answered
+        log.exception("cannot reserve the client message id")
+        session.rollback()
+        return None
+
+
+def _finish(hashed: str, client_id: str, turn_id: int | None) -> None:
+    session = db.session()
+    try:
+        chat_retry.finish(session, hashed, client_id, turn_id)
+    except SQLAlchemyError:
+        log.exception("cannot record the answered client message id")
+        session.rollback()
+
+
+def _in_handoff(session, hashed: str) -> bool:
+    return open_handoff(session, hashed) is not None
+
+
+def _refuse_id_in_url() -> None:
+    if "sender_id" in request.args:
+        raise ApiError(400, "sender_id_in_url", "A conversation is named by its token (cookie or Authorization "
+                                                "header), never by an id in the URL.")
 
 
 @bp.get("/chat/poll")
 @limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
 def poll():
-    """Staff replies for a conversation in handoff, after message id `after`."""
-    sender_id = _sender(request.args.get("sender_id", "").strip())
+    """Staff replies for the token's conversation, after message id `after`."""
+    _refuse_id_in_url()
     try:
         after = int(request.args.get("after", "0"))
     except ValueError:
         raise ApiError(400, "invalid_field", "'after' must be an integer.")
     session = db.session()
-    hashed = sender_hash(sender_id)
+    hashed = chat_tokens.required_owner(session)
     handoff = open_handoff(session, hashed)
     rows = session.execute(
         select(HandoffMessage).join(Handoff).where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff",
@@ -94,6 +154,15 @@ def poll():
     ).scalars().all()
     return jsonify({"handoff": handoff is not None,
                     "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat()} for m in rows]})
+
+
+@bp.get("/chat/history")
+@limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
+def history():
+    """The token's conversation as its owner saw it (bot/chat_history.py), for the widget to restore."""
+    _refuse_id_in_url()
+    session = db.session()
+    return jsonify(conversation_history(session, chat_tokens.required_owner(session)))
 
 
 @bp.post("/feedback")

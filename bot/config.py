@@ -45,29 +45,49 @@ class Config:
         self.LEADS_API_SECRET = os.environ.get("LEADS_API_SECRET", "")
 
         # Staff console sessions.
-        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)  # set it behind HTTPS
+        # Off: the cookie is still Secure on every request that came over HTTPS (bot/console/sessions.py).
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.PERMANENT_SESSION_LIFETIME = int(_env("STAFF_SESSION_HOURS", "8")) * 3600
         self.STAFF_PASSWORD_METHOD = _env("STAFF_PASSWORD_METHOD", "scrypt")  # werkzeug.security syntax
+        # Per (username, address): after this many wrong passwords that pair waits
+        # STAFF_LOCKOUT_MINUTES, doubled by every further failure, at most STAFF_LOCKOUT_MAX_HOURS.
         self.STAFF_MAX_FAILED_LOGINS = int(_env("STAFF_MAX_FAILED_LOGINS", "5"))
-        self.STAFF_LOCKOUT_MINUTES = int(_env("STAFF_LOCKOUT_MINUTES", "30"))
+        self.STAFF_LOCKOUT_MINUTES = float(_env("STAFF_LOCKOUT_MINUTES", "15"))
+        self.STAFF_LOCKOUT_MAX_HOURS = float(_env("STAFF_LOCKOUT_MAX_HOURS", "24"))
         # CSRF is checked by the console and the staff API only: the chat API
         # and the WeChat webhook are called by other servers and pages.
         self.WTF_CSRF_CHECK_DEFAULT = False
         self.WTF_CSRF_TIME_LIMIT = None  # valid for the session's life
 
         self.TURN_RETENTION_DAYS = int(_env("TURN_RETENTION_DAYS", "180"))
+        # Where one person's data is found and erased besides the gateway's database (bot/person.py):
+        # Rasa's tracker store (through Rasa's own Python) and the action server's lead queue.
+        self.TRACKER_STORE_URL = _env("TRACKER_STORE_URL", f"sqlite:///{PROJECT_DIR / 'instance' / 'rasa-tracker.db'}")
+        self.RASA_PYTHON = Path(_env("RASA_PYTHON", str(PROJECT_DIR / ".venv-rasa" / "bin" / "python")))
+        self.LEADS_QUEUE_DIR = Path(_env("LEADS_QUEUE_DIR", str(PROJECT_DIR / "instance" / "lead-queue")))
         self.KNOWLEDGE_DOCS_DIR = Path(_env("KNOWLEDGE_DOCS_DIR", str(PROJECT_DIR / "knowledge" / "docs")))
+        # What staff upload or correct (knowledge/library.py): instance data, never the git tree.
+        self.KNOWLEDGE_DATA_DIR = Path(_env("KNOWLEDGE_DATA_DIR", str(PROJECT_DIR / "instance" / "knowledge")))
         self.MAX_UPLOAD_BYTES = int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 64 * 1024  # the console's uploads
         # The JSON API needs far less: bodies over this are 413, nesting deeper is 400 (bodies.py).
         self.API_MAX_BODY_BYTES = 64 * 1024
         self.API_MAX_JSON_DEPTH = 32
 
+        # A web conversation's token (bot/chat_tokens.py) lasts this long; the widget restores the
+        # conversation's last CHAT_HISTORY_HOURS after a reload or a page change.
+        self.CHAT_TOKEN_DAYS = float(_env("CHAT_TOKEN_DAYS", "30"))
+        self.CHAT_HISTORY_HOURS = float(_env("CHAT_HISTORY_HOURS", "24"))
+
         # Park websites allowed to embed the widget and call /api/chat.
         self.CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS")
+
+        # Reverse proxies in front of the gateway that append to X-Forwarded-For (nginx: 1).
+        # 0 ignores the header, which any client can forge.
+        self.TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
 
         # Rate limits (Flask-Limiter syntax). memory:// is per process; use
         # redis://… to share counts between workers.
@@ -96,3 +116,16 @@ class Config:
         self.NOTIFY_RETRY_BASE_S = float(_env("NOTIFY_RETRY_BASE_S", "30"))
         self.NOTIFY_POLL_S = float(_env("NOTIFY_POLL_S", "5"))
         self.NOTIFY_TIMEOUT_S = float(_env("NOTIFY_TIMEOUT_S", "10"))
+
+        # Handoffs (bot/handoff/): an unclaimed one ends in the lead form after this many minutes (0: never);
+        # later than NOTIFY_HANDOFF_WAIT_MINUTES, so the reminder notice comes while staff can still claim it.
+        self.HANDOFF_CLAIM_TIMEOUT_MINUTES = float(_env("HANDOFF_CLAIM_TIMEOUT_MINUTES", "15"))
+        self.HANDOFF_SWEEP_S = float(_env("HANDOFF_SWEEP_S", "15"))
+        # The console's live queue holds one server thread per open page for this long, then reconnects.
+        self.HANDOFF_STREAM_SECONDS = float(_env("HANDOFF_STREAM_SECONDS", "25"))
+        # …and at most this many per worker process at once; more pages poll every 3 s instead.
+        self.HANDOFF_STREAMS_PER_WORKER = int(_env("HANDOFF_STREAMS_PER_WORKER", "2"))
+        # Office hours in Asia/Shanghai (bot/handoff/hours.py); empty: staff are always in.
+        self.OFFICE_HOURS = os.environ.get("OFFICE_HOURS", "")
+        self.OFFICE_HOLIDAYS = os.environ.get("OFFICE_HOLIDAYS", "")  # dates, or a file of dates
+        self.OFFICE_WORKDAYS = os.environ.get("OFFICE_WORKDAYS", "")  # 调休: weekend dates that are worked

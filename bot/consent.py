@@ -39,8 +39,11 @@ def erase_form_turns(session, sender_hash: str) -> int:
         if turn.user_text != ERASED:
             turn.user_text = ERASED
             masked += 1
-        # The reply to a form step can repeat the answers (the read-back before consent).
+        # The reply to a form step can repeat the answers (the read-back before consent),
+        # both as logged and as kept for the widget's history.
         turn.reply = ERASED
+        if turn.replies:
+            turn.replies = [{"text": ERASED, "buttons": [], "sources": []}]
     session.commit()
     log.info("lead form answers erased from the turn log", extra={"turns": masked})
     return masked

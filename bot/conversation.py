@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import consent, db, metrics, notify
+from . import consent, db, handoff as handoffs, metrics
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
 DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
-HANDOFF_OPENED = "已为您转接招商人员，请稍候，工作人员的回复会显示在这里。"
 FALLBACK = "fallback"  # utter_default's outcome: Rasa could not go on (domain.yml)
 PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
 
@@ -75,7 +74,7 @@ def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
 
 def _degraded(message: str) -> tuple[list[dict], dict]:
     """Rasa is down: answer from the knowledge package itself."""
-    from .knowledge_jobs import DEGRADED_SEARCH, knowledge_base
+    from .knowledge_access import DEGRADED_SEARCH, knowledge_base
 
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
     passages = [{k: h.to_dict().get(k) for k in PASSAGE_KEYS} for h in answer.hits]
@@ -148,11 +147,10 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
         if meta.get("end_session"):
             _start_new_session(sender_id)
         if outcome == "handoff":
-            handoff = _open_new_handoff(session, channel, hashed, sender_id, message)
-            if not replies:
-                replies = [{"text": HANDOFF_OPENED, "buttons": [], "sources": []}]
+            # Opened, or (after hours, database down) the truth and the lead form instead.
+            replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
     reply_text = "\n".join(r.get("text", "") for r in replies)
-    turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded)
+    turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies)
     if meta.get("form_erased"):
         _erase_form_turns(hashed)
     return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
@@ -168,20 +166,6 @@ def _start_new_session(sender_id: str) -> None:
         log.warning("could not start a new rasa session; the next turn will retry")
 
 
-def _open_new_handoff(session, channel, hashed, sender_id, message) -> Handoff | None:
-    try:
-        handoff = Handoff(channel=channel, sender_hash=hashed, sender_id=sender_id, reason=message, status="open")
-        session.add(handoff)
-        session.flush()
-        session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))
-        notify.handoff_opened(session, handoff)  # committed with the handoff; sent in the background
-        return handoff
-    except SQLAlchemyError:
-        log.exception("could not open the handoff")
-        session.rollback()
-        return None
-
-
 def _erase_form_turns(hashed: str) -> None:
     """The turn cancelled the lead form or refused consent: its answers leave the turn log."""
     session = db.session()
@@ -192,7 +176,7 @@ def _erase_form_turns(hashed: str) -> None:
         session.rollback()
 
 
-def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded) -> int | None:
+def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies=None) -> int | None:
     seconds = time.perf_counter() - started
     confidence = _confidence(meta)
     metrics.observe_turn(channel, outcome, seconds, confidence, degraded)
@@ -201,7 +185,8 @@ def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degr
         turn = Turn(channel=channel, sender_hash=hashed, user_text=message, reply=reply_text,
                     sources=list(meta.get("sources") or []), passages=list(meta.get("hits") or []),
                     intent=_intent(meta), confidence=confidence, outcome=outcome, degraded=degraded,
-                    latency_ms=round(seconds * 1000, 1), form_step=bool(meta.get("form_step")))
+                    latency_ms=round(seconds * 1000, 1), form_step=bool(meta.get("form_step")),
+                    replies=replies)  # as shown: for the widget's history and a retried message
         session.add(turn)
         session.commit()
         return turn.id

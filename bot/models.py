@@ -19,7 +19,19 @@ from .db import Base
 
 OUTCOMES = ("answered", "abstained", "out_of_scope", "handoff", "error")
 LEAD_STATUSES = ("new", "contacted", "closed")
-ROLES = ("staff", "admin")
+# Each role can do what the roles before it can, and more (ROLE_GRANTS): a viewer reads,
+# staff answer handoffs and work leads, an editor changes the knowledge base, an admin manages accounts.
+ROLES = ("viewer", "staff", "editor", "admin")
+ROLE_GRANTS = {"viewer": ("read",), "staff": ("handoffs", "leads"), "editor": ("knowledge",),
+               "admin": ("accounts",)}
+
+
+def grants(role: str) -> frozenset[str]:
+    """What a role may do: its own grants and those of every role before it."""
+    if role not in ROLES:
+        return frozenset()
+    return frozenset(g for r in ROLES[:ROLES.index(role) + 1] for g in ROLE_GRANTS[r])
+HANDOFF_END_REASONS = ("released", "timeout", "after_hours", "timing_out")
 
 
 def utcnow() -> datetime:
@@ -57,6 +69,9 @@ class Turn(Stamp, Base):
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     # The message answered the lead form: masked if consent is refused (bot/consent.py).
     form_step: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The replies as the user saw them ({"text","buttons","sources"} each), so the widget can restore
+    # the conversation (GET /api/chat/history) and a retried message gets the same answer.
+    replies: Mapped[list | None] = mapped_column(JSON)
 
     feedback: Mapped[list["Feedback"]] = relationship(back_populates="turn", cascade="all, delete-orphan",
                                                       passive_deletes=True)
@@ -111,9 +126,17 @@ class Handoff(Stamp, Base):
     sender_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    # The owner: the staff member who claimed it (or replied first).
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why it ended: released | timeout | after_hours | (timing_out while the sweeper
+    # hands it to the lead form; no claim is taken then). See HANDOFF_END_REASONS.
+    closed_reason: Mapped[str | None] = mapped_column(String(16))
+    # The tenant's language (zh | en), for the messages the gateway itself sends.
+    language: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
 
+    staff: Mapped["StaffUser | None"] = relationship(foreign_keys=[staff_id], lazy="joined")
     messages: Mapped[list["HandoffMessage"]] = relationship(
         back_populates="handoff", cascade="all, delete-orphan", order_by="HandoffMessage.id",
         passive_deletes=True)
@@ -138,8 +161,7 @@ class StaffUser(Stamp, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(8), default="staff")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Failed logins and lockouts are kept per (username, address): bot/staff_records.py LoginFailure.
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -156,7 +178,10 @@ class StaffUser(Stamp, Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.can("accounts")
+
+    def can(self, permission: str) -> bool:
+        return permission in grants(self.role)
 
 
 class FaqCorrection(Stamp, Base):
@@ -180,16 +205,47 @@ class FaqCorrection(Stamp, Base):
 
 
 class IndexJob(Stamp, Base):
-    """A background re-index (after a correction, upload or removal), for progress display."""
+    """A re-index (after a correction, upload or removal): the queue the re-index worker
+    (bot/reindex_worker.py) takes work from, and the progress the console shows."""
 
     __tablename__ = "index_jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove
+    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove | startup
     detail: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     message: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # percent, while running
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationToken(Stamp, Base):
+    """The secret that makes a web conversation its owner's (bot/chat_tokens.py).
+
+    Only a hash of the token is kept, and only the sender's hash: a copy of
+    the database neither opens a conversation nor names its sender.
+    """
+
+    __tablename__ = "conversation_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = mapped_column(String(64), unique=True)  # one owner per conversation
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ChatRequest(Stamp, Base):
+    """A web message by its client message id: a retried message is answered from its turn, not sent twice."""
+
+    __tablename__ = "chat_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    client_message_id: Mapped[str] = mapped_column(String(64))
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("sender_hash", "client_message_id", name="uq_chat_request_message"),)
 
 
 Index("ix_turns_sender_created", Turn.sender_hash, Turn.created_at)

@@ -8,7 +8,9 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 
 def _errors(*codes: int) -> dict:
     text = {400: "Invalid request", 401: "Missing or wrong credentials", 404: "Not found",
-            429: "Rate limit exceeded", 503: "Assistant unavailable"}
+            403: "Not this channel's conversation (wx-…)",
+            409: "Conflict (a handoff that is someone else's, closed or timing out; a retried message still being "
+                 "answered)", 429: "Rate limit exceeded", 503: "Assistant unavailable"}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
 
 
@@ -35,7 +37,16 @@ def document() -> dict:
     chat_response = {"type": "object", "properties": {
         "sender_id": {"type": "string"}, "replies": {"type": "array", "items": reply},
         "turn_id": {"type": ["integer", "null"], "description": "Rate it with /api/feedback"},
-        "handoff": {"type": "boolean", "description": "Staff hold the conversation: poll /api/chat/poll"}}}
+        "handoff": {"type": "boolean", "description": "Staff hold the conversation: poll /api/chat/poll"},
+        "token": {"type": "string", "description": "A new conversation's token, for callers from another origin "
+                                                   "(or no browser): send it as Authorization: Bearer. "
+                                                   "Same-site browsers get it as the HttpOnly park_chat cookie."},
+        "repeated": {"type": "boolean", "description": "A retried client_message_id: the stored reply"}}}
+    history_item = {"type": "object", "properties": {
+        "role": {"enum": ["user", "bot", "staff"]}, "text": {"type": "string"}, "at": {"type": "string"},
+        "buttons": reply["properties"]["buttons"], "sources": reply["properties"]["sources"],
+        "turn_id": {"type": "integer"}, "id": {"type": "integer", "description": "staff messages"}}}
+    owner = {"security": [{"conversationCookie": []}, {"conversationBearer": []}]}
     staff = {"security": [{"staffSession": []}]}
     return {
         "openapi": "3.1.0",
@@ -46,19 +57,29 @@ def document() -> dict:
             "/api/chat": {"post": {
                 "summary": "Send one message; get the assistant's replies with their sources",
                 "requestBody": {"required": True, **_json({"type": "object", "required": ["sender_id", "message"],
-                    "properties": {"sender_id": {"type": "string", "maxLength": 128},
-                                   "message": {"type": "string", "minLength": 1, "maxLength": limit}}})},
+                    "properties": {"sender_id": {"type": "string", "maxLength": 128,
+                                                 "description": "Not wx-…: WeChat conversations are not reachable"},
+                                   "message": {"type": "string", "minLength": 1, "maxLength": limit},
+                                   "client_message_id": {"type": "string", "maxLength": 64, "description":
+                                       "Or the Idempotency-Key header: a retry with it gets the stored reply"}}})},
+                "description": "The conversation's token (cookie or bearer) continues it; without it, an id "
+                               "already in use starts a new conversation, whose sender_id the response gives.",
                 "responses": {"200": {"description": "Replies", **_json(chat_response)},
-                              **_errors(400, 429, 503)}}},
+                              **_errors(400, 403, 409, 429, 503)}}},
+            "/api/chat/history": {"get": {
+                "summary": "The token's conversation of the last CHAT_HISTORY_HOURS, in order, for the widget",
+                **owner,
+                "responses": {"200": {"description": "Messages", **_json({"type": "object", "properties": {
+                    "handoff": {"type": "boolean"}, "last_staff_id": {"type": "integer"},
+                    "messages": {"type": "array", "items": history_item}}})}, **_errors(400, 401, 429)}}},
             "/api/chat/poll": {"get": {
-                "summary": "Staff replies for a conversation handed to a person",
-                "parameters": [{"name": "sender_id", "in": "query", "required": True, "schema": {"type": "string"}},
-                               {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0}}],
+                "summary": "Staff replies for the token's conversation while a person holds it", **owner,
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "default": 0}}],
                 "responses": {"200": {"description": "Messages after `after`", **_json({"type": "object", "properties": {
                     "handoff": {"type": "boolean"},
                     "messages": {"type": "array", "items": {"type": "object", "properties": {
                         "id": {"type": "integer"}, "text": {"type": "string"}, "at": {"type": "string"}}}}}})},
-                    **_errors(400, 429)}}},
+                    **_errors(400, 401, 429)}}},
             "/api/feedback": {"post": {
                 "summary": "Thumbs up or down on one turn, by the person who asked",
                 "requestBody": {"required": True, **_json({"type": "object", "required": ["sender_id", "turn_id", "rating"],
@@ -95,7 +116,18 @@ def document() -> dict:
             "/api/staff/handoffs/{handoff_id}/reply": {"post": {"summary": "Reply to the user as staff", **staff,
                 "parameters": [{"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": _json({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}),
-                "responses": {"200": {"description": "Sent"}, **_errors(400, 401, 404)}}},
+                "responses": {"200": {"description": "Sent"}, **_errors(400, 401, 404, 409)}}},
+            "/api/staff/handoffs/{handoff_id}/claim": {"post": {
+                "summary": "Become the handoff's owner (409 if someone else is, unless take_over)", **staff,
+                "parameters": [{"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": _json({"type": "object", "properties": {"take_over": {"type": "boolean"}}}),
+                "responses": {"200": {"description": "Claimed"}, **_errors(401, 404, 409)}}},
+            "/api/staff/handoffs/events": {"get": {
+                "summary": "Server-sent events: `queue` {version, open, waiting} whenever the queue changes; "
+                           "the stream ends after HANDOFF_STREAM_SECONDS and the client reconnects", **staff,
+                "responses": {"200": {"description": "text/event-stream",
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              **_errors(401)}}},
             "/api/staff/handoffs/{handoff_id}/release": {"post": {"summary": "Give the conversation back to the bot",
                 **staff, "parameters": [{"name": "handoff_id", "in": "path", "required": True,
                                          "schema": {"type": "integer"}}],
@@ -106,6 +138,10 @@ def document() -> dict:
                 "code": {"type": "string"}, "message": {"type": "string"}}}}}},
             "securitySchemes": {
                 "leadsSecret": {"type": "apiKey", "in": "header", "name": "X-Leads-Secret"},
+                "conversationCookie": {"type": "apiKey", "in": "cookie", "name": "park_chat",
+                                       "description": "Set by POST /api/chat for same-site pages"},
+                "conversationBearer": {"type": "http", "scheme": "bearer",
+                                       "description": "The `token` of POST /api/chat, for cross-origin embeds"},
                 "staffSession": {"type": "apiKey", "in": "cookie", "name": "session",
                                  "description": "Console login; unsafe methods also need the X-CSRFToken header"},
             },

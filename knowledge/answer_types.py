@@ -17,6 +17,7 @@ ASKS = {
     "date": re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"),
     # An amount of money (or a rate) is a narrower figure than a count: "2 funds" does not answer "how much funding".
     "amount": re.compile(r"多少钱|多少资金|多少补贴|多少补助|多少奖励|多少租金|多少费用|金额|价格|费用|税率|租金|房租|"
+                         r"(?:奖励|补贴|补助|资助|奖补|投资|投入|租金|费)[^，。？?]{0,4}(?:多少|几)(?![个家项条名])|"
                          r"\bhow much\b|\bprice\b|\bcost\b|\brate\b|\brent\b"),
     # (多远 / how far is not here: "close to the airport" answers it without a figure.)
     "number": re.compile(r"(?<!哪)几|多少|多大|多长|多久|多高|多宽|多重|数量|数目|比例|占比|百分之|百分比|"
@@ -39,6 +40,40 @@ KINDS = tuple(ASKS)
 NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
 # Words that only ask for a kind of answer, removed before the question's topic words are read.
 ASKS_FRAME = re.compile(r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b")  # the order decides: a question asking for a phone number is not asking for a count
+
+
+# The unit a question asks its figure in: jieba tags 名 in 多少名 and 天 in 多少天 as measure words
+# (q), 亿元 and 几栋 as numerals (m). "几" inside 第几 and 哪几 asks for an ordinal or a list, not a count.
+_COUNT_WORDS = ("多少", "几")
+_NOT_A_COUNT = re.compile(r"^(第|哪)")
+# Units that answer for one another (a question in 天 is answered in 工作日), as families.
+_UNIT_FAMILIES = (("天", "日", "工作日", "个工作日"), ("亿", "亿元"), ("万", "万元"), ("平方米", "平米", "㎡", "万平方米"),
+                  ("年", "周年"), ("月", "个月"))
+_NUMERAL = r"(?:\d[\d.,]*|[一二两三四五六七八九十百千万]+)\s*(?:余|多|近|超过)?\s*"
+
+
+def measure(tagged: list[tuple[str, str]]) -> str:
+    """The measure word after 多少 or fused with 几 (名, 天, 亿元, 栋), or ''. 个 asks for any count."""
+    for i, (word, flag) in enumerate(tagged):
+        if word in _COUNT_WORDS and i + 1 < len(tagged):
+            unit, unit_flag = tagged[i + 1]
+            if unit_flag == "q" or (unit_flag == "m" and not _NUMERAL_ONLY.match(unit)):
+                return "" if unit == "个" else unit
+        elif flag == "m" and word.startswith("几") and len(word) > 1 and not _NOT_A_COUNT.match(word):
+            unit = word[1:]
+            return "" if unit == "个" else unit
+    return ""
+
+
+_NUMERAL_ONLY = re.compile(r"^[\d.一二两三四五六七八九十百千]+$")
+
+
+def states_measure(unit: str, text: str) -> bool:
+    """The text gives a figure in the unit asked for (or one of its family). A four-digit year is
+    not a count of years."""
+    family = next((f for f in _UNIT_FAMILIES if unit in f), (unit,))
+    pattern = re.compile(r"(?<!\d)" + _NUMERAL + "(?:" + "|".join(map(re.escape, sorted(family, key=len, reverse=True))) + ")")
+    return any(not (m.group(0)[:4].isdigit() and "年" in family) for m in pattern.finditer(normalize(text)))
 
 
 def asked(question: str) -> str:

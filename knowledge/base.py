@@ -139,7 +139,7 @@ class KnowledgeBase:
         self._maybe_reload()
         retriever = self._retriever  # one index for the whole answer, even if a reload happens now
         query = retriever.analyze(question)
-        hits = retriever.search(question, top_k=top_k, mode=mode, query=query)
+        hits = self.candidates(query, retriever.search(question, top_k=top_k, mode=mode, query=query))
         confidence, answers = self.decide(query, hits)
         return self.respond(query, hits, confidence, answers, retriever)
 
@@ -154,9 +154,15 @@ class KnowledgeBase:
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 
+    def candidates(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """The hits with the one the answer would come from first (decide.first_answerable)."""
+        return decide.first_answerable(query, hits) if self.parts.answer_types else hits
+
     def decide(self, query: Query, hits: list[Hit]) -> tuple[float, bool]:
         """(confidence, answer?): the learned model's probability, or the coverage and its threshold."""
         if not hits:
+            return 0.0, False
+        if self.parts.answer_types and decide.gate(query, hits):
             return 0.0, False
         if self.decision is None:
             return hits[0].confidence, hits[0].confidence >= self.settings.min_confidence

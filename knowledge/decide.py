@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import answer_types
 from .answer_types import NAMES_A_NUMBER
 from .query import Query
 from .retrieve import Hit
@@ -29,7 +30,7 @@ FEATURES = (
     "coverage", "known_coverage", "unknown_share", "framing_words", "terms", "wants_type", "type_missing",
     "margin", "phrase", "bigrams", "dense", "faq", "english", "other_place", "main_covered",
     "numbers_missing", "english_unknown", "sentence", "max_uncovered", "bm25_agrees", "unit_bigrams",
-    "faq_coverage", "faq_bigrams",
+    "faq_coverage", "faq_bigrams", "english_coverage",
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -85,7 +86,45 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
         # A curated entry's question variants were written for exactly this: its match means more.
         "faq_coverage": top.confidence if top.category == "faq" else 0.0,
         "faq_bigrams": unit_bigrams if top.category == "faq" else 0.0,
+        # Bigram overlaps are Chinese-only and zero for every English question: coverage of the
+        # translated concepts is what an English question has instead.
+        "english_coverage": top.confidence if query.english else 0.0,
     }
+
+
+# Answer types a passage must state for its answer to be one: a phone number, a 文号, a date or a sum of
+# money is there or it is not, and no other wording answers for it (a count does; see gate).
+STRICT_TYPES = ("phone", "doc_number", "date", "amount")
+
+
+def gate(query: Query, hits: list[Hit]) -> str:
+    """Why the best passage cannot answer, whatever the model says ('' when it may): it lacks the kind
+    of answer asked for (a 文号, a date, a sum of money), or the unit the figure is asked in (多少名 is
+    not answered by a figure in 家). A learned weight only lowers a probability; these are facts."""
+    if not hits:
+        return "no passage"
+    top = hits[0]
+    if top.category == "faq":
+        return ""  # staff wrote the answer for these questions; its variants say what it answers
+    if query.wants in STRICT_TYPES and not top.typed:
+        return f"no {query.wants}"
+    if query.measure and not answer_types.states_measure(query.measure, top.best_unit or top.text):
+        return f"no figure in {query.measure}"
+    covered = set(top.covered)
+    named = [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
+    if named:
+        return f"not about {named[0]}"  # 2023年's figure is not 2024年's; 第二期 is not 首期
+    return ""
+
+
+def first_answerable(query: Query, hits: list[Hit], depth: int = 3) -> list[Hit]:
+    """The hits with the best of the first `depth` that the gate lets through moved to the front:
+    when the best-covering passage lacks the date or figure asked for, the next one may state it.
+    Unchanged when none does (then the gate declines)."""
+    for i, hit in enumerate(hits[:depth]):
+        if not gate(query, [hit]):
+            return [hit] + hits[:i] + hits[i + 1:] if i else hits
+    return hits
 
 
 @dataclass

@@ -47,6 +47,7 @@ class Query:
     concepts: list[Concept]
     english: bool  # no Chinese at all: answer in English where an English text exists
     wants: str = ""  # answer type asked for: phone | date | amount | number | ""
+    measure: str = ""  # the unit the figure is asked in (多少名 -> 名, 几栋 -> 栋), '' for any
     focus: tuple = ()  # what the answer type is asked about (concepts at the question word)
     places: tuple = ()  # other places the question names (scope.Asked.named)
     allowed: frozenset = field(default_factory=frozenset)  # scopes whose documents may answer
@@ -112,7 +113,9 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
     if wants:
         concepts.append(Concept(term=f"<{wants}>", forms=(), kind=wants, weight=0.0))
     english = not has_cjk(text) and bool(latin_words(text))
-    return Query(question=question, text=text, concepts=concepts, english=english, wants=wants, focus=focus)
+    measure = answer_types.measure(tokenizer.tagged(text)) if wants in ("number", "amount") else ""
+    return Query(question=question, text=text, concepts=concepts, english=english, wants=wants, focus=focus,
+                 measure=measure)
 
 
 def _focus(text: str, concepts: list[Concept], wants: str) -> tuple[Concept, ...]:

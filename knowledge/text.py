@@ -148,6 +148,11 @@ class Tokenizer:
                 kept.append(word)
         return kept
 
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """jieba's words with their part of speech (m numeral, q measure word), for the unit a
+        question asks its figure in (多少/名, 几栋)."""
+        return [(w.word, w.flag) for w in self._pos.cut(normalize(text))]
+
     def tokens(self, text: str) -> list[str]:
         """Index and query tokens (search mode, with sub-words)."""
         return [stem(w.strip()) for w in self._jieba.lcut_for_search(normalize(text)) if self._keep(w)]

@@ -14,6 +14,7 @@ from alembic import context
 
 from bot import models  # noqa: F401  (registers the tables on Base.metadata)
 from bot.notify import models as notify_models  # noqa: F401
+from bot import staff_records  # noqa: F401
 from bot.db import Base, default_url, make_engine
 
 if importlib.util.find_spec("bot.wechat") and importlib.util.find_spec("bot.wechat.models"):

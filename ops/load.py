@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Awaitable, Callable
 from urllib.parse import urlencode
 
+from ops.conversation_tokens import ConversationTokens
+
 # What tenants ask (the knowledge base answers these), what they follow up with (the bot resolves
 # the topic from the previous turn), and what is out of scope.
 TOPIC_QUESTIONS = ["园区在哪里？", "有哪些产业方向", "CXO订单补贴怎么申请", "有什么优惠政策", "Where is the park?"]
@@ -284,13 +286,17 @@ Send = Callable[["aiohttp.ClientSession", str, str], Awaitable[Outcome]]  # noqa
 def chat_sender(base_url: str) -> Send:
     """POST /api/chat; a success is 200 with at least one reply."""
     url = base_url.rstrip("/") + "/api/chat"
+    tokens = ConversationTokens()  # a conversation goes on only with its token (bot/chat_tokens.py)
 
     async def send(http, sender_id: str, message: str) -> Outcome:
-        async with http.post(url, json={"sender_id": sender_id, "message": message}) as response:
+        async with http.post(url, json={"sender_id": sender_id, "message": message},
+                             headers=tokens.headers(sender_id)) as response:
             text = await response.text()
             if response.status != 200:
                 return Outcome(False, response.status, text)
-            replies = json.loads(text).get("replies") or []
+            body = json.loads(text)
+            tokens.remember(sender_id, body)
+            replies = body.get("replies") or []
             if any(DEGRADED_MARK in (r.get("text") or "") for r in replies):
                 return Outcome(False, 200, "degraded")
             return Outcome(bool(replies), 200, "" if replies else "no replies")

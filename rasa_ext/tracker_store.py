@@ -9,6 +9,11 @@ after saving a turn that cancelled the lead form or refused consent
 (actions/erasure.py `refused`), it rewrites that conversation's stored events
 without the form's answers, inside the same conversation lock.
 
+It also finds and erases one person's whole conversations when staff are asked
+to (`senders_mentioning`, `person_events`, `erase_sender`; run by rasa_ext/person.py
+for `flask --app bot erase-person` and the console), in the same sessions and
+queries as the form erasure.
+
 endpoints.yml names it as the tracker store's `type`; it takes the same
 settings as Rasa's `SQL` type.
 """
@@ -47,3 +52,32 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             session.commit()
         log.info("lead form answers erased from the tracker store", extra={"events": changed})
         return changed
+
+    def senders_mentioning(self, text: str) -> list[str]:
+        """Conversations with an event holding `text` (a phone number in a slot or a message)."""
+        with self.session_scope() as session:
+            rows = session.query(self.SQLEvent.sender_id).filter(self.SQLEvent.data.contains(text)).distinct()
+            return sorted(row.sender_id for row in rows)
+
+    def person_events(self, sender_id: str) -> list[dict]:
+        """What the person said and what the form kept, from every session of the conversation."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True).all()
+            events = [json.loads(row.data) for row in rows]
+        kept = []
+        for event in events:
+            if event.get("event") == "user":
+                kept.append({"event": "user", "timestamp": event.get("timestamp"), "text": event.get("text")})
+            elif event.get("event") == "slot" and event.get("value") is not None:
+                kept.append({"event": "slot", "timestamp": event.get("timestamp"), "name": event.get("name"),
+                             "value": event.get("value")})
+        return kept
+
+    def erase_sender(self, sender_id: str) -> int:
+        """Delete every stored event of one conversation; returns how many."""
+        with self.session_scope() as session:
+            count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id) \
+                .delete(synchronize_session=False)
+            session.commit()
+        log.info("a conversation was erased from the tracker store", extra={"events": count})
+        return count

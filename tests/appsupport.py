@@ -55,6 +55,7 @@ def make_app(tmp_path, **overrides):
         "LEADS_API_SECRET": SECRET,
         "RATELIMIT_ENABLED": False,
         "KNOWLEDGE_DOCS_DIR": tmp_path / "docs",
+        "KNOWLEDGE_DATA_DIR": tmp_path / "data",  # what staff upload or correct
         "KNOWLEDGE_INDEX_DIR": tmp_path / "index",
         "KNOWLEDGE_REINDEX_SYNC": True,
         "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for a fast suite
@@ -129,3 +130,12 @@ class FakeKnowledge:
     def ask(self, question, top_k=5, mode="hybrid"):
         self.asked.append(question)
         return self.answer
+
+
+def tenant(app, sender: str = "web-carol"):
+    """One browser per web conversation: a test client that keeps the conversation's cookie
+    (bot/chat_tokens.py), so its later messages and polls reach the same conversation."""
+    clients = app.extensions.setdefault("test_tenants", {})
+    if sender not in clients:
+        clients[sender] = app.test_client()
+    return clients[sender]

@@ -2,6 +2,7 @@
 import pytest
 
 from bot import create_app
+from bot.db import Base
 from bot.dialogue import merge_messages
 
 
@@ -19,6 +20,8 @@ class RecordingDialogue:
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"})
+    # A migrated database: who owns a conversation is read from it (bot/chat_tokens.py).
+    Base.metadata.create_all(app.extensions["db_engine"])
     app.extensions["dialogue"] = RecordingDialogue()
     return app
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from appsupport import PASSWORD, add_staff, app, client, csrf_token, login, rows  # noqa: F401
 from bot import db
-from bot.models import Lead, StaffUser, utcnow
+from bot.models import Lead, utcnow
+from bot.staff_records import LoginFailure
 
 
 def test_pages_need_a_login(client):
@@ -83,13 +84,14 @@ def test_the_sixth_attempt_after_five_wrong_passwords_is_locked_out(app, client)
     sixth = login(client)  # even the right password
     assert sixth.status_code == 401 and "锁定" in sixth.get_data(as_text=True)
     assert client.get("/staff/").status_code == 302
-    [user] = rows(app, StaffUser)
-    assert user.locked_until is not None
+    [pair] = rows(app, LoginFailure)
+    assert (pair.username, pair.address) == ("li", "127.0.0.1") and pair.locked_until is not None
 
     with app.app_context():  # the lock ends by itself
-        db.session().get(StaffUser, user.id).locked_until = utcnow() - timedelta(seconds=1)
+        db.session().get(LoginFailure, pair.id).locked_until = utcnow() - timedelta(seconds=1)
         db.session().commit()
     assert login(client).status_code == 302
+    assert rows(app, LoginFailure) == []  # a success from that address starts it afresh
 
 
 def test_only_admins_change_the_knowledge_base(app, client, tmp_path):

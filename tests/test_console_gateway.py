@@ -115,7 +115,9 @@ def test_cors_allows_only_listed_park_origins(tmp_path):
 
 def test_the_chat_contract_is_unchanged(client):
     body = chat(client).get_json()
-    assert set(body) == {"sender_id", "replies", "turn_id", "handoff"}
+    # Ownership adds a new conversation's token (issue 18) and a retry's flag; the shape is otherwise the same.
+    assert {"sender_id", "replies", "turn_id", "handoff"} <= set(body) <= {"sender_id", "replies", "turn_id",
+                                                                          "handoff", "token", "repeated"}
     for reply in body["replies"]:
         assert set(reply) == {"text", "buttons", "sources"}
         for source in reply["sources"]:

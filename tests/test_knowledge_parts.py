@@ -74,6 +74,42 @@ def test_the_figure_must_be_stated_next_to_what_it_is_asked_about():
     assert near.states_near("number", focus) and not far.states_near("number", focus)
 
 
+def test_the_unit_a_figure_is_asked_in_must_be_stated():
+    from knowledge.answer_types import measure, states_measure
+    from knowledge.text import tokenizer_for
+
+    tagged = tokenizer_for(LEXICON).tagged
+    assert measure(tagged("BioBAY集聚了多少名领军人才")) == "名" and measure(tagged("一共建几栋厂房")) == "栋"
+    assert measure(tagged("总规模有多少亿元")) == "亿元" and measure(tagged("占地多少亩")) == "亩"
+    assert measure(tagged("园区现在有多少项目")) == ""  # 项目 is what is counted, not a unit
+    assert measure(tagged("有哪几个细分赛道")) == "" and measure(tagged("第几个附件")) == ""  # a list, an ordinal
+    assert states_measure("天", "审评时限压缩至30个工作日") and states_measure("亿", "基金总规模50亿元")
+    assert states_measure("年", "有效期5年") and not states_measure("年", "自2022年起施行")  # a year is not a span
+    assert not states_measure("亿元", "园区将组建不少于2支生物医药专项基金")
+
+
+def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can():
+    from knowledge import KnowledgeBase
+    from knowledge.decide import first_answerable, gate
+    from knowledge.retrieve import Hit
+
+    kb = KnowledgeBase.load()
+    def hit(text, chunk="a#0"):
+        return Hit(chunk_id=chunk, doc_id=chunk.split("#")[0], title="", text=text, url="", published="",
+                   publisher="", category="news", score=1.0, best_unit=text, covered=[])
+
+    fund = kb.retriever.analyze("园区那两支专项基金，规模各是多少亿元？")
+    assert fund.measure == "亿元" and gate(fund, [hit("园区将组建不少于2支生物医药专项基金。")])
+    assert not gate(fund, [hit("两支专项基金规模分别为10亿元和5亿元。")])
+    year = kb.retriever.analyze("2023年浙江省生物医药产业营业收入是多少？")
+    assert gate(year, [hit("2024年，浙江省生物医药产业实现营业收入3127.9亿元。")]).startswith("not about")
+    phone = kb.retriever.analyze("园区的招商电话是多少？")
+    assert gate(phone, [hit("园区位于机场西侧。")]) == "no phone"
+    lacks, states = hit("园区将组建不少于2支基金。", "a#0"), hit("两支基金分别为10亿元和5亿元。", "b#0")
+    assert first_answerable(fund, [lacks, states]) == [states, lacks]
+    assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
+
+
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
     text = ("# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
             "| 概况 |  |\n|---|---|\n| 项目 | 内容 |\n| 总投资额 | 50亿元 |\n| 占地面积 | 3.11公顷 |\n")

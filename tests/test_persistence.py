@@ -248,11 +248,12 @@ def test_a_handoff_keeps_the_bot_quiet_and_staff_replies_reach_the_poll(app, cli
     with app.app_context():
         db.session().add(HandoffMessage(handoff_id=handoff.id, author="staff", text="您好，我是招商部小李"))
         db.session().commit()
-    polled = client.get("/api/chat/poll?sender_id=web-carol&after=0").get_json()
+    # The poll names no one: the client's cookie is web-carol's conversation token (bot/chat_tokens.py).
+    polled = client.get("/api/chat/poll?after=0").get_json()
     assert polled["handoff"] is True and [m["text"] for m in polled["messages"]] == ["您好，我是招商部小李"]
     last = polled["messages"][-1]["id"]
-    assert client.get(f"/api/chat/poll?sender_id=web-carol&after={last}").get_json()["messages"] == []
-    assert client.get("/api/chat/poll?sender_id=web-dave").get_json() == {"handoff": False, "messages": []}
+    assert client.get(f"/api/chat/poll?after={last}").get_json()["messages"] == []
+    assert app.test_client().get("/api/chat/poll").status_code == 401  # no token, no conversation
 
 
 def test_purge_removes_turns_past_retention_with_their_feedback(app, client):
@@ -278,5 +279,5 @@ def test_create_staff_command_stores_a_hashed_password(app):
     [user] = rows(app, StaffUser)
     assert user.username == "li" and user.role == "admin"
     assert "long enough pw" not in user.password_hash and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
-    short = runner.invoke(args=["create-staff", "--username", "x", "--password", "short"])
+    short = runner.invoke(args=["create-staff", "--username", "x", "--role", "staff", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output

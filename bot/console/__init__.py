@@ -1,8 +1,10 @@
 """The staff console at /staff and its JSON twin at /api/staff/*.
 
-Every page needs a logged-in staff account (Flask-Login); every POST needs
-a CSRF token (Flask-WTF), checked here rather than app-wide because the chat
-API and the WeChat webhook are posted to by other sites and servers.
+Every page needs a logged-in staff account (Flask-Login) whose session is
+still open on the server (sessions.py), and a role that grants it
+(blueprint.py `requires`); every POST needs a CSRF token (Flask-WTF), checked
+here rather than app-wide because the chat API and the WeChat webhook are
+posted to by other sites and servers.
 """
 from __future__ import annotations
 
@@ -10,15 +12,23 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request
-from flask_login import LoginManager
+from flask_login import AnonymousUserMixin, LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from .. import db
-from ..models import StaffUser
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class Anonymous(AnonymousUserMixin):
+    """Nobody logged in: may do nothing, so `current_user.can(...)` needs no login check first."""
+
+    role = ""
+    is_admin = False
+
+    def can(self, _permission: str) -> bool:
+        return False
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -29,7 +39,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import accounts, auth, staff_api, views  # noqa: F401  (routes)
+    from . import (accounts, audit_log, auth, handoff_queue, person_data, sessions, staff_api,  # noqa: F401  (routes)
+                   thread_list, threads, views)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")
@@ -37,17 +48,21 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
     login_manager.login_message = "请先登录。"
-    login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def _load_user(user_id: str):
-        user = db.session().get(StaffUser, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    login_manager.anonymous_user = Anonymous
+    # Off here: sessions.load binds a session to its address and browser itself, with the real
+    # client address (Flask-Login's check trusts X-Forwarded-For as sent).
+    login_manager.session_protection = None
+    login_manager.user_loader(sessions.load)
+    app.session_interface = sessions.SessionInterface()
 
     app.register_blueprint(bp)
     app.register_blueprint(staff_api.bp)
 
     zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    from .button_titles import shown
+
+    app.add_template_filter(shown, "shown")  # button payloads as their titles
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

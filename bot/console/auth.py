@@ -1,19 +1,19 @@
-"""Staff login: hashed passwords, lockout after repeated failures, logout."""
+"""Staff login, logout and password change: hashed passwords, per-address lockout, server-side sessions, audited."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import db
+from .. import audit, db
 from ..limits import limiter, setting
 from ..models import StaffUser, utcnow
-from . import aware
+from . import lockout, sessions
 from .blueprint import bp
 
+WRONG = "用户名或密码错误。"
+INACTIVE = "该账号已停用，请联系管理员。"
 _dummy_hashes: dict[str, str] = {}
 
 
@@ -26,27 +26,29 @@ def _dummy_hash() -> str:
 
 
 def authenticate(username: str, password: str) -> tuple[StaffUser | None, str]:
-    """(user, "") on success, else (None, reason shown to the person)."""
+    """(user, "") on success, else (None, reason shown to the person).
+
+    Unknown and existing usernames take the same path (a hash check, a counted
+    failure, the same lock), so no answer tells whether an account exists.
+    """
     session = db.session()
+    address = audit.client_address()
+    minutes = lockout.locked_for(session, username, address)
+    if minutes:
+        audit.record("login_failed", username, detail={"reason": "locked"}, actor=username, commit=True)
+        return None, lockout.LOCKED_MESSAGE.format(minutes=minutes)
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None or not user.active:
-        check_password_hash(_dummy_hash(), password)
-        return None, "用户名或密码错误。"
-    now = utcnow()
-    if user.locked_until is not None and aware(user.locked_until) > now:
-        return None, "账号已锁定，请稍后再试或联系管理员。"
-    if check_password_hash(user.password_hash, password):
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-        session.commit()
+    if check_password_hash(user.password_hash if user else _dummy_hash(), password) and user is not None:
+        if not user.active:
+            audit.record("login_failed", username, detail={"reason": "inactive"}, staff=user, commit=True)
+            return None, INACTIVE
+        lockout.succeeded(session, username, address)
+        user.last_login_at = utcnow()
         return user, ""
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["STAFF_MAX_FAILED_LOGINS"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["STAFF_LOCKOUT_MINUTES"])
-        user.failed_logins = 0
-        session.commit()
-        return None, "密码错误次数过多，账号已锁定。"
-    session.commit()
-    return None, "用户名或密码错误。"
+    minutes = lockout.failed(session, username, address)
+    audit.record("login_failed", username, detail={"reason": "locked" if minutes else "password"},
+                 staff=user, actor=username, commit=True)
+    return None, lockout.LOCKED_MESSAGE.format(minutes=minutes) if minutes else WRONG
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,9 +57,12 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("console.dashboard"))
     if request.method == "POST":
-        user, reason = authenticate(request.form.get("username", "").strip(), request.form.get("password", ""))
+        user, reason = authenticate(request.form.get("username", "").strip()[:64], request.form.get("password", ""))
         if user is not None:
+            sessions.start(user)  # a fresh cookie session: the CSRF token rotates here
             login_user(user)
+            audit.record("login", staff=user)
+            db.session().commit()
             target = request.args.get("next", "")
             # Only local paths: an open redirect would help phishing.
             if not target.startswith("/staff") or target.startswith("//"):
@@ -70,6 +75,40 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        audit.record("logout")
+    sessions.end()
     logout_user()
+    db.session().commit()
     flash("已退出登录。", "info")
     return redirect(url_for("console.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"])  # the current password must not be guessable here
+@login_required
+def password():
+    """Change one's own password: every other session of the account ends, this one starts afresh."""
+    from ..cli import MIN_PASSWORD
+
+    if request.method == "GET":
+        return render_template("console/password.html", min_length=MIN_PASSWORD)
+    user = current_user._get_current_object()
+    new = request.form.get("new_password", "")
+    if not check_password_hash(user.password_hash, request.form.get("current_password", "")):
+        flash("当前密码不正确。", "error")
+    elif len(new) < MIN_PASSWORD:
+        flash(f"新密码至少需要 {MIN_PASSWORD} 个字符。", "error")
+    elif new != request.form.get("repeat_password", ""):
+        flash("两次输入的新密码不一致。", "error")
+    else:
+        session = db.session()
+        user.password_hash = generate_password_hash(new, method=current_app.config["STAFF_PASSWORD_METHOD"])
+        ended = sessions.end_all(session, user.id)
+        sessions.start(user)
+        login_user(user)
+        audit.record("account_change", user.username, detail={"password": "changed", "sessions_ended": ended})
+        session.commit()
+        flash("密码已修改，其他设备上的登录已结束。", "info")
+        return redirect(url_for("console.dashboard"))
+    return render_template("console/password.html", min_length=MIN_PASSWORD), 400

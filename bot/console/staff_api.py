@@ -11,10 +11,11 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import db, errors
+from .. import audit, db, errors
 from ..api import lead_dict
 from ..dialogue import DialogueUnavailable
 from ..errors import ApiError
+from ..handoff import claims
 from ..models import LEAD_STATUSES, Handoff, HandoffMessage, IndexJob, Lead, Turn
 from . import stats
 from .views import PAGE_SIZE, FILTERS, deliver, leads_query, release, turns_query
@@ -38,6 +39,22 @@ def staff_only(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def staff_may(permission: str):
+    """staff_only, and the account's role must grant `permission` (403 in JSON otherwise)."""
+
+    def decorate(view):
+        @wraps(view)
+        @staff_only
+        def wrapper(*args, **kwargs):
+            if not current_user.can(permission):
+                raise ApiError(403, "forbidden", f"Your role may not do this (needs '{permission}').")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def turn_dict(turn: Turn) -> dict:
@@ -76,7 +93,8 @@ def job_json(job_id: int):
     if job is None:
         raise ApiError(404, "not_found", "No such job.")
     return jsonify({"id": job.id, "kind": job.kind, "detail": job.detail, "status": job.status,
-                    "message": job.message, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+                    "message": job.message, "progress": job.progress,
+                    "started_at": job.started_at.isoformat() if job.started_at else None, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
 
 
 @bp.get("/leads")
@@ -87,19 +105,22 @@ def leads_json():
 
 
 @bp.patch("/leads/<int:lead_id>")
-@staff_only
+@staff_may("leads")
 def lead_patch(lead_id: int):
     session = db.session()
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise ApiError(404, "not_found", "No such lead.")
     body = request.get_json(silent=True) or {}
+    before = (lead.status, lead.notes)
     if "status" in body:
         if body["status"] not in LEAD_STATUSES:
             raise ApiError(400, "invalid_field", f"'status' must be one of {', '.join(LEAD_STATUSES)}.")
         lead.status = body["status"]
     if isinstance(body.get("notes"), str):
         lead.notes = body["notes"][:2000]
+    audit.record("lead_change", f"lead:{lead.id}",
+                 detail={"status": [before[0], lead.status], "notes_changed": before[1] != lead.notes})
     session.commit()
     return jsonify({"lead": {**lead_dict(lead), "notes": lead.notes}})
 
@@ -109,6 +130,8 @@ def lead_patch(lead_id: int):
 def handoffs_json():
     rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id))
     return jsonify({"handoffs": [{"id": h.id, "channel": h.channel, "created_at": h.created_at.isoformat(),
+                                  "owner": h.staff.username if h.staff else None,
+                                  "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
                                   "messages": [{"id": m.id, "author": m.author, "text": m.text,
                                                 "at": m.created_at.isoformat()} for m in h.messages]}
                                  for h in rows]})
@@ -122,25 +145,29 @@ def _open_handoff(handoff_id: int) -> Handoff:
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
-@staff_only
+@staff_may("handoffs")
 def handoff_reply_json(handoff_id: int):
     handoff = _open_handoff(handoff_id)
     text = ((request.get_json(silent=True) or {}).get("text") or "").strip()
     if not text or len(text) > 1000:
         raise ApiError(400, "invalid_field", "'text' must be 1 to 1000 characters.")
+    if not claims.claim(db.session(), handoff.id, current_user.id):  # replying claims an unclaimed one
+        raise ApiError(409, "claimed", "Another member of staff has this handoff (claim it with take_over first).")
     problem = deliver(handoff, text)
     message = HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text)
     db.session().add(message)
+    audit.record("handoff_reply", f"handoff:{handoff.id}", detail={"chars": len(text), "delivered": not problem})
     db.session().commit()
     return jsonify({"message": {"id": message.id, "text": text}, "delivery_problem": problem or None})
 
 
 @bp.post("/handoffs/<int:handoff_id>/release")
-@staff_only
+@staff_may("handoffs")
 def handoff_release_json(handoff_id: int):
     try:
         release(_open_handoff(handoff_id))
     except DialogueUnavailable:
         raise ApiError(503, "dialogue_unavailable", "The assistant cannot be reached; the conversation stays with staff.")
+    audit.record("handoff_release", f"handoff:{handoff_id}")
     db.session().commit()
     return jsonify({"released": handoff_id})

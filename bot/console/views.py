@@ -3,20 +3,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
 
-from .. import db
+from .. import audit, db
 from ..dialogue import DialogueUnavailable
-from ..knowledge_jobs import knowledge_base
-from ..knowledge_jobs import settings as knowledge_settings
+from ..handoff import claims
+from ..knowledge_access import knowledge_base
+from ..knowledge_access import settings as knowledge_settings
 from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
                       utcnow)
 from . import stats
-from .blueprint import admin_required, bp
+from .blueprint import admin_required, bp, requires
+from .button_titles import plain
 from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
                               save_correction, upload_document)
 
@@ -91,13 +94,13 @@ def conversations():
 
 
 @bp.route("/turns/<int:turn_id>", methods=["GET", "POST"])
-@login_required
+@requires("knowledge", methods=("POST",))
 def turn(turn_id: int):
     """One turn in full, with the form that corrects it."""
     session = db.session()
     row = session.get(Turn, turn_id) or abort(404)
     documents = [d for d in list_documents() if not d.error and d.category != "faq"]
-    form = {"question": row.user_text, "answer": "", "source": ""}
+    form = {"question": plain(row.user_text), "answer": "", "source": ""}  # a tapped button: its title
     cited_urls = [s.get("url") for s in row.sources or []]
     form["source"] = next((d.doc_id for d in documents if d.url in cited_urls), "")
     status = 200
@@ -110,6 +113,8 @@ def turn(turn_id: int):
             flash(str(exc), "error")
             status = 400
         else:
+            audit.record("correction", f"turn:{row.id}", commit=True,
+                         detail={"correction": correction.id, "doc_id": correction.doc_id, "job": job.id})
             flash(f"已保存纠正，正在后台重建索引（任务 #{job.id}）。", "info")
             return redirect(url_for("console.turn", turn_id=row.id))
     corrections = session.scalars(select(FaqCorrection).where(FaqCorrection.turn_id == row.id)
@@ -174,22 +179,21 @@ def _recent_jobs(limit: int = 10) -> list[IndexJob]:
     return db.session().scalars(select(IndexJob).order_by(IndexJob.id.desc()).limit(limit)).all()
 
 
-UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")
+UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until", "doc_id")
 
 
 def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     jobs = _recent_jobs()
     busy = any(job.status in ("queued", "running") for job in jobs)
-    manifest = None
-    try:
-        from knowledge.index import Manifest
-
-        manifest = Manifest.read(knowledge_settings().index_dir)
-    except Exception:  # no index yet: the page says so
+    try:  # read as JSON: knowledge.index would load the retrieval stack into the web worker for four numbers
+        manifest = json.loads((knowledge_settings().index_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):  # no index yet: the page says so
         manifest = None
     # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
+    from ..reindex_jobs import worker_state
+
     return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
-                           manifest=manifest, refresh=busy and upload_form is None, refresh_seconds=3,
+                           manifest=manifest, worker=worker_state(), refresh=busy and upload_form is None, refresh_seconds=3,
                            upload_form=upload_form or {}, accept=UPLOAD_ACCEPT), status
 
 
@@ -200,7 +204,7 @@ def knowledge():
 
 
 @bp.post("/knowledge/upload")
-@admin_required
+@requires("knowledge")
 def knowledge_upload():
     upload = request.files.get("file")
     meta = {k: request.form.get(k, "").strip() for k in UPLOAD_META}
@@ -214,6 +218,7 @@ def knowledge_upload():
         log.info("upload refused", extra={"upload": upload.filename, "reason": str(exc)})
         flash(f"{upload.filename}：{exc}", "error")
         return _knowledge_page(meta, 400)
+    audit.record("upload", doc_id, detail={"file": upload.filename[:200], "job": job.id}, commit=True)
     flash(f"已加入文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
     return redirect(url_for("console.knowledge"))
 
@@ -221,7 +226,7 @@ def knowledge_upload():
 @bp.errorhandler(413)
 def _too_large(error):
     """An upload over MAX_CONTENT_LENGTH: say so on the knowledge page rather than with a bare 413."""
-    if request.endpoint != "console.knowledge_upload" or not getattr(current_user, "is_admin", False):
+    if request.endpoint != "console.knowledge_upload" or not current_user.can("knowledge"):
         return error
     limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     flash(f"文件太大：上传的文件不能超过 {limit} MB。", "error")
@@ -229,13 +234,14 @@ def _too_large(error):
 
 
 @bp.post("/knowledge/<doc_id>/remove")
-@admin_required
+@requires("knowledge")
 def knowledge_remove(doc_id: str):
     try:
         job = remove_document(db.session(), doc_id)
     except KnowledgeChangeError as exc:
         flash(str(exc), "error")
     else:
+        audit.record("remove", doc_id, detail={"job": job.id}, commit=True)
         flash(f"已删除文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
     return redirect(url_for("console.knowledge"))
 
@@ -256,7 +262,7 @@ def leads():
 
 
 @bp.post("/leads/<int:lead_id>")
-@login_required
+@requires("leads")
 def lead_update(lead_id: int):
     session = db.session()
     lead = session.get(Lead, lead_id) or abort(404)
@@ -264,9 +270,12 @@ def lead_update(lead_id: int):
     if status not in LEAD_STATUSES:
         flash("无效的状态。", "error")
     else:
+        before = (lead.status, lead.notes)
         lead.status = status
         if "notes" in request.form:
             lead.notes = request.form["notes"].strip()[:2000]
+        audit.record("lead_change", f"lead:{lead.id}",
+                     detail={"status": [before[0], status], "notes_changed": before[1] != lead.notes})
         session.commit()
         flash(f"线索 #{lead.id} 已更新为「{LEAD_STATUS_LABELS[status]}」。", "info")
     return redirect(url_for("console.leads", status=request.args.get("status", "")))
@@ -279,9 +288,11 @@ def _csv_cell(value) -> str:
 
 
 @bp.get("/leads.csv")
-@login_required
+@requires("leads")
 def leads_csv():
     rows = db.session().scalars(leads_query(request.args.get("status", ""))).all()
+    audit.record("export", "leads.csv", detail={"status": request.args.get("status", "")[:16], "rows": len(rows)},
+                 commit=True)
     out = io.StringIO()
     out.write("\ufeff")  # the BOM makes Excel read the file as UTF-8
     writer = csv.writer(out)
@@ -292,13 +303,6 @@ def leads_csv():
     filename = f"leads-{utcnow():%Y%m%d}.csv"
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@bp.get("/handoffs")
-@login_required
-def handoffs():
-    rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id)).all()
-    return render_template("console/handoffs.html", handoffs=rows)
 
 
 def deliver(handoff: Handoff, text: str) -> str:
@@ -317,7 +321,7 @@ def deliver(handoff: Handoff, text: str) -> str:
 
 
 @bp.post("/handoffs/<int:handoff_id>/reply")
-@login_required
+@requires("handoffs")
 def handoff_reply(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id) or abort(404)
@@ -326,17 +330,19 @@ def handoff_reply(handoff_id: int):
         flash("该会话已交还机器人。", "error")
     elif not text or len(text) > 1000:
         flash("回复内容需为1到1000个字符。", "error")
+    elif not claims.claim(session, handoff.id, current_user.id):  # replying claims an unclaimed one
+        flash(_claim_refused(session, handoff), "error")
     else:
         problem = deliver(handoff, text)
         session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=current_user.id, text=text))
-        handoff.staff_id = current_user.id
+        audit.record("handoff_reply", f"handoff:{handoff.id}", detail={"chars": len(text), "delivered": not problem})
         session.commit()
         flash(problem or "已发送。", "error" if problem else "info")
     return redirect(url_for("console.handoffs") + f"#handoff-{handoff_id}")
 
 
 @bp.post("/handoffs/<int:handoff_id>/release")
-@login_required
+@requires("handoffs")
 def handoff_release(handoff_id: int):
     session = db.session()
     handoff = session.get(Handoff, handoff_id) or abort(404)
@@ -346,9 +352,16 @@ def handoff_release(handoff_id: int):
         except DialogueUnavailable:
             flash("智能助手暂时不可达，会话仍由人工处理，请稍后再交还。", "error")
             return redirect(url_for("console.handoffs"))
+        audit.record("handoff_release", f"handoff:{handoff.id}")
         session.commit()
         flash(f"会话 #{handoff.id} 已交还机器人。", "info")
     return redirect(url_for("console.handoffs"))
+
+
+def _claim_refused(session, handoff: Handoff) -> str:
+    from .handoff_queue import _refusal
+
+    return _refusal(session, handoff)
 
 
 RELEASED = "人工服务已结束，您可以继续向智能助手提问。"
@@ -360,5 +373,5 @@ def release(handoff: Handoff) -> None:
     if handoff.sender_id and hasattr(dialogue, "resume"):
         dialogue.resume(handoff.sender_id)
     db.session().add(HandoffMessage(handoff_id=handoff.id, author="staff", text=RELEASED))
-    handoff.status, handoff.closed_at = "closed", utcnow()
+    handoff.status, handoff.closed_at, handoff.closed_reason = "closed", utcnow(), "released"
     handoff.sender_id = None  # no longer needed to reach the person

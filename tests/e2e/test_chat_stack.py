@@ -4,17 +4,22 @@ import uuid
 import pytest
 import requests
 
+from ops.conversation_tokens import ConversationTokens
+
 pytestmark = pytest.mark.e2e
+TOKENS = ConversationTokens()  # each conversation's token, sent back with its next message
 
 RELEASE_TITLE = "杭州临空生物医药园开园 打造“离世界最近”的生物医药专业产业平台"
 
 
 def chat(stack, message, sender=None):
     sender = sender or f"e2e-{uuid.uuid4().hex[:8]}"
-    response = requests.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message}, timeout=30)
+    response = requests.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message},
+                             headers=TOKENS.headers(sender), timeout=30)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["sender_id"] == sender
+    TOKENS.remember(sender, body)
     return body["replies"]
 
 

@@ -63,6 +63,10 @@ def assert_nothing_kept(stack, sender):
     texts = [t for (t,) in gateway_rows(stack, "SELECT user_text FROM turns ORDER BY id")]
     assert not any(PHONE in t or PERSON in t or COMPANY in t for t in texts), texts
     assert "园区在哪里？" in texts and ERASED in texts
+    # The replies as shown (kept for the widget's history) may read the answers back: erased with them.
+    shown = [json.dumps(json.loads(r), ensure_ascii=False)
+             for (r,) in gateway_rows(stack, "SELECT replies FROM turns ORDER BY id") if r]
+    assert not any(PHONE in r or PERSON in r or COMPANY in r for r in shown), shown
     assert gateway_rows(stack, "SELECT id FROM leads WHERE phone = ?", PHONE) == []
     queue = Path(stack["env"].get("LEADS_QUEUE_DIR") or ROOT / "instance" / "lead-queue")
     assert not any(PHONE in p.read_text("utf-8") for p in queue.rglob("*.json")) if queue.exists() else True

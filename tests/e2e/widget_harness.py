@@ -28,6 +28,7 @@ GREETING = {"text": "您好，我是杭州生物科技谷招商助手，可以�
                         {"title": "我想入驻", "payload": "/request_settlement"}], "sources": []}
 FORM_PROMPT = {"text": "好的，请问贵公司的名称是？", "buttons": [], "sources": []}
 SCOPE = {"text": "这个问题超出了我的范围。我可以介绍园区位置、产业方向、政策和配套。", "buttons": [], "sources": []}
+HANDOFF = {"text": "好的，正在为您转接招商人员。", "buttons": [], "sources": []}
 
 
 class ScriptedDialogue(FakeDialogue):
@@ -45,6 +46,8 @@ class ScriptedDialogue(FakeDialogue):
             reply, outcome = GREETING, "greeting"
         elif message in ("/request_settlement", "我想入驻"):
             reply, outcome = FORM_PROMPT, "form"
+        elif message == "转人工":  # the gateway opens a handoff on this outcome
+            reply, outcome = HANDOFF, "handoff"
         elif "天气" in message:
             reply, outcome = SCOPE, "out_of_scope"
         elif "日期" in message:  # a source page that shows no date
@@ -61,21 +64,27 @@ class ScriptedDialogue(FakeDialogue):
 
 
 def host_page():
-    """/test-host?lang=en&slow=300&timeout=1500: a park page in that language embedding the widget with those
-    timings, as another site would (the demo page at / has neither)."""
+    """/test-host?lang=en&slow=300&timeout=1500&api=http://localhost:port: a park page in that language embedding
+    the widget with those timings (from that gateway origin), as another site would (the demo page at / has none)."""
     from flask import request
 
-    args = {k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""))}
+    args = {k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""),
+                                                          ("api", ""))}
     timing = "".join(f' data-{name}-ms="{args[name]}"' for name in ("slow", "timeout") if args[name])
-    return (f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
+    page = (f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
             '<body><h1>Park</h1><p style="height:3000px">…</p>'
-            f'<script src="/widget.js"{timing} defer></script></body></html>')
+            f'<script src="{args["api"]}/widget.js"{timing} defer></script></body></html>')
+    if not args["api"]:
+        return page
+    # ?api=http://other-origin: the park's own site embedding the gateway from elsewhere, with its own CSP.
+    policy = f"script-src {args['api']}; connect-src {args['api']}; style-src 'unsafe-inline'"
+    return page, 200, {"Content-Security-Policy": policy}
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    """{"url", "dialogue"}: the gateway on a free port, with a ScriptedDialogue behind it."""
+    """{"url", "dialogue", "app"}: the gateway on a free port, with a ScriptedDialogue behind it."""
     app = make_app(tmp_path_factory.mktemp("widget-gateway"))
     dialogue = ScriptedDialogue()
     app.extensions["dialogue"] = dialogue
@@ -83,7 +92,7 @@ def gateway(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue, "app": app}
     server.shutdown()
     thread.join(5)
     app.extensions["db_engine"].dispose()

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from bot.conversation import DEGRADED_NOTICE
+from ops.conversation_tokens import ConversationTokens
 from ops.stack import Stack
 from ops.stores import Postgres, SharedStores
 
@@ -58,9 +59,14 @@ def scaled(stores):
     stack.cleanup()
 
 
+TOKENS = ConversationTokens()  # each conversation's token, sent back with its next message
+
+
 def chat(stack, sender: str, message: str) -> list[dict]:
-    response = requests.post(f"{stack.url}/api/chat", json={"sender_id": sender, "message": message}, timeout=30)
+    response = requests.post(f"{stack.url}/api/chat", json={"sender_id": sender, "message": message},
+                             headers=TOKENS.headers(sender), timeout=30)
     assert response.status_code == 200, response.text
+    TOKENS.remember(sender, response.json())
     return response.json()["replies"]
 
 
@@ -85,7 +91,8 @@ def test_killing_a_rasa_server_under_load_loses_and_reorders_no_turn(scaled, sto
         for message in CONVERSATION:
             try:
                 response = requests.post(f"{scaled.url}/api/chat", json={"sender_id": sender, "message": message},
-                                         timeout=30)
+                                         headers=TOKENS.headers(sender), timeout=30)
+                TOKENS.remember(sender, response.json())
                 results[sender].append((message, response.status_code, text_of(response.json()["replies"])))
             except Exception as exc:  # a failed turn is a finding, not a crash of the drill
                 results[sender].append((message, type(exc).__name__, ""))

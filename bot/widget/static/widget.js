@@ -19,7 +19,16 @@
  *
  * Nothing typed is lost: messages wait in a queue and go out one at a time,
  * in order; one that fails stays at the head of the queue, marked unsent,
- * with a retry button, and the ones behind it wait for it.
+ * with a retry button, and the ones behind it wait for it. Each message has
+ * its own id (client_message_id), kept for its retries: if the gateway did
+ * answer but the answer was lost on the way, the retry gets that answer back
+ * instead of asking the bot a second time.
+ *
+ * The conversation belongs to its token (bot/chat_tokens.py): on the
+ * gateway's own site an HttpOnly cookie the browser keeps; embedded on
+ * another site, a bearer token kept in localStorage. With it the widget
+ * restores the conversation after a reload or on another page of the site
+ * (GET /api/chat/history), staff replies included; no id is ever in a URL.
  */
 (function () {
   "use strict";
@@ -30,6 +39,11 @@
   function attr(name) { return script ? script.getAttribute(name) : null; }
   var api = (attr("data-api") || new URL(script ? script.src : location.href).origin).replace(/\/+$/, "");
   var KEY = "park-chat-sender";
+  var TOKEN_KEY = "park-chat-token";
+  var OPEN_KEY = "park-chat-open";  // sessionStorage: the panel stays open from page to page
+  // Embedded on another site, cookies do not reach the gateway (third-party cookies are blocked):
+  // the conversation's bearer token goes in a header instead.
+  var crossOrigin = new URL(api, location.href).origin !== location.origin;
   var POLL_MS = 3000;
   // What the gateway accepts (its MAX_MESSAGE_CHARS); the counter shows from 90 % of it on.
   var MAX_CHARS = Number(attr("data-max-chars")) || 1000;
@@ -106,11 +120,20 @@
     return "web-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  var sender;
-  try {
-    sender = localStorage.getItem(KEY);
-    if (!sender) { sender = newId(); localStorage.setItem(KEY, sender); }
-  } catch (e) { sender = newId(); }  // storage blocked: one id for this page view
+  function stored(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* blocked: this page only */ } }
+
+  // A stored id means a conversation may be waiting to be restored.
+  var sender = stored(KEY);
+  var returning = !!sender;
+  if (!sender) { sender = newId(); store(KEY, sender); }
+  var token = crossOrigin ? stored(TOKEN_KEY) : null;
+
+  // The gateway says which conversation this is: a new one's token, or a new id when ours was not ours.
+  function adopt(body) {
+    if (body.sender_id && body.sender_id !== sender) { sender = body.sender_id; store(KEY, sender); }
+    if (body.token && crossOrigin) { token = body.token; store(TOKEN_KEY, token); }
+  }
 
   // --- looks ----------------------------------------------------------------
   var CSS = [
@@ -341,12 +364,14 @@
     return append(item);
   }
 
-  function addStaff(text) {
+  function staffItem(text) {
     var item = el("li", "msg staff");
     item.appendChild(el("span", "who", t("staff")));
     item.appendChild(document.createTextNode(String(text)));
-    append(item);
+    return item;
   }
+
+  function addStaff(text) { append(staffItem(text)); }
 
   function sourceList(sources) {
     var list = el("ul", "sources");
@@ -399,13 +424,15 @@
     return row;
   }
 
-  function addReply(reply, turnId, rate) {
+  function replyItem(reply, turnId, rate) {
     var item = el("li", "msg bot", reply.text || "");
     if (reply.sources && reply.sources.length) item.appendChild(sourceList(reply.sources));
     if (reply.buttons && reply.buttons.length) item.appendChild(buttonRow(reply.buttons));
     if (rate && turnId) item.appendChild(rateRow(turnId));
-    append(item);
+    return item;
   }
+
+  function addReply(reply, turnId, rate) { append(replyItem(reply, turnId, rate)); }
 
   var typing = null;
   function showTyping(on) {
@@ -454,7 +481,8 @@
       try { body = JSON.parse(text); } catch (e) { /* a proxy's HTML error page */ }
       if (!r.ok) {
         if (r.status === 429) throw new Failure("tooMany");
-        if (r.status === 504 || r.status === 408) throw new Failure("timeout");
+        // 409: the first try of this message is still being answered; a retry will get that answer.
+        if (r.status === 504 || r.status === 408 || r.status === 409) throw new Failure("timeout");
         throw new Failure(r.status >= 500 ? "server" : "rejected");
       }
       if (!body || typeof body !== "object") throw new Failure("server");
@@ -462,23 +490,33 @@
     });
   }
 
+  function headers(extra) {
+    if (token) extra.Authorization = "Bearer " + token;
+    return extra;
+  }
+
   function post(path, body, timeoutMs) {
-    return request(path, { method: "POST", headers: { "Content-Type": "application/json" },
+    return request(path, { method: "POST", headers: headers({ "Content-Type": "application/json" }),
                            body: JSON.stringify(body) }, timeoutMs);
   }
 
-  function get(path) { return request(path, { method: "GET" }, TIMEOUT_MS); }
+  function get(path) { return request(path, { method: "GET", headers: headers({}) }, TIMEOUT_MS); }
 
   // --- the queue: in order, one at a time, nothing lost ------------------------
-  // Each entry is {message, shown, item}: what goes to the gateway, what the
-  // person saw (null for the hidden /greet) and their bubble. The head is in
-  // flight, or it failed and waits for its retry with everything behind it.
+  // Each entry is {id, message, shown, item}: its client message id, what goes
+  // to the gateway, what the person saw (null for the hidden /greet) and their
+  // bubble. The head is in flight, or it failed and waits for its retry with
+  // everything behind it. Nothing goes out while the history is being restored,
+  // so a message typed meanwhile still comes after it.
   var queue = [];
   var inFlight = false;
+  var restoring = false;
   var failure = null;  // the notice under a failed head, while it waits for a retry
 
+  function entryFor(message, shown) { return { id: newId().slice(4), message: message, shown: shown, item: null }; }
+
   function enqueue(message, shown) {
-    var entry = { message: message, shown: shown, item: null };
+    var entry = entryFor(message, shown);
     if (shown !== null) {
       entry.item = addUser(shown);
       if (queue.length) entry.item.classList.add("waiting");
@@ -496,7 +534,7 @@
   }
 
   function pump() {
-    if (inFlight || failure || !queue.length) return;
+    if (inFlight || failure || restoring || !queue.length) return;
     var entry = queue[0];
     inFlight = true;
     if (entry.item) entry.item.classList.remove("waiting");
@@ -504,9 +542,11 @@
     showTyping(true);
     var slow = setTimeout(showSlow, SLOW_MS);
     var done = function () { clearTimeout(slow); showTyping(false); inFlight = false; };
-    post("/api/chat", { sender_id: sender, message: entry.message }, TIMEOUT_MS).then(function (body) {
+    var payload = { sender_id: sender, message: entry.message, client_message_id: entry.id };
+    post("/api/chat", payload, TIMEOUT_MS).then(function (body) {
       done();
       queue.shift();
+      adopt(body);
       render(body, entry);
     }, function (err) {
       done();
@@ -573,7 +613,7 @@
   }
 
   function poll() {
-    return get("/api/chat/poll?sender_id=" + encodeURIComponent(sender) + "&after=" + lastStaffId)
+    return get("/api/chat/poll?after=" + lastStaffId)
       .then(function (body) {
         (body.messages || []).forEach(function (m) {
           lastStaffId = Math.max(lastStaffId, m.id);
@@ -612,9 +652,38 @@
   });
 
   // --- opening and closing --------------------------------------------------
+  // The conversation so far, above anything typed while it loaded, in the order it happened. Nothing to
+  // restore (a first visit, an expired token, the gateway unreachable): the greeting starts a new one.
+  function restore() {
+    if (!returning || (crossOrigin && !token)) { queue.unshift(entryFor("/greet", null)); pump(); return; }
+    restoring = true;
+    var anchor = log.firstChild;
+    get("/api/chat/history").then(function (body) {
+      var messages = body.messages || [];
+      var rated = {};  // as when first shown: one rating per turn, under its last cited answer
+      messages.forEach(function (m, i) { if (m.role === "bot" && m.sources && m.sources.length) rated[m.turn_id] = i; });
+      messages.forEach(function (m, i) {
+        if (m.role === "user") useLanguage(languageOf(m.text));  // the labels follow the conversation
+        var item = m.role === "user" ? el("li", "msg user", m.text) : m.role === "staff" ? staffItem(m.text)
+          : replyItem(m, m.turn_id, rated[m.turn_id] === i);
+        log.insertBefore(item, anchor);
+      });
+      lastStaffId = Math.max(lastStaffId, body.last_staff_id || 0);
+      setHandoff(!!body.handoff);
+      if (!messages.length) queue.unshift(entryFor("/greet", null));
+    }).catch(function () {
+      queue.unshift(entryFor("/greet", null));
+    }).then(function () {
+      restoring = false;
+      scrollDown();
+      pump();
+    });
+  }
+
   var greeted = false;
   function open() {
     panel.hidden = false;
+    try { sessionStorage.setItem(OPEN_KEY, "1"); } catch (e) { /* blocked: closed on the next page */ }
     bubble.setAttribute("aria-expanded", "true");
     bubble.setAttribute("aria-label", t("closePanel"));
     fitToViewport();
@@ -622,20 +691,13 @@
     input.focus();
     if (!greeted) {
       greeted = true;
-      // A conversation still with staff shows their replies; older ones are skipped.
-      get("/api/chat/poll?sender_id=" + encodeURIComponent(sender) + "&after=0").then(function (body) {
-        (body.messages || []).forEach(function (m) {
-          lastStaffId = Math.max(lastStaffId, m.id);
-          if (body.handoff) addStaff(m.text);
-        });
-        setHandoff(!!body.handoff);
-      }).catch(function () {});
-      enqueue("/greet", null);
+      restore();
     }
   }
 
   function hide() {
     panel.hidden = true;
+    try { sessionStorage.removeItem(OPEN_KEY); } catch (e) { /* nothing to forget */ }
     bubble.setAttribute("aria-expanded", "false");
     bubble.setAttribute("aria-label", t("open"));
     bubble.focus();
@@ -651,7 +713,9 @@
 
   function mount() {
     document.body.appendChild(host);
-    if (attr("data-open") === "true") open();
+    var wasOpen = false;
+    try { wasOpen = sessionStorage.getItem(OPEN_KEY) === "1"; } catch (e) { /* blocked */ }
+    if (attr("data-open") === "true" || wasOpen) open();
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 

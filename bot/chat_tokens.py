@@ -1,0 +1,153 @@
+"""Web conversations belong to whoever holds their token, not to whoever knows their id.
+
+A sender id travels: it was in poll URLs (so in access logs), in screenshots,
+in support mails. Knowing it must not be enough to read staff replies or write
+into a handoff. So the gateway gives each web conversation a random token when
+it starts and asks for it on every later message, poll and history read:
+
+- same site: an HttpOnly, SameSite=Strict cookie (page scripts cannot read it);
+- cross-origin embeds (the widget on a park site, bot/cors.py), where browsers
+  drop third-party cookies: the same value as `Authorization: Bearer …`,
+  handed back in the chat response's `token` field.
+
+The value is the random token signed with SECRET_KEY and a timestamp
+(itsdangerous), so a forged or expired one is refused before any database
+read; the database keeps only a hash of the token. WeChat conversations
+(`wx-…`, bot/wechat/identity.py) are never addressable from the web API.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from .errors import ApiError
+from .models import ConversationToken, Handoff, Turn, hash_sender
+
+log = logging.getLogger(__name__)
+
+COOKIE = "park_chat"
+COOKIE_PATH = "/api/chat"  # /api/chat, /api/chat/poll, /api/chat/history and nothing else
+FOREIGN_PREFIXES = ("wx-",)  # other channels' conversation ids (WeChat)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="park-chat-conversation")
+
+
+def _max_age() -> int:
+    return int(current_app.config["CHAT_TOKEN_DAYS"] * 86400)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("ascii")).hexdigest()
+
+
+def _sender_hash(sender_id: str) -> str:
+    return hash_sender(sender_id, current_app.config["SENDER_HASH_SALT"])
+
+
+def refuse_foreign(sender_id: str) -> None:
+    if sender_id.lower().startswith(FOREIGN_PREFIXES):
+        raise ApiError(403, "foreign_conversation", "This conversation belongs to another channel (WeChat) "
+                                                    "and cannot be used from the web API.")
+
+
+def presented() -> str | None:
+    """The signed token this request carries (bearer first, then the cookie), or None."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.cookies.get(COOKIE) or None
+
+
+def owner(session) -> str | None:
+    """The sender hash of the conversation whose valid token this request carries."""
+    signed = presented()
+    if not signed:
+        return None
+    try:
+        raw = _serializer().loads(signed, max_age=_max_age())
+    except BadSignature:  # forged, altered or expired (SignatureExpired is a BadSignature)
+        return None
+    if not isinstance(raw, str):
+        return None
+    return session.scalars(select(ConversationToken.sender_hash)
+                           .where(ConversationToken.token_hash == _digest(raw))).first()
+
+
+def required_owner(session) -> str:
+    hashed = owner(session)
+    if hashed is None:
+        raise ApiError(401, "conversation_token_required",
+                       "This needs the conversation's token: the park_chat cookie or an Authorization: Bearer header.")
+    return hashed
+
+
+def _taken(session, hashed: str) -> bool:
+    """Someone already talks under this id (or did, before tokens existed): it is not free to claim."""
+    return any(session.scalar(select(exists().where(column == hashed)))
+               for column in (ConversationToken.sender_hash, Turn.sender_hash, Handoff.sender_hash))
+
+
+def _issue(session, hashed: str) -> str | None:
+    raw = secrets.token_urlsafe(32)
+    session.add(ConversationToken(sender_hash=hashed, token_hash=_digest(raw)))
+    try:
+        session.commit()
+    except IntegrityError:  # the same fresh id raced in from another request
+        session.rollback()
+        return None
+    return _serializer().dumps(raw)
+
+
+def conversation(session, sender_id: str) -> tuple[str, str | None]:
+    """(sender id to use, new signed token or None) for a chat message.
+
+    The token's own conversation goes on. An id nobody uses yet starts a
+    conversation under it. An id someone else owns is not theirs to write
+    into: without its token, the message starts a new conversation instead,
+    so it is answered but sees and touches nothing of the other one.
+    """
+    refuse_foreign(sender_id)
+    try:
+        return _claim(session, sender_id)
+    except SQLAlchemyError:
+        # Ownership cannot be checked (database down or not migrated). The bot still answers, as it does
+        # without a turn log, but in a conversation of its own, so nobody else's is touched.
+        log.exception("cannot read conversation tokens; answering in a throwaway conversation")
+        session.rollback()
+        return "web-" + secrets.token_hex(16), None
+
+
+def _claim(session, sender_id: str) -> tuple[str, str | None]:
+    hashed = _sender_hash(sender_id)
+    if owner(session) == hashed:
+        return sender_id, None
+    if not _taken(session, hashed):
+        token = _issue(session, hashed)
+        if token:
+            return sender_id, token
+    while True:
+        fresh = "web-" + secrets.token_hex(16)
+        token = _issue(session, _sender_hash(fresh))
+        if token:
+            return fresh, token
+
+
+def cross_origin() -> bool:
+    """Not the gateway's own pages: an embedding site, or a client that is no browser (no Origin)."""
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    return origin != request.host_url.rstrip("/")
+
+
+def attach(response, token: str) -> None:
+    """Hand a new token to its owner: the cookie always, the body's `token` when cookies may not reach us."""
+    secure = current_app.config.get("SESSION_COOKIE_SECURE") or request.is_secure
+    response.set_cookie(COOKIE, token, max_age=_max_age(), path=COOKIE_PATH, httponly=True, samesite="Strict",
+                        secure=bool(secure))
