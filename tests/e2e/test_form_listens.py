@@ -19,7 +19,10 @@ import requests
 import yaml
 from requests.adapters import HTTPAdapter
 
+from ops.conversation_tokens import ConversationTokens
+
 pytestmark = pytest.mark.e2e
+TOKENS = ConversationTokens()  # each conversation's token, sent back with its next message
 
 DOMAIN = yaml.safe_load(Path("domain.yml").read_text("utf-8"))
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -44,8 +47,10 @@ TENANT.mount("http://127.0.0.1", _FromAddress("127.0.0.16"))
 
 
 def chat(stack, message, sender):
-    response = TENANT.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message}, timeout=60)
+    response = TENANT.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message},
+                           headers=TOKENS.headers(sender), timeout=60)
     assert response.status_code == 200, response.text
+    TOKENS.remember(sender, response.json())
     return response.json()["replies"]
 
 
