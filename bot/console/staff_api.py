@@ -72,7 +72,9 @@ def turn_dict(turn: Turn) -> dict:
 def stats_json():
     days = min(max(request.args.get("days", 30, type=int), 1), 180)
     return jsonify({"totals": stats.totals(),
-                    "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)]})
+                    "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)],
+                    "handoff_wait": stats.handoff_wait(), "leads_by_status": stats.leads_by_status(),
+                    "top_declined": stats.top_declined()})
 
 
 @bp.get("/turns")

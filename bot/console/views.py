@@ -44,7 +44,9 @@ def dashboard():
     days = min(max(request.args.get("days", 30, type=int), 7), 180)
     series = stats.daily(days)
     return render_template("console/dashboard.html", totals=stats.totals(), series=series,
-                           chart=stats.chart(series), days=days, notices=_notice_counts())
+                           chart=stats.chart(series), days=days, notices=_notice_counts(),
+                           wait=stats.handoff_wait(), pipeline=stats.leads_by_status(),
+                           declined=stats.top_declined(), not_questions=stats.NOT_QUESTIONS)
 
 
 def _notice_counts() -> dict | None:
