@@ -165,7 +165,7 @@ class VisitSlot(Stamp, Base):
 
 
 class VisitBooking(Stamp, Base):
-    """A tenant's booking of a slot; cancelled rather than deleted, so a reschedule leaves a trail."""
+    """A tenant's booking of a slot: moved to another slot when rescheduled, cancelled rather than deleted."""
 
     __tablename__ = "visit_bookings"
 
@@ -181,6 +181,8 @@ class VisitBooking(Stamp, Base):
     status: Mapped[str] = mapped_column(String(16), default="booked", index=True)  # VISIT_BOOKING_STATUSES
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_by: Mapped[str | None] = mapped_column(String(64))  # "tenant" or a staff username
+    # Raised on every move or cancellation: the .ics keeps its UID, and a calendar takes the higher SEQUENCE.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     # A message for a web tenant about a change staff made, shown with their next reply; then cleared.
     pending_notice: Mapped[str | None] = mapped_column(Text)
 

@@ -40,7 +40,7 @@ def aware(value: datetime | None) -> datetime | None:
 
 def init_app(app: Flask) -> None:
     from . import (accounts, audit_log, auth, handoff_queue, leads, person_data, sessions,  # noqa: F401  (routes)
-                   staff_api, thread_list, threads, views)
+                   staff_api, thread_list, threads, views, visits)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")

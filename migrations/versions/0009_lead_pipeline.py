@@ -3,6 +3,7 @@
 leads.owner_id: the member of staff who works the lead.
 lead_changes: every status change with who, note and time.
 visit_slots / visit_bookings: the times staff offer for a site visit, and the tenants' bookings.
+notify_outbox.attachment: a visit's .ics, attached to the staff e-mail.
 leads.status: the old "closed" becomes "lost" (已流失): a closed lead was one that went nowhere, and the
 pipeline's other end (已签约) did not exist before. "new" and "contacted" keep their meaning and key.
 Downgrade maps every status the old code does not know back to the nearest old one.
@@ -74,16 +75,22 @@ def upgrade() -> None:
             sa.Column('cancelled_at', sa.DateTime(timezone=True)),
             sa.Column('cancelled_by', sa.String(64)),
             sa.Column('pending_notice', sa.Text()),
+            sa.Column('sequence', sa.Integer(), nullable=False, server_default='0'),
             sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         )
         for column in ('slot_id', 'lead_id', 'sender_hash', 'status', 'created_at'):
             op.create_index(f'ix_visit_bookings_{column}', 'visit_bookings', [column])
+    if 'attachment' not in {c['name'] for c in inspector.get_columns('notify_outbox')}:
+        with op.batch_alter_table('notify_outbox', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('attachment', sa.Text(), nullable=True))
     op.execute("UPDATE leads SET status = 'lost' WHERE status = 'closed'")
 
 
 def downgrade() -> None:
     op.execute("UPDATE leads SET status = 'closed' WHERE status IN ('lost', 'signed')")
     op.execute("UPDATE leads SET status = 'contacted' WHERE status IN ('visit_booked', 'negotiating')")
+    with op.batch_alter_table('notify_outbox', schema=None) as batch_op:
+        batch_op.drop_column('attachment')
     for column in ('slot_id', 'lead_id', 'sender_hash', 'status', 'created_at'):
         op.drop_index(f'ix_visit_bookings_{column}', table_name='visit_bookings')
     op.drop_table('visit_bookings')
