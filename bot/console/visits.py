@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .. import audit, db
 from ..models import VisitBooking, VisitSlot, utcnow
-from ..visits import booking as bookings
+from ..visits import booking as bookings, chat as visit_chat
 from .blueprint import bp, requires
 
 SLOT_FIELDS = ("date", "start", "end", "capacity", "place", "note")
@@ -123,7 +123,7 @@ def visit_cancel(booking_id: int):
     audit.record("visit_change", f"booking:{booking.id}", detail={"cancelled": bookings.slot_text(booking.slot),
                                                                   "lead": booking.lead_id})
     session.commit()
-    flash(f"已取消预约 #{booking.id}，已通知租户。", "info")
+    flash(f"已取消预约 #{booking.id}，{_told(session, booking)}", "info")
     return redirect(url_for("console.visits"))
 
 
@@ -142,8 +142,14 @@ def visit_move(booking_id: int):
     audit.record("visit_change", f"booking:{booking.id}", detail={
         "moved": [bookings.slot_text(before), bookings.slot_text(booking.slot)], "lead": booking.lead_id})
     session.commit()
-    flash(f"预约 #{booking.id} 已改到 {bookings.slot_text(booking.slot)}，已通知租户。", "info")
+    flash(f"预约 #{booking.id} 已改到 {bookings.slot_text(booking.slot)}，{_told(session, booking)}", "info")
     return redirect(url_for("console.visits") + f"#booking-{booking.id}")
+
+
+def _told(session, booking: VisitBooking) -> str:
+    if visit_chat.deliver_to_wechat(session, booking):
+        return "已通过微信通知租户。"
+    return "租户下次在对话中发消息时会看到通知（可在线索中查看联系方式）。"
 
 
 @bp.get("/visits/bookings/<int:booking_id>.ics")

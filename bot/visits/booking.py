@@ -122,7 +122,8 @@ def book(session, hashed: str, channel: str, sender_id: str, slot_id: int, langu
 
 
 def cancel(session, booking: VisitBooking, by: str, *, tenant: bool) -> None:
-    """Cancel a booking; `by` is "tenant" or the staff username. Staff cancellations are told to the tenant."""
+    """Cancel a booking; `by` is "tenant" or the staff username. Staff cancellations are told to the tenant
+    (after the commit, WeChat users by chat.deliver_to_wechat)."""
     if booking.status != "booked":
         raise BookingError("not_booked")
     booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", utcnow(), by[:64]
@@ -132,15 +133,16 @@ def cancel(session, booking: VisitBooking, by: str, *, tenant: bool) -> None:
         pipeline.change(session, lead, None, f"{'租户' if tenant else by}取消考察：{slot_text(booking.slot)}",
                         actor="tenant" if tenant else by)
     _notify(session, booking, "cancelled", "租户" if tenant else by)
-    if not tenant:
+    if tenant:
+        booking.sender_id = None  # no longer needed to reach the person
+    else:  # the tenant is told (a WeChat user through sender_id, cleared once told: chat.deliver_to_wechat)
         from .chat import told_by_staff
 
         told_by_staff(booking, "cancelled")
-    booking.sender_id = None  # no longer needed to reach the person
 
 
 def move(session, booking: VisitBooking, slot_id: int, staff_name: str) -> VisitSlot:
-    """Staff move a booking to another slot; the tenant is told. Returns the slot it left."""
+    """Staff move a booking to another slot; the tenant is told (see `cancel`). Returns the slot it left."""
     if booking.status != "booked":
         raise BookingError("not_booked")
     slot = _bookable(session, slot_id, utcnow())

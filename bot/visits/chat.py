@@ -163,21 +163,32 @@ def offer_after_lead(session, hashed: str, since, language: str) -> list[dict]:
 
 
 def told_by_staff(booking: VisitBooking, change: str) -> None:
-    """Staff cancelled or moved a booking: WeChat users get a customer-service message now, web users
-    read it with their next reply (pending_notice, see pending)."""
+    """Staff cancelled or moved a booking: the message for the tenant, kept until it is delivered
+    (`deliver_to_wechat` after the commit, or with a web tenant's next reply, see `pending`)."""
     language = booking.language or "zh"
     when = bookings.slot_text(booking.slot, language)
-    text = (say("staff_cancelled", language, when=when) if change == "cancelled"
-            else say("staff_moved", language, when=when, place=_place(booking.slot, language)))
-    if booking.channel == "wechat" and booking.sender_id:
-        try:
-            from ..wechat.customer_service import CustomerServiceError, send_to_conversation
+    booking.pending_notice = (say("staff_cancelled", language, when=when) if change == "cancelled"
+                              else say("staff_moved", language, when=when, place=_place(booking.slot, language)))
 
-            send_to_conversation(booking.sender_id, text)
-            return
-        except (ImportError, CustomerServiceError):
-            log.warning("could not tell the WeChat user of the visit change; kept for their next message")
-    booking.pending_notice = text
+
+def deliver_to_wechat(session, booking: VisitBooking) -> bool:
+    """Send a WeChat user the pending message now, as a customer-service message (a WeChat user does not
+    poll). Called after the change is committed: the send takes its own database session. A message that
+    cannot be sent stays pending and comes with the user's next reply. Commits."""
+    if booking.channel != "wechat" or not booking.sender_id or not booking.pending_notice:
+        return False
+    sent = False
+    try:
+        from ..wechat.customer_service import CustomerServiceError, send_to_conversation
+
+        send_to_conversation(booking.sender_id, booking.pending_notice)
+        booking.pending_notice, sent = None, True
+    except (ImportError, CustomerServiceError):
+        log.warning("could not tell the WeChat user of the visit change; kept for their next message")
+    if booking.status == "cancelled":
+        booking.sender_id = None  # no longer needed to reach the person
+    session.commit()
+    return sent
 
 
 def pending(session, hashed: str) -> list[dict]:
