@@ -216,3 +216,45 @@ def test_the_ics_follows_rfc_5545():
     unfolded = text.replace("\r\n ", "")
     assert "DESCRIPTION:" + "很长的说明" * 30 in unfolded
     assert lines[:2] == ["BEGIN:VCALENDAR", "VERSION:2.0"] and "TZID:Asia/Shanghai" in lines
+
+
+def test_an_english_tenant_books_in_english_and_the_dashboard_counts_booking_turns_apart(app, staff):
+    app.extensions["dialogue"] = LeadFormRasa()
+    publish(staff, days_ahead(2), place="")
+    [slot] = rows(app, VisitSlot)
+    say(app, "同意", sender="web-en")
+    menu = say(app, "Book a visit", sender="web-en")
+    assert "Please choose a time for your site visit (Beijing time)" in text(menu)
+    [title] = buttons(menu)
+    assert title.endswith("10:00–11:30") and "月" not in title
+    booked = say(app, f"/visit_book:{slot.id}", sender="web-en")  # a payload: the language of the typed messages
+    assert "Your site visit is booked" in text(booked) and buttons(booked) == {
+        "Change the time": "/visit", "Cancel the visit": "/visit_cancel"}
+
+    client, _ = staff
+    totals = client.get("/api/staff/stats").get_json()["totals"]
+    assert totals["visit"] == 2 and totals["answered"] == 0 and totals["form_answer"] == 1
+    [lead] = rows(app, Lead)
+    page = client.get(f"/staff/leads/{lead.id}").get_data(as_text=True)
+    assert "已预约考察" in page and "租户预约考察" in page and "已预约" in page.split("考察预约</h2>")[1]
+    thread = client.get(f"/staff/conversations/{lead.sender_hash}").get_data(as_text=True)
+    assert f"/visit_book:{slot.id}" not in thread and f"「预约考察时段 #{slot.id}」" in thread
+
+
+def test_a_wechat_id_is_forgotten_once_the_visit_is_over(app):
+    from bot.models import utcnow
+    from bot.visits.booking import forget_past
+
+    with app.app_context():
+        session = db.session()
+        start = utcnow() - timedelta(hours=3)
+        past = VisitSlot(starts_at=start, ends_at=start + timedelta(hours=1))
+        ahead = VisitSlot(starts_at=start + timedelta(days=2), ends_at=start + timedelta(days=2, hours=1))
+        session.add_all([past, ahead])
+        session.flush()
+        session.add_all([VisitBooking(slot_id=past.id, channel="wechat", sender_hash="a", sender_id="wx-a"),
+                         VisitBooking(slot_id=ahead.id, channel="wechat", sender_hash="b", sender_id="wx-b")])
+        session.commit()
+        assert forget_past(session) == 1
+        session.commit()
+    assert [b.sender_id for b in rows(app, VisitBooking)] == [None, "wx-b"]

@@ -58,6 +58,8 @@ def parse_slot(form: dict, now: datetime | None = None) -> tuple[dict | None, st
 
 def _page(form: dict | None = None, status: int = 200):
     session = db.session()
+    if bookings.forget_past(session):  # visits that are over need no WeChat id
+        session.commit()
     since = utcnow() - timedelta(days=1)
     slots = session.scalars(select(VisitSlot).where(VisitSlot.ends_at >= since)
                             .order_by(VisitSlot.starts_at, VisitSlot.id)).unique().all()

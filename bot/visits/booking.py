@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .. import leads as pipeline
 from ..models import Lead, VisitBooking, VisitSlot, utcnow
@@ -77,6 +77,14 @@ def current(session, hashed: str, now: datetime | None = None) -> VisitBooking |
                            .where(VisitBooking.sender_hash == hashed, VisitBooking.status == "booked",
                                   VisitSlot.ends_at > now)
                            .order_by(VisitBooking.id.desc())).first()
+
+
+def forget_past(session, now: datetime | None = None) -> int:
+    """Drop the WeChat ids of bookings whose visit is over: nobody needs to reach those users any more."""
+    ended = select(VisitSlot.id).where(VisitSlot.ends_at <= (now or utcnow()))
+    return session.execute(update(VisitBooking).where(VisitBooking.sender_id.is_not(None),
+                                                      VisitBooking.slot_id.in_(ended))
+                           .values(sender_id=None)).rowcount or 0
 
 
 def _bookable(session, slot_id: int, now: datetime) -> VisitSlot:

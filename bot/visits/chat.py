@@ -120,6 +120,7 @@ def handle(session, channel: str, hashed: str, sender_id: str, message: str, cmd
     """The replies to a booking command; commits what it changes."""
     language = _language(session, hashed, message)
     try:
+        bookings.forget_past(session)  # committed with this turn's change or its turn log
         if bookings.lead_of(session, hashed) is None:
             return [_reply(say("need_lead", language), [_button("lead", LEAD_FORM_INTENT, language)])]
         if cmd == MENU:
