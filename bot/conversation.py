@@ -75,7 +75,7 @@ def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
 
 def _degraded(message: str) -> tuple[list[dict], dict]:
     """Rasa is down: answer from the knowledge package itself."""
-    from .knowledge_jobs import DEGRADED_SEARCH, knowledge_base
+    from .knowledge_access import DEGRADED_SEARCH, knowledge_base
 
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
     passages = [{k: h.to_dict().get(k) for k in PASSAGE_KEYS} for h in answer.hits]

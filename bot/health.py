@@ -3,6 +3,9 @@
 When Rasa or the action server is down but the knowledge index is readable,
 the gateway still answers (degraded mode); /healthz then says "degraded",
 still with 503, since the bot is not whole.
+
+The re-index worker is reported too ("reindex": alive, jobs waiting), but it
+does not decide readiness: chat is served without it, only staff changes wait.
 """
 from __future__ import annotations
 
@@ -74,6 +77,12 @@ def healthz():
         "knowledge": _knowledge(cfg["KNOWLEDGE_INDEX_DIR"]),
     }
     ready = all(c["ok"] for c in components.values())
+    from .reindex_jobs import worker_state
+
+    try:
+        reindex = worker_state()
+    except Exception as exc:  # the database check above already says why
+        reindex = {"ok": False, "detail": type(exc).__name__}
     if ready:
         status = "ok"
     elif (cfg.get("DEGRADED_MODE", True) and components["knowledge"]["ok"] and components["database"]["ok"]
@@ -81,4 +90,4 @@ def healthz():
         status = "degraded"  # chat still answers from the knowledge package
     else:
         status = "unavailable"
-    return jsonify({"status": status, "components": components}), 200 if ready else 503
+    return jsonify({"status": status, "components": components, "reindex": reindex}), 200 if ready else 503

@@ -282,15 +282,18 @@ class FaqCorrection(Stamp, Base):
 
 
 class IndexJob(Stamp, Base):
-    """A background re-index (after a correction, upload or removal), for progress display."""
+    """A re-index (after a correction, upload or removal): the queue the re-index worker
+    (bot/reindex_worker.py) takes work from, and the progress the console shows."""
 
     __tablename__ = "index_jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove
+    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove | startup
     detail: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     message: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # percent, while running
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

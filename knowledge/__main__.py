@@ -1,4 +1,4 @@
-"""Command line: python -m knowledge {build,query,ask,ingest,eval,train-decision,bench}."""
+"""Command line: python -m knowledge {build,query,ask,ingest,migrate-uploads,eval,train-decision,bench}."""
 from __future__ import annotations
 
 import argparse
@@ -69,6 +69,9 @@ def _ingest(args, settings: Settings) -> int:
     fields = ("title", "publisher", "published", "url", "category", "doc_id",
               "issuer", "doc_number", "valid_from", "valid_until", "scope")
     meta = {k: getattr(args, k) for k in fields}
+    # Staff documents go to the instance's data directory; --shipped adds to the project's own.
+    target, others = ((settings.docs_dir, (settings.staff_docs_dir,)) if args.shipped
+                      else (settings.staff_docs_dir, (settings.docs_dir,)))
     if args.manifest:
         from .ingest import ingest_manifest
 
@@ -76,12 +79,12 @@ def _ingest(args, settings: Settings) -> int:
             print("error: --manifest gives each file its own metadata; pass no paths or metadata flags with it",
                   file=sys.stderr)
             return 2
-        outcomes = ingest_manifest(Path(args.manifest), settings.docs_dir)
+        outcomes = ingest_manifest(Path(args.manifest), target, others)
     elif not args.paths:
         print("error: give files to ingest, or --manifest", file=sys.stderr)
         return 2
     else:
-        outcomes = ingest([Path(p) for p in args.paths], settings.docs_dir, meta)
+        outcomes = ingest([Path(p) for p in args.paths], target, meta, others)
     for o in outcomes:
         print(f"{o.status:9} {o.path}: {o.detail}")
     added = sum(o.status == "added" for o in outcomes)
@@ -95,6 +98,17 @@ def _ingest(args, settings: Settings) -> int:
     elif added:
         print("Run `python -m knowledge build` to index them.")
     return 1 if any(o.status == "refused" for o in outcomes) else 0
+
+
+def _migrate_uploads(args, settings: Settings) -> int:
+    from .library import migrate_uploads
+
+    moved = migrate_uploads(settings)
+    for source, target in moved:
+        print(f"moved {source} -> {target}")
+    print(f"{len(moved)} upload(s) moved into {settings.staff_docs_dir}; the shipped documents stay in "
+          f"{settings.docs_dir}. The index reads both, so it needs no rebuild.")
+    return 0
 
 
 def _eval(args, settings: Settings) -> int:
@@ -192,8 +206,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(f"--{field.replace('_', '-')}", dest=field, default="")
     p.add_argument("--category", choices=("release", "policy", "faq"), default="")
     p.add_argument("--build", action="store_true", help="rebuild the index afterwards")
+    p.add_argument("--shipped", action="store_true", help="add to knowledge/docs (documents the project ships, "
+                   "committed to git) instead of the instance's data directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("migrate-uploads", help="move uploads that git does not track from knowledge/docs "
+                       "into the data directory (KNOWLEDGE_DATA_DIR)")
+    p.set_defaults(run=_migrate_uploads)
 
     from .evaluate import CORPUS_DIR
 

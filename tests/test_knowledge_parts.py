@@ -110,6 +110,17 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
 
 
+def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them():
+    from knowledge import KnowledgeBase
+    from knowledge.decide import answer_gate
+
+    which = KnowledgeBase.load().retriever.analyze("浙江争取创建的两个国家医学中心具体是哪两个？")
+    assert which.asks_list
+    assert answer_gate(which, "支持西湖实验室建设国家实验室基地，力争创建两个国家医学中心。") == "no list"
+    assert answer_gate(which, "两个国家医学中心分别为：国家儿童区域医疗中心、国家传染病医学中心。") == ""
+    assert not KnowledgeBase.load().retriever.analyze("园区在哪里").asks_list
+
+
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
     text = ("# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
             "| 概况 |  |\n|---|---|\n| 项目 | 内容 |\n| 总投资额 | 50亿元 |\n| 占地面积 | 3.11公顷 |\n")

@@ -96,7 +96,8 @@ def job_json(job_id: int):
     if job is None:
         raise ApiError(404, "not_found", "No such job.")
     return jsonify({"id": job.id, "kind": job.kind, "detail": job.detail, "status": job.status,
-                    "message": job.message, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+                    "message": job.message, "progress": job.progress,
+                    "started_at": job.started_at.isoformat() if job.started_at else None, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
 
 
 @bp.get("/leads")

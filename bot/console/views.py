@@ -1,6 +1,7 @@
 """Console pages: dashboard, conversations, correct, ask, knowledge, handoff replies (leads: leads.py)."""
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,8 +11,8 @@ from sqlalchemy import exists, func, select
 from .. import audit, db
 from ..dialogue import DialogueUnavailable
 from ..handoff import claims
-from ..knowledge_jobs import knowledge_base
-from ..knowledge_jobs import settings as knowledge_settings
+from ..knowledge_access import knowledge_base
+from ..knowledge_access import settings as knowledge_settings
 from ..models import LEAD_STATUS_LABELS, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Turn, utcnow
 from . import stats
 from .blueprint import bp, requires
@@ -174,22 +175,21 @@ def _recent_jobs(limit: int = 10) -> list[IndexJob]:
     return db.session().scalars(select(IndexJob).order_by(IndexJob.id.desc()).limit(limit)).all()
 
 
-UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")
+UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until", "doc_id")
 
 
 def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     jobs = _recent_jobs()
     busy = any(job.status in ("queued", "running") for job in jobs)
-    manifest = None
-    try:
-        from knowledge.index import Manifest
-
-        manifest = Manifest.read(knowledge_settings().index_dir)
-    except Exception:  # no index yet: the page says so
+    try:  # read as JSON: knowledge.index would load the retrieval stack into the web worker for four numbers
+        manifest = json.loads((knowledge_settings().index_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):  # no index yet: the page says so
         manifest = None
     # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
+    from ..reindex_jobs import worker_state
+
     return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
-                           manifest=manifest, refresh=busy and upload_form is None, refresh_seconds=3,
+                           manifest=manifest, worker=worker_state(), refresh=busy and upload_form is None, refresh_seconds=3,
                            upload_form=upload_form or {}, accept=UPLOAD_ACCEPT), status
 
 

@@ -139,8 +139,8 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
         time.sleep(1)
         console.reload()
     live_at = time.monotonic()
-    docs = Path(stack["env"]["KNOWLEDGE_DOCS_DIR"])
-    [written] = docs.glob("faq-correction-*.md")  # in the stack's copy, not in the checkout
+    docs = Path(stack["env"]["KNOWLEDGE_DATA_DIR"]) / "docs"
+    [written] = docs.glob("faq-correction-*.md")  # in the stack's data directory, not in the checkout
     assert CORRECTED in written.read_text("utf-8")
     assert not list((ROOT / "knowledge" / "docs").glob("faq-correction-*.md"))
 
