@@ -9,7 +9,7 @@ pipeline's other end (已签约) did not exist before. "new" and "contacted" kee
 Downgrade maps every status the old code does not know back to the nearest old one.
 
 Revision ID: 0009_lead_pipeline
-Revises: 0007_conversation_tokens
+Revises: 0008_index_jobs (written on 0007_conversation_tokens; re-chained when main gained 0008)
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_lead_pipeline'
-down_revision = '0007_conversation_tokens'
+down_revision = '0008_index_jobs'
 branch_labels = None
 depends_on = None
 
