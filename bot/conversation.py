@@ -126,7 +126,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
     degraded, began = False, utcnow()
     # What staff changed about the tenant's site visit since their last message (web; WeChat was told at once).
     told = visits.pending(session, hashed) if handoff is None else []
-    visit_command = visits.command(message) if handoff is None else None
+    visit_command = visits.wanted(session, hashed, message) if handoff is None else None
     if handoff is not None:
         # A person has the conversation: the bot stays quiet, staff see the message.
         session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))

@@ -92,10 +92,14 @@ def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ic
     assert publish(staff, days_ahead(3), "14:00", "15:00", place="").status_code == 302
     first, second = rows(app, VisitSlot)
 
-    # No lead yet: the tenant is asked for contact details first, and Rasa hears nothing of it.
-    before = say(app, "预约考察")
+    # No lead yet: a booking button asks for contact details first (Rasa hears nothing of it), and the typed
+    # phrase is Rasa's, which has always answered it with the lead form.
+    before = say(app, "/visit")
     assert "请先留下联系方式" in text(before) and buttons(before) == {"留下联系方式": "/request_settlement"}
     assert rasa.sent == []
+    say(app, "预约考察")
+    assert [m for _, m in rasa.sent] == ["预约考察"]
+    rasa.sent.clear()
 
     # The form's last answer stores the lead: the same turn offers a visit.
     done = say(app, "同意")

@@ -1,8 +1,10 @@
 """The tenant's side of booking a site visit, answered by the gateway before Rasa.
 
 Its buttons carry payloads Rasa never sees (`/visit`, `/visit_book:<slot>`,
-`/visit_cancel`), and a few typed phrases (预约考察, "book a visit") mean the
-same, so booking needs no change to domain.yml and no retraining. On WeChat
+`/visit_cancel`), and once the tenant has a lead a few typed phrases (预约考察,
+"book a visit") mean the same (before that Rasa answers them with the lead
+form, as it always has), so booking needs no change to domain.yml and no
+retraining. On WeChat
 the buttons become numbered options like any other (bot/wechat/render.py).
 A tenant who has not left a lead is offered the lead form first. What staff
 change (a cancellation, a move) reaches the tenant as a WeChat
@@ -86,6 +88,23 @@ def command(message: str) -> str | None:
         return text
     key = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
     return TYPED.get(key)
+
+
+def wanted(session, hashed: str, message: str) -> str | None:
+    """The booking command the gateway answers for this message, or None to let Rasa answer it.
+
+    A typed phrase is the gateway's only once the tenant has a lead: before that, 预约考察 is what Rasa
+    has always answered with the lead form (request_settlement), which is the right first step anyway.
+    A booking button's payload is always the gateway's.
+    """
+    cmd = command(message)
+    if cmd is None or message.strip().startswith("/"):
+        return cmd
+    try:
+        return cmd if bookings.lead_of(session, hashed) is not None else None
+    except SQLAlchemyError:
+        session.rollback()
+        return None
 
 
 def _language(session, hashed: str, message: str) -> str:
