@@ -125,7 +125,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
     handoff = _held_by_staff(session, hashed)
     degraded, began = False, utcnow()
     # What staff changed about the tenant's site visit since their last message (web; WeChat was told at once).
-    told = visits.pending(session, hashed) if handoff is None else []
+    told, told_ids = visits.pending(session, hashed) if handoff is None else ([], [])
     visit_command = visits.wanted(session, hashed, message) if handoff is None else None
     if handoff is not None:
         # A person has the conversation: the bot stays quiet, staff see the message.
@@ -161,6 +161,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
             replies = replies + visits.offer_after_lead(
                 session, hashed, began, handoffs.messages.language_of(message, *(r.get("text", "") for r in replies)))
     replies = told + replies
+    visits.mark_told(session, told_ids)
     reply_text = "\n".join(r.get("text", "") for r in replies)
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies)
     if meta.get("form_erased"):

@@ -16,7 +16,7 @@ import logging
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..handoff import messages as handoff_messages
@@ -211,15 +211,27 @@ def deliver_to_wechat(session, booking: VisitBooking) -> bool:
     return sent
 
 
-def pending(session, hashed: str) -> list[dict]:
-    """Messages about staff changes the tenant has not seen yet, as replies; cleared once read."""
+def pending(session, hashed: str) -> tuple[list[dict], list[int]]:
+    """Messages about staff changes the tenant has not seen yet, as replies, and their bookings' ids.
+
+    Only read here: the caller clears them with `mark_told` once the turn's replies are made, so no write
+    waits through the call to Rasa (SQLite would hold its lock, and the action server posts leads meanwhile).
+    """
     try:
         rows = session.scalars(select(VisitBooking).where(VisitBooking.sender_hash == hashed,
                                                           VisitBooking.pending_notice.is_not(None))).all()
-        notes = [_reply(row.pending_notice) for row in rows]
-        for row in rows:
-            row.pending_notice = None
-        return notes
     except SQLAlchemyError:
         session.rollback()
-        return []
+        return [], []
+    return [_reply(row.pending_notice) for row in rows], [row.id for row in rows]
+
+
+def mark_told(session, booking_ids: list[int]) -> None:
+    """The pending messages went out with this turn; committed with the turn log."""
+    if not booking_ids:
+        return
+    try:
+        session.execute(update(VisitBooking).where(VisitBooking.id.in_(booking_ids)).values(pending_notice=None))
+    except SQLAlchemyError:  # shown again next time rather than costing this reply
+        log.exception("could not clear the visit messages just shown")
+        session.rollback()
