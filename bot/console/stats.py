@@ -112,7 +112,7 @@ def handoff_wait(now: datetime | None = None, days: int = WAIT_DAYS) -> dict:
                                 .where(Handoff.created_at >= since)).all()
     waits = [(aware(claimed) - aware(created)).total_seconds() for created, claimed, _ in rows
              if claimed is not None and claimed >= created]
-    unclaimed = sum(1 for _, claimed, reason in rows if claimed is None and reason in ("timeout", "released"))
+    unclaimed = sum(1 for _, claimed, reason in rows if claimed is None and reason == "timeout")
     median = statistics.median(waits) if waits else None
     return {"days": days, "claimed": len(waits), "median_seconds": round(median) if median is not None else None,
             "median_text": duration(median) if median is not None else "—", "timed_out": unclaimed}
