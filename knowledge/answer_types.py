@@ -98,18 +98,32 @@ def asked(question: str) -> str:
     return next((kind for kind in KINDS if ASKS[kind].search(text)), "")
 
 
-def matches(kind: str, text: str) -> list[re.Match]:
-    """Where the text states the answer type (for a count: not inside a date)."""
+_DIGITS = re.compile(r"\d+")
+
+
+def named_numbers(question: str) -> frozenset:
+    """The digit runs a question names itself (2025 in 2025年第一次例会是哪天): context, not an answer."""
+    return frozenset(_DIGITS.findall(normalize(question)))
+
+
+def _new(match: re.Match, named: frozenset) -> bool:
+    digits = _DIGITS.findall(match.group(0))
+    return not digits or not set(digits) <= named
+
+
+def matches(kind: str, text: str, named: frozenset = frozenset()) -> list[re.Match]:
+    """Where the text states the answer type (for a count: not inside a date), leaving out
+    figures the question itself names."""
     if kind == "number":
         dates = [m.span() for m in _DATE.finditer(text)]
-        return [m for m in STATES["number"].finditer(text) if not any(a <= m.start() < b for a, b in dates)]
-    return list(STATES[kind].finditer(text))
+        found = [m for m in STATES["number"].finditer(text) if not any(a <= m.start() < b for a, b in dates)]
+    else:
+        found = list(STATES[kind].finditer(text))
+    return [m for m in found if _new(m, named)]
 
 
-def states(kind: str, text: str) -> bool:
-    if kind == "number":  # a year or a date is not the count asked for
-        return bool(STATES["number"].search(_DATE.sub(" ", text)))
-    return bool(STATES[kind].search(text))
+def states(kind: str, text: str, named: frozenset = frozenset()) -> bool:
+    return bool(matches(kind, text, named))
 
 
 # A question about a document itself (who issued it, when, its number, until when it holds):

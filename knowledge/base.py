@@ -169,5 +169,6 @@ class KnowledgeBase:
             return 0.0, False
         if self.decision is None:
             return hits[0].confidence, hits[0].confidence >= self.settings.min_confidence
-        probability = self.decision.probability(decide.features(query, hits))
-        return probability, probability >= self.decision.threshold
+        values = decide.features(query, hits)
+        probability = self.decision.probability(values)
+        return probability, probability >= self.decision.threshold_for(values)

@@ -144,8 +144,13 @@ class Decision:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    threshold: float
+    threshold: float  # for a sentence from a document
     info: dict
+    curated_threshold: float | None = None  # for a curated FAQ answer; None: the same as threshold
+
+    def threshold_for(self, values: dict[str, float]) -> float:
+        curated = values.get("faq", 0.0) > 0 and self.curated_threshold is not None
+        return self.curated_threshold if curated else self.threshold
 
     def probability(self, values: dict[str, float]) -> float:
         x = np.array([values.get(name, 0.0) for name in self.features], dtype=float)
@@ -155,14 +160,15 @@ class Decision:
     def to_json(self) -> dict:
         return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": self.intercept, "threshold": self.threshold,
-                "info": self.info}
+                "curated_threshold": self.curated_threshold, "info": self.info}
 
     @classmethod
     def from_json(cls, data: dict) -> "Decision":
         return cls(features=tuple(data["features"]), mean=np.array(data["mean"], dtype=float),
                    scale=np.array(data["scale"], dtype=float), coef=np.array(data["coef"], dtype=float),
                    intercept=float(data["intercept"]), threshold=float(data["threshold"]),
-                   info=dict(data.get("info", {})))
+                   info=dict(data.get("info", {})),
+                   curated_threshold=None if data.get("curated_threshold") is None else float(data["curated_threshold"]))
 
 
 def load(path: Path | None) -> Decision | None:

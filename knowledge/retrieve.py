@@ -220,19 +220,23 @@ class Retriever:
         total = sum(c.weight for c in terms)
         if not total:
             return 0.0, [], False, 0.0, None
-        best, best_terms, best_typed, best_unit = -1.0, [], False, None
+        best, best_terms, best_typed, best_unit, best_own = -1.0, [], False, None, -1.0
+        named = answer_types.named_numbers(query.text)
         for unit in self._units[idx]:
             if lang and unit.lang and unit.lang != lang:
                 continue  # a Chinese question is answered by the Chinese side of an FAQ entry
             covered = [c for c in terms if unit.covers(c)]
             share = sum(c.weight for c in covered) / total
-            typed = bool(wanted) and unit.answers_type(wanted, covered, query.focus)
+            typed = bool(wanted) and unit.answers_type(wanted, covered, query.focus, named)
             if wanted and not typed:
                 share *= TYPE_PENALTY
             if any(answer_types.NAMES_A_NUMBER.search(c.term) and c not in covered for c in terms):
                 share *= TYPE_PENALTY  # 2023年's figure is not 2024年's: a number asked about must be there
-            if share > best:
-                best, best_terms, best_typed, best_unit = share, [c.term for c in covered], typed, unit
+            # Every window of a section shares its title and heading: among equals, the window whose
+            # own sentences say more of the question is the one that answers it.
+            own = sum(c.weight for c in covered if any(part.covers(c) for part in unit.parts)) if unit.parts else 0.0
+            if share > best or (share == best and own > best_own):
+                best, best_terms, best_typed, best_unit, best_own = share, [c.term for c in covered], typed, unit, own
         sentence = 0.0
         if best_unit is not None:
             title = self._titles[idx]

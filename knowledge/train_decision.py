@@ -5,8 +5,9 @@ passage looked like (decide.features) is paired with whether answering from
 it would have been right. A logistic regression (scikit-learn) is fitted on
 standardised features. The threshold comes from 5-fold cross-validated
 probabilities — never from the model's scores on the data it was fitted on —
-as the lowest one at which wrong answers stay at or under `max_wrong` of all
-dev questions, the strictest over five shuffles of the folds. The result is data: knowledge/learned/answerability.json.
+as the pair (curated FAQ answers, document sentences) that answers most right while wrong
+answers stay at or under `max_wrong` of all dev questions, each the median over five shuffles
+of the folds. The result is data: knowledge/learned/answerability.json.
 """
 from __future__ import annotations
 
@@ -53,13 +54,27 @@ def samples(kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = de
 SHUFFLES = 5
 
 
-def choose_threshold(probabilities: np.ndarray, y: np.ndarray, n_questions: int, max_wrong: float) -> float:
-    """The lowest threshold whose wrong answers (answered, y == 0) are at most max_wrong of all questions."""
-    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        wrong = int(((probabilities >= t) & (y == 0)).sum())
-        if wrong <= max_wrong * n_questions:
-            return float(t)
-    return 0.96
+GRID = np.round(np.arange(0.05, 0.97, 0.01), 2)
+
+
+def choose_thresholds(probabilities: np.ndarray, y: np.ndarray, curated: np.ndarray, n_questions: int,
+                      max_wrong: float) -> tuple[float, float]:
+    """(curated, document): the pair of thresholds that answers most questions right while wrong answers
+    (answered, y == 0) stay at or under max_wrong of all questions; among equals, the stricter pair.
+    A curated FAQ answer and a sentence cut from a document are not equally safe at the same probability,
+    so each kind gets its own threshold and the wrong-answer budget goes where it buys the most."""
+    def counts(mask: np.ndarray) -> list[tuple[int, int]]:
+        return [(int(((probabilities >= t) & mask & (y == 1)).sum()), int(((probabilities >= t) & mask & (y == 0)).sum()))
+                for t in GRID]
+
+    budget = max_wrong * n_questions
+    best = None
+    for tc, (right_c, wrong_c) in zip(GRID, counts(curated)):
+        for td, (right_d, wrong_d) in zip(GRID, counts(~curated)):
+            key = (right_c + right_d, tc + td)
+            if wrong_c + wrong_d <= budget and (best is None or key > best[0]):
+                best = (key, float(tc), float(td))
+    return (best[1], best[2]) if best else (float(GRID[-1]), float(GRID[-1]))
 
 
 def train(kb: KnowledgeBase, cases: list[Case], max_wrong: float = 0.01, seed: int = 0,
@@ -73,26 +88,29 @@ def train(kb: KnowledgeBase, cases: list[Case], max_wrong: float = 0.01, seed: i
     if len(set(y)) < 2:
         raise ValueError("the dev set needs questions that can and cannot be answered from the best passage")
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
-    # One 5-fold split's probabilities are one draw: with a few hundred questions the threshold it
-    # picks can be optimistic by several wrong answers. The threshold is the strictest over several
-    # shuffles, since a wrong answer costs more than a declined one.
-    thresholds, splits = [], []
+    # One 5-fold split's probabilities are one draw: with a few hundred questions the thresholds it
+    # picks can be off by several wrong answers either way, so they come from five shuffles.
+    curated = X[:, list(features).index("faq_coverage")] > 0 if "faq_coverage" in features else np.zeros(len(y), bool)
+    pairs = []
     for shuffle in range(seed, seed + SHUFFLES):
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=shuffle)
         cv = cross_val_predict(model, X, y, cv=folds, method="predict_proba")[:, 1]
-        thresholds.append(choose_threshold(cv, y, len(cases), max_wrong))
-        splits.append(cv)
-    threshold = max(thresholds)
-    cv = splits[thresholds.index(threshold)]
+        pairs.append((choose_thresholds(cv, y, curated, len(cases), max_wrong), cv))
+    # The median over shuffles of each threshold: one split's pick is one draw, and the strictest of
+    # each over different splits would compound into a pair no split chose.
+    curated_threshold = float(np.median([pair[0] for pair, _ in pairs]))
+    threshold = float(np.median([pair[1] for pair, _ in pairs]))
     model.fit(X, y)
     scaler, logistic = model[0], model[1]
-    answered = cv >= threshold
+    answered = [(cv >= np.where(curated, curated_threshold, threshold)) for _, cv in pairs]
     info = {"trained": date.today().isoformat(), "questions": len(cases), "samples": int(len(y)),
-            "positives": int(y.sum()), "max_wrong": max_wrong, "thresholds_per_shuffle": thresholds,
-            "cv_right_answers": int((answered & (y == 1)).sum()), "cv_wrong_answers": int((answered & (y == 0)).sum())}
+            "positives": int(y.sum()), "max_wrong": max_wrong,
+            "thresholds_per_shuffle": [list(pair) for pair, _ in pairs],
+            "cv_right_answers": [int((a & (y == 1)).sum()) for a in answered],
+            "cv_wrong_answers": [int((a & (y == 0)).sum()) for a in answered]}
     return decide.Decision(features=features, mean=scaler.mean_, scale=np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
                            coef=logistic.coef_[0], intercept=float(logistic.intercept_[0]), threshold=threshold,
-                           info=info)
+                           curated_threshold=curated_threshold, info=info)
 
 
 def save(decision: decide.Decision, path: Path) -> None:

@@ -54,21 +54,25 @@ class Unit:
             return latin_key(form) in self.latin
         return form in self.text or INNER_PUNCT.sub("", form) in self.compact
 
-    def states(self, kind: str) -> bool:
-        return answer_types.states(kind, self.text)
+    def states(self, kind: str, named: frozenset = frozenset()) -> bool:
+        return answer_types.states(kind, self.text, named)
 
-    def states_near(self, kind: str, concept: Concept, within: int = FOCUS_WINDOW) -> bool:
+    def states_near(self, kind: str, concept: Concept, within: int = FOCUS_WINDOW,
+                    named: frozenset = frozenset()) -> bool:
         """The answer type stated within `within` characters of a form of the concept."""
         spots = [i for f in concept.forms if f and not is_latin(f) for i in _find_all(self.text, f)]
         if not spots:
             return False
-        return any(abs(m.start() - at) <= within for m in answer_types.matches(kind, self.text) for at in spots)
+        return any(abs(m.start() - at) <= within for m in answer_types.matches(kind, self.text, named)
+                   for at in spots)
 
-    def answers_type(self, kind: str, concepts: list[Concept], focus: tuple = ()) -> bool:
+    def answers_type(self, kind: str, concepts: list[Concept], focus: tuple = (),
+                     named: frozenset = frozenset()) -> bool:
         """A sentence states the figure (or date, or number) next to the thing asked about:
         within a few characters of a concept at the question word (the focus), else (no
         focus) in a sentence with the heaviest of the concepts the unit mentions. The focus
-        leaves out the park's own name, which every sentence is about."""
+        leaves out the park's own name, which every sentence is about. A figure the question names
+        itself (`named`: 2025 in 2025年第一次例会是哪天) is context, not the answer."""
         if kind in self.asks:
             return True
         parts = self.parts or [self]
@@ -76,10 +80,10 @@ class Unit:
         focus = tuple(c for c in focus if c.weight > 0 and c.weight >= FOCUS_MIN_SHARE * heaviest
                       and any(not is_latin(f) for f in c.forms))  # an untranslated English word has no place to be near
         if focus:
-            return any(part.states_near(kind, c) for part in parts for c in focus)
+            return any(part.states_near(kind, c, named=named) for part in parts for c in focus)
         mentioned = [c for c in concepts if c.weight > 0 and any(part.covers(c) for part in parts)]
         anchor = max(mentioned, key=lambda c: c.weight, default=None)
-        return any(part.states(kind) and (anchor is None or part.covers(anchor)) for part in parts)
+        return any(part.states(kind, named) and (anchor is None or part.covers(anchor)) for part in parts)
 
 
 def make_unit(text: str, answer_sentences: list[str] | None = None) -> Unit:
