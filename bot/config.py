@@ -62,7 +62,15 @@ class Config:
         self.WTF_CSRF_CHECK_DEFAULT = False
         self.WTF_CSRF_TIME_LIMIT = None  # valid for the session's life
 
-        self.TURN_RETENTION_DAYS = int(_env("TURN_RETENTION_DAYS", "180"))
+        # Retention (bot/retention.py, the Procfile's `retention` process): days each store keeps; 0 keeps for ever.
+        self.TURN_RETENTION_DAYS = float(_env("TURN_RETENTION_DAYS", "180"))
+        self.TRACKER_RETENTION_DAYS = float(_env("TRACKER_RETENTION_DAYS", "180"))
+        self.HANDOFF_RETENTION_DAYS = float(_env("HANDOFF_RETENTION_DAYS", "180"))
+        self.LEAD_RETENTION_DAYS = float(_env("LEAD_RETENTION_DAYS", "730"))
+        self.LEAD_QUEUE_RETENTION_DAYS = float(_env("LEAD_QUEUE_RETENTION_DAYS", "30"))
+        self.WECHAT_RETENTION_DAYS = float(_env("WECHAT_RETENTION_DAYS", "180"))
+        self.RETENTION_INTERVAL_HOURS = float(_env("RETENTION_INTERVAL_HOURS", "24"))
+        self.RETENTION_FIRST_RUN_S = float(_env("RETENTION_FIRST_RUN_S", "60"))
         # Where one person's data is found and erased besides the gateway's database (bot/person.py):
         # Rasa's tracker store (through Rasa's own Python) and the action server's lead queue.
         self.TRACKER_STORE_URL = _env("TRACKER_STORE_URL", f"sqlite:///{PROJECT_DIR / 'instance' / 'rasa-tracker.db'}")
