@@ -28,6 +28,7 @@ class Config:
         self.ACTIONS_URL = _env("ACTIONS_URL", f"http://{actions_host}:{_env('ACTIONS_PORT', '5055')}")
         # Rasa's HTTP API token (scripts/serve-rasa); used to resume a conversation after a handoff.
         self.RASA_API_TOKEN = os.environ.get("RASA_API_TOKEN", "")
+        self.RASA_API_TOKEN_FILE = os.environ.get("RASA_API_TOKEN_FILE", "")  # read when RASA_API_TOKEN is empty
         # Rasa's REST webhook answers only after the action server has run;
         # knowledge actions take well under a second, so 10 s means trouble:
         # the user gets the degraded answer while Rasa finishes the turn.
@@ -96,6 +97,8 @@ class Config:
         # Reverse proxies in front of the gateway that append to X-Forwarded-For (nginx: 1).
         # 0 ignores the header, which any client can forge.
         self.TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
+        # /metrics for a scraper elsewhere: `Authorization: Bearer METRICS_TOKEN` (empty: this machine only).
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
         # Rate limits (Flask-Limiter syntax). memory:// is per process; use
         # redis://… to share counts between workers.
