@@ -9,6 +9,8 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 STAMPS := instance/stamps
 MODEL := models/park.tar.gz
+# What `make run` starts (tests/test_sigterm.py gives it a stand-in).
+PROCFILE ?= Procfile
 CHANGED := $(PYTHON) scripts/when-changed
 
 # Ports and hosts; every process reads the same variables.
@@ -69,10 +71,10 @@ test-nlu: train
 	@$(PYTHON) scripts/nlu-score results/nlu-heldout --min $(NLU_HELDOUT_MIN_F1)
 
 run: setup index train migrate
-	@echo "Starting the gateway, Rasa, the action server and the re-index worker. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
-	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C stops them all)"
+	@echo "Starting the gateway, Rasa, the action server, the re-index worker and the retention job. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
+	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C or SIGTERM stops them all)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}"; \
-	  exec $(VENV)/bin/honcho start -f Procfile
+	  exec $(VENV)/bin/honcho start -f $(PROCFILE)
 
 # The scale-out shape on one machine: PostgreSQL (gateway database, Rasa
 # tracker store) and Redis (lock store, rate limits) from Debian, two Rasa
@@ -82,7 +84,7 @@ run-scaled: setup system-deps index train
 	@echo "Starting PostgreSQL, Redis, 2 x Rasa, 2 x actions and the gateway on http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}" \
 	  RASA_PORT_2="$${RASA_PORT_2:-$$(($(RASA_PORT) + 1))}" ACTIONS_PORT_2="$${ACTIONS_PORT_2:-$$(($(ACTIONS_PORT) + 1))}"; \
-	  $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
+	  exec $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
 
 # Everything: unit and end-to-end tests (real services, real browser), then the
 # persistence and WeChat tests again on a throwaway PostgreSQL, then the fault drills.
