@@ -28,12 +28,12 @@ export RASA_TELEMETRY_ENABLED := false
 
 RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requirements-rasa.txt
 
-.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-faults soak shell clean migrate test-pg
+.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-faults soak shell clean migrate test-pg audit
 
 help:
 	@echo "make run    start the stack (set-up, index and training happen first when needed)"
 	@echo "make test   run every check: rasa data validate and the pytest suite"
-	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean"
+	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean audit"
 
 setup: $(STAMPS)/app $(STAMPS)/rasa
 
@@ -131,6 +131,20 @@ bench: setup index train
 # Ten minutes of 16 people chatting: 0 errors and flat memory (results/stack-soak.json).
 soak: setup index train
 	$(VENV)/bin/python -m ops.bench --soak 600
+
+# Known vulnerabilities in what is installed in both environments (pip-audit, from requirements-dev.txt).
+# It asks a vulnerability service (PIP_AUDIT_SERVICE: pypi or osv) over the network; --strict fails when a
+# package could not be checked, so an unreachable service never reads as a clean report. README "Dependencies".
+PIP_AUDIT_SERVICE ?= pypi
+$(STAMPS)/dev: $(STAMPS)/app FORCE
+	@$(CHANGED) $@ requirements-dev.txt -- $(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+
+audit: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/dev
+	@status=0; for env in $(VENV) $(RASA_VENV); do \
+	  echo "== $$env"; \
+	  $(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(PIP_AUDIT_SERVICE) \
+	    --path "$$(echo $$env/lib/python3*/site-packages)" || status=1; \
+	done; exit $$status
 
 shell: setup train
 	scripts/serve-rasa shell
