@@ -23,7 +23,8 @@ from flask import Flask, current_app
 from sqlalchemy import delete, or_, select
 
 from . import db
-from .models import ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn, utcnow
+from .models import (ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn,
+                     VisitBooking, utcnow)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ PERIODS = {
     "tracker": "TRACKER_RETENTION_DAYS",
     "turns": "TURN_RETENTION_DAYS",
     "handoffs": "HANDOFF_RETENTION_DAYS",
-    "leads": "LEAD_RETENTION_DAYS",
+    "leads": "LEAD_RETENTION_DAYS",  # with their visit bookings
     "lead_queue": "LEAD_QUEUE_RETENTION_DAYS",
     "wechat": "WECHAT_RETENTION_DAYS",
 }
@@ -80,6 +81,9 @@ def _handoffs(session, cutoff: datetime) -> int:
 
 
 def _leads(session, cutoff: datetime) -> int:
+    # A lead's visit bookings go with it (and any booking as old): they carry its conversation's hash.
+    old = select(Lead.id).where(Lead.created_at < cutoff)
+    session.execute(delete(VisitBooking).where(or_(VisitBooking.lead_id.in_(old), VisitBooking.created_at < cutoff)))
     return session.execute(delete(Lead).where(Lead.created_at < cutoff)).rowcount
 
 

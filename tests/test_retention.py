@@ -21,7 +21,7 @@ import pytest
 
 from appsupport import make_app, rows
 from bot import db
-from bot.models import Feedback, Handoff, HandoffMessage, Lead, Turn, utcnow
+from bot.models import Feedback, Handoff, HandoffMessage, Lead, Turn, VisitBooking, VisitSlot, utcnow
 from bot.wechat.models import WeChatFollower, WeChatMessage, WeChatOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,12 @@ def seed(app, tmp_path) -> None:
             session.add(turn)
             session.flush()
             session.add(Feedback(turn_id=turn.id, sender_hash=f"h-{label}", rating=-1, created_at=at))
-            session.add(Lead(idempotency_key=f"k-{label}", phone="13812345678", name=label, created_at=at))
+            lead = Lead(idempotency_key=f"k-{label}", phone="13812345678", name=label, created_at=at)
+            slot = VisitSlot(starts_at=at + timedelta(days=3), ends_at=at + timedelta(days=3, hours=1), created_at=at)
+            session.add_all([lead, slot])
+            session.flush()
+            session.add(VisitBooking(slot_id=slot.id, lead_id=lead.id, channel="web", sender_hash=f"h-{label}",
+                                     created_at=at))
             handoff = Handoff(channel="web", sender_hash=f"h-{label}", status="closed", created_at=at)
             session.add(handoff)
             session.flush()
@@ -106,6 +111,7 @@ def only_young_data_is_left(app, tmp_path) -> None:
     assert [t.user_text for t in rows(app, Turn)] == ["new 13812345678"]
     assert len(rows(app, Feedback)) == 1
     assert [lead.name for lead in rows(app, Lead)] == ["new"]
+    assert [b.sender_hash for b in rows(app, VisitBooking)] == ["h-new"]  # a lead's bookings go with it
     assert sorted((h.sender_hash, h.status) for h in rows(app, Handoff)) == [("h-new", "closed"), ("h-open", "open")]
     assert [m.text for m in rows(app, HandoffMessage)] == ["new"]
     with app.app_context():
