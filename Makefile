@@ -9,8 +9,9 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 STAMPS := instance/stamps
 MODEL := models/park.tar.gz
-# What `make run` starts (tests/test_sigterm.py gives it a stand-in).
+# What `make run` and `make run-scaled` start (tests/test_sigterm.py gives them stand-ins).
 PROCFILE ?= Procfile
+PROCFILE_SCALED ?= Procfile.scaled
 CHANGED := $(PYTHON) scripts/when-changed
 
 # Ports and hosts; every process reads the same variables.
@@ -84,7 +85,7 @@ run-scaled: setup system-deps index train
 	@echo "Starting PostgreSQL, Redis, 2 x Rasa, 2 x actions and the gateway on http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}" \
 	  RASA_PORT_2="$${RASA_PORT_2:-$$(($(RASA_PORT) + 1))}" ACTIONS_PORT_2="$${ACTIONS_PORT_2:-$$(($(ACTIONS_PORT) + 1))}"; \
-	  exec $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
+	  exec $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f $(PROCFILE_SCALED)'
 
 # Everything: unit and end-to-end tests (real services, real browser), then the
 # persistence and WeChat tests again on a throwaway PostgreSQL, then the fault drills.

@@ -203,7 +203,7 @@ class SharedStores:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.stores", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "instance" / "scaled")
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("SCALED_DATA_DIR") or ROOT / "instance" / "scaled"))
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("SCALED_PG_PORT", 5433)))
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SCALED_REDIS_PORT", 6380)))
     parser.add_argument("command", nargs=argparse.REMAINDER)

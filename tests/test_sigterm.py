@@ -88,6 +88,32 @@ def pg_dir():
 
 
 @needs_stores
+def test_make_run_scaled_stops_honcho_postgres_and_redis_on_sigterm(tmp_path, pg_dir):
+    """The issue's finding as it was seen: `make run-scaled` stopped with SIGTERM left both stores running."""
+    marker = tmp_path / "started"
+    procfile = tmp_path / "Procfile.scaled"
+    procfile.write_text(f"one: sleep 300\ntwo: touch {marker} && exec sleep 301\n")
+    pg, redis = free_port(), free_port()
+    proc = subprocess.Popen(["make", "-o", "setup", "-o", "system-deps", "-o", "index", "-o", "train", "run-scaled",
+                             f"PROCFILE_SCALED={procfile}"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env={**os.environ, "LEADS_API_SECRET": "x", "SCALED_DATA_DIR": str(pg_dir / "scaled"),
+                                 "SCALED_PG_PORT": str(pg), "SCALED_REDIS_PORT": str(redis)})
+    try:
+        wait_until(marker.exists, 120, "run-scaled never reached its Procfile (stores, migration, honcho)")
+        time.sleep(0.5)
+        assert listening(pg) and listening(redis)
+        started = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        assert not listening(pg) and not listening(redis), "PostgreSQL or Redis outlived SIGTERM"
+        assert all_gone(started, 10), "run-scaled left processes behind"
+    finally:
+        stop(proc)
+        subprocess.run(["redis-cli", "-p", str(redis), "shutdown", "nosave"], capture_output=True)
+
+
+@needs_stores
 def test_ops_stores_stops_postgres_and_redis_on_sigterm(tmp_path, pg_dir):
     pg, redis = free_port(), free_port()
     data, url_file = pg_dir / "scaled", tmp_path / "url"
