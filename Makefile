@@ -9,6 +9,9 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 STAMPS := instance/stamps
 MODEL := models/park.tar.gz
+# What `make run` and `make run-scaled` start (tests/test_sigterm.py gives them stand-ins).
+PROCFILE ?= Procfile
+PROCFILE_SCALED ?= Procfile.scaled
 CHANGED := $(PYTHON) scripts/when-changed
 
 # Ports and hosts; every process reads the same variables.
@@ -26,12 +29,12 @@ export RASA_TELEMETRY_ENABLED := false
 
 RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requirements-rasa.txt
 
-.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-faults soak shell clean migrate test-pg
+.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-faults soak shell clean migrate test-pg audit
 
 help:
 	@echo "make run    start the stack (set-up, index and training happen first when needed)"
 	@echo "make test   run every check: rasa data validate and the pytest suite"
-	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean"
+	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean audit"
 
 setup: $(STAMPS)/app $(STAMPS)/rasa
 
@@ -69,10 +72,10 @@ test-nlu: train
 	@$(PYTHON) scripts/nlu-score results/nlu-heldout --min $(NLU_HELDOUT_MIN_F1)
 
 run: setup index train migrate
-	@echo "Starting the gateway, Rasa, the action server and the re-index worker. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
-	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C stops them all)"
+	@echo "Starting the gateway, Rasa, the action server, the re-index worker and the retention job. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
+	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C or SIGTERM stops them all)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}"; \
-	  exec $(VENV)/bin/honcho start -f Procfile
+	  exec $(VENV)/bin/honcho start -f $(PROCFILE)
 
 # The scale-out shape on one machine: PostgreSQL (gateway database, Rasa
 # tracker store) and Redis (lock store, rate limits) from Debian, two Rasa
@@ -82,7 +85,7 @@ run-scaled: setup system-deps index train
 	@echo "Starting PostgreSQL, Redis, 2 x Rasa, 2 x actions and the gateway on http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}" \
 	  RASA_PORT_2="$${RASA_PORT_2:-$$(($(RASA_PORT) + 1))}" ACTIONS_PORT_2="$${ACTIONS_PORT_2:-$$(($(ACTIONS_PORT) + 1))}"; \
-	  $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f Procfile.scaled'
+	  exec $(VENV)/bin/python -m ops.stores -- bash -c '$(VENV)/bin/alembic upgrade head && exec $(VENV)/bin/honcho start -f $(PROCFILE_SCALED)'
 
 # Everything: unit and end-to-end tests (real services, real browser), then the
 # persistence and WeChat tests again on a throwaway PostgreSQL, then the fault drills.
@@ -129,6 +132,20 @@ bench: setup index train
 # Ten minutes of 16 people chatting: 0 errors and flat memory (results/stack-soak.json).
 soak: setup index train
 	$(VENV)/bin/python -m ops.bench --soak 600
+
+# Known vulnerabilities in what is installed in both environments (pip-audit, from requirements-dev.txt).
+# It asks a vulnerability service (PIP_AUDIT_SERVICE: pypi or osv) over the network; --strict fails when a
+# package could not be checked, so an unreachable service never reads as a clean report. README "Dependencies".
+PIP_AUDIT_SERVICE ?= pypi
+$(STAMPS)/dev: $(STAMPS)/app FORCE
+	@$(CHANGED) $@ requirements-dev.txt -- $(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+
+audit: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/dev
+	@status=0; for env in $(VENV) $(RASA_VENV); do \
+	  echo "== $$env"; \
+	  $(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(PIP_AUDIT_SERVICE) \
+	    --path "$$(echo $$env/lib/python3*/site-packages)" || status=1; \
+	done; exit $$status
 
 shell: setup train
 	scripts/serve-rasa shell

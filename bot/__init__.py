@@ -1,6 +1,8 @@
 """The gateway: web widget, API, staff console and health, in front of the Rasa dialogue engine."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -32,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SENDER_HASH_SALT"]:
         app.config["SENDER_HASH_SALT"] = instance_secret(app.instance_path, "sender_salt")
 
+    if not app.config["RASA_API_TOKEN"] and app.config.get("RASA_API_TOKEN_FILE"):
+        app.config["RASA_API_TOKEN"] = Path(app.config["RASA_API_TOKEN_FILE"]).read_text("utf-8").strip()
     if not app.config["RASA_API_TOKEN"]:  # shared with scripts/serve-rasa through instance/
         app.config["RASA_API_TOKEN"] = instance_secret(app.instance_path, "rasa-api-token")
 

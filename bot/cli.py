@@ -1,4 +1,4 @@
-"""flask --app bot create-staff | staff-active | purge-turns | export-person | erase-person."""
+"""flask --app bot create-staff | staff-active | purge-turns | retention | export-person | erase-person."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -59,14 +59,12 @@ def set_active(username: str, active: bool) -> StaffUser:
 
 def purge_turns(days: int) -> tuple[int, int]:
     """Delete turns (with their feedback) and closed handoffs older than `days`, client message ids of that
-    age, and expired conversation tokens (bot/chat_tokens.py)."""
+    age, and expired conversation tokens (bot/chat_tokens.py): the retention job's steps for two stores."""
+    from .retention import _handoffs, _turns
+
     cutoff = utcnow() - timedelta(days=days)
     session = db.session()
-    turns = session.execute(delete(Turn).where(Turn.created_at < cutoff)).rowcount
-    handoffs = session.execute(delete(Handoff).where(Handoff.status == "closed", Handoff.created_at < cutoff)).rowcount
-    session.execute(delete(ChatRequest).where(ChatRequest.created_at < cutoff))
-    expired = utcnow() - timedelta(days=current_app.config["CHAT_TOKEN_DAYS"])
-    session.execute(delete(ConversationToken).where(ConversationToken.created_at < expired))
+    turns, handoffs = _turns(session, cutoff), _handoffs(session, cutoff)
     session.commit()
     return turns, handoffs
 
@@ -152,3 +150,20 @@ def register(app: Flask) -> None:
         days = current_app.config["TURN_RETENTION_DAYS"] if days is None else days
         turns, handoffs = purge_turns(days)
         click.echo(f"deleted {turns} turns and {handoffs} closed handoffs older than {days} days")
+
+    @app.cli.command("retention")
+    @click.option("--once", is_flag=True, help="one run now, then exit (otherwise: every RETENTION_INTERVAL_HOURS)")
+    @click.option("--queue-dir", "queue_dirs", multiple=True, type=click.Path(file_okay=False),
+                  help="lead-queue directories (default: LEADS_QUEUE_DIR); repeat for several action servers")
+    def retention_command(once: bool, queue_dirs: tuple[str, ...]):
+        """Delete personal data past its retention period from every store (README "Retention")."""
+        from pathlib import Path
+
+        from . import retention
+
+        dirs = [Path(d) for d in queue_dirs] or None
+        if once:
+            counts = retention.run_once(current_app._get_current_object(), queue_dirs=dirs)
+            click.echo("deleted: " + ", ".join(f"{k} {'kept' if v is None else v}" for k, v in counts.items()))
+        else:
+            retention.run_forever(current_app._get_current_object(), queue_dirs=dirs)

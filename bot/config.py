@@ -28,6 +28,7 @@ class Config:
         self.ACTIONS_URL = _env("ACTIONS_URL", f"http://{actions_host}:{_env('ACTIONS_PORT', '5055')}")
         # Rasa's HTTP API token (scripts/serve-rasa); used to resume a conversation after a handoff.
         self.RASA_API_TOKEN = os.environ.get("RASA_API_TOKEN", "")
+        self.RASA_API_TOKEN_FILE = os.environ.get("RASA_API_TOKEN_FILE", "")  # read when RASA_API_TOKEN is empty
         # Rasa's REST webhook answers only after the action server has run;
         # knowledge actions take well under a second, so 10 s means trouble:
         # the user gets the degraded answer while Rasa finishes the turn.
@@ -62,7 +63,15 @@ class Config:
         self.WTF_CSRF_CHECK_DEFAULT = False
         self.WTF_CSRF_TIME_LIMIT = None  # valid for the session's life
 
-        self.TURN_RETENTION_DAYS = int(_env("TURN_RETENTION_DAYS", "180"))
+        # Retention (bot/retention.py, the Procfile's `retention` process): days each store keeps; 0 keeps for ever.
+        self.TURN_RETENTION_DAYS = float(_env("TURN_RETENTION_DAYS", "180"))
+        self.TRACKER_RETENTION_DAYS = float(_env("TRACKER_RETENTION_DAYS", "180"))
+        self.HANDOFF_RETENTION_DAYS = float(_env("HANDOFF_RETENTION_DAYS", "180"))
+        self.LEAD_RETENTION_DAYS = float(_env("LEAD_RETENTION_DAYS", "730"))
+        self.LEAD_QUEUE_RETENTION_DAYS = float(_env("LEAD_QUEUE_RETENTION_DAYS", "30"))
+        self.WECHAT_RETENTION_DAYS = float(_env("WECHAT_RETENTION_DAYS", "180"))
+        self.RETENTION_INTERVAL_HOURS = float(_env("RETENTION_INTERVAL_HOURS", "24"))
+        self.RETENTION_FIRST_RUN_S = float(_env("RETENTION_FIRST_RUN_S", "60"))
         # Where one person's data is found and erased besides the gateway's database (bot/person.py):
         # Rasa's tracker store (through Rasa's own Python) and the action server's lead queue.
         self.TRACKER_STORE_URL = _env("TRACKER_STORE_URL", f"sqlite:///{PROJECT_DIR / 'instance' / 'rasa-tracker.db'}")
@@ -88,6 +97,8 @@ class Config:
         # Reverse proxies in front of the gateway that append to X-Forwarded-For (nginx: 1).
         # 0 ignores the header, which any client can forge.
         self.TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
+        # /metrics for a scraper elsewhere: `Authorization: Bearer METRICS_TOKEN` (empty: this machine only).
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
         # Rate limits (Flask-Limiter syntax). memory:// is per process; use
         # redis://… to share counts between workers.

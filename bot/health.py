@@ -1,5 +1,8 @@
 """GET /healthz: 200 only when every component can serve a chat, with detail per component.
 
+Everyone gets the status code and the one-word status; the components (with
+internal URLs) only this machine and logged-in staff (bot/local_only.py).
+
 When Rasa or the action server is down but the knowledge index is readable,
 the gateway still answers (degraded mode); /healthz then says "degraded",
 still with 503, since the bot is not whole.
@@ -16,6 +19,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from .dialogue import url_list
+from .local_only import from_this_machine, staff_logged_in
 
 bp = Blueprint("health", __name__)
 
@@ -90,4 +94,7 @@ def healthz():
         status = "degraded"  # chat still answers from the knowledge package
     else:
         status = "unavailable"
-    return jsonify({"status": status, "components": components, "reindex": reindex}), 200 if ready else 503
+    body = {"status": status}
+    if from_this_machine() or staff_logged_in():
+        body["components"], body["reindex"] = components, reindex
+    return jsonify(body), 200 if ready else 503

@@ -3,14 +3,19 @@
 The metric objects are module-level (one registry per process). Under
 gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR to an empty
 directory so /metrics adds up every worker's counts.
+
+Only this machine, or a scraper sending `Authorization: Bearer METRICS_TOKEN`,
+reads them (bot/local_only.py); anyone else gets 404, as if there were none.
 """
 from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, abort
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
                                generate_latest)
+
+from .local_only import from_this_machine, has_metrics_token
 
 bp = Blueprint("metrics", __name__)
 
@@ -39,6 +44,8 @@ def observe_turn(channel: str, outcome: str, seconds: float, confidence: float |
 
 @bp.get("/metrics")
 def metrics():
+    if not (from_this_machine() or has_metrics_token()):
+        abort(404)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 

@@ -65,15 +65,16 @@ def _queued(person: Person) -> list:
     return queued_for(_queue_dir(), person.conversations, person.phone)
 
 
-def _tracker(command: str, person: Person) -> dict:
+def tracker_command(command: str, *options: str) -> dict:
+    """Run rasa_ext.person `command` against the tracker store with Rasa's Python; its JSON answer.
+
+    The one way into Rasa's stored events from the gateway: person export/erase and retention
+    (bot/retention.py) both come through here."""
     python = Path(current_app.config["RASA_PYTHON"])
     if not python.exists():
         raise PersonError(f"找不到 Rasa 的 Python（RASA_PYTHON={python}），无法处理对话记录库，未做任何删除。")
-    args = [str(python), "-m", "rasa_ext.person", command, "--url", current_app.config["TRACKER_STORE_URL"]]
-    for conversation in sorted(person.conversations):
-        args += ["--conversation", conversation]
-    if person.phone:
-        args += ["--phone", person.phone]
+    args = [str(python), "-m", "rasa_ext.person", command, "--url", current_app.config["TRACKER_STORE_URL"],
+            *options]
     try:
         done = subprocess.run(args, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=180)
         if done.returncode != 0:
@@ -82,6 +83,15 @@ def _tracker(command: str, person: Person) -> dict:
         return json.loads(done.stdout)
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
         raise PersonError(f"对话记录库（Rasa tracker store）处理失败，未做任何删除：{type(exc).__name__}") from exc
+
+
+def _tracker(command: str, person: Person) -> dict:
+    options = []
+    for conversation in sorted(person.conversations):
+        options += ["--conversation", conversation]
+    if person.phone:
+        options += ["--phone", person.phone]
+    return tracker_command(command, *options)
 
 
 def find(session, phone: str = "", conversation: str = "", tracker_command: str = "export") -> Person:

@@ -7,17 +7,25 @@ here with data under instance/scaled/; the fault tests start their own in a
 temp directory and stop and start PostgreSQL on purpose.
 
     python -m ops.stores [--data DIR] -- COMMAND...   # run COMMAND with the stores' URLs set
+
+SIGTERM (systemd, a container runtime, `kill`) is treated like Ctrl-C: the
+signal goes on to COMMAND's whole process group, and once it has ended both
+stores are stopped. PostgreSQL asks for a password (scram-sha-256), never
+trusts: SCALED_PG_PASSWORD, or one generated once into DIR/pg-password (0600).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASES = ("park", "rasa")  # the gateway's, and Rasa's tracker store
@@ -43,21 +51,64 @@ def _pg_bin() -> Path:
 class Postgres:
     """One PostgreSQL cluster in `data_dir` (created on first start, kept after)."""
 
-    def __init__(self, data_dir: Path, port: int | None = None):
+    def __init__(self, data_dir: Path, port: int | None = None, password: str | None = None):
         self.dir = Path(data_dir)
         self.port = port or free_port()
         self.bin = _pg_bin()
+        self._password = password or os.environ.get("SCALED_PG_PASSWORD") or None
         # PostgreSQL refuses to run as root; it then runs as nobody.
         self._as_owner = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([*self._as_owner, *args], capture_output=True, text=True)
+    @property
+    def password(self) -> str:
+        """Given, or kept in the data directory (0600, root's when run as root) from the first start."""
+        if self._password is None:
+            path = self.dir / "pg-password"
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(24))
+            self._password = path.read_text().strip()
+        return self._password
+
+    def _run(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run([*self._as_owner, *args], capture_output=True, text=True, input=stdin,
+                              env={**os.environ, "PGPASSWORD": self.password})
         if check and done.returncode != 0:
             raise StoreError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
         return done
 
     def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
-        return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
+        return f"{driver}://postgres:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{database}"
+
+    def _init(self, data: Path) -> None:
+        """A new cluster whose superuser has a password, asked for on every connection."""
+        pwfile = self.dir / ".initdb-password"  # read by initdb as nobody, gone right after
+        pwfile.write_text(self.password)
+        os.chmod(pwfile, 0o600)
+        if self._as_owner:
+            shutil.chown(pwfile, "nobody")
+        try:
+            self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
+                      f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8")
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _stop_trusting(self, data: Path) -> None:
+        """A cluster made before passwords (auth=trust): give the superuser its password, then require it."""
+        hba = data / "pg_hba.conf"
+        lines = hba.read_text().splitlines()
+        if not any(line.split()[-1:] == ["trust"] for line in lines if not line.lstrip().startswith("#")):
+            return
+        quoted = self.password.replace("'", "''")  # on stdin: a command line would show it in `ps`
+        self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  "-v", "ON_ERROR_STOP=1", "-f", "-", stdin=f"ALTER USER postgres PASSWORD '{quoted}';")
+        hba.write_text("\n".join(
+            line[: line.rstrip().rfind("trust")] + "scram-sha-256"
+            if line.split()[-1:] == ["trust"] and not line.lstrip().startswith("#") else line
+            for line in lines) + "\n")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "reload")
 
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -65,14 +116,14 @@ class Postgres:
             shutil.chown(self.dir, "nobody")
         data = self.dir / "pg"
         if not (data / "PG_VERSION").exists():
-            self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                      "-E", "UTF8", "--locale=C.UTF-8")
+            self._init(data)
         started = self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "postgres.log"),
                             "-w", "-t", "60", "-o",
                             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200",
                             "start", check=False)
         if started.returncode != 0:
             raise StoreError(f"PostgreSQL did not start: {started.stderr or started.stdout}")
+        self._stop_trusting(data)
         for database in DATABASES:
             exists = self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
                                "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{database}'")
@@ -152,7 +203,7 @@ class SharedStores:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.stores", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "instance" / "scaled")
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("SCALED_DATA_DIR") or ROOT / "instance" / "scaled"))
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("SCALED_PG_PORT", 5433)))
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SCALED_REDIS_PORT", 6380)))
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -160,19 +211,37 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command to run with the stores, after --")
+    stores = SharedStores(args.data, args.pg_port, args.redis_port)
+    child: subprocess.Popen | None = None
+
+    def on_signal(sig, _frame):
+        if child is None:
+            raise _Stopped(sig)
+        try:  # the command's whole group: honcho, or the shell still migrating before it
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     try:
-        stores = SharedStores(args.data, args.pg_port, args.redis_port).start()
+        stores.start()
+        print(f"PostgreSQL on 127.0.0.1:{args.pg_port}, Redis on 127.0.0.1:{args.redis_port} (data in {args.data})",
+              file=sys.stderr)
+        # Its own process group, so a signal reaches it once, from here, whoever sent it to us.
+        child = subprocess.Popen(command, env={**os.environ, **stores.env()}, start_new_session=True)
+        return child.wait()
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"PostgreSQL on 127.0.0.1:{args.pg_port}, Redis on 127.0.0.1:{args.redis_port} (data in {args.data})",
-          file=sys.stderr)
-    try:
-        return subprocess.call(command, env={**os.environ, **stores.env()})
-    except KeyboardInterrupt:
-        return 130
+    except _Stopped as stopped:
+        return 128 + stopped.args[0]
     finally:
         stores.stop()
+
+
+class _Stopped(Exception):
+    """A stop signal came before the command started."""
 
 
 if __name__ == "__main__":

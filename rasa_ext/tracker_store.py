@@ -12,7 +12,8 @@ without the form's answers, inside the same conversation lock.
 It also finds and erases one person's whole conversations when staff are asked
 to (`senders_mentioning`, `person_events`, `erase_sender`; run by rasa_ext/person.py
 for `flask --app bot erase-person` and the console), in the same sessions and
-queries as the form erasure.
+queries as the form erasure, and drops every event older than the retention
+period (`erase_before`, run by the gateway's retention job, bot/retention.py).
 
 endpoints.yml names it as the tracker store's `type`; it takes the same
 settings as Rasa's `SQL` type.
@@ -80,4 +81,18 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                 .delete(synchronize_session=False)
             session.commit()
         log.info("a conversation was erased from the tracker store", extra={"events": count})
+        return count
+
+    def erase_before(self, timestamp: float) -> int:
+        """Delete every stored event older than `timestamp` (seconds since the epoch); returns how many.
+
+        Event by event, not whole conversations: a conversation still going keeps what is recent.
+        Rasa reads a conversation from its latest session start, and a session ends after minutes of
+        silence (domain.yml session_config), so an event past any retention period is never in a
+        session Rasa is still reading."""
+        with self.session_scope() as session:
+            count = session.query(self.SQLEvent).filter(self.SQLEvent.timestamp < timestamp) \
+                .delete(synchronize_session=False)
+            session.commit()
+        log.info("events past the retention period were erased from the tracker store", extra={"events": count})
         return count

@@ -118,7 +118,7 @@ def test_instance_secret_makes_a_0700_instance_and_a_0600_secret(tmp_path):
 def test_serve_rasa_keeps_the_tracker_store_0600(tmp_path, older_install):
     """serve-rasa with a stand-in for Rasa that creates the SQLite tracker store as Rasa would."""
     project = _copy_scripts(tmp_path)
-    fake = project / ".venv-rasa" / "bin" / "rasa"
+    fake = project / ".venv-rasa" / "bin" / "python"  # serve-rasa runs Rasa as python -m rasa_ext.launch
     fake.parent.mkdir(parents=True)
     fake.write_text("#!/usr/bin/env python3\n"
                     "import os, sqlite3\n"

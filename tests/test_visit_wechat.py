@@ -10,6 +10,7 @@ import pytest
 from appsupport import add_staff, csrf_token, login
 from bot import db
 from bot.models import Lead, VisitBooking, VisitSlot
+from bot.privacy import wechat_notice
 from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, db_url, make_app, wait_for, wechat_config  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,7 +56,8 @@ def test_a_wechat_user_books_by_digit_reschedules_and_hears_of_a_staff_cancellat
     first, second = slot(app, 2, 10), slot(app, 3, 15)
     sim = Simulator.for_flask(app)
 
-    assert sim.send(sim.text("o-zhao", "预约考察")).text == "收到：预约考察"  # no lead yet: Rasa's (the lead form)
+    # No lead yet: Rasa's (the lead form); a first contact reads the privacy notice first.
+    assert sim.send(sim.text("o-zhao", "预约考察")).text == wechat_notice() + "\n\n收到：预约考察"
     sim.send(sim.text("o-zhao", "同意"))
     menu = sim.send(sim.text("o-zhao", "预约考察")).text
     assert "请选择考察时段（北京时间）" in menu and "回复数字即可选择" in menu

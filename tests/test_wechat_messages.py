@@ -14,6 +14,10 @@ from bot.wechat.models import WeChatFollower, WeChatOptions
 from bot.wechat.render import PASSIVE_LIMIT_BYTES, render
 from wechat_sim import (LOCATION_SOURCE, FakeDialogue, Simulator, db_url, make_app, wait_for,  # noqa: F401
                         wechat_config)
+from bot.privacy import wechat_notice
+
+# A first contact's reply opens with the privacy notice (bot/privacy.py).
+FIRST = wechat_notice() + "\n\n"
 
 
 @pytest.fixture
@@ -72,7 +76,8 @@ def test_turns_are_logged_for_the_staff_console_under_the_wechat_channel(app):
 
 def test_voice_uses_its_recognition_or_asks_for_text(app):
     sim = Simulator.for_flask(app)
-    assert sim.send(sim.voice("o-v", "园区在哪里")).text.startswith("杭州生物科技谷")
+    assert sim.send(sim.voice("o-v", "园区在哪里")).text.startswith(FIRST + "杭州生物科技谷")
+    follower(app, "o-v")  # recorded just after the answer; the notice is not repeated
     assert sim.send(sim.voice("o-v", None)).text == PLEASE_TYPE
     assert sim.send(sim.voice("o-v", "")).text == PLEASE_TYPE
     assert [m for _, m in calls(app)] == ["园区在哪里"]
@@ -80,14 +85,16 @@ def test_voice_uses_its_recognition_or_asks_for_text(app):
 
 def test_an_image_gets_a_text_only_notice(app):
     sim = Simulator.for_flask(app)
-    assert sim.send(sim.image("o-i")).text == TEXT_ONLY
+    assert sim.send(sim.image("o-i")).text == FIRST + TEXT_ONLY
+    follower(app, "o-i")  # recorded just after the answer
+    assert sim.send(sim.image("o-i")).text == TEXT_ONLY  # once: now a known follower
     assert calls(app) == []
 
 
 def test_subscribe_through_a_qr_code_welcomes_and_records_the_lead_source(app):
     sim = Simulator.for_flask(app)
     reply = sim.send(sim.event("o-new", "subscribe", key="qrscene_booth-2024", ticket="TICKET"))
-    assert reply.text.startswith("您好")
+    assert reply.text.startswith(FIRST + "您好")
     assert "1. 园区位置" in reply.text and "3. 扶持政策" in reply.text
     assert [m for _, m in calls(app)] == ["/greet"]
     row = follower(app, "o-new", scene="booth-2024")

@@ -20,6 +20,7 @@ from bot.wechat import protocol
 from bot.wechat.models import WeChatFollower, WeChatMessage
 from wechat_sim import (ACCOUNT, APP_ID, TOKEN, FakeDialogue, Simulator, db_url,  # noqa: F401
                         fields, make_app, signature, wechat_config)
+from bot.privacy import wechat_notice
 
 TENCENT = {
     "token": "spamtest", "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "app_id": "wx2c2769f8efd9abc2",
@@ -140,7 +141,7 @@ def test_the_tencent_sample_posted_to_the_endpoint_gets_an_encrypted_reply(db_ur
     client = WeChatCrypto(TENCENT["token"], TENCENT["aes_key"], TENCENT["app_id"])
     reply = parse_message(client.decrypt_message(response.get_data(as_text=True), envelope["MsgSignature"],
                                                  TENCENT["timestamp"], TENCENT["nonce"]))
-    assert reply.content == "收到：abcdteT"
+    assert reply.content == wechat_notice() + "\n\n收到：abcdteT"  # a first contact: the notice first
     assert (reply.source, reply.target) == ("gh_10f6c3c3ac5a", "oyORnuP8q7ou2gfYjqLzSIWZf0rs")
     [(sender_id, message)] = dialogue.calls
     assert message == "abcdteT" and sender_id.startswith("wx-") and "oyORnu" not in sender_id

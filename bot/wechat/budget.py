@@ -16,6 +16,7 @@ from flask import current_app
 
 from ..conversation import converse
 from ..errors import ApiError
+from ..privacy import wechat_notice
 from . import dedup, followers, options
 from .customer_service import CustomerServiceError, send_text
 from .identity import conversation_id
@@ -80,6 +81,14 @@ class Job:
             log.exception("wechat follower not recorded", extra={"user": self.who})
 
     def _answer(self) -> Rendered:
+        rendered = self._dialogue_answer()
+        if self.turn.follow == "subscribe" or followers.lookup(self.channel.sessions, self.who) is None:
+            # A new follower (or anyone we hold no record of) reads the privacy notice first. WeChat lets
+            # only followers write, so the welcome of a subscribe carries it before any message is stored.
+            rendered = Rendered(wechat_notice() + "\n\n" + rendered.text, rendered.options)
+        return rendered
+
+    def _dialogue_answer(self) -> Rendered:
         sessions, turn = self.channel.sessions, self.turn
         if turn.notice is not None:
             return Rendered(turn.notice)

@@ -68,7 +68,8 @@
       server: "服务暂时出了问题，这条消息没有得到回复。请稍后点“重试”。",
       tooMany: "发送得太频繁了，请稍等片刻再点“重试”。",
       rejected: "这条消息无法发送，请修改后再发。",
-      count: "{n}/{max}", tooLong: "{n}/{max}：超出 {over} 字，请删减后再发送。"
+      count: "{n}/{max}", tooLong: "{n}/{max}：超出 {over} 字，请删减后再发送。",
+      privacy: "隐私提示：您发送的消息会被保存，用于回答问题和跟进招商咨询，保存期满后自动删除。留下姓名、电话等联系方式前，我们会先征得您的同意。如需查阅或删除您的信息，请告诉我们。"
     },
     en: {
       title: "Hangzhou Biotech Valley · Investment assistant", open: "Open the investment assistant",
@@ -86,7 +87,8 @@
       server: "Something went wrong on our side and this message got no reply. Tap Retry in a moment.",
       tooMany: "Too many messages in a short time. Wait a moment, then tap Retry.",
       rejected: "This message cannot be sent. Please change it and send again.",
-      count: "{n}/{max}", tooLong: "{n}/{max}: {over} characters over the limit. Please shorten it before sending."
+      count: "{n}/{max}", tooLong: "{n}/{max}: {over} characters over the limit. Please shorten it before sending.",
+      privacy: "Privacy notice: the messages you send are stored to answer your questions and follow up on your enquiry, and are deleted automatically when the retention period ends. We ask for your consent before keeping your name, phone number or other contact details. Ask us if you want to see or delete your data."
     }
   };
 
@@ -155,6 +157,9 @@
     "header button { min-width: 44px; min-height: 44px; background: transparent; border: 0; color: #fff;",
     "  font-size: 24px; line-height: 1; cursor: pointer; padding: 0; border-radius: 8px; }",
     // contain: reaching the end of the log does not go on to scroll the page behind the panel.
+    // The privacy notice (bot/privacy.py) sits above the conversation, there before anything is sent.
+    ".privacy { margin: 0; padding: 6px 12px; font-size: 12px; line-height: 1.45; color: #44514e; background: #eef3f1;",
+    "  border-bottom: 1px solid #dfe7e4; max-height: 30%; overflow-y: auto; flex: none; }",
     ".log { list-style: none; margin: 0; padding: 12px; flex: 1; min-height: 0; overflow-y: auto;",
     "  overscroll-behavior: contain; background: #f6f8f7; }",
     ".msg { width: fit-content; margin: 8px 0; max-width: min(88%, 640px); padding: 9px 12px; border-radius: 12px; white-space: pre-wrap; word-break: break-word; }",
@@ -272,6 +277,7 @@
   header.appendChild(title);
   header.appendChild(close);
 
+  var privacy = el("p", "privacy");
   var log = el("ol", "log");
   log.setAttribute("aria-live", "polite");
   // Near or over the limit: how many characters, said before sending rather than cut silently.
@@ -295,6 +301,7 @@
   form.appendChild(sendButton);
 
   panel.appendChild(header);
+  panel.appendChild(privacy);
   panel.appendChild(log);
   panel.appendChild(counter);
   panel.appendChild(form);
@@ -308,6 +315,7 @@
     bubble.setAttribute("aria-label", panel.hidden ? t("open") : t("closePanel"));
     panel.setAttribute("aria-label", name);
     title.textContent = name;
+    privacy.textContent = t("privacy");
     close.setAttribute("aria-label", t("close"));
     log.setAttribute("aria-label", t("log"));
     label.textContent = t("inputLabel");
