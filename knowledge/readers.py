@@ -133,7 +133,8 @@ def read_docx(path: Path, raw: bytes) -> tuple[str, dict]:
                 if row.tag.endswith("}tr"):
                     cells = ["".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
                              for cell in row if cell.tag.endswith("}tc")]
-                    parts.append(" | ".join(c.strip() for c in cells))
+                    # A Markdown table row, so knowledge/structure.py names each cell by its column.
+                    parts.append("| " + " | ".join(c.strip() for c in cells) + " |")
     text = _tidy("\n".join(parts))
     props = document.core_properties
     found = {"title": (props.title or "").strip(), "publisher": (props.author or "").strip()}

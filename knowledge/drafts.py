@@ -1,0 +1,97 @@
+"""An uploaded file as staff review it before it goes live: text, proposed metadata, passages.
+
+The console shows, per file, what the text states about itself (with the
+words it was read from) and the passages it will be cut into, so staff
+confirm or correct before publishing (knowledge/metadata.py reads the
+metadata, knowledge/chunking.py cuts the passages the index will hold).
+
+The metadata is read from the whole file as saved (a saved page's dateline
+and 来源 line included: they tell a repost from the original), the passages
+from the text ingestion keeps. A file's own properties give at most a title:
+a PDF's or Word file's creation date is the file's, never the document's.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import garble
+from .chunking import chunk_document
+from .documents import Document, DocumentError
+from .metadata import LABELS, LABELS_EN, propose
+from .read_limits import check_chars
+from .readers import READERS, SUFFIXES
+from .scope import Places
+
+PREVIEW_PASSAGES = 60  # shown per file; the rest are counted
+
+
+@dataclass
+class Draft:
+    filename: str
+    meta: dict = field(default_factory=dict)  # proposed values by Document field name ('' = unknown)
+    evidence: dict = field(default_factory=dict)  # field -> {"evidence", "how"}
+    asks: list = field(default_factory=list)  # fields the text does not state: staff must supply them
+    dateline: dict = field(default_factory=dict)  # a repost's date, shown so staff see why it was not used
+    passages: list = field(default_factory=list)  # [{"heading", "text"}]
+    passage_count: int = 0
+    text: str = ""  # what will be indexed
+    error: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _texts(path: Path, raw: bytes) -> tuple[str, str, dict]:
+    """(text read for metadata, text to index, what the file states)."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DocumentError(f"unsupported file type {suffix or '(none)'}; use one of {' '.join(SUFFIXES)}")
+    if not raw:
+        raise DocumentError("the file is empty")
+    text, found = READERS[suffix](path, raw)
+    check_chars(text)
+    if suffix in (".txt", ".text", ".md"):
+        whole = raw.decode("utf-8-sig")  # decodable: the reader has read it
+        check_chars(whole)
+        return garble.repair(whole), garble.repair(text), found
+    text = garble.repair(text)
+    return text, text, found
+
+
+def make_draft(path: Path, places: Places | None = None, category: str = "policy",
+               filename: str = "") -> Draft:
+    """The draft of one file; a file that cannot be used comes back with `error` set (in Chinese and English)."""
+    path = Path(path)
+    draft = Draft(filename=filename or path.name)
+    try:
+        source, text, found = _texts(path, path.read_bytes())
+    except garble.Garbled as exc:
+        draft.error = str(exc)
+        return draft
+    except DocumentError as exc:
+        draft.error = str(exc)
+        return draft
+    if not text.strip():
+        draft.error = "文件中没有文字 / no text in the file"
+        return draft
+    stated = found.get("title", "") if path.suffix.lower() in (".html", ".htm", ".pdf", ".docx") else ""
+    proposal = propose(source, places, stated_title=stated)
+    draft.meta = {**proposal.as_meta(), "signed": proposal.value("signed"), "publisher": proposal.value("issuer"), "url": found.get("url", "")}
+    draft.meta["category"] = category if category else ("policy" if proposal.official else "release")
+    draft.evidence = {k: {"evidence": f.evidence, "how": f.how, "label": LABELS[k], "label_en": LABELS_EN[k]}
+                      for k, f in proposal.found.items()}
+    draft.asks = proposal.asks(draft.meta["category"])
+    if proposal.dateline:
+        draft.dateline = {"value": proposal.dateline.value, "evidence": proposal.dateline.evidence,
+                          "how": proposal.dateline.how}
+    body = text
+    title = draft.meta["title"]
+    if title and body.lstrip().startswith(title):
+        body = body.lstrip()[len(title):].lstrip()  # the title is the citation's, not a passage
+    chunks = chunk_document(Document(doc_id="draft", title=title, publisher="", published="", url="",
+                                     category=draft.meta["category"], text=body or text))
+    draft.passage_count = len(chunks)
+    draft.passages = [{"heading": c.heading, "text": c.text} for c in chunks[:PREVIEW_PASSAGES]]
+    draft.text = body or text
+    return draft
