@@ -95,3 +95,11 @@ def make_draft(path: Path, places: Places | None = None, category: str = "policy
     draft.passages = [{"heading": c.heading, "text": c.text} for c in chunks[:PREVIEW_PASSAGES]]
     draft.text = body or text
     return draft
+
+
+def draft_file(path: Path, lexicon_dir: Path, category: str, filename: str) -> Draft:
+    """make_draft with the places loaded here: run in the reading child (knowledge/isolated.py), so
+    the web worker never loads the lexicon or a file's parser."""
+    from .scope import places_for
+
+    return make_draft(path, places_for(Path(lexicon_dir)), category, filename)
