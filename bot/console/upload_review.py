@@ -24,6 +24,7 @@ from .. import audit, db
 from ..knowledge_access import settings as knowledge_settings
 from ..reindex_jobs import enqueue
 from .blueprint import bp, requires
+from .doc_versions import supersede_after_publish
 from .knowledge_admin import UPLOAD_ACCEPT, UPLOAD_SUFFIXES, staff_dir
 from .refusals import refusal_message
 
@@ -196,6 +197,9 @@ def drafts_publish(token: str):
             continue
         draft.update(status="published", doc_id=doc_id)
         published.append((doc_id, draft["filename"]))
+        replaced = supersede_after_publish(db.session(), doc_id)  # an amended policy replaces the old
+        if replaced:
+            flash(f"{doc_id} 是 {'、'.join(replaced)} 的新版本：旧版本保留在版本历史中，不再被引用。", "info")
     _save(token, drafts)
     if published:
         job = enqueue(db.session(), "upload", ", ".join(d for d, _ in published))
