@@ -63,6 +63,18 @@ def _ask(args, settings: Settings) -> int:
     return 0
 
 
+def _supersede(doc_ids: list[str], settings: Settings) -> None:
+    """An added document that re-issues or amends one already there supersedes it (knowledge/versions.py)."""
+    from .library import load_all
+    from .versions import superseded, supersede
+
+    for doc_id in doc_ids:
+        docs = load_all(settings)
+        new = next((d for d in docs if d.doc_id == doc_id), None)
+        for old in supersede(settings, new, docs) if new else []:
+            print(f"superseded {old}: replaced by {superseded(settings)[old]} (kept, never cited)")
+
+
 def _ingest(args, settings: Settings) -> int:
     from .ingest import ingest
 
@@ -87,6 +99,7 @@ def _ingest(args, settings: Settings) -> int:
         outcomes = ingest([Path(p) for p in args.paths], target, meta, others)
     for o in outcomes:
         print(f"{o.status:9} {o.path}: {o.detail}")
+    _supersede([o.doc_id for o in outcomes if o.status == "added"], settings)
     added = sum(o.status == "added" for o in outcomes)
     print(f"{added} added, {sum(o.status == 'duplicate' for o in outcomes)} duplicate, "
           f"{sum(o.status == 'refused' for o in outcomes)} refused.")

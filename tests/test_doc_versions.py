@@ -127,3 +127,20 @@ def test_console_history_restore_and_a_removal_record(app, admin, tmp_path):
     assert removal.detail["title"] == "杭州临空经济示范区生物医药人才公寓管理办法"
     assert removal.detail["doc_number"] == "杭临空管〔2025〕2号"
     assert {"supersede", "restore_version", "upload"} <= set(entries)
+
+
+def test_ingesting_an_amended_policy_from_a_manifest_supersedes_the_old(tmp_path, monkeypatch, capsys):
+    from knowledge.__main__ import main
+
+    rows_ = [("amended-old.md", "apt-old", "2023-05-06"), ("amended-new.md", "apt-new", "2025-02-20")]
+    (tmp_path / "manifest.yml").write_text("".join(
+        f"- path: {KBDOCS / name}\n  title: 杭州临空经济示范区生物医药人才公寓管理办法\n  publisher: 杭州临空经济示范区管理委员会\n"
+        f"  issuer: 杭州临空经济示范区管理委员会\n  published: '{day}'\n  url: https://example.org/{doc_id}\n"
+        f"  category: policy\n  doc_id: {doc_id}\n" for name, doc_id, day in rows_), "utf-8")
+    (tmp_path / "docs").mkdir()
+    monkeypatch.setenv("KNOWLEDGE_DOCS_DIR", str(tmp_path / "docs"))
+    monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ingest", "--manifest", str(tmp_path / "manifest.yml")]) == 0
+    assert "superseded apt-old: replaced by apt-new" in capsys.readouterr().out
+    settings = Settings.from_env()
+    assert {d.doc_id: d.superseded_by for d in load_all(settings)} == {"apt-old": "apt-new", "apt-new": ""}
