@@ -190,6 +190,12 @@ def _bench_ask(args, settings: Settings) -> int:
     return 0
 
 
+def _sync(args, settings: Settings) -> int:
+    from .sync import run_cli
+
+    return run_cli(args, settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
                    "committed to git) instead of the instance's data directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("sync", help="follow the configured websites: add, update and retire their pages")
+    p.add_argument("--config", default="", help="the sites (default KNOWLEDGE_SYNC_CONFIG or <data dir>/sync.yml)")
+    p.add_argument("--build", action="store_true", help="rebuild the index when something changed")
+    p.add_argument("--every", type=float, default=0, help="run again every this many seconds (a Procfile process)")
+    p.add_argument("--json", action="store_true", help="the report as one JSON line")
+    p.set_defaults(run=_sync)
 
     p = sub.add_parser("migrate-uploads", help="move uploads that git does not track from knowledge/docs "
                        "into the data directory (KNOWLEDGE_DATA_DIR)")
