@@ -108,8 +108,10 @@ class Fetcher:
             response = self.get(f"{origin}/robots.txt", check=False)
             if response is not None and response.status_code == 200:
                 robots.parse(response.text.splitlines())
+            elif response is None or response.status_code >= 500:
+                robots.disallow_all = True  # unreachable or failing: assume nothing may be fetched (RFC 9309)
             else:
-                robots.parse([])  # no robots.txt: everything allowed
+                robots.parse([])  # no robots.txt (4xx): everything allowed
             self._robots[origin] = robots
         return "" if self._robots[origin].can_fetch(USER_AGENT, url) else "disallowed by robots.txt"
 
@@ -288,28 +290,36 @@ def config_path(settings: Settings, given: str = "") -> Path:
 
 
 def run_cli(args, settings: Settings) -> int:
-    """`python -m knowledge sync`: one pass, or one every --every seconds (a Procfile process)."""
+    """`python -m knowledge sync`: one pass, or one every --every seconds (the Procfile's `sync` process).
+
+    Repeating, a missing or broken configuration is reported and tried again next time rather than ending
+    the process: honcho stops every process of the Procfile when one of them exits."""
     path = config_path(settings, args.config)
-    if not path.exists():
-        print(f"error: no sync configuration at {path} (set KNOWLEDGE_SYNC_CONFIG; see README)")
-        return 2
     while True:
         started = time.monotonic()
-        try:
-            report = sync(settings, path)
-        except ValueError as exc:  # a configuration error: said once, plainly
-            print(f"error: {exc}")
-            return 2
-        if args.json:
-            print(json.dumps({k: getattr(report, k) for k in ("added", "updated", "unchanged", "retired",
-                                                               "refused", "skipped")}, ensure_ascii=False))
-        else:
-            print("\n".join(report.lines()), flush=True)
-        if report.changed and args.build:
-            from .index import build
-
-            manifest, _ = build(settings, progress=False)
-            print(f"index: {manifest.documents} documents, {manifest.chunks} passages", flush=True)
+        status = _pass(args, settings, path)
         if not args.every:
-            return 1 if report.refused else 0
-        time.sleep(max(0.0, args.every - (time.monotonic() - started)))
+            return status
+        time.sleep(max(1.0, args.every - (time.monotonic() - started)))
+
+
+def _pass(args, settings: Settings, path: Path) -> int:
+    if not path.exists():
+        print(f"sync: no configuration at {path} (set KNOWLEDGE_SYNC_CONFIG; see README)", flush=True)
+        return 2
+    try:
+        report = sync(settings, path)
+    except ValueError as exc:  # a configuration error: said plainly
+        print(f"error: {exc}", flush=True)
+        return 2
+    if args.json:
+        print(json.dumps({k: getattr(report, k) for k in ("added", "updated", "unchanged", "retired", "refused",
+                                                           "skipped")}, ensure_ascii=False), flush=True)
+    else:
+        print("\n".join(report.lines()), flush=True)
+    if report.changed and args.build:
+        from .index import build
+
+        manifest, _ = build(settings, progress=False)
+        print(f"index: {manifest.documents} documents, {manifest.chunks} passages", flush=True)
+    return 1 if report.refused else 0

@@ -138,3 +138,22 @@ def test_a_bad_configuration_is_refused_plainly(tmp_path):
     bad.write_text("sites:\n  - name: ok\n", "utf-8")
     with pytest.raises(ValueError, match="sitemap or start_urls"):
         load_config(bad)
+
+
+def test_the_command_reports_and_a_missing_configuration_is_said(site, tmp_path, monkeypatch, capsys):
+    from knowledge.__main__ import main
+
+    root, base, _ = site
+    (root / "zcwj" / "opening.html").write_text(news("临空生物医药园正式开园", "2024-03-12",
+                                                       "首批12家企业签约入驻。"), "utf-8")
+    sitemap(root, base, ["zcwj/opening.html"])
+    (tmp_path / "docs").mkdir()
+    monkeypatch.setenv("KNOWLEDGE_DOCS_DIR", str(tmp_path / "docs"))
+    monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))
+    assert main(["sync"]) == 2 and "no configuration" in capsys.readouterr().out
+    config = tmp_path / "sync.yml"
+    config.write_text(f"sites:\n  - name: news\n    sitemap: {base}/sitemap.xml\n    delay: 0\n"
+                      "    publisher: 临空发布\n", "utf-8")
+    monkeypatch.setenv("KNOWLEDGE_SYNC_CONFIG", str(config))
+    assert main(["sync"]) == 0
+    assert "1 added, 0 updated, 0 unchanged, 0 retired, 0 refused." in capsys.readouterr().out
