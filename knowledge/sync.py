@@ -162,7 +162,7 @@ def _urls(site: dict, fetcher: Fetcher, report: Report) -> list[str]:
         why = fetcher.allowed(url)
         if why:
             report.skipped.append((url, why))
-        elif not re.search(r"\.(jpg|jpeg|png|gif|css|js|zip|rar|xls|xlsx|doc)$", urlsplit(url).path, re.I):
+        elif not re.search(r"\.(jpg|jpeg|png|gif|css|js|zip|rar|xls|xlsx|doc)$", urlsplit(url).path, re.IGNORECASE):
             pages.append(url)
     return pages[: int(site.get("max_pages", 200))]
 
@@ -297,9 +297,12 @@ def run_cli(args, settings: Settings) -> int:
     path = config_path(settings, args.config)
     while True:
         started = time.monotonic()
-        status = _pass(args, settings, path)
         if not args.every:
-            return status
+            return _pass(args, settings, path)
+        try:
+            _pass(args, settings, path)
+        except Exception:  # repeating: one failed pass (a build error, a full disk) is logged, the next one runs
+            log.exception("sync pass failed")
         time.sleep(max(1.0, args.every - (time.monotonic() - started)))
 
 

@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+
 from bot.staff_records import AuditEntry
 from knowledge.documents import load_markdown
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+
 from bot.staff_records import AuditEntry
 from knowledge import KnowledgeBase, Settings
 from knowledge.documents import Document

@@ -11,7 +11,6 @@ import hashlib
 import http.server
 import threading
 from dataclasses import replace
-from email.utils import formatdate
 from pathlib import Path
 
 import pytest

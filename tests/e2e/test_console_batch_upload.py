@@ -16,9 +16,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from werkzeug.serving import make_server
-
 from appsupport import PASSWORD, add_staff, make_app
+from werkzeug.serving import make_server
 
 KBDOCS = Path(__file__).resolve().parent.parent / "fixtures" / "kbdocs"
 SEED = """---
