@@ -179,3 +179,12 @@ def test_ingestion_removes_glosses_and_refuses_mojibake(tmp_path):
     ok, bad = ingest([FIXTURES / "garbled-mirror.txt", FIXTURES / "garbled-mojibake.txt"], tmp_path, meta)
     assert ok.status == "added" and "(guī)" not in (tmp_path / "garbled-mirror.md").read_text("utf-8")
     assert bad.status == "refused" and "乱码" in bad.detail and not (tmp_path / "garbled-mojibake.md").exists()
+
+
+def test_a_cited_city_number_is_not_taken_as_the_district_qa_number(tmp_path):
+    from knowledge.ingest import read_document
+
+    meta = {"title": "萧山区生物医药产业政策问答", "publisher": "萧山区经信局", "published": "2024-01-01",
+            "url": "https://example.org/qa", "category": "policy"}
+    doc = read_document(FIXTURES / "district-qa-cites-city.md", meta)
+    assert doc.doc_number == ""  # before: 杭政办函〔2022〕59号, the city policy it quotes

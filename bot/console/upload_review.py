@@ -31,6 +31,7 @@ from .refusals import refusal_message
 log = logging.getLogger(__name__)
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 MAX_FILES = 20
+STAGING_DAYS = 7
 FIELDS = ("title", "issuer", "publisher", "doc_number", "published", "valid_from", "valid_until", "scope", "url",
           "category")
 DATE_FIELDS = ("published", "valid_from", "valid_until")
@@ -64,6 +65,15 @@ def _place_names() -> list[str]:
         return []
 
 
+def _prune_staging(root: Path) -> None:
+    """Batches never published nor left out are dropped after STAGING_DAYS: they hold file copies."""
+    import time
+
+    for folder in root.glob("*") if root.is_dir() else []:
+        if TOKEN.match(folder.name) and time.time() - folder.stat().st_mtime > STAGING_DAYS * 86400:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def read_batch(files, category: str) -> tuple[str, list[dict]]:
     """Stage each file and make its draft; returns the batch token and the drafts (as dicts)."""
     from knowledge import isolated
@@ -71,6 +81,7 @@ def read_batch(files, category: str) -> tuple[str, list[dict]]:
     from knowledge.drafts import Draft, draft_file
 
     settings = knowledge_settings()
+    _prune_staging(settings.data_dir / "staging")
     token = uuid.uuid4().hex
     folder = _staging(token)
     folder.mkdir(parents=True)
