@@ -190,6 +190,18 @@ def _bench_ask(args, settings: Settings) -> int:
     return 0
 
 
+def _propose(args, settings: Settings) -> int:
+    import yaml
+
+    from .drafts import propose_manifest
+
+    rows, notes = propose_manifest([Path(p) for p in args.paths], settings.lexicon_dir, args.category)
+    print(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False), end="")
+    for note in notes:
+        print(f"# {note}")
+    return 1 if not rows else 0
+
+
 def _sync(args, settings: Settings) -> int:
     from .sync import run_cli
 
@@ -229,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
                    "committed to git) instead of the instance's data directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("propose", help="print a manifest proposed from each file's own text (title, issuer, "
+                       "文号, dates, validity, scope) to review before `ingest --manifest`")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--category", default="", help="policy or release (default: policy when the text is official)")
+    p.set_defaults(run=_propose)
 
     p = sub.add_parser("sync", help="follow the configured websites: add, update and retire their pages")
     p.add_argument("--config", default="", help="the sites (default KNOWLEDGE_SYNC_CONFIG or <data dir>/sync.yml)")

@@ -103,3 +103,30 @@ def draft_file(path: Path, lexicon_dir: Path, category: str, filename: str) -> D
     from .scope import places_for
 
     return make_draft(path, places_for(Path(lexicon_dir)), category, filename)
+
+
+def propose_manifest(paths: list[Path], lexicon_dir: Path, category: str = "") -> tuple[list[dict], list[str]]:
+    """Manifest rows (knowledge/ingest.py) proposed from each file's text, for staff to review before
+    `ingest --manifest`; unknown values stay empty (a date left empty must be confirmed as unknown by
+    writing `published: ''`, or filled in). Returns (rows, notes) where notes say what to check."""
+    from . import isolated
+
+    rows, notes = [], []
+    for path in map(Path, paths):
+        try:
+            draft = isolated.run(draft_file, path, lexicon_dir, category, path.name)
+        except DocumentError as exc:
+            draft = Draft(filename=path.name, error=str(exc))
+        if draft.error:
+            notes.append(f"{path}: refused: {draft.error}")
+            continue
+        # Unknown values are left out, not written empty: `published: ''` would say "the source shows no
+        # date", which only staff may say.
+        meta = {k: v for k, v in draft.meta.items() if v and k != "signed"}
+        rows.append({"path": str(path), **meta})
+        for name in draft.asks + [k for k in ("url",) if not meta.get(k)]:
+            hint = " (or published: '' if the source shows no date)" if name == "published" else ""
+            notes.append(f"{path}: fill in {name}, the text does not state it{hint}")
+        if draft.dateline:
+            notes.append(f"{path}: the page's date {draft.dateline['value']} is a repost's, not the document's")
+    return rows, notes

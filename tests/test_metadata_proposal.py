@@ -188,3 +188,26 @@ def test_a_cited_city_number_is_not_taken_as_the_district_qa_number(tmp_path):
             "url": "https://example.org/qa", "category": "policy"}
     doc = read_document(FIXTURES / "district-qa-cites-city.md", meta)
     assert doc.doc_number == ""  # before: 杭政办函〔2022〕59号, the city policy it quotes
+
+
+def test_a_proposed_manifest_leaves_unknowns_out_so_ingest_asks_for_them(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from knowledge.__main__ import main
+
+    files = [FIXTURES / "repost-nav-hotline.txt", FIXTURES / "no-date-page.md"]
+    assert main(["propose", *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    rows = yaml.safe_load(out)
+    assert rows[0]["doc_number"] == "萧政发〔2022〕31号" and rows[0]["published"] == "2022-12-28"
+    assert "published" not in rows[1] and "fill in published" in out and "is a repost's" in out
+    for row in rows:
+        row["url"] = "https://example.org/" + Path(row["path"]).stem
+        row["publisher"] = row.get("publisher") or "张江科学城网站"
+    (tmp_path / "manifest.yml").write_text(yaml.safe_dump(rows, allow_unicode=True), "utf-8")
+    (tmp_path / "docs").mkdir()
+    monkeypatch.setenv("KNOWLEDGE_DOCS_DIR", str(tmp_path / "docs"))
+    monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ingest", "--manifest", str(tmp_path / "manifest.yml")]) == 1  # one refused
+    out = capsys.readouterr().out
+    assert "1 added" in out and "does not state its published" in out
