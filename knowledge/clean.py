@@ -24,7 +24,7 @@ _DATELINE_MAX = 80  # characters
 # A caption is a short label under a photo: no sentence punctuation.
 _CAPTION_MAX = 30
 # An issuing body's name, as it stands above a policy's signature date.
-ORG_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|局|厅|部|署|院|中心|集团|公司|协会|政府)$")
+ORG_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|委|局|厅|部|署|院|中心|集团|公司|协会|政府)$")
 _SENTENCE_MARK = re.compile(r"[。！？；!?;，,]")
 
 

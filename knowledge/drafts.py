@@ -49,6 +49,8 @@ def _texts(path: Path, raw: bytes) -> tuple[str, str, dict]:
         raise DocumentError(f"unsupported file type {suffix or '(none)'}; use one of {' '.join(SUFFIXES)}")
     if not raw:
         raise DocumentError("the file is empty")
+    if suffix == ".md" and raw.lstrip().startswith(b"---"):
+        return _front_matter(raw)
     text, found = READERS[suffix](path, raw)
     check_chars(text)
     if suffix in (".txt", ".text", ".md"):
@@ -57,6 +59,35 @@ def _texts(path: Path, raw: bytes) -> tuple[str, str, dict]:
         return garble.repair(whole), garble.repair(text), found
     text = garble.repair(text)
     return text, text, found
+
+
+def _front_matter(raw: bytes) -> tuple[str, str, dict]:
+    """A Markdown document with front matter: what it states there is stated, the rest is the text."""
+    import yaml
+
+    from . import safe_yaml
+    from .documents import _FRONT_MATTER, _as_str
+
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not UTF-8 text ({exc.reason})") from exc
+    check_chars(source)
+    match = _FRONT_MATTER.match(source)
+    if not match:
+        raise DocumentError("the front matter has no closing ---")
+    try:
+        stated = safe_yaml.load(match.group(1)) or {}
+    except (yaml.YAMLError, safe_yaml.AliasRefused) as exc:
+        raise DocumentError(f"the front matter is not valid YAML ({exc})") from None
+    if not isinstance(stated, dict):
+        raise DocumentError("the front matter must be key: value lines")
+    body = garble.repair(source[match.end():].strip())
+    return body, body, {"front_matter": {k: _as_str(v) for k, v in stated.items() if k in FRONT_FIELDS}}
+
+
+FRONT_FIELDS = ("title", "publisher", "published", "url", "category", "issuer", "doc_number", "valid_from",
+                "valid_until", "scope")
 
 
 def make_draft(path: Path, places: Places | None = None, category: str = "policy",
@@ -81,7 +112,12 @@ def make_draft(path: Path, places: Places | None = None, category: str = "policy
     draft.meta["category"] = category if category else ("policy" if proposal.official else "release")
     draft.evidence = {k: {"evidence": f.evidence, "how": f.how, "label": LABELS[k], "label_en": LABELS_EN[k]}
                       for k, f in proposal.found.items()}
-    draft.asks = proposal.asks(draft.meta["category"])
+    for key, value in found.get("front_matter", {}).items():  # stated by the file: wins over what was read
+        if value:
+            draft.meta[key] = value
+            draft.evidence[key] = {"evidence": f"{key}: {value}", "how": "文件前置元数据",
+                                   "label": LABELS.get(key, key), "label_en": LABELS_EN.get(key, key)}
+    draft.asks = [k for k in proposal.asks(draft.meta["category"]) if not draft.meta.get(k)]
     if proposal.dateline:
         draft.dateline = {"value": proposal.dateline.value, "evidence": proposal.dateline.evidence,
                           "how": proposal.dateline.how}

@@ -56,7 +56,8 @@ _DATELINE_MARK = re.compile(r"来源|发布时间|时间[:：]|日期[:：]|作�
 _SOURCE = re.compile(r"来源[:：]\s*([^\s|，,]+)")
 _TITLE_END = re.compile(r"(通知|意见|办法|决定|规定|措施|方案|公告|通告|批复|细则|规划|政策|条例|指南|解读|问答|函)$")
 _SENTENCE = re.compile(r"[。！？；!?;，,]")
-_NAV = re.compile(r"首页|当前位置|>|›|»|登录|注册|无障碍|English")
+_NAV = re.compile(r"首页|首頁|位置[:：]|>|›|»|登录|注册|无障碍|English|^[·•\-*]")
+_TAG = re.compile(r"^【[^】]{1,12}】")  # a site's column tag before a headline
 _IN_FORCE = re.compile(rf"自\s*({DATE.pattern})\s*起(?:施行|实施|执行|生效)")
 _IN_FORCE_FROM = re.compile(r"自\s*(印发|发布|公布)之日起(?:施行|实施|执行|生效)")
 _VALID_TO = re.compile(rf"有效期(?:至|到|截至)\s*({DATE.pattern})")
@@ -160,7 +161,9 @@ def _dateline(lines: list[str]) -> tuple[Found | None, str, int]:
     """The page's own date line near the top (source, time), its 来源, and its line number."""
     for i, line in enumerate(lines[:TOP_LINES]):
         match = DATE.search(line)
-        if match and len(line) <= 100 and _DATELINE_MARK.search(line) and not re.search(r"[。！？]", line):
+        bare = DATE.fullmatch(line.strip("（）() ")) and not (i and _is_org(next(
+            (x for x in reversed(lines[:i]) if x), "")))
+        if match and len(line) <= 100 and (_DATELINE_MARK.search(line) or bare) and not re.search(r"[。！？]", line):
             source = _SOURCE.search(line)
             return Found(parse_date(match), line, "网页日期行"), source.group(1) if source else "", i
     return None, "", -1
@@ -174,20 +177,23 @@ def _title(lines: list[str], dateline_at: int, weak: bool = True) -> Found | Non
     for line in lines[:TOP_LINES]:
         bare = line.strip("《》 ")
         if 6 <= len(bare) <= 80 and _TITLE_END.search(bare) and not _SENTENCE.search(bare) \
-                and not _NAV.search(bare) and "|" not in bare:
+                and not _NAV.search(bare) and "|" not in bare and not DATE.search(bare):
             return Found(bare, line, "文件名称")
     if not weak:
         return None
     if dateline_at > 0:
-        above = next((line for line in reversed(lines[:dateline_at]) if line), "")
-        if above and not _is_org(above) and not _NAV.search(above) and len(above) <= 80:
-            return Found(above.lstrip("# "), above, "日期行上方的标题")
-    first = next((line for line in lines if line), "")
-    if 4 <= len(first) <= 40 and not _SENTENCE.search(first) and not re.search(r"[。！？：:]$", first) \
-            and not _is_org(first) and not _NAV.search(first) and not DATE.search(first) \
-            and not DOC_NUMBER.search(first):
-        return Found(first, first, "首行")
-    return None
+        above = next((line for line in reversed(lines[:dateline_at]) if line and not DATE.search(line)), "")
+        if _headline(above):
+            return Found(_TAG.sub("", above.lstrip("# ")).strip(), above, "日期行上方的标题")
+    first = next((line for line in lines[:TOP_LINES] if _headline(line)), "")
+    return Found(_TAG.sub("", first).strip(), first, "开头的标题行") if first else None
+
+
+def _headline(line: str) -> bool:
+    """A line that reads as a headline: short, no sentence end, not navigation, an issuer, a date or a 文号."""
+    bare = _TAG.sub("", line).strip()
+    return 4 <= len(bare) <= 60 and not re.search(r"[。！？；;]|[：:]$", bare) and not _is_org(bare) \
+        and not _NAV.search(bare) and not DATE.search(bare) and not DOC_NUMBER.search(bare) and "|" not in bare
 
 
 def _file_title(stated: str) -> Found | None:
@@ -293,7 +299,8 @@ def propose(text: str, places: Places | None = None, stated_title: str = "") -> 
             found["issuer"] = issuer
     proposal = Proposal(found=found, official=bool(found.get("signed") or found.get("doc_number")))
     if dateline is not None and proposal.official and dateline.value != found.get("signed", Found("", "")).value:
-        dateline.how = f"转载页日期（{source or '网页'}），不是原文日期"
+        dateline.how = (f"转载页日期（{source}），不是原文日期" if source else
+                        "网页上的日期：可能是发布日期，也可能是转载日期，请核对")
         proposal.dateline = dateline
     if "published" not in found:
         if "signed" in found:

@@ -6,6 +6,7 @@ the PDF are made here (the PDF by Debian's Chromium, like a printed page).
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,32 @@ def test_a_proposed_manifest_leaves_unknowns_out_so_ingest_asks_for_them(tmp_pat
     assert main(["ingest", "--manifest", str(tmp_path / "manifest.yml")]) == 1  # one refused
     out = capsys.readouterr().out
     assert "1 added" in out and "does not state its published" in out
+
+
+CORPUS = Path(__file__).parent / "data" / "corpus" / "docs"
+
+
+def test_on_the_corpus_pages_no_date_is_invented_and_titles_are_headlines():
+    from knowledge.metadata import DATE, fold, parse_date
+
+    for path in sorted(CORPUS.iterdir()):
+        draft = make_draft(path, PLACES, "")
+        assert not draft.error, path.name
+        stated = {parse_date(m) for m in DATE.finditer(fold(path.read_text("utf-8")))}
+        for key in ("published", "valid_from"):
+            value = draft.meta.get(key)
+            assert not value or value in stated or key == "valid_from", (path.name, key, value)
+        if not draft.meta.get("published"):
+            assert "published" in draft.asks, path.name
+        title = draft.meta.get("title", "")
+        assert not title or (">" not in title and not title.startswith("·") and not re.match(r"\d{4}-", title)), (
+            path.name, title)
+    shapes = {name: make_draft(CORPUS / name, PLACES, "").meta for name in (
+        "2018-05-21-hangzhou-biomedicine-thousand-billion-plan.txt", "2025-09-25-biotech-valley-top30-award.txt",
+        "nodate-zhangjiang-yaogu-park-intro.txt", "2023-01-29-xiaoshan-modern-industry-system-policy.txt")}
+    assert shapes["2018-05-21-hangzhou-biomedicine-thousand-billion-plan.txt"]["title"] == "杭州拟把生物医药培育成超千亿元规模的产业"
+    assert shapes["2025-09-25-biotech-valley-top30-award.txt"]["title"].startswith("“中国生物医药产业最具活力园区TOP30”")
+    assert shapes["nodate-zhangjiang-yaogu-park-intro.txt"]["title"] == "上海张江药谷"
+    joint = shapes["2023-01-29-xiaoshan-modern-industry-system-policy.txt"]
+    assert (joint["issuer"], joint["doc_number"]) == ("中共杭州市萧山区委、杭州市萧山区人民政府", "萧委〔2023〕4号")
+    assert joint["published"] == ""  # a bare page date over an official document is shown, not taken
