@@ -92,6 +92,7 @@ class Fetcher:
         import requests
 
         self.session = requests.Session()
+        self._errors = requests.RequestException
         self.session.headers["User-Agent"] = USER_AGENT
         self.allow, self.delay = allow, delay
         self._last = 0.0
@@ -126,16 +127,18 @@ class Fetcher:
                                         stream=True)
             body = response.raw.read(MAX_BYTES + 1, decode_content=True)
             response._content = body[:MAX_BYTES]
-        except Exception as exc:  # network failure: reported for this URL, the run goes on
+        except (self._errors, OSError) as exc:  # network failure: reported for this URL, the run goes on
             log.warning("sync fetch failed", extra={"url": url, "error": type(exc).__name__})
             response = None
         self._last = time.monotonic()
         return response
 
 
-def _urls(site: dict, fetcher: Fetcher, report: Report) -> list[str]:
-    """The site's page URLs: the sitemap's (a sitemap index is followed one level) and the start pages' links."""
+def _urls(site: dict, fetcher: Fetcher, report: Report) -> tuple[list[str], bool]:
+    """The site's page URLs: the sitemap's (a sitemap index is followed one level) and the start pages' links;
+    and whether every listing could be read (if not, a page missing from it is not known to be gone)."""
     found: list[str] = []
+    complete = True
     sitemaps = [site["sitemap"]] if site.get("sitemap") else []
     for depth in range(2):
         nested = []
@@ -143,6 +146,7 @@ def _urls(site: dict, fetcher: Fetcher, report: Report) -> list[str]:
             response = fetcher.get(sitemap)
             if response is None or response.status_code != 200:
                 report.refused.append((sitemap, "the sitemap cannot be read"))
+                complete = False
                 continue
             locs = _LOC.findall(response.text)
             if "<sitemapindex" in response.text[:2000] and depth == 0:
@@ -154,6 +158,7 @@ def _urls(site: dict, fetcher: Fetcher, report: Report) -> list[str]:
         response = fetcher.get(start)
         if response is None or response.status_code != 200:
             report.refused.append((start, "the start page cannot be read"))
+            complete = False
             continue
         found.extend(urljoin(start, href) for href in _HREF.findall(response.text))
     unique = list(dict.fromkeys(urldefrag(u)[0] for u in found))
@@ -164,7 +169,7 @@ def _urls(site: dict, fetcher: Fetcher, report: Report) -> list[str]:
             report.skipped.append((url, why))
         elif not re.search(r"\.(jpg|jpeg|png|gif|css|js|zip|rar|xls|xlsx|doc)$", urlsplit(url).path, re.IGNORECASE):
             pages.append(url)
-    return pages[: int(site.get("max_pages", 200))]
+    return pages[: int(site.get("max_pages", 200))], complete
 
 
 def doc_id_for(site: str, url: str) -> str:
@@ -222,7 +227,7 @@ def sync_site(site: dict, settings: Settings, state: dict, report: Report) -> No
 
     hosts = {urlsplit(u).hostname for u in [site.get("sitemap"), *(site.get("start_urls") or [])] if u}
     fetcher = Fetcher(set(site.get("allow") or hosts), float(site.get("delay", 2)))
-    pages = _urls(site, fetcher, report)
+    pages, complete = _urls(site, fetcher, report)
     settings.staff_docs_dir.mkdir(parents=True, exist_ok=True)
     gone: set[str] = set()
     for url in pages:
@@ -256,7 +261,9 @@ def sync_site(site: dict, settings: Settings, state: dict, report: Report) -> No
             write_document(doc, settings.staff_docs_dir)
             (report.updated if known else report.added).append(url)
         state[url] = entry
-    for url in [u for u, e in state.items() if e.get("site") == site["name"] and (u not in pages or u in gone)]:
+    # A site that is down (its sitemap unreadable) retires nothing: only a page it no longer lists, or 404/410.
+    for url in [u for u, e in state.items() if e.get("site") == site["name"]
+                and ((complete and u not in pages) or u in gone)]:
         _retire(settings, state.pop(url)["doc_id"])  # no longer listed, or 404/410: the site withdrew it
         report.retired.append(url)
 

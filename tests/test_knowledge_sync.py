@@ -33,7 +33,7 @@ def news(title: str, day: str, *paragraphs: str) -> str:
 class Site(http.server.SimpleHTTPRequestHandler):
     """Static files with ETag (SimpleHTTPRequestHandler has Last-Modified only); every request is logged."""
 
-    log: list = []
+    log: list = []  # noqa: RUF012  (reset by the fixture; the handler is made per request)
 
     def end_headers(self):
         path = Path(self.translate_path(self.path))
@@ -156,3 +156,18 @@ def test_the_command_reports_and_a_missing_configuration_is_said(site, tmp_path,
     monkeypatch.setenv("KNOWLEDGE_SYNC_CONFIG", str(config))
     assert main(["sync"]) == 0
     assert "1 added, 0 updated, 0 unchanged, 0 retired, 0 refused." in capsys.readouterr().out
+
+
+def test_a_site_that_is_down_retires_nothing(site, tmp_path):
+    root, base, _ = site
+    (root / "zcwj" / "opening.html").write_text(news("临空生物医药园正式开园", "2024-03-12", "首批12家企业签约入驻。"), "utf-8")
+    sitemap(root, base, ["zcwj/opening.html"])
+    config = tmp_path / "sync.yml"
+    config.write_text(f"sites:\n  - name: news\n    sitemap: {base}/sitemap.xml\n    delay: 0\n"
+                      "    publisher: 临空发布\n", "utf-8")
+    (tmp_path / "docs").mkdir()
+    settings = replace(Settings.from_env(), docs_dir=tmp_path / "docs", data_dir=tmp_path / "data")
+    assert len(sync(settings, config).added) == 1
+    (root / "sitemap.xml").unlink()  # the listing is unreadable this time (as when the site is down)
+    down = sync(settings, config)
+    assert not down.retired and down.refused and len(load_all(settings)) == 1
