@@ -91,6 +91,7 @@ def publish(client, name: str, source: str) -> str:
     review = client.post("/staff/knowledge/drafts", data={"csrf_token": token, "files": [
         (io.BytesIO((KBDOCS / source).read_bytes()), name)]}, content_type="multipart/form-data").headers["Location"]
     html = client.get(review).get_data(as_text=True)
+    client.last_review = html
     data = {m.group(1): m.group(2) for m in
             re.finditer(r'<input id="[^"]+" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)}
     data.update(csrf_token=re.search(r'name="csrf_token" value="([^"]+)"', html).group(1),
@@ -102,7 +103,10 @@ def publish(client, name: str, source: str) -> str:
 
 def test_console_history_restore_and_a_removal_record(app, admin, tmp_path):
     publish(admin, "人才公寓管理办法（2023）.md", "amended-old.md")
+    assert "与已有文档是同一政策的不同版本" not in admin.last_review  # nothing to replace yet
     page = publish(admin, "人才公寓管理办法（2025修订）.md", "amended-new.md")
+    # Before publishing, the review said which document the new version will replace.
+    assert "与已有文档是同一政策的不同版本" in admin.last_review and "2023-05-06" in admin.last_review
     assert "的新版本：旧版本保留在版本历史中，不再被引用" in page
     assert "替代，不再引用" in page
     ids = sorted(p.stem for p in (tmp_path / "data" / "docs").glob("*.md"))

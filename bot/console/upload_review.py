@@ -174,10 +174,35 @@ def drafts_upload():
     return redirect(url_for("console.drafts_review", token=token))
 
 
+def _versions_of(drafts: list[dict]) -> None:
+    """For each draft, the documents already there that are versions of the same policy (same 文号, or
+    same title and issuer): staff see before publishing that one will replace the other."""
+    from knowledge.documents import Document
+    from knowledge.library import load_all
+    from knowledge.versions import family
+
+    try:
+        docs = load_all(knowledge_settings())
+    except (OSError, ValueError):  # an unreadable document: the list is shown without the versions
+        return
+    for draft in drafts:
+        if draft["error"] or draft["status"] != "draft":
+            continue
+        meta = draft["meta"]
+        candidate = Document(doc_id="\0new", title=meta.get("title", ""), publisher=meta.get("publisher", ""),
+                             published=meta.get("published", ""), url="", category=meta.get("category", ""),
+                             text="", issuer=meta.get("issuer", ""), doc_number=meta.get("doc_number", ""),
+                             valid_from=meta.get("valid_from", ""))
+        draft["versions"] = [{"doc_id": d.doc_id, "title": d.title, "published": d.published}
+                             for d in family(candidate, docs) if d.doc_id != candidate.doc_id]
+
+
 @bp.get("/knowledge/drafts/<token>")
 @requires("knowledge")
 def drafts_review(token: str):
-    return render_template("console/review.html", token=token, drafts=_load(token), places=_place_names(),
+    drafts = _load(token)
+    _versions_of(drafts)
+    return render_template("console/review.html", token=token, drafts=drafts, places=_place_names(),
                            accept=UPLOAD_ACCEPT, problems={})
 
 
