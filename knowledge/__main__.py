@@ -127,7 +127,7 @@ def _migrate_uploads(args, settings: Settings) -> int:
 def _eval(args, settings: Settings) -> int:
     from .evaluate import CORPUS_DIR, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
 
-    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "heldout")}
+    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "dev2", "heldout")}
     if args.set:
         sets = {Path(p).stem: Path(p) for p in args.set}
     report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
@@ -155,7 +155,8 @@ def _train_decision(args, settings: Settings) -> int:
 
     built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
     kb = KnowledgeBase.load(built)
-    cases = [case for path in (args.set or [str(CORPUS_DIR / "dev.yml"), str(SEED_DEV)]) for case in load_cases(Path(path))]
+    default = [str(CORPUS_DIR / "dev.yml"), str(CORPUS_DIR / "dev2.yml"), str(SEED_DEV)]
+    cases = [case for path in (args.set or default) for case in load_cases(Path(path))]
     decision = train(kb, cases, max_wrong=args.max_wrong)
     save(decision, Path(args.output))
     print(json.dumps(decision.info, ensure_ascii=False))
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
     p.add_argument("--set", action="append", default=[], help="dev sets to learn from (repeatable; default: "
-                   "the corpus dev set and the seed dev set)")
+                   "the corpus dev sets and the seed dev set)")
     p.add_argument("--corpus", default=str(CORPUS_DIR))
     p.add_argument("--work-dir", default="instance/eval-corpus")
     p.add_argument("--max-wrong", type=float, default=0.01, help="wrong answers allowed, as a share of all questions")

@@ -58,7 +58,8 @@ class Query:
         return [c for c in self.concepts if c.kind == "term"]
 
 
-def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None) -> Query:
+def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None,
+            is_noun=None) -> Query:
     """The question's concepts: synonym groups first (longest terms first), then
     the remaining content words, then the answer type it asks for."""
     text = normalize(question)
@@ -105,7 +106,7 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
     seen = {f for c in concepts for f in c.forms}
     # The words that ask for the answer type (百分之多少, 金额) say what kind of answer, not what about.
     rest = answer_types.ASKS_FRAME.sub(" ", "".join(masked))
-    for word in tokenizer.content_words(rest):
+    for word in tokenizer.content_words(rest, is_noun):
         if word not in seen:
             seen.add(word)
             concepts.append(Concept(term=word, forms=(word,), source="english" if is_latin(word) else "word"))

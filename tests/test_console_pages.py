@@ -231,11 +231,11 @@ def test_leads_change_status_and_export_as_excel_friendly_csv(app, staff):
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert {r["company"] for r in table} == {"临空生物", "某公司"}
-    assert next(r for r in table if r["company"] == "临空生物")["status"] == "contacted"
-    assert next(r for r in table if r["company"] == "某公司")["name"].startswith("'=")  # no formula injection
+    assert {r["企业"] for r in table} == {"临空生物", "某公司"}
+    assert next(r for r in table if r["企业"] == "临空生物")["状态"] == "已联系"
+    assert next(r for r in table if r["企业"] == "某公司")["联系人"].startswith("'=")  # no formula injection
     only_new = list(csv.DictReader(io.StringIO(staff.get("/staff/leads.csv?status=new").get_data().decode("utf-8-sig"))))
-    assert [r["company"] for r in only_new] == ["某公司"]
+    assert [r["企业"] for r in only_new] == ["某公司"]
 
 
 def test_handoff_queue_reply_reaches_the_widget_and_release_returns_to_the_bot(app, staff):

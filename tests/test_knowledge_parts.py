@@ -40,6 +40,14 @@ def test_the_thesaurus_tells_framing_words_from_topics():
     assert not thesaurus.frames("申请")  # 怎么申请 asks a real question
     assert "职工" in thesaurus.synonyms("员工")
     assert all(len(w) >= 2 for w in thesaurus.synonyms("产业"))
+    assert thesaurus.is_noun("进度") and not thesaurus.is_noun("现在") and not thesaurus.is_noun("一起")
+
+
+def test_a_noun_jieba_tags_as_an_adverb_stays_in_the_question():
+    from knowledge import KnowledgeBase
+
+    terms = [c.term for c in KnowledgeBase.load().retriever.analyze("产业基金现在投资进度到多少了？").terms]
+    assert "进度" in terms and "现在" not in terms
 
 
 def test_english_words_translate_into_the_corpus_vocabulary():

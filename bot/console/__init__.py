@@ -39,8 +39,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import (accounts, audit_log, auth, doc_versions, handoff_queue, person_data,  # noqa: F401  (routes)
-                   sessions, staff_api, thread_list, threads, upload_review, views)
+    from . import (accounts, audit_log, auth, doc_versions, handoff_queue, leads, person_data,  # noqa: F401
+                   sessions, staff_api, thread_list, threads, upload_review, views, visits)  # noqa: F401  (routes)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")

@@ -1,12 +1,10 @@
-"""Console pages: dashboard, conversations, correct, ask, knowledge, leads, handoff queue."""
+"""Console pages: dashboard, conversations, correct, ask, knowledge, handoff replies (leads: leads.py)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
 
@@ -15,10 +13,9 @@ from ..dialogue import DialogueUnavailable
 from ..handoff import claims
 from ..knowledge_access import knowledge_base
 from ..knowledge_access import settings as knowledge_settings
-from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
-                      utcnow)
+from ..models import LEAD_STATUS_LABELS, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Turn, utcnow
 from . import stats
-from .blueprint import admin_required, bp, requires
+from .blueprint import bp, requires
 from .button_titles import plain
 from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
                               save_correction, upload_document)
@@ -35,9 +32,6 @@ FILTERS = {
     "degraded": "降级回答",
     "corrected": "已纠正",
 }
-LEAD_STATUS_LABELS = {"new": "新线索", "contacted": "已联系", "closed": "已关闭"}
-CSV_FIELDS = ("id", "created_at", "status", "name", "company", "phone", "email", "industry", "need", "channel",
-              "notes")
 
 
 @bp.app_context_processor
@@ -51,7 +45,9 @@ def dashboard():
     days = min(max(request.args.get("days", 30, type=int), 7), 180)
     series = stats.daily(days)
     return render_template("console/dashboard.html", totals=stats.totals(), series=series,
-                           chart=stats.chart(series), days=days, notices=_notice_counts())
+                           chart=stats.chart(series), days=days, notices=_notice_counts(),
+                           wait=stats.handoff_wait(), pipeline=stats.leads_by_status(),
+                           declined=stats.top_declined(), not_questions=stats.NOT_QUESTIONS)
 
 
 def _notice_counts() -> dict | None:
@@ -246,63 +242,10 @@ def knowledge_remove(doc_id: str):
     return redirect(url_for("console.knowledge"))
 
 
-def leads_query(status: str):
-    query = select(Lead)
-    if status in LEAD_STATUSES:
-        query = query.where(Lead.status == status)
-    return query.order_by(Lead.id.desc())
-
-
-@bp.get("/leads")
-@login_required
-def leads():
-    status = request.args.get("status", "")
-    rows = db.session().scalars(leads_query(status).limit(500)).all()
-    return render_template("console/leads.html", leads=rows, status=status, statuses=LEAD_STATUSES)
-
-
-@bp.post("/leads/<int:lead_id>")
-@requires("leads")
-def lead_update(lead_id: int):
-    session = db.session()
-    lead = session.get(Lead, lead_id) or abort(404)
-    status = request.form.get("status", "")
-    if status not in LEAD_STATUSES:
-        flash("无效的状态。", "error")
-    else:
-        before = (lead.status, lead.notes)
-        lead.status = status
-        if "notes" in request.form:
-            lead.notes = request.form["notes"].strip()[:2000]
-        audit.record("lead_change", f"lead:{lead.id}",
-                     detail={"status": [before[0], status], "notes_changed": before[1] != lead.notes})
-        session.commit()
-        flash(f"线索 #{lead.id} 已更新为「{LEAD_STATUS_LABELS[status]}」。", "info")
-    return redirect(url_for("console.leads", status=request.args.get("status", "")))
-
-
 def _csv_cell(value) -> str:
     text = "" if value is None else str(value)
     # A cell starting with = + - @ is run as a formula by spreadsheets.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-@bp.get("/leads.csv")
-@requires("leads")
-def leads_csv():
-    rows = db.session().scalars(leads_query(request.args.get("status", ""))).all()
-    audit.record("export", "leads.csv", detail={"status": request.args.get("status", "")[:16], "rows": len(rows)},
-                 commit=True)
-    out = io.StringIO()
-    out.write("\ufeff")  # the BOM makes Excel read the file as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
-    for lead in rows:
-        writer.writerow([_csv_cell(lead.created_at.isoformat() if f == "created_at" else getattr(lead, f))
-                         for f in CSV_FIELDS])
-    filename = f"leads-{utcnow():%Y%m%d}.csv"
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def deliver(handoff: Handoff, text: str) -> str:
