@@ -23,6 +23,8 @@ ACTIONS = {
     "correction": "纠正答案（发布FAQ）",
     "upload": "上传文档",
     "remove": "删除文档",
+    "supersede": "新版本替代旧版本",
+    "restore_version": "恢复旧版本",
     "export": "导出",
     "handoff_reply": "人工回复",
     "handoff_claim": "接手人工会话",

@@ -63,6 +63,18 @@ def _ask(args, settings: Settings) -> int:
     return 0
 
 
+def _supersede(doc_ids: list[str], settings: Settings) -> None:
+    """An added document that re-issues or amends one already there supersedes it (knowledge/versions.py)."""
+    from .library import load_all
+    from .versions import superseded, supersede
+
+    for doc_id in doc_ids:
+        docs = load_all(settings)
+        new = next((d for d in docs if d.doc_id == doc_id), None)
+        for old in supersede(settings, new, docs) if new else []:
+            print(f"superseded {old}: replaced by {superseded(settings)[old]} (kept, never cited)")
+
+
 def _ingest(args, settings: Settings) -> int:
     from .ingest import ingest
 
@@ -87,6 +99,7 @@ def _ingest(args, settings: Settings) -> int:
         outcomes = ingest([Path(p) for p in args.paths], target, meta, others)
     for o in outcomes:
         print(f"{o.status:9} {o.path}: {o.detail}")
+    _supersede([o.doc_id for o in outcomes if o.status == "added"], settings)
     added = sum(o.status == "added" for o in outcomes)
     print(f"{added} added, {sum(o.status == 'duplicate' for o in outcomes)} duplicate, "
           f"{sum(o.status == 'refused' for o in outcomes)} refused.")
@@ -178,6 +191,24 @@ def _bench_ask(args, settings: Settings) -> int:
     return 0
 
 
+def _propose(args, settings: Settings) -> int:
+    import yaml
+
+    from .drafts import propose_manifest
+
+    rows, notes = propose_manifest([Path(p) for p in args.paths], settings.lexicon_dir, args.category)
+    print(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False), end="")
+    for note in notes:
+        print(f"# {note}")
+    return 1 if not rows else 0
+
+
+def _sync(args, settings: Settings) -> int:
+    from .sync import run_cli
+
+    return run_cli(args, settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +242,19 @@ def main(argv: list[str] | None = None) -> int:
                    "committed to git) instead of the instance's data directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("propose", help="print a manifest proposed from each file's own text (title, issuer, "
+                       "文号, dates, validity, scope) to review before `ingest --manifest`")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--category", default="", help="policy or release (default: policy when the text is official)")
+    p.set_defaults(run=_propose)
+
+    p = sub.add_parser("sync", help="follow the configured websites: add, update and retire their pages")
+    p.add_argument("--config", default="", help="the sites (default KNOWLEDGE_SYNC_CONFIG or <data dir>/sync.yml)")
+    p.add_argument("--build", action="store_true", help="rebuild the index when something changed")
+    p.add_argument("--every", type=float, default=0, help="run again every this many seconds (a Procfile process)")
+    p.add_argument("--json", action="store_true", help="the report as one JSON line")
+    p.set_defaults(run=_sync)
 
     p = sub.add_parser("migrate-uploads", help="move uploads that git does not track from knowledge/docs "
                        "into the data directory (KNOWLEDGE_DATA_DIR)")

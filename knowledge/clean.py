@@ -23,6 +23,9 @@ _DATELINE_WITHIN = 40  # lines from the top of a saved page
 _DATELINE_MAX = 80  # characters
 # A caption is a short label under a photo: no sentence punctuation.
 _CAPTION_MAX = 30
+# An issuing body's name, as it stands above a policy's signature date.
+ORG_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|委|局|厅|部|署|院|中心|集团|公司|协会|政府)$")
+_SENTENCE_MARK = re.compile(r"[。！？；!?;，,]")
 
 
 @dataclass
@@ -36,6 +39,19 @@ class CleanPage:
 def _iso(match: re.Match) -> str:
     y, m, d = [g for g in match.groups() if g is not None]
     return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+
+
+def is_org(line: str) -> bool:
+    """A line that only names one or more issuing bodies (joint issuers are spaced apart)."""
+    names = line.split()
+    return bool(names) and len(line) <= 80 and not _SENTENCE_MARK.search(line) and \
+        all(ORG_END.search(n) and len(n) <= 30 for n in names)
+
+
+def _is_signature(lines: list[str], i: int) -> bool:
+    """A date alone on its line under the issuer's name signs a policy; it is not a page's dateline."""
+    above = next((line for line in reversed(lines[:i]) if line), "")
+    return bool(_DATE.fullmatch(lines[i].strip("（）() "))) and is_org(above)
 
 
 def _is_caption(line: str) -> bool:
@@ -52,7 +68,8 @@ def clean_page(raw: str) -> CleanPage:
     # A dateline sits near the top and is short; a date inside a sentence (or a
     # policy's signature date at its end) is not one.
     date_at = next((i for i, line in enumerate(lines[:_DATELINE_WITHIN])
-                    if _DATE.search(line) and len(line) <= _DATELINE_MAX and not _SENTENCE_END.search(line)), None)
+                    if _DATE.search(line) and len(line) <= _DATELINE_MAX and not _SENTENCE_END.search(line)
+                    and not _is_signature(lines, i)), None)
     if date_at is None or date_at == 0:
         raise ValueError("no dated headline found: not a saved news page")
     title = next((lines[i] for i in range(date_at - 1, -1, -1) if lines[i]), "")

@@ -50,6 +50,8 @@ class Document:
     valid_until: str = ""
     scope: str = ""
     questions: list[str] = field(default_factory=list)
+    # The id of the version that replaced this one (knowledge/versions.py): never cited while set.
+    superseded_by: str = ""
 
     @property
     def content_hash(self) -> str:
@@ -68,7 +70,9 @@ class Document:
         return date.fromisoformat(self.valid_until) < (today or date.today())
 
     def to_markdown(self) -> str:
-        meta = {k: v for k, v in self.meta().items() if (v or k == "published") and k != "doc_id"}
+        # superseded_by is the instance's record (versions.json), not part of the document.
+        meta = {k: v for k, v in self.meta().items()
+                if (v or k == "published") and k not in ("doc_id", "superseded_by")}
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False).strip()
         return f"---\n{front}\n---\n\n{self.text.strip()}\n"
 

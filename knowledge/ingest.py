@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import CATEGORIES, Document, DocumentError, content_hash, load_markdown, parse_markdown
-from . import isolated
+from . import garble, isolated
 from .read_limits import check_chars
 from .readers import READERS, SUFFIXES, policy_fields
 
@@ -92,6 +92,10 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
     reader = READERS.get(suffix, READERS[".txt"])
     text, found = reader(path, raw)
     check_chars(text)
+    try:
+        text = garble.repair(text)  # a mirror's pinyin glosses go; mojibake is refused with the reason
+    except garble.Garbled as exc:
+        raise DocumentError(str(exc)) from None
     if not text.strip():
         raise DocumentError("no text in the file")
     if known and content_hash(text) in known:

@@ -63,8 +63,14 @@ def is_shipped(settings: Settings, path: Path) -> bool:
 
 
 def load_all(settings: Settings) -> list[Document]:
-    """The documents the index is built from."""
-    return [load_markdown(p) for p in document_paths(settings).values()]
+    """The documents the index is built from, each marked with the version that superseded it, if any."""
+    from .versions import superseded
+
+    replaced = superseded(settings)
+    docs = [load_markdown(p) for p in document_paths(settings).values()]
+    for doc in docs:
+        doc.superseded_by = replaced.get(doc.doc_id, "")
+    return docs
 
 
 def untracked_uploads(settings: Settings) -> list[Path]:

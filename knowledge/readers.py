@@ -133,7 +133,8 @@ def read_docx(path: Path, raw: bytes) -> tuple[str, dict]:
                 if row.tag.endswith("}tr"):
                     cells = ["".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
                              for cell in row if cell.tag.endswith("}tc")]
-                    parts.append(" | ".join(c.strip() for c in cells))
+                    # A Markdown table row, so knowledge/structure.py names each cell by its column.
+                    parts.append("| " + " | ".join(c.strip() for c in cells) + " |")
     text = _tidy("\n".join(parts))
     props = document.core_properties
     found = {"title": (props.title or "").strip(), "publisher": (props.author or "").strip()}
@@ -155,6 +156,10 @@ SUFFIXES = tuple(READERS)
 
 
 def policy_fields(text: str) -> dict:
-    """What a policy states about itself: its number (文号)."""
-    match = DOC_NUMBER.search(text[:2000])
-    return {"doc_number": re.sub(r"\s+", "", match.group())} if match else {}
+    """What a policy states about itself: its number (文号), on a line of its own. A 文号 inside a
+    sentence cites another document (a district's Q&A quoting the city policy), so it is not taken."""
+    for line in text[:4000].splitlines():
+        compact = re.sub(r"\s+", "", line.strip("（）() "))
+        if DOC_NUMBER.fullmatch(compact):
+            return {"doc_number": compact}
+    return {}

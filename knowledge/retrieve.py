@@ -304,6 +304,8 @@ class Retriever:
             row = self.index.rows[idx]
             if row.get("valid_until") and date.fromisoformat(row["valid_until"]) < today:
                 continue  # an expired policy is never cited
+            if row.get("superseded_by"):
+                continue  # nor is a version a re-issued or amended policy replaced (knowledge/versions.py)
             if query.allowed and not self.places.applies(row.get("scope", ""), query.allowed):
                 continue  # another place's document never answers for this one
             if row.get("card") and not about_document:

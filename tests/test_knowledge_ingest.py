@@ -53,7 +53,9 @@ def test_a_policy_keeps_issuer_number_and_validity(tmp_path):
     assert (doc.issuer, doc.valid_from, doc.valid_until) == ("杭州临空经济示范区管委会", "2024-01-01", "2026-12-31")
     again = load_markdown(Path(_write(tmp_path, doc)))
     assert again.doc_number == doc.doc_number and again.valid_until == "2026-12-31"
-    assert policy_fields("见 杭临空管〔2023〕 5 号 文件") == {"doc_number": "杭临空管〔2023〕5号"}
+    assert policy_fields("杭临空管〔2023〕 5 号\n各部门：") == {"doc_number": "杭临空管〔2023〕5号"}
+    # Inside a sentence a 文号 cites another document (issue 15: a Q&A stored with the city policy's number).
+    assert policy_fields("见 杭临空管〔2023〕 5 号 文件") == {}
 
 
 def _write(tmp_path, doc):

@@ -39,8 +39,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import (accounts, audit_log, auth, handoff_queue, leads, person_data, sessions,  # noqa: F401  (routes)
-                   staff_api, thread_list, threads, views, visits)
+    from . import (accounts, audit_log, auth, doc_versions, handoff_queue, leads, person_data,  # noqa: F401
+                   sessions, staff_api, thread_list, threads, upload_review, views, visits)  # noqa: F401  (routes)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")

@@ -48,6 +48,8 @@ class DocRow:
     expired: bool = False
     error: str = ""
     shipped: bool = False  # ships with the project (knowledge/docs), not added by staff
+    doc_number: str = ""
+    superseded_by: str = ""  # a newer version replaced it (knowledge/versions.py): never cited
 
 
 def staff_dir() -> Path:
@@ -64,9 +66,11 @@ def _paths() -> dict[str, Path]:
 def list_documents() -> list[DocRow]:
     from knowledge.documents import DocumentError, load_markdown
     from knowledge.library import is_shipped
+    from knowledge.versions import superseded
 
     rows = []
     settings = knowledge_settings()
+    replaced = superseded(settings)
     for path in _paths().values():
         try:
             doc = load_markdown(path)
@@ -79,7 +83,8 @@ def list_documents() -> list[DocRow]:
             expired = False
         rows.append(DocRow(doc_id=doc.doc_id, title=doc.title, category=doc.category, publisher=doc.publisher,
                            published=doc.published, url=doc.url, valid_from=doc.valid_from,
-                           valid_until=doc.valid_until, expired=expired, shipped=is_shipped(settings, path)))
+                           valid_until=doc.valid_until, expired=expired, shipped=is_shipped(settings, path),
+                           doc_number=doc.doc_number, superseded_by=replaced.get(doc.doc_id, "")))
     return rows
 
 
@@ -190,17 +195,36 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
     return outcome.doc_id, enqueue(session, "upload", f"{outcome.doc_id}: {outcome.detail}")
 
 
-def remove_document(session, doc_id: str) -> IndexJob:
+def remove_document(session, doc_id: str) -> tuple[IndexJob, dict]:
+    """Take a document out of the knowledge base; returns the re-index job and what was removed
+    (title, 文号, where the staff copy was archived) for the audit log's record."""
+    import shutil
+    import time
+
     from knowledge.library import set_withdrawn
+    from knowledge.versions import forget
 
     settings = knowledge_settings()
     path = _paths().get(doc_id) if DOC_ID.match(doc_id) else None
     if path is None:
         raise KnowledgeChangeError("没有这篇文档。")
-    (settings.staff_docs_dir / f"{doc_id}.md").unlink(missing_ok=True)
+    removed = {"file": path.name}
+    try:
+        doc = _source_document(doc_id)
+        removed.update(title=doc.title[:200], doc_number=doc.doc_number, published=doc.published)
+    except KnowledgeChangeError:
+        pass  # an unreadable document is still removed; the record says which file
+    staff_copy = settings.staff_docs_dir / f"{doc_id}.md"
+    if staff_copy.exists():
+        # Kept, out of the index: what was removed can be read back from the record.
+        archive = settings.data_dir / "removed" / f"{doc_id}-{time.strftime('%Y%m%dT%H%M%S')}.md"
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(staff_copy), archive)
+        removed["archived"] = str(archive.relative_to(settings.data_dir))
+    forget(settings, doc_id)
     if (settings.docs_dir / f"{doc_id}.md").exists():
         set_withdrawn(settings, doc_id)  # a shipped document: recorded as withdrawn, the git tree untouched
     for row in session.scalars(select(FaqCorrection).where(FaqCorrection.doc_id == doc_id)):
         row.active = False
     session.commit()
-    return enqueue(session, "remove", doc_id)
+    return enqueue(session, "remove", doc_id), removed

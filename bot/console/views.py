@@ -233,11 +233,11 @@ def _too_large(error):
 @requires("knowledge")
 def knowledge_remove(doc_id: str):
     try:
-        job = remove_document(db.session(), doc_id)
+        job, removed = remove_document(db.session(), doc_id)
     except KnowledgeChangeError as exc:
         flash(str(exc), "error")
-    else:
-        audit.record("remove", doc_id, detail={"job": job.id}, commit=True)
+    else:  # who removed what, and when: the entry keeps the title and 文号 of what is gone
+        audit.record("remove", doc_id, detail={"job": job.id, **removed}, commit=True)
         flash(f"已删除文档 {doc_id}，正在重建索引（任务 #{job.id}）。", "info")
     return redirect(url_for("console.knowledge"))
 
