@@ -10,6 +10,8 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, 
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import turn_contract as contract
+
 from . import knowledge_client, language, lead_fields, leads, outcome, session, topics
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,13 @@ class ActionAnswerFromKnowledge(Action):
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
         result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message), answer.related)
-        meta = outcome.turn_meta(result, answer, intent)
+        payload = outcome.turn_payload(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
-            meta["end_session"] = True
+            payload[contract.END_SESSION] = True
         if result == outcome.ANSWERED:
-            sources = [source.to_dict() for source in answer.sources]
-            dispatcher.utter_message(text=answer.text, json_message={"sources": sources, **meta})
+            dispatcher.utter_message(text=answer.text, json_message=payload)
         else:
-            dispatcher.utter_message(json_message=meta)
+            dispatcher.utter_message(json_message=payload)
         return [SlotSet("topic", question.topic), SlotSet("knowledge_result", result)]
 
 
@@ -86,11 +87,11 @@ class ActionDetectLanguage(Action):
 
 
 LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "needs", "consent")
-# Custom payloads for the gateway's turn log (bot/dialogue.py META_KEYS). `form_erased`:
+# Custom payloads for the gateway's turn log (turn_contract META_KEYS). `form_erased`:
 # this turn cancelled the form or refused consent, so the gateway masks the form's
 # turns; the tracker store erases the same answers itself (rasa_ext/tracker_store.py).
-FORM_STEP = {"form_step": True}
-FORM_ERASED = {"form_erased": True}
+FORM_STEP = {contract.FORM_STEP: True}
+FORM_ERASED = {contract.FORM_ERASED: True}
 
 
 class ValidateInvestorLeadForm(FormValidationAction):

@@ -14,18 +14,18 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+import turn_contract as contract
+
 from . import consent, db, handoff as handoffs, metrics
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
-from .models import OUTCOMES, Handoff, HandoffMessage, Turn, hash_sender
+from .models import Handoff, HandoffMessage, Turn, hash_sender
 
 log = logging.getLogger(__name__)
 
 DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
 DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
-FALLBACK = "fallback"  # utter_default's outcome: Rasa could not go on (domain.yml)
-PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
     else:
         replies = dialogue.send(sender_id, message)
         meta = {"sources": [s for r in replies for s in r.get("sources", [])]}
-    if (not replies or meta.get("outcome") == FALLBACK) and actions_down():
+    if (not replies or meta.get("outcome") == contract.FALLBACK) and actions_down():
         # Rasa ran, but its actions could not (it says nothing, or falls back):
         # answer as if Rasa were down.
         raise DialogueUnavailable("action server unreachable")
@@ -77,26 +77,30 @@ def _degraded(message: str) -> tuple[list[dict], dict]:
     from .knowledge_jobs import DEGRADED_SEARCH, knowledge_base
 
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
-    passages = [{k: h.to_dict().get(k) for k in PASSAGE_KEYS} for h in answer.hits]
-    meta = {"confidence": answer.confidence, "hits": passages, "intent": None}
-    if answer.abstained:
-        meta.update(outcome="abstained", sources=[])
-        return [{"text": f"{DEGRADED_NOTICE}\n{DEGRADED_ABSTAIN}", "buttons": [], "sources": []}], meta
-    sources = [s.to_dict() for s in answer.sources]
-    meta.update(outcome="answered", sources=sources)
-    return [{"text": f"{DEGRADED_NOTICE}\n{answer.text}", "buttons": [],
-             "sources": [public_source(s) for s in sources]}], meta
+    outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
+    meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None)}
+    text = DEGRADED_ABSTAIN if answer.abstained else answer.text
+    return [{"text": f"{DEGRADED_NOTICE}\n{text}", "buttons": [],
+             "sources": [public_source(s) for s in meta[contract.SOURCES]]}], meta
 
 
-def _outcome(meta: dict, replies: list[dict]) -> str:
-    said = meta.get("outcome")
-    if said in OUTCOMES:
-        return said
-    if said == FALLBACK:  # the bot did not understand: unanswered, for staff
-        return "abstained"
-    if meta.get("intent") == "out_of_scope":
-        return "out_of_scope"
-    return "answered"
+def _outcome(meta: dict) -> str:
+    """The turn log's outcome for what the dialogue reported (turn_contract.REPORTED_AS).
+
+    No outcome at all is a reply from a response that needs none (a greeting,
+    a lead-form question). An outcome the contract does not name is a bug
+    between the action server, domain.yml and this gateway: it is logged,
+    counted and recorded as `unknown`, never guessed to be an answer.
+    """
+    said = meta.get(contract.OUTCOME)
+    if said is None:
+        return contract.OUT_OF_SCOPE if meta.get(contract.INTENT) == "out_of_scope" else contract.ANSWERED
+    if said in contract.REPORTED_AS:
+        return contract.REPORTED_AS[said]
+    log.warning("the dialogue reported an outcome the turn contract does not name",
+                extra={"outcome": str(said)[:64]})
+    metrics.UNKNOWN_OUTCOMES.inc()
+    return contract.UNKNOWN
 
 
 def _confidence(meta: dict) -> float | None:
@@ -143,7 +147,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
                 _log_turn(channel, hashed, message, "", {}, "error", started, degraded=True)
                 raise ApiError(503, "dialogue_unavailable",
                                "The assistant is not available right now. Please try again shortly.")
-        outcome = _outcome(meta, replies)
+        outcome = _outcome(meta)
         if meta.get("end_session"):
             _start_new_session(sender_id)
         if outcome == "handoff":

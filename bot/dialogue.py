@@ -19,6 +19,8 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
+import turn_contract as contract
+
 log = logging.getLogger(__name__)
 
 
@@ -26,12 +28,10 @@ class DialogueUnavailable(RuntimeError):
     """Rasa did not answer; the caller decides how to degrade."""
 
 
-# Keys an action may add to its custom payload for the gateway's turn log.
-# They describe the turn; they never reach the user.
-# form_step: the message answered the lead form; form_erased: this turn cancelled the
-# form or refused consent (actions/actions.py).
-META_KEYS = ("outcome", "confidence", "intent", "hits", "end_session", "form_step", "form_erased")
-PUBLIC_SOURCE_KEYS = ("title", "publisher", "published", "url", "snippet")
+# Keys a custom payload may carry for the gateway's turn log (the turn contract);
+# they describe the turn and never reach the user.
+META_KEYS = contract.META_KEYS
+PUBLIC_SOURCE_KEYS = contract.SOURCE_KEYS
 
 
 def public_source(source: dict) -> dict:

@@ -15,9 +15,11 @@ from sqlalchemy import (JSON, Boolean, false, DateTime, Float, ForeignKey, Index
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import turn_contract
+
 from .db import Base
 
-OUTCOMES = ("answered", "abstained", "out_of_scope", "handoff", "error")
+OUTCOMES = turn_contract.LOGGED_OUTCOMES
 LEAD_STATUSES = ("new", "contacted", "closed")
 # Each role can do what the roles before it can, and more (ROLE_GRANTS): a viewer reads,
 # staff answer handoffs and work leads, an editor changes the knowledge base, an admin manages accounts.
