@@ -148,21 +148,25 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
                 raise ApiError(503, "dialogue_unavailable",
                                "The assistant is not available right now. Please try again shortly.")
         outcome = _outcome(meta)
-        if meta.get("end_session"):
-            _start_new_session(sender_id)
         if outcome == "handoff":
             # Opened, or (after hours, database down) the truth and the lead form instead.
             replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
     reply_text = "\n".join(r.get("text", "") for r in replies)
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies)
-    if meta.get("form_erased"):
+    if meta.get(contract.FORM_ERASED):
         _erase_form_turns(hashed)
+    if meta.get(contract.END_SESSION):
+        _start_new_session(sender_id)  # in the background: the reply does not wait for it
     return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
                       handoff=handoff is not None, degraded=degraded, meta=meta)
 
 
 def _start_new_session(sender_id: str) -> None:
-    """The action server said this session is long enough (actions/session.py)."""
+    """The action server said this session is long enough (actions/session.py).
+
+    The dialogue client queues the new session behind this turn and returns
+    at once (bot/dialogue.py), so the turn still costs one round trip to Rasa.
+    """
     dialogue = current_app.extensions["dialogue"]
     try:
         dialogue.start_session(sender_id)
