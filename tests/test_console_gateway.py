@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 
-from appsupport import FakeKnowledge, app, client, make_app, rows  # noqa: F401
+from appsupport import FakeKnowledge, make_app, rows
 from bot.conversation import DEGRADED_NOTICE
 from ops.stores import free_port
 from bot.models import Turn

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appsupport import add_staff, app, client, csrf_token, login, make_app, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, make_app, rows
 from bot.models import IndexJob
 from knowledge.documents import load_markdown
 from knowledge_files import make_docx, make_pdf

@@ -16,17 +16,13 @@ import json
 import os
 import random
 import re
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 from xml.etree import ElementTree
 
-import pytest
 import requests
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -264,32 +260,6 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
             return True
         time.sleep(interval)
     return predicate()
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    """A fresh database per test: on PostgreSQL when TEST_DATABASE_URL names one
-    (scripts/with-postgres), else a SQLite file, on tmpfs where there is one."""
-    server = os.environ.get("TEST_DATABASE_URL", "")
-    if server.startswith("postgresql"):
-        from sqlalchemy import create_engine
-
-        name = f"wechat_test_{os.getpid()}_{random.randrange(10**9)}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield server.rsplit("/", 1)[0] + "/" + name
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-        return
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        directory = Path(tempfile.mkdtemp(prefix="wechat-test-", dir=shm))
-        yield f"sqlite:///{directory / 'wx.db'}"
-        shutil.rmtree(directory, ignore_errors=True)
-    else:
-        yield f"sqlite:///{tmp_path / 'wx.db'}"
 
 
 def wechat_config(db_url: str, api_base: str = "http://127.0.0.1:9", **overrides) -> dict:
