@@ -17,7 +17,7 @@ from ..knowledge_jobs import settings as knowledge_settings
 from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
                       utcnow)
 from . import stats
-from .blueprint import admin_required, bp, requires
+from .blueprint import bp, requires
 from .button_titles import plain
 from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
                               save_correction, upload_document)
