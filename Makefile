@@ -26,12 +26,13 @@ export RASA_TELEMETRY_ENABLED := false
 
 RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requirements-rasa.txt
 
-.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-faults soak shell clean migrate test-pg lint format
+.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-fast test-faults soak shell clean migrate test-pg lint format
 
 help:
-	@echo "make run    start the stack (set-up, index and training happen first when needed)"
-	@echo "make test   run every check: rasa data validate and the pytest suite"
-	@echo "make lint   ruff check (configured in pyproject.toml); make test runs it first"
+	@echo "make run        start the stack (set-up, index and training happen first when needed)"
+	@echo "make test       run every check: rasa data validate and the pytest suite"
+	@echo "make test-fast  the everyday loop: lint and the unit tests not marked slow (under a minute)"
+	@echo "make lint       ruff check (configured in pyproject.toml); make test runs it first"
 	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean format"
 
 setup: $(STAMPS)/app $(STAMPS)/rasa
@@ -120,6 +121,11 @@ test-faults: setup system-deps index train
 
 test-unit: $(STAMPS)/app
 	$(VENV)/bin/python -m pytest -m "not e2e and not faults"
+
+# The everyday loop: no index to build, no servers, no Rasa. Slow tests (a real index, gunicorn,
+# Rasa's Python, fuzzing, benchmarks: the `slow` marker, see tests/conftest.py) run in make test.
+test-fast: lint
+	$(VENV)/bin/python -m pytest -q -m "not e2e and not faults and not slow"
 
 # Quality reports (not part of `make test`): retrieval on the dev set with the
 # ablation, 5-fold NLU cross-validation (~15 min on 2 cores) and the held-out set.

@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # tests refer to repo files by relative path
 
 
+# Fixtures whose tests are slow: `kb` builds the real index (the embedding model over every document).
+SLOW_FIXTURES = frozenset({"kb"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `slow` every test that uses a slow fixture, directly or through another fixture,
+    so `make test-fast` (-m "not slow") leaves it out without each test having to say so."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def kb(tmp_path_factory):
     """A KnowledgeBase built from knowledge/docs into a temporary index directory."""

@@ -20,6 +20,8 @@ from bot.db import make_engine
 from ops.stores import free_port
 from wechat_sim import FakeWeChatApi, Simulator, create_schema, signature, wait_for
 
+pytestmark = pytest.mark.slow  # starts gunicorn: left out of make test-fast
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 

@@ -59,10 +59,7 @@ def test_answer_types_are_asked_and_stated():
     assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
 
 
-def test_the_figure_must_be_stated_next_to_what_it_is_asked_about():
-    from knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.load()
+def test_the_figure_must_be_stated_next_to_what_it_is_asked_about(kb):
     query = kb.retriever.analyze("园区有多少个重点项目")
     assert query.wants == "number" and "重点项目" in [c.term for c in query.focus]
     assert [c.term for c in kb.retriever.analyze("园区租金多少钱").focus][0] == "租金"
@@ -88,12 +85,10 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
     assert not states_measure("亿元", "园区将组建不少于2支生物医药专项基金")
 
 
-def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can():
-    from knowledge import KnowledgeBase
+def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
     from knowledge.decide import first_answerable, gate
     from knowledge.retrieve import Hit
 
-    kb = KnowledgeBase.load()
     def hit(text, chunk="a#0"):
         return Hit(chunk_id=chunk, doc_id=chunk.split("#")[0], title="", text=text, url="", published="",
                    publisher="", category="news", score=1.0, best_unit=text, covered=[])
@@ -150,19 +145,17 @@ def test_a_manifest_gives_each_file_its_metadata_and_an_unknown_date_stays_unkno
     assert "published: ''" in b and "scope: 钱塘区" in b and "1970" not in b
 
 
-def test_the_speller_restores_corpus_words_and_never_cuts_a_word():
-    from knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.load()
+def test_the_speller_restores_corpus_words_and_never_cuts_a_word(kb):
     analyze = kb.retriever.analyze
     assert analyze("园区有食堂吗").text == "园区有食堂吗"  # 有食 sounds like 优势, but 食堂 is a word
     assert analyze("生物科技股在哪").text == "生物科技谷在哪"
     assert analyze("基斤有多少").text.startswith("基金")
 
 
-def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys):
+def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys, kb, monkeypatch):
     from knowledge.__main__ import main
 
+    monkeypatch.setenv("KNOWLEDGE_INDEX_DIR", str(kb.settings.index_dir))  # the session's index, not instance/
     questions = tmp_path / "q.txt"
     questions.write_text("园区在哪里？\n\n# skipped\n园区食堂一顿饭多少钱？\n", "utf-8")
     assert main(["ask", "--json", "--file", str(questions)]) == 0
