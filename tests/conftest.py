@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # tests refer to repo files by relative path
 
 
-# Fixtures whose tests are slow: `kb` builds the real index (the embedding model over every document).
-SLOW_FIXTURES = frozenset({"kb"})
+# Fixtures whose tests are slow: `kb` and `staff_kb` (tests/test_knowledge_faq.py) build a real index
+# (the embedding model over every document); `browser` starts Chromium (tests/e2e/conftest.py).
+SLOW_FIXTURES = frozenset({"kb", "staff_kb", "browser"})
 
 
 def pytest_collection_modifyitems(config, items):
