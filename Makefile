@@ -71,8 +71,8 @@ test-nlu: train
 	@$(PYTHON) scripts/nlu-score results/nlu-heldout --min $(NLU_HELDOUT_MIN_F1)
 
 run: setup index train migrate
-	@echo "Starting the gateway, Rasa and the action server. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
-	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C stops all three)"
+	@echo "Starting the gateway, Rasa, the action server and the re-index worker. Open http://$(GATEWAY_HOST):$(GATEWAY_PORT)"
+	@echo "(ready when http://$(GATEWAY_HOST):$(GATEWAY_PORT)/healthz answers 200; Ctrl-C stops them all)"
 	@export LEADS_API_SECRET="$${LEADS_API_SECRET:-$$(scripts/instance-secret leads-api-secret)}"; \
 	  exec $(VENV)/bin/honcho start -f Procfile
 
@@ -150,6 +150,6 @@ shell: setup train
 	scripts/serve-rasa shell
 
 clean:
-	rm -rf models instance/index instance/index-* instance/stamps .pytest_cache  # keeps the databases
+	rm -rf models instance/index instance/index-* instance/stamps .pytest_cache  # keeps the databases and instance/knowledge
 
 FORCE:

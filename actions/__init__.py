@@ -6,6 +6,8 @@ Run with `python -m rasa_sdk --actions actions`. Action classes live in
 - `topics`: what a question is about and how a follow-up refers back;
 - `outcome`: what kind of reply fits when the knowledge base has no answer;
 - `knowledge_client`: the one shared `knowledge.KnowledgeBase` per process;
+- `lead_form`: the lead form's validation action and its read-back and industry questions;
+- `form_turns`: whether a message typed during the form answers it or interrupts it;
 - `lead_fields`: checking what is typed into the lead form;
 - `leads`: delivering leads to the gateway, queued so none is lost;
 - `language`: whether a tenant writes in Chinese or English;

@@ -5,14 +5,17 @@ import asyncio
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 import turn_contract as contract
 
-from . import knowledge_client, language, lead_fields, leads, outcome, session, topics
+from . import buttons, form_turns, knowledge_client, language, leads, outcome, session, topics
+# The lead form's validation and questions live in lead_form; imported here so
+# `from actions.actions import ValidateInvestorLeadForm` keeps working.
+from .lead_form import (FORM_STEP, ActionAskConsent, ActionAskIndustry, ActionFormAside,  # noqa: F401
+                        ValidateInvestorLeadForm)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,9 @@ class ActionAnswerFromKnowledge(Action):
         message = tracker.latest_message or {}
         intent, confidence = outcome.understood_intent(message)
         text = message.get("text") or ""
+        if text.startswith("/"):
+            # A tapped button is asked as its title, exactly as if it had been typed.
+            text = buttons.title_for(text, tracker.get_slot("language"), domain) or text
         if (message.get("intent") or {}).get("name") in outcome.OFF_TOPIC:
             question = topics.Question(text, tracker.get_slot("topic"))
         else:
@@ -45,19 +51,31 @@ class ActionAnswerFromKnowledge(Action):
             # (这个, 还有呢) still do.
             sure = intent if confidence >= outcome.SURE_INTENT_CONFIDENCE else None
             question = topics.resolve(text, sure, tracker.get_slot("topic"))
-        if question.needs_topic:
+        in_form = bool(tracker.active_loop_name)
+        if question.needs_topic and not in_form:
             return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
-        result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message), answer.related)
+        result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message),
+                                answer.related or topics.is_relocation_question(text))
         payload = outcome.turn_payload(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
             payload[contract.END_SESSION] = True
+        if in_form:  # part of the form's run for the gateway's erasure (bot/consent.py)
+            payload.update(FORM_STEP)
         if result == outcome.ANSWERED:
             dispatcher.utter_message(text=answer.text, json_message=payload)
+        elif in_form:
+            # A question in the middle of the lead form: said here in a few words, since
+            # the rules go straight back to the form (data/rules/lead_form.yml).
+            aside = "utter_no_knowledge_in_form" if result == outcome.NO_KNOWLEDGE else "utter_out_of_scope_in_form"
+            dispatcher.utter_message(response=aside)
+            dispatcher.utter_message(json_message=payload)
         else:
             dispatcher.utter_message(json_message=payload)
-        return [SlotSet("topic", question.topic), SlotSet("knowledge_result", result)]
+        # In the form the result slot is cleared, so no rule for an answer outside the
+        # form (utter_no_knowledge with its "leave your details" button) follows.
+        return [SlotSet("topic", question.topic), SlotSet("knowledge_result", None if in_form else result)]
 
 
 class ActionDetectLanguage(Action):
@@ -70,7 +88,8 @@ class ActionDetectLanguage(Action):
     the English variant. A message that does not tell (a button payload, a
     phone number) leaves the slot as it was, and so does anything typed into
     the lead form: a Chinese company name or a tapped industry button is an
-    answer, not a switch of language.
+    answer, not a switch of language. A question asked in the middle of the
+    form is not an answer (actions/form_turns.py) and does set the language.
     """
 
     def name(self) -> str:
@@ -78,68 +97,22 @@ class ActionDetectLanguage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if tracker.active_loop_name:
+        message = tracker.latest_message or {}
+        if tracker.active_loop_name and \
+                form_turns.read(tracker.get_slot("requested_slot"), message).kind != form_turns.INTERRUPT:
             return []
-        detected = language.detect((tracker.latest_message or {}).get("text"))
+        detected = language.detect(message.get("text"))
         if detected is None or detected == tracker.get_slot("language"):
             return []
         return [SlotSet("language", detected)]
 
 
-LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "needs", "consent")
-# Custom payloads for the gateway's turn log (turn_contract META_KEYS). `form_erased`:
-# this turn cancelled the form or refused consent, so the gateway masks the form's
-# turns; the tracker store erases the same answers itself (rasa_ext/tracker_store.py).
-FORM_STEP = {contract.FORM_STEP: True}
+# The form's fields, and what this module clears with them.
+LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "industry_guess", "needs", "consent")
+# Custom payload for the gateway's turn log (turn_contract FORM_ERASED): this turn
+# cancelled the form or refused consent, so the gateway masks the form's turns;
+# the tracker store erases the same answers itself (rasa_ext/tracker_store.py).
 FORM_ERASED = {contract.FORM_ERASED: True}
-
-
-class ValidateInvestorLeadForm(FormValidationAction):
-    """Check each lead-form answer; a refused one is asked again with the reason.
-
-    Every answer's turn is marked `form_step` for the gateway (a custom payload
-    the tenant never sees): it keeps such turns out of its logs and erases them
-    from its turn log if consent is refused.
-    """
-
-    def name(self) -> str:
-        return "validate_investor_lead_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        events = await super().run(dispatcher, tracker, domain)
-        if tracker.get_slot("requested_slot"):  # an answer, not the form's activation
-            dispatcher.utter_message(json_message=FORM_STEP)
-        return events
-
-    @staticmethod
-    def _checked(checked: lead_fields.Checked, slot: str, dispatcher: CollectingDispatcher) -> dict:
-        if checked.value is None:
-            dispatcher.utter_message(response="utter_invalid_lead_field", reason=checked.reason)
-        return {slot: checked.value}
-
-    def validate_company_name(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: DomainDict) -> dict:
-        return self._checked(lead_fields.check_company(str(value or "")), "company_name", dispatcher)
-
-    def validate_contact_person(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: DomainDict) -> dict:
-        return self._checked(lead_fields.check_person(str(value or "")), "contact_person", dispatcher)
-
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher,
-                       tracker: Tracker, domain: DomainDict) -> dict:
-        checked = lead_fields.check_phone(str(value or ""))
-        if checked.value is None:
-            dispatcher.utter_message(response="utter_invalid_phone", reason=checked.reason)
-        return {"phone": checked.value}
-
-    def validate_industry(self, value: Any, dispatcher: CollectingDispatcher,
-                          tracker: Tracker, domain: DomainDict) -> dict:
-        return {"industry": lead_fields.industry_choice(str(value or ""))}
-
-    def validate_needs(self, value: Any, dispatcher: CollectingDispatcher,
-                       tracker: Tracker, domain: DomainDict) -> dict:
-        return {"needs": lead_fields.check_needs(str(value or "")).value}
 
 
 class ActionSubmitLead(Action):

@@ -13,9 +13,12 @@ from __future__ import annotations
 import copy
 
 FORM = "investor_lead_form"
-FORM_SLOTS = frozenset({"company_name", "contact_person", "phone", "industry", "needs", "consent"})
+FORM_SLOTS = frozenset({"company_name", "contact_person", "phone", "industry", "industry_guess", "needs", "consent"})
+# What the tenant typed in free form, which a bot message may repeat (the read-back).
+TYPED_SLOTS = frozenset({"company_name", "contact_person", "phone", "needs"})
 ERASED = "［已删除］"
-# Intents that never fill a form slot (domain.yml mappings): not answers, kept.
+# Intents that never fill a form slot (actions/form_turns.py reads them as leaving
+# the form): not answers, kept.
 NOT_ANSWERS = frozenset({"stop_form", "human_handoff"})
 FORGET = "action_forget_lead"
 SUBMIT = "action_submit_lead"
@@ -53,12 +56,15 @@ def erase_form_answers(events: list[dict]) -> list[dict]:
 
     From the form's latest activation on: every user message typed while the
     form asked for a slot loses its text and parse data (entities included),
-    and every SlotSet of a form slot carries None.
+    every SlotSet of a form slot carries None, and a bot message that repeats
+    an answer (the read-back before consent) loses its text.
     """
     events = copy.deepcopy(events)
     starts = [i for i, e in enumerate(events) if _is(e, "active_loop", FORM)]
     if not starts:
         return events
+    answers = {str(e["value"]) for e in events[starts[-1]:]
+               if _is(e, "slot") and e.get("name") in TYPED_SLOTS and isinstance(e.get("value"), str) and e["value"]}
     active, requested = None, None
     for index, event in enumerate(events):
         if _is(event, "active_loop"):
@@ -73,4 +79,6 @@ def erase_form_answers(events: list[dict]) -> list[dict]:
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             if intent not in NOT_ANSWERS:
                 events[index] = _erased_user(event)
+        elif _is(event, "bot") and any(answer in (event.get("text") or "") for answer in answers):
+            events[index] = {**event, "text": ERASED}
     return events

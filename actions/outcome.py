@@ -73,7 +73,8 @@ def decide(abstained: bool, intent: str | None, confidence: float, related: bool
     """`intent` is the best real intent; `confidence` how sure it is a park question;
     `related`: the documents discuss what was asked, though the bot will not state an
     answer (园区的6+1特色功能是什么, taken for chitchat at 0.92): "nothing published,
-    talk to staff", never the scope message."""
+    talk to staff", never the scope message. The action also passes a relocation
+    question (周边有学校吗, topics.is_relocation_question) as related: in scope."""
     if not abstained:
         return ANSWERED
     if related:

@@ -49,7 +49,7 @@ TOPICS: tuple[Topic, ...] = (
           ("服务", "运营", "孵化", "智库", "峰会", "共享平台", "service", "operat", "incubat"),
           "园区平台运营国资公司负责哪些服务"),
     Topic("产业", "ask_industries",
-          ("产业", "赛道", "行业", "领域", "industr", "sector"), "主导产业和主要细分赛道"),
+          ("产业", "赛道", "行业", "领域", "industr", "sector"), "产业方向"),
     Topic("位置", "ask_location",
           ("在哪", "哪里", "哪儿", "位置", "地址", "位于", "机场", "交通", "区位", "where", "locat"),
           "杭州生物科技谷位于哪里"),
@@ -73,6 +73,31 @@ _FILLER = re.compile(
     r"tell me more|more details?|please|more"
 )
 _PUNCT = re.compile(r"[\s\W_]+")
+
+
+# What a firm moving its staff asks about living near the park (schools,
+# hotels, housing, canteens, transport). In scope even where no document says
+# anything: the answer is "not found" with the lead and staff offers, not the
+# scope message. Staff facilities are the park's own business by themselves;
+# a hotel or a school only with a word placing it near the park, so "recommend
+# a hotel in Hangzhou" stays off-topic.
+_STAFF_LIVING = re.compile(
+    r"人才房|人才公寓|人才住房|员工宿舍|宿舍|员工公寓|食堂|员工餐厅|员工住宿|住宿|班车|通勤|"
+    r"talent housing|talent apartment|staff housing|staff accommodation|dormitor|canteen|shuttle|commut",
+    re.IGNORECASE)
+_NEARBY_LIVING = re.compile(
+    r"学校|小学|中学|幼儿园|酒店|宾馆|住房|租房|公寓|餐厅|吃饭|医院|超市|商场|地铁|公交|"
+    r"school|kindergarten|hotel|accommodation|housing|apartment|restaurant|hospital|supermarket|metro|subway|bus\b",
+    re.IGNORECASE)
+_NEAR_THE_PARK = re.compile(
+    r"周边|附近|周围|旁边|边上|园区|园里|园内|这边|配套|"
+    r"nearby|near the park|around the park|close to the park|in the park|on site", re.IGNORECASE)
+
+
+def is_relocation_question(text: str) -> bool:
+    """周边有学校吗, 园区附近有酒店吗, 有人才公寓吗: a relocation question, in scope."""
+    folded = normalize(text or "")
+    return bool(_STAFF_LIVING.search(folded) or (_NEARBY_LIVING.search(folded) and _NEAR_THE_PARK.search(folded)))
 
 
 @dataclass(frozen=True)

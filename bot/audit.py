@@ -28,6 +28,8 @@ ACTIONS = {
     "handoff_claim": "接手人工会话",
     "handoff_release": "交还机器人",
     "lead_change": "线索变更",
+    "visit_slot": "发布/撤回考察时段",
+    "visit_change": "考察预约变更",
     "account_change": "账号变更",
     "erase_person": "删除个人数据",
     "export_person": "导出个人数据",

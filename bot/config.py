@@ -71,6 +71,8 @@ class Config:
         self.RASA_PYTHON = Path(_env("RASA_PYTHON", str(PROJECT_DIR / ".venv-rasa" / "bin" / "python")))
         self.LEADS_QUEUE_DIR = Path(_env("LEADS_QUEUE_DIR", str(PROJECT_DIR / "instance" / "lead-queue")))
         self.KNOWLEDGE_DOCS_DIR = Path(_env("KNOWLEDGE_DOCS_DIR", str(PROJECT_DIR / "knowledge" / "docs")))
+        # What staff upload or correct (knowledge/library.py): instance data, never the git tree.
+        self.KNOWLEDGE_DATA_DIR = Path(_env("KNOWLEDGE_DATA_DIR", str(PROJECT_DIR / "instance" / "knowledge")))
         self.MAX_UPLOAD_BYTES = int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 64 * 1024  # the console's uploads
         # The JSON API needs far less: bodies over this are 413, nesting deeper is 400 (bodies.py).

@@ -39,7 +39,10 @@ def erase_form_turns(session, sender_hash: str) -> int:
         if turn.user_text != ERASED:
             turn.user_text = ERASED
             masked += 1
-        if turn.replies:  # as shown, a reply may read the answers back (kept for the widget's history)
+        # The reply to a form step can repeat the answers (the read-back before consent),
+        # both as logged and as kept for the widget's history.
+        turn.reply = ERASED
+        if turn.replies:
             turn.replies = [{"text": ERASED, "buttons": [], "sources": []}]
     session.commit()
     log.info("lead form answers erased from the turn log", extra={"turns": masked})

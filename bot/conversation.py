@@ -20,7 +20,8 @@ from . import consent, db, handoff as handoffs, metrics
 from .dialogue import DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
-from .models import Handoff, HandoffMessage, Turn, hash_sender
+from .models import Handoff, HandoffMessage, Turn, hash_sender, utcnow
+from .visits import VISIT_INTENT, chat as visits
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
 
 def _degraded(message: str) -> tuple[list[dict], dict]:
     """Rasa is down: answer from the knowledge package itself."""
-    from .knowledge_jobs import DEGRADED_SEARCH, knowledge_base
+    from .knowledge_access import DEGRADED_SEARCH, knowledge_base
 
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
     outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
@@ -126,11 +127,18 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
     session = db.session()
     hashed = sender_hash(sender_id)
     handoff = _held_by_staff(session, hashed)
-    degraded = False
+    degraded, began = False, utcnow()
+    # What staff changed about the tenant's site visit since their last message (web; WeChat was told at once).
+    told, told_ids = visits.pending(session, hashed) if handoff is None else ([], [])
+    visit_command = visits.wanted(session, hashed, message) if handoff is None else None
     if handoff is not None:
         # A person has the conversation: the bot stays quiet, staff see the message.
         session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))
         replies, meta, outcome = [], {"sources": []}, "handoff"
+    elif visit_command is not None:
+        # Site-visit booking is the gateway's own (bot/visits/chat.py): Rasa never sees these messages.
+        replies = visits.handle(session, channel, hashed, sender_id, message, visit_command)
+        meta, outcome = {"sources": [], "intent": VISIT_INTENT, "outcome": contract.ANSWERED}, contract.ANSWERED
     else:
         try:
             replies, meta = _exchange(sender_id, message)
@@ -151,6 +159,11 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
         if outcome == "handoff":
             # Opened, or (after hours, database down) the truth and the lead form instead.
             replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
+        else:  # the turn that stored a lead: offer a site visit
+            replies = replies + visits.offer_after_lead(
+                session, hashed, began, handoffs.messages.language_of(message, *(r.get("text", "") for r in replies)))
+    replies = told + replies
+    visits.mark_told(session, told_ids)
     reply_text = "\n".join(r.get("text", "") for r in replies)
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies)
     if meta.get(contract.FORM_ERASED):

@@ -8,6 +8,9 @@ A chat turn needs to know whether the action servers are up (an empty reply
 from Rasa means nothing without it), but must not wait on HTTP probes to find
 out: `ActionsWatch` probes them on a schedule in a background thread, and a
 turn reads the cached answer.
+
+The re-index worker is reported too ("reindex": alive, jobs waiting), but it
+does not decide readiness: chat is served without it, only staff changes wait.
 """
 from __future__ import annotations
 
@@ -145,6 +148,12 @@ def healthz():
         "knowledge": _knowledge(cfg["KNOWLEDGE_INDEX_DIR"]),
     }
     ready = all(c["ok"] for c in components.values())
+    from .reindex_jobs import worker_state
+
+    try:
+        reindex = worker_state()
+    except Exception as exc:  # the database check above already says why
+        reindex = {"ok": False, "detail": type(exc).__name__}
     if ready:
         status = "ok"
     elif (cfg.get("DEGRADED_MODE", True) and components["knowledge"]["ok"] and components["database"]["ok"]
@@ -152,4 +161,4 @@ def healthz():
         status = "degraded"  # chat still answers from the knowledge package
     else:
         status = "unavailable"
-    return jsonify({"status": status, "components": components}), 200 if ready else 503
+    return jsonify({"status": status, "components": components, "reindex": reindex}), 200 if ready else 503

@@ -20,7 +20,11 @@ import turn_contract
 from .db import Base
 
 OUTCOMES = turn_contract.LOGGED_OUTCOMES
-LEAD_STATUSES = ("new", "contacted", "closed")
+# A lead's way through the pipeline (issue 17 part 5): the keys are what the database holds, the labels what
+# the console and the export say. 已签约 and 已流失 end it. Migration 0009 turned the old "closed" into "lost".
+LEAD_STATUS_LABELS = {"new": "新线索", "contacted": "已联系", "visit_booked": "已预约考察", "negotiating": "洽谈中",
+                      "signed": "已签约", "lost": "已流失"}
+LEAD_STATUSES = tuple(LEAD_STATUS_LABELS)
 # Each role can do what the roles before it can, and more (ROLE_GRANTS): a viewer reads,
 # staff answer handoffs and work leads, an editor changes the knowledge base, an admin manages accounts.
 ROLES = ("viewer", "staff", "editor", "admin")
@@ -113,6 +117,79 @@ class Lead(Stamp, Base):
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The member of staff who works the lead: whoever last moved it (bot/leads.py).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+    owner: Mapped["StaffUser | None"] = relationship(foreign_keys=[owner_id], lazy="joined")
+    changes: Mapped[list["LeadChange"]] = relationship(back_populates="lead", cascade="all, delete-orphan",
+                                                       order_by="LeadChange.id", passive_deletes=True)
+
+
+class LeadChange(Stamp, Base):
+    """One step of a lead through the pipeline: from and to which status, by whom, with which note.
+
+    `actor` keeps the account's name (or "tenant" when a tenant's booking moved the lead), so the
+    history still reads right after an account is removed.
+    """
+
+    __tablename__ = "lead_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    lead: Mapped[Lead] = relationship(back_populates="changes")
+
+
+VISIT_BOOKING_STATUSES = ("booked", "cancelled")
+
+
+class VisitSlot(Stamp, Base):
+    """A time staff offer for a site visit (预约考察), with room for `capacity` bookings."""
+
+    __tablename__ = "visit_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    # Where to meet, as staff write it: the bot never makes up a place.
+    place: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # withdrawn slots are kept for their bookings
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+    bookings: Mapped[list["VisitBooking"]] = relationship(back_populates="slot", order_by="VisitBooking.id")
+
+
+class VisitBooking(Stamp, Base):
+    """A tenant's booking of a slot: moved to another slot when rescheduled, cancelled rather than deleted."""
+
+    __tablename__ = "visit_bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("visit_slots.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # A WeChat openid, kept only while the booking stands, to tell the tenant when staff cancel or move it
+    # (a WeChat user does not poll); cleared on cancellation.
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    status: Mapped[str] = mapped_column(String(16), default="booked", index=True)  # VISIT_BOOKING_STATUSES
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))  # "tenant" or a staff username
+    # Raised on every move or cancellation: the .ics keeps its UID, and a calendar takes the higher SEQUENCE.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # A message for a web tenant about a change staff made, shown with their next reply; then cleared.
+    pending_notice: Mapped[str | None] = mapped_column(Text)
+
+    slot: Mapped[VisitSlot] = relationship(back_populates="bookings", lazy="joined")
+    lead: Mapped[Lead | None] = relationship()
 
 
 class Handoff(Stamp, Base):
@@ -207,15 +284,18 @@ class FaqCorrection(Stamp, Base):
 
 
 class IndexJob(Stamp, Base):
-    """A background re-index (after a correction, upload or removal), for progress display."""
+    """A re-index (after a correction, upload or removal): the queue the re-index worker
+    (bot/reindex_worker.py) takes work from, and the progress the console shows."""
 
     __tablename__ = "index_jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove
+    kind: Mapped[str] = mapped_column(String(16))  # correction | upload | remove | startup
     detail: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     message: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # percent, while running
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

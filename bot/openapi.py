@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from .models import LEAD_STATUSES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -109,7 +111,8 @@ def document() -> dict:
             "/api/staff/leads/{lead_id}": {"patch": {"summary": "Change a lead's status or notes", **staff,
                 "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": _json({"type": "object", "properties": {
-                    "status": {"enum": ["new", "contacted", "closed"]}, "notes": {"type": "string"}}}),
+                    "status": {"enum": list(LEAD_STATUSES)},
+                    "note": {"type": "string", "description": "this change's note (kept in the lead's history)"}}}),
                 "responses": {"200": {"description": "Updated"}, **_errors(400, 401, 404)}}},
             "/api/staff/handoffs": {"get": {"summary": "Open handoffs with their messages", **staff,
                                             "responses": {"200": {"description": "Handoffs"}, **_errors(401)}}},

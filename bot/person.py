@@ -23,7 +23,8 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from .config import PROJECT_DIR
-from .models import ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn, hash_sender, utcnow
+from .models import (ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn,
+                     VisitBooking, hash_sender, utcnow)
 
 
 class PersonError(ValueError):
@@ -145,6 +146,8 @@ def erase(session, phone: str = "", conversation: str = "") -> dict:
     session.execute(delete(ChatRequest).where(ChatRequest.sender_hash.in_(hashes)))
     session.execute(delete(ConversationToken).where(ConversationToken.sender_hash.in_(hashes)))
     counts["turns"] = session.execute(delete(Turn).where(Turn.sender_hash.in_(hashes))).rowcount
+    # Bookings go with the conversation (and with the lead, by its foreign key); their history rows with the lead.
+    session.execute(delete(VisitBooking).where(VisitBooking.sender_hash.in_(hashes)))
     counts["leads"] = session.execute(delete(Lead).where(_leads(person))).rowcount
     session.execute(delete(HandoffMessage).where(HandoffMessage.handoff_id.in_(handoff_ids)))
     counts["handoffs"] = session.execute(delete(Handoff).where(Handoff.sender_hash.in_(hashes))).rowcount

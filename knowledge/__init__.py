@@ -2,10 +2,22 @@
 
 This package knows nothing of Rasa or Flask; actions and the gateway call
 `KnowledgeBase.load().ask(question)`.
-"""
-from .answer import Answer, Source
-from .base import KnowledgeBase
-from .config import Settings
-from .retrieve import Hit
 
+The names below are imported on first use: the gateway's console reads and
+ingests documents (knowledge.documents, knowledge.ingest) without loading the
+retrieval stack (numpy, FAISS, BM25, jieba), which would cost each web worker
+about 150 MB it never uses for that.
+"""
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {"Answer": ".answer", "Source": ".answer", "KnowledgeBase": ".base", "Settings": ".config",
+          "Hit": ".retrieve"}
 __all__ = ["Answer", "Hit", "KnowledgeBase", "Settings", "Source"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

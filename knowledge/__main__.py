@@ -1,4 +1,4 @@
-"""Command line: python -m knowledge {build,query,ask,ingest,eval,train-decision,bench}."""
+"""Command line: python -m knowledge {build,query,ask,ingest,migrate-uploads,eval,train-decision,bench}."""
 from __future__ import annotations
 
 import argparse
@@ -69,6 +69,9 @@ def _ingest(args, settings: Settings) -> int:
     fields = ("title", "publisher", "published", "url", "category", "doc_id",
               "issuer", "doc_number", "valid_from", "valid_until", "scope")
     meta = {k: getattr(args, k) for k in fields}
+    # Staff documents go to the instance's data directory; --shipped adds to the project's own.
+    target, others = ((settings.docs_dir, (settings.staff_docs_dir,)) if args.shipped
+                      else (settings.staff_docs_dir, (settings.docs_dir,)))
     if args.manifest:
         from .ingest import ingest_manifest
 
@@ -76,12 +79,12 @@ def _ingest(args, settings: Settings) -> int:
             print("error: --manifest gives each file its own metadata; pass no paths or metadata flags with it",
                   file=sys.stderr)
             return 2
-        outcomes = ingest_manifest(Path(args.manifest), settings.docs_dir)
+        outcomes = ingest_manifest(Path(args.manifest), target, others)
     elif not args.paths:
         print("error: give files to ingest, or --manifest", file=sys.stderr)
         return 2
     else:
-        outcomes = ingest([Path(p) for p in args.paths], settings.docs_dir, meta)
+        outcomes = ingest([Path(p) for p in args.paths], target, meta, others)
     for o in outcomes:
         print(f"{o.status:9} {o.path}: {o.detail}")
     added = sum(o.status == "added" for o in outcomes)
@@ -97,10 +100,21 @@ def _ingest(args, settings: Settings) -> int:
     return 1 if any(o.status == "refused" for o in outcomes) else 0
 
 
+def _migrate_uploads(args, settings: Settings) -> int:
+    from .library import migrate_uploads
+
+    moved = migrate_uploads(settings)
+    for source, target in moved:
+        print(f"moved {source} -> {target}")
+    print(f"{len(moved)} upload(s) moved into {settings.staff_docs_dir}; the shipped documents stay in "
+          f"{settings.docs_dir}. The index reads both, so it needs no rebuild.")
+    return 0
+
+
 def _eval(args, settings: Settings) -> int:
     from .evaluate import CORPUS_DIR, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
 
-    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "heldout")}
+    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "dev2", "heldout")}
     if args.set:
         sets = {Path(p).stem: Path(p) for p in args.set}
     report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
@@ -128,7 +142,8 @@ def _train_decision(args, settings: Settings) -> int:
 
     built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
     kb = KnowledgeBase.load(built)
-    cases = [case for path in (args.set or [str(CORPUS_DIR / "dev.yml"), str(SEED_DEV)]) for case in load_cases(Path(path))]
+    default = [str(CORPUS_DIR / "dev.yml"), str(CORPUS_DIR / "dev2.yml"), str(SEED_DEV)]
+    cases = [case for path in (args.set or default) for case in load_cases(Path(path))]
     decision = train(kb, cases, max_wrong=args.max_wrong)
     save(decision, Path(args.output))
     print(json.dumps(decision.info, ensure_ascii=False))
@@ -192,8 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(f"--{field.replace('_', '-')}", dest=field, default="")
     p.add_argument("--category", choices=("release", "policy", "faq"), default="")
     p.add_argument("--build", action="store_true", help="rebuild the index afterwards")
+    p.add_argument("--shipped", action="store_true", help="add to knowledge/docs (documents the project ships, "
+                   "committed to git) instead of the instance's data directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("migrate-uploads", help="move uploads that git does not track from knowledge/docs "
+                       "into the data directory (KNOWLEDGE_DATA_DIR)")
+    p.set_defaults(run=_migrate_uploads)
 
     from .evaluate import CORPUS_DIR
 
@@ -207,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
     p.add_argument("--set", action="append", default=[], help="dev sets to learn from (repeatable; default: "
-                   "the corpus dev set and the seed dev set)")
+                   "the corpus dev sets and the seed dev set)")
     p.add_argument("--corpus", default=str(CORPUS_DIR))
     p.add_argument("--work-dir", default="instance/eval-corpus")
     p.add_argument("--max-wrong", type=float, default=0.01, help="wrong answers allowed, as a share of all questions")

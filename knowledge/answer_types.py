@@ -76,6 +76,22 @@ def states_measure(unit: str, text: str) -> bool:
     return any(not (m.group(0)[:4].isdigit() and "年" in family) for m in pattern.finditer(normalize(text)))
 
 
+# A question that asks for the members of a set (哪些, 哪几个, 哪两家) is answered by a place that names
+# them, one after another: 、 ； ： a new line, a numbered item, 一是…. "力争创建两个国家医学中心" counts them
+# and does not answer 是哪两个.
+ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|分别是|"
+                       r"\bwhich (ones|two|three)\b|\bwhat are the\b")
+ENUMERATES = re.compile(r"、|；|;|：|:|\n|[一二三四五六七八九十]是|（[一二三四五六七八九十]）|\([一二三四五六七八九十\d]\)|\d[.、]")
+
+
+def asks_list(question: str) -> bool:
+    return bool(ASKS_LIST.search(normalize(question)))
+
+
+def enumerates(text: str) -> bool:
+    return bool(ENUMERATES.search(text))
+
+
 def asked(question: str) -> str:
     """The one answer type the question asks for, or ''."""
     text = normalize(question)

@@ -152,6 +152,9 @@ class KnowledgeBase:
         if not (answers and hits):
             return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
+        if self.parts.answer_types and hits[0].category != "faq" and \
+                decide.answer_gate(query, sources[0].snippet if sources else text):
+            return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Hit]:

@@ -99,8 +99,8 @@ STRICT_TYPES = ("phone", "doc_number", "date", "amount")
 
 def gate(query: Query, hits: list[Hit]) -> str:
     """Why the best passage cannot answer, whatever the model says ('' when it may): it lacks the kind
-    of answer asked for (a 文号, a date, a sum of money), or the unit the figure is asked in (多少名 is
-    not answered by a figure in 家). A learned weight only lowers a probability; these are facts."""
+    of answer asked for (a 文号, a date, a sum of money), the unit the figure is asked in (多少名 is
+    not answered by a figure in 家), or the year or period the question names. A learned weight only lowers a probability; these are facts."""
     if not hits:
         return "no passage"
     top = hits[0]
@@ -114,6 +114,14 @@ def gate(query: Query, hits: list[Hit]) -> str:
     named = [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
     if named:
         return f"not about {named[0]}"  # 2023年's figure is not 2024年's; 第二期 is not 首期
+    return ""
+
+
+def answer_gate(query: Query, cited: str) -> str:
+    """Why the sentences an answer would cite do not answer ('' when they do): a question asking for
+    the members of a set (哪些, 哪两个) is not answered by sentences that name none."""
+    if query.asks_list and not answer_types.enumerates(cited):
+        return "no list"
     return ""
 
 

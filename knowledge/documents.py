@@ -82,7 +82,9 @@ def _as_str(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value or "").strip()
 
 
-def parse_markdown(source: str, doc_id: str) -> Document:
+def parse_markdown(source: str, doc_id: str, overrides: dict | None = None) -> Document:
+    """A Document from Markdown with front matter; `overrides` (the caller's metadata, such as the
+    console form's 类别) win over the front matter and fill what it lacks, before it is checked."""
     match = _FRONT_MATTER.match(source)
     if not match:
         raise DocumentError(f"{doc_id}: no front matter (--- title/publisher/published/url/category ---)")
@@ -94,6 +96,7 @@ def parse_markdown(source: str, doc_id: str) -> Document:
         raise DocumentError(f"{doc_id}: {exc}") from None
     if not isinstance(meta, dict):
         raise DocumentError(f"{doc_id}: the front matter must be key: value lines")
+    meta = {**meta, **(overrides or {})}
     missing = [key for key in REQUIRED if not meta.get(key)]
     if missing:
         raise DocumentError(f"{doc_id}: front matter lacks {', '.join(missing)}")

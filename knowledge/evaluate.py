@@ -47,7 +47,8 @@ def build_corpus(corpus_dir: Path, work_dir: Path, settings: Settings) -> Settin
     """Ingest the corpus manifest into work_dir/docs and index it (skipped when unchanged).
     A folder without a manifest is a docs folder already (knowledge/docs): indexed as it is."""
     if not any((Path(corpus_dir) / name).exists() for name in MANIFEST_NAMES):
-        built = replace(settings, docs_dir=Path(corpus_dir), index_dir=work_dir / "index")
+        # The corpus alone: staff documents in the data directory are not part of what is measured.
+        built = replace(settings, docs_dir=Path(corpus_dir), index_dir=work_dir / "index", data_dir=work_dir / "data")
         index_mod.build(built, progress=False)
         return built
     docs_dir = work_dir / "docs"
@@ -56,7 +57,7 @@ def build_corpus(corpus_dir: Path, work_dir: Path, settings: Settings) -> Settin
     refused = [f"{o.path}: {o.detail}" for o in outcomes if o.status != "added"]
     if refused:
         raise CorpusError("corpus files not ingested:\n" + "\n".join(refused))
-    built = replace(settings, docs_dir=docs_dir, index_dir=work_dir / "index")
+    built = replace(settings, docs_dir=docs_dir, index_dir=work_dir / "index", data_dir=work_dir / "data")
     index_mod.build(built, progress=False)
     return built
 

@@ -34,7 +34,8 @@ import numpy as np
 from . import faq
 from .chunking import chunk_document
 from .config import Settings
-from .documents import Document, load_dir
+from .documents import Document
+from .library import load_all
 from .embed import encoder_for
 from .units import match_text
 from .scope import Places, places_for
@@ -158,8 +159,16 @@ def corpus_rows(docs: list[Document], entries: list[faq.FaqEntry], places: Place
     return rows
 
 
+def _quiet(stage: str, fraction: float) -> None:
+    pass
+
+
+ENCODE_SLICE = 256  # passages encoded between two progress reports
+
+
 def _write(target: Path, docs: list[Document], entries: list[faq.FaqEntry], settings: Settings, digest: str,
-           progress: bool) -> Manifest:
+           progress: bool, report=_quiet) -> Manifest:
+    report("passages", 0.05)
     rows = corpus_rows(docs, entries, places_for(settings.lexicon_dir))
     if not rows:
         raise IndexUnusable("no documents to index: add Markdown files to the docs directory")
@@ -170,12 +179,22 @@ def _write(target: Path, docs: list[Document], entries: list[faq.FaqEntry], sett
     # with its question variants.
     texts = [match_text(row) for row in rows]
     corpus_tokens = [tokenizer.tokens(t) or [""] for t in texts]
+    report("bm25", 0.15)
     bm25 = bm25s.BM25()
     bm25.index(corpus_tokens, show_progress=progress)
     bm25.save(str(target / "bm25"), show_progress=False)
 
+    report("model", 0.2)
     encoder = encoder_for(settings.embedding_model)
-    vectors = encoder.encode(texts, progress=progress)
+    if report is _quiet:
+        vectors = encoder.encode(texts, progress=progress)
+    else:  # in slices, so a worker can say how far it is (progress bars are for terminals)
+        parts = []
+        for start in range(0, len(texts), ENCODE_SLICE):
+            report("vectors", 0.25 + 0.65 * start / len(texts))
+            parts.append(encoder.encode(texts[start:start + ENCODE_SLICE], progress=False))
+        vectors = np.concatenate(parts).reshape(len(texts), encoder.dimension)
+    report("writing", 0.92)
     index = faiss_index(vectors)
     faiss.write_index(index, str(target / "vectors.faiss"))
 
@@ -221,10 +240,14 @@ def _swap_link(link: Path, target: Path) -> None:
 
 
 def build(settings: Settings | None = None, docs: list[Document] | None = None,
-          force: bool = False, progress: bool = True) -> tuple[Manifest, bool]:
-    """Build the index unless the live one already matches; returns (manifest, rebuilt)."""
+          force: bool = False, progress: bool = True, report=None) -> tuple[Manifest, bool]:
+    """Build the index unless the live one already matches; returns (manifest, rebuilt).
+
+    report(stage, fraction), if given, is told how far the build is: stages
+    passages, bm25, model, vectors, writing (the re-index worker shows them).
+    """
     settings = settings or Settings.from_env()
-    docs = load_dir(settings.docs_dir) if docs is None else docs
+    docs = load_all(settings) if docs is None else docs
     entries = faq.load_faq(settings.faq_dir)
     digest = corpus_hash(docs, settings, entries)
     link = settings.index_dir
@@ -241,7 +264,7 @@ def build(settings: Settings | None = None, docs: list[Document] | None = None,
     staging = target.with_name(f".{target.name}.partial")
     staging.mkdir()
     try:
-        manifest = _write(staging, docs, entries, settings, digest, progress)
+        manifest = _write(staging, docs, entries, settings, digest, progress, report or _quiet)
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -7,6 +7,11 @@ rest go on; a document whose text is already known (same content hash) is
 skipped. Each document is written to a temporary name and renamed, so the
 docs directory never holds half a file. Building the index is a separate
 step (or `ingest --build`), and the build itself swaps in atomically.
+
+Each file is read in a child process with a time limit and a memory budget,
+and archives and extracted text are checked against limits first
+(knowledge/isolated.py, knowledge/read_limits.py): no file can hang or
+balloon the process that ingests it, be it the command line or a web worker.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import CATEGORIES, Document, DocumentError, content_hash, load_markdown, parse_markdown
+from . import isolated
+from .read_limits import check_chars
 from .readers import READERS, SUFFIXES, policy_fields
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -73,17 +80,18 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
 
     if suffix == ".md" and raw.lstrip().startswith(b"---"):
         try:
-            doc = parse_markdown(raw.decode("utf-8-sig"), doc_id)
+            source = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DocumentError(f"not UTF-8 text ({exc.reason})") from exc
+        check_chars(source)
+        # The caller's metadata wins, as for every other format, and fills what the front matter lacks.
         overrides = {k: ("" if v == "unknown" and k == "published" else v) for k, v in meta.items()
                      if v and k in (*CITATION, *POLICY, "category", "scope")}
-        if overrides:  # the caller's metadata wins, as for every other format
-            doc = parse_markdown(Document(**{**doc.__dict__, **overrides}).to_markdown(), doc_id)
-        return doc
+        return parse_markdown(source, doc_id, overrides)
 
     reader = READERS.get(suffix, READERS[".txt"])
     text, found = reader(path, raw)
+    check_chars(text)
     if not text.strip():
         raise DocumentError("no text in the file")
     if known and content_hash(text) in known:
@@ -110,10 +118,10 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
     return parse_markdown(doc.to_markdown(), doc_id)  # the same checks as a hand-written document
 
 
-def _known(docs_dir: Path) -> tuple[dict[str, str], set[str]]:
+def _known(*dirs: Path) -> tuple[dict[str, str], set[str]]:
     """Content hashes and ids of the documents already there (unreadable ones are ignored here)."""
     hashes, ids = {}, set()
-    for path in sorted(docs_dir.glob("*.md")):
+    for path in sorted(p for d in dirs for p in d.glob("*.md")):
         ids.add(path.stem)
         try:
             hashes.setdefault(load_markdown(path).content_hash, path.stem)
@@ -137,15 +145,20 @@ def write_document(doc: Document, docs_dir: Path) -> Path:
     return target
 
 
-def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None) -> list[Outcome]:
-    """Add each readable, new file to docs_dir; report every file's fate."""
+def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None,
+           known_dirs: tuple[Path, ...] = ()) -> list[Outcome]:
+    """Add each readable, new file to docs_dir; report every file's fate.
+
+    known_dirs: other folders whose documents count as already there (the
+    shipped documents, when staff documents are added to the data directory).
+    """
     meta = meta or {}
     docs_dir.mkdir(parents=True, exist_ok=True)
-    known, ids = _known(docs_dir)
+    known, ids = _known(docs_dir, *known_dirs)
     outcomes = []
     for path in map(Path, paths):
         try:
-            doc = read_document(path, meta, known)
+            doc = isolated.run(read_document, path, meta, known)  # time and memory limited
         except Duplicate as dup:
             outcomes.append(Outcome(str(path), "duplicate", f"same text as {dup.args[0]}", dup.args[0]))
             continue
@@ -224,9 +237,9 @@ def load_manifest(path: Path) -> list[tuple[Path, dict]]:
 UNKNOWN_DATE = "unknown"  # a manifest's way of saying "the source shows no date"
 
 
-def ingest_manifest(manifest: Path, docs_dir: Path) -> list[Outcome]:
+def ingest_manifest(manifest: Path, docs_dir: Path, known_dirs: tuple[Path, ...] = ()) -> list[Outcome]:
     """Each file of the manifest with its own metadata; one bad file is reported and the rest go on."""
     outcomes = []
     for path, meta in load_manifest(manifest):
-        outcomes.extend(ingest([path], docs_dir, meta))
+        outcomes.extend(ingest([path], docs_dir, meta, known_dirs))
     return outcomes

@@ -48,6 +48,7 @@ class Query:
     english: bool  # no Chinese at all: answer in English where an English text exists
     wants: str = ""  # answer type asked for: phone | date | amount | number | ""
     measure: str = ""  # the unit the figure is asked in (多少名 -> 名, 几栋 -> 栋), '' for any
+    asks_list: bool = False  # asks for the members of a set (哪些, 哪两个)
     focus: tuple = ()  # what the answer type is asked about (concepts at the question word)
     places: tuple = ()  # other places the question names (scope.Asked.named)
     allowed: frozenset = field(default_factory=frozenset)  # scopes whose documents may answer
@@ -57,7 +58,8 @@ class Query:
         return [c for c in self.concepts if c.kind == "term"]
 
 
-def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None) -> Query:
+def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None,
+            is_noun=None) -> Query:
     """The question's concepts: synonym groups first (longest terms first), then
     the remaining content words, then the answer type it asks for."""
     text = normalize(question)
@@ -104,7 +106,7 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
     seen = {f for c in concepts for f in c.forms}
     # The words that ask for the answer type (百分之多少, 金额) say what kind of answer, not what about.
     rest = answer_types.ASKS_FRAME.sub(" ", "".join(masked))
-    for word in tokenizer.content_words(rest):
+    for word in tokenizer.content_words(rest, is_noun):
         if word not in seen:
             seen.add(word)
             concepts.append(Concept(term=word, forms=(word,), source="english" if is_latin(word) else "word"))
@@ -115,7 +117,7 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
     english = not has_cjk(text) and bool(latin_words(text))
     measure = answer_types.measure(tokenizer.tagged(text)) if wants in ("number", "amount") else ""
     return Query(question=question, text=text, concepts=concepts, english=english, wants=wants, focus=focus,
-                 measure=measure)
+                 measure=measure, asks_list=answer_types.asks_list(text))
 
 
 def _focus(text: str, concepts: list[Concept], wants: str) -> tuple[Concept, ...]:

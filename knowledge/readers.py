@@ -41,8 +41,22 @@ def read_text(path: Path, raw: bytes) -> tuple[str, dict]:
     try:
         page = clean_page(text)
     except ValueError:
-        return _tidy(text), {}
+        return _title_line(_tidy(text))
     return page.body, {"title": page.title, "published": page.published, "publisher": page.publisher}
+
+
+_END = "。！？!?；;：:…”」』）)"
+TITLE_MAX_CHARS = 60
+
+
+def _title_line(text: str) -> tuple[str, dict]:
+    """A first line that reads as a title (short, no end punctuation, more text after it) is the
+    title, not the first sentence: kept in the body it was glued into the answer text."""
+    first, _, rest = text.partition("\n")
+    first = first.strip().lstrip("#").strip()
+    if rest.strip() and 0 < len(first) <= TITLE_MAX_CHARS and first[-1] not in _END:
+        return rest.strip(), {"title": first}
+    return text, {}
 
 
 def read_markdown(path: Path, raw: bytes) -> tuple[str, dict]:
@@ -101,6 +115,9 @@ def read_docx(path: Path, raw: bytes) -> tuple[str, dict]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    from .read_limits import check_archive
+
+    check_archive(path)  # a zip bomb is refused before anything expands it
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:

@@ -175,7 +175,8 @@ class Retriever:
         forms. A concept no row mentions gets the highest weight, unless it
         only frames the question; then it weighs nothing.
         """
-        query = analyze(question, self.tokenizer, self.synonyms, self.speller)
+        query = analyze(question, self.tokenizer, self.synonyms, self.speller,
+                        self.thesaurus.is_noun if self.thesaurus else None)
         if self.parts.translation:
             query.concepts = self._translate(query.concepts)
         if not self.parts.answer_types and query.wants:

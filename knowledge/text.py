@@ -128,9 +128,11 @@ class Tokenizer:
         """Whole words (precise mode), minus stopwords."""
         return [stem(w.strip()) for w in self._jieba.lcut(normalize(text)) if self._keep(w)]
 
-    def content_words(self, text: str) -> list[str]:
+    def content_words(self, text: str, is_noun=None) -> list[str]:
         """The words that carry what a question is about: content parts of
-        speech, minus stopwords. Numbers written in digits count (2027, 80%)."""
+        speech, minus stopwords. Numbers written in digits count (2027, 80%).
+        is_noun(word) overrules jieba's tag where a word list knows better
+        (jieba tags 进度 in 投资进度到多少了 as an adverb)."""
         kept = []
         text = QUESTION_PHRASE.sub(" ", A_NOT_A.sub(" ", normalize(text)))
         for word, flag in self._pos.cut(text):
@@ -144,7 +146,7 @@ class Tokenizer:
                     kept.append(stem(word))
             elif _DIGITS.search(word):
                 kept.append(word)
-            elif flag.startswith(CONTENT_POS):
+            elif flag.startswith(CONTENT_POS) or (is_noun is not None and is_noun(word)):
                 kept.append(word)
         return kept
 

@@ -44,6 +44,12 @@ class Thesaurus:
         out.discard(word)
         return out
 
+    def is_noun(self, word: str) -> bool:
+        """Every sense Cilin gives the word names a person, a thing or an abstract matter (A, B, D: 进度 Dn01),
+        none a time or place word (C: 现在) or a function word (K)."""
+        codes = self.codes.get(word, ())
+        return len(word) > 1 and bool(codes) and all(code[0] in "ABD" for code in codes)
+
     def frames(self, word: str) -> bool:
         """Some sense of the word only frames a question (关系 is also a certificate in Cilin,
         Bp19, but a tenant asking 什么关系 means the relation). Unknown words do not frame."""

@@ -42,6 +42,8 @@ def samples(kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = de
             continue
         values = decide.features(query, hits)
         answer = kb.respond(query, hits, confidence=0.0, answers=True)  # what answering would have said
+        if answer.abstained:
+            continue  # the cited sentences cannot answer (decide.answer_gate): never the model's call
         X.append([values[f] for f in features])
         y.append(int(grade(case, answer) == "right"))
         questions.append(case.q)

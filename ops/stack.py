@@ -12,7 +12,8 @@ torn down whole (gunicorn's workers included). This is the one place that knows 
         stack.rss()                    # memory per service, per process
         stack.kill("rasa-1"); stack.restart("rasa-1")
 
-Services are named "actions-1" … "actions-M", "rasa-1" … "rasa-N" and "gateway"; "actions" and
+Services are named "actions-1" … "actions-M", "rasa-1" … "rasa-N", "gateway" and "reindex" (the
+re-index worker); "actions" and
 "rasa" mean the first of each. Rasa server i calls action server ((i-1) mod M)+1; the gateway
 spreads conversations over every Rasa server (RASA_URL lists them all). Rasa is started by
 scripts/serve-rasa, as the Procfile does; its tracker store is SQLite in the work directory
@@ -103,6 +104,7 @@ class Stack:
         for i in range(1, rasa_servers + 1):
             self._add(f"rasa-{i}", "rasa", "/")
         self._add("gateway", "gateway", "/healthz")
+        self._add("reindex", "reindex", "")  # the re-index worker: no HTTP, ready while it runs
         self.env = self.base_env()
         for service in self.services.values():
             service.env = self.service_env(service)
@@ -155,6 +157,7 @@ class Stack:
             "LEADS_API_URL": f"http://127.0.0.1:{ports['gateway']}/api/leads",
             # Not the ones generated into instance/: the stack leaves the checkout alone.
             "SECRET_KEY": secrets.token_hex(16), "SENDER_HASH_SALT": secrets.token_hex(8),
+            "KNOWLEDGE_DATA_DIR": str(self.workdir / "knowledge-data"),  # staff uploads and corrections
         }
         if self.private_knowledge:  # filled by start(): see copy_knowledge
             knowledge = self.workdir / "knowledge"
@@ -184,6 +187,8 @@ class Stack:
                     "--port", str(service.port)]
         if service.kind == "rasa":
             return [str(self.root / "scripts" / "serve-rasa")]
+        if service.kind == "reindex":
+            return [str(self.root / ".venv/bin/python"), "-m", "bot.reindex_worker"]
         return [str(self.root / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py", "bot:create_app()"]
 
     # --- life cycle -------------------------------------------------------------------------
@@ -255,7 +260,7 @@ class Stack:
                     code = None if service.proc is None else service.proc.returncode
                     raise StackError(f"{service.name} exited ({code}):\n{service.tail()}")
                 try:
-                    ok = http.get(service.health_url, timeout=2).ok
+                    ok = not service.health_path or http.get(service.health_url, timeout=2).ok
                 except requests.RequestException:
                     ok = False
                 if ok:
@@ -294,7 +299,7 @@ class Stack:
 
     def stop(self) -> None:
         """Front to back: the gateway first (nothing new reaches Rasa), then Rasa, then the actions."""
-        order = ["gateway"] + [s.name for s in self.of_kind("rasa")] + [s.name for s in self.of_kind("actions")]
+        order = ["gateway", "reindex"] + [s.name for s in self.of_kind("rasa")] + [s.name for s in self.of_kind("actions")]
         for group in (order[:1], order[1:]):
             for name in group:
                 service = self.services[name]

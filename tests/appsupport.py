@@ -54,6 +54,7 @@ def make_app(tmp_path, **overrides):
         "LEADS_API_SECRET": SECRET,
         "RATELIMIT_ENABLED": False,
         "KNOWLEDGE_DOCS_DIR": tmp_path / "docs",
+        "KNOWLEDGE_DATA_DIR": tmp_path / "data",  # what staff upload or correct
         "KNOWLEDGE_INDEX_DIR": tmp_path / "index",
         "KNOWLEDGE_REINDEX_SYNC": True,
         "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for a fast suite

@@ -5,6 +5,7 @@ importing them (an import that only feeds a fixture looks unused to linters).
 """
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import shutil
@@ -15,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # tests refer to repo files by relative path
+# Staff documents live in the instance's data directory; a test must never read a developer's.
+os.environ["KNOWLEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="knowledge-data-")
+atexit.register(shutil.rmtree, os.environ["KNOWLEDGE_DATA_DIR"], True)
 
 
 # Fixtures whose tests are slow: `kb` and `staff_kb` (tests/test_knowledge_faq.py) build a real index

@@ -86,7 +86,11 @@ class FakeMailbox:
                 with mailbox.arrived:
                     parsed = message_from_bytes(envelope.content, policy=policy.default)
                     mailbox.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                                             "subject": str(parsed["Subject"]), "body": parsed.get_content(),
+                                             "subject": str(parsed["Subject"]),
+                                             "body": (parsed.get_body(preferencelist=("plain",)) or parsed).get_content(),
+                                             "attachments": [(part.get_filename(), part.get_content_type(),
+                                                              part.get_content()) for part in parsed.iter_attachments()]
+                                             if parsed.is_multipart() else [],
                                              "raw": envelope.content.decode("utf-8", "replace")})
                     mailbox.arrived.notify_all()
                 return "250 OK"

@@ -146,6 +146,8 @@ def test_history_restores_the_conversation_in_order_with_sources_and_staff(app, 
     body = client.get("/api/chat/history").get_json()
     assert body["handoff"] is True and body["last_staff_id"] > 0
     got = [(m["role"], m["text"]) for m in body["messages"]]
+    waiting = got.pop(5)  # the handoff's notice of how long staff usually take (bot/handoff)
+    assert waiting[0] == "bot" and waiting[1].startswith("请稍候")
     assert got == [("bot", GREETING["text"]), ("user", "园区位置"), ("bot", "园区位于萧山机场西侧。"),
                    ("user", "转人工"), ("bot", "好的，正在为您转接招商人员。"),
                    ("staff", "您好，我是招商部小李。"), ("user", "我想租1000平米")]

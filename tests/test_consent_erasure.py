@@ -55,6 +55,21 @@ def test_redaction_removes_every_answer_and_keeps_the_rest_of_the_conversation()
     assert erase_form_answers(after) == after  # idempotent: a repeated save changes nothing
 
 
+def test_the_read_back_before_consent_is_erased_with_the_answers():
+    """The bot repeats the answers before asking for consent (issue 16); that message goes too."""
+    events = recorded()
+    read_back = {"event": "bot", "text": "请核对您的信息：\n公司：杭州示例生物科技有限公司\n联系人：王先生\n电话：13812345678",
+                 "data": {"buttons": [{"title": "同意", "payload": "/affirm"}]}}
+    before_form = {"event": "bot", "text": "杭州生物科技谷位于杭州临空经济示范区机场西侧", "data": {}}
+    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+    events = [before_form] + events[:last_user] + [read_back] + events[last_user:]
+    after = erase_form_answers(events)
+    assert after[0] == before_form  # before the form: untouched
+    [erased] = [e for e in after if e["event"] == "bot" and e.get("data") == read_back["data"]]
+    assert erased["text"] == ERASED
+    assert sum(e.get("text") == ERASED for e in after if e["event"] == "bot") == 1  # no other bot message
+
+
 def test_redaction_keeps_a_stop_request_and_everything_before_the_form():
     events = recorded()[:40]
     stop = {"event": "user", "text": "算了", "parse_data": {"intent": {"name": "stop_form"}, "entities": []}}
@@ -159,6 +174,8 @@ def test_after_a_refused_consent_the_turn_log_holds_no_phone_number(app, client)
                             "我的电话是 138 1234 5678", "合成生物", "场地", "不同意", "有什么政策？"])
     texts = [t.user_text for t in rows(app, Turn)]
     assert texts == ["园区在哪里？", "我们公司想入驻园区"] + [ERASED] * 6 + ["有什么政策？"]
+    # the replies to the steps too: the last one read the answers back before consent
+    assert [t.reply for t in rows(app, Turn)] == ["好的", "好的"] + [ERASED] * 6 + ["好的"]
 
 
 def test_a_cancelled_form_masks_its_answers_but_not_an_earlier_consented_one(app, client):

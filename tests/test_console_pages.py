@@ -9,6 +9,7 @@ import pytest
 from appsupport import FakeKnowledge, add_staff, csrf_token, login, rows
 from bot import db
 from bot.models import FaqCorrection, Handoff, IndexJob, Lead, Turn
+from knowledge.library import document_paths
 
 SOURCE_MD = """---
 title: 杭州临空生物医药园开园
@@ -103,7 +104,9 @@ def test_correcting_a_turn_writes_a_cited_faq_document_and_reindexes(app, staff,
     docs.mkdir()
     (docs / "park-opens.md").write_text(SOURCE_MD, "utf-8")
     built = []
-    app.extensions["knowledge_builder"] = lambda settings: built.append(sorted(p.name for p in settings.docs_dir.glob("*.md")))
+    app.extensions["knowledge_builder"] = lambda settings: built.append(
+        sorted(p.name for p in document_paths(settings).values()))
+    staff_docs = tmp_path / "data" / "docs"  # the instance's data directory, not the shipped folder
     turn_id = chat(staff, "园区有产业基金吗")["turn_id"]
     token = csrf_token(staff, f"/staff/turns/{turn_id}")
     answer = "有。园区将组建不少于2支生物医药专项基金。"
@@ -113,7 +116,8 @@ def test_correcting_a_turn_writes_a_cited_faq_document_and_reindexes(app, staff,
 
     from knowledge.documents import load_markdown
 
-    [faq_path] = [p for p in docs.glob("faq-correction-*.md")]
+    [faq_path] = [p for p in staff_docs.glob("faq-correction-*.md")]
+    assert [p.name for p in docs.iterdir()] == ["park-opens.md"]  # the shipped folder is untouched
     doc = load_markdown(faq_path)
     assert doc.category == "faq"
     assert (doc.title, doc.publisher, doc.published, doc.url) == (
@@ -131,7 +135,7 @@ def test_correcting_a_turn_writes_a_cited_faq_document_and_reindexes(app, staff,
     # A second correction of the same question replaces the first document.
     staff.post(f"/staff/turns/{turn_id}", data={"question": "园区有产业基金吗？", "answer": "有，两支。",
                                                "source": "park-opens", "csrf_token": token})
-    remaining = sorted(p.name for p in docs.glob("faq-correction-*.md"))
+    remaining = sorted(p.name for p in staff_docs.glob("faq-correction-*.md"))
     assert len(remaining) == 1 and remaining[0] != faq_path.name
     assert [c.active for c in rows(app, FaqCorrection)] == [False, True]
 
@@ -192,16 +196,21 @@ def test_knowledge_lists_uploads_and_removes_documents(app, staff, tmp_path):
         "title": "人才公寓", "publisher": "管委会", "published": "2024-05-01", "url": "https://x/t", "category": "policy",
     }, content_type="multipart/form-data")
     assert upload.status_code == 302
-    [added] = [p for p in docs.glob("*talent*.md")]
+    [added] = [p for p in (tmp_path / "data" / "docs").glob("*talent*.md")]
     assert "人才公寓" in added.read_text("utf-8") and len(built) == 1
+    assert len(list(docs.glob("*.md"))) == 2  # nothing written into the shipped folder
     bad = staff.post("/staff/knowledge/upload", data={
         "csrf_token": token, "file": (io.BytesIO(b"x"), "evil.exe")}, content_type="multipart/form-data")
-    assert bad.status_code == 400 and len(list(docs.glob("*.md"))) == 3  # the page again, with the reason
+    assert bad.status_code == 400 and len(list((tmp_path / "data" / "docs").glob("*.md"))) == 1  # the page again
     assert "只支持" in bad.get_data(as_text=True)
 
     assert staff.post(f"/staff/knowledge/{added.stem}/remove", data={"csrf_token": token}).status_code == 302
     assert not added.exists() and len(built) == 2
-    assert [j.kind for j in rows(app, IndexJob)] == ["upload", "remove"]
+    # Removing a shipped document leaves the git tree alone and records it as withdrawn.
+    assert staff.post("/staff/knowledge/policy-old/remove", data={"csrf_token": token}).status_code == 302
+    html = staff.get("/staff/knowledge").get_data(as_text=True)
+    assert (docs / "policy-old.md").exists() and '<span class="meta">policy-old</span>' not in html
+    assert [j.kind for j in rows(app, IndexJob)] == ["upload", "remove", "remove"]
 
 
 def test_leads_change_status_and_export_as_excel_friendly_csv(app, staff):
@@ -222,11 +231,11 @@ def test_leads_change_status_and_export_as_excel_friendly_csv(app, staff):
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert {r["company"] for r in table} == {"临空生物", "某公司"}
-    assert next(r for r in table if r["company"] == "临空生物")["status"] == "contacted"
-    assert next(r for r in table if r["company"] == "某公司")["name"].startswith("'=")  # no formula injection
+    assert {r["企业"] for r in table} == {"临空生物", "某公司"}
+    assert next(r for r in table if r["企业"] == "临空生物")["状态"] == "已联系"
+    assert next(r for r in table if r["企业"] == "某公司")["联系人"].startswith("'=")  # no formula injection
     only_new = list(csv.DictReader(io.StringIO(staff.get("/staff/leads.csv?status=new").get_data().decode("utf-8-sig"))))
-    assert [r["company"] for r in only_new] == ["某公司"]
+    assert [r["企业"] for r in only_new] == ["某公司"]
 
 
 def test_handoff_queue_reply_reaches_the_widget_and_release_returns_to_the_bot(app, staff):

@@ -42,8 +42,10 @@ def upload(client, path: Path, **meta):
     }, content_type="multipart/form-data")
 
 
-def snapshot(docs: Path) -> dict:
-    return {p.name: p.read_bytes() for p in docs.iterdir()}
+def snapshot(root: Path) -> dict:
+    """Every file under the shipped and the data folders."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            and p.parts[len(root.parts)] in ("docs", "data")}
 
 
 def test_the_form_offers_pdf_and_word(admin):
@@ -58,7 +60,7 @@ def test_a_pdf_becomes_a_cited_document_and_is_indexed(app, admin, tmp_path):
                                              "Companies moving in may apply for support."], title="Park notice")
     response = upload(admin, pdf, **CITE)
     assert response.status_code == 302
-    [path] = (tmp_path / "docs").glob("*notice*.md")
+    [path] = (tmp_path / "data" / "docs").glob("*notice*.md")
     doc = load_markdown(path)
     assert doc.title == "Park notice"  # from the PDF's own metadata
     assert (doc.publisher, doc.published, doc.url) == (CITE["publisher"], CITE["published"], CITE["url"])
@@ -73,7 +75,7 @@ def test_a_word_document_keeps_its_paragraphs_table_and_properties(app, admin, t
                      author="杭州临空经济示范区管委会")
     response = upload(admin, word, url="https://example.org/guide", category="release")
     assert response.status_code == 302
-    [path] = (tmp_path / "docs").glob("*guide*.md")
+    [path] = (tmp_path / "data" / "docs").glob("*guide*.md")
     doc = load_markdown(path)
     assert (doc.title, doc.publisher, doc.published) == ("园区入驻指南", "杭州临空经济示范区管委会", "2024-05-01")
     assert doc.url == "https://example.org/guide"
@@ -109,8 +111,7 @@ def not_a_docx(d: Path) -> Path:
     (not_a_docx, "无法读取这个"),
 ])
 def test_an_unusable_file_is_refused_with_a_clear_error_and_nothing_is_lost(app, admin, tmp_path, make, message):
-    docs = tmp_path / "docs"
-    before = snapshot(docs)
+    before = snapshot(tmp_path)
     typed = {"title": "临空园区通知", "publisher": "管委会", "published": "2024-05-01", "category": "policy"}
     path = make(tmp_path)
     response = upload(admin, path, **typed)
@@ -118,7 +119,7 @@ def test_an_unusable_file_is_refused_with_a_clear_error_and_nothing_is_lost(app,
     assert response.status_code == 400
     flashed = re.search(r'<p class="flash error" role="alert">(.*?)</p>', html, re.S)
     assert flashed and message in flashed.group(1) and path.name in flashed.group(1), html
-    assert snapshot(docs) == before  # no new, changed or half-written document
+    assert snapshot(tmp_path) == before  # no new, changed or half-written document
     assert rows(app, IndexJob) == [] and "built" not in app.extensions  # no re-index
     # What was typed is still in the form, for another try with a good file.
     assert 'name="title" value="临空园区通知"' in html and 'name="publisher" value="管委会"' in html
@@ -200,7 +201,7 @@ def test_batch_hit_testing_lists_answered_and_declined_questions(tmp_path):
     client = app.test_client()
     add_staff(app, "li", role="staff")
     login(client, "li")
-    from bot.knowledge_jobs import settings
+    from bot.knowledge_access import settings
     from knowledge import KnowledgeBase
 
     KnowledgeBase.build(settings(app), progress=False)

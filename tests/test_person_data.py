@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from appsupport import SECRET, add_staff, csrf_token, login, make_app, rows
+from appsupport import SECRET, add_staff, csrf_token, login, make_app, rows, tenant
 from bot.models import Feedback, Handoff, HandoffMessage, Lead, Turn
 from bot.staff_records import AuditEntry
 
@@ -55,7 +55,7 @@ def app(tmp_path):
     app = make_app(tmp_path, TRACKER_STORE_URL=url, RASA_PYTHON=RASA_PYTHON, LEADS_QUEUE_DIR=queue)
     chat = app.test_client()
     for sender, text in (("web-alice", "园区在哪里"), ("web-alice", f"我的电话是 {ALICE}"), ("web-bob", "租金多少")):
-        turn = chat.post("/api/chat", json={"sender_id": sender, "message": text}).get_json()["turn_id"]
+        turn = tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": text}).get_json()["turn_id"]
     chat.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn, "rating": "down"})
     chat.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": 1, "rating": "up"})
     for key, sender, phone in (("k-a", "web-alice", ALICE), ("k-b", "web-bob", BOB)):
@@ -63,7 +63,7 @@ def app(tmp_path):
             "idempotency_key": key, "sender_id": sender, "name": "王经理", "company": "临空生物", "phone": phone,
             "need": "研发用房"}).status_code in (200, 201)
     app.extensions["dialogue"].meta = {"sources": [], "outcome": "handoff"}
-    chat.post("/api/chat", json={"sender_id": "web-alice", "message": "转人工"})
+    tenant(app, "web-alice").post("/api/chat", json={"sender_id": "web-alice", "message": "转人工"})
     app.extensions["dialogue"].meta = {"sources": [], "outcome": "answered"}
     yield app
     app.extensions["db_engine"].dispose()

@@ -39,8 +39,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import (accounts, audit_log, auth, handoff_queue, person_data, sessions, staff_api,  # noqa: F401  (routes)
-                   thread_list, threads, views)
+    from . import (accounts, audit_log, auth, handoff_queue, leads, person_data, sessions,  # noqa: F401  (routes)
+                   staff_api, thread_list, threads, views, visits)
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")

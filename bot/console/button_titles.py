@@ -24,7 +24,7 @@ def _titles() -> dict[str, str]:
     except (OSError, yaml.YAMLError):
         log.warning("domain.yml not readable: button payloads are shown as they are")
         return {}
-    titles: dict[str, str] = {}
+    titles: dict[str, str] = dict(GATEWAY_PAYLOADS)
     for variants in (domain.get("responses") or {}).values():
         for variant in variants or []:
             for button in (variant or {}).get("buttons") or []:
@@ -35,6 +35,10 @@ def _titles() -> dict[str, str]:
     return titles
 
 
+# Buttons the gateway itself offers (site-visit booking, bot/visits/chat.py), not domain.yml.
+GATEWAY_PAYLOADS = {"/visit": "预约考察", "/visit_cancel": "取消预约"}
+VISIT_BOOK = "/visit_book:"
+
 # Payloads the widget sends by itself, with no button behind them.
 WIDGET_PAYLOADS = {"/greet": "（打开了聊天窗口）"}
 
@@ -44,13 +48,15 @@ def shown(text: str) -> str:
     key = (text or "").strip()
     if key in WIDGET_PAYLOADS:
         return WIDGET_PAYLOADS[key]
+    if key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK):].isdigit():
+        return f"「预约考察时段 #{key[len(VISIT_BOOK):]}」"
     title = _titles().get(key)
     return f"「{title}」" if title else text
 
 
 def is_payload(text: str) -> bool:
     key = (text or "").strip()
-    return key in _titles() or key in WIDGET_PAYLOADS
+    return key in _titles() or key in WIDGET_PAYLOADS or (key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK):].isdigit())
 
 
 def plain(text: str) -> str:
@@ -58,4 +64,6 @@ def plain(text: str) -> str:
     key = (text or "").strip()
     if key in WIDGET_PAYLOADS:
         return ""
+    if key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK):].isdigit():
+        return "预约考察时段"
     return _titles().get(key, text)

@@ -1,44 +1,33 @@
 """What staff change in the knowledge base: corrections (as FAQ documents), uploads, removals.
 
-Each change writes or deletes a Markdown document in the docs directory and
-queues a background re-index; the running KnowledgeBase picks the new index
-up by itself once the build swaps it in.
+Each change writes or deletes a Markdown document in the instance's data
+directory (never the git tree, see knowledge/library.py) and queues a
+re-index for the re-index worker (bot/reindex_jobs.py); the running
+KnowledgeBase picks the new index up by itself once the build swaps it in.
+Reading an uploaded file happens in a limited child process
+(knowledge/isolated.py), so the web worker's memory stays flat.
 """
 from __future__ import annotations
 
 import re
 import tempfile
-import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 
-from ..knowledge_jobs import start_reindex
+from ..knowledge_access import settings as knowledge_settings
 from ..models import FaqCorrection, IndexJob, StaffUser, Turn
+from ..reindex_jobs import enqueue
+from .refusals import refusal_message
 
 DOC_ID = re.compile(r"^[\w.\-]{1,200}$")
 # What the console accepts: every format the ingestion library reads (knowledge/readers.py).
 UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
 UPLOAD_ACCEPT = ",".join(UPLOAD_SUFFIXES)  # the file input's accept attribute
-CITATION_LABELS = {"title": "标题", "publisher": "发布单位", "published": "发布日期", "url": "原文链接"}
-# Why ingestion refused a file (its English reason), said so that staff know what to do.
-REFUSALS = (
-    ("no text layer", "这个 PDF 没有文字层（可能是扫描件），请先做文字识别（OCR）或上传文字版"),
-    ("encrypted with a password", "这个 PDF 有密码保护，请上传未加密的版本"),
-    ("cannot read the PDF", "无法读取这个 PDF：文件可能已损坏，或并不是 PDF"),
-    ("cannot read the Word file", "无法读取这个 Word 文件：文件可能已损坏，或不是 .docx 格式"),
-    ("cannot read the file", "无法读取这个文件：文件可能已损坏，或与扩展名不符"),
-    ("not UTF-8", "文本文件不是 UTF-8 编码，请另存为 UTF-8 后再上传"),
-    ("no article text", "网页中没有找到正文"),
-    ("no text in the file", "文件中没有文字"),
-    ("the file is empty", "文件是空的"),
-    ("limit is", "文件太大"),
-)
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -58,21 +47,31 @@ class DocRow:
     valid_until: str = ""
     expired: bool = False
     error: str = ""
+    shipped: bool = False  # ships with the project (knowledge/docs), not added by staff
 
 
-def docs_dir() -> Path:
-    return Path(current_app.config["KNOWLEDGE_DOCS_DIR"])
+def staff_dir() -> Path:
+    """Where staff documents are written: the data directory, never knowledge/docs."""
+    return knowledge_settings().staff_docs_dir
+
+
+def _paths() -> dict[str, Path]:
+    from knowledge.library import document_paths
+
+    return document_paths(knowledge_settings())
 
 
 def list_documents() -> list[DocRow]:
     from knowledge.documents import DocumentError, load_markdown
+    from knowledge.library import is_shipped
 
     rows = []
-    for path in sorted(docs_dir().glob("*.md")):
+    settings = knowledge_settings()
+    for path in _paths().values():
         try:
             doc = load_markdown(path)
         except (DocumentError, ValueError, OSError) as exc:
-            rows.append(DocRow(doc_id=path.stem, error=str(exc)))
+            rows.append(DocRow(doc_id=path.stem, error=refusal_message(str(exc).removeprefix(f"{path.stem}: "))))
             continue
         try:
             expired = doc.expired(date.today())
@@ -80,7 +79,7 @@ def list_documents() -> list[DocRow]:
             expired = False
         rows.append(DocRow(doc_id=doc.doc_id, title=doc.title, category=doc.category, publisher=doc.publisher,
                            published=doc.published, url=doc.url, valid_from=doc.valid_from,
-                           valid_until=doc.valid_until, expired=expired))
+                           valid_until=doc.valid_until, expired=expired, shipped=is_shipped(settings, path)))
     return rows
 
 
@@ -93,13 +92,13 @@ def question_key(question: str) -> str:
 def _source_document(doc_id: str):
     from knowledge.documents import DocumentError, load_markdown
 
-    path = docs_dir() / f"{doc_id}.md"
-    if not DOC_ID.match(doc_id) or not path.is_file():
+    path = _paths().get(doc_id)
+    if not DOC_ID.match(doc_id) or path is None or not path.is_file():
         raise KnowledgeChangeError("请选择一篇来源文档。")
     try:
         return load_markdown(path)
     except DocumentError as exc:
-        raise KnowledgeChangeError(f"来源文档无法读取：{exc}") from exc
+        raise KnowledgeChangeError(f"来源文档无法读取：{refusal_message(str(exc).removeprefix(f'{doc_id}: '))}") from exc
 
 
 def _ingest_markdown(markdown: str, doc_id: str) -> str:
@@ -109,9 +108,9 @@ def _ingest_markdown(markdown: str, doc_id: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{doc_id}.md"
         path.write_text(markdown, "utf-8")
-        [outcome] = ingest([path], docs_dir(), {"doc_id": doc_id})
+        [outcome] = ingest([path], staff_dir(), {"doc_id": doc_id}, (knowledge_settings().docs_dir,))
     if outcome.status == "refused":
-        raise KnowledgeChangeError(f"文档未被接受：{outcome.detail}")
+        raise KnowledgeChangeError(f"文档未被接受：{refusal_message(outcome.detail)}")
     return outcome.doc_id
 
 
@@ -140,26 +139,24 @@ def save_correction(session, turn: Turn, question: str, answer: str, source_doc_
         # The newest correction of a question replaces the older ones.
         old.active = False
         if old.doc_id != doc_id:
-            (docs_dir() / f"{old.doc_id}.md").unlink(missing_ok=True)
+            (staff_dir() / f"{old.doc_id}.md").unlink(missing_ok=True)
     correction = FaqCorrection(turn_id=turn.id, staff_id=staff.id, question=question, question_key=key,
                                answer=answer, source_doc_id=source.doc_id, doc_id=doc_id, status="indexing")
     session.add(correction)
     turn.corrected = True
     session.commit()
-    correction_id = correction.id
-
-    def _done(s, ok, message):
-        row = s.get(FaqCorrection, correction_id)
-        row.status, row.error = ("live", "") if ok else ("failed", message)
-
-    job = start_reindex(session, "correction", f"turn {turn.id}: {question[:60]}", on_done=_done)
+    # The re-index worker makes every correction saved before its build live (reindex_jobs._finish).
+    job = enqueue(session, "correction", f"turn {turn.id}: {question[:60]}")
     session.refresh(correction)
     return correction, job
 
 
 def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[str, IndexJob]:
-    from knowledge.ingest import ingest, slugify
-    from werkzeug.utils import secure_filename
+    from knowledge import isolated
+    from knowledge.documents import DocumentError
+    from knowledge.ingest import ingest
+    from knowledge.library import withdrawn
+    from knowledge.naming import readable_id, unique_id
 
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -167,40 +164,43 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
         raise KnowledgeChangeError(f"只支持 {' '.join(UPLOAD_SUFFIXES)} 文件。{hint}")
     if not data:
         raise KnowledgeChangeError("文件是空的。")
-    stem = secure_filename(Path(filename).stem) or slugify(meta.get("title", ""), "upload")
-    doc_id = meta.get("doc_id") or f"{time.strftime('%Y%m%d')}-{stem}"[:120]
-    if not DOC_ID.match(doc_id):
-        raise KnowledgeChangeError("文档编号只能包含字母、数字、点、横线和下划线。")
-    if (docs_dir() / f"{doc_id}.md").exists():
-        raise KnowledgeChangeError(f"已有同名文档 {doc_id}，请先删除或换一个编号。")
+    settings = knowledge_settings()
+    taken = set(_paths()) | set(withdrawn(settings))
+    if meta.get("doc_id"):  # asked for by name: a clash is the caller's to resolve
+        doc_id = meta["doc_id"]
+        if not DOC_ID.match(doc_id):
+            raise KnowledgeChangeError("文档编号只能包含字母、数字、点、横线和下划线。")
+        if doc_id in taken:
+            raise KnowledgeChangeError(f"已有同名文档 {doc_id}，请先删除或换一个编号。")
+    else:  # from the file name (a Chinese name as pinyin), never clashing with one already there
+        # In the reading child: pypinyin's phrase dictionary would stay in the web worker (+55 MB).
+        try:
+            doc_id = unique_id(isolated.run(readable_id, Path(filename).stem, meta.get("title", "")), taken)
+        except DocumentError as exc:  # the child could not run (time limit, memory): said like any refusal
+            raise KnowledgeChangeError(f"文档未被接受：{refusal_message(str(exc))}") from exc
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{doc_id}{suffix}"
+        path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        [outcome] = ingest([path], docs_dir(), {**{k: v for k, v in meta.items() if v}, "doc_id": doc_id})
+        [outcome] = ingest([path], settings.staff_docs_dir, {**{k: v for k, v in meta.items() if v},
+                                                               "doc_id": doc_id}, (settings.docs_dir,))
     if outcome.status == "refused":
         raise KnowledgeChangeError(f"文档未被接受：{refusal_message(outcome.detail)}")
     if outcome.status == "duplicate":
         raise KnowledgeChangeError(f"内容与已有文档 {outcome.doc_id} 相同。")
-    return outcome.doc_id, start_reindex(session, "upload", f"{outcome.doc_id}: {outcome.detail}")
-
-
-def refusal_message(detail: str) -> str:
-    """Ingestion's reason for refusing a file, in the console's language; the original follows for support."""
-    if detail.startswith("cannot cite it"):
-        missing = [label for key, label in CITATION_LABELS.items() if re.search(rf"\b{key}\b", detail.split("(")[0])]
-        return f"无法注明出处，文件中没有{'、'.join(missing) or '引用信息'}，请在表单中填写后再上传。"
-    for marker, message in REFUSALS:
-        if marker in detail:
-            return f"{message}。（{detail}）"
-    return detail
+    return outcome.doc_id, enqueue(session, "upload", f"{outcome.doc_id}: {outcome.detail}")
 
 
 def remove_document(session, doc_id: str) -> IndexJob:
-    path = docs_dir() / f"{doc_id}.md"
-    if not DOC_ID.match(doc_id) or not path.is_file():
+    from knowledge.library import set_withdrawn
+
+    settings = knowledge_settings()
+    path = _paths().get(doc_id) if DOC_ID.match(doc_id) else None
+    if path is None:
         raise KnowledgeChangeError("没有这篇文档。")
-    path.unlink()
+    (settings.staff_docs_dir / f"{doc_id}.md").unlink(missing_ok=True)
+    if (settings.docs_dir / f"{doc_id}.md").exists():
+        set_withdrawn(settings, doc_id)  # a shipped document: recorded as withdrawn, the git tree untouched
     for row in session.scalars(select(FaqCorrection).where(FaqCorrection.doc_id == doc_id)):
         row.active = False
     session.commit()
-    return start_reindex(session, "remove", doc_id)
+    return enqueue(session, "remove", doc_id)

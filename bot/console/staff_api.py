@@ -11,14 +11,15 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, db, errors
+from .. import audit, db, errors, leads as pipeline
 from ..api import lead_dict
 from ..dialogue import DialogueUnavailable
 from ..errors import ApiError
 from ..handoff import claims
 from ..models import LEAD_STATUSES, Handoff, HandoffMessage, IndexJob, Lead, Turn
 from . import stats
-from .views import PAGE_SIZE, FILTERS, deliver, leads_query, release, turns_query
+from .leads import leads_query
+from .views import PAGE_SIZE, FILTERS, deliver, release, turns_query
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/staff")
 errors.register(bp)
@@ -71,7 +72,9 @@ def turn_dict(turn: Turn) -> dict:
 def stats_json():
     days = min(max(request.args.get("days", 30, type=int), 1), 180)
     return jsonify({"totals": stats.totals(),
-                    "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)]})
+                    "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)],
+                    "handoff_wait": stats.handoff_wait(), "leads_by_status": stats.leads_by_status(),
+                    "top_declined": stats.top_declined()})
 
 
 @bp.get("/turns")
@@ -93,7 +96,8 @@ def job_json(job_id: int):
     if job is None:
         raise ApiError(404, "not_found", "No such job.")
     return jsonify({"id": job.id, "kind": job.kind, "detail": job.detail, "status": job.status,
-                    "message": job.message, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+                    "message": job.message, "progress": job.progress,
+                    "started_at": job.started_at.isoformat() if job.started_at else None, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
 
 
 @bp.get("/leads")
@@ -111,15 +115,15 @@ def lead_patch(lead_id: int):
     if lead is None:
         raise ApiError(404, "not_found", "No such lead.")
     body = request.get_json(silent=True) or {}
-    before = (lead.status, lead.notes)
-    if "status" in body:
-        if body["status"] not in LEAD_STATUSES:
-            raise ApiError(400, "invalid_field", f"'status' must be one of {', '.join(LEAD_STATUSES)}.")
-        lead.status = body["status"]
-    if isinstance(body.get("notes"), str):
-        lead.notes = body["notes"][:2000]
-    audit.record("lead_change", f"lead:{lead.id}",
-                 detail={"status": [before[0], lead.status], "notes_changed": before[1] != lead.notes})
+    status, note = body.get("status"), body.get("note", body.get("notes", ""))
+    if status is not None and status not in LEAD_STATUSES:
+        raise ApiError(400, "invalid_field", f"'status' must be one of {', '.join(LEAD_STATUSES)}.")
+    if not isinstance(note, str):
+        raise ApiError(400, "invalid_field", "'note' must be a string.")
+    try:
+        pipeline.change(session, lead, status, note, staff=current_user)
+    except pipeline.LeadChangeError as exc:
+        raise ApiError(400, "invalid_field", str(exc))
     session.commit()
     return jsonify({"lead": {**lead_dict(lead), "notes": lead.notes}})
 

@@ -72,7 +72,7 @@ def passage_texts() -> tuple[dict[str, str], float | None]:
     """chunk id → passage text from the live index, and the answer threshold. The turn log keeps ids and
     scores only (texts change with re-indexing); no index, no texts, and the page still shows the scores."""
     try:
-        from ..knowledge_jobs import knowledge_base
+        from ..knowledge_access import knowledge_base
 
         kb = knowledge_base()
         rows = kb.retriever.index.rows

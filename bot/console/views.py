@@ -1,21 +1,19 @@
-"""Console pages: dashboard, conversations, correct, ask, knowledge, leads, handoff queue."""
+"""Console pages: dashboard, conversations, correct, ask, knowledge, handoff replies (leads: leads.py)."""
 from __future__ import annotations
 
-import csv
-import io
+import json
 import logging
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
 
 from .. import audit, db
 from ..dialogue import DialogueUnavailable
 from ..handoff import claims
-from ..knowledge_jobs import knowledge_base
-from ..knowledge_jobs import settings as knowledge_settings
-from ..models import (LEAD_STATUSES, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Lead, Turn,
-                      utcnow)
+from ..knowledge_access import knowledge_base
+from ..knowledge_access import settings as knowledge_settings
+from ..models import LEAD_STATUS_LABELS, FaqCorrection, Feedback, Handoff, HandoffMessage, IndexJob, Turn, utcnow
 from . import stats
 from .blueprint import bp, requires
 from .button_titles import plain
@@ -34,9 +32,6 @@ FILTERS = {
     "degraded": "降级回答",
     "corrected": "已纠正",
 }
-LEAD_STATUS_LABELS = {"new": "新线索", "contacted": "已联系", "closed": "已关闭"}
-CSV_FIELDS = ("id", "created_at", "status", "name", "company", "phone", "email", "industry", "need", "channel",
-              "notes")
 
 
 @bp.app_context_processor
@@ -50,7 +45,9 @@ def dashboard():
     days = min(max(request.args.get("days", 30, type=int), 7), 180)
     series = stats.daily(days)
     return render_template("console/dashboard.html", totals=stats.totals(), series=series,
-                           chart=stats.chart(series), days=days, notices=_notice_counts())
+                           chart=stats.chart(series), days=days, notices=_notice_counts(),
+                           wait=stats.handoff_wait(), pipeline=stats.leads_by_status(),
+                           declined=stats.top_declined(), not_questions=stats.NOT_QUESTIONS)
 
 
 def _notice_counts() -> dict | None:
@@ -178,22 +175,21 @@ def _recent_jobs(limit: int = 10) -> list[IndexJob]:
     return db.session().scalars(select(IndexJob).order_by(IndexJob.id.desc()).limit(limit)).all()
 
 
-UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until")
+UPLOAD_META = ("title", "publisher", "published", "url", "category", "valid_from", "valid_until", "doc_id")
 
 
 def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     jobs = _recent_jobs()
     busy = any(job.status in ("queued", "running") for job in jobs)
-    manifest = None
-    try:
-        from knowledge.index import Manifest
-
-        manifest = Manifest.read(knowledge_settings().index_dir)
-    except Exception:  # no index yet: the page says so
+    try:  # read as JSON: knowledge.index would load the retrieval stack into the web worker for four numbers
+        manifest = json.loads((knowledge_settings().index_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):  # no index yet: the page says so
         manifest = None
     # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
+    from ..reindex_jobs import worker_state
+
     return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
-                           manifest=manifest, refresh=busy and upload_form is None, refresh_seconds=3,
+                           manifest=manifest, worker=worker_state(), refresh=busy and upload_form is None, refresh_seconds=3,
                            upload_form=upload_form or {}, accept=UPLOAD_ACCEPT), status
 
 
@@ -246,63 +242,10 @@ def knowledge_remove(doc_id: str):
     return redirect(url_for("console.knowledge"))
 
 
-def leads_query(status: str):
-    query = select(Lead)
-    if status in LEAD_STATUSES:
-        query = query.where(Lead.status == status)
-    return query.order_by(Lead.id.desc())
-
-
-@bp.get("/leads")
-@login_required
-def leads():
-    status = request.args.get("status", "")
-    rows = db.session().scalars(leads_query(status).limit(500)).all()
-    return render_template("console/leads.html", leads=rows, status=status, statuses=LEAD_STATUSES)
-
-
-@bp.post("/leads/<int:lead_id>")
-@requires("leads")
-def lead_update(lead_id: int):
-    session = db.session()
-    lead = session.get(Lead, lead_id) or abort(404)
-    status = request.form.get("status", "")
-    if status not in LEAD_STATUSES:
-        flash("无效的状态。", "error")
-    else:
-        before = (lead.status, lead.notes)
-        lead.status = status
-        if "notes" in request.form:
-            lead.notes = request.form["notes"].strip()[:2000]
-        audit.record("lead_change", f"lead:{lead.id}",
-                     detail={"status": [before[0], status], "notes_changed": before[1] != lead.notes})
-        session.commit()
-        flash(f"线索 #{lead.id} 已更新为「{LEAD_STATUS_LABELS[status]}」。", "info")
-    return redirect(url_for("console.leads", status=request.args.get("status", "")))
-
-
 def _csv_cell(value) -> str:
     text = "" if value is None else str(value)
     # A cell starting with = + - @ is run as a formula by spreadsheets.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-@bp.get("/leads.csv")
-@requires("leads")
-def leads_csv():
-    rows = db.session().scalars(leads_query(request.args.get("status", ""))).all()
-    audit.record("export", "leads.csv", detail={"status": request.args.get("status", "")[:16], "rows": len(rows)},
-                 commit=True)
-    out = io.StringIO()
-    out.write("\ufeff")  # the BOM makes Excel read the file as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
-    for lead in rows:
-        writer.writerow([_csv_cell(lead.created_at.isoformat() if f == "created_at" else getattr(lead, f))
-                         for f in CSV_FIELDS])
-    filename = f"leads-{utcnow():%Y%m%d}.csv"
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def deliver(handoff: Handoff, text: str) -> str:

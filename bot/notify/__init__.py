@@ -21,7 +21,7 @@ from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["init_app", "handoff_opened", "lead_received", "thumbs_down", "counts"]
+__all__ = ["init_app", "handoff_opened", "lead_received", "thumbs_down", "visit_changed", "counts"]
 
 
 def init_app(app: Flask) -> None:
@@ -80,3 +80,12 @@ def thumbs_down(session, turn, comment: str) -> None:
     """A tenant rated an answer down. Told once per turn, however often the rating flips."""
     _queue(session, lambda links: compose.thumbs_down(links, turn.id, turn.channel, turn.user_text, turn.outcome,
                                                       turn.intent, bool(comment)), check_existing=True)
+
+
+def visit_changed(session, change: str, booking, by: str, before=None, ics: str | None = None) -> None:
+    """A site visit booked, moved or cancelled (bot/visits/booking.py), with its .ics. Called before commit."""
+    from ..visits.booking import slot_text
+
+    _queue(session, lambda links: compose.visit(
+        links, change, booking.id, booking.lead_id, booking.channel, slot_text(booking.slot) + "（北京时间）",
+        booking.slot.place or "", by, slot_text(before) if before is not None else "", ics))

@@ -103,11 +103,16 @@ class SmtpTarget:
 
 
 def send_email(target: SmtpTarget, sender: str, recipients: list[str], subject: str, body: str,
-               timeout: float) -> None:
+               timeout: float, calendar: str | None = None) -> None:
+    """`calendar`: an iCalendar text, attached as visit.ics (text/calendar) for the mail client's calendar."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
     message["Date"], message["Message-ID"] = formatdate(localtime=True), make_msgid(domain="park-bot")
     message.set_content(body)
+    if calendar:
+        method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in calendar else "PUBLISH"
+        message.add_attachment(calendar.encode("utf-8"), maintype="text", subtype="calendar",
+                               filename="visit.ics", params={"method": method, "charset": "utf-8"})
     context = ssl.create_default_context()
     try:
         if target.ssl:

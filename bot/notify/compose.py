@@ -67,6 +67,7 @@ class Message:
     event: str
     subject: str
     body: str  # Markdown; also read as plain text in e-mail
+    attachment: str | None = None  # a site visit's .ics (bot/visits/calendar.py): e-mail attaches it
 
 
 def _render(title: str, facts: list[tuple[str, str]], link: str, link_text: str) -> str:
@@ -90,6 +91,12 @@ class Links:
 
     def turn(self, turn_id: int) -> str:
         return f"{self.base}/staff/turns/{turn_id}"
+
+    def visit(self, booking_id: int) -> str:
+        return f"{self.base}/staff/visits#booking-{booking_id}"
+
+    def visit_ics(self, booking_id: int) -> str:
+        return f"{self.base}/staff/visits/bookings/{booking_id}.ics"
 
 
 def handoff_opened(links: Links, handoff_id: int, channel: str, asked: str, earlier_turns: int,
@@ -127,3 +134,17 @@ def thumbs_down(links: Links, turn_id: int, channel: str, question: str, outcome
                            ("意图", _word(intent)), ("附评论", "是" if has_comment else "")],
                    links.turn(turn_id), "打开这一轮并纠正")
     return Message("thumbs_down", f"thumbs_down:{turn_id}", f"【招商助手】{title}", body)
+
+
+VISIT_EVENTS = {"booked": "新的考察预约", "moved": "考察预约已改期", "cancelled": "考察预约已取消"}
+
+
+def visit(links: Links, change: str, booking_id: int, lead_id: int | None, channel: str, when: str, place: str,
+          by: str, before: str = "", ics: str | None = None) -> Message:
+    """A booking made, moved or cancelled (`change`); `when`/`before` are local times staff read, `by` who did it."""
+    title = f"{VISIT_EVENTS[change]} #{booking_id}"
+    facts = [("时间", when), ("原时间", before), ("地点", _word(place, 80)), ("渠道", _word(channel)),
+             ("操作", _word(by)), ("线索", f"#{lead_id}" if lead_id else "")]
+    body = _render(title, facts, links.visit(booking_id), "打开考察预约")
+    body += f"\n\n[下载日历文件（.ics）]({links.visit_ics(booking_id)})"
+    return Message("visit", f"visit_{change}:{booking_id}", f"【招商助手】{title}", body, attachment=ics)

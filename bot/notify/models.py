@@ -17,7 +17,7 @@ from ..db import Base
 from ..models import utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-KINDS = ("handoff", "lead", "handoff_waiting", "thumbs_down")
+KINDS = ("handoff", "lead", "handoff_waiting", "thumbs_down", "visit")
 
 
 class Notice(Base):
@@ -32,6 +32,9 @@ class Notice(Base):
     channel: Mapped[str] = mapped_column(String(16))  # wecom | dingtalk | email
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)  # Markdown
+    # An iCalendar file for a site visit (bot/visits/calendar.py), attached to the e-mail; the robots,
+    # which take no files, link to the console's copy. It names no tenant.
+    attachment: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When the sender may (re)try; a claimed row is pushed ahead by a lease, so a worker that dies

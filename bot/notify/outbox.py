@@ -48,7 +48,7 @@ def enqueue(session, channels: tuple[str, ...], message: Message, check_existing
         channels = tuple(c for c in channels if c not in told)
     for channel in channels:
         session.add(Notice(kind=message.kind, event=message.event, channel=channel, subject=message.subject,
-                           body=message.body, status=PENDING, attempts=0))
+                           body=message.body, attachment=message.attachment, status=PENDING, attempts=0))
     if channels:
         log.info("notice queued", extra={"kind": message.kind, "event": message.event, "channels": ",".join(channels)})
     return len(channels)

@@ -126,7 +126,7 @@ class Sender:
         attempt = notice.attempts + 1
         error = ""
         try:
-            self.deliver(notice.channel, notice.subject, notice.body)
+            self.deliver(notice.channel, notice.subject, notice.body, notice.attachment)
         except DeliveryError as exc:
             error = exc.reason
         except Exception as exc:  # a bug in a channel must not stop the others
@@ -150,14 +150,14 @@ class Sender:
         with self.sessions() as session, session.begin():
             session.execute(update(Notice).where(Notice.id == notice.id).values(**values))
 
-    def deliver(self, channel: str, subject: str, body: str) -> None:
+    def deliver(self, channel: str, subject: str, body: str, attachment: str | None = None) -> None:
         s = self.settings
         if channel == "wecom" and s.wecom_url:
             send_wecom(self.http, s.wecom_url, subject, body, s.timeout_s)
         elif channel == "dingtalk" and s.dingtalk_url:
             send_dingtalk(self.http, s.dingtalk_url, s.dingtalk_secret, subject, body, s.timeout_s)
         elif channel == "email" and s.smtp is not None:
-            send_email(s.smtp, s.email_from, list(s.email_to), subject, body, s.timeout_s)
+            send_email(s.smtp, s.email_from, list(s.email_to), subject, body, s.timeout_s, calendar=attachment)
         else:
             raise DeliveryError(f"channel {channel} is not configured")
 

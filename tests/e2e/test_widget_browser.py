@@ -139,8 +139,8 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
         time.sleep(1)
         console.reload()
     live_at = time.monotonic()
-    docs = Path(stack["env"]["KNOWLEDGE_DOCS_DIR"])
-    [written] = docs.glob("faq-correction-*.md")  # in the stack's copy, not in the checkout
+    docs = Path(stack["env"]["KNOWLEDGE_DATA_DIR"]) / "docs"
+    [written] = docs.glob("faq-correction-*.md")  # in the stack's data directory, not in the checkout
     assert CORRECTED in written.read_text("utf-8")
     assert not list((ROOT / "knowledge" / "docs").glob("faq-correction-*.md"))
 
@@ -184,7 +184,8 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     row = console.locator("table.leads tbody tr", has_text=LEAD["company"])
     assert row.count() == 1
     cells = [c.inner_text().strip() for c in row.locator("td").all()]
-    assert cells[2:8] == [LEAD["name"], LEAD["company"], LEAD["phone"], "", LEAD["industry"], LEAD["need"]], cells
+    assert cells[2:7] == [LEAD["name"], LEAD["company"], LEAD["phone"], "", LEAD["industry"]], cells
+    assert cells[7].startswith(LEAD["need"]), cells  # followed by the link to the conversation
     assert row.locator("select").input_value() == "new"
     with console.expect_download() as download:
         console.click("text=导出 CSV")
