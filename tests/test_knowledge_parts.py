@@ -43,10 +43,8 @@ def test_the_thesaurus_tells_framing_words_from_topics():
     assert thesaurus.is_noun("进度") and not thesaurus.is_noun("现在") and not thesaurus.is_noun("一起")
 
 
-def test_a_noun_jieba_tags_as_an_adverb_stays_in_the_question():
-    from knowledge import KnowledgeBase
-
-    terms = [c.term for c in KnowledgeBase.load().retriever.analyze("产业基金现在投资进度到多少了？").terms]
+def test_a_noun_jieba_tags_as_an_adverb_stays_in_the_question(kb):
+    terms = [c.term for c in kb.retriever.analyze("产业基金现在投资进度到多少了？").terms]
     assert "进度" in terms and "现在" not in terms
 
 
@@ -113,15 +111,14 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
 
 
-def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them():
-    from knowledge import KnowledgeBase
+def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     from knowledge.decide import answer_gate
 
-    which = KnowledgeBase.load().retriever.analyze("浙江争取创建的两个国家医学中心具体是哪两个？")
+    which = kb.retriever.analyze("浙江争取创建的两个国家医学中心具体是哪两个？")
     assert which.asks_list
     assert answer_gate(which, "支持西湖实验室建设国家实验室基地，力争创建两个国家医学中心。") == "no list"
     assert answer_gate(which, "两个国家医学中心分别为：国家儿童区域医疗中心、国家传染病医学中心。") == ""
-    assert not KnowledgeBase.load().retriever.analyze("园区在哪里").asks_list
+    assert not kb.retriever.analyze("园区在哪里").asks_list
 
 
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
