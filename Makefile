@@ -31,7 +31,7 @@ RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requiremen
 help:
 	@echo "make run        start the stack (set-up, index and training happen first when needed)"
 	@echo "make test       run every check: rasa data validate and the pytest suite"
-	@echo "make test-fast  the everyday loop: lint and the unit tests not marked slow (under a minute)"
+	@echo "make test-fast  the everyday loop: lint and the unit tests not marked slow (no index, servers or Rasa)"
 	@echo "make lint       ruff check (configured in pyproject.toml); make test runs it first"
 	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean format"
 
