@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import turn_contract as contract
 
 from . import consent, db, handoff as handoffs, metrics
-from .dialogue import DialogueUnavailable, public_source
+from .dialogue import Dialogue, DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
 from .models import Handoff, HandoffMessage, Turn, hash_sender, utcnow
@@ -60,12 +60,8 @@ def _held_by_staff(session, hashed: str) -> Handoff | None:
 
 
 def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
-    dialogue = current_app.extensions["dialogue"]
-    if hasattr(dialogue, "exchange"):
-        replies, meta = dialogue.exchange(sender_id, message)
-    else:
-        replies = dialogue.send(sender_id, message)
-        meta = {"sources": [s for r in replies for s in r.get("sources", [])]}
+    dialogue: Dialogue = current_app.extensions["dialogue"]
+    replies, meta = dialogue.exchange(sender_id, message)
     if (not replies or meta.get("outcome") == contract.FALLBACK) and actions_down():
         # Rasa ran, but its actions could not (it says nothing, or falls back):
         # answer as if Rasa were down.

@@ -14,6 +14,7 @@ import uuid
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Protocol
 from urllib.parse import quote
 
 import requests
@@ -26,6 +27,16 @@ log = logging.getLogger(__name__)
 
 class DialogueUnavailable(RuntimeError):
     """Rasa did not answer; the caller decides how to degrade."""
+
+
+class Dialogue(Protocol):
+    """What the gateway needs of a dialogue engine: DialogueClient, and every stand-in for it in the tests."""
+
+    def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]: ...
+
+    def start_session(self, sender_id: str) -> None: ...
+
+    def resume(self, sender_id: str) -> None: ...
 
 
 # Keys a custom payload may carry for the gateway's turn log (the turn contract);

@@ -80,6 +80,17 @@ class FakeDialogue:
                      "sources": []}]
         return [{"text": f"收到：{message}", "buttons": [], "sources": []}]
 
+    def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
+        """The real client's interface (bot/dialogue.py Dialogue): the scripted replies, and their sources as meta."""
+        replies = self.send(sender_id, message)
+        return replies, {"sources": [s for r in replies for s in r.get("sources", [])]}
+
+    def start_session(self, sender_id: str) -> None:
+        self.calls.append((sender_id, "/session_start"))
+
+    def resume(self, sender_id: str) -> None:
+        pass
+
 
 @dataclass
 class Reply:
