@@ -9,6 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+import turn_contract as contract
+
 from . import buttons, form_turns, knowledge_client, language, leads, outcome, session, topics
 # The lead form's validation and questions live in lead_form; imported here so
 # `from actions.actions import ValidateInvestorLeadForm` keeps working.
@@ -56,22 +58,21 @@ class ActionAnswerFromKnowledge(Action):
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
         result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message),
                                 answer.related or topics.is_relocation_question(text))
-        meta = outcome.turn_meta(result, answer, intent)
+        payload = outcome.turn_payload(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
-            meta["end_session"] = True
+            payload[contract.END_SESSION] = True
         if in_form:  # part of the form's run for the gateway's erasure (bot/consent.py)
-            meta.update(FORM_STEP)
+            payload.update(FORM_STEP)
         if result == outcome.ANSWERED:
-            sources = [source.to_dict() for source in answer.sources]
-            dispatcher.utter_message(text=answer.text, json_message={"sources": sources, **meta})
+            dispatcher.utter_message(text=answer.text, json_message=payload)
         elif in_form:
             # A question in the middle of the lead form: said here in a few words, since
             # the rules go straight back to the form (data/rules/lead_form.yml).
             aside = "utter_no_knowledge_in_form" if result == outcome.NO_KNOWLEDGE else "utter_out_of_scope_in_form"
             dispatcher.utter_message(response=aside)
-            dispatcher.utter_message(json_message=meta)
+            dispatcher.utter_message(json_message=payload)
         else:
-            dispatcher.utter_message(json_message=meta)
+            dispatcher.utter_message(json_message=payload)
         # In the form the result slot is cleared, so no rule for an answer outside the
         # form (utter_no_knowledge with its "leave your details" button) follows.
         return [SlotSet("topic", question.topic), SlotSet("knowledge_result", None if in_form else result)]
@@ -108,10 +109,10 @@ class ActionDetectLanguage(Action):
 
 # The form's fields, and what this module clears with them.
 LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "industry_guess", "needs", "consent")
-# Custom payload for the gateway's turn log (bot/dialogue.py META_KEYS): this turn
+# Custom payload for the gateway's turn log (turn_contract FORM_ERASED): this turn
 # cancelled the form or refused consent, so the gateway masks the form's turns;
 # the tracker store erases the same answers itself (rasa_ext/tracker_store.py).
-FORM_ERASED = {"form_erased": True}
+FORM_ERASED = {contract.FORM_ERASED: True}
 
 
 class ActionSubmitLead(Action):

@@ -12,7 +12,6 @@ treated as having no answer, so the user is offered staff, never an error.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 from knowledge import Answer, KnowledgeBase

@@ -16,11 +16,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import turn_contract as contract
+
 from . import form_turns, lead_fields
 
-# Custom payload for the gateway's turn log (bot/dialogue.py META_KEYS): this turn
+# Custom payload for the gateway's turn log (turn_contract FORM_STEP): this turn
 # answered the form, so the gateway keeps it out of its logs and can erase it.
-FORM_STEP = {"form_step": True}
+FORM_STEP = {contract.FORM_STEP: True}
 
 
 class ValidateInvestorLeadForm(FormValidationAction):

@@ -12,17 +12,24 @@ too: it was measured putting 园区的6+1特色功能是什么 into chitchat at 
 """
 from __future__ import annotations
 
-ANSWERED = "answered"
-NO_KNOWLEDGE = "no_knowledge"
-OUT_OF_SCOPE = "out_of_scope"
-SMALL_TALK = "small_talk"
-NEED_TOPIC = "need_topic"  # a bare follow-up (还有呢) with no earlier topic
+import turn_contract as contract
+
+from .topics import TOPICS
+
+# The knowledge action's verdicts (the `knowledge_result` slot), from the turn contract.
+ANSWERED = contract.KNOWLEDGE_ANSWERED
+NO_KNOWLEDGE = contract.NO_KNOWLEDGE
+OUT_OF_SCOPE = contract.KNOWLEDGE_OUT_OF_SCOPE
+SMALL_TALK = contract.SMALL_TALK
+NEED_TOPIC = contract.NEED_TOPIC  # a bare follow-up (还有呢) with no earlier topic
 
 FALLBACK_INTENT = "nlu_fallback"
-# Intents that are not questions about the park.
-NOT_PARK_QUESTIONS = frozenset({
-    "out_of_scope", "chitchat", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform",
-})
+FOLLOW_UP_INTENT = "ask_follow_up"
+# The intents that ask about the park: one per topic in the registry
+# (actions/topics.py), and the follow-up that refers back to one. An
+# allow-list, so a new intent (human_handoff, stop_form) is no park question
+# until a topic says so; tests/test_turn_contract.py checks it against domain.yml.
+PARK_QUESTIONS = frozenset({t.intent for t in TOPICS} | {FOLLOW_UP_INTENT})
 # Off-topic by the classifier: the knowledge base is still asked, but with the
 # words alone, never as a follow-up of the earlier topic (这个好玩吗 is not
 # a question about the policy just answered).
@@ -58,8 +65,8 @@ def park_question_confidence(message: dict) -> float:
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") not in (None, FALLBACK_INTENT)]
     if not ranking:
         intent, confidence = understood_intent(message)
-        return confidence if intent and intent not in NOT_PARK_QUESTIONS else 0.0
-    return sum(float(r.get("confidence") or 0.0) for r in ranking if r["name"] not in NOT_PARK_QUESTIONS)
+        return confidence if intent in PARK_QUESTIONS else 0.0
+    return sum(float(r.get("confidence") or 0.0) for r in ranking if r["name"] in PARK_QUESTIONS)
 
 
 def decide(abstained: bool, intent: str | None, confidence: float, related: bool = False) -> str:
@@ -74,24 +81,13 @@ def decide(abstained: bool, intent: str | None, confidence: float, related: bool
         return NO_KNOWLEDGE
     if intent == "chitchat":
         return SMALL_TALK
-    if intent is None or intent in NOT_PARK_QUESTIONS or confidence < SURE_INTENT_CONFIDENCE:
+    if intent not in PARK_QUESTIONS or confidence < SURE_INTENT_CONFIDENCE:
         return OUT_OF_SCOPE
     return NO_KNOWLEDGE
 
 
-# The gateway's turn log names outcomes its own way (bot/models.py OUTCOMES).
-_LOGGED_AS = {ANSWERED: "answered", NO_KNOWLEDGE: "abstained", OUT_OF_SCOPE: "out_of_scope",
-              SMALL_TALK: "out_of_scope"}
-# What of each retrieved passage the turn log keeps; the passage text stays out.
-PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
-
-
-def turn_meta(result: str, answer, intent: str | None) -> dict:
-    """Facts about the turn for the gateway's log, sent as custom payload keys
-    it reads (outcome, confidence, intent, hits) and never shows the user."""
-    return {
-        "outcome": _LOGGED_AS.get(result, result),
-        "confidence": round(float(answer.confidence), 4),
-        "intent": intent,
-        "hits": [{k: hit.to_dict().get(k) for k in PASSAGE_KEYS} for hit in answer.hits],
-    }
+def turn_payload(result: str, answer, intent: str | None) -> dict:
+    """The custom payload of a knowledge turn: the outcome the verdict reports
+    (turn_contract.KNOWLEDGE_RESULTS), confidence, intent, passages, and the
+    sources when answered. The gateway logs it and never shows it the user."""
+    return contract.answer_payload(contract.KNOWLEDGE_RESULTS[result], answer, intent)

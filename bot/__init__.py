@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(widget_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    health.init_app(app)
     from .wechat import init_app as init_wechat; init_wechat(app)  # noqa: E702
     app.register_blueprint(metrics.bp)
     init_console(app)

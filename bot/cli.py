@@ -7,11 +7,11 @@ import json
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from . import audit, db
-from .models import ROLES, ChatRequest, ConversationToken, Handoff, StaffUser, Turn, utcnow
+from .models import ROLES, StaffUser, utcnow
 
 MIN_PASSWORD = 10
 

@@ -34,6 +34,8 @@ class Config:
         # the user gets the degraded answer while Rasa finishes the turn.
         self.RASA_TIMEOUT_S = float(_env("RASA_TIMEOUT_S", "10"))
         self.HEALTH_TIMEOUT_S = float(_env("HEALTH_TIMEOUT_S", "2"))
+        # How often the action servers' health is probed in the background (bot/health.py ActionsWatch).
+        self.HEALTH_PROBE_INTERVAL_S = float(_env("HEALTH_PROBE_INTERVAL_S", "5"))
         self.MAX_MESSAGE_CHARS = int(_env("MAX_MESSAGE_CHARS", "1000"))
         self.KNOWLEDGE_INDEX_DIR = Path(_env("KNOWLEDGE_INDEX_DIR", str(PROJECT_DIR / "instance" / "index")))
         self.DATABASE_URL = os.environ.get("DATABASE_URL", "")  # empty: SQLite under instance/

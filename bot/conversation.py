@@ -14,19 +14,19 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+import turn_contract as contract
+
 from . import consent, db, handoff as handoffs, metrics
-from .dialogue import DialogueUnavailable, public_source
+from .dialogue import Dialogue, DialogueUnavailable, public_source
 from .errors import ApiError
 from .health import actions_down
-from .models import OUTCOMES, Handoff, HandoffMessage, Turn, hash_sender, utcnow
+from .models import Handoff, HandoffMessage, Turn, hash_sender, utcnow
 from .visits import VISIT_INTENT, chat as visits
 
 log = logging.getLogger(__name__)
 
 DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
 DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
-FALLBACK = "fallback"  # utter_default's outcome: Rasa could not go on (domain.yml)
-PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", "confidence")
 
 
 @dataclass
@@ -60,13 +60,9 @@ def _held_by_staff(session, hashed: str) -> Handoff | None:
 
 
 def _exchange(sender_id: str, message: str) -> tuple[list[dict], dict]:
-    dialogue = current_app.extensions["dialogue"]
-    if hasattr(dialogue, "exchange"):
-        replies, meta = dialogue.exchange(sender_id, message)
-    else:
-        replies = dialogue.send(sender_id, message)
-        meta = {"sources": [s for r in replies for s in r.get("sources", [])]}
-    if (not replies or meta.get("outcome") == FALLBACK) and actions_down():
+    dialogue: Dialogue = current_app.extensions["dialogue"]
+    replies, meta = dialogue.exchange(sender_id, message)
+    if (not replies or meta.get("outcome") == contract.FALLBACK) and actions_down():
         # Rasa ran, but its actions could not (it says nothing, or falls back):
         # answer as if Rasa were down.
         raise DialogueUnavailable("action server unreachable")
@@ -78,26 +74,30 @@ def _degraded(message: str) -> tuple[list[dict], dict]:
     from .knowledge_access import DEGRADED_SEARCH, knowledge_base
 
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
-    passages = [{k: h.to_dict().get(k) for k in PASSAGE_KEYS} for h in answer.hits]
-    meta = {"confidence": answer.confidence, "hits": passages, "intent": None}
-    if answer.abstained:
-        meta.update(outcome="abstained", sources=[])
-        return [{"text": f"{DEGRADED_NOTICE}\n{DEGRADED_ABSTAIN}", "buttons": [], "sources": []}], meta
-    sources = [s.to_dict() for s in answer.sources]
-    meta.update(outcome="answered", sources=sources)
-    return [{"text": f"{DEGRADED_NOTICE}\n{answer.text}", "buttons": [],
-             "sources": [public_source(s) for s in sources]}], meta
+    outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
+    meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None)}
+    text = DEGRADED_ABSTAIN if answer.abstained else answer.text
+    return [{"text": f"{DEGRADED_NOTICE}\n{text}", "buttons": [],
+             "sources": [public_source(s) for s in meta[contract.SOURCES]]}], meta
 
 
-def _outcome(meta: dict, replies: list[dict]) -> str:
-    said = meta.get("outcome")
-    if said in OUTCOMES:
-        return said
-    if said == FALLBACK:  # the bot did not understand: unanswered, for staff
-        return "abstained"
-    if meta.get("intent") == "out_of_scope":
-        return "out_of_scope"
-    return "answered"
+def _outcome(meta: dict) -> str:
+    """The turn log's outcome for what the dialogue reported (turn_contract.REPORTED_AS).
+
+    No outcome at all is a reply from a response that needs none (a greeting,
+    a lead-form question). An outcome the contract does not name is a bug
+    between the action server, domain.yml and this gateway: it is logged,
+    counted and recorded as `unknown`, never guessed to be an answer.
+    """
+    said = meta.get(contract.OUTCOME)
+    if said is None:
+        return contract.OUT_OF_SCOPE if meta.get(contract.INTENT) == "out_of_scope" else contract.ANSWERED
+    if said in contract.REPORTED_AS:
+        return contract.REPORTED_AS[said]
+    log.warning("the dialogue reported an outcome the turn contract does not name",
+                extra={"outcome": str(said)[:64]})
+    metrics.UNKNOWN_OUTCOMES.inc()
+    return contract.UNKNOWN
 
 
 def _confidence(meta: dict) -> float | None:
@@ -134,7 +134,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
     elif visit_command is not None:
         # Site-visit booking is the gateway's own (bot/visits/chat.py): Rasa never sees these messages.
         replies = visits.handle(session, channel, hashed, sender_id, message, visit_command)
-        meta, outcome = {"sources": [], "intent": VISIT_INTENT, "outcome": "answered"}, "answered"
+        meta, outcome = {"sources": [], "intent": VISIT_INTENT, "outcome": contract.ANSWERED}, contract.ANSWERED
     else:
         try:
             replies, meta = _exchange(sender_id, message)
@@ -151,9 +151,7 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
                 _log_turn(channel, hashed, message, "", {}, "error", started, degraded=True)
                 raise ApiError(503, "dialogue_unavailable",
                                "The assistant is not available right now. Please try again shortly.")
-        outcome = _outcome(meta, replies)
-        if meta.get("end_session"):
-            _start_new_session(sender_id)
+        outcome = _outcome(meta)
         if outcome == "handoff":
             # Opened, or (after hours, database down) the truth and the lead form instead.
             replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
@@ -164,14 +162,20 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
     visits.mark_told(session, told_ids)
     reply_text = "\n".join(r.get("text", "") for r in replies)
     turn_id = _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degraded, replies)
-    if meta.get("form_erased"):
+    if meta.get(contract.FORM_ERASED):
         _erase_form_turns(hashed)
+    if meta.get(contract.END_SESSION):
+        _start_new_session(sender_id)  # in the background: the reply does not wait for it
     return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
                       handoff=handoff is not None, degraded=degraded, meta=meta)
 
 
 def _start_new_session(sender_id: str) -> None:
-    """The action server said this session is long enough (actions/session.py)."""
+    """The action server said this session is long enough (actions/session.py).
+
+    The dialogue client queues the new session behind this turn and returns
+    at once (bot/dialogue.py), so the turn still costs one round trip to Rasa.
+    """
     dialogue = current_app.extensions["dialogue"]
     try:
         dialogue.start_session(sender_id)

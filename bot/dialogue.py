@@ -14,10 +14,13 @@ import uuid
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Protocol
 from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+
+import turn_contract as contract
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +29,20 @@ class DialogueUnavailable(RuntimeError):
     """Rasa did not answer; the caller decides how to degrade."""
 
 
-# Keys an action may add to its custom payload for the gateway's turn log.
-# They describe the turn; they never reach the user.
-# form_step: the message answered the lead form; form_erased: this turn cancelled the
-# form or refused consent (actions/actions.py).
-META_KEYS = ("outcome", "confidence", "intent", "hits", "end_session", "form_step", "form_erased")
-PUBLIC_SOURCE_KEYS = ("title", "publisher", "published", "url", "snippet")
+class Dialogue(Protocol):
+    """What the gateway needs of a dialogue engine: DialogueClient, and every stand-in for it in the tests."""
+
+    def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]: ...
+
+    def start_session(self, sender_id: str) -> None: ...
+
+    def resume(self, sender_id: str) -> None: ...
+
+
+# Keys a custom payload may carry for the gateway's turn log (the turn contract);
+# they describe the turn and never reach the user.
+META_KEYS = contract.META_KEYS
+PUBLIC_SOURCE_KEYS = contract.SOURCE_KEYS
 
 
 def public_source(source: dict) -> dict:
@@ -163,11 +174,7 @@ class DialogueClient:
     def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
         """(replies, meta) for one message; see fold_messages."""
         started = time.perf_counter()
-        with self._last_turn_lock:
-            earlier = self._last_turn.get(sender_id)
-            turn = self._turns.submit(self._turn, sender_id, message, earlier)
-            self._last_turn[sender_id] = turn
-        turn.add_done_callback(lambda done: self._forget(sender_id, done))
+        turn = self._queue(sender_id, message)
         try:
             messages = turn.result(timeout=self.timeout_s)
         except FutureTimeout:
@@ -181,6 +188,15 @@ class DialogueClient:
         log.info("rasa replied", extra={"ms": round((time.perf_counter() - started) * 1000, 1),
                                         "messages": len(messages)})
         return fold_messages(messages)
+
+    def _queue(self, sender_id: str, message: str) -> Future:
+        """Send `message` in the background, after the sender's turn in flight (if any) is done."""
+        with self._last_turn_lock:
+            earlier = self._last_turn.get(sender_id)
+            turn = self._turns.submit(self._turn, sender_id, message, earlier)
+            self._last_turn[sender_id] = turn
+        turn.add_done_callback(lambda done: self._forget(sender_id, done))
+        return turn
 
     def _turn(self, sender_id: str, message: str, earlier: Future | None) -> list[dict]:
         """One message through Rasa, in a background thread; waits for the sender's earlier turn first."""
@@ -242,8 +258,20 @@ class DialogueClient:
         return replies
 
     def start_session(self, sender_id: str) -> None:
-        """A new Rasa session for this conversation (slots carry over); see actions/session.py."""
-        self.exchange(sender_id, "/session_start")
+        """Start a new Rasa session for this conversation (slots carry over; see actions/session.py).
+
+        Returns at once: the session starts in the background, queued like a
+        turn, so the reply that asked for it does not wait for a second round
+        trip, and the conversation's next message is sent only after it. If it
+        fails, the action server asks again on the next turn.
+        """
+        self._queue(sender_id, "/session_start").add_done_callback(self._session_started)
+
+    @staticmethod
+    def _session_started(turn: Future) -> None:
+        if turn.exception() is not None:
+            log.warning("could not start a new rasa session; the next turn asks again",
+                        extra={"error": str(turn.exception())})
 
     def resume(self, sender_id: str) -> None:
         """Undo a handoff's pause, through Rasa's HTTP API (token-protected).

@@ -7,12 +7,22 @@ When Rasa or the action server is down but the knowledge index is readable,
 the gateway still answers (degraded mode); /healthz then says "degraded",
 still with 503, since the bot is not whole.
 
+A chat turn needs to know whether the action servers are up (an empty reply
+from Rasa means nothing without it), but must not wait on HTTP probes to find
+out: `ActionsWatch` probes them on a schedule in a background thread, and a
+turn reads the cached answer.
+
 The re-index worker is reported too ("reindex": alive, jobs waiting), but it
 does not decide readiness: chat is served without it, only staff changes wait.
 """
 from __future__ import annotations
 
 import json
+import logging
+import os
+import threading
+import time
+import weakref
 
 import requests
 from flask import Blueprint, current_app, jsonify
@@ -41,14 +51,75 @@ def _probe_all(urls: str, path: str, timeout: float) -> dict:
             "detail": f"{sum(s['ok'] for s in servers)} of {len(servers)} up"}
 
 
+log = logging.getLogger(__name__)
+
+
+class ActionsWatch:
+    """Whether an action server is down, probed every `interval_s` in a background thread.
+
+    Until the first probe has answered, the servers count as up: a turn then
+    keeps Rasa's reply as it is rather than wait. The thread starts on first
+    use in each process (gunicorn workers fork after the app may exist) and
+    ends once the watch is garbage.
+    """
+
+    def __init__(self, urls: list[str], timeout_s: float, interval_s: float):
+        self.urls, self.timeout_s, self.interval_s = urls, timeout_s, max(interval_s, 0.1)
+        self._down: bool | None = None  # None: not probed yet
+        self._pid: int | None = None  # the process whose thread is probing
+        self._lock = threading.Lock()
+
+    def refresh(self) -> bool:
+        """Probe every action server now; True when one of them is down."""
+        down = not all(_probe(f"{url}/health", self.timeout_s)["ok"] for url in self.urls)
+        if down != self._down:
+            log.log(logging.WARNING if down else logging.INFO, "action server health changed",
+                    extra={"actions_down": down})
+        self._down = down
+        return down
+
+    def start(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            threading.Thread(target=self._run, args=(weakref.ref(self),), name="actions-health",
+                             daemon=True).start()
+
+    @staticmethod
+    def _run(ref: weakref.ref) -> None:
+        while (watch := ref()) is not None:
+            try:
+                watch.refresh()
+            except Exception:  # a probe must never end the schedule
+                log.exception("action server health probe failed")
+            pause = watch.interval_s
+            del watch  # hold no reference while asleep, so the watch can be collected
+            time.sleep(pause)
+
+    def down(self) -> bool:
+        """The cached answer: True only when the latest probe found a server down."""
+        self.start()
+        return bool(self._down)
+
+
+def init_app(app) -> None:
+    cfg = app.config
+    watch = ActionsWatch(url_list(cfg["ACTIONS_URL"]), cfg["HEALTH_TIMEOUT_S"], cfg["HEALTH_PROBE_INTERVAL_S"])
+    app.extensions["actions_health"] = watch
+    if not app.testing:
+        watch.start()  # known before the first turn that needs it
+
+
 def actions_down() -> bool:
-    """True when an action server does not answer its health check.
+    """True when the latest scheduled probe found an action server down (no HTTP call here).
 
     Rasa answers 200 with no messages when it cannot reach the action
     server, so an empty reply alone cannot tell a broken turn from a quiet one.
     """
-    cfg = current_app.config
-    return not all(_probe(f"{url}/health", cfg["HEALTH_TIMEOUT_S"])["ok"] for url in url_list(cfg["ACTIONS_URL"]))
+    return current_app.extensions["actions_health"].down()
 
 
 def _knowledge(index_dir) -> dict:

@@ -29,6 +29,9 @@ CONFIDENCE = Histogram(
     "park_retrieval_confidence", "Confidence of the best retrieved passage per answered or abstained turn",
     buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
 )
+# Outcomes the dialogue reported that the turn contract does not name (bot/conversation.py).
+UNKNOWN_OUTCOMES = Counter("park_chat_unknown_outcomes_total",
+                           "Turns whose reported outcome is not in the turn contract (logged as unknown)")
 FEEDBACK = Counter("park_feedback_total", "Thumbs up/down from users", ["rating"])
 LEADS = Counter("park_leads_total", "Leads received (new ones only)")
 

@@ -15,9 +15,11 @@ from sqlalchemy import (JSON, Boolean, false, DateTime, Float, ForeignKey, Index
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import turn_contract
+
 from .db import Base
 
-OUTCOMES = ("answered", "abstained", "out_of_scope", "handoff", "error")
+OUTCOMES = turn_contract.LOGGED_OUTCOMES
 # A lead's way through the pipeline (issue 17 part 5): the keys are what the database holds, the labels what
 # the console and the export say. 已签约 and 已流失 end it. Migration 0009 turned the old "closed" into "lost".
 LEAD_STATUS_LABELS = {"new": "新线索", "contacted": "已联系", "visit_booked": "已预约考察", "negotiating": "洽谈中",

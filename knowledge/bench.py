@@ -127,7 +127,7 @@ def bench_dense(n: int, seed: int = 0) -> dict:
         "query_p95_ms": round(float(np.percentile(times, 95)), 3),
         "recall_at_10": round(recall, 4),
     }
-    del index, vectors
+    index = vectors = None  # freed before gc.collect(); not `del`, which the search lambda would outlive
     gc.collect()
     return result
 
@@ -174,7 +174,7 @@ def bench_bm25(n: int, seed: int = 0, vocab: int = 50_000, length: int = 80) -> 
         "query_p50_ms": round(float(np.percentile(times, 50)), 3),
         "query_p95_ms": round(float(np.percentile(times, 95)), 3),
     }
-    del model, ids
+    model = ids = None  # freed before gc.collect(); not `del`, which search() would outlive
     gc.collect()
     return result
 

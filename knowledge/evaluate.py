@@ -115,10 +115,11 @@ def summarize(results: list[dict]) -> dict:
     unanswerable = [r for r in results if r["kind"] != "answerable"]
     english = [r for r in answerable if r["style"] == "english"]
     traps = [r for r in results if r["trap"]]
-    by = lambda key: {k: {"n": len(v), "right": _rate([r for r in v if r["kind"] == "answerable"], "right"),
-                          "declined": _rate([r for r in v if r["kind"] != "answerable"], "declined"),
-                          "wrong": _rate(v, "wrong")}
-                      for k, v in sorted(_group(results, key).items())}
+    def by(key):
+        return {k: {"n": len(v), "right": _rate([r for r in v if r["kind"] == "answerable"], "right"),
+                    "declined": _rate([r for r in v if r["kind"] != "answerable"], "declined"),
+                    "wrong": _rate(v, "wrong")}
+                for k, v in sorted(_group(results, key).items())}
     return {
         "questions": len(results), "answerable": len(answerable), "unanswerable": len(unanswerable),
         "answered_right": _rate(answerable, "right"), "english_right": _rate(english, "right"),

@@ -1,11 +1,10 @@
-"""Shared fixtures for the gateway's persistence and console tests.
+"""Helpers for the gateway's persistence and console tests (their fixtures are in conftest.py).
 
-Each test gets its own app with a temporary SQLite database (schema from
-the models), a fake dialogue engine, and no rate limits unless it asks.
+`make_app` builds an app with a temporary SQLite database (schema from the
+models), a fake dialogue engine, and no rate limits unless it asks.
 """
 from __future__ import annotations
 
-import pytest
 
 from bot import create_app, db
 from bot.db import Base
@@ -65,23 +64,6 @@ def make_app(tmp_path, **overrides):
     Base.metadata.create_all(app.extensions["db_engine"])
     app.extensions["dialogue"] = FakeDialogue()
     return app
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
-    yield app
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def dialogue(app):
-    return app.extensions["dialogue"]
 
 
 def rows(app, model):

@@ -1,8 +1,13 @@
-"""Shared fixtures: a real index over the committed documents, built once per run."""
+"""Shared fixtures: a real index built once per run, the gateway app with a fake dialogue, a fresh database.
+
+Fixtures live here, not in helper modules, so tests use them without
+importing them (an import that only feeds a fixture looks unused to linters).
+"""
 from __future__ import annotations
 
 import atexit
 import os
+import random
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +21,19 @@ os.environ["KNOWLEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="knowledge-data-")
 atexit.register(shutil.rmtree, os.environ["KNOWLEDGE_DATA_DIR"], True)
 
 
+# Fixtures whose tests are slow: `kb` and `staff_kb` (tests/test_knowledge_faq.py) build a real index
+# (the embedding model over every document); `browser` starts Chromium (tests/e2e/conftest.py).
+SLOW_FIXTURES = frozenset({"kb", "staff_kb", "browser"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `slow` every test that uses a slow fixture, directly or through another fixture,
+    so `make test-fast` (-m "not slow") leaves it out without each test having to say so."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def kb(tmp_path_factory):
     """A KnowledgeBase built from knowledge/docs into a temporary index directory."""
@@ -24,3 +42,49 @@ def kb(tmp_path_factory):
     settings = Settings.from_env()
     index_dir = tmp_path_factory.mktemp("index") / "index"
     return KnowledgeBase.build(settings, index_dir=index_dir)
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The gateway with a temporary SQLite database and a FakeDialogue (tests/appsupport.py)."""
+    from appsupport import make_app
+
+    app = make_app(tmp_path)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def dialogue(app):
+    return app.extensions["dialogue"]
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """A fresh database per test: on PostgreSQL when TEST_DATABASE_URL names one
+    (scripts/with-postgres), else a SQLite file, on tmpfs where there is one."""
+    server = os.environ.get("TEST_DATABASE_URL", "")
+    if server.startswith("postgresql"):
+        from sqlalchemy import create_engine
+
+        name = f"wechat_test_{os.getpid()}_{random.randrange(10**9)}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield server.rsplit("/", 1)[0] + "/" + name
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+        return
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        directory = Path(tempfile.mkdtemp(prefix="wechat-test-", dir=shm))
+        yield f"sqlite:///{directory / 'wx.db'}"
+        shutil.rmtree(directory, ignore_errors=True)
+    else:
+        yield f"sqlite:///{tmp_path / 'wx.db'}"

@@ -18,7 +18,9 @@ import requests
 from bot.accesslog import redact_query, redact_uri
 from bot.db import make_engine
 from ops.stores import free_port
-from wechat_sim import FakeWeChatApi, Simulator, create_schema, db_url, signature, wait_for  # noqa: F401
+from wechat_sim import FakeWeChatApi, Simulator, create_schema, signature, wait_for
+
+pytestmark = pytest.mark.slow  # starts gunicorn: left out of make test-fast
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"

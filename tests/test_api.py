@@ -12,9 +12,9 @@ class RecordingDialogue:
     def __init__(self):
         self.calls = []
 
-    def send(self, sender_id, message):
+    def exchange(self, sender_id, message):
         self.calls.append((sender_id, message))
-        return [{"text": "ok", "buttons": [], "sources": []}]
+        return [{"text": "ok", "buttons": [], "sources": []}], {"sources": []}
 
 
 @pytest.fixture

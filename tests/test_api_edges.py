@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from appsupport import SECRET, app, client, dialogue, rows  # noqa: F401
+from appsupport import SECRET, rows
 from bot.models import Turn
 
 LIMIT = 64 * 1024

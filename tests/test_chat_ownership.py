@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from appsupport import app, client, dialogue, make_app, rows  # noqa: F401
+from appsupport import make_app, rows
 from bot import db
 from bot.models import ChatRequest, ConversationToken, Handoff, HandoffMessage, Turn, utcnow
 from bot.wechat.identity import conversation_id

@@ -15,14 +15,13 @@ import logging
 import re
 from pathlib import Path
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import leads
 from actions.actions import ActionForgetLead, ActionSubmitLead, ValidateInvestorLeadForm
 from actions.erasure import ERASED, erase_form_answers, refused
-from appsupport import FakeDialogue, app, client, rows  # noqa: F401 (fixtures)
+from appsupport import FakeDialogue, rows
 from bot.logs import KeyValueFormatter, PersonalDataFilter
 from bot.models import Turn
 
@@ -168,7 +167,7 @@ def converse(client, sender, messages):
         assert set(response.get_json()) >= {"sender_id", "replies"}
 
 
-def test_after_a_refused_consent_the_turn_log_holds_no_phone_number(app, client):  # noqa: F811
+def test_after_a_refused_consent_the_turn_log_holds_no_phone_number(app, client):
     app.extensions["dialogue"] = ScriptedDialogue(
         [ANSWERED, {}, STEP, STEP, STEP, STEP, STEP, {"form_step": True, "form_erased": True}, ANSWERED])
     converse(client, "u1", ["园区在哪里？", "我们公司想入驻园区", "杭州示例生物科技有限公司", "王先生",
@@ -179,7 +178,7 @@ def test_after_a_refused_consent_the_turn_log_holds_no_phone_number(app, client)
     assert [t.reply for t in rows(app, Turn)] == ["好的", "好的"] + [ERASED] * 6 + ["好的"]
 
 
-def test_a_cancelled_form_masks_its_answers_but_not_an_earlier_consented_one(app, client):  # noqa: F811
+def test_a_cancelled_form_masks_its_answers_but_not_an_earlier_consented_one(app, client):
     app.extensions["dialogue"] = ScriptedDialogue(
         [STEP, STEP, {}, {}, STEP, STEP, {"form_erased": True}])
     converse(client, "u1", ["老公司", "13900001111", "/affirm 之后的问题", "我们公司想入驻园区", "新公司", "13812345678",
@@ -190,7 +189,7 @@ def test_a_cancelled_form_masks_its_answers_but_not_an_earlier_consented_one(app
 
 # --- the gateway's log -------------------------------------------------------------------
 
-def test_log_lines_carry_no_phone_number(app):  # noqa: F811
+def test_log_lines_carry_no_phone_number(app):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(KeyValueFormatter("%(levelname)s %(message)s"))

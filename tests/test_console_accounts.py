@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from appsupport import PASSWORD, add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 from bot.models import StaffUser
 from bot.staff_records import LoginFailure
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from appsupport import PASSWORD, add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import PASSWORD, add_staff, csrf_token, login, rows
 from bot import db
 from bot.models import Lead, utcnow
 from bot.staff_records import LoginFailure

@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 
-from appsupport import FakeKnowledge, app, client, make_app, rows  # noqa: F401
+from appsupport import FakeKnowledge, make_app, rows
 from bot.conversation import DEGRADED_NOTICE
 from ops.stores import free_port
 from bot.models import Turn
@@ -160,6 +159,7 @@ def test_a_long_session_is_split_when_the_action_server_asks(app, client):
 def test_an_empty_rasa_reply_with_the_action_server_down_is_answered_in_degraded_mode(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
     app = make_app(tmp_path, ACTIONS_URL=dead, HEALTH_TIMEOUT_S=0.5)
+    assert app.extensions["actions_health"].refresh() is True  # the scheduled probe has run
     app.extensions["dialogue"].replies = []  # what Rasa sends when its action call failed
     app.extensions["knowledge"] = FakeKnowledge()
     [reply] = chat(app.test_client()).get_json()["replies"]
@@ -170,6 +170,7 @@ def test_an_empty_rasa_reply_with_the_action_server_down_is_answered_in_degraded
 def test_rasas_fallback_with_the_action_server_down_is_answered_in_degraded_mode(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
     app = make_app(tmp_path, ACTIONS_URL=dead, HEALTH_TIMEOUT_S=0.5)
+    assert app.extensions["actions_health"].refresh() is True
     fake = app.extensions["dialogue"]
     fake.replies = [{"text": "抱歉，我可能没理解对。", "buttons": [], "sources": []}]
     fake.meta = {"outcome": "fallback", "sources": []}

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from appsupport import FakeKnowledge, add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import FakeKnowledge, add_staff, csrf_token, login, rows
 from bot import db
-from bot.models import FaqCorrection, Feedback, Handoff, IndexJob, Lead, Turn
+from bot.models import FaqCorrection, Handoff, IndexJob, Lead, Turn
 from knowledge.library import document_paths
 
 SOURCE_MD = """---

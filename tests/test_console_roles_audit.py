@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 from bot import db
 from bot.models import Handoff, Lead, grants
 from bot.staff_records import AuditEntry, AuditLogIsAppendOnly

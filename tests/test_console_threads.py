@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from appsupport import FakeKnowledge, add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import FakeKnowledge, add_staff, login, rows
 from bot import db
 from bot.models import Turn, utcnow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appsupport import add_staff, app, client, csrf_token, login, make_app, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, make_app, rows
 from bot.models import IndexJob
 from knowledge.documents import load_markdown
 from knowledge_files import make_docx, make_pdf
@@ -168,6 +168,7 @@ def test_staff_cannot_upload(app, client, tmp_path):
     assert list((tmp_path / "docs").iterdir()) == []
 
 
+@pytest.mark.slow  # builds a real index
 def test_an_uploaded_word_document_is_answered_from_after_the_real_reindex(tmp_path):
     """The whole way: upload, the real background build, then hit testing cites the Word document."""
     docs = tmp_path / "docs"
@@ -191,6 +192,7 @@ def test_an_uploaded_word_document_is_answered_from_after_the_real_reindex(tmp_p
     app.extensions["db_engine"].dispose()
 
 
+@pytest.mark.slow  # builds a real index
 def test_batch_hit_testing_lists_answered_and_declined_questions(tmp_path):
     """A pasted list and an uploaded file: one row per question, answered or declined, with its passage."""
     docs = tmp_path / "docs"

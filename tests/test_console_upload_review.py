@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 
 from bot.staff_records import AuditEntry
 from knowledge.documents import load_markdown

@@ -26,6 +26,8 @@ from knowledge.text import normalize
 sys.path.insert(0, str(CORPUS_DIR))
 import split  # noqa: E402 (the corpus folder's split rule)
 
+pytestmark = pytest.mark.slow  # builds indexes and scores the whole evaluation corpus: left out of make test-fast
+
 DEV = load_cases(CORPUS_DIR / "dev.yml")
 HELDOUT = load_cases(CORPUS_DIR / "heldout.yml")
 DEV2 = load_cases(CORPUS_DIR / "dev2.yml")  # a second dev batch, written later from dev documents only

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from appsupport import add_staff, app, login, rows, tenant  # noqa: F401
+from appsupport import add_staff, login, rows, tenant
 from bot import db
 from bot.models import Handoff, Lead, Turn, utcnow
 

@@ -158,7 +158,10 @@ def test_resume_posts_the_resume_and_a_listen_with_the_token(two_servers):
 
 
 def test_start_session_sends_rasas_session_start_intent(two_servers):
-    DialogueClient(two_servers[0].url, 5).start_session("web-alice")
+    DialogueClient(two_servers[0].url, 5).start_session("web-alice")  # in the background
+    deadline = time.monotonic() + 5
+    while not two_servers[0].requests and time.monotonic() < deadline:
+        time.sleep(0.02)
     [(path, body)] = two_servers[0].requests
     assert path == "/webhooks/rest/webhook"
     assert (body["sender"], body["message"]) == ("web-alice", "/session_start")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 
 from bot.staff_records import AuditEntry
 from knowledge import KnowledgeBase, Settings

@@ -18,7 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import appsupport
-from wechat_sim import FakeDialogue, Simulator, db_url, make_app, signature, wechat_config  # noqa: F401
+from wechat_sim import FakeDialogue, Simulator, make_app, signature, wechat_config
+
+pytestmark = pytest.mark.slow  # Hypothesis fuzzing: left out of make test-fast
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=300,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

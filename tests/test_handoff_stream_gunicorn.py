@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 STREAM_SECONDS = 4.0
 
-pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")
+# slow: starts gunicorn (make test-fast leaves it out)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from bot import db
 from bot.handoff import sweeper
 from bot.models import Handoff, utcnow
-from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, db_url, make_app, wait_for, wechat_config  # noqa: F401
+from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
 
 FORM = "欢迎关注杭州生物科技谷！请留下几项信息，招商人员会与您联系。"
 

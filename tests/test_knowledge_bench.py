@@ -1,5 +1,9 @@
 """The benchmark runs end to end at a small size (the real sizes are in `python -m knowledge bench`)."""
+import pytest
+
 from knowledge import bench, index
+
+pytestmark = pytest.mark.slow  # benchmarks: left out of make test-fast
 
 
 def test_dense_bench_measures_exact_and_approximate_search(monkeypatch):

@@ -2,12 +2,15 @@
 import shutil
 from pathlib import Path
 
+import pytest
+
 from knowledge import KnowledgeBase, Settings
 from knowledge.documents import Document, load_dir
 
 CORRECTED = "有。临空经济示范区将组建不少于2支生物医药专项基金，具体申报方式请联系招商人员。"
 
 
+@pytest.mark.slow  # builds a real index
 def test_correction_wins_over_the_curated_faq(tmp_path):
     settings = Settings.from_env()
     docs = tmp_path / "docs"

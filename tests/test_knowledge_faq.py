@@ -1,7 +1,6 @@
 """Curated FAQ: every answer restates its source, is indexed with the source's
 citation, wins when it matches confidently, and is answered as written."""
 import re
-from pathlib import Path
 
 import pytest
 

@@ -43,10 +43,8 @@ def test_the_thesaurus_tells_framing_words_from_topics():
     assert thesaurus.is_noun("进度") and not thesaurus.is_noun("现在") and not thesaurus.is_noun("一起")
 
 
-def test_a_noun_jieba_tags_as_an_adverb_stays_in_the_question():
-    from knowledge import KnowledgeBase
-
-    terms = [c.term for c in KnowledgeBase.load().retriever.analyze("产业基金现在投资进度到多少了？").terms]
+def test_a_noun_jieba_tags_as_an_adverb_stays_in_the_question(kb):
+    terms = [c.term for c in kb.retriever.analyze("产业基金现在投资进度到多少了？").terms]
     assert "进度" in terms and "现在" not in terms
 
 
@@ -67,10 +65,7 @@ def test_answer_types_are_asked_and_stated():
     assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
 
 
-def test_the_figure_must_be_stated_next_to_what_it_is_asked_about():
-    from knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.load()
+def test_the_figure_must_be_stated_next_to_what_it_is_asked_about(kb):
     query = kb.retriever.analyze("园区有多少个重点项目")
     assert query.wants == "number" and "重点项目" in [c.term for c in query.focus]
     assert [c.term for c in kb.retriever.analyze("园区租金多少钱").focus][0] == "租金"
@@ -96,12 +91,10 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
     assert not states_measure("亿元", "园区将组建不少于2支生物医药专项基金")
 
 
-def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can():
-    from knowledge import KnowledgeBase
+def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
     from knowledge.decide import first_answerable, gate
     from knowledge.retrieve import Hit
 
-    kb = KnowledgeBase.load()
     def hit(text, chunk="a#0"):
         return Hit(chunk_id=chunk, doc_id=chunk.split("#")[0], title="", text=text, url="", published="",
                    publisher="", category="news", score=1.0, best_unit=text, covered=[])
@@ -118,15 +111,14 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
 
 
-def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them():
-    from knowledge import KnowledgeBase
+def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     from knowledge.decide import answer_gate
 
-    which = KnowledgeBase.load().retriever.analyze("浙江争取创建的两个国家医学中心具体是哪两个？")
+    which = kb.retriever.analyze("浙江争取创建的两个国家医学中心具体是哪两个？")
     assert which.asks_list
     assert answer_gate(which, "支持西湖实验室建设国家实验室基地，力争创建两个国家医学中心。") == "no list"
     assert answer_gate(which, "两个国家医学中心分别为：国家儿童区域医疗中心、国家传染病医学中心。") == ""
-    assert not KnowledgeBase.load().retriever.analyze("园区在哪里").asks_list
+    assert not kb.retriever.analyze("园区在哪里").asks_list
 
 
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
@@ -169,19 +161,17 @@ def test_a_manifest_gives_each_file_its_metadata_and_an_unknown_date_stays_unkno
     assert "published: ''" in b and "scope: 钱塘区" in b and "1970" not in b
 
 
-def test_the_speller_restores_corpus_words_and_never_cuts_a_word():
-    from knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.load()
+def test_the_speller_restores_corpus_words_and_never_cuts_a_word(kb):
     analyze = kb.retriever.analyze
     assert analyze("园区有食堂吗").text == "园区有食堂吗"  # 有食 sounds like 优势, but 食堂 is a word
     assert analyze("生物科技股在哪").text == "生物科技谷在哪"
     assert analyze("基斤有多少").text.startswith("基金")
 
 
-def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys):
+def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys, kb, monkeypatch):
     from knowledge.__main__ import main
 
+    monkeypatch.setenv("KNOWLEDGE_INDEX_DIR", str(kb.settings.index_dir))  # the session's index, not instance/
     questions = tmp_path / "q.txt"
     questions.write_text("园区在哪里？\n\n# skipped\n园区食堂一顿饭多少钱？\n", "utf-8")
     assert main(["ask", "--json", "--file", str(questions)]) == 0

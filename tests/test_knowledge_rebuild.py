@@ -3,8 +3,12 @@ import threading
 import time
 from dataclasses import replace
 
+import pytest
+
 from knowledge import KnowledgeBase
 from knowledge.index import build
+
+pytestmark = pytest.mark.slow  # rebuilds the real index while querying it: left out of make test-fast
 
 
 def test_rebuilds_during_queries_lose_no_query(kb, tmp_path):

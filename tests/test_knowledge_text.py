@@ -25,10 +25,14 @@ def test_a_closing_quote_stays_with_its_sentence():
 def test_release_chunks_are_150_to_300_characters_with_one_sentence_overlap():
     doc = load_dir(SETTINGS.docs_dir)[0]
     chunks = chunk_document(doc)
+    assert len(chunks) >= 2, "the release is long enough for several chunks, so the overlap is checked"
+    # Every chunk fits, the last one too; all but the last (the remainder) are full.
+    assert all(len(c.text) <= MAX_CHARS for c in chunks), [len(c.text) for c in chunks]
+    assert all(len(c.text) >= MIN_CHARS for c in chunks[:-1]), [len(c.text) for c in chunks]
+    assert not any(c.text.startswith("”") for c in chunks)
+    assert split_sentences(doc.text)[-1] in chunks[-1].text  # nothing at the end is lost
     for a, b in zip(chunks, chunks[1:]):
         assert split_sentences(a.text)[-1] == split_sentences(b.text)[0]
-        assert MIN_CHARS <= len(a.text) <= MAX_CHARS
-        assert not b.text.startswith("”")
 
 
 def test_a_long_document_chunks_within_bounds():

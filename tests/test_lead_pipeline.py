@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 
-from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 from bot import db
 from bot.models import LEAD_STATUSES, Lead, LeadChange
 from bot.staff_records import AuditEntry

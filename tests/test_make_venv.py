@@ -8,6 +8,10 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # creates virtualenvs: left out of make test-fast
+
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "make-venv"
 
 

@@ -142,12 +142,25 @@ def test_a_turn_is_logged_with_hashed_sender_sources_scores_and_outcome(app, cli
 @pytest.mark.parametrize("meta,outcome", [
     ({"outcome": "abstained", "confidence": 0.2}, "abstained"),
     ({"intent": "out_of_scope"}, "out_of_scope"),
-    ({"outcome": "nonsense"}, "answered"),
+    ({}, "answered"),  # a response that reports nothing: a greeting, a lead-form question
 ])
 def test_the_outcome_comes_from_the_action_metadata(app, client, meta, outcome):
     app.extensions["dialogue"].meta = {"sources": [], **meta}
     assert chat(client).status_code == 200
     assert rows(app, Turn)[0].outcome == outcome
+
+
+def test_an_outcome_outside_the_turn_contract_is_logged_counted_and_never_called_answered(app, client, caplog):
+    from bot import metrics
+
+    before = metrics.UNKNOWN_OUTCOMES._value.get()
+    app.extensions["dialogue"].meta = {"sources": [], "outcome": "nonsense"}
+    with caplog.at_level("WARNING", logger="bot.conversation"):
+        assert chat(client).status_code == 200
+    assert rows(app, Turn)[0].outcome == "unknown"
+    assert metrics.UNKNOWN_OUTCOMES._value.get() == before + 1
+    [warning] = [r for r in caplog.records if "turn contract" in r.getMessage()]
+    assert warning.levelname == "WARNING" and warning.outcome == "nonsense"
 
 
 def test_action_metadata_is_logged_but_never_reaches_the_client():

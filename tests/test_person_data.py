@@ -33,7 +33,8 @@ for sender, phone in (("web-alice", "13812345678"), ("web-bob", "13900001111")):
         tracker.update(event)
     asyncio.run(store.save(tracker))
 """
-pytestmark = pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")
+# slow: runs Rasa's Python (make test-fast leaves it out)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")]
 
 
 def tracker(url: str, sender: str) -> list[dict]:

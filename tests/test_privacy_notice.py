@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from bot.privacy import NOTICE, wechat_notice
-from wechat_sim import Simulator, db_url, make_app, wait_for, wechat_config  # noqa: F401
+from wechat_sim import Simulator, make_app, wait_for, wechat_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -58,6 +58,7 @@ def upload(client, path: Path, **meta):
     }, content_type="multipart/form-data")
 
 
+@pytest.mark.slow  # starts the worker process, which builds a real index
 def test_an_upload_is_queued_and_the_worker_process_builds_it(tmp_path):
     app, client = gateway(tmp_path)
     word = make_docx(tmp_path / "企业代办服务指南.docx", "园区企业代办服务指南", GUIDE, author="杭州临空经济示范区管委会")
@@ -86,6 +87,7 @@ def test_an_upload_is_queued_and_the_worker_process_builds_it(tmp_path):
     app.extensions["db_engine"].dispose()
 
 
+@pytest.mark.slow  # a big upload through the real re-index
 def test_the_gateway_memory_stays_flat_through_a_big_upload(tmp_path):
     """A 1.8 M-character Word file (3.6 MB, legal: under every limit) through a gateway process of its own."""
     maker = ("import random, sys; sys.path.insert(0, 'tests'); from pathlib import Path; "

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from appsupport import FakeKnowledge, add_staff, app, client, login, make_app  # noqa: F401
+from appsupport import FakeKnowledge, add_staff, login, make_app
 from bot.models import Handoff, Lead, Turn  # noqa: F401
 
 CONSOLE_PAGES = ["/staff/", "/staff/conversations", "/staff/ask", "/staff/knowledge", "/staff/leads",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from appsupport import PASSWORD, add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import PASSWORD, add_staff, csrf_token, login, rows
 from bot import db
 from bot.models import utcnow
 from bot.staff_records import AuditEntry, LoginFailure, StaffSession

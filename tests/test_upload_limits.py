@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 from bot.console.refusals import refusal_message
 from bot.models import IndexJob
 from knowledge import isolated

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from appsupport import add_staff, app, client, csrf_token, login, rows  # noqa: F401
+from appsupport import add_staff, csrf_token, login, rows
 from bot.models import IndexJob
 from knowledge import Settings
 from knowledge.documents import load_markdown

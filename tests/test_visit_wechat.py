@@ -10,8 +10,8 @@ import pytest
 from appsupport import add_staff, csrf_token, login
 from bot import db
 from bot.models import Lead, VisitBooking, VisitSlot
+from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
 from bot.privacy import wechat_notice
-from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, db_url, make_app, wait_for, wechat_config  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -15,8 +15,7 @@ from bot.wechat.access_token import TokenStore
 from bot.wechat.customer_service import QUOTA_EXCEEDED, WINDOW_CLOSED, CustomerServiceError, send_to_conversation
 from bot.wechat.identity import conversation_id
 from bot.wechat.models import WeChatMessage
-from wechat_sim import (LOCATION_ANSWER, FakeDialogue, FakeWeChatApi, Simulator, db_url,  # noqa: F401
-                        make_app, wait_for, wechat_config)
+from wechat_sim import LOCATION_ANSWER, FakeDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 BUDGET = 0.5

@@ -14,13 +14,14 @@ import requests
 
 from bot.db import make_engine
 from ops.stores import free_port
-from wechat_sim import LOCATION_ANSWER, FakeWeChatApi, Simulator, create_schema, db_url, wait_for  # noqa: F401
+from wechat_sim import LOCATION_ANSWER, FakeWeChatApi, Simulator, create_schema, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 BUDGET = 1.0
 
-pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")
+# slow: starts gunicorn (make test-fast leaves it out)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")]
 
 
 

@@ -12,8 +12,7 @@ from bot.wechat.identity import conversation_id
 from bot.wechat.inbound import PLEASE_TYPE, TEXT_ONLY
 from bot.wechat.models import WeChatFollower, WeChatOptions
 from bot.wechat.render import PASSIVE_LIMIT_BYTES, render
-from wechat_sim import (LOCATION_SOURCE, FakeDialogue, Simulator, db_url, make_app, wait_for,  # noqa: F401
-                        wechat_config)
+from wechat_sim import LOCATION_SOURCE, FakeDialogue, Simulator, make_app, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 # A first contact's reply opens with the privacy notice (bot/privacy.py).

@@ -18,8 +18,7 @@ from wechatpy.utils import check_signature
 
 from bot.wechat import protocol
 from bot.wechat.models import WeChatFollower, WeChatMessage
-from wechat_sim import (ACCOUNT, APP_ID, TOKEN, FakeDialogue, Simulator, db_url,  # noqa: F401
-                        fields, make_app, signature, wechat_config)
+from wechat_sim import ACCOUNT, APP_ID, TOKEN, FakeDialogue, Simulator, fields, make_app, signature, wechat_config
 from bot.privacy import wechat_notice
 
 TENCENT = {

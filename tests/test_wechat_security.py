@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.wechat.identity import conversation_id
-from wechat_sim import FakeDialogue, Simulator, db_url, fields, make_app, signature, wechat_config  # noqa: F401
+from wechat_sim import FakeDialogue, Simulator, fields, make_app, signature, wechat_config
 
 
 def now() -> str:

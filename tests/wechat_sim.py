@@ -16,17 +16,13 @@ import json
 import os
 import random
 import re
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 from xml.etree import ElementTree
 
-import pytest
 import requests
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -83,6 +79,17 @@ class FakeDialogue:
             return [{"text": "您好！我是杭州生物科技谷的招商助手。您想了解哪方面？", "buttons": GREET_BUTTONS,
                      "sources": []}]
         return [{"text": f"收到：{message}", "buttons": [], "sources": []}]
+
+    def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
+        """The real client's interface (bot/dialogue.py Dialogue): the scripted replies, and their sources as meta."""
+        replies = self.send(sender_id, message)
+        return replies, {"sources": [s for r in replies for s in r.get("sources", [])]}
+
+    def start_session(self, sender_id: str) -> None:
+        self.calls.append((sender_id, "/session_start"))
+
+    def resume(self, sender_id: str) -> None:
+        pass
 
 
 @dataclass
@@ -264,32 +271,6 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
             return True
         time.sleep(interval)
     return predicate()
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    """A fresh database per test: on PostgreSQL when TEST_DATABASE_URL names one
-    (scripts/with-postgres), else a SQLite file, on tmpfs where there is one."""
-    server = os.environ.get("TEST_DATABASE_URL", "")
-    if server.startswith("postgresql"):
-        from sqlalchemy import create_engine
-
-        name = f"wechat_test_{os.getpid()}_{random.randrange(10**9)}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield server.rsplit("/", 1)[0] + "/" + name
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-        return
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        directory = Path(tempfile.mkdtemp(prefix="wechat-test-", dir=shm))
-        yield f"sqlite:///{directory / 'wx.db'}"
-        shutil.rmtree(directory, ignore_errors=True)
-    else:
-        yield f"sqlite:///{tmp_path / 'wx.db'}"
 
 
 def wechat_config(db_url: str, api_base: str = "http://127.0.0.1:9", **overrides) -> dict:

@@ -40,7 +40,7 @@ TURN_KIND = case(
 
 SERIES = ("answered", "abstained", "out_of_scope", "handoff", "thumbs_down")
 LABELS = {"answered": "已回答", "abstained": "未能回答", "out_of_scope": "超出范围", "handoff": "转人工",
-          "thumbs_down": "差评", "error": "出错"}
+          "thumbs_down": "差评", "error": "出错", "unknown": "未知结果"}
 COLORS = {"answered": "#0d6b5e", "abstained": "#d98e04", "out_of_scope": "#6b7a90", "handoff": "#7b4fb8",
           "thumbs_down": "#c0392b"}
 

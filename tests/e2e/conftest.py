@@ -12,12 +12,17 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import threading
 
 import playwright.sync_api as playwright_sync
 import pytest
+from werkzeug.serving import make_server
 
+from appsupport import make_app
 from ops.stack import MODEL, ROOT, Stack, StackError
 from wechat_sim import AES_KEY, APP_ID, TOKEN
+
+from .widget_harness import PHONE, ScriptedDialogue, host_page
 
 # Debian's Chromium: the tests never download a browser.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -66,3 +71,29 @@ def browser():
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    """{"url", "dialogue", "app"}: the gateway on a free port, with a ScriptedDialogue behind it."""
+    app = make_app(tmp_path_factory.mktemp("widget-gateway"))
+    dialogue = ScriptedDialogue()
+    app.extensions["dialogue"] = dialogue
+    app.add_url_rule("/test-host", "test_host", host_page)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue, "app": app}
+    server.shutdown()
+    thread.join(5)
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def phone(browser, gateway):
+    """A fresh 390×844 touch phone (its own sender id) with the scripted dialogue reset."""
+    gateway["dialogue"].sent.clear()
+    gateway["dialogue"].delays.clear()
+    context = browser.new_context(**PHONE)
+    yield context
+    context.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.privacy import NOTICE
 
-from .widget_harness import WIDGET, gateway, phone  # noqa: F401
+from .widget_harness import WIDGET
 
 PRIVACY = f"{WIDGET} .privacy"
 

@@ -10,7 +10,7 @@ from appsupport import rows
 from bot import db
 from bot.models import Lead, Turn, VisitBooking, VisitSlot
 
-from .widget_harness import REPLIES, WIDGET, gateway, open_widget, phone, reply_count, wait_replies  # noqa: F401
+from .widget_harness import REPLIES, WIDGET, open_widget, reply_count, wait_replies
 
 INPUT = "#park-chat-input"
 SEND = f"{WIDGET} form button.send"

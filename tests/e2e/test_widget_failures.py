@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .widget_harness import REPLIES, WIDGET, gateway, open_widget, phone, reply_count, wait_replies  # noqa: F401
+from .widget_harness import REPLIES, WIDGET, open_widget, reply_count, wait_replies
 
 SHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
 INPUT = "#park-chat-input"

@@ -9,14 +9,11 @@ about a second, so these tests are not marked e2e.
 """
 from __future__ import annotations
 
-import threading
 import time
 
-import pytest
 from markupsafe import escape
-from werkzeug.serving import make_server
 
-from appsupport import FakeDialogue, make_app
+from appsupport import FakeDialogue
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 WIDGET = "#park-chat-widget"
@@ -80,32 +77,6 @@ def host_page():
     # ?api=http://other-origin: the park's own site embedding the gateway from elsewhere, with its own CSP.
     policy = f"script-src {args['api']}; connect-src {args['api']}; style-src 'unsafe-inline'"
     return page, 200, {"Content-Security-Policy": policy}
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    """{"url", "dialogue", "app"}: the gateway on a free port, with a ScriptedDialogue behind it."""
-    app = make_app(tmp_path_factory.mktemp("widget-gateway"))
-    dialogue = ScriptedDialogue()
-    app.extensions["dialogue"] = dialogue
-    app.add_url_rule("/test-host", "test_host", host_page)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue, "app": app}
-    server.shutdown()
-    thread.join(5)
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture
-def phone(browser, gateway):
-    """A fresh 390×844 touch phone (its own sender id) with the scripted dialogue reset."""
-    gateway["dialogue"].sent.clear()
-    gateway["dialogue"].delays.clear()
-    context = browser.new_context(**PHONE)
-    yield context
-    context.close()
 
 
 def open_widget(page, url: str) -> None:

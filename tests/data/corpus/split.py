@@ -61,7 +61,7 @@ def main() -> None:
     dev = [q for q in questions if not held_out(q)]
     heldout = [q for q in questions if held_out(q)]
     held_docs = sorted({Path(m["path"]).stem for m in manifest if held_out_doc(Path(m["path"]).stem)})
-    note = f"Written from the documents before the engine was tuned; split by split.py.\n"
+    note = "Written from the documents before the engine was tuned; split by split.py.\n"
     (HERE / "dev.yml").write_text(_dump(dev, "Dev set: tune on this.\n" + note), "utf-8")
     (HERE / "heldout.yml").write_text(_dump(heldout, "HELD-OUT set: never tune on it, never read its failures.\n"
                                             + note + "Held-out documents: " + ", ".join(held_docs)), "utf-8")
