@@ -175,7 +175,7 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
 
     # The action server delivered it to the gateway: the Leads page and the CSV.
     deadline = time.monotonic() + 30
-    console.goto(url + "/staff/leads")
+    console.goto(url + "/staff/leads?view=list")
     while LEAD["company"] not in console.locator("table.leads").inner_text():
         assert time.monotonic() < deadline, "the lead did not arrive:\n" + \
             (stack["logs"] / "actions.log").read_text()[-3000:]
@@ -186,23 +186,23 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     cells = [c.inner_text().strip() for c in row.locator("td").all()]
     assert cells[2:7] == [LEAD["name"], LEAD["company"], LEAD["phone"], "", LEAD["industry"]], cells
     assert cells[7].startswith(LEAD["need"]), cells  # followed by the link to the conversation
-    assert row.locator("select").input_value() == "new"
+    assert row.locator("select").first.input_value() == "new"
     with console.expect_download() as download:
         console.click("text=导出 CSV")
     assert download.value.suggested_filename.startswith("leads-")
     raw = Path(download.value.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     every_lead = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    exported = [r for r in every_lead if r["company"] == LEAD["company"]]
-    assert len(exported) == 1
-    assert {k: exported[0][k] for k in ("name", "company", "phone", "industry", "need", "status", "channel")} == {
-        "name": LEAD["name"], "company": LEAD["company"], "phone": LEAD["phone"], "industry": LEAD["industry"],
-        "need": LEAD["need"], "status": "new", "channel": "web"}
+    exported = [r for r in every_lead if r["企业"] == LEAD["company"]]
+    assert len(exported) == 1  # Chinese headers and status names, for Excel
+    assert {k: exported[0][k] for k in ("联系人", "企业", "电话", "行业", "需求", "状态", "渠道")} == {
+        "联系人": LEAD["name"], "企业": LEAD["company"], "电话": LEAD["phone"], "行业": LEAD["industry"],
+        "需求": LEAD["need"], "状态": "新线索", "渠道": "web"}
 
     # 5. The dashboard after all this.
     console.goto(url + "/staff/")
     stat = lambda label: console.locator(".totals .stat", has_text=label).locator("b").inner_text()  # noqa: E731
-    assert (stat("差评"), stat("已纠正"), stat("新线索")) == ("1", "1", str(len(every_lead)))
+    assert (stat("差评"), stat("已纠正"), stat("新线索（共")) == ("1", "1", str(len(every_lead)))
     assert int(stat("已回答")) >= 2 and console.locator("svg.chart rect").count() > 0
     console.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     context.close()
