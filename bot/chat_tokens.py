@@ -66,19 +66,37 @@ def presented() -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def owner(session) -> str | None:
-    """The sender hash of the conversation whose valid token this request carries."""
+def _payload() -> tuple[str, str] | None:
+    """(random token, sender hash it was issued for) from the signed token this request carries, or None.
+    Tokens issued before the sender hash was signed in carry the random part alone (hash '')."""
     signed = presented()
     if not signed:
         return None
     try:
-        raw = _serializer().loads(signed, max_age=_max_age())
+        value = _serializer().loads(signed, max_age=_max_age())
     except BadSignature:  # forged, altered or expired (SignatureExpired is a BadSignature)
         return None
-    if not isinstance(raw, str):
+    if isinstance(value, str):
+        return value, ""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return value[0], value[1]
+    return None
+
+
+def owner(session) -> str | None:
+    """The sender hash of the conversation whose valid token this request carries."""
+    payload = _payload()
+    if payload is None:
         return None
     return session.scalars(select(ConversationToken.sender_hash)
-                           .where(ConversationToken.token_hash == _digest(raw))).first()
+                           .where(ConversationToken.token_hash == _digest(payload[0]))).first()
+
+
+def signed_owner() -> str:
+    """The sender hash signed into this request's token, without the database ('' when none): enough to
+    go on with one's own conversation while the database is down, not to read anything from it."""
+    payload = _payload()
+    return payload[1] if payload else ""
 
 
 def required_owner(session) -> str:
@@ -103,7 +121,7 @@ def _issue(session, hashed: str) -> str | None:
     except IntegrityError:  # the same fresh id raced in from another request
         session.rollback()
         return None
-    return _serializer().dumps(raw)
+    return _serializer().dumps([raw, hashed])
 
 
 def conversation(session, sender_id: str) -> tuple[str, str | None]:
@@ -118,10 +136,15 @@ def conversation(session, sender_id: str) -> tuple[str, str | None]:
     try:
         return _claim(session, sender_id)
     except SQLAlchemyError:
-        # Ownership cannot be checked (database down or not migrated). The bot still answers, as it does
-        # without a turn log, but in a conversation of its own, so nobody else's is touched.
-        log.exception("cannot read conversation tokens; answering in a throwaway conversation")
         session.rollback()
+        # Ownership cannot be read (database down or not migrated). A token whose signature names this
+        # conversation still proves it is the owner's: the tenant goes on (a lead form's consent is not
+        # lost to an outage). Anyone else is answered in a conversation of its own, so nobody else's is
+        # touched.
+        if signed_owner() == _sender_hash(sender_id):
+            log.warning("cannot read conversation tokens; going on with the conversation the token signs")
+            return sender_id, None
+        log.exception("cannot read conversation tokens; answering in a throwaway conversation")
         return "web-" + secrets.token_hex(16), None
 
 

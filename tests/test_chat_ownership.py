@@ -55,6 +55,21 @@ def test_only_a_hash_of_the_token_is_stored(app, client):
     assert token not in row.token_hash and "web-alice" not in row.sender_hash
 
 
+def test_with_the_database_down_the_owner_goes_on_and_anyone_else_gets_a_conversation_of_their_own(app, client):
+    from sqlalchemy import text
+
+    token = say(client, "我想入驻").get_json()["token"]
+    with app.app_context(), app.extensions["db_engine"].begin() as conn:
+        conn.execute(text("ALTER TABLE conversation_tokens RENAME TO tokens_gone"))  # ownership cannot be read
+    bearer = {"Authorization": f"Bearer {token}"}
+    owner = app.test_client().post("/api/chat", json={"sender_id": "web-alice", "message": "/affirm"}, headers=bearer)
+    assert owner.status_code == 200 and owner.get_json()["sender_id"] == "web-alice"  # the token signs web-alice
+    stranger = app.test_client().post("/api/chat", json={"sender_id": "web-alice", "message": "/affirm"})
+    assert stranger.status_code == 200 and stranger.get_json()["sender_id"] != "web-alice"
+    other = app.test_client().post("/api/chat", json={"sender_id": "web-bob", "message": "你好"}, headers=bearer)
+    assert other.get_json()["sender_id"] != "web-bob"  # alice's token is no key to bob's conversation
+
+
 def test_a_stolen_sender_id_without_the_token_cannot_poll_read_or_write(app, client, dialogue):
     into_handoff(app, client)
     staff_reply(app, "您好，我是招商部小李，您的电话是？")
