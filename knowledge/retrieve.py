@@ -234,8 +234,10 @@ class Retriever:
                 share *= TYPE_PENALTY  # 2023年's figure is not 2024年's: a number asked about must be there
             # Every window of a section shares its title and heading: among equals, the window whose
             # own sentences say more of the question is the one that answers it.
+            if share < best:
+                continue
             own = sum(c.weight for c in covered if any(part.covers(c) for part in unit.parts)) if unit.parts else 0.0
-            if share > best or (share == best and own > best_own):
+            if share > best or own > best_own:
                 best, best_terms, best_typed, best_unit, best_own = share, [c.term for c in covered], typed, unit, own
         sentence = 0.0
         if best_unit is not None:
