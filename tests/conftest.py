@@ -65,6 +65,21 @@ def dialogue(app):
 
 
 @pytest.fixture
+def admin(app, client, tmp_path):
+    """A logged-in admin over an empty docs folder; index builds are recorded in app.extensions["built"]
+    (each as the documents it would index), not run."""
+    from appsupport import add_staff, login
+    from knowledge.library import document_paths
+
+    (tmp_path / "docs").mkdir()
+    app.extensions["knowledge_builder"] = lambda settings: app.extensions.setdefault("built", []).append(
+        sorted(document_paths(settings)))
+    add_staff(app, "boss", role="admin")
+    assert login(client, "boss").status_code == 302
+    return client
+
+
+@pytest.fixture
 def db_url(tmp_path):
     """A fresh database per test: on PostgreSQL when TEST_DATABASE_URL names one
     (scripts/with-postgres), else a SQLite file, on tmpfs where there is one."""

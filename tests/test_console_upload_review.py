@@ -10,7 +10,6 @@ import io
 import re
 from pathlib import Path
 
-import pytest
 from appsupport import add_staff, csrf_token, login, rows
 
 from bot.staff_records import AuditEntry
@@ -19,15 +18,6 @@ from knowledge.documents import load_markdown
 KBDOCS = Path(__file__).parent / "fixtures" / "kbdocs"
 FILES = {"萧山区生物医药意见（转载）.txt": "repost-nav-hotline.txt", "标准厂房租赁管理办法.txt": "signature-at-end.txt",
          "张江药谷简介.md": "no-date-page.md", "乱码镜像.txt": "garbled-mojibake.txt"}
-
-
-@pytest.fixture
-def admin(app, client, tmp_path):
-    (tmp_path / "docs").mkdir()
-    app.extensions["knowledge_builder"] = lambda settings: app.extensions.setdefault("built", []).append(1)
-    add_staff(app, "boss", role="admin")
-    assert login(client, "boss").status_code == 302
-    return client
 
 
 def upload_batch(client):

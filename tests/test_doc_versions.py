@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from appsupport import add_staff, csrf_token, login, rows
+from appsupport import csrf_token, rows
 
 from bot.staff_records import AuditEntry
 from knowledge import KnowledgeBase, Settings
@@ -76,15 +76,6 @@ def test_an_older_version_uploaded_later_is_filed_as_superseded(settings):
 
 
 # --- the console -------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def admin(app, client, tmp_path):
-    (tmp_path / "docs").mkdir()
-    app.extensions["knowledge_builder"] = lambda settings: app.extensions.setdefault("built", []).append(1)
-    add_staff(app, "boss", role="admin")
-    assert login(client, "boss").status_code == 302
-    return client
-
 
 def publish(client, name: str, source: str) -> str:
     token = csrf_token(client, "/staff/knowledge")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from appsupport import add_staff, csrf_token, login, rows
+from appsupport import csrf_token, rows
 from bot.console.refusals import refusal_message
 from bot.models import IndexJob
 from knowledge import isolated
@@ -127,15 +127,6 @@ def test_a_refusal_is_a_picklable_reason_and_a_library_error_becomes_one():
 
 
 # --- the console ------------------------------------------------------------------------------
-
-@pytest.fixture
-def admin(app, client, tmp_path):
-    (tmp_path / "docs").mkdir()
-    app.extensions["knowledge_builder"] = lambda settings: app.extensions.setdefault("built", []).append(1)
-    add_staff(app, "boss", role="admin")
-    assert login(client, "boss").status_code == 302
-    return client
-
 
 def upload(client, name: str, data: bytes, **meta):
     token = csrf_token(client, "/staff/knowledge")

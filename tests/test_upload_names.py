@@ -12,28 +12,17 @@ import re
 import subprocess
 import time
 
-import pytest
 
-from appsupport import add_staff, csrf_token, login, rows
+from appsupport import csrf_token, rows
 from bot.models import IndexJob
 from knowledge import Settings
 from knowledge.documents import load_markdown
-from knowledge.library import document_paths, load_all, migrate_uploads, untracked_uploads
+from knowledge.library import load_all, migrate_uploads, untracked_uploads
 from knowledge.naming import readable_id, unique_id
 from knowledge_files import make_docx
 
 CITE = {"publisher": "杭州临空经济示范区管委会", "published": "2024-05-01", "url": "https://example.org/guide"}
 TODAY = time.strftime("%Y%m%d")
-
-
-@pytest.fixture
-def admin(app, client, tmp_path):
-    (tmp_path / "docs").mkdir()
-    app.extensions["knowledge_builder"] = lambda settings: app.extensions.setdefault("built", []).append(
-        sorted(document_paths(settings)))
-    add_staff(app, "boss", role="admin")
-    assert login(client, "boss").status_code == 302
-    return client
 
 
 def upload(client, name: str, data: bytes, **meta):
