@@ -143,6 +143,7 @@ eval: setup index test-nlu
 bench: setup index train
 	$(VENV)/bin/python -m knowledge bench --output results/knowledge-bench.json
 	$(VENV)/bin/python -m knowledge bench-ask --output results/ask-bench.json
+	$(VENV)/bin/python -m knowledge bench-ingest --docs 1000 --quiet --output results/ingest-bench.json
 	$(VENV)/bin/python -m ops.bench
 
 # Ten minutes of 16 people chatting: 0 errors and flat memory (results/stack-soak.json).

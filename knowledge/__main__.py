@@ -91,7 +91,7 @@ def _ingest(args, settings: Settings) -> int:
             print("error: --manifest gives each file its own metadata; pass no paths or metadata flags with it",
                   file=sys.stderr)
             return 2
-        outcomes = ingest_manifest(Path(args.manifest), target, others)
+        outcomes = ingest_manifest(Path(args.manifest), target, others, progress=_bar("ingesting", args.quiet))
     elif not args.paths:
         print("error: give files to ingest, or --manifest", file=sys.stderr)
         return 2
@@ -111,6 +111,23 @@ def _ingest(args, settings: Settings) -> int:
     elif added:
         print("Run `python -m knowledge build` to index them.")
     return 1 if any(o.status == "refused" for o in outcomes) else 0
+
+
+def _bar(label: str, quiet: bool):
+    """A progress(done, total) callback drawing a bar on stderr (none when quiet)."""
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    state: dict = {}
+
+    def progress(done: int, total: int) -> None:
+        bar = state.setdefault("bar", tqdm(total=total, desc=label, unit="file", file=sys.stderr))
+        bar.update(done - bar.n)
+        if done == total:
+            bar.close()
+
+    return progress
 
 
 def _migrate_uploads(args, settings: Settings) -> int:
@@ -176,6 +193,17 @@ def _bench(args, settings: Settings) -> int:
         Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
         print(f"\nwrote {args.output}")
     return 0
+
+
+def _bench_ingest(args, settings: Settings) -> int:
+    from .bench_ingest import run
+
+    report = run(settings, docs=args.docs, progress=_bar("ingesting", args.quiet))
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    return 0 if report["ok"] else 1
 
 
 def _bench_ask(args, settings: Settings) -> int:
@@ -286,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--output", "-o", default="", help="also write the report as JSON")
     p.set_defaults(run=_bench)
+
+    p = sub.add_parser("bench-ingest", help="ingest N documents through a manifest (one broken) and index them")
+    p.add_argument("--docs", type=int, default=1000)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--output", "-o", default="", help="also write the report as JSON")
+    p.set_defaults(run=_bench_ingest)
 
     p = sub.add_parser("bench-ask", help="ask() latency with the test corpus loaded (one thread)")
     p.add_argument("--output", "-o", default="", help="also write the report as JSON")

@@ -241,9 +241,14 @@ def load_manifest(path: Path) -> list[tuple[Path, dict]]:
 UNKNOWN_DATE = "unknown"  # a manifest's way of saying "the source shows no date"
 
 
-def ingest_manifest(manifest: Path, docs_dir: Path, known_dirs: tuple[Path, ...] = ()) -> list[Outcome]:
-    """Each file of the manifest with its own metadata; one bad file is reported and the rest go on."""
+def ingest_manifest(manifest: Path, docs_dir: Path, known_dirs: tuple[Path, ...] = (),
+                    progress=None) -> list[Outcome]:
+    """Each file of the manifest with its own metadata; one bad file is reported and the rest go on.
+    progress(done, total), when given, is called after each file (for a progress bar)."""
     outcomes = []
-    for path, meta in load_manifest(manifest):
+    rows = load_manifest(manifest)
+    for done, (path, meta) in enumerate(rows, 1):
         outcomes.extend(ingest([path], docs_dir, meta, known_dirs))
+        if progress is not None:
+            progress(done, len(rows))
     return outcomes
