@@ -122,7 +122,9 @@ def _bar(label: str, quiet: bool):
     state: dict = {}
 
     def progress(done: int, total: int) -> None:
-        bar = state.setdefault("bar", tqdm(total=total, desc=label, unit="file", file=sys.stderr))
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, desc=label, unit="file", file=sys.stderr)
+        bar = state["bar"]
         bar.update(done - bar.n)
         if done == total:
             bar.close()
