@@ -156,11 +156,18 @@ def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None,
     known_dirs: other folders whose documents count as already there (the
     shipped documents, when staff documents are added to the data directory).
     """
-    meta = meta or {}
+    return _ingest_rows([(Path(p), meta or {}) for p in paths], docs_dir, known_dirs)
+
+
+def _ingest_rows(rows: list[tuple[Path, dict]], docs_dir: Path, known_dirs: tuple[Path, ...] = (),
+                 progress=None) -> list[Outcome]:
+    """ingest() for (file, metadata) rows, reading what is already there once for the whole batch."""
     docs_dir.mkdir(parents=True, exist_ok=True)
     known, ids = _known(docs_dir, *known_dirs)
     outcomes = []
-    for path in map(Path, paths):
+    for done, (path, meta) in enumerate(rows, 1):
+        if progress is not None and done > 1:
+            progress(done - 1, len(rows))
         try:
             doc = isolated.run(read_document, path, meta, known)  # time and memory limited
         except Duplicate as dup:
@@ -185,6 +192,8 @@ def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None,
         known[doc.content_hash] = doc.doc_id
         ids.add(doc.doc_id)
         outcomes.append(Outcome(str(path), "added", doc.title, doc.doc_id))
+    if progress is not None and rows:
+        progress(len(rows), len(rows))
     return outcomes
 
 
@@ -245,10 +254,4 @@ def ingest_manifest(manifest: Path, docs_dir: Path, known_dirs: tuple[Path, ...]
                     progress=None) -> list[Outcome]:
     """Each file of the manifest with its own metadata; one bad file is reported and the rest go on.
     progress(done, total), when given, is called after each file (for a progress bar)."""
-    outcomes = []
-    rows = load_manifest(manifest)
-    for done, (path, meta) in enumerate(rows, 1):
-        outcomes.extend(ingest([path], docs_dir, meta, known_dirs))
-        if progress is not None:
-            progress(done, len(rows))
-    return outcomes
+    return _ingest_rows(load_manifest(manifest), docs_dir, known_dirs, progress)
