@@ -11,8 +11,6 @@ messages is one commit, so a poll never sees the handoff closed without them.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -22,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import db
 from ..dialogue import DialogueUnavailable
 from ..models import Handoff, HandoffMessage, utcnow
+from ..process_thread import ProcessThread
 from . import claims, fallback, messages
 
 log = logging.getLogger(__name__)
@@ -77,25 +76,14 @@ def _deliver_elsewhere(handoff: Handoff, texts: list[str]) -> None:
             break
 
 
-class Sweeper:
+class Sweeper(ProcessThread):
     """The thread; started per worker process (again after a fork), like the notice sender."""
 
-    def __init__(self, app: Flask):
-        self.app, self.interval = app, max(float(app.config.get("HANDOFF_SWEEP_S") or 15), 0.2)
-        self.thread: threading.Thread | None = None
-        self.pid: int | None = None
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
+    thread_name = "handoff-sweeper"
 
-    def ensure_running(self) -> None:
-        if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
-            return
-        with self.lock:
-            if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
-                return
-            self.pid, self.stopping = os.getpid(), threading.Event()
-            self.thread = threading.Thread(target=self._loop, name="handoff-sweeper", daemon=True)
-            self.thread.start()
+    def __init__(self, app: Flask):
+        super().__init__()
+        self.app, self.interval = app, max(float(app.config.get("HANDOFF_SWEEP_S") or 15), 0.2)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -11,7 +11,6 @@ for each; the unique (event, channel) key keeps two workers from both doing so.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..models import Handoff, HandoffMessage, utcnow
+from ..process_thread import ProcessThread
 from . import compose
 from .channels import DeliveryError, send_dingtalk, send_email, send_wecom
 from .models import FAILED, PENDING, SENT, Notice
@@ -41,31 +41,20 @@ def retry_delay(settings: NotifySettings, attempts: int) -> float:
     return min(settings.retry_base_s * 2 ** (attempts - 1), MAX_DELAY_S)
 
 
-class Sender:
+class Sender(ProcessThread):
+    thread_name = "notify-sender"
+
     def __init__(self, sessions, settings: NotifySettings, table_ready):
         self.sessions, self.settings, self.table_ready = sessions, settings, table_ready
         self.links = compose.Links(settings.console_base_url)
         self.http = requests.Session()
-        self.wakeup, self.stopping = threading.Event(), threading.Event()
-        self.thread: threading.Thread | None = None
-        self.pid: int | None = None
-        self.lock = threading.Lock()
+        super().__init__()
+        self.wakeup = threading.Event()
         self.last_scan = 0.0
         # A claim outlives the slowest send, so only a dead worker's rows are taken over.
         self.lease = timedelta(seconds=3 * settings.timeout_s + 30)
 
     # The thread ------------------------------------------------------------
-
-    def ensure_running(self) -> None:
-        """Start the thread in this process (again after a fork, or if it died)."""
-        if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
-            return
-        with self.lock:
-            if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
-                return
-            self.pid, self.stopping = os.getpid(), threading.Event()
-            self.thread = threading.Thread(target=self._loop, name="notify-sender", daemon=True)
-            self.thread.start()
 
     def wake(self, *_args) -> None:
         """Called after a commit that queued notices: send now rather than at the next poll."""
