@@ -166,35 +166,31 @@ def _ingest_rows(rows: list[tuple[Path, dict]], docs_dir: Path, known_dirs: tupl
     known, ids = _known(docs_dir, *known_dirs)
     outcomes = []
     for done, (path, meta) in enumerate(rows, 1):
-        if progress is not None and done > 1:
-            progress(done - 1, len(rows))
-        try:
-            doc = isolated.run(read_document, path, meta, known)  # time and memory limited
-        except Duplicate as dup:
-            outcomes.append(Outcome(str(path), "duplicate", f"same text as {dup.args[0]}", dup.args[0]))
-            continue
-        except DocumentError as exc:
-            outcomes.append(Outcome(str(path), "refused", str(exc).removeprefix(f"{meta.get('doc_id') or path.stem}: ")))
-            continue
-        except Exception as exc:  # a reader library choking on a malformed file: refuse it, go on
-            outcomes.append(Outcome(str(path), "refused", f"cannot read the file ({type(exc).__name__}: {exc})"))
-            continue
-        if doc.content_hash in known:
-            outcomes.append(Outcome(str(path), "duplicate", f"same text as {known[doc.content_hash]}",
-                                    known[doc.content_hash]))
-            continue
-        if doc.doc_id in ids:
-            outcomes.append(Outcome(str(path), "refused",
-                                    f"a different document already has the id {doc.doc_id}: remove it first "
-                                    "or pass --doc-id"))
-            continue
-        write_document(doc, docs_dir)
-        known[doc.content_hash] = doc.doc_id
-        ids.add(doc.doc_id)
-        outcomes.append(Outcome(str(path), "added", doc.title, doc.doc_id))
-    if progress is not None and rows:
-        progress(len(rows), len(rows))
+        outcomes.append(_ingest_one(path, meta, docs_dir, known, ids))
+        if progress is not None:
+            progress(done, len(rows))
     return outcomes
+
+
+def _ingest_one(path: Path, meta: dict, docs_dir: Path, known: dict[str, str], ids: set[str]) -> Outcome:
+    """One file's fate; an added document joins `known` and `ids`, so the rest of the batch sees it."""
+    try:
+        doc = isolated.run(read_document, path, meta, known)  # time and memory limited
+    except Duplicate as dup:
+        return Outcome(str(path), "duplicate", f"same text as {dup.args[0]}", dup.args[0])
+    except DocumentError as exc:
+        return Outcome(str(path), "refused", str(exc).removeprefix(f"{meta.get('doc_id') or path.stem}: "))
+    except Exception as exc:  # a reader library choking on a malformed file: refuse it, go on
+        return Outcome(str(path), "refused", f"cannot read the file ({type(exc).__name__}: {exc})")
+    if doc.content_hash in known:
+        return Outcome(str(path), "duplicate", f"same text as {known[doc.content_hash]}", known[doc.content_hash])
+    if doc.doc_id in ids:
+        return Outcome(str(path), "refused", f"a different document already has the id {doc.doc_id}: remove it "
+                                             "first or pass --doc-id")
+    write_document(doc, docs_dir)
+    known[doc.content_hash] = doc.doc_id
+    ids.add(doc.doc_id)
+    return Outcome(str(path), "added", doc.title, doc.doc_id)
 
 
 MANIFEST_FIELDS = ("title", "publisher", "published", "url", "category", "doc_id", "issuer", "doc_number",
