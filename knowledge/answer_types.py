@@ -8,6 +8,7 @@ many words they share.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .text import normalize
 
@@ -68,12 +69,19 @@ def measure(tagged: list[tuple[str, str]]) -> str:
 _NUMERAL_ONLY = re.compile(r"^[\d.一二两三四五六七八九十百千]+$")
 
 
+@lru_cache(maxsize=256)
+def _family_pattern(unit: str) -> tuple[re.Pattern, bool]:
+    """A figure in the unit or one of its family, and whether the family counts years."""
+    family = next((f for f in _UNIT_FAMILIES if unit in f), (unit,))
+    alternatives = "|".join(map(re.escape, sorted(family, key=len, reverse=True)))
+    return re.compile(r"(?<!\d)" + _NUMERAL + "(?:" + alternatives + ")"), "年" in family
+
+
 def states_measure(unit: str, text: str) -> bool:
     """The text gives a figure in the unit asked for (or one of its family). A four-digit year is
     not a count of years."""
-    family = next((f for f in _UNIT_FAMILIES if unit in f), (unit,))
-    pattern = re.compile(r"(?<!\d)" + _NUMERAL + "(?:" + "|".join(map(re.escape, sorted(family, key=len, reverse=True))) + ")")
-    return any(not (m.group(0)[:4].isdigit() and "年" in family) for m in pattern.finditer(normalize(text)))
+    pattern, years = _family_pattern(unit)
+    return any(not (years and m.group(0)[:4].isdigit()) for m in pattern.finditer(normalize(text)))
 
 
 # A question that asks for the members of a set (哪些, 哪几个, 哪两家) is answered by a place that names

@@ -76,7 +76,7 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
         "other_place": float(bool(query.places)),
         "main_covered": float(main is not None and main.term in covered),
         # A year or figure the question names (2023年, 第二期) that the passage does not: another year's fact.
-        "numbers_missing": float(any(NAMES_A_NUMBER.search(c.term) and c.term not in covered for c in terms)),
+        "numbers_missing": float(bool(_numbers_missing(query, top))),
         "english_unknown": sum(c.weight for c in unknown) / total if query.english else 0.0,
         "sentence": top.sentence,
         "max_uncovered": max((c.weight for c in terms if c.term not in covered), default=0.0) / total,
@@ -110,11 +110,16 @@ def gate(query: Query, hits: list[Hit]) -> str:
         return f"no {query.wants}"
     if query.measure and not answer_types.states_measure(query.measure, top.best_unit or top.text):
         return f"no figure in {query.measure}"
-    covered = set(top.covered)
-    named = [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
+    named = _numbers_missing(query, top)
     if named:
         return f"not about {named[0]}"  # 2023年's figure is not 2024年's; 第二期 is not 首期
     return ""
+
+
+def _numbers_missing(query: Query, top: Hit) -> list[str]:
+    """The years and periods the question names (2023年, 第二期) that the passage does not cover."""
+    covered = set(top.covered)
+    return [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
 
 
 def answer_gate(query: Query, cited: str) -> str:
@@ -148,9 +153,15 @@ class Decision:
     info: dict
     curated_threshold: float | None = None  # for a curated FAQ answer; None: the same as threshold
 
+    @staticmethod
+    def curated(values: dict[str, float]) -> bool:
+        """The answer would be a curated FAQ entry (its own threshold), not a sentence from a document."""
+        return values.get("faq", 0.0) > 0
+
     def threshold_for(self, values: dict[str, float]) -> float:
-        curated = values.get("faq", 0.0) > 0 and self.curated_threshold is not None
-        return self.curated_threshold if curated else self.threshold
+        if self.curated_threshold is not None and self.curated(values):
+            return self.curated_threshold
+        return self.threshold
 
     def probability(self, values: dict[str, float]) -> float:
         x = np.array([values.get(name, 0.0) for name in self.features], dtype=float)

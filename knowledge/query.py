@@ -49,6 +49,7 @@ class Query:
     wants: str = ""  # answer type asked for: phone | date | amount | number | ""
     measure: str = ""  # the unit the figure is asked in (多少名 -> 名, 几栋 -> 栋), '' for any
     asks_list: bool = False  # asks for the members of a set (哪些, 哪两个)
+    named: frozenset = frozenset()  # digit runs the question names itself: context, never its answer
     focus: tuple = ()  # what the answer type is asked about (concepts at the question word)
     places: tuple = ()  # other places the question names (scope.Asked.named)
     allowed: frozenset = field(default_factory=frozenset)  # scopes whose documents may answer
@@ -117,7 +118,7 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
     english = not has_cjk(text) and bool(latin_words(text))
     measure = answer_types.measure(tokenizer.tagged(text)) if wants in ("number", "amount") else ""
     return Query(question=question, text=text, concepts=concepts, english=english, wants=wants, focus=focus,
-                 measure=measure, asks_list=answer_types.asks_list(text))
+                 measure=measure, asks_list=answer_types.asks_list(text), named=answer_types.named_numbers(text))
 
 
 def _focus(text: str, concepts: list[Concept], wants: str) -> tuple[Concept, ...]:

@@ -221,13 +221,12 @@ class Retriever:
         if not total:
             return 0.0, [], False, 0.0, None
         best, best_terms, best_typed, best_unit, best_own = -1.0, [], False, None, -1.0
-        named = answer_types.named_numbers(query.text)
         for unit in self._units[idx]:
             if lang and unit.lang and unit.lang != lang:
                 continue  # a Chinese question is answered by the Chinese side of an FAQ entry
             covered = [c for c in terms if unit.covers(c)]
             share = sum(c.weight for c in covered) / total
-            typed = bool(wanted) and unit.answers_type(wanted, covered, query.focus, named)
+            typed = bool(wanted) and unit.answers_type(wanted, covered, query.focus, query.named)
             if wanted and not typed:
                 share *= TYPE_PENALTY
             if any(answer_types.NAMES_A_NUMBER.search(c.term) and c not in covered for c in terms):
