@@ -31,11 +31,12 @@ SELECTED = ("unknown_share", "wants_type", "type_missing", "phrase", "english", 
 
 
 def samples(kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = decide.FEATURES
-            ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features of the best passage for each question, and 1 where answering from it is right.
-    Questions the gate declines (decide.gate) are left out: the model never decides them."""
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Features of the best passage for each question, 1 where answering from it is right, and whether
+    that answer is a curated one (Decision.curated, which picks its threshold). Questions the gate
+    declines (decide.gate) are left out: the model never decides them."""
     grade = Grader(kb)
-    X, y, questions = [], [], []
+    X, y, curated, questions = [], [], [], []
     for case in cases:
         query = kb.retriever.analyze(case.q)
         hits = kb.candidates(query, kb.retriever.search(case.q, query=query))
@@ -47,13 +48,12 @@ def samples(kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = de
             continue  # the cited sentences cannot answer (decide.answer_gate): never the model's call
         X.append([values[f] for f in features])
         y.append(int(grade(case, answer) == "right"))
+        curated.append(decide.Decision.curated(values))
         questions.append(case.q)
-    return np.array(X, dtype=float), np.array(y, dtype=int), questions
+    return np.array(X, dtype=float), np.array(y, dtype=int), np.array(curated, dtype=bool), questions
 
 
 SHUFFLES = 5
-
-
 GRID = np.round(np.arange(0.05, 0.97, 0.01), 2)
 
 
@@ -78,19 +78,18 @@ def choose_thresholds(probabilities: np.ndarray, y: np.ndarray, curated: np.ndar
 
 
 def train(kb: KnowledgeBase, cases: list[Case], max_wrong: float = 0.01, seed: int = 0,
-          features: tuple[str, ...] = SELECTED, C: float = 1.0) -> decide.Decision:
+          features: tuple[str, ...] = SELECTED) -> decide.Decision:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    X, y, _ = samples(kb, cases, features)
+    X, y, curated, _ = samples(kb, cases, features)
     if len(set(y)) < 2:
         raise ValueError("the dev set needs questions that can and cannot be answered from the best passage")
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     # One 5-fold split's probabilities are one draw: with a few hundred questions the thresholds it
     # picks can be off by several wrong answers either way, so they come from five shuffles.
-    curated = X[:, list(features).index("faq_coverage")] > 0 if "faq_coverage" in features else np.zeros(len(y), bool)
     pairs = []
     for shuffle in range(seed, seed + SHUFFLES):
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=shuffle)
