@@ -97,3 +97,13 @@ def phone(browser, gateway):
     context = browser.new_context(**PHONE)
     yield context
     context.close()
+
+
+@pytest.fixture(scope="module")
+def robot():
+    """A fake WeCom/DingTalk robot on loopback (tests/notify_fakes.py), one per test module."""
+    from notify_fakes import FakeRobot
+
+    server = FakeRobot()
+    yield server
+    server.close()

@@ -20,7 +20,6 @@ from werkzeug.serving import make_server
 from appsupport import PASSWORD, add_staff, make_app, rows
 from bot.handoff.hours import OfficeHours
 from bot.models import Handoff
-from notify_fakes import FakeRobot
 
 from .widget_harness import FORM_PROMPT, PHONE, WIDGET, ScriptedDialogue, open_widget
 
@@ -38,13 +37,6 @@ class HandoffDialogue(ScriptedDialogue):
             self.sent.append((sender_id, message))
             return [{"text": HANDED_OFF, "buttons": [], "sources": []}], {"outcome": "handoff", "sources": []}
         return super().exchange(sender_id, message)
-
-
-@pytest.fixture(scope="module")
-def robot():
-    server = FakeRobot()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

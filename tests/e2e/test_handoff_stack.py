@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from notify_fakes import FakeRobot
 from ops.stack import MODEL, ROOT, Stack, StackError
 
 from .widget_harness import PHONE, WIDGET
@@ -23,13 +22,6 @@ pytestmark = pytest.mark.e2e
 CONSOLE = "https://zhaoshang.example.org"
 TIMEOUT_S = 20  # the claim timeout: long enough to claim in the first test, short for the second
 INPUT = "#park-chat-input"
-
-
-@pytest.fixture(scope="module")
-def robot():
-    server = FakeRobot()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")
