@@ -30,7 +30,7 @@ from ..handoff import claims
 from ..models import Handoff, HandoffMessage, Lead, StaffUser, Turn, utcnow
 from . import aware
 from .blueprint import bp, requires
-from .staff_api import bp as api_bp, staff_may, staff_only
+from .staff_api import bp as api_bp, row_or_404, staff_may, staff_only
 
 EARLIER_TURNS = 40  # the most of the conversation before 转人工 a card shows
 KEEPALIVE_S = 10.0
@@ -138,9 +138,7 @@ def _refusal(session, handoff: Handoff) -> str:
 @staff_may("handoffs")
 def handoff_claim_json(handoff_id: int):
     session = db.session()
-    handoff = session.get(Handoff, handoff_id)
-    if handoff is None:
-        raise ApiError(404, "not_found", "No such handoff.")
+    row_or_404(session, Handoff, handoff_id, "handoff")
     body = request.get_json(silent=True) or {}
     if not claims.claim(session, handoff_id, current_user.id, take_over=body.get("take_over") is True):
         raise ApiError(409, "claimed", "The handoff is closed, timing out, or claimed by someone else "

@@ -58,6 +58,14 @@ def staff_may(permission: str):
     return decorate
 
 
+def row_or_404(session, model, key: int, what: str):
+    """The row, or the API's JSON 404 naming what was not found."""
+    row = session.get(model, key)
+    if row is None:
+        raise ApiError(404, "not_found", f"No such {what}.")
+    return row
+
+
 def turn_dict(turn: Turn) -> dict:
     return {"id": turn.id, "created_at": turn.created_at.isoformat(), "channel": turn.channel,
             "sender_hash": turn.sender_hash, "user_text": turn.user_text, "reply": turn.reply,
@@ -92,9 +100,7 @@ def turns_json():
 @bp.get("/jobs/<int:job_id>")
 @staff_only
 def job_json(job_id: int):
-    job = db.session().get(IndexJob, job_id)
-    if job is None:
-        raise ApiError(404, "not_found", "No such job.")
+    job = row_or_404(db.session(), IndexJob, job_id, "job")
     return jsonify({"id": job.id, "kind": job.kind, "detail": job.detail, "status": job.status,
                     "message": job.message, "progress": job.progress,
                     "started_at": job.started_at.isoformat() if job.started_at else None, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
@@ -111,9 +117,7 @@ def leads_json():
 @staff_may("leads")
 def lead_patch(lead_id: int):
     session = db.session()
-    lead = session.get(Lead, lead_id)
-    if lead is None:
-        raise ApiError(404, "not_found", "No such lead.")
+    lead = row_or_404(session, Lead, lead_id, "lead")
     body = request.get_json(silent=True) or {}
     status, note = body.get("status"), body.get("note", body.get("notes", ""))
     if status is not None and status not in LEAD_STATUSES:
