@@ -5,6 +5,7 @@ per request keeps WeChat's 5-second budget under load where a sync worker
 would queue it. Prometheus needs a shared directory to sum its counters over
 the worker processes; it is emptied at every start.
 """
+
 import os
 import shutil
 from pathlib import Path
@@ -19,8 +20,9 @@ accesslog = "-"
 # The same line format, with signed WeChat queries and sender ids blanked out (bot/accesslog.py).
 logger_class = "bot.accesslog.RedactingLogger"
 
-_metrics_dir = Path(os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent / "instance" / "prometheus")))
+_metrics_dir = Path(
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent / "instance" / "prometheus"))
+)
 
 
 def on_starting(server):

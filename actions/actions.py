@@ -1,4 +1,5 @@
 """Custom actions. Each is a thin adapter between Rasa and a plain module."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 import turn_contract as contract
 
 from . import buttons, form_turns, knowledge_client, language, leads, outcome, session, topics
+
 # The lead form's validation and questions live in lead_form; imported here so
 # `from actions.actions import ValidateInvestorLeadForm` keeps working.
-from .lead_form import (FORM_STEP, ActionAskConsent, ActionAskIndustry, ActionFormAside,  # noqa: F401
-                        ValidateInvestorLeadForm)
+from .lead_form import FORM_STEP
+from .lead_form import ActionAskConsent, ActionAskIndustry, ActionFormAside  # noqa: F401
+from .lead_form import ValidateInvestorLeadForm  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,9 @@ class ActionAnswerFromKnowledge(Action):
     def name(self) -> str:
         return "action_answer_from_knowledge"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         intent, confidence = outcome.understood_intent(message)
         text = message.get("text") or ""
@@ -56,8 +60,12 @@ class ActionAnswerFromKnowledge(Action):
             return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
-        result = outcome.decide(answer.abstained, intent, outcome.park_question_confidence(message),
-                                answer.related or topics.is_relocation_question(text))
+        result = outcome.decide(
+            answer.abstained,
+            intent,
+            outcome.park_question_confidence(message),
+            answer.related or topics.is_relocation_question(text),
+        )
         payload = outcome.turn_payload(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
             payload[contract.END_SESSION] = True
@@ -95,11 +103,14 @@ class ActionDetectLanguage(Action):
     def name(self) -> str:
         return "action_detect_language"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
-        if tracker.active_loop_name and \
-                form_turns.read(tracker.get_slot("requested_slot"), message).kind != form_turns.INTERRUPT:
+        if (
+            tracker.active_loop_name
+            and form_turns.read(tracker.get_slot("requested_slot"), message).kind != form_turns.INTERRUPT
+        ):
             return []
         detected = language.detect(message.get("text"))
         if detected is None or detected == tracker.get_slot("language"):
@@ -121,8 +132,9 @@ class ActionSubmitLead(Action):
     def name(self) -> str:
         return "action_submit_lead"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         forget = [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]
         if tracker.get_slot("consent") is not True:
             # Nothing reaches the outbox; the answers are erased from every store.
@@ -151,8 +163,9 @@ class ActionForgetLead(Action):
     def name(self) -> str:
         return "action_forget_lead"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(json_message=FORM_ERASED)
         return [SlotSet(slot, None) for slot in LEAD_FORM_SLOTS]
 
@@ -168,8 +181,9 @@ class ActionPauseForStaff(Action):
     def name(self) -> str:
         return "action_pause_for_staff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return [ConversationPaused()]
 
 
@@ -179,7 +193,8 @@ class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         carried = [SlotSet(name, value) for name, value in session.carried_slots(tracker.slots).items()]
         return [SessionStarted(), *carried, ActionExecuted("action_listen")]

@@ -8,6 +8,7 @@ button's own title, read from the domain's responses the action server
 receives with every call: one path per meaning, and a new button needs no
 code. English titles are used in an English conversation, as typed.
 """
+
 from __future__ import annotations
 
 from typing import Any

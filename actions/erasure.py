@@ -8,6 +8,7 @@ those values replaced, and everything else (the conversation's other turns, the
 order of actions the policies read) as it was. Plain Python over Rasa's event
 dicts: the tracker store (rasa_ext/tracker_store.py) applies it, tests call it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -46,8 +47,12 @@ def _erased_user(event: dict) -> dict:
     parse = event.get("parse_data") or {}
     intent = parse.get("intent") or {}
     erased = {**event, "text": ERASED}
-    erased["parse_data"] = {"intent": {"name": intent.get("name"), "confidence": intent.get("confidence")},
-                            "entities": [], "text": ERASED, "message_id": parse.get("message_id")}
+    erased["parse_data"] = {
+        "intent": {"name": intent.get("name"), "confidence": intent.get("confidence")},
+        "entities": [],
+        "text": ERASED,
+        "message_id": parse.get("message_id"),
+    }
     return erased
 
 
@@ -63,8 +68,11 @@ def erase_form_answers(events: list[dict]) -> list[dict]:
     starts = [i for i, e in enumerate(events) if _is(e, "active_loop", FORM)]
     if not starts:
         return events
-    answers = {str(e["value"]) for e in events[starts[-1]:]
-               if _is(e, "slot") and e.get("name") in TYPED_SLOTS and isinstance(e.get("value"), str) and e["value"]}
+    answers = {
+        str(e["value"])
+        for e in events[starts[-1] :]
+        if _is(e, "slot") and e.get("name") in TYPED_SLOTS and isinstance(e.get("value"), str) and e["value"]
+    }
     active, requested = None, None
     for index, event in enumerate(events):
         if _is(event, "active_loop"):

@@ -9,6 +9,7 @@ the form's validation action and by language detection (an answer typed into
 the form does not switch the conversation's language; a question does).
 Plain Python, so every case is tested without Rasa.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,25 @@ LEAVE = frozenset({"stop_form", "human_handoff"})
 SOCIAL = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
 # Never a company, a name or a phone number; but 场地, 资金 or CXO typed where
 # needs or the industry are asked are answers, whatever the classifier says.
-PARK_TALK = frozenset({
-    "chitchat", "out_of_scope", "ask_follow_up", "ask_location", "ask_industries", "ask_policy", "ask_cxo",
-    "ask_green_channel", "ask_import_export", "ask_funds", "ask_services", "ask_layout", "ask_goals",
-    "ask_opening", "ask_contact",
-})
+PARK_TALK = frozenset(
+    {
+        "chitchat",
+        "out_of_scope",
+        "ask_follow_up",
+        "ask_location",
+        "ask_industries",
+        "ask_policy",
+        "ask_cxo",
+        "ask_green_channel",
+        "ask_import_export",
+        "ask_funds",
+        "ask_services",
+        "ask_layout",
+        "ask_goals",
+        "ask_opening",
+        "ask_contact",
+    }
+)
 NAMED_FIELDS = frozenset({"company_name", "contact_person", "phone"})
 # Button payloads that answer the form: /affirm, /deny at consent (a "change"
 # button, /inform{"lead_field": ...}, is a correction, read before).
@@ -42,7 +57,9 @@ _QUESTION_ZH = re.compile(
 )
 _QUESTION_EN = re.compile(
     r"^(what|where|when|who|whom|which|why|how|is|are|do|does|did|can|could|will|would|should|may|tell me|"
-    r"any|anything)\b\s+\S+", re.IGNORECASE)
+    r"any|anything)\b\s+\S+",
+    re.IGNORECASE,
+)
 # A typed correction: 电话填错了, 改一下公司名称, change the phone number.
 _CORRECTION = re.compile(r"改|错|更正|change|wrong|correct|fix", re.IGNORECASE)
 CORRECTABLE = ("company_name", "contact_person", "phone", "industry", "needs")

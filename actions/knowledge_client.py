@@ -9,6 +9,7 @@ keeps the encoder and FAISS free of thread-safety questions.
 A knowledge base that cannot be loaded or asked is reported in the log and
 treated as having no answer, so the user is offered staff, never an error.
 """
+
 from __future__ import annotations
 
 import logging

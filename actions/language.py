@@ -7,6 +7,7 @@ the conversation keeps the one it had. Same rule as the knowledge base's
 English lead-in (knowledge/query.py), over NFKC-folded text so full-width
 letters count as Latin.
 """
+
 from __future__ import annotations
 
 import re

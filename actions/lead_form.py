@@ -8,6 +8,7 @@ the form for this turn, the rules answer the message, and the form asks the
 same question again. An answer is then checked (actions/lead_fields.py) and
 refused with its reason, in the tenant's language, if it does not fit.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,7 @@ class ValidateInvestorLeadForm(FormValidationAction):
     def name(self) -> str:
         return "validate_investor_lead_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         events = await super().run(dispatcher, tracker, domain)
         if tracker.get_slot("requested_slot"):  # an answer, not the form's activation
             dispatcher.utter_message(json_message=FORM_STEP)
@@ -58,8 +58,7 @@ class ValidateInvestorLeadForm(FormValidationAction):
     def extract_company_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return self._extract("company_name", tracker)
 
-    def extract_contact_person(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict:
+    def extract_contact_person(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return self._extract("contact_person", tracker)
 
     def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -69,8 +68,12 @@ class ValidateInvestorLeadForm(FormValidationAction):
         extracted = self._extract("industry", tracker)
         guess = tracker.get_slot("industry_guess")
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if guess and "industry" in extracted and intent in ("affirm", "deny") \
-                and lead_fields.industry_choice(extracted["industry"]) not in lead_fields.INDUSTRY_CHOICES:
+        if (
+            guess
+            and "industry" in extracted
+            and intent in ("affirm", "deny")
+            and lead_fields.industry_choice(extracted["industry"]) not in lead_fields.INDUSTRY_CHOICES
+        ):
             # 对 / 不是 to "is it 高端医疗器械?": yes takes the guess; no asks without it.
             return {"industry": guess if intent == "affirm" else None}
         return extracted
@@ -92,14 +95,20 @@ class ValidateInvestorLeadForm(FormValidationAction):
     # --- validation: does the answer fit the field? ---
 
     @staticmethod
-    def _checked(checked: lead_fields.Checked, field: str, dispatcher: CollectingDispatcher,
-                 tracker: Tracker, response: str = "utter_invalid_lead_field") -> dict:
+    def _checked(
+        checked: lead_fields.Checked,
+        field: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        response: str = "utter_invalid_lead_field",
+    ) -> dict:
         if checked.value is None:
             dispatcher.utter_message(response=response, reason=checked.says(tracker.get_slot("language")))
         return {field: checked.value}
 
-    def validate_company_name(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_company_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value is None:  # emptied by a correction
             return {"company_name": None}
         slots = self._checked(lead_fields.check_company(str(value)), "company_name", dispatcher, tracker)
@@ -108,20 +117,23 @@ class ValidateInvestorLeadForm(FormValidationAction):
             slots["industry_guess"] = lead_fields.industry_guess(slots["company_name"])
         return slots
 
-    def validate_contact_person(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contact_person(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value is None:
             return {"contact_person": None}
         return self._checked(lead_fields.check_person(str(value)), "contact_person", dispatcher, tracker)
 
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher,
-                       tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value is None:
             return {"phone": None}
         return self._checked(lead_fields.check_phone(str(value)), "phone", dispatcher, tracker, "utter_invalid_phone")
 
-    def validate_industry(self, value: Any, dispatcher: CollectingDispatcher,
-                          tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_industry(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value is None:  # the guess was declined, or a correction: ask without a guess
             return {"industry": None, "industry_guess": None}
         slots = self._checked(lead_fields.check_industry(str(value)), "industry", dispatcher, tracker)
@@ -129,14 +141,16 @@ class ValidateInvestorLeadForm(FormValidationAction):
             slots["industry_guess"] = None
         return slots
 
-    def validate_needs(self, value: Any, dispatcher: CollectingDispatcher,
-                       tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_needs(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value is None:
             return {"needs": None}
         return self._checked(lead_fields.check_needs(str(value)), "needs", dispatcher, tracker)
 
-    def validate_consent(self, value: Any, dispatcher: CollectingDispatcher,
-                         tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return {"consent": value if isinstance(value, bool) else None}
 
 
@@ -151,8 +165,9 @@ class ActionFormAside(Action):
     def name(self) -> str:
         return "action_form_aside"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(json_message=FORM_STEP)
         return []
 
@@ -163,12 +178,14 @@ class ActionAskIndustry(Action):
     def name(self) -> str:
         return "action_ask_industry"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         guess = tracker.get_slot("industry_guess")
         if guess in lead_fields.INDUSTRY_EN:
-            dispatcher.utter_message(response="utter_ask_industry_guess", guess=guess,
-                                     guess_en=lead_fields.INDUSTRY_EN[guess])
+            dispatcher.utter_message(
+                response="utter_ask_industry_guess", guess=guess, guess_en=lead_fields.INDUSTRY_EN[guess]
+            )
         else:
             dispatcher.utter_message(response="utter_ask_industry")
         return []
@@ -180,10 +197,13 @@ class ActionAskConsent(Action):
     def name(self) -> str:
         return "action_ask_consent"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         language = tracker.get_slot("language")
-        dispatcher.utter_message(response="utter_ask_consent",
-                                 industry_shown=lead_fields.shown(tracker.get_slot("industry"), language),
-                                 needs_shown=lead_fields.shown(tracker.get_slot("needs"), language))
+        dispatcher.utter_message(
+            response="utter_ask_consent",
+            industry_shown=lead_fields.shown(tracker.get_slot("industry"), language),
+            needs_shown=lead_fields.shown(tracker.get_slot("needs"), language),
+        )
         return []

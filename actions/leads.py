@@ -14,6 +14,7 @@ Settings (environment):
   LEADS_QUEUE_DIR   default instance/lead-queue
   LEADS_RETRY_EVERY_S  seconds between retries of queued leads (30)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,16 @@ def idempotency_key(lead: dict) -> str:
 
 
 class LeadOutbox:
-    def __init__(self, url: str, secret: str, queue_dir: Path, timeout_s: float = 5.0,
-                 attempts: int = 3, backoff_s: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        queue_dir: Path,
+        timeout_s: float = 5.0,
+        attempts: int = 3,
+        backoff_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.url = url
         self.secret = secret
         self.queue_dir = Path(queue_dir)
@@ -108,8 +117,7 @@ class LeadOutbox:
         return REJECTED if (self.queue_dir / "rejected" / path.name).exists() else SENT
 
     def pending(self) -> list[Path]:
-        return sorted(self.queue_dir.glob("*.json"), key=lambda p: p.stat().st_mtime) \
-            if self.queue_dir.exists() else []
+        return sorted(self.queue_dir.glob("*.json"), key=lambda p: p.stat().st_mtime) if self.queue_dir.exists() else []
 
     def flush(self) -> int:
         """Deliver queued leads, oldest first; returns how many were delivered."""
@@ -147,8 +155,9 @@ class LeadOutbox:
                 return SENT
             if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
                 # Retrying cannot fix a refused lead (bad secret, bad field).
-                log.error("lead API refused a lead", extra={"status": response.status_code,
-                                                            "body": response.text[:300]})
+                log.error(
+                    "lead API refused a lead", extra={"status": response.status_code, "body": response.text[:300]}
+                )
                 return REJECTED
             log.warning("lead API error", extra={"status": response.status_code, "attempt": attempt + 1})
         return QUEUED

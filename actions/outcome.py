@@ -10,6 +10,7 @@ talk to staff", small talk gets the small-talk reply, and everything else
 gets the scope message. Messages the classifier calls off-topic are asked
 too: it was measured putting 园区的6+1特色功能是什么 into chitchat at 0.92.
 """
+
 from __future__ import annotations
 
 import turn_contract as contract

@@ -7,6 +7,7 @@ manager too would double the memory and the work for nothing; only workers
 answer Rasa. ACTIONS_PRELOAD_KNOWLEDGE=1 marks a real server start (the
 Procfile and ops/stack.py set it; tests import the actions without it).
 """
+
 from __future__ import annotations
 
 import os

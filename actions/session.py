@@ -9,6 +9,7 @@ gateway to start a new session through Rasa's own `/session_start`; slots
 (the topic) carry over, and nothing that steers a form is cut, because the
 knowledge action never runs inside one.
 """
+
 from __future__ import annotations
 
 import os

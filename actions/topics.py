@@ -7,6 +7,7 @@ This module names the topic of each question, notices when a message leans
 on the earlier topic instead of naming its own, and builds the query that the
 knowledge base is asked. It is plain Python, so it is tested without Rasa.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,32 +31,56 @@ class Topic:
 # (CXO, 进出口, 绿色通道) come before the general (政策, 产业).
 TOPICS: tuple[Topic, ...] = (
     Topic("CXO", "ask_cxo", ("cxo", "cro", "cdmo", "cmo", "外包"), "CXO订单政策"),
-    Topic("进出口", "ask_import_export",
-          ("进出口", "进口", "出口", "报关", "海关", "通关", "出海", "import", "export", "customs"),
-          "进出口补助和进出口绿色通道"),
-    Topic("绿色通道", "ask_green_channel",
-          ("绿色通道", "审批", "快速通道", "green channel", "fast track", "approval"), "审批绿色通道"),
-    Topic("基金", "ask_funds", ("基金", "融资", "风投", "天使投资", "股权投资", "fund", "financing"),
-          "生物医药专项基金"),
-    Topic("联系方式", "ask_contact",
-          ("电话", "联系方式", "热线", "邮箱", "微信", "contact", "phone", "email"), "园区招商联系方式"),
-    Topic("开园", "ask_opening", ("开园", "开业", "成立", "启用", "opened", "opening"),
-          "杭州临空生物医药园什么时候开园"),
+    Topic(
+        "进出口",
+        "ask_import_export",
+        ("进出口", "进口", "出口", "报关", "海关", "通关", "出海", "import", "export", "customs"),
+        "进出口补助和进出口绿色通道",
+    ),
+    Topic(
+        "绿色通道",
+        "ask_green_channel",
+        ("绿色通道", "审批", "快速通道", "green channel", "fast track", "approval"),
+        "审批绿色通道",
+    ),
+    Topic(
+        "基金", "ask_funds", ("基金", "融资", "风投", "天使投资", "股权投资", "fund", "financing"), "生物医药专项基金"
+    ),
+    Topic(
+        "联系方式",
+        "ask_contact",
+        ("电话", "联系方式", "热线", "邮箱", "微信", "contact", "phone", "email"),
+        "园区招商联系方式",
+    ),
+    Topic(
+        "开园", "ask_opening", ("开园", "开业", "成立", "启用", "opened", "opening"), "杭州临空生物医药园什么时候开园"
+    ),
     Topic("目标", "ask_goals", ("目标", "2027", "愿景", "前景", "千亿", "goal", "target"), "到2027年园区的目标"),
-    Topic("布局", "ask_layout",
-          ("布局", "规划", "厂房", "社区", "分期", "几期", "两轴", "六期", "启动区", "layout", "facilit", "phase"),
-          "启动区块两轴六期两社区的空间架构"),
-    Topic("服务", "ask_services",
-          ("服务", "运营", "孵化", "智库", "峰会", "共享平台", "service", "operat", "incubat"),
-          "园区平台运营国资公司负责哪些服务"),
-    Topic("产业", "ask_industries",
-          ("产业", "赛道", "行业", "领域", "industr", "sector"), "产业方向"),
-    Topic("位置", "ask_location",
-          ("在哪", "哪里", "哪儿", "位置", "地址", "位于", "机场", "交通", "区位", "where", "locat"),
-          "杭州生物科技谷位于哪里"),
-    Topic("政策", "ask_policy",
-          ("政策", "补贴", "补助", "扶持", "优惠", "奖励", "policy", "policies", "subsid", "incentive"),
-          "省市区政策和临空特色政策"),
+    Topic(
+        "布局",
+        "ask_layout",
+        ("布局", "规划", "厂房", "社区", "分期", "几期", "两轴", "六期", "启动区", "layout", "facilit", "phase"),
+        "启动区块两轴六期两社区的空间架构",
+    ),
+    Topic(
+        "服务",
+        "ask_services",
+        ("服务", "运营", "孵化", "智库", "峰会", "共享平台", "service", "operat", "incubat"),
+        "园区平台运营国资公司负责哪些服务",
+    ),
+    Topic("产业", "ask_industries", ("产业", "赛道", "行业", "领域", "industr", "sector"), "产业方向"),
+    Topic(
+        "位置",
+        "ask_location",
+        ("在哪", "哪里", "哪儿", "位置", "地址", "位于", "机场", "交通", "区位", "where", "locat"),
+        "杭州生物科技谷位于哪里",
+    ),
+    Topic(
+        "政策",
+        "ask_policy",
+        ("政策", "补贴", "补助", "扶持", "优惠", "奖励", "policy", "policies", "subsid", "incentive"),
+        "省市区政策和临空特色政策",
+    ),
 )
 BY_LABEL = {t.label: t for t in TOPICS}
 BY_INTENT = {t.intent: t for t in TOPICS}
@@ -84,14 +109,18 @@ _PUNCT = re.compile(r"[\s\W_]+")
 _STAFF_LIVING = re.compile(
     r"人才房|人才公寓|人才住房|员工宿舍|宿舍|员工公寓|食堂|员工餐厅|员工住宿|住宿|班车|通勤|"
     r"talent housing|talent apartment|staff housing|staff accommodation|dormitor|canteen|shuttle|commut",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _NEARBY_LIVING = re.compile(
     r"学校|小学|中学|幼儿园|酒店|宾馆|住房|租房|公寓|餐厅|吃饭|医院|超市|商场|地铁|公交|"
     r"school|kindergarten|hotel|accommodation|housing|apartment|restaurant|hospital|supermarket|metro|subway|bus\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _NEAR_THE_PARK = re.compile(
     r"周边|附近|周围|旁边|边上|园区|园里|园内|这边|配套|"
-    r"nearby|near the park|around the park|close to the park|in the park|on site", re.IGNORECASE)
+    r"nearby|near the park|around the park|close to the park|in the park|on site",
+    re.IGNORECASE,
+)
 
 
 def is_relocation_question(text: str) -> bool:

@@ -1,4 +1,5 @@
 """The gateway: web widget, API, staff console and health, in front of the Rasa dialogue engine."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,11 +41,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["RASA_API_TOKEN"] = instance_secret(app.instance_path, "rasa-api-token")
 
     db.init_app(app)
-    app.extensions["dialogue"] = DialogueClient(app.config["RASA_URL"], app.config["RASA_TIMEOUT_S"],
-                                                app.config["RASA_API_TOKEN"])
+    app.extensions["dialogue"] = DialogueClient(
+        app.config["RASA_URL"], app.config["RASA_TIMEOUT_S"], app.config["RASA_API_TOKEN"]
+    )
 
     from . import api, cli, health, metrics, web
     from .console import init_app as init_console
+    from .handoff import init_app as init_handoff
+    from .notify import init_app as init_notify
+    from .wechat import init_app as init_wechat
     from .limits import limiter
     from .widget import bp as widget_bp
 
@@ -57,10 +62,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     health.init_app(app)
-    from .wechat import init_app as init_wechat; init_wechat(app)  # noqa: E702
+    init_wechat(app)
     app.register_blueprint(metrics.bp)
     init_console(app)
-    from .notify import init_app as init_notify; init_notify(app)  # noqa: E702
-    from .handoff import init_app as init_handoff; init_handoff(app)  # noqa: E702
+    init_notify(app)
+    init_handoff(app)
     cli.register(app)
     return app

@@ -8,6 +8,7 @@ to replay (within the freshness window) and a list of who wrote when. The
 values are replaced by `-`; the names stay, so the line still says what kind
 of request it was. gunicorn.conf.py installs this as `logger_class`.
 """
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
@@ -32,8 +33,11 @@ def redact_uri(uri: str) -> str:
 class RedactingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        atoms["r"] = "%s %s %s" % (environ["REQUEST_METHOD"], redact_uri(environ["RAW_URI"]),
-                                   environ["SERVER_PROTOCOL"])
+        atoms["r"] = "%s %s %s" % (
+            environ["REQUEST_METHOD"],
+            redact_uri(environ["RAW_URI"]),
+            environ["SERVER_PROTOCOL"],
+        )
         atoms["q"] = redact_query(environ.get("QUERY_STRING") or "")
         for key in ("{raw_uri}e", "{request_uri}e"):
             if key in atoms:

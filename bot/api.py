@@ -15,6 +15,7 @@ POST /api/chat
 GET /api/chat/poll?after=N and GET /api/chat/history need the token; the
 conversation id is never in a URL.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -85,8 +86,13 @@ def chat():
     hashed = sender_hash(sender_id)
     answered = _reserve(session, hashed, client_id)
     if answered is not None:  # a retry of a message already answered: the same reply, nothing sent again
-        body = {"sender_id": sender_id, "replies": answered.replies, "turn_id": answered.id,
-                "handoff": _in_handoff(session, hashed), "repeated": True}
+        body = {
+            "sender_id": sender_id,
+            "replies": answered.replies,
+            "turn_id": answered.id,
+            "handoff": _in_handoff(session, hashed),
+            "repeated": True,
+        }
     else:
         try:
             result = converse("web", sender_id, message)
@@ -96,8 +102,7 @@ def chat():
             raise
         if client_id:
             _finish(hashed, client_id, result.turn_id)
-        body = {"sender_id": sender_id, "replies": result.replies, "turn_id": result.turn_id,
-                "handoff": result.handoff}
+        body = {"sender_id": sender_id, "replies": result.replies, "turn_id": result.turn_id, "handoff": result.handoff}
     if token and chat_tokens.cross_origin():
         body["token"] = token
     response = jsonify(body)
@@ -132,8 +137,11 @@ def _in_handoff(session, hashed: str) -> bool:
 
 def _refuse_id_in_url() -> None:
     if "sender_id" in request.args:
-        raise ApiError(400, "sender_id_in_url", "A conversation is named by its token (cookie or Authorization "
-                                                "header), never by an id in the URL.")
+        raise ApiError(
+            400,
+            "sender_id_in_url",
+            "A conversation is named by its token (cookie or Authorization header), never by an id in the URL.",
+        )
 
 
 @bp.get("/chat/poll")
@@ -148,12 +156,22 @@ def poll():
     session = db.session()
     hashed = chat_tokens.required_owner(session)
     handoff = open_handoff(session, hashed)
-    rows = session.execute(
-        select(HandoffMessage).join(Handoff).where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff",
-                                                   HandoffMessage.id > after).order_by(HandoffMessage.id)
-    ).scalars().all()
-    return jsonify({"handoff": handoff is not None,
-                    "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat()} for m in rows]})
+    rows = (
+        session.execute(
+            select(HandoffMessage)
+            .join(Handoff)
+            .where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff", HandoffMessage.id > after)
+            .order_by(HandoffMessage.id)
+        )
+        .scalars()
+        .all()
+    )
+    return jsonify(
+        {
+            "handoff": handoff is not None,
+            "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat()} for m in rows],
+        }
+    )
 
 
 @bp.get("/chat/history")
@@ -178,7 +196,7 @@ def feedback():
     # A list or object is unhashable: without the type check it was a 500 (found by the fuzz test).
     rating = {"up": 1, "down": -1, 1: 1, -1: -1}.get(given) if isinstance(given, (str, int)) else None
     if rating is None:
-        raise ApiError(400, "invalid_field", "'rating' must be \"up\" or \"down\".")
+        raise ApiError(400, "invalid_field", '\'rating\' must be "up" or "down".')
     comment = _string(body, "comment", required=False)[:1000]
     session = db.session()
     hashed = sender_hash(sender_id)
@@ -207,9 +225,15 @@ def _check_leads_secret() -> None:
 
 
 def lead_dict(lead: Lead) -> dict:
-    return {"id": lead.id, "idempotency_key": lead.idempotency_key, "channel": lead.channel,
-            **{f: getattr(lead, f) for f in LEAD_FIELDS}, "extra": lead.extra or {},
-            "status": lead.status, "created_at": lead.created_at.isoformat()}
+    return {
+        "id": lead.id,
+        "idempotency_key": lead.idempotency_key,
+        "channel": lead.channel,
+        **{f: getattr(lead, f) for f in LEAD_FIELDS},
+        "extra": lead.extra or {},
+        "status": lead.status,
+        "created_at": lead.created_at.isoformat(),
+    }
 
 
 @bp.post("/leads")
@@ -219,8 +243,12 @@ def leads():
     body = _json_body()
     key = (request.headers.get("Idempotency-Key") or _string(body, "idempotency_key", required=False)).strip()
     if not key or len(key) > 128:
-        raise ApiError(400, "missing_field", "An idempotency key (1 to 128 characters) is required: "
-                                             "the Idempotency-Key header or the 'idempotency_key' field.")
+        raise ApiError(
+            400,
+            "missing_field",
+            "An idempotency key (1 to 128 characters) is required: "
+            "the Idempotency-Key header or the 'idempotency_key' field.",
+        )
     values = {}
     for field, limit in LEAD_FIELDS.items():
         value = _string(body, field, required=False)
@@ -238,8 +266,14 @@ def leads():
     existing = session.scalars(select(Lead).where(Lead.idempotency_key == key)).first()
     if existing is not None:
         return jsonify({"lead": lead_dict(existing), "created": False}), 200
-    lead = Lead(idempotency_key=key, channel=channel, sender_hash=sender_hash(sender_id) if sender_id else "",
-                extra=extra, status="new", **values)
+    lead = Lead(
+        idempotency_key=key,
+        channel=channel,
+        sender_hash=sender_hash(sender_id) if sender_id else "",
+        extra=extra,
+        status="new",
+        **values,
+    )
     session.add(lead)
     try:
         session.flush()  # the lead's id, for its notice

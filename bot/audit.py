@@ -6,6 +6,7 @@ actions that change nothing else (an export, a failed login) pass commit=True.
 The console shows the log to admins and exports it (bot/console/audit_log.py);
 nothing in the gateway edits or deletes an entry (bot/staff_records.py).
 """
+
 from __future__ import annotations
 
 import getpass
@@ -58,14 +59,28 @@ def _actor() -> tuple[int | None, str]:
         return None, "cli"
 
 
-def record(action: str, target: str = "", *, detail: dict | None = None, staff=None, actor: str | None = None,
-           commit: bool = False, session=None) -> AuditEntry:
+def record(
+    action: str,
+    target: str = "",
+    *,
+    detail: dict | None = None,
+    staff=None,
+    actor: str | None = None,
+    commit: bool = False,
+    session=None,
+) -> AuditEntry:
     """Add one entry; `staff`/`actor` default to the logged-in account (or the command line's user)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     staff_id, name = (staff.id, staff.username) if staff is not None else _actor()
-    entry = AuditEntry(staff_id=staff_id, actor=(actor if actor is not None else name)[:64], action=action,
-                       target=str(target)[:200], detail=detail or {}, address=client_address())
+    entry = AuditEntry(
+        staff_id=staff_id,
+        actor=(actor if actor is not None else name)[:64],
+        action=action,
+        target=str(target)[:200],
+        detail=detail or {},
+        address=client_address(),
+    )
     session = session or db.session()
     session.add(entry)
     if commit:

@@ -11,6 +11,7 @@ is 400, all in the API's {"error": {"code", "message"}} shape.
 The body is parsed once per request and kept on `g`, because the rate
 limiter's sender key reads it before the view does.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,9 @@ def _load() -> dict:
         raise invalid
     where = bad_string_at(body)
     if where:
-        raise ApiError(400, "invalid_characters",
-                       f"'{where}' contains a NUL character or an unpaired surrogate (invalid UTF-16).")
+        raise ApiError(
+            400, "invalid_characters", f"'{where}' contains a NUL character or an unpaired surrogate (invalid UTF-16)."
+        )
     return body
 
 

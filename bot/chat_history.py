@@ -10,6 +10,7 @@ person saw and tapped its title, so the title is what is restored, read from
 the buttons of the reply before it. Messages nobody typed (`/greet`, the
 widget's hidden opening) show only the bot's answer.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -48,36 +49,65 @@ def last_staff_id(session, hashed: str) -> int:
     """Polling goes on after this id, so staff messages older than the window are not delivered again."""
     from sqlalchemy import func
 
-    return session.scalar(select(func.max(HandoffMessage.id)).join(Handoff)
-                          .where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff")) or 0
+    return (
+        session.scalar(
+            select(func.max(HandoffMessage.id))
+            .join(Handoff)
+            .where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff")
+        )
+        or 0
+    )
 
 
 def history(session, hashed: str) -> dict:
     since = utcnow() - timedelta(hours=current_app.config["CHAT_HISTORY_HOURS"])
-    turns = session.scalars(select(Turn).where(Turn.sender_hash == hashed, Turn.created_at >= since)
-                            .order_by(Turn.id.desc()).limit(MAX_TURNS)).all()[::-1]
-    staff = session.scalars(select(HandoffMessage).join(Handoff)
-                            .where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff",
-                                   HandoffMessage.created_at >= since)
-                            .order_by(HandoffMessage.id)).all()
+    turns = session.scalars(
+        select(Turn)
+        .where(Turn.sender_hash == hashed, Turn.created_at >= since)
+        .order_by(Turn.id.desc())
+        .limit(MAX_TURNS)
+    ).all()[::-1]
+    staff = session.scalars(
+        select(HandoffMessage)
+        .join(Handoff)
+        .where(Handoff.sender_hash == hashed, HandoffMessage.author == "staff", HandoffMessage.created_at >= since)
+        .order_by(HandoffMessage.id)
+    ).all()
     events: list[tuple] = []
     previous: list = []
     for turn in turns:
         replies = turn.replies or []  # None: logged before replies were kept
         shown = _shown_user_text(turn.user_text, previous)
         items = [] if shown is None else [{"role": "user", "text": shown}]
-        items += [{"role": "bot", "text": r.get("text", ""), "buttons": r.get("buttons") or [],
-                   "sources": r.get("sources") or [], "turn_id": turn.id} for r in replies]
+        items += [
+            {
+                "role": "bot",
+                "text": r.get("text", ""),
+                "buttons": r.get("buttons") or [],
+                "sources": r.get("sources") or [],
+                "turn_id": turn.id,
+            }
+            for r in replies
+        ]
         for item in items:
             item["at"] = _at(turn.created_at)
         events.append((_sort_key(turn.created_at), 0, turn.id, items))
         previous = replies or previous
     for message in staff:
-        events.append((_sort_key(message.created_at), 1, message.id,
-                       [{"role": "staff", "id": message.id, "text": message.text, "at": _at(message.created_at)}]))
+        events.append(
+            (
+                _sort_key(message.created_at),
+                1,
+                message.id,
+                [{"role": "staff", "id": message.id, "text": message.text, "at": _at(message.created_at)}],
+            )
+        )
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    open_handoff = session.scalars(select(Handoff.id).where(Handoff.sender_hash == hashed,
-                                                            Handoff.status == "open")).first()
-    return {"handoff": open_handoff is not None,
-            "last_staff_id": last_staff_id(session, hashed),
-            "messages": [item for event in events for item in event[3]]}
+    open_handoff = session.scalars(
+        select(Handoff.id).where(Handoff.sender_hash == hashed, Handoff.status == "open")
+    ).first()
+    return {
+        "handoff": open_handoff is not None,
+        "last_staff_id": last_staff_id(session, hashed),
+        "messages": [item for event in events for item in event[3]],
+    }

@@ -7,6 +7,7 @@ would fill a form slot twice or ask staff twice. The first request reserves
 the id (a unique row); a repeat gets the stored replies of its turn, or, while
 the first is still being answered, waits for it a little and then gets 409.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,15 +42,17 @@ def reserve(session, hashed: str, client_id: str) -> Turn | None:
         session.rollback()
     deadline = time.monotonic() + current_app.config["RASA_TIMEOUT_S"] + 2
     while True:
-        row = session.scalars(select(ChatRequest).where(ChatRequest.sender_hash == hashed,
-                                                        ChatRequest.client_message_id == client_id)).first()
+        row = session.scalars(
+            select(ChatRequest).where(ChatRequest.sender_hash == hashed, ChatRequest.client_message_id == client_id)
+        ).first()
         if row is None:  # the first try failed and let go: this one answers
             return reserve(session, hashed, client_id)
         if row.done:
             turn = session.get(Turn, row.turn_id) if row.turn_id else None
             if turn is None or turn.replies is None:
-                raise ApiError(409, "already_answered", "This message was already answered, "
-                                                        "but its reply is no longer kept.")
+                raise ApiError(
+                    409, "already_answered", "This message was already answered, but its reply is no longer kept."
+                )
             return turn
         if time.monotonic() > deadline:
             raise ApiError(409, "in_progress", "This message is still being answered. Try again in a moment.")
@@ -60,8 +63,9 @@ def reserve(session, hashed: str, client_id: str) -> Turn | None:
 def finish(session, hashed: str, client_id: str, turn_id: int | None) -> None:
     """The answer went out: a repeat of this id gets it. Without a logged turn there is nothing to repeat,
     so the id is let go and a retry is answered afresh."""
-    row = session.scalars(select(ChatRequest).where(ChatRequest.sender_hash == hashed,
-                                                    ChatRequest.client_message_id == client_id)).first()
+    row = session.scalars(
+        select(ChatRequest).where(ChatRequest.sender_hash == hashed, ChatRequest.client_message_id == client_id)
+    ).first()
     if row is None:
         return
     if turn_id is None:
@@ -74,6 +78,7 @@ def finish(session, hashed: str, client_id: str, turn_id: int | None) -> None:
 def release(session, hashed: str, client_id: str) -> None:
     """The message got no answer (the dialogue was down): a retry may try again."""
     session.rollback()
-    session.execute(delete(ChatRequest).where(ChatRequest.sender_hash == hashed,
-                                              ChatRequest.client_message_id == client_id))
+    session.execute(
+        delete(ChatRequest).where(ChatRequest.sender_hash == hashed, ChatRequest.client_message_id == client_id)
+    )
     session.commit()

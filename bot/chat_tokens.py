@@ -15,6 +15,7 @@ The value is the random token signed with SECRET_KEY and a timestamp
 read; the database keeps only a hash of the token. WeChat conversations
 (`wx-…`, bot/wechat/identity.py) are never addressable from the web API.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,8 +55,11 @@ def _sender_hash(sender_id: str) -> str:
 
 def refuse_foreign(sender_id: str) -> None:
     if sender_id.lower().startswith(FOREIGN_PREFIXES):
-        raise ApiError(403, "foreign_conversation", "This conversation belongs to another channel (WeChat) "
-                                                    "and cannot be used from the web API.")
+        raise ApiError(
+            403,
+            "foreign_conversation",
+            "This conversation belongs to another channel (WeChat) and cannot be used from the web API.",
+        )
 
 
 def presented() -> str | None:
@@ -88,8 +92,9 @@ def owner(session) -> str | None:
     payload = _payload()
     if payload is None:
         return None
-    return session.scalars(select(ConversationToken.sender_hash)
-                           .where(ConversationToken.token_hash == _digest(payload[0]))).first()
+    return session.scalars(
+        select(ConversationToken.sender_hash).where(ConversationToken.token_hash == _digest(payload[0]))
+    ).first()
 
 
 def signed_owner() -> str:
@@ -102,15 +107,20 @@ def signed_owner() -> str:
 def required_owner(session) -> str:
     hashed = owner(session)
     if hashed is None:
-        raise ApiError(401, "conversation_token_required",
-                       "This needs the conversation's token: the park_chat cookie or an Authorization: Bearer header.")
+        raise ApiError(
+            401,
+            "conversation_token_required",
+            "This needs the conversation's token: the park_chat cookie or an Authorization: Bearer header.",
+        )
     return hashed
 
 
 def _taken(session, hashed: str) -> bool:
     """Someone already talks under this id (or did, before tokens existed): it is not free to claim."""
-    return any(session.scalar(select(exists().where(column == hashed)))
-               for column in (ConversationToken.sender_hash, Turn.sender_hash, Handoff.sender_hash))
+    return any(
+        session.scalar(select(exists().where(column == hashed)))
+        for column in (ConversationToken.sender_hash, Turn.sender_hash, Handoff.sender_hash)
+    )
 
 
 def _issue(session, hashed: str) -> str | None:
@@ -172,5 +182,6 @@ def cross_origin() -> bool:
 def attach(response, token: str) -> None:
     """Hand a new token to its owner: the cookie always, the body's `token` when cookies may not reach us."""
     secure = current_app.config.get("SESSION_COOKIE_SECURE") or request.is_secure
-    response.set_cookie(COOKIE, token, max_age=_max_age(), path=COOKIE_PATH, httponly=True, samesite="Strict",
-                        secure=bool(secure))
+    response.set_cookie(
+        COOKIE, token, max_age=_max_age(), path=COOKIE_PATH, httponly=True, samesite="Strict", secure=bool(secure)
+    )

@@ -1,4 +1,5 @@
 """flask --app bot create-staff | staff-active | purge-turns | retention | export-person | erase-person."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -35,8 +36,11 @@ def create_staff(username: str, password: str, role: str = "staff") -> StaffUser
     user.role, user.active = role, True
     session.flush()
     ended = 0 if created else end_all(session, user.id)
-    detail = {"created": True, "role": role} if created else \
-        {"password": "reset", "role": [before[0], role], "active": [before[1], True], "sessions_ended": ended}
+    detail = (
+        {"created": True, "role": role}
+        if created
+        else {"password": "reset", "role": [before[0], role], "active": [before[1], True], "sessions_ended": ended}
+    )
     audit.record("account_change", username, detail=detail, session=session)
     session.commit()
     return user
@@ -72,9 +76,14 @@ def purge_turns(days: int) -> tuple[int, int]:
 def register(app: Flask) -> None:
     @app.cli.command("create-staff")
     @click.option("--username", prompt=True)
-    @click.option("--role", type=click.Choice(ROLES), prompt=True, show_choices=True,
-                  help="viewer: read only; staff: handoffs and leads; editor: also knowledge and corrections; "
-                       "admin: also accounts and the audit log")
+    @click.option(
+        "--role",
+        type=click.Choice(ROLES),
+        prompt=True,
+        show_choices=True,
+        help="viewer: read only; staff: handoffs and leads; editor: also knowledge and corrections; "
+        "admin: also accounts and the audit log",
+    )
     @click.password_option("--password", help="prompted for (twice) when not given")
     def create_staff_command(username: str, role: str, password: str):
         """Create a staff console account (or reset its password and role, ending its sessions)."""
@@ -104,8 +113,12 @@ def register(app: Flask) -> None:
 
     @app.cli.command("export-person")
     @person_options
-    @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
-                  help="write the JSON here (0600) rather than to standard output")
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="write the JSON here (0600) rather than to standard output",
+    )
     def export_person_command(phone: str, conversation: str, out: str | None):
         """Export everything kept about one person as JSON (audited)."""
         from . import person
@@ -114,9 +127,16 @@ def register(app: Flask) -> None:
             data = person.export(db.session(), phone, conversation)
         except person.PersonError as exc:
             raise click.ClickException(str(exc))
-        audit.record("export_person", f"{len(data['conversations'])} conversations", commit=True,
-                     detail={"by": "phone" if phone else "conversation", "turns": len(data["turns"]),
-                             "leads": len(data["leads"])})
+        audit.record(
+            "export_person",
+            f"{len(data['conversations'])} conversations",
+            commit=True,
+            detail={
+                "by": "phone" if phone else "conversation",
+                "turns": len(data["turns"]),
+                "leads": len(data["leads"]),
+            },
+        )
         text = json.dumps(data, ensure_ascii=False, indent=2)
         if out:
             import os
@@ -139,8 +159,12 @@ def register(app: Flask) -> None:
             counts = person.erase(db.session(), phone, conversation)
         except person.PersonError as exc:
             raise click.ClickException(str(exc))
-        audit.record("erase_person", f"{counts['conversations']} conversations", commit=True,
-                     detail={"by": "phone" if phone else "conversation", **counts})
+        audit.record(
+            "erase_person",
+            f"{counts['conversations']} conversations",
+            commit=True,
+            detail={"by": "phone" if phone else "conversation", **counts},
+        )
         click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     @app.cli.command("purge-turns")
@@ -153,8 +177,13 @@ def register(app: Flask) -> None:
 
     @app.cli.command("retention")
     @click.option("--once", is_flag=True, help="one run now, then exit (otherwise: every RETENTION_INTERVAL_HOURS)")
-    @click.option("--queue-dir", "queue_dirs", multiple=True, type=click.Path(file_okay=False),
-                  help="lead-queue directories (default: LEADS_QUEUE_DIR); repeat for several action servers")
+    @click.option(
+        "--queue-dir",
+        "queue_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="lead-queue directories (default: LEADS_QUEUE_DIR); repeat for several action servers",
+    )
     def retention_command(once: bool, queue_dirs: tuple[str, ...]):
         """Delete personal data past its retention period from every store (README "Retention")."""
         from pathlib import Path

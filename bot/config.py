@@ -1,4 +1,5 @@
 """Gateway settings: one object fed by the environment; tests pass their own."""
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ cancels the form or refuses consent (`form_erased` from the actions), the
 answers of that form run are replaced by ERASED. Log lines are kept free of
 phone numbers, whatever put them there (bot/logs.py `PersonalDataFilter`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ def erase_form_turns(session, sender_hash: str) -> int:
     The run is the unbroken series of `form_step` turns that ends at the latest
     one (the turn that cancelled the form, a stop or a handoff, is not a step).
     """
-    turns = session.scalars(select(Turn).where(Turn.sender_hash == sender_hash)
-                            .order_by(Turn.id.desc()).limit(MAX_FORM_TURNS)).all()
+    turns = session.scalars(
+        select(Turn).where(Turn.sender_hash == sender_hash).order_by(Turn.id.desc()).limit(MAX_FORM_TURNS)
+    ).all()
     masked = 0
     for position, turn in enumerate(turns):
         if not turn.form_step:

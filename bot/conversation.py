@@ -4,6 +4,7 @@ Every channel that wants its turns in the staff console calls `converse`.
 The turn log must never cost the user an answer: if writing it fails, the
 error is logged and the reply still goes out.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,9 @@ def sender_hash(sender_id: str) -> str:
 
 
 def open_handoff(session, hashed: str) -> Handoff | None:
-    return session.scalars(select(Handoff).where(Handoff.sender_hash == hashed, Handoff.status == "open")
-                           .order_by(Handoff.id.desc())).first()
+    return session.scalars(
+        select(Handoff).where(Handoff.sender_hash == hashed, Handoff.status == "open").order_by(Handoff.id.desc())
+    ).first()
 
 
 def _held_by_staff(session, hashed: str) -> Handoff | None:
@@ -77,8 +79,13 @@ def _degraded(message: str) -> tuple[list[dict], dict]:
     outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
     meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None)}
     text = DEGRADED_ABSTAIN if answer.abstained else answer.text
-    return [{"text": f"{DEGRADED_NOTICE}\n{text}", "buttons": [],
-             "sources": [public_source(s) for s in meta[contract.SOURCES]]}], meta
+    return [
+        {
+            "text": f"{DEGRADED_NOTICE}\n{text}",
+            "buttons": [],
+            "sources": [public_source(s) for s in meta[contract.SOURCES]],
+        }
+    ], meta
 
 
 def _outcome(meta: dict) -> str:
@@ -94,8 +101,7 @@ def _outcome(meta: dict) -> str:
         return contract.OUT_OF_SCOPE if meta.get(contract.INTENT) == "out_of_scope" else contract.ANSWERED
     if said in contract.REPORTED_AS:
         return contract.REPORTED_AS[said]
-    log.warning("the dialogue reported an outcome the turn contract does not name",
-                extra={"outcome": str(said)[:64]})
+    log.warning("the dialogue reported an outcome the turn contract does not name", extra={"outcome": str(said)[:64]})
     metrics.UNKNOWN_OUTCOMES.inc()
     return contract.UNKNOWN
 
@@ -141,23 +147,26 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
         except DialogueUnavailable:
             if not current_app.config.get("DEGRADED_MODE", True):
                 _log_turn(channel, hashed, message, "", {}, "error", started, degraded=False)
-                raise ApiError(503, "dialogue_unavailable",
-                               "The assistant is not available right now. Please try again shortly.")
+                raise ApiError(
+                    503, "dialogue_unavailable", "The assistant is not available right now. Please try again shortly."
+                )
             try:
                 replies, meta = _degraded(message)
                 degraded = True
             except Exception:
                 log.exception("degraded mode failed too")
                 _log_turn(channel, hashed, message, "", {}, "error", started, degraded=True)
-                raise ApiError(503, "dialogue_unavailable",
-                               "The assistant is not available right now. Please try again shortly.")
+                raise ApiError(
+                    503, "dialogue_unavailable", "The assistant is not available right now. Please try again shortly."
+                )
         outcome = _outcome(meta)
         if outcome == "handoff":
             # Opened, or (after hours, database down) the truth and the lead form instead.
             replies, handoff = handoffs.begin(session, channel, hashed, sender_id, message, replies)
         else:  # the turn that stored a lead: offer a site visit
             replies = replies + visits.offer_after_lead(
-                session, hashed, began, handoffs.messages.language_of(message, *(r.get("text", "") for r in replies)))
+                session, hashed, began, handoffs.messages.language_of(message, *(r.get("text", "") for r in replies))
+            )
     replies = told + replies
     visits.mark_told(session, told_ids)
     reply_text = "\n".join(r.get("text", "") for r in replies)
@@ -166,8 +175,9 @@ def converse(channel: str, sender_id: str, message: str) -> TurnResult:
         _erase_form_turns(hashed)
     if meta.get(contract.END_SESSION):
         _start_new_session(sender_id)  # in the background: the reply does not wait for it
-    return TurnResult(replies=replies, turn_id=turn_id, outcome=outcome,
-                      handoff=handoff is not None, degraded=degraded, meta=meta)
+    return TurnResult(
+        replies=replies, turn_id=turn_id, outcome=outcome, handoff=handoff is not None, degraded=degraded, meta=meta
+    )
 
 
 def _start_new_session(sender_id: str) -> None:
@@ -199,11 +209,21 @@ def _log_turn(channel, hashed, message, reply_text, meta, outcome, started, degr
     metrics.observe_turn(channel, outcome, seconds, confidence, degraded)
     session = db.session()
     try:
-        turn = Turn(channel=channel, sender_hash=hashed, user_text=message, reply=reply_text,
-                    sources=list(meta.get("sources") or []), passages=list(meta.get("hits") or []),
-                    intent=_intent(meta), confidence=confidence, outcome=outcome, degraded=degraded,
-                    latency_ms=round(seconds * 1000, 1), form_step=bool(meta.get("form_step")),
-                    replies=replies)  # as shown: for the widget's history and a retried message
+        turn = Turn(
+            channel=channel,
+            sender_hash=hashed,
+            user_text=message,
+            reply=reply_text,
+            sources=list(meta.get("sources") or []),
+            passages=list(meta.get("hits") or []),
+            intent=_intent(meta),
+            confidence=confidence,
+            outcome=outcome,
+            degraded=degraded,
+            latency_ms=round(seconds * 1000, 1),
+            form_step=bool(meta.get("form_step")),
+            replies=replies,
+        )  # as shown: for the widget's history and a retried message
         session.add(turn)
         session.commit()
         return turn.id

@@ -3,6 +3,7 @@
 No credentials are allowed across origins: an embedding site's widget proves
 its conversation with the bearer token (Authorization), not the cookie.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request

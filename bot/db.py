@@ -3,6 +3,7 @@
 One engine per app, one session per request (closed at teardown). Models of
 every blueprint derive from `Base`, so Alembic sees them all in one metadata.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,7 @@ def _sqlite_file(url: str) -> Path | None:
     if not url.startswith("sqlite:///"):
         return None
     path = url.removeprefix("sqlite:///")
-    return None if (not path or path.startswith(":memory:") or "?" in path or path.startswith("file:")) \
-        else Path(path)
+    return None if (not path or path.startswith(":memory:") or "?" in path or path.startswith("file:")) else Path(path)
 
 
 def make_engine(url: str) -> Engine:
@@ -40,8 +40,7 @@ def make_engine(url: str) -> Engine:
                 private_sqlite(database)  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
             except OSError:
                 pass  # an unwritable place: SQLite itself says so on first use, with its own error
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15},
-                               hide_parameters=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):

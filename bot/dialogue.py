@@ -5,6 +5,7 @@ returns replies in the /api/chat shape. Actions attach their citations as a
 custom payload right after the text they belong to; this is where the two are
 put back together.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,12 +75,15 @@ def fold_messages(messages: list[dict]) -> tuple[list[dict], dict]:
             continue
         if message.get("text") is None and not message.get("buttons"):
             continue  # images, attachments: no web rendering for them yet
-        replies.append({
-            "text": message.get("text") or "",
-            "buttons": [{"title": b.get("title", ""), "payload": b.get("payload", "")}
-                        for b in message.get("buttons") or []],
-            "sources": [public_source(s) for s in sources],
-        })
+        replies.append(
+            {
+                "text": message.get("text") or "",
+                "buttons": [
+                    {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in message.get("buttons") or []
+                ],
+                "sources": [public_source(s) for s in sources],
+            }
+        )
     return replies, meta
 
 
@@ -139,8 +143,9 @@ class DialogueClient:
         start = zlib.crc32(sender_id.encode("utf-8")) % len(self.servers)
         return self.servers[start:] + self.servers[:start]
 
-    def _post(self, sender_id: str, path: str, recorded=None, timeout_s: float | None = None,
-              **kwargs) -> requests.Response | list[dict]:
+    def _post(
+        self, sender_id: str, path: str, recorded=None, timeout_s: float | None = None, **kwargs
+    ) -> requests.Response | list[dict]:
         """POST to the conversation's server, or the next one. `recorded(server)` may return what
         an earlier, failed server already did, so the request is not repeated."""
         last: Exception | None = None
@@ -178,15 +183,18 @@ class DialogueClient:
         try:
             messages = turn.result(timeout=self.timeout_s)
         except FutureTimeout:
-            log.warning("rasa slower than its deadline; answering without it while it finishes the turn",
-                        extra={"deadline_s": self.timeout_s})
+            log.warning(
+                "rasa slower than its deadline; answering without it while it finishes the turn",
+                extra={"deadline_s": self.timeout_s},
+            )
             turn.add_done_callback(lambda done: self._late_turn_done(done, started))
             raise DialogueUnavailable(f"no reply within {self.timeout_s} s") from None
         except (requests.RequestException, ValueError) as exc:
             log.warning("rasa unavailable", extra={"error": str(exc)})
             raise DialogueUnavailable(str(exc)) from exc
-        log.info("rasa replied", extra={"ms": round((time.perf_counter() - started) * 1000, 1),
-                                        "messages": len(messages)})
+        log.info(
+            "rasa replied", extra={"ms": round((time.perf_counter() - started) * 1000, 1), "messages": len(messages)}
+        )
         return fold_messages(messages)
 
     def _queue(self, sender_id: str, message: str) -> Future:
@@ -206,9 +214,13 @@ class DialogueClient:
             except Exception:  # its failure was the earlier caller's to report
                 pass
         turn_id = uuid.uuid4().hex
-        response = self._post(sender_id, "/webhooks/rest/webhook", timeout_s=TURN_LIMIT_S,
-                              recorded=lambda server: self._recorded_replies(server, sender_id, turn_id),
-                              json={"sender": sender_id, "message": message, "metadata": {"turn": turn_id}})
+        response = self._post(
+            sender_id,
+            "/webhooks/rest/webhook",
+            timeout_s=TURN_LIMIT_S,
+            recorded=lambda server: self._recorded_replies(server, sender_id, turn_id),
+            json={"sender": sender_id, "message": message, "metadata": {"turn": turn_id}},
+        )
         if isinstance(response, list):
             return response
         response.raise_for_status()
@@ -222,8 +234,10 @@ class DialogueClient:
         if error is None:
             log.info("late turn completed in rasa", extra={"ms": ms})
         else:
-            log.error("late turn failed in rasa; it is missing from the conversation's history",
-                      extra={"ms": ms, "error": str(error)})
+            log.error(
+                "late turn failed in rasa; it is missing from the conversation's history",
+                extra={"ms": ms, "error": str(error)},
+            )
 
     def _forget(self, sender_id: str, turn: Future) -> None:
         with self._last_turn_lock:
@@ -233,9 +247,11 @@ class DialogueClient:
     def _recorded_replies(self, server: str, sender_id: str, turn: str) -> list[dict] | None:
         """The bot messages the tracker holds for this turn, or None if the turn is not recorded."""
         try:
-            response = self._http.get(f"{server}/conversations/{quote(sender_id, safe='')}/tracker",
-                                      params={"token": self.api_token, "include_events": "AFTER_RESTART"},
-                                      timeout=self.timeout_s)
+            response = self._http.get(
+                f"{server}/conversations/{quote(sender_id, safe='')}/tracker",
+                params={"token": self.api_token, "include_events": "AFTER_RESTART"},
+                timeout=self.timeout_s,
+            )
             events = response.json().get("events") or [] if response.ok else []
         except (requests.RequestException, ValueError, AttributeError):
             return None
@@ -244,17 +260,21 @@ class DialogueClient:
                 break
         else:
             return None
-        log.warning("rasa server died after handling a message; replaying its recorded replies",
-                    extra={"server": server})
+        log.warning(
+            "rasa server died after handling a message; replaying its recorded replies", extra={"server": server}
+        )
         replies = []
-        for event in events[index + 1:]:
+        for event in events[index + 1 :]:
             if event.get("event") == "user":
                 break
             if event.get("event") == "bot":
                 data = event.get("data") or {}
-                replies.append({"text": event.get("text"),
-                                **{key: data[key] for key in ("buttons", "custom", "image", "attachment")
-                                   if data.get(key)}})
+                replies.append(
+                    {
+                        "text": event.get("text"),
+                        **{key: data[key] for key in ("buttons", "custom", "image", "attachment") if data.get(key)},
+                    }
+                )
         return replies
 
     def start_session(self, sender_id: str) -> None:
@@ -270,8 +290,9 @@ class DialogueClient:
     @staticmethod
     def _session_started(turn: Future) -> None:
         if turn.exception() is not None:
-            log.warning("could not start a new rasa session; the next turn asks again",
-                        extra={"error": str(turn.exception())})
+            log.warning(
+                "could not start a new rasa session; the next turn asks again", extra={"error": str(turn.exception())}
+            )
 
     def resume(self, sender_id: str) -> None:
         """Undo a handoff's pause, through Rasa's HTTP API (token-protected).
@@ -282,8 +303,9 @@ class DialogueClient:
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
         try:
-            response = self._post(sender_id, path, json=events,
-                                  params={"token": self.api_token, "include_events": "NONE"})
+            response = self._post(
+                sender_id, path, json=events, params={"token": self.api_token, "include_events": "NONE"}
+            )
             response.raise_for_status()
         except requests.RequestException as exc:
             raise DialogueUnavailable(str(exc)) from exc

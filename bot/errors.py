@@ -1,4 +1,5 @@
 """JSON errors for the API: {"error": {"code", "message"}} with a fitting status."""
+
 from __future__ import annotations
 
 from flask import jsonify

@@ -15,6 +15,7 @@ turn reads the cached answer.
 The re-index worker is reported too ("reindex": alive, jobs waiting), but it
 does not decide readiness: chat is served without it, only staff changes wait.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,11 @@ def _probe_all(urls: str, path: str, timeout: float) -> dict:
     servers = [_probe(f"{url}{path}", timeout) for url in url_list(urls)]
     if len(servers) == 1:
         return servers[0]
-    return {"ok": any(s["ok"] for s in servers), "servers": servers,
-            "detail": f"{sum(s['ok'] for s in servers)} of {len(servers)} up"}
+    return {
+        "ok": any(s["ok"] for s in servers),
+        "servers": servers,
+        "detail": f"{sum(s['ok'] for s in servers)} of {len(servers)} up",
+    }
 
 
 log = logging.getLogger(__name__)
@@ -73,8 +77,9 @@ class ActionsWatch:
         """Probe every action server now; True when one of them is down."""
         down = not all(_probe(f"{url}/health", self.timeout_s)["ok"] for url in self.urls)
         if down != self._down:
-            log.log(logging.WARNING if down else logging.INFO, "action server health changed",
-                    extra={"actions_down": down})
+            log.log(
+                logging.WARNING if down else logging.INFO, "action server health changed", extra={"actions_down": down}
+            )
         self._down = down
         return down
 
@@ -85,8 +90,7 @@ class ActionsWatch:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            threading.Thread(target=self._run, args=(weakref.ref(self),), name="actions-health",
-                             daemon=True).start()
+            threading.Thread(target=self._run, args=(weakref.ref(self),), name="actions-health", daemon=True).start()
 
     @staticmethod
     def _run(ref: weakref.ref) -> None:
@@ -127,8 +131,12 @@ def _knowledge(index_dir) -> dict:
         manifest = json.loads((index_dir / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError) as exc:
         return {"ok": False, "detail": f"no readable index at {index_dir}: {type(exc).__name__}"}
-    return {"ok": manifest.get("chunks", 0) > 0, "chunks": manifest.get("chunks"),
-            "model": manifest.get("model"), "built_at": manifest.get("built_at")}
+    return {
+        "ok": manifest.get("chunks", 0) > 0,
+        "chunks": manifest.get("chunks"),
+        "model": manifest.get("model"),
+        "built_at": manifest.get("built_at"),
+    }
 
 
 def _database() -> dict:
@@ -160,8 +168,12 @@ def healthz():
         reindex = {"ok": False, "detail": type(exc).__name__}
     if ready:
         status = "ok"
-    elif (cfg.get("DEGRADED_MODE", True) and components["knowledge"]["ok"] and components["database"]["ok"]
-          and not (components["rasa"]["ok"] and components["actions"]["ok"])):
+    elif (
+        cfg.get("DEGRADED_MODE", True)
+        and components["knowledge"]["ok"]
+        and components["database"]["ok"]
+        and not (components["rasa"]["ok"] and components["actions"]["ok"])
+    ):
         status = "degraded"  # chat still answers from the knowledge package
     else:
         status = "unavailable"

@@ -4,6 +4,7 @@ A missing SECRET_KEY or SENDER_HASH_SALT is generated once and kept in the
 instance folder, so every gunicorn worker and every restart agrees on it
 (sessions stay valid; the same sender keeps the same hash).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,5 +29,6 @@ def instance_secret(instance_path: str, name: str) -> str:
         if value:
             return value
         import time
+
         time.sleep(0.01)
     raise RuntimeError(f"{path} is empty: delete it and restart")

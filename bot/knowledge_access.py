@@ -4,6 +4,7 @@ Used by the console (hit testing, the knowledge page) and by degraded mode,
 when the gateway answers from the knowledge package itself. Re-indexing is not
 here: it runs in its own process (bot/reindex_jobs.py, bot/reindex_worker.py).
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,10 +29,13 @@ def settings(app: Flask | None = None):
 
     app = app or current_app
     base = Settings.from_env()
-    return replace(base, docs_dir=Path(app.config["KNOWLEDGE_DOCS_DIR"]),
-                   faq_dir=Path(app.config.get("KNOWLEDGE_FAQ_DIR") or base.faq_dir),
-                   index_dir=Path(app.config["KNOWLEDGE_INDEX_DIR"]),
-                   data_dir=Path(app.config.get("KNOWLEDGE_DATA_DIR") or base.data_dir))
+    return replace(
+        base,
+        docs_dir=Path(app.config["KNOWLEDGE_DOCS_DIR"]),
+        faq_dir=Path(app.config.get("KNOWLEDGE_FAQ_DIR") or base.faq_dir),
+        index_dir=Path(app.config["KNOWLEDGE_INDEX_DIR"]),
+        data_dir=Path(app.config.get("KNOWLEDGE_DATA_DIR") or base.data_dir),
+    )
 
 
 def knowledge_base(app: Flask | None = None):

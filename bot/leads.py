@@ -5,6 +5,7 @@ leads; each goes through `change` so that no path forgets the history row
 (who, from, to, note, when), the owner or the audit entry. The caller commits:
 the change, its history and its audit entry land together or not at all.
 """
+
 from __future__ import annotations
 
 from . import audit
@@ -18,8 +19,9 @@ class LeadChangeError(ValueError):
     """A change that cannot be made; the message is fit for staff (Chinese)."""
 
 
-def change(session, lead: Lead, status: str | None, note: str = "", *, staff=None,
-           actor: str | None = None) -> LeadChange | None:
+def change(
+    session, lead: Lead, status: str | None, note: str = "", *, staff=None, actor: str | None = None
+) -> LeadChange | None:
     """Move `lead` to `status` (None: keep it) with `note`; None when nothing changes.
 
     `staff` is the account making the change (it becomes the lead's owner); without one (a tenant's
@@ -34,17 +36,27 @@ def change(session, lead: Lead, status: str | None, note: str = "", *, staff=Non
     if status == lead.status and not note:
         return None
     before = lead.status
-    row = LeadChange(lead_id=lead.id, from_status=before, to_status=status, note=note,
-                     staff_id=staff.id if staff is not None else None,
-                     actor=(staff.username if staff is not None else actor or "")[:64])
+    row = LeadChange(
+        lead_id=lead.id,
+        from_status=before,
+        to_status=status,
+        note=note,
+        staff_id=staff.id if staff is not None else None,
+        actor=(staff.username if staff is not None else actor or "")[:64],
+    )
     session.add(row)
     lead.status = status
     if note:
         lead.notes = note  # the latest note, shown on the card; the history keeps them all
     if staff is not None:
         lead.owner_id = staff.id
-        audit.record("lead_change", f"lead:{lead.id}", staff=staff, session=session,
-                     detail={"status": [before, status], "notes_changed": bool(note)})
+        audit.record(
+            "lead_change",
+            f"lead:{lead.id}",
+            staff=staff,
+            session=session,
+            detail={"status": [before, status], "notes_changed": bool(note)},
+        )
     return row
 
 

@@ -3,6 +3,7 @@
 Limits come from the config (RATELIMIT_*), storage from RATELIMIT_STORAGE_URI
 (memory:// per process by default; redis://… to share between workers).
 """
+
 from __future__ import annotations
 
 from flask import current_app, request

@@ -11,6 +11,7 @@ TRUSTED_PROXY_HOPS set, ProxyFix has already put the real client there; with
 it unset, a request that carries X-Forwarded-For came through a proxy and is
 not local, whatever the socket says.
 """
+
 from __future__ import annotations
 
 import hmac

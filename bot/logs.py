@@ -6,6 +6,7 @@ appends those fields as key=value pairs (logfmt), so the numbers that matter
 phone number, whatever put it there (an exception's SQL parameters, a quoted
 message): `PersonalDataFilter` masks them on the handler.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,9 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 # Mainland mobiles and landlines however typed (138 1234 5678, +86-138…, 0571-8765…).
 PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
 MASK = "[phone]"
-_KEEP = frozenset({"msg", "name", "levelname", "pathname", "filename", "module", "funcName",
-                   "processName", "threadName"})
+_KEEP = frozenset(
+    {"msg", "name", "levelname", "pathname", "filename", "module", "funcName", "processName", "threadName"}
+)
 
 
 def mask_phones(text: str) -> str:

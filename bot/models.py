@@ -5,14 +5,14 @@ salted HMAC (`hash_sender`), so the logs can group a conversation without
 naming the person. The one exception is an open handoff, which must know
 where to deliver a staff reply; its raw id is dropped when it is released.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, false, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, false, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import turn_contract
@@ -22,21 +22,28 @@ from .db import Base
 OUTCOMES = turn_contract.LOGGED_OUTCOMES
 # A lead's way through the pipeline (issue 17 part 5): the keys are what the database holds, the labels what
 # the console and the export say. 已签约 and 已流失 end it. Migration 0009 turned the old "closed" into "lost".
-LEAD_STATUS_LABELS = {"new": "新线索", "contacted": "已联系", "visit_booked": "已预约考察", "negotiating": "洽谈中",
-                      "signed": "已签约", "lost": "已流失"}
+LEAD_STATUS_LABELS = {
+    "new": "新线索",
+    "contacted": "已联系",
+    "visit_booked": "已预约考察",
+    "negotiating": "洽谈中",
+    "signed": "已签约",
+    "lost": "已流失",
+}
 LEAD_STATUSES = tuple(LEAD_STATUS_LABELS)
 # Each role can do what the roles before it can, and more (ROLE_GRANTS): a viewer reads,
 # staff answer handoffs and work leads, an editor changes the knowledge base, an admin manages accounts.
 ROLES = ("viewer", "staff", "editor", "admin")
-ROLE_GRANTS = {"viewer": ("read",), "staff": ("handoffs", "leads"), "editor": ("knowledge",),
-               "admin": ("accounts",)}
+ROLE_GRANTS = {"viewer": ("read",), "staff": ("handoffs", "leads"), "editor": ("knowledge",), "admin": ("accounts",)}
 
 
 def grants(role: str) -> frozenset[str]:
     """What a role may do: its own grants and those of every role before it."""
     if role not in ROLES:
         return frozenset()
-    return frozenset(g for r in ROLES[:ROLES.index(role) + 1] for g in ROLE_GRANTS[r])
+    return frozenset(g for r in ROLES[: ROLES.index(role) + 1] for g in ROLE_GRANTS[r])
+
+
 HANDOFF_END_REASONS = ("released", "timeout", "after_hours", "timing_out")
 
 
@@ -79,8 +86,9 @@ class Turn(Stamp, Base):
     # the conversation (GET /api/chat/history) and a retried message gets the same answer.
     replies: Mapped[list | None] = mapped_column(JSON)
 
-    feedback: Mapped[list["Feedback"]] = relationship(back_populates="turn", cascade="all, delete-orphan",
-                                                      passive_deletes=True)
+    feedback: Mapped[list["Feedback"]] = relationship(
+        back_populates="turn", cascade="all, delete-orphan", passive_deletes=True
+    )
     corrections: Mapped[list["FaqCorrection"]] = relationship(back_populates="turn")
 
 
@@ -121,8 +129,9 @@ class Lead(Stamp, Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
     owner: Mapped["StaffUser | None"] = relationship(foreign_keys=[owner_id], lazy="joined")
-    changes: Mapped[list["LeadChange"]] = relationship(back_populates="lead", cascade="all, delete-orphan",
-                                                       order_by="LeadChange.id", passive_deletes=True)
+    changes: Mapped[list["LeadChange"]] = relationship(
+        back_populates="lead", cascade="all, delete-orphan", order_by="LeadChange.id", passive_deletes=True
+    )
 
 
 class LeadChange(Stamp, Base):
@@ -217,8 +226,8 @@ class Handoff(Stamp, Base):
 
     staff: Mapped["StaffUser | None"] = relationship(foreign_keys=[staff_id], lazy="joined")
     messages: Mapped[list["HandoffMessage"]] = relationship(
-        back_populates="handoff", cascade="all, delete-orphan", order_by="HandoffMessage.id",
-        passive_deletes=True)
+        back_populates="handoff", cascade="all, delete-orphan", order_by="HandoffMessage.id", passive_deletes=True
+    )
 
 
 class HandoffMessage(Stamp, Base):

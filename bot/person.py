@@ -11,6 +11,7 @@ retry finds everything again), the gateway's turns, feedback, leads, handoffs
 and WeChat rows, and the queued lead files. Both are audited by the callers,
 with counts, never the number itself.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,19 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from .config import PROJECT_DIR
-from .models import (ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn,
-                     VisitBooking, hash_sender, utcnow)
+from .models import (
+    ChatRequest,
+    ConversationToken,
+    FaqCorrection,
+    Feedback,
+    Handoff,
+    HandoffMessage,
+    Lead,
+    Turn,
+    VisitBooking,
+    hash_sender,
+    utcnow,
+)
 
 
 class PersonError(ValueError):
@@ -73,13 +85,14 @@ def tracker_command(command: str, *options: str) -> dict:
     python = Path(current_app.config["RASA_PYTHON"])
     if not python.exists():
         raise PersonError(f"找不到 Rasa 的 Python（RASA_PYTHON={python}），无法处理对话记录库，未做任何删除。")
-    args = [str(python), "-m", "rasa_ext.person", command, "--url", current_app.config["TRACKER_STORE_URL"],
-            *options]
+    args = [str(python), "-m", "rasa_ext.person", command, "--url", current_app.config["TRACKER_STORE_URL"], *options]
     try:
         done = subprocess.run(args, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=180)
         if done.returncode != 0:
-            raise PersonError("对话记录库（Rasa tracker store）处理失败，未做任何删除："
-                              + (done.stderr.strip().splitlines() or ["?"])[-1][:300])
+            raise PersonError(
+                "对话记录库（Rasa tracker store）处理失败，未做任何删除："
+                + (done.stderr.strip().splitlines() or ["?"])[-1][:300]
+            )
         return json.loads(done.stdout)
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
         raise PersonError(f"对话记录库（Rasa tracker store）处理失败，未做任何删除：{type(exc).__name__}") from exc
@@ -105,8 +118,11 @@ def find(session, phone: str = "", conversation: str = "", tracker_command: str 
         person.hashes.update(session.scalars(select(Turn.sender_hash).where(Turn.user_text.contains(phone))))
     person.hashes.discard("")
     person.conversations.update(lead.get("sender_id") for _path, lead in _queued(person) if lead.get("sender_id"))
-    person.conversations.update(session.scalars(select(Handoff.sender_id).where(
-        Handoff.sender_hash.in_(person.hashes), Handoff.sender_id.is_not(None))))
+    person.conversations.update(
+        session.scalars(
+            select(Handoff.sender_id).where(Handoff.sender_hash.in_(person.hashes), Handoff.sender_id.is_not(None))
+        )
+    )
     person.tracker = _tracker(tracker_command, person)
     person.conversations.update(person.tracker.get("senders", []))
     person.hashes.update(hash_sender(c, salt) for c in person.conversations)
@@ -114,29 +130,56 @@ def find(session, phone: str = "", conversation: str = "", tracker_command: str 
 
 
 def _leads(person: Person):
-    return or_(Lead.sender_hash.in_(person.hashes), Lead.phone == person.phone) if person.phone \
+    return (
+        or_(Lead.sender_hash.in_(person.hashes), Lead.phone == person.phone)
+        if person.phone
         else Lead.sender_hash.in_(person.hashes)
+    )
 
 
 def export(session, phone: str = "", conversation: str = "") -> dict:
     """Everything kept about the person, as JSON-ready data."""
     person = find(session, phone, conversation, "export")
     turns = session.scalars(select(Turn).where(Turn.sender_hash.in_(person.hashes)).order_by(Turn.id)).all()
-    handoffs = session.scalars(select(Handoff).where(Handoff.sender_hash.in_(person.hashes))
-                               .order_by(Handoff.id)).all()
+    handoffs = session.scalars(select(Handoff).where(Handoff.sender_hash.in_(person.hashes)).order_by(Handoff.id)).all()
     return {
         "exported_at": utcnow().isoformat(),
         "conversations": sorted(person.conversations),
-        "turns": [{"at": t.created_at.isoformat(), "channel": t.channel, "message": t.user_text, "reply": t.reply,
-                   "outcome": t.outcome} for t in turns],
-        "feedback": [{"at": f.created_at.isoformat(), "turn": f.turn_id, "rating": f.rating, "comment": f.comment}
-                     for f in session.scalars(select(Feedback).where(Feedback.sender_hash.in_(person.hashes)))],
-        "leads": [{"at": lead.created_at.isoformat(), "name": lead.name, "company": lead.company,
-                   "phone": lead.phone, "email": lead.email, "industry": lead.industry, "need": lead.need,
-                   "status": lead.status} for lead in session.scalars(select(Lead).where(_leads(person)))],
-        "handoffs": [{"at": h.created_at.isoformat(), "status": h.status,
-                      "messages": [{"at": m.created_at.isoformat(), "from": m.author, "text": m.text}
-                                   for m in h.messages]} for h in handoffs],
+        "turns": [
+            {
+                "at": t.created_at.isoformat(),
+                "channel": t.channel,
+                "message": t.user_text,
+                "reply": t.reply,
+                "outcome": t.outcome,
+            }
+            for t in turns
+        ],
+        "feedback": [
+            {"at": f.created_at.isoformat(), "turn": f.turn_id, "rating": f.rating, "comment": f.comment}
+            for f in session.scalars(select(Feedback).where(Feedback.sender_hash.in_(person.hashes)))
+        ],
+        "leads": [
+            {
+                "at": lead.created_at.isoformat(),
+                "name": lead.name,
+                "company": lead.company,
+                "phone": lead.phone,
+                "email": lead.email,
+                "industry": lead.industry,
+                "need": lead.need,
+                "status": lead.status,
+            }
+            for lead in session.scalars(select(Lead).where(_leads(person)))
+        ],
+        "handoffs": [
+            {
+                "at": h.created_at.isoformat(),
+                "status": h.status,
+                "messages": [{"at": m.created_at.isoformat(), "from": m.author, "text": m.text} for m in h.messages],
+            }
+            for h in handoffs
+        ],
         "queued_leads": [lead for _path, lead in _queued(person)],
         "dialogue_events": person.tracker.get("events", {}),
     }
@@ -149,8 +192,9 @@ def erase(session, phone: str = "", conversation: str = "") -> dict:
     turn_ids = select(Turn.id).where(Turn.sender_hash.in_(hashes))
     handoff_ids = select(Handoff.id).where(Handoff.sender_hash.in_(hashes))
     counts = {"conversations": len(person.conversations), "dialogue_events": person.tracker.get("events", 0)}
-    counts["feedback"] = session.execute(delete(Feedback).where(
-        or_(Feedback.sender_hash.in_(hashes), Feedback.turn_id.in_(turn_ids)))).rowcount
+    counts["feedback"] = session.execute(
+        delete(Feedback).where(or_(Feedback.sender_hash.in_(hashes), Feedback.turn_id.in_(turn_ids)))
+    ).rowcount
     session.execute(update(FaqCorrection).where(FaqCorrection.turn_id.in_(turn_ids)).values(turn_id=None))
     # The message ids and the conversation's token go with the turns they belong to.
     session.execute(delete(ChatRequest).where(ChatRequest.sender_hash.in_(hashes)))
@@ -179,5 +223,7 @@ def _erase_wechat(session, person: Person) -> int:
     hashes = {c.removeprefix("wx-") for c in person.conversations if c.startswith("wx-")}
     if not hashes:
         return 0
-    return sum(session.execute(delete(model).where(model.openid_hash.in_(hashes))).rowcount
-               for model in (WeChatMessage, WeChatFollower, WeChatOptions))
+    return sum(
+        session.execute(delete(model).where(model.openid_hash.in_(hashes))).rowcount
+        for model in (WeChatMessage, WeChatFollower, WeChatOptions)
+    )

@@ -6,6 +6,7 @@ numbers. instance/ is made 0700 and its databases and secrets 0600, also
 when an older install left them wider, because a mode set only at creation
 would leave every existing deployment as it was.
 """
+
 from __future__ import annotations
 
 import os

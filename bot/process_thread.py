@@ -5,6 +5,7 @@ threads: each worker must start its own (the notice sender, the handoff
 sweeper). ensure_running() starts the thread in this process, again after a
 fork or if it died, and is cheap to call on every request.
 """
+
 from __future__ import annotations
 
 import os

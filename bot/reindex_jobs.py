@@ -12,6 +12,7 @@ Builds are serialised with a file lock, so two workers never build at once.
 The worker writes a heartbeat file; the console and /healthz read it to say
 whether queued jobs will be picked up.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -31,8 +32,13 @@ log = logging.getLogger(__name__)
 HEARTBEAT = "reindex-worker.json"
 HEARTBEAT_S = 5.0
 # How the console names the build's stages (knowledge.index.build's report()).
-STAGES = {"passages": "切分段落", "bm25": "建立词项索引", "model": "加载向量模型", "vectors": "计算向量",
-          "writing": "写入索引"}
+STAGES = {
+    "passages": "切分段落",
+    "bm25": "建立词项索引",
+    "model": "加载向量模型",
+    "vectors": "计算向量",
+    "writing": "写入索引",
+}
 
 
 def _state_dir(app: Flask) -> Path:
@@ -71,8 +77,11 @@ def _claim(make_session) -> list[int]:
     with make_session() as s:
         claimed = []
         for job_id in s.scalars(select(IndexJob.id).where(IndexJob.status == "queued").order_by(IndexJob.id)):
-            done = s.execute(update(IndexJob).where(IndexJob.id == job_id, IndexJob.status == "queued")
-                             .values(status="running", started_at=utcnow(), progress=0, message=""))
+            done = s.execute(
+                update(IndexJob)
+                .where(IndexJob.id == job_id, IndexJob.status == "queued")
+                .values(status="running", started_at=utcnow(), progress=0, message="")
+            )
             if done.rowcount:
                 claimed.append(job_id)
         s.commit()
@@ -91,8 +100,11 @@ def run_pending(app: Flask) -> int:
 
         def report(stage: str, fraction: float) -> None:
             with make_session() as s:
-                s.execute(update(IndexJob).where(IndexJob.id.in_(claimed))
-                          .values(progress=int(fraction * 100), message=STAGES.get(stage, stage)))
+                s.execute(
+                    update(IndexJob)
+                    .where(IndexJob.id.in_(claimed))
+                    .values(progress=int(fraction * 100), message=STAGES.get(stage, stage))
+                )
                 s.commit()
 
         ok = True
@@ -109,21 +121,33 @@ def run_pending(app: Flask) -> int:
 
 def _finish(make_session, claimed: list[int], started, ok: bool, message: str) -> None:
     with make_session() as s:
-        s.execute(update(IndexJob).where(IndexJob.id.in_(claimed)).values(
-            status="done" if ok else "failed", message=message[:2000], finished_at=utcnow(),
-            progress=100 if ok else IndexJob.progress))
+        s.execute(
+            update(IndexJob)
+            .where(IndexJob.id.in_(claimed))
+            .values(
+                status="done" if ok else "failed",
+                message=message[:2000],
+                finished_at=utcnow(),
+                progress=100 if ok else IndexJob.progress,
+            )
+        )
         # The build read every correction saved before it started: those are live now (or failed).
-        s.execute(update(FaqCorrection).where(FaqCorrection.status == "indexing",
-                                              FaqCorrection.created_at <= started)
-                  .values(status="live" if ok else "failed", error="" if ok else message[:2000]))
+        s.execute(
+            update(FaqCorrection)
+            .where(FaqCorrection.status == "indexing", FaqCorrection.created_at <= started)
+            .values(status="live" if ok else "failed", error="" if ok else message[:2000])
+        )
         s.commit()
 
 
 def requeue_interrupted(app: Flask) -> int:
     """Jobs left running by a worker that stopped mid-build go back to the queue (one worker per instance)."""
     with app.extensions["db_sessionmaker"]() as s:
-        done = s.execute(update(IndexJob).where(IndexJob.status == "running")
-                         .values(status="queued", progress=0, message="重启后重新排队"))
+        done = s.execute(
+            update(IndexJob)
+            .where(IndexJob.status == "running")
+            .values(status="queued", progress=0, message="重启后重新排队")
+        )
         s.commit()
         return done.rowcount
 
@@ -146,10 +170,14 @@ def worker_state(app: Flask | None = None) -> dict:
         age = None
     alive = age is not None and age < 6 * HEARTBEAT_S
     with app.extensions["db_sessionmaker"]() as s:
-        waiting = s.scalar(select(func.count()).select_from(IndexJob)
-                           .where(IndexJob.status.in_(("queued", "running")))) or 0
-    state = {"ok": alive, "waiting": waiting,
-             "detail": "alive" if alive else ("no heartbeat" if age is None else f"last seen {age:.0f} s ago")}
+        waiting = (
+            s.scalar(select(func.count()).select_from(IndexJob).where(IndexJob.status.in_(("queued", "running")))) or 0
+        )
+    state = {
+        "ok": alive,
+        "waiting": waiting,
+        "detail": "alive" if alive else ("no heartbeat" if age is None else f"last seen {age:.0f} s ago"),
+    }
     if app.config.get("KNOWLEDGE_REINDEX_SYNC"):
         state.update(ok=True, detail="in-process (KNOWLEDGE_REINDEX_SYNC)")
     return state

@@ -5,6 +5,7 @@ gateway's web workers never load the embedding model or every document. On
 start it requeues jobs a stopped worker left running, and queues a build when
 there is no index yet. SIGTERM (honcho, systemd) lets the current build finish.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -9,6 +9,7 @@ store class Rasa runs, the gateway's tables through its models, the lead queue
 as files. A period of 0 keeps that store's data for ever. A store that fails is
 logged and retried at the next run; the others still run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,18 @@ from flask import Flask, current_app
 from sqlalchemy import delete, or_, select
 
 from . import db
-from .models import (ChatRequest, ConversationToken, FaqCorrection, Feedback, Handoff, HandoffMessage, Lead, Turn,
-                     VisitBooking, utcnow)
+from .models import (
+    ChatRequest,
+    ConversationToken,
+    FaqCorrection,
+    Feedback,
+    Handoff,
+    HandoffMessage,
+    Lead,
+    Turn,
+    VisitBooking,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +104,12 @@ def _wechat(session, cutoff: datetime) -> int:
     naive = cutoff.replace(tzinfo=None)  # these tables store naive UTC
     count = session.execute(delete(WeChatMessage).where(WeChatMessage.created_at < naive)).rowcount
     count += session.execute(delete(WeChatOptions).where(WeChatOptions.updated_at < naive)).rowcount
-    count += session.execute(delete(WeChatFollower).where(
-        WeChatFollower.updated_at < naive,
-        or_(WeChatFollower.last_message_at.is_(None), WeChatFollower.last_message_at < naive))).rowcount
+    count += session.execute(
+        delete(WeChatFollower).where(
+            WeChatFollower.updated_at < naive,
+            or_(WeChatFollower.last_message_at.is_(None), WeChatFollower.last_message_at < naive),
+        )
+    ).rowcount
     return count
 
 
@@ -123,8 +137,9 @@ def run_once(app: Flask, now: datetime | None = None, queue_dirs: list[Path] | N
             "lead_queue": lambda cut: _lead_queue(queue_dirs or [Path(app.config["LEADS_QUEUE_DIR"])], cut),
         }
         for store in ("turns", "handoffs", "leads", "wechat"):
-            steps[store] = _in_session({"turns": _turns, "handoffs": _handoffs, "leads": _leads,
-                                        "wechat": _wechat}[store])
+            steps[store] = _in_session(
+                {"turns": _turns, "handoffs": _handoffs, "leads": _leads, "wechat": _wechat}[store]
+            )
         for store in PERIODS:
             counts[store] = None
             if cutoffs[store] is None:
@@ -133,8 +148,10 @@ def run_once(app: Flask, now: datetime | None = None, queue_dirs: list[Path] | N
                 counts[store] = steps[store](cutoffs[store])
             except Exception as exc:  # one store down must not keep the others' data longer
                 db.session().rollback()
-                log.warning("retention: a store failed; retried at the next run",
-                            extra={"store": store, "error": type(exc).__name__})
+                log.warning(
+                    "retention: a store failed; retried at the next run",
+                    extra={"store": store, "error": type(exc).__name__},
+                )
         log.info("retention run", extra={f"deleted_{k}": v for k, v in counts.items()})
         return counts
 
@@ -145,6 +162,7 @@ def _in_session(step):
         count = step(session, cutoff)
         session.commit()
         return count
+
     return run
 
 

@@ -8,12 +8,15 @@ sites too, where their own CSP applies) brings its look as a <style>
 element. widget.js itself is fetched cross-origin; CORS (cors.py) is
 untouched, and these headers do not restrict where a script may be loaded.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request
 
-_COMMON = ("default-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
-           "object-src 'none'; base-uri 'none'; form-action 'self'")
+_COMMON = (
+    "default-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
 STRICT_CSP = f"{_COMMON}; style-src 'self'; frame-ancestors 'none'"
 HOST_PAGE_CSP = f"{_COMMON}; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'"
 HOST_PAGE_ENDPOINTS = {"web.index"}

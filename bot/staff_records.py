@@ -6,6 +6,7 @@ session row is what makes a logout or a deactivation end a copied cookie, and
 failed logins are counted per (username, address) so that a stranger's guesses
 lock out only the stranger's address.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """GET /: a demo park landing page that embeds the chat widget, as a park website would."""
+
 from flask import Blueprint, render_template
 
 bp = Blueprint("web", __name__)

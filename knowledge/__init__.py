@@ -8,12 +8,12 @@ ingests documents (knowledge.documents, knowledge.ingest) without loading the
 retrieval stack (numpy, FAISS, BM25, jieba), which would cost each web worker
 about 150 MB it never uses for that.
 """
+
 from __future__ import annotations
 
 import importlib
 
-_WHERE = {"Answer": ".answer", "Source": ".answer", "KnowledgeBase": ".base", "Settings": ".config",
-          "Hit": ".retrieve"}
+_WHERE = {"Answer": ".answer", "Source": ".answer", "KnowledgeBase": ".base", "Settings": ".config", "Hit": ".retrieve"}
 __all__ = ["Answer", "Hit", "KnowledgeBase", "Settings", "Source"]
 
 

@@ -1,4 +1,5 @@
 """Command line: python -m knowledge {build,query,ask,ingest,migrate-uploads,eval,train-decision,bench}."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,10 @@ def _build(args, settings: Settings) -> int:
 
     manifest, rebuilt = build(settings, force=args.force, progress=not args.quiet)
     state = "built" if rebuilt else "up to date"
-    print(f"index {state}: {manifest.documents} documents, {manifest.chunks} chunks, "
-          f"model {manifest.model} ({manifest.dimension}d) -> {settings.index_dir}")
+    print(
+        f"index {state}: {manifest.documents} documents, {manifest.chunks} chunks, "
+        f"model {manifest.model} ({manifest.dimension}d) -> {settings.index_dir}"
+    )
     return 0
 
 
@@ -29,8 +32,19 @@ def _query(args, settings: Settings) -> int:
     kb = KnowledgeBase.load(settings)
     hits = kb.search(args.question, top_k=args.top_k, mode=args.mode)
     if args.json:
-        keys = ("chunk_id", "doc_id", "title", "text", "score", "url", "published",
-                "publisher", "bm25", "dense", "confidence")
+        keys = (
+            "chunk_id",
+            "doc_id",
+            "title",
+            "text",
+            "score",
+            "url",
+            "published",
+            "publisher",
+            "bm25",
+            "dense",
+            "confidence",
+        )
         print(json.dumps([{k: h.to_dict()[k] for k in keys} for h in hits], ensure_ascii=False, indent=2))
     else:
         for rank, h in enumerate(hits, 1):
@@ -78,18 +92,34 @@ def _supersede(doc_ids: list[str], settings: Settings) -> None:
 def _ingest(args, settings: Settings) -> int:
     from .ingest import ingest
 
-    fields = ("title", "publisher", "published", "url", "category", "doc_id",
-              "issuer", "doc_number", "valid_from", "valid_until", "scope")
+    fields = (
+        "title",
+        "publisher",
+        "published",
+        "url",
+        "category",
+        "doc_id",
+        "issuer",
+        "doc_number",
+        "valid_from",
+        "valid_until",
+        "scope",
+    )
     meta = {k: getattr(args, k) for k in fields}
     # Staff documents go to the instance's data directory; --shipped adds to the project's own.
-    target, others = ((settings.docs_dir, (settings.staff_docs_dir,)) if args.shipped
-                      else (settings.staff_docs_dir, (settings.docs_dir,)))
+    target, others = (
+        (settings.docs_dir, (settings.staff_docs_dir,))
+        if args.shipped
+        else (settings.staff_docs_dir, (settings.docs_dir,))
+    )
     if args.manifest:
         from .ingest import ingest_manifest
 
         if args.paths or any(meta.values()):
-            print("error: --manifest gives each file its own metadata; pass no paths or metadata flags with it",
-                  file=sys.stderr)
+            print(
+                "error: --manifest gives each file its own metadata; pass no paths or metadata flags with it",
+                file=sys.stderr,
+            )
             return 2
         outcomes = ingest_manifest(Path(args.manifest), target, others, progress=_bar("ingesting", args.quiet))
     elif not args.paths:
@@ -101,8 +131,10 @@ def _ingest(args, settings: Settings) -> int:
         print(f"{o.status:9} {o.path}: {o.detail}")
     _supersede([o.doc_id for o in outcomes if o.status == "added"], settings)
     added = sum(o.status == "added" for o in outcomes)
-    print(f"{added} added, {sum(o.status == 'duplicate' for o in outcomes)} duplicate, "
-          f"{sum(o.status == 'refused' for o in outcomes)} refused.")
+    print(
+        f"{added} added, {sum(o.status == 'duplicate' for o in outcomes)} duplicate, "
+        f"{sum(o.status == 'refused' for o in outcomes)} refused."
+    )
     if args.build and added:
         from .index import build
 
@@ -138,8 +170,10 @@ def _migrate_uploads(args, settings: Settings) -> int:
     moved = migrate_uploads(settings)
     for source, target in moved:
         print(f"moved {source} -> {target}")
-    print(f"{len(moved)} upload(s) moved into {settings.staff_docs_dir}; the shipped documents stay in "
-          f"{settings.docs_dir}. The index reads both, so it needs no rebuild.")
+    print(
+        f"{len(moved)} upload(s) moved into {settings.staff_docs_dir}; the shipped documents stay in "
+        f"{settings.docs_dir}. The index reads both, so it needs no rebuild."
+    )
     return 0
 
 
@@ -152,10 +186,15 @@ def _eval(args, settings: Settings) -> int:
     report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
     print(table(report))
     if not args.set:  # the seed release's sets, on the knowledge the product ships (one release + FAQ)
-        seed = evaluate({"seed-dev": SEED_DEV, "seed-held1": SEED_HELDOUT[0], "seed-held2": SEED_HELDOUT[1]},
-                        settings, corpus_dir=settings.docs_dir, work_dir=Path("instance/eval-seed"), ablation=False)
+        seed = evaluate(
+            {"seed-dev": SEED_DEV, "seed-held1": SEED_HELDOUT[0], "seed-held2": SEED_HELDOUT[1]},
+            settings,
+            corpus_dir=settings.docs_dir,
+            work_dir=Path("instance/eval-seed"),
+            ablation=False,
+        )
         print("\nseed release sets, on the shipped knowledge (knowledge/docs + FAQ):")
-        print("\n".join(table(seed).splitlines()[2:4 + 3]))
+        print("\n".join(table(seed).splitlines()[2 : 4 + 3]))
         report["seed"] = seed
     if args.failures:
         print(f"\nnot right on {args.failures}:")
@@ -188,8 +227,13 @@ def _bench(args, settings: Settings) -> int:
 
     sizes = tuple(int(float(x)) for x in args.sizes.split(",") if x)
     bm25_sizes = tuple(int(float(x)) for x in args.bm25_sizes.split(",") if x)
-    report = run(settings, sizes=sizes, bm25_sizes=bm25_sizes, embedding=not args.no_embedding,
-                 log=(lambda *_: None) if args.quiet else (lambda m: print(m, file=sys.stderr)))
+    report = run(
+        settings,
+        sizes=sizes,
+        bm25_sizes=bm25_sizes,
+        embedding=not args.no_embedding,
+        log=(lambda *_: None) if args.quiet else (lambda m: print(m, file=sys.stderr)),
+    )
     print(table(report))
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
@@ -248,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_build)
 
-    for name, run, help_ in (("query", _query, "show the passages retrieved for a question"),
-                             ("ask", _ask, "answer a question as the bot would, with its citation")):
+    for name, run, help_ in (
+        ("query", _query, "show the passages retrieved for a question"),
+        ("ask", _ask, "answer a question as the bot would, with its citation"),
+    ):
         p = sub.add_parser(name, help=help_)
         p.add_argument("question", nargs="?" if name == "ask" else None, default="")
         if name == "ask":
@@ -261,20 +307,38 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("ingest", help="add .md .txt .html .pdf .docx files to the docs directory as cited Markdown")
     p.add_argument("paths", nargs="*")
-    p.add_argument("--manifest", default="", help="a manifest (YAML or CSV) or a folder with one: "
-                   "each file with its own metadata")
-    for field in ("title", "publisher", "published", "url", "doc_id",
-                  "issuer", "doc_number", "valid_from", "valid_until", "scope"):
+    p.add_argument(
+        "--manifest", default="", help="a manifest (YAML or CSV) or a folder with one: each file with its own metadata"
+    )
+    for field in (
+        "title",
+        "publisher",
+        "published",
+        "url",
+        "doc_id",
+        "issuer",
+        "doc_number",
+        "valid_from",
+        "valid_until",
+        "scope",
+    ):
         p.add_argument(f"--{field.replace('_', '-')}", dest=field, default="")
     p.add_argument("--category", choices=("release", "policy", "faq"), default="")
     p.add_argument("--build", action="store_true", help="rebuild the index afterwards")
-    p.add_argument("--shipped", action="store_true", help="add to knowledge/docs (documents the project ships, "
-                   "committed to git) instead of the instance's data directory")
+    p.add_argument(
+        "--shipped",
+        action="store_true",
+        help="add to knowledge/docs (documents the project ships, "
+        "committed to git) instead of the instance's data directory",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_ingest)
 
-    p = sub.add_parser("propose", help="print a manifest proposed from each file's own text (title, issuer, "
-                       "文号, dates, validity, scope) to review before `ingest --manifest`")
+    p = sub.add_parser(
+        "propose",
+        help="print a manifest proposed from each file's own text (title, issuer, "
+        "文号, dates, validity, scope) to review before `ingest --manifest`",
+    )
     p.add_argument("paths", nargs="+")
     p.add_argument("--category", default="", help="policy or release (default: policy when the text is official)")
     p.set_defaults(run=_propose)
@@ -286,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="the report as one JSON line")
     p.set_defaults(run=_sync)
 
-    p = sub.add_parser("migrate-uploads", help="move uploads that git does not track from knowledge/docs "
-                       "into the data directory (KNOWLEDGE_DATA_DIR)")
+    p = sub.add_parser(
+        "migrate-uploads",
+        help="move uploads that git does not track from knowledge/docs into the data directory (KNOWLEDGE_DATA_DIR)",
+    )
     p.set_defaults(run=_migrate_uploads)
 
     from .evaluate import CORPUS_DIR
@@ -301,8 +367,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
-    p.add_argument("--set", action="append", default=[], help="dev sets to learn from (repeatable; default: "
-                   "the corpus dev sets and the seed dev set)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        help="dev sets to learn from (repeatable; default: the corpus dev sets and the seed dev set)",
+    )
     p.add_argument("--corpus", default=str(CORPUS_DIR))
     p.add_argument("--work-dir", default="instance/eval-corpus")
     p.add_argument("--max-wrong", type=float, default=0.01, help="wrong answers allowed, as a share of all questions")

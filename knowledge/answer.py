@@ -11,6 +11,7 @@ What is added around the source sentences is ours and says so: the place a
 document applies to when it is not the park (【钱塘区】), and for an English
 question a one-line English lead-in before the cited Chinese sentences.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,12 +28,16 @@ SNIPPET_CHARS = 120
 LIST_MAX_CHARS = 400  # a list is given whole up to here
 # A sentence that announces a list, and the items that follow it.
 _INTRODUCES = re.compile(r"[:：]\s*$|包括[:：]?$|如下|分别[为是]|主要有|具体(?:包括|如下)|以下")
-_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+[条项]|[-•·])")
+_ITEM = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+[条项]|[-•·])"
+)
 # ASCII punctuation between Chinese characters, as some sites publish it: shown as Chinese.
 _ASCII_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
-_CJK_NEAR_PUNCT = re.compile(r"(?<=[\u4e00-\u9fff”’）])\s*([,;:?!])\s*(?=[\u4e00-\u9fff“‘（A-Za-z\d])|"
-                             r"(?<=\d)\s*([,;:?!])\s*(?=[\u4e00-\u9fff“‘（])|"
-                             r"(?<=[\u4e00-\u9fff])\s*([()])|([()])\s*(?=[\u4e00-\u9fff])")
+_CJK_NEAR_PUNCT = re.compile(
+    r"(?<=[\u4e00-\u9fff”’）])\s*([,;:?!])\s*(?=[\u4e00-\u9fff“‘（A-Za-z\d])|"
+    r"(?<=\d)\s*([,;:?!])\s*(?=[\u4e00-\u9fff“‘（])|"
+    r"(?<=[\u4e00-\u9fff])\s*([()])|([()])\s*(?=[\u4e00-\u9fff])"
+)
 
 
 @dataclass
@@ -71,6 +76,7 @@ class Answer:
 
 def chinese_punctuation(text: str) -> str:
     """ASCII commas, colons and brackets between Chinese characters become Chinese ones."""
+
     def swap(match: re.Match) -> str:
         mark = next(g for g in match.groups() if g)
         return match.group(0).replace(mark, _ASCII_PUNCT[mark]).strip()
@@ -121,8 +127,11 @@ def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None
     best = hits[0]
     if best.category == "faq":
         return _frame(best.text, best, query, places), [_source(best, best.text)]
-    ordered = [s for hit in sorted((h for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq"),
-                                   key=_position) for s in split_sentences(hit.text)]
+    ordered = [
+        s
+        for hit in sorted((h for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq"), key=_position)
+        for s in split_sentences(hit.text)
+    ]
     ordered = list(dict.fromkeys(ordered))
     evidence = [s for s in (best.evidence or ordered[:1]) if s in ordered] or ordered[:1]
     scores = {s: _score(s, query.concepts, query.wants) for s in evidence}
@@ -167,5 +176,10 @@ def _has_cjk_only(text: str) -> bool:
 
 
 def _source(hit: Hit, text: str) -> Source:
-    return Source(title=hit.title, publisher=hit.publisher, published=hit.published, url=hit.url,
-                  snippet=_fit(text, SNIPPET_CHARS))
+    return Source(
+        title=hit.title,
+        publisher=hit.publisher,
+        published=hit.published,
+        url=hit.url,
+        snippet=_fit(text, SNIPPET_CHARS),
+    )

@@ -5,6 +5,7 @@ answered only by a sentence that states one next to what it asks about: the
 sentence on the park's location does not answer 园区的招商电话是多少, however
 many words they share.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,24 +16,33 @@ from .text import normalize
 ASKS = {
     "doc_number": re.compile(r"文号|发文字号|几号文|\bdocument number\b|\bfile number\b"),
     "phone": re.compile(r"电话|热线|联系方式|手机号|号码|\bphone\b|\btelephone\b|\bhotline\b|\bcontact number\b"),
-    "date": re.compile(r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"),
+    "date": re.compile(
+        r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"
+    ),
     # An amount of money (or a rate) is a narrower figure than a count: "2 funds" does not answer "how much funding".
-    "amount": re.compile(r"多少钱|多少资金|多少补贴|多少补助|多少奖励|多少租金|多少费用|金额|价格|费用|税率|租金|房租|"
-                         r"(?:奖励|补贴|补助|资助|奖补|投资|投入|租金|费)[^，。？?]{0,4}(?:多少|几)(?![个家项条名])|"
-                         r"\bhow much\b|\bprice\b|\bcost\b|\brate\b|\brent\b"),
+    "amount": re.compile(
+        r"多少钱|多少资金|多少补贴|多少补助|多少奖励|多少租金|多少费用|金额|价格|费用|税率|租金|房租|"
+        r"(?:奖励|补贴|补助|资助|奖补|投资|投入|租金|费)[^，。？?]{0,4}(?:多少|几)(?![个家项条名])|"
+        r"\bhow much\b|\bprice\b|\bcost\b|\brate\b|\brent\b"
+    ),
     # (多远 / how far is not here: "close to the airport" answers it without a figure.)
-    "number": re.compile(r"(?<!哪)几|多少|多大|多长|多久|多高|多宽|多重|数量|数目|比例|占比|百分之|百分比|"
-                         r"\bhow (many|much|long|big|large)\b|\bnumber of\b|\bpercentage\b"),
+    "number": re.compile(
+        r"(?<!哪)几|多少|多大|多长|多久|多高|多宽|多重|数量|数目|比例|占比|百分之|百分比|"
+        r"\bhow (many|much|long|big|large)\b|\bnumber of\b|\bpercentage\b"
+    ),
 }
 _DATE = re.compile(
     r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\d{4}-\d{1,2}|\b(january|february|march|april|may|june|july|august|"
-    r"september|october|november|december)\b")
+    r"september|october|november|december)\b"
+)
 STATES = {
     "doc_number": re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*\d{1,4}\s*号"),
     "phone": re.compile(r"(?<!\d)(0\d{2,3}[-‐ ]?\d{7,8}|1[3-9]\d{9}|400[-‐ ]?\d{3}[-‐ ]?\d{4})(?!\d)"),
     "date": _DATE,
-    "amount": re.compile(r"\d[\d.,]*\s*[亿万千百]?\s*(元|块|美元)|[一二两三四五六七八九十百千]+[亿万]?元|[千百]亿元|"
-                         r"\d\s*%|百分之|yuan|rmb|\$|\d\s*percent"),
+    "amount": re.compile(
+        r"\d[\d.,]*\s*[亿万千百]?\s*(元|块|美元)|[一二两三四五六七八九十百千]+[亿万]?元|[千百]亿元|"
+        r"\d\s*%|百分之|yuan|rmb|\$|\d\s*percent"
+    ),
     "number": re.compile(r"\d|[一二两三四五六七八九十百千万亿]+[个家支期条项座栋层名位亿万元倍类大]|千亿|百亿"),
 }
 KINDS = tuple(ASKS)
@@ -40,7 +50,9 @@ KINDS = tuple(ASKS)
 # answers must name it too: 2023年's figure is not 2024年's.
 NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
 # Words that only ask for a kind of answer, removed before the question's topic words are read.
-ASKS_FRAME = re.compile(r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b")  # the order decides: a question asking for a phone number is not asking for a count
+ASKS_FRAME = re.compile(
+    r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b"
+)  # the order decides: a question asking for a phone number is not asking for a count
 
 
 # The unit a question asks its figure in: jieba tags 名 in 多少名 and 天 in 多少天 as measure words
@@ -48,8 +60,14 @@ ASKS_FRAME = re.compile(r"百分之|百分比|占比|多少钱|金额|日期|号
 _COUNT_WORDS = ("多少", "几")
 _NOT_A_COUNT = re.compile(r"^(第|哪)")
 # Units that answer for one another (a question in 天 is answered in 工作日), as families.
-_UNIT_FAMILIES = (("天", "日", "工作日", "个工作日"), ("亿", "亿元"), ("万", "万元"), ("平方米", "平米", "㎡", "万平方米"),
-                  ("年", "周年"), ("月", "个月"))
+_UNIT_FAMILIES = (
+    ("天", "日", "工作日", "个工作日"),
+    ("亿", "亿元"),
+    ("万", "万元"),
+    ("平方米", "平米", "㎡", "万平方米"),
+    ("年", "周年"),
+    ("月", "个月"),
+)
 _NUMERAL = r"(?:\d[\d.,]*|[一二两三四五六七八九十百千万]+)\s*(?:余|多|近|超过)?\s*"
 
 
@@ -87,9 +105,13 @@ def states_measure(unit: str, text: str) -> bool:
 # A question that asks for the members of a set (哪些, 哪几个, 哪两家) is answered by a place that names
 # them, one after another: 、 ； ： a new line, a numbered item, 一是…. "力争创建两个国家医学中心" counts them
 # and does not answer 是哪两个.
-ASKS_LIST = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|分别是|"
-                       r"\bwhich (ones|two|three)\b|\bwhat are the\b")
-ENUMERATES = re.compile(r"、|；|;|：|:|\n|[一二三四五六七八九十]是|（[一二三四五六七八九十]）|\([一二三四五六七八九十\d]\)|\d[.、]")
+ASKS_LIST = re.compile(
+    r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|分别是|"
+    r"\bwhich (ones|two|three)\b|\bwhat are the\b"
+)
+ENUMERATES = re.compile(
+    r"、|；|;|：|:|\n|[一二三四五六七八九十]是|（[一二三四五六七八九十]）|\([一二三四五六七八九十\d]\)|\d[.、]"
+)
 
 
 def asks_list(question: str) -> bool:
@@ -136,8 +158,10 @@ def states(kind: str, text: str, named: frozenset = frozenset()) -> bool:
 
 # A question about a document itself (who issued it, when, its number, until when it holds):
 # only such a question may be answered from the document's own record (its "card").
-ABOUT_DOCUMENT = re.compile(r"文号|发文|印发|发布|出台|颁布|施行|生效|有效期|失效|哪个(单位|部门|机关)|\bissued?\b|"
-                            r"\bpublished\b|\bin force\b|\beffective\b|\bvalid\b")
+ABOUT_DOCUMENT = re.compile(
+    r"文号|发文|印发|发布|出台|颁布|施行|生效|有效期|失效|哪个(单位|部门|机关)|\bissued?\b|"
+    r"\bpublished\b|\bin force\b|\beffective\b|\bvalid\b"
+)
 
 
 def about_document(question: str) -> bool:

@@ -7,6 +7,7 @@ reload that fails (the directory vanished mid-read, a disk hiccup) keeps the
 index already in memory answering and is tried again later: no question is
 lost to a rebuild.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,14 +77,16 @@ class KnowledgeBase:
         raise AssertionError("unreachable")
 
     @classmethod
-    def load(cls, settings: Settings | None = None, parts: Parts = Parts(), learned: bool = True,
-             **overrides) -> "KnowledgeBase":
+    def load(
+        cls, settings: Settings | None = None, parts: Parts = Parts(), learned: bool = True, **overrides
+    ) -> "KnowledgeBase":
         settings = settings or Settings.from_env()
         return cls(replace(settings, **overrides) if overrides else settings, parts=parts, learned=learned)
 
     @classmethod
-    def build(cls, settings: Settings | None = None, force: bool = False, progress: bool = False,
-              **overrides) -> "KnowledgeBase":
+    def build(
+        cls, settings: Settings | None = None, force: bool = False, progress: bool = False, **overrides
+    ) -> "KnowledgeBase":
         settings = settings or Settings.from_env()
         settings = replace(settings, **overrides) if overrides else settings
         index_mod.build(settings, force=force, progress=progress)
@@ -117,8 +120,9 @@ class KnowledgeBase:
                 self._retriever = self._open()
                 log.info("knowledge index reloaded", extra={"index": str(live)})
             except Exception:  # keep answering from the index in memory
-                log.warning("knowledge index reload failed; still answering from %s", self._retriever.index.path,
-                            exc_info=True)
+                log.warning(
+                    "knowledge index reload failed; still answering from %s", self._retriever.index.path, exc_info=True
+                )
 
     def search(self, question: str, top_k: int = 5, mode: str = "hybrid", rerank: bool = True) -> list[Hit]:
         self._maybe_reload()
@@ -143,8 +147,9 @@ class KnowledgeBase:
         confidence, answers = self.decide(query, hits)
         return self.respond(query, hits, confidence, answers, retriever)
 
-    def respond(self, query: Query, hits: list[Hit], confidence: float, answers: bool,
-                retriever: Retriever | None = None) -> Answer:
+    def respond(
+        self, query: Query, hits: list[Hit], confidence: float, answers: bool, retriever: Retriever | None = None
+    ) -> Answer:
         """The reply to a query whose passages are found and whose decision is taken (training
         the decision asks what every answer would have been: answers=True whatever it says)."""
         retriever = retriever or self._retriever
@@ -152,8 +157,11 @@ class KnowledgeBase:
         if not (answers and hits):
             return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
-        if self.parts.answer_types and hits[0].category != "faq" and \
-                decide.answer_gate(query, sources[0].snippet if sources else text):
+        if (
+            self.parts.answer_types
+            and hits[0].category != "faq"
+            and decide.answer_gate(query, sources[0].snippet if sources else text)
+        ):
             return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 

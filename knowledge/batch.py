@@ -5,6 +5,7 @@ questions they hear, answered or declined, each with its confidence and the
 passage it rests on. The command line (`ask --file`) writes JSON lines; the
 console shows the same rows as a table.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,14 @@ def row(kb, question: str) -> dict:
         "threshold": round(kb.threshold, 4),
         "text": answer.text,
         "sources": [s.to_dict() for s in answer.sources],
-        "passage": {"chunk_id": top.chunk_id, "title": top.title, "text": top.text,
-                    "coverage": round(top.confidence, 4)} if top else None,
+        "passage": {
+            "chunk_id": top.chunk_id,
+            "title": top.title,
+            "text": top.text,
+            "coverage": round(top.confidence, 4),
+        }
+        if top
+        else None,
     }
 
 

@@ -14,6 +14,7 @@ Sparse search is measured the same way on synthetic Zipf-distributed token
 ids (bm25s). Embedding throughput is measured on the real chunks of the
 corpus, with the real model.
 """
+
 from __future__ import annotations
 
 import gc
@@ -47,8 +48,11 @@ def _rss_mb() -> dict:
 def machine() -> dict:
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     mem_gb = 0.0
@@ -57,8 +61,13 @@ def machine() -> dict:
     except (OSError, IndexError, ValueError):
         pass
     load = os.getloadavg()
-    return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1),
-            "python": platform.python_version(), "load_avg_1m_at_start": round(load[0], 2)}
+    return {
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "load_avg_1m_at_start": round(load[0], 2),
+    }
 
 
 def centres_for(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -86,7 +95,7 @@ def _latencies(search, queries: np.ndarray) -> list[float]:
     times = []
     for i in range(len(queries)):
         start = time.perf_counter()
-        search(queries[i:i + 1])
+        search(queries[i : i + 1])
         times.append((time.perf_counter() - start) * 1000)
     return times
 
@@ -121,8 +130,13 @@ def bench_dense(n: int, seed: int = 0) -> dict:
     recall = float(np.mean([len(set(a) & set(b)) / K for a, b in zip(found, exact)]))
     params = f"lists={index.nlist} probes={index.nprobe}" if hasattr(index, "nprobe") else "exact"
     result = {
-        "passages": n, "index": type(index).__name__, "params": params, "build_s": round(build_s, 2), "disk_bytes": disk,
-        "index_rss_mb": round(after["rss_mb"] - before["rss_mb"], 1), "process_rss_mb": after["rss_mb"],
+        "passages": n,
+        "index": type(index).__name__,
+        "params": params,
+        "build_s": round(build_s, 2),
+        "disk_bytes": disk,
+        "index_rss_mb": round(after["rss_mb"] - before["rss_mb"], 1),
+        "process_rss_mb": after["rss_mb"],
         "query_p50_ms": round(float(np.percentile(times, 50)), 3),
         "query_p95_ms": round(float(np.percentile(times, 95)), 3),
         "recall_at_10": round(recall, 4),
@@ -139,7 +153,7 @@ def bench_bm25(n: int, seed: int = 0, vocab: int = 50_000, length: int = 80) -> 
 
     rng = np.random.default_rng(seed)
     ranks = np.arange(1, vocab + 1)
-    probs = 1 / ranks ** 1.07
+    probs = 1 / ranks**1.07
     probs /= probs.sum()
     ids = rng.choice(vocab, size=(n, length), p=probs).astype(np.int32)
     corpus = Tokenized(ids=[row.tolist() for row in ids], vocab={f"t{i}": i for i in range(vocab)})
@@ -169,7 +183,9 @@ def bench_bm25(n: int, seed: int = 0, vocab: int = 50_000, length: int = 80) -> 
         search(q)
         times.append((time.perf_counter() - start) * 1000)
     result = {
-        "passages": n, "build_s": round(build_s, 2), "disk_bytes": disk,
+        "passages": n,
+        "build_s": round(build_s, 2),
+        "disk_bytes": disk,
         "index_rss_mb": round(after["rss_mb"] - before["rss_mb"], 1),
         "query_p50_ms": round(float(np.percentile(times, 50)), 3),
         "query_p95_ms": round(float(np.percentile(times, 95)), 3),
@@ -189,13 +205,23 @@ def bench_embedding(settings, texts: list[str], repeat_to: int = 256) -> dict:
     start = time.perf_counter()
     encoder.encode(batch, batch_size=32)
     seconds = time.perf_counter() - start
-    return {"model": settings.embedding_model, "chunks": len(batch),
-            "mean_chars": round(sum(map(len, batch)) / len(batch)), "torch_threads": THREADS,
-            "seconds": round(seconds, 2), "chunks_per_s": round(len(batch) / seconds, 1)}
+    return {
+        "model": settings.embedding_model,
+        "chunks": len(batch),
+        "mean_chars": round(sum(map(len, batch)) / len(batch)),
+        "torch_threads": THREADS,
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(len(batch) / seconds, 1),
+    }
 
 
-def run(settings=None, sizes=(10_000, 100_000, 1_000_000), bm25_sizes=(10_000, 100_000, 1_000_000),
-        embedding: bool = True, log=print) -> dict:
+def run(
+    settings=None,
+    sizes=(10_000, 100_000, 1_000_000),
+    bm25_sizes=(10_000, 100_000, 1_000_000),
+    embedding: bool = True,
+    log=print,
+) -> dict:
     from .config import Settings
     from .documents import load_dir
     from .index import corpus_rows
@@ -221,23 +247,36 @@ def run(settings=None, sizes=(10_000, 100_000, 1_000_000), bm25_sizes=(10_000, 1
 
 def table(report: dict) -> str:
     m = report["machine"]
-    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
-             f"load {m['load_avg_1m_at_start']} at start; peak RSS {m.get('peak_rss_mb', '?')} MB", "",
-             "dense (synthetic clustered 384-d unit vectors, single-query latency, k=10)",
-             f"{'passages':>10} {'index':>14} {'params':>20} {'build s':>8} {'disk MB':>8} {'RSS MB':>7} {'p50 ms':>7} "
-             f"{'p95 ms':>7} {'recall@10':>9}"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+        f"load {m['load_avg_1m_at_start']} at start; peak RSS {m.get('peak_rss_mb', '?')} MB",
+        "",
+        "dense (synthetic clustered 384-d unit vectors, single-query latency, k=10)",
+        f"{'passages':>10} {'index':>14} {'params':>20} {'build s':>8} {'disk MB':>8} {'RSS MB':>7} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'recall@10':>9}",
+    ]
     for r in report["dense"]:
-        lines.append(f"{r['passages']:>10,} {r['index']:>14} {r.get('params', ''):>20} {r['build_s']:>8.1f} {r['disk_bytes'] / 2**20:>8.1f} "
-                     f"{r['index_rss_mb']:>7.0f} {r['query_p50_ms']:>7.2f} {r['query_p95_ms']:>7.2f} "
-                     f"{r['recall_at_10']:>9.3f}")
+        lines.append(
+            f"{r['passages']:>10,} {r['index']:>14} {r.get('params', ''):>20} {r['build_s']:>8.1f} {r['disk_bytes'] / 2**20:>8.1f} "
+            f"{r['index_rss_mb']:>7.0f} {r['query_p50_ms']:>7.2f} {r['query_p95_ms']:>7.2f} "
+            f"{r['recall_at_10']:>9.3f}"
+        )
     if report["bm25"]:
-        lines += ["", "bm25s (synthetic Zipf tokens, 80 per passage, 8-token queries, top 10)",
-                  f"{'passages':>10} {'build s':>8} {'disk MB':>8} {'RSS MB':>7} {'p50 ms':>7} {'p95 ms':>7}"]
+        lines += [
+            "",
+            "bm25s (synthetic Zipf tokens, 80 per passage, 8-token queries, top 10)",
+            f"{'passages':>10} {'build s':>8} {'disk MB':>8} {'RSS MB':>7} {'p50 ms':>7} {'p95 ms':>7}",
+        ]
         for r in report["bm25"]:
-            lines.append(f"{r['passages']:>10,} {r['build_s']:>8.1f} {r['disk_bytes'] / 2**20:>8.1f} "
-                         f"{r['index_rss_mb']:>7.0f} {r['query_p50_ms']:>7.2f} {r['query_p95_ms']:>7.2f}")
+            lines.append(
+                f"{r['passages']:>10,} {r['build_s']:>8.1f} {r['disk_bytes'] / 2**20:>8.1f} "
+                f"{r['index_rss_mb']:>7.0f} {r['query_p50_ms']:>7.2f} {r['query_p95_ms']:>7.2f}"
+            )
     e = report.get("embedding")
     if e:
-        lines += ["", f"embedding: {e['chunks_per_s']} chunks/s ({e['chunks']} real chunks of ~{e['mean_chars']} "
-                      f"chars, {e['model']}, {e['torch_threads']} torch thread(s))"]
+        lines += [
+            "",
+            f"embedding: {e['chunks_per_s']} chunks/s ({e['chunks']} real chunks of ~{e['mean_chars']} "
+            f"chars, {e['model']}, {e['torch_threads']} torch thread(s))",
+        ]
     return "\n".join(lines)

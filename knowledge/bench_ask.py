@@ -7,6 +7,7 @@ run on the same questions, is the lexical core alone (BM25 ranking plus the
 coverage check, no dense encoding, no decision, no extraction), so the ratio
 says what the rest of the answer costs.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,9 +25,13 @@ TARGET_P95_MS = 30.0
 
 def _percentiles(samples: list[float]) -> dict:
     ms = np.array(samples) * 1000
-    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2),
-            "max_ms": round(float(ms.max()), 2)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "max_ms": round(float(ms.max()), 2),
+    }
 
 
 def _timed(fn, questions: list[str], repeats: int) -> list[float]:
@@ -64,11 +69,15 @@ def run(settings: Settings | None = None, work_dir: Path | None = None, repeats:
 
 def table(report: dict) -> str:
     c = report["corpus"]
-    lines = [f"ask() on the test corpus ({c['documents']} documents, {c['passages']} passages), "
-             f"{c['questions']} questions x 3, one thread:"]
+    lines = [
+        f"ask() on the test corpus ({c['documents']} documents, {c['passages']} passages), "
+        f"{c['questions']} questions x 3, one thread:"
+    ]
     for key in ("ask", "ask_english", "peer_bm25_coverage"):
         r = report[key]
         lines.append(f"  {key:20} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms")
-    lines.append(f"  p95 ask / peer: {report['ratio_p95_ask_to_peer']}x; target p95 <= {report['target_p95_ms']} ms: "
-                 f"{'met' if report['meets_target'] else 'NOT met'}")
+    lines.append(
+        f"  p95 ask / peer: {report['ratio_p95_ask_to_peer']}x; target p95 <= {report['target_p95_ms']} ms: "
+        f"{'met' if report['meets_target'] else 'NOT met'}"
+    )
     return "\n".join(lines)

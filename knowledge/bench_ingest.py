@@ -8,6 +8,7 @@ builds the index, and reports the time of each step. It checks what a batch
 must guarantee: every good file is in, the broken one is refused with its
 reason, and nothing of it was written.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -45,8 +46,16 @@ def write_batch(folder: Path, docs: int) -> Path:
         row = {k: v for k, v in entry.items() if k not in ("path", "source", "quirks")}
         rows.append({**row, "path": name, "title": f"{entry['title']}（样本{i:04d}）"})
     (folder / BROKEN).write_bytes(b"PK\x03\x04 not really a zip archive")
-    rows.append({"path": BROKEN, "title": "损坏的上传", "publisher": "测试", "published": "2024-01-01",
-                 "url": "https://example.org/broken", "category": "policy"})
+    rows.append(
+        {
+            "path": BROKEN,
+            "title": "损坏的上传",
+            "publisher": "测试",
+            "published": "2024-01-01",
+            "url": "https://example.org/broken",
+            "category": "policy",
+        }
+    )
     manifest = folder / "manifest.yml"
     manifest.write_text(yaml.dump(rows, Dumper=_NoAliases, allow_unicode=True, sort_keys=False), "utf-8")
     return manifest
@@ -76,17 +85,26 @@ def run(settings: Settings, docs: int = 1000, progress=None, build: bool = True)
         refused = [o for o in outcomes if o.status == "refused"]
         written = sorted(p.name for p in target.iterdir())
         report = {
-            "documents": docs, "added": len(added), "refused": [f"{Path(o.path).name}: {o.detail}" for o in refused],
-            "ingest_s": round(ingest_s, 2), "files_per_s": round(len(outcomes) / ingest_s, 1) if ingest_s else None,
+            "documents": docs,
+            "added": len(added),
+            "refused": [f"{Path(o.path).name}: {o.detail}" for o in refused],
+            "ingest_s": round(ingest_s, 2),
+            "files_per_s": round(len(outcomes) / ingest_s, 1) if ingest_s else None,
             "broken_file_written": any(name.startswith("broken") for name in written),
         }
         if build:
             started = time.perf_counter()
-            manifest_out, _ = build_index(replace(settings, docs_dir=target, data_dir=work / "data",
-                                                  index_dir=work / "index"), progress=progress is not None)
+            manifest_out, _ = build_index(
+                replace(settings, docs_dir=target, data_dir=work / "data", index_dir=work / "index"),
+                progress=progress is not None,
+            )
             report.update(index_s=round(time.perf_counter() - started, 2), passages=manifest_out.chunks)
-        report["ok"] = (len(added) == docs - 1 and len(refused) == 1 and BROKEN in report["refused"][0]
-                        and not report["broken_file_written"])
+        report["ok"] = (
+            len(added) == docs - 1
+            and len(refused) == 1
+            and BROKEN in report["refused"][0]
+            and not report["broken_file_written"]
+        )
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -6,6 +6,7 @@ to about 150–300 characters, and the next one starts with the last piece of
 the previous, so a fact that straddles the cut is still found whole in one of
 them. Each passage carries the heading path of its first piece.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,12 @@ def _windows(items: list[Piece]) -> list[list[Piece]]:
 
 def chunk_document(doc: Document) -> list[Chunk]:
     return [
-        Chunk(chunk_id=f"{doc.doc_id}#{i}", doc_id=doc.doc_id, title=doc.title,
-              text=join([p.text for p in window]), heading=window[0].heading)
+        Chunk(
+            chunk_id=f"{doc.doc_id}#{i}",
+            doc_id=doc.doc_id,
+            title=doc.title,
+            text=join([p.text for p in window]),
+            heading=window[0].heading,
+        )
         for i, window in enumerate(_windows(pieces(doc.text, doc.title)))
     ]

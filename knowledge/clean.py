@@ -5,6 +5,7 @@ notice, lists of other stories and the news site's own contact block. None of
 that is a park fact, and the contact block is dangerous: its hotline is the
 newsroom's, not the park's. Only the article body survives.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,12 @@ def _iso(match: re.Match) -> str:
 def is_org(line: str) -> bool:
     """A line that only names one or more issuing bodies (joint issuers are spaced apart)."""
     names = line.split()
-    return bool(names) and len(line) <= 80 and not _SENTENCE_MARK.search(line) and \
-        all(ORG_END.search(n) and len(n) <= 30 for n in names)
+    return (
+        bool(names)
+        and len(line) <= 80
+        and not _SENTENCE_MARK.search(line)
+        and all(ORG_END.search(n) and len(n) <= 30 for n in names)
+    )
 
 
 def _is_signature(lines: list[str], i: int) -> bool:
@@ -67,9 +72,17 @@ def clean_page(raw: str) -> CleanPage:
     lines = [line.strip() for line in raw.splitlines()]
     # A dateline sits near the top and is short; a date inside a sentence (or a
     # policy's signature date at its end) is not one.
-    date_at = next((i for i, line in enumerate(lines[:_DATELINE_WITHIN])
-                    if _DATE.search(line) and len(line) <= _DATELINE_MAX and not _SENTENCE_END.search(line)
-                    and not _is_signature(lines, i)), None)
+    date_at = next(
+        (
+            i
+            for i, line in enumerate(lines[:_DATELINE_WITHIN])
+            if _DATE.search(line)
+            and len(line) <= _DATELINE_MAX
+            and not _SENTENCE_END.search(line)
+            and not _is_signature(lines, i)
+        ),
+        None,
+    )
     if date_at is None or date_at == 0:
         raise ValueError("no dated headline found: not a saved news page")
     title = next((lines[i] for i in range(date_at - 1, -1, -1) if lines[i]), "")

@@ -4,6 +4,7 @@ Everything that an operator may want to change without touching code lives
 here: where documents and the index are, which embedding model to use and how
 sure retrieval must be before the bot states a fact.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,6 +68,11 @@ class Settings:
             data_dir=default_data_dir(),
             embedding_model=env.get("EMBEDDING_MODEL") or base.embedding_model,
             min_confidence=_float("KNOWLEDGE_MIN_CONFIDENCE", base.min_confidence),
-            decision_model=(Path(env["KNOWLEDGE_DECISION_MODEL"]) if env.get("KNOWLEDGE_DECISION_MODEL")
-                            else None if "KNOWLEDGE_DECISION_MODEL" in env else base.decision_model),
+            decision_model=(
+                Path(env["KNOWLEDGE_DECISION_MODEL"])
+                if env.get("KNOWLEDGE_DECISION_MODEL")
+                else None
+                if "KNOWLEDGE_DECISION_MODEL" in env
+                else base.decision_model
+            ),
         )

@@ -10,6 +10,7 @@ train-decision` and stored as data (knowledge/learned/answerability.json) with
 the threshold that kept wrong answers at or under 1 % of the dev questions in
 cross-validation. Without a model file the coverage threshold decides.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,30 @@ from .retrieve import Hit
 from .units import INNER_PUNCT
 
 FEATURES = (
-    "coverage", "known_coverage", "unknown_share", "framing_words", "terms", "wants_type", "type_missing",
-    "margin", "phrase", "bigrams", "dense", "faq", "english", "other_place", "main_covered",
-    "numbers_missing", "english_unknown", "sentence", "max_uncovered", "bm25_agrees", "unit_bigrams",
-    "faq_coverage", "faq_bigrams", "english_coverage",
+    "coverage",
+    "known_coverage",
+    "unknown_share",
+    "framing_words",
+    "terms",
+    "wants_type",
+    "type_missing",
+    "margin",
+    "phrase",
+    "bigrams",
+    "dense",
+    "faq",
+    "english",
+    "other_place",
+    "main_covered",
+    "numbers_missing",
+    "english_unknown",
+    "sentence",
+    "max_uncovered",
+    "bm25_agrees",
+    "unit_bigrams",
+    "faq_coverage",
+    "faq_bigrams",
+    "english_coverage",
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -38,7 +59,7 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 def _bigrams(text: str) -> set[str]:
     out = set()
     for run in _CJK_RUN.findall(INNER_PUNCT.sub("", text)):
-        out.update(run[i:i + 2] for i in range(len(run) - 1))
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
 
@@ -136,7 +157,7 @@ def first_answerable(query: Query, hits: list[Hit], depth: int = 3) -> list[Hit]
     Unchanged when none does (then the gate declines)."""
     for i, hit in enumerate(hits[:depth]):
         if not gate(query, [hit]):
-            return [hit] + hits[:i] + hits[i + 1:] if i else hits
+            return [hit] + hits[:i] + hits[i + 1 :] if i else hits
     return hits
 
 
@@ -169,17 +190,29 @@ class Decision:
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     def to_json(self) -> dict:
-        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept, "threshold": self.threshold,
-                "curated_threshold": self.curated_threshold, "info": self.info}
+        return {
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            "curated_threshold": self.curated_threshold,
+            "info": self.info,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "Decision":
-        return cls(features=tuple(data["features"]), mean=np.array(data["mean"], dtype=float),
-                   scale=np.array(data["scale"], dtype=float), coef=np.array(data["coef"], dtype=float),
-                   intercept=float(data["intercept"]), threshold=float(data["threshold"]),
-                   info=dict(data.get("info", {})),
-                   curated_threshold=None if data.get("curated_threshold") is None else float(data["curated_threshold"]))
+        return cls(
+            features=tuple(data["features"]),
+            mean=np.array(data["mean"], dtype=float),
+            scale=np.array(data["scale"], dtype=float),
+            coef=np.array(data["coef"], dtype=float),
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            info=dict(data.get("info", {})),
+            curated_threshold=None if data.get("curated_threshold") is None else float(data["curated_threshold"]),
+        )
 
 
 def load(path: Path | None) -> Decision | None:

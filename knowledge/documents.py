@@ -11,6 +11,7 @@ figure from 钱塘区's policy must never be given as the park's. `published` ma
 be empty for a page that shows no date: a citation then says the date is
 unknown rather than showing a placeholder.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,8 +72,9 @@ class Document:
 
     def to_markdown(self) -> str:
         # superseded_by is the instance's record (versions.json), not part of the document.
-        meta = {k: v for k, v in self.meta().items()
-                if (v or k == "published") and k not in ("doc_id", "superseded_by")}
+        meta = {
+            k: v for k, v in self.meta().items() if (v or k == "published") and k not in ("doc_id", "superseded_by")
+        }
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False).strip()
         return f"---\n{front}\n---\n\n{self.text.strip()}\n"
 
@@ -108,11 +110,12 @@ def parse_markdown(source: str, doc_id: str, overrides: dict | None = None) -> D
         raise DocumentError(f"{doc_id}: front matter lacks published (write published: '' if the source has no date)")
     if meta["category"] not in CATEGORIES:
         raise DocumentError(f"{doc_id}: category must be one of {', '.join(CATEGORIES)}")
-    text = source[match.end():].strip()
+    text = source[match.end() :].strip()
     if not text:
         raise DocumentError(f"{doc_id}: the document has no text")
-    fields = {k: _as_str(meta.get(k)) for k in Document.__dataclass_fields__
-              if k not in ("doc_id", "text", "questions")}
+    fields = {
+        k: _as_str(meta.get(k)) for k in Document.__dataclass_fields__ if k not in ("doc_id", "text", "questions")
+    }
     for key in DATE_FIELDS:
         if fields[key]:
             try:

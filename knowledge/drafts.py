@@ -10,6 +10,7 @@ and 来源 line included: they tell a repost from the original), the passages
 from the text ingestion keeps. A file's own properties give at most a title:
 a PDF's or Word file's creation date is the file's, never the document's.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -82,16 +83,25 @@ def _front_matter(raw: bytes) -> tuple[str, str, dict]:
         raise DocumentError(f"the front matter is not valid YAML ({exc})") from None
     if not isinstance(stated, dict):
         raise DocumentError("the front matter must be key: value lines")
-    body = garble.repair(source[match.end():].strip())
+    body = garble.repair(source[match.end() :].strip())
     return body, body, {"front_matter": {k: _as_str(v) for k, v in stated.items() if k in FRONT_FIELDS}}
 
 
-FRONT_FIELDS = ("title", "publisher", "published", "url", "category", "issuer", "doc_number", "valid_from",
-                "valid_until", "scope")
+FRONT_FIELDS = (
+    "title",
+    "publisher",
+    "published",
+    "url",
+    "category",
+    "issuer",
+    "doc_number",
+    "valid_from",
+    "valid_until",
+    "scope",
+)
 
 
-def make_draft(path: Path, places: Places | None = None, category: str = "policy",
-               filename: str = "") -> Draft:
+def make_draft(path: Path, places: Places | None = None, category: str = "policy", filename: str = "") -> Draft:
     """The draft of one file; a file that cannot be used comes back with `error` set (in Chinese and English)."""
     path = Path(path)
     draft = Draft(filename=filename or path.name)
@@ -108,25 +118,48 @@ def make_draft(path: Path, places: Places | None = None, category: str = "policy
         return draft
     stated = found.get("title", "") if path.suffix.lower() in (".html", ".htm", ".pdf", ".docx") else ""
     proposal = propose(source, places, stated_title=stated)
-    draft.meta = {**proposal.as_meta(), "signed": proposal.value("signed"), "publisher": proposal.value("issuer"), "url": found.get("url", "")}
+    draft.meta = {
+        **proposal.as_meta(),
+        "signed": proposal.value("signed"),
+        "publisher": proposal.value("issuer"),
+        "url": found.get("url", ""),
+    }
     draft.meta["category"] = category if category else ("policy" if proposal.official else "release")
-    draft.evidence = {k: {"evidence": f.evidence, "how": f.how, "label": LABELS[k], "label_en": LABELS_EN[k]}
-                      for k, f in proposal.found.items()}
+    draft.evidence = {
+        k: {"evidence": f.evidence, "how": f.how, "label": LABELS[k], "label_en": LABELS_EN[k]}
+        for k, f in proposal.found.items()
+    }
     for key, value in found.get("front_matter", {}).items():  # stated by the file: wins over what was read
         if value:
             draft.meta[key] = value
-            draft.evidence[key] = {"evidence": f"{key}: {value}", "how": "文件前置元数据",
-                                   "label": LABELS.get(key, key), "label_en": LABELS_EN.get(key, key)}
+            draft.evidence[key] = {
+                "evidence": f"{key}: {value}",
+                "how": "文件前置元数据",
+                "label": LABELS.get(key, key),
+                "label_en": LABELS_EN.get(key, key),
+            }
     draft.asks = [k for k in proposal.asks(draft.meta["category"]) if not draft.meta.get(k)]
     if proposal.dateline:
-        draft.dateline = {"value": proposal.dateline.value, "evidence": proposal.dateline.evidence,
-                          "how": proposal.dateline.how}
+        draft.dateline = {
+            "value": proposal.dateline.value,
+            "evidence": proposal.dateline.evidence,
+            "how": proposal.dateline.how,
+        }
     body = text
     title = draft.meta["title"]
     if title and body.lstrip().startswith(title):
-        body = body.lstrip()[len(title):].lstrip()  # the title is the citation's, not a passage
-    chunks = chunk_document(Document(doc_id="draft", title=title, publisher="", published="", url="",
-                                     category=draft.meta["category"], text=body or text))
+        body = body.lstrip()[len(title) :].lstrip()  # the title is the citation's, not a passage
+    chunks = chunk_document(
+        Document(
+            doc_id="draft",
+            title=title,
+            publisher="",
+            published="",
+            url="",
+            category=draft.meta["category"],
+            text=body or text,
+        )
+    )
     draft.passage_count = len(chunks)
     draft.passages = [{"heading": c.heading, "text": c.text} for c in chunks[:PREVIEW_PASSAGES]]
     draft.text = body or text

@@ -5,6 +5,7 @@ EMBEDDING_MODEL takes any sentence-transformers model name or local path
 switched off before the library loads, so a missing model fails at start-up
 with a clear message instead of a download in the middle of a request.
 """
+
 from __future__ import annotations
 
 import os

@@ -14,6 +14,7 @@ README.md). An answer is
 
 An unknown or out-of-scope question is right only when declined.
 """
+
 from __future__ import annotations
 
 import re

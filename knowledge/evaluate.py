@@ -11,6 +11,7 @@ scope, answer types, dictionary translation, the learned decision) so the
 worth of each is a number. `python -m knowledge eval` prints it; the held-out
 set is scored next to the dev set and never tuned on.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,15 +95,20 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
     for case in cases:
         answer = kb.ask(case.q)
         top = answer.hits[0] if answer.hits else None
-        out.append({
-            "q": case.q, "kind": case.kind, "style": case.style, "trap": case.trap,
-            "scope": grade.scope_of.get(case.doc, "") if case.kind == "answerable" else (case.place or "park"),
-            "verdict": grade(case, answer),
-            "confidence": round(answer.confidence, 4),
-            "cited": top.doc_id if top and not answer.abstained else "",
-            "top": top.chunk_id if top else "",
-            "text": answer.text[:300],
-        })
+        out.append(
+            {
+                "q": case.q,
+                "kind": case.kind,
+                "style": case.style,
+                "trap": case.trap,
+                "scope": grade.scope_of.get(case.doc, "") if case.kind == "answerable" else (case.place or "park"),
+                "verdict": grade(case, answer),
+                "confidence": round(answer.confidence, 4),
+                "cited": top.doc_id if top and not answer.abstained else "",
+                "top": top.chunk_id if top else "",
+                "text": answer.text[:300],
+            }
+        )
     return out
 
 
@@ -115,17 +121,30 @@ def summarize(results: list[dict]) -> dict:
     unanswerable = [r for r in results if r["kind"] != "answerable"]
     english = [r for r in answerable if r["style"] == "english"]
     traps = [r for r in results if r["trap"]]
+
     def by(key):
-        return {k: {"n": len(v), "right": _rate([r for r in v if r["kind"] == "answerable"], "right"),
-                    "declined": _rate([r for r in v if r["kind"] != "answerable"], "declined"),
-                    "wrong": _rate(v, "wrong")}
-                for k, v in sorted(_group(results, key).items())}
+        return {
+            k: {
+                "n": len(v),
+                "right": _rate([r for r in v if r["kind"] == "answerable"], "right"),
+                "declined": _rate([r for r in v if r["kind"] != "answerable"], "declined"),
+                "wrong": _rate(v, "wrong"),
+            }
+            for k, v in sorted(_group(results, key).items())
+        }
+
     return {
-        "questions": len(results), "answerable": len(answerable), "unanswerable": len(unanswerable),
-        "answered_right": _rate(answerable, "right"), "english_right": _rate(english, "right"),
-        "declined_unanswerable": _rate(unanswerable, "declined"), "wrong_of_all": _rate(results, "wrong"),
-        "traps": len(traps), "trap_wrong": _rate(traps, "wrong"),
-        "by_style": by("style"), "by_scope": by("scope"),
+        "questions": len(results),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "answered_right": _rate(answerable, "right"),
+        "english_right": _rate(english, "right"),
+        "declined_unanswerable": _rate(unanswerable, "declined"),
+        "wrong_of_all": _rate(results, "wrong"),
+        "traps": len(traps),
+        "trap_wrong": _rate(traps, "wrong"),
+        "by_style": by("style"),
+        "by_scope": by("scope"),
     }
 
 
@@ -136,8 +155,13 @@ def _group(rows: list[dict], key: str) -> dict[str, list[dict]]:
     return groups
 
 
-def evaluate(sets: dict[str, Path], settings: Settings | None = None, corpus_dir: Path = CORPUS_DIR,
-             work_dir: Path | None = None, ablation: bool = True) -> dict:
+def evaluate(
+    sets: dict[str, Path],
+    settings: Settings | None = None,
+    corpus_dir: Path = CORPUS_DIR,
+    work_dir: Path | None = None,
+    ablation: bool = True,
+) -> dict:
     """Score every set on the corpus index, for the full engine and each ablation variant."""
     settings = settings or Settings.from_env()
     work_dir = work_dir or PROJECT_DIR / "instance" / "eval-corpus"
@@ -162,30 +186,42 @@ def _pct(value) -> str:
 
 
 def table(report: dict) -> str:
-    lines = ["answered right = answerable questions answered with the right fact and document; "
-             "declined = unanswerable ones declined; wrong = of all questions", ""]
+    lines = [
+        "answered right = answerable questions answered with the right fact and document; "
+        "declined = unanswerable ones declined; wrong = of all questions",
+        "",
+    ]
     header = f"{'variant':22} {'set':9} {'n':>4} {'right%':>7} {'en%':>6} {'declined%':>10} {'wrong%':>7} {'trap-wrong%':>11}"
     lines.append(header)
     for variant, by_set in report["variants"].items():
         for name, s in by_set.items():
-            lines.append(f"{variant:22} {name:9} {s['questions']:4d} {_pct(s['answered_right']):>7} "
-                         f"{_pct(s['english_right']):>6} {_pct(s['declined_unanswerable']):>10} "
-                         f"{_pct(s['wrong_of_all']):>7} {_pct(s['trap_wrong']):>11}")
+            lines.append(
+                f"{variant:22} {name:9} {s['questions']:4d} {_pct(s['answered_right']):>7} "
+                f"{_pct(s['english_right']):>6} {_pct(s['declined_unanswerable']):>10} "
+                f"{_pct(s['wrong_of_all']):>7} {_pct(s['trap_wrong']):>11}"
+            )
     full = report["variants"].get("full", {})
     for facet in ("by_style", "by_scope"):
-        lines += ["", f"full engine, {facet.replace('_', ' ')} (n, right% of answerable, declined% of unanswerable, wrong% of all):"]
+        lines += [
+            "",
+            f"full engine, {facet.replace('_', ' ')} (n, right% of answerable, declined% of unanswerable, wrong% of all):",
+        ]
         for name, s in full.items():
-            cells = [f"{k} {v['n']}: {_pct(v['right']).strip()}/{_pct(v['declined']).strip()}/{_pct(v['wrong']).strip()}"
-                     for k, v in s[facet].items()]
+            cells = [
+                f"{k} {v['n']}: {_pct(v['right']).strip()}/{_pct(v['declined']).strip()}/{_pct(v['wrong']).strip()}"
+                for k, v in s[facet].items()
+            ]
             lines.append(f"  {name}: " + "; ".join(cells))
     return "\n".join(lines)
 
 
 def failures(report: dict, set_name: str) -> list[str]:
     """What went wrong on one set: for tuning on dev only, never on the held-out set."""
-    return [f"  {r['verdict']:8} {r['kind']:10} conf={r['confidence']:.2f} {r['q']}  -> {r['top']}: {r['text'][:80]}"
-            for r in report["cases"].get(set_name, []) if r["verdict"] != "right"
-            and not (r["kind"] != "answerable" and r["verdict"] == "declined")]
+    return [
+        f"  {r['verdict']:8} {r['kind']:10} conf={r['confidence']:.2f} {r['q']}  -> {r['top']}: {r['text'][:80]}"
+        for r in report["cases"].get(set_name, [])
+        if r["verdict"] != "right" and not (r["kind"] != "answerable" and r["verdict"] == "declined")
+    ]
 
 
 def write_json(report: dict, path: Path) -> None:

@@ -22,6 +22,7 @@ Staff corrections arrive differently, as Markdown documents of category faq
 (front matter, then the question on the first line and the answer below),
 and are indexed the same way: see `split_faq_document`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,6 +43,7 @@ CURATED_ID_PREFIX = "faq:"
 
 def is_curated(chunk_id: str) -> bool:
     return chunk_id.startswith(CURATED_ID_PREFIX)
+
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
@@ -87,8 +89,11 @@ def parse_entries(data, origin: str) -> list[FaqEntry]:
         for lang in LANGUAGES:
             if questions[lang] and not answer[lang]:
                 raise DocumentError(f"{where} ({raw['id']}): {lang} questions but no {lang} answer")
-        entries.append(FaqEntry(faq_id=str(raw["id"]), source=str(raw["source"]), questions=questions,
-                                answer=answer, origin=origin))
+        entries.append(
+            FaqEntry(
+                faq_id=str(raw["id"]), source=str(raw["source"]), questions=questions, answer=answer, origin=origin
+            )
+        )
     return entries
 
 
@@ -141,15 +146,17 @@ def rows(entries: list[FaqEntry], docs: list[Document]) -> list[dict]:
             log.warning("FAQ %s skipped: source document %s is not in the knowledge base", entry.faq_id, entry.source)
             continue
         meta = {k: v for k, v in source.meta().items() if k != "doc_id"}
-        out.append({
-            **meta,
-            "chunk_id": f"{CURATED_ID_PREFIX}{entry.faq_id}",
-            "doc_id": source.doc_id,
-            "category": "faq",
-            "text": entry.answer["zh"] or entry.answer["en"],
-            "text_en": entry.answer["en"],
-            "questions": entry.all_questions(),
-        })
+        out.append(
+            {
+                **meta,
+                "chunk_id": f"{CURATED_ID_PREFIX}{entry.faq_id}",
+                "doc_id": source.doc_id,
+                "category": "faq",
+                "text": entry.answer["zh"] or entry.answer["en"],
+                "text_en": entry.answer["en"],
+                "questions": entry.all_questions(),
+            }
+        )
     return out
 
 
@@ -157,5 +164,14 @@ def document_rows(doc: Document) -> list[dict]:
     """The single index row of a staff FAQ document (category faq)."""
     questions, answer = split_faq_document(doc)
     meta = {k: v for k, v in doc.meta().items() if k not in ("doc_id", "questions")}
-    return [{**meta, "chunk_id": f"{doc.doc_id}#0", "doc_id": doc.doc_id, "category": "faq",
-             "text": answer, "text_en": "", "questions": questions}]
+    return [
+        {
+            **meta,
+            "chunk_id": f"{doc.doc_id}#0",
+            "doc_id": doc.doc_id,
+            "category": "faq",
+            "text": answer,
+            "text_en": "",
+            "questions": questions,
+        }
+    ]

@@ -13,6 +13,7 @@ answering never sees a half-written index. The version before stays on disk
 until the next swap, so a process that resolved the link a moment before the
 swap can still finish loading it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -151,8 +152,17 @@ def corpus_rows(docs: list[Document], entries: list[faq.FaqEntry], places: Place
         rows.extend({**asdict(chunk), **meta} for chunk in chunk_document(doc))
         card = document_card(doc)
         if card:
-            rows.append({**meta, "chunk_id": f"{doc.doc_id}#card", "doc_id": doc.doc_id, "title": doc.title,
-                         "text": card, "heading": "", "card": True})
+            rows.append(
+                {
+                    **meta,
+                    "chunk_id": f"{doc.doc_id}#card",
+                    "doc_id": doc.doc_id,
+                    "title": doc.title,
+                    "text": card,
+                    "heading": "",
+                    "card": True,
+                }
+            )
     rows.extend(faq.rows(entries, docs))
     for row in rows:
         row["scope"] = scopes.get(row["doc_id"], "") or places.park
@@ -166,8 +176,15 @@ def _quiet(stage: str, fraction: float) -> None:
 ENCODE_SLICE = 256  # passages encoded between two progress reports
 
 
-def _write(target: Path, docs: list[Document], entries: list[faq.FaqEntry], settings: Settings, digest: str,
-           progress: bool, report=_quiet) -> Manifest:
+def _write(
+    target: Path,
+    docs: list[Document],
+    entries: list[faq.FaqEntry],
+    settings: Settings,
+    digest: str,
+    progress: bool,
+    report=_quiet,
+) -> Manifest:
     report("passages", 0.05)
     rows = corpus_rows(docs, entries, places_for(settings.lexicon_dir))
     if not rows:
@@ -192,7 +209,7 @@ def _write(target: Path, docs: list[Document], entries: list[faq.FaqEntry], sett
         parts = []
         for start in range(0, len(texts), ENCODE_SLICE):
             report("vectors", 0.25 + 0.65 * start / len(texts))
-            parts.append(encoder.encode(texts[start:start + ENCODE_SLICE], progress=False))
+            parts.append(encoder.encode(texts[start : start + ENCODE_SLICE], progress=False))
         vectors = np.concatenate(parts).reshape(len(texts), encoder.dimension)
     report("writing", 0.92)
     index = faiss_index(vectors)
@@ -235,12 +252,22 @@ def _swap_link(link: Path, target: Path) -> None:
     os.replace(tmp_link, link)
     keep = {target.resolve(), previous}
     for old in link.parent.glob(f"{link.name}-*"):
-        if old.is_dir() and not old.is_symlink() and old.resolve() not in keep and _VERSION.fullmatch(old.name[len(link.name) + 1:]):
+        if (
+            old.is_dir()
+            and not old.is_symlink()
+            and old.resolve() not in keep
+            and _VERSION.fullmatch(old.name[len(link.name) + 1 :])
+        ):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def build(settings: Settings | None = None, docs: list[Document] | None = None,
-          force: bool = False, progress: bool = True, report=None) -> tuple[Manifest, bool]:
+def build(
+    settings: Settings | None = None,
+    docs: list[Document] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    report=None,
+) -> tuple[Manifest, bool]:
     """Build the index unless the live one already matches; returns (manifest, rebuilt).
 
     report(stage, fraction), if given, is told how far the build is: stages

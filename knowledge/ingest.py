@@ -13,6 +13,7 @@ and archives and extracted text are checked against limits first
 (knowledge/isolated.py, knowledge/read_limits.py): no file can hang or
 balloon the process that ingests it, be it the command line or a web worker.
 """
+
 from __future__ import annotations
 
 import os
@@ -85,8 +86,11 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
             raise DocumentError(f"not UTF-8 text ({exc.reason})") from exc
         check_chars(source)
         # The caller's metadata wins, as for every other format, and fills what the front matter lacks.
-        overrides = {k: ("" if v == "unknown" and k == "published" else v) for k, v in meta.items()
-                     if v and k in (*CITATION, *POLICY, "category", "scope")}
+        overrides = {
+            k: ("" if v == "unknown" and k == "published" else v)
+            for k, v in meta.items()
+            if v and k in (*CITATION, *POLICY, "category", "scope")
+        }
         return parse_markdown(source, doc_id, overrides)
 
     reader = READERS.get(suffix, READERS[".txt"])
@@ -116,9 +120,13 @@ def read_document(path: Path, meta: dict, known: dict[str, str] | None = None) -
     if missing:
         flags = " ".join(f"--{k}" for k in missing)
         raise DocumentError(f"cannot cite it: the file does not state its {', '.join(missing)} (pass {flags})")
-    doc = Document(doc_id=doc_id, text=text, **{
-        k: str(fields.get(k, "")) for k in Document.__dataclass_fields__ if k not in ("doc_id", "text", "questions")
-    })
+    doc = Document(
+        doc_id=doc_id,
+        text=text,
+        **{
+            k: str(fields.get(k, "")) for k in Document.__dataclass_fields__ if k not in ("doc_id", "text", "questions")
+        },
+    )
     return parse_markdown(doc.to_markdown(), doc_id)  # the same checks as a hand-written document
 
 
@@ -149,8 +157,9 @@ def write_document(doc: Document, docs_dir: Path) -> Path:
     return target
 
 
-def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None,
-           known_dirs: tuple[Path, ...] = ()) -> list[Outcome]:
+def ingest(
+    paths: list[Path], docs_dir: Path, meta: dict | None = None, known_dirs: tuple[Path, ...] = ()
+) -> list[Outcome]:
     """Add each readable, new file to docs_dir; report every file's fate.
 
     known_dirs: other folders whose documents count as already there (the
@@ -159,8 +168,9 @@ def ingest(paths: list[Path], docs_dir: Path, meta: dict | None = None,
     return _ingest_rows([(Path(p), meta or {}) for p in paths], docs_dir, known_dirs)
 
 
-def _ingest_rows(rows: list[tuple[Path, dict]], docs_dir: Path, known_dirs: tuple[Path, ...] = (),
-                 progress=None) -> list[Outcome]:
+def _ingest_rows(
+    rows: list[tuple[Path, dict]], docs_dir: Path, known_dirs: tuple[Path, ...] = (), progress=None
+) -> list[Outcome]:
     """ingest() for (file, metadata) rows, reading what is already there once for the whole batch."""
     docs_dir.mkdir(parents=True, exist_ok=True)
     known, ids = _known(docs_dir, *known_dirs)
@@ -185,16 +195,30 @@ def _ingest_one(path: Path, meta: dict, docs_dir: Path, known: dict[str, str], i
     if doc.content_hash in known:
         return Outcome(str(path), "duplicate", f"same text as {known[doc.content_hash]}", known[doc.content_hash])
     if doc.doc_id in ids:
-        return Outcome(str(path), "refused", f"a different document already has the id {doc.doc_id}: remove it "
-                                             "first or pass --doc-id")
+        return Outcome(
+            str(path),
+            "refused",
+            f"a different document already has the id {doc.doc_id}: remove it first or pass --doc-id",
+        )
     write_document(doc, docs_dir)
     known[doc.content_hash] = doc.doc_id
     ids.add(doc.doc_id)
     return Outcome(str(path), "added", doc.title, doc.doc_id)
 
 
-MANIFEST_FIELDS = ("title", "publisher", "published", "url", "category", "doc_id", "issuer", "doc_number",
-                   "valid_from", "valid_until", "scope")
+MANIFEST_FIELDS = (
+    "title",
+    "publisher",
+    "published",
+    "url",
+    "category",
+    "doc_id",
+    "issuer",
+    "doc_number",
+    "valid_from",
+    "valid_until",
+    "scope",
+)
 MANIFEST_NAMES = ("manifest.yml", "manifest.yaml", "manifest.csv")
 
 
@@ -246,8 +270,7 @@ def load_manifest(path: Path) -> list[tuple[Path, dict]]:
 UNKNOWN_DATE = "unknown"  # a manifest's way of saying "the source shows no date"
 
 
-def ingest_manifest(manifest: Path, docs_dir: Path, known_dirs: tuple[Path, ...] = (),
-                    progress=None) -> list[Outcome]:
+def ingest_manifest(manifest: Path, docs_dir: Path, known_dirs: tuple[Path, ...] = (), progress=None) -> list[Outcome]:
     """Each file of the manifest with its own metadata; one bad file is reported and the rest go on.
     progress(done, total), when given, is called after each file (for a progress bar)."""
     return _ingest_rows(load_manifest(manifest), docs_dir, known_dirs, progress)

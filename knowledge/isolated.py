@@ -7,6 +7,7 @@ threaded gunicorn worker, and cheap after the first file because the readers
 are imported once), gets its own address-space limit, and is killed when the
 time limit passes. Its memory goes back to the system when it exits.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -51,8 +52,10 @@ def _child(conn, func, args, memory_bytes: int, env: dict) -> None:
     try:
         result = (True, func(*args))
     except MemoryError:
-        result = (False, DocumentError(f"reading the file needs more memory than the limit of "
-                                       f"{memory_bytes // 2**20} MB"))
+        result = (
+            False,
+            DocumentError(f"reading the file needs more memory than the limit of {memory_bytes // 2**20} MB"),
+        )
     except Exception as exc:
         if isinstance(exc, DocumentError) or type(exc).__module__.startswith("knowledge."):
             result = (False, exc)  # our own reasons (a refusal, a duplicate) pass through as they are
@@ -84,8 +87,10 @@ def run(func, *args, limits: Limits | None = None):
             ok, value = receiver.recv()
         except EOFError:
             proc.join(5)
-            raise DocumentError(f"the reader stopped (exit code {proc.exitcode}): the file needs more memory "
-                                f"than the limit of {limits.memory_bytes // 2**20} MB, or is damaged") from None
+            raise DocumentError(
+                f"the reader stopped (exit code {proc.exitcode}): the file needs more memory "
+                f"than the limit of {limits.memory_bytes // 2**20} MB, or is damaged"
+            ) from None
     finally:
         receiver.close()
         if proc.is_alive():

@@ -6,6 +6,7 @@ Both are read from knowledge/lexicon/ (data, not code):
   can restore when a question was typed with the wrong character of the same
   sound (基斤 -> 基金, 园去 -> 园区), the usual slip with a pinyin keyboard.
 """
+
 from __future__ import annotations
 
 import re
@@ -113,14 +114,14 @@ class Speller:
         out, i = [], 0
         while i < len(run):
             for n in self._lengths:
-                piece = run[i:i + n]
+                piece = run[i : i + n]
                 if len(piece) < n:
                     continue
                 if piece in self._terms or piece in self._protected:
                     out.append(piece)
                     i += n
                     break
-                term = self._by_sound.get(tuple(sounds[i:i + n]))
+                term = self._by_sound.get(tuple(sounds[i : i + n]))
                 if term and (n >= 3 or not self._tokenizer.known(piece)) and not ({i, i + n} & inside):
                     out.append(term)
                     i += n

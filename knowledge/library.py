@@ -11,6 +11,7 @@ Uploads from before this split are untracked files in `knowledge/docs/`: they
 are still read from there, and `python -m knowledge migrate-uploads` moves
 them into the data directory (see README, operations).
 """
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,13 @@ def load_all(settings: Settings) -> list[Document]:
 def untracked_uploads(settings: Settings) -> list[Path]:
     """Documents in the shipped folder that git does not track: uploads from before the data directory."""
     try:
-        listed = subprocess.run(["git", "ls-files", "-z", "--", "."], cwd=settings.docs_dir, capture_output=True,
-                                check=True, timeout=30).stdout.decode("utf-8").split("\0")
+        listed = (
+            subprocess.run(
+                ["git", "ls-files", "-z", "--", "."], cwd=settings.docs_dir, capture_output=True, check=True, timeout=30
+            )
+            .stdout.decode("utf-8")
+            .split("\0")
+        )
     except (OSError, subprocess.SubprocessError):
         return []  # not a git checkout: nothing can be told apart, nothing is moved
     tracked = {name for name in listed if name}

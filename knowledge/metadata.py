@@ -20,6 +20,7 @@ Dates are told apart by where they stand:
 Pure: text in, Proposal out. Traditional characters and full-width forms are
 folded first, so values are proposed in simplified characters.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,22 +35,43 @@ from .scope import Places
 from .text import _t2s
 
 FIELDS = ("title", "issuer", "doc_number", "signed", "published", "valid_from", "valid_until", "scope")
-LABELS = {"title": "标题", "issuer": "发文机关", "doc_number": "文号", "signed": "成文日期",
-          "published": "发布日期", "valid_from": "施行日期", "valid_until": "有效期至", "scope": "适用地区"}
-LABELS_EN = {"title": "title", "issuer": "issuing body", "doc_number": "document number", "signed": "date signed",
-             "published": "date published", "valid_from": "in force from", "valid_until": "valid until",
-             "scope": "place it applies to"}
+LABELS = {
+    "title": "标题",
+    "issuer": "发文机关",
+    "doc_number": "文号",
+    "signed": "成文日期",
+    "published": "发布日期",
+    "valid_from": "施行日期",
+    "valid_until": "有效期至",
+    "scope": "适用地区",
+}
+LABELS_EN = {
+    "title": "title",
+    "issuer": "issuing body",
+    "doc_number": "document number",
+    "signed": "date signed",
+    "published": "date published",
+    "valid_from": "in force from",
+    "valid_until": "valid until",
+    "scope": "place it applies to",
+}
 TOP_LINES = 30  # where a title, dateline or 文号 stands on a page
 
 _CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
 _NUM = r"[0-9〇○零一二三四五六七八九十]"
-DATE = re.compile(rf"({_NUM}{{4}})\s*年\s*({_NUM}{{1,3}})\s*月\s*({_NUM}{{1,3}})\s*日"
-                  r"|(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+DATE = re.compile(
+    rf"({_NUM}{{4}})\s*年\s*({_NUM}{{1,3}})\s*月\s*({_NUM}{{1,3}})\s*日"
+    r"|(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"
+)
 # "| 成文日期： | 2025-10-22 |" or "成文日期：2025年10月22日" on a government site's info table.
 _LABELLED = {
-    "signed": r"成文日期", "published": r"发布日期|发文日期|公开日期|印发日期",
-    "doc_number": r"发文字号|文\s*号", "issuer": r"发布机构|发文机关|发文单位|发布单位",
-    "title": r"标\s*题|文件名称", "valid_from": r"施行日期|生效日期|实施日期", "valid_until": r"废止日期|失效日期",
+    "signed": r"成文日期",
+    "published": r"发布日期|发文日期|公开日期|印发日期",
+    "doc_number": r"发文字号|文\s*号",
+    "issuer": r"发布机构|发文机关|发文单位|发布单位",
+    "title": r"标\s*题|文件名称",
+    "valid_from": r"施行日期|生效日期|实施日期",
+    "valid_until": r"废止日期|失效日期",
 }
 _VALUE_AFTER = r"\s*[:：]\s*\|?\s*([^|\n]+?)\s*(?:\||\n|$|\s{2,})"
 _DATELINE_MARK = re.compile(r"来源|发布时间|时间[:：]|日期[:：]|作者|浏览|点击|字号|编辑")
@@ -87,8 +109,10 @@ class Proposal:
 
     def as_meta(self) -> dict:
         """The proposal as ingestion metadata (knowledge/documents.py field names); unknown stays ''."""
-        return {k: self.value(k) for k in ("title", "issuer", "doc_number", "published", "valid_from",
-                                           "valid_until", "scope")}
+        return {
+            k: self.value(k)
+            for k in ("title", "issuer", "doc_number", "published", "valid_from", "valid_until", "scope")
+        }
 
 
 def fold(text: str) -> str:
@@ -161,8 +185,9 @@ def _dateline(lines: list[str]) -> tuple[Found | None, str, int]:
     """The page's own date line near the top (source, time), its 来源, and its line number."""
     for i, line in enumerate(lines[:TOP_LINES]):
         match = DATE.search(line)
-        bare = DATE.fullmatch(line.strip("（）() ")) and not (i and _is_org(next(
-            (x for x in reversed(lines[:i]) if x), "")))
+        bare = DATE.fullmatch(line.strip("（）() ")) and not (
+            i and _is_org(next((x for x in reversed(lines[:i]) if x), ""))
+        )
         if match and len(line) <= 100 and (_DATELINE_MARK.search(line) or bare) and not re.search(r"[。！？]", line):
             source = _SOURCE.search(line)
             return Found(parse_date(match), line, "网页日期行"), source.group(1) if source else "", i
@@ -176,8 +201,14 @@ def _title(lines: list[str], dateline_at: int, weak: bool = True) -> Found | Non
             return Found(line[2:].strip(), line, "一级标题")
     for line in lines[:TOP_LINES]:
         bare = line.strip("《》 ")
-        if 6 <= len(bare) <= 80 and _TITLE_END.search(bare) and not _SENTENCE.search(bare) \
-                and not _NAV.search(bare) and "|" not in bare and not DATE.search(bare):
+        if (
+            6 <= len(bare) <= 80
+            and _TITLE_END.search(bare)
+            and not _SENTENCE.search(bare)
+            and not _NAV.search(bare)
+            and "|" not in bare
+            and not DATE.search(bare)
+        ):
             return Found(bare, line, "文件名称")
     if not weak:
         return None
@@ -192,8 +223,15 @@ def _title(lines: list[str], dateline_at: int, weak: bool = True) -> Found | Non
 def _headline(line: str) -> bool:
     """A line that reads as a headline: short, no sentence end, not navigation, an issuer, a date or a 文号."""
     bare = _TAG.sub("", line).strip()
-    return 4 <= len(bare) <= 60 and not re.search(r"[。！？；;]|[：:]$", bare) and not _is_org(bare) \
-        and not _NAV.search(bare) and not DATE.search(bare) and not DOC_NUMBER.search(bare) and "|" not in bare
+    return (
+        4 <= len(bare) <= 60
+        and not re.search(r"[。！？；;]|[：:]$", bare)
+        and not _is_org(bare)
+        and not _NAV.search(bare)
+        and not DATE.search(bare)
+        and not DOC_NUMBER.search(bare)
+        and "|" not in bare
+    )
 
 
 def _file_title(stated: str) -> Found | None:
@@ -206,7 +244,7 @@ def _file_title(stated: str) -> Found | None:
 
 def _doc_number(lines: list[str]) -> Found | None:
     """A 文号 standing on its own line; one inside a sentence cites another document."""
-    for line in lines[:TOP_LINES * 2]:
+    for line in lines[: TOP_LINES * 2]:
         compact = re.sub(r"\s+", "", line.strip("（）() "))
         if DOC_NUMBER.fullmatch(compact):
             return Found(compact, line, "文号行")
@@ -249,8 +287,7 @@ def _validity(text: str, found: dict[str, Found]) -> None:
                 end = start.replace(year=start.year + years)
             except ValueError:  # 29 February
                 end = start.replace(year=start.year + years, day=28)
-            found["valid_until"] = Found((end - timedelta(days=1)).isoformat(), match.group(),
-                                         f"自施行之日起{years}年")
+            found["valid_until"] = Found((end - timedelta(days=1)).isoformat(), match.group(), f"自施行之日起{years}年")
 
 
 def _scope(places: Places | None, found: dict[str, Found], text: str) -> Found | None:
@@ -287,8 +324,11 @@ def propose(text: str, places: Places | None = None, stated_title: str = "") -> 
         if number:
             found["doc_number"] = number
     if "title" not in found:
-        title = _title(lines, dateline_at, weak=False) or (_file_title(stated_title) if stated_title else None) \
+        title = (
+            _title(lines, dateline_at, weak=False)
+            or (_file_title(stated_title) if stated_title else None)
             or _title(lines, dateline_at)
+        )
         if title:
             found["title"] = title
     if signer and "issuer" in found and found["issuer"].value in signer.value.split("、"):
@@ -299,8 +339,11 @@ def propose(text: str, places: Places | None = None, stated_title: str = "") -> 
             found["issuer"] = issuer
     proposal = Proposal(found=found, official=bool(found.get("signed") or found.get("doc_number")))
     if dateline is not None and proposal.official and dateline.value != found.get("signed", Found("", "")).value:
-        dateline.how = (f"转载页日期（{source}），不是原文日期" if source else
-                        "网页上的日期：可能是发布日期，也可能是转载日期，请核对")
+        dateline.how = (
+            f"转载页日期（{source}），不是原文日期"
+            if source
+            else "网页上的日期：可能是发布日期，也可能是转载日期，请核对"
+        )
         proposal.dateline = dateline
     if "published" not in found:
         if "signed" in found:

@@ -6,6 +6,7 @@ such file on the same day was refused. A Chinese name now reads as its pinyin
 (园区入驻指南.docx -> 20261130-yuan-qu-ru-zhu-zhi-nan), or, without pypinyin,
 as the name itself; a name already taken gets -2, -3, ...
 """
+
 from __future__ import annotations
 
 import re

@@ -9,6 +9,7 @@ that no document uses either sinks the answer (食堂: the documents do not
 cover it) or, when the thesaurus says it only frames (关系, 安排), is noted and
 left out of the share (Retriever.analyze decides, knowing the corpus).
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,9 @@ class Query:
         return [c for c in self.concepts if c.kind == "term"]
 
 
-def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None,
-            is_noun=None) -> Query:
+def analyze(
+    question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None, is_noun=None
+) -> Query:
     """The question's concepts: synonym groups first (longest terms first), then
     the remaining content words, then the answer type it asks for."""
     text = normalize(question)
@@ -86,8 +88,9 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
         found: list[tuple[int, int]] = []
         if is_latin(term):
             if latin_spans is None:
-                latin_spans = [(m.start(), m.end(), stem(m.group().strip("-'")))
-                               for m in _LATIN_TOKEN.finditer(current)]
+                latin_spans = [
+                    (m.start(), m.end(), stem(m.group().strip("-'"))) for m in _LATIN_TOKEN.finditer(current)
+                ]
             words = _words_of(term)
             for i in range(len(latin_spans) - len(words) + 1):
                 if all(latin_spans[i + j][2] == w for j, w in enumerate(words)):
@@ -117,8 +120,17 @@ def analyze(question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Sp
         concepts.append(Concept(term=f"<{wants}>", forms=(), kind=wants, weight=0.0))
     english = not has_cjk(text) and bool(latin_words(text))
     measure = answer_types.measure(tokenizer.tagged(text)) if wants in ("number", "amount") else ""
-    return Query(question=question, text=text, concepts=concepts, english=english, wants=wants, focus=focus,
-                 measure=measure, asks_list=answer_types.asks_list(text), named=answer_types.named_numbers(text))
+    return Query(
+        question=question,
+        text=text,
+        concepts=concepts,
+        english=english,
+        wants=wants,
+        focus=focus,
+        measure=measure,
+        asks_list=answer_types.asks_list(text),
+        named=answer_types.named_numbers(text),
+    )
 
 
 def _focus(text: str, concepts: list[Concept], wants: str) -> tuple[Concept, ...]:

@@ -5,6 +5,7 @@ itself states (title, publisher, published, url). The caller's metadata wins
 over it, and ingestion refuses what still cannot be cited. Readers raise
 DocumentError with a reason a person can act on.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,8 +72,9 @@ def read_html(path: Path, raw: bytes) -> tuple[str, dict]:
     """The article of a web page, by trafilatura: navigation, footers and ads stay out."""
     import trafilatura
 
-    page = trafilatura.bare_extraction(raw, with_metadata=True, include_tables=True, include_comments=False,
-                                       favor_precision=True)
+    page = trafilatura.bare_extraction(
+        raw, with_metadata=True, include_tables=True, include_comments=False, favor_precision=True
+    )
     if page is None or not (page.text or "").strip():
         raise DocumentError("no article text found in the HTML page")
     text = _tidy(page.text)
@@ -80,8 +82,12 @@ def read_html(path: Path, raw: bytes) -> tuple[str, dict]:
     first, _, rest = text.partition("\n")
     if title and first.strip() == title and rest.strip():
         text = rest.strip()  # the headline is the title, not body text
-    return text, {"title": title, "publisher": (page.sitename or page.author or "").strip(),
-                  "published": _iso(page.date), "url": (page.url or "").strip()}
+    return text, {
+        "title": title,
+        "publisher": (page.sitename or page.author or "").strip(),
+        "published": _iso(page.date),
+        "url": (page.url or "").strip(),
+    }
 
 
 def read_pdf(path: Path, raw: bytes) -> tuple[str, dict]:
@@ -100,8 +106,10 @@ def read_pdf(path: Path, raw: bytes) -> tuple[str, dict]:
         raise DocumentError(f"cannot read the PDF ({type(exc).__name__}: {exc})") from exc
     text = _tidy("\n\n".join(pages))
     if not re.search(r"[\w\u4e00-\u9fff]", text):
-        raise DocumentError(f"the PDF has no text layer ({len(pages)} page(s), scanned images?): "
-                            "run OCR on it first, or ingest a text version")
+        raise DocumentError(
+            f"the PDF has no text layer ({len(pages)} page(s), scanned images?): "
+            "run OCR on it first, or ingest a text version"
+        )
     info = reader.metadata or {}
     found = {"title": str(getattr(info, "title", "") or "").strip()}
     created = getattr(info, "creation_date", None)
@@ -131,8 +139,11 @@ def read_docx(path: Path, raw: bytes) -> tuple[str, dict]:
         elif tag == "tbl":
             for row in child.iter():
                 if row.tag.endswith("}tr"):
-                    cells = ["".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
-                             for cell in row if cell.tag.endswith("}tc")]
+                    cells = [
+                        "".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t"))
+                        for cell in row
+                        if cell.tag.endswith("}tc")
+                    ]
                     # A Markdown table row, so knowledge/structure.py names each cell by its column.
                     parts.append("| " + " | ".join(c.strip() for c in cells) + " |")
     text = _tidy("\n".join(parts))

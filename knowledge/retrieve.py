@@ -14,6 +14,7 @@ module measures for it:
   covered only where a sentence states one next to the main concept;
 - scope: only documents that apply to the place asked about are candidates.
 """
+
 from __future__ import annotations
 
 import math
@@ -89,9 +90,19 @@ class Parts:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, tokenizer: Tokenizer, synonyms: Synonyms, encoder, rrf_k: int = 60,
-                 speller: Speller | None = None, window: int = WINDOW_SENTENCES,
-                 thesaurus: Thesaurus = NO_THESAURUS, places: Places | None = None, parts: Parts = Parts()):
+    def __init__(
+        self,
+        index: LoadedIndex,
+        tokenizer: Tokenizer,
+        synonyms: Synonyms,
+        encoder,
+        rrf_k: int = 60,
+        speller: Speller | None = None,
+        window: int = WINDOW_SENTENCES,
+        thesaurus: Thesaurus = NO_THESAURUS,
+        places: Places | None = None,
+        parts: Parts = Parts(),
+    ):
         self.index = index
         self.tokenizer = tokenizer
         self.places = places or Places([])
@@ -104,8 +115,9 @@ class Retriever:
         if speller is not None:
             # The question's own frame words (时候, 哪里) are restored too, so 什么时侯 still asks for a date.
             frame_words = {w for w in tokenizer.stopwords if len(w) >= 2}
-            corpus_words = frozenset(w for w in self._vocabulary | frame_words
-                                     if 2 <= len(w) <= 6 and _CJK_WORD.fullmatch(w))
+            corpus_words = frozenset(
+                w for w in self._vocabulary | frame_words if 2 <= len(w) <= 6 and _CJK_WORD.fullmatch(w)
+            )
             speller = speller.with_corpus(corpus_words)
         self.speller = speller
         self.encoder = encoder
@@ -175,8 +187,9 @@ class Retriever:
         forms. A concept no row mentions gets the highest weight, unless it
         only frames the question; then it weighs nothing.
         """
-        query = analyze(question, self.tokenizer, self.synonyms, self.speller,
-                        self.thesaurus.is_noun if self.thesaurus else None)
+        query = analyze(
+            question, self.tokenizer, self.synonyms, self.speller, self.thesaurus.is_noun if self.thesaurus else None
+        )
         if self.parts.translation:
             query.concepts = self._translate(query.concepts)
         if not self.parts.answer_types and query.wants:
@@ -253,13 +266,13 @@ class Retriever:
         words = latin_words(text)
         for i in range(len(words)):
             n = best + 1
-            while i + n <= len(words) and (" " + " ".join(words[i:i + n]) + " ") in self._whole[idx].latin:
+            while i + n <= len(words) and (" " + " ".join(words[i : i + n]) + " ") in self._whole[idx].latin:
                 best = n
                 n += 1
         for run in re.findall(r"[\u4e00-\u9fff]{2,}", INNER_PUNCT.sub("", text)):
             for i in range(len(run)):
                 n = best + 1
-                while i + n <= len(run) and run[i:i + n] in body:
+                while i + n <= len(run) and run[i : i + n] in body:
                     best = n
                     n += 1
         return best
@@ -285,8 +298,15 @@ class Retriever:
         pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         return [i for i, _ in pairs], dict(pairs)
 
-    def search(self, question: str, top_k: int = 5, mode: str = "hybrid", today: date | None = None,
-               rerank: bool = True, query: Query | None = None) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: str = "hybrid",
+        today: date | None = None,
+        rerank: bool = True,
+        query: Query | None = None,
+    ) -> list[Hit]:
         """Best passages first, from documents that apply to the place asked about.
         mode is hybrid, bm25 or dense (for the ablation); rerank=False keeps the
         retrievers' own order (also for the ablation)."""
@@ -313,16 +333,29 @@ class Retriever:
                 continue  # a document's record answers questions about the document only
             confidence, covered, typed, sentence, unit = self.coverage(query, idx, "en" if query.english else "zh")
             text = row.get("text_en") if query.english and row.get("text_en") else row["text"]
-            hits.append(Hit(
-                chunk_id=row["chunk_id"], doc_id=row["doc_id"], title=row["title"], text=text,
-                url=row["url"], published=row["published"], publisher=row["publisher"],
-                category=row["category"], score=score,
-                bm25=float(bm25_scores[idx]) if bm25_scores is not None else 0.0,
-                dense=dense_scores.get(idx, 0.0), confidence=confidence, covered=covered,
-                scope=row.get("scope", ""), heading=row.get("heading", ""), typed=typed,
-                sentence=sentence, best_unit=unit.text if unit is not None else "",
-                evidence=unit.sentences if unit is not None else (),
-            ))
+            hits.append(
+                Hit(
+                    chunk_id=row["chunk_id"],
+                    doc_id=row["doc_id"],
+                    title=row["title"],
+                    text=text,
+                    url=row["url"],
+                    published=row["published"],
+                    publisher=row["publisher"],
+                    category=row["category"],
+                    score=score,
+                    bm25=float(bm25_scores[idx]) if bm25_scores is not None else 0.0,
+                    dense=dense_scores.get(idx, 0.0),
+                    confidence=confidence,
+                    covered=covered,
+                    scope=row.get("scope", ""),
+                    heading=row.get("heading", ""),
+                    typed=typed,
+                    sentence=sentence,
+                    best_unit=unit.text if unit is not None else "",
+                    evidence=unit.sentences if unit is not None else (),
+                )
+            )
         if rerank:
             # Fusion orders candidates; coverage re-ranks them so the passage that
             # answers more of the question comes first. Among equals: curated FAQ
@@ -333,8 +366,16 @@ class Retriever:
             for h in hits:
                 if round(h.confidence, 6) == best:
                     h.phrase = self._phrase(query.text, self._row_of[h.chunk_id])
-            hits.sort(key=lambda h: (round(h.confidence, 6), h.category == "faq", not is_curated(h.chunk_id),
-                                     h.phrase, h.score), reverse=True)
+            hits.sort(
+                key=lambda h: (
+                    round(h.confidence, 6),
+                    h.category == "faq",
+                    not is_curated(h.chunk_id),
+                    h.phrase,
+                    h.score,
+                ),
+                reverse=True,
+            )
         else:
             hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]

@@ -4,6 +4,7 @@ A 426-byte front matter can expand to megabytes through aliases (the "billion
 laughs"); nothing a document or manifest needs uses them, so a file that does
 is refused instead of expanded.
 """
+
 from __future__ import annotations
 
 import yaml

@@ -10,6 +10,7 @@ scope applies to the place it asks about (knowledge/lexicon/places.yml):
   (the park, 临空经济示范区, 萧山区, 杭州市, 浙江省, 全国);
 - another place: that place and the places it lies in, and the answer names it.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ class Places:
         self.park_chain = frozenset(self.chain(self.park)) if self.park else frozenset()
         pairs = [(normalize(a), p.name) for p in places for a in (p.name, *p.aliases)]
         # Longest first; an English alias matches as a whole word (compiled once: asked() runs per question).
-        self._aliases = [(alias, name, _whole_word(alias) if alias.isascii() else None)
-                         for alias, name in sorted(dict(pairs).items(), key=lambda kv: -len(kv[0]))]
+        self._aliases = [
+            (alias, name, _whole_word(alias) if alias.isascii() else None)
+            for alias, name in sorted(dict(pairs).items(), key=lambda kv: -len(kv[0]))
+        ]
 
     def chain(self, name: str) -> list[str]:
         """The place and every place it lies in, innermost first."""
@@ -128,8 +131,15 @@ def places_for(lexicon_dir: Path) -> Places:
     if not path.exists():
         return Places([])
     table = safe_yaml.load(path.read_text("utf-8")) or {}
-    return Places([
-        Place(name=name, parent=spec.get("parent"), en=spec.get("en", name),
-              aliases=tuple(str(a) for a in spec.get("aliases", [])), park=bool(spec.get("park")))
-        for name, spec in table.items()
-    ])
+    return Places(
+        [
+            Place(
+                name=name,
+                parent=spec.get("parent"),
+                en=spec.get("en", name),
+                aliases=tuple(str(a) for a in spec.get("aliases", [])),
+                park=bool(spec.get("park")),
+            )
+            for name, spec in table.items()
+        ]
+    )

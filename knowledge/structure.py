@@ -9,6 +9,7 @@ row under its column names. Passages keep that structure, so
   (总投资额：50亿元人民币), so a passage holding it reads on its own;
 - a line without end punctuation is never glued to the next sentence.
 """
+
 from __future__ import annotations
 
 import re

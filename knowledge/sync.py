@@ -23,6 +23,7 @@ that is gone (404/410, or no longer listed) is retired: its document is moved
 to data/removed. A page whose date cannot be read is kept with its date
 unknown, never a placeholder. The run reports what changed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,8 +66,10 @@ class Report:
         out = [f"{kind:9} {item}" for kind in ("added", "updated", "retired") for item in getattr(self, kind)]
         out += [f"refused   {url}: {reason}" for url, reason in self.refused]
         out += [f"skipped   {url}: {reason}" for url, reason in self.skipped]
-        out.append(f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-                   f"{len(self.retired)} retired, {len(self.refused)} refused.")
+        out.append(
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.retired)} retired, {len(self.refused)} refused."
+        )
         return out
 
 
@@ -123,8 +126,9 @@ class Fetcher:
         if wait > 0:
             time.sleep(wait)
         try:
-            response = self.session.get(url, headers=headers or {}, timeout=TIMEOUT_S, allow_redirects=True,
-                                        stream=True)
+            response = self.session.get(
+                url, headers=headers or {}, timeout=TIMEOUT_S, allow_redirects=True, stream=True
+            )
             body = response.raw.read(MAX_BYTES + 1, decode_content=True)
             response._content = body[:MAX_BYTES]
         except (self._errors, OSError) as exc:  # network failure: reported for this URL, the run goes on
@@ -199,14 +203,25 @@ def _document(site: dict, url: str, body: bytes, suffix: str, settings: Settings
         raise DocumentError(draft.error)
     meta = draft.meta
     doc_id = doc_id_for(site["name"], url)
-    doc = Document(doc_id=doc_id, title=meta.get("title") or "", text=draft.text, url=url,
-                   publisher=meta.get("issuer") or site.get("publisher", ""), published=meta.get("published", ""),
-                   category=meta.get("category") or "release", issuer=meta.get("issuer", ""),
-                   doc_number=meta.get("doc_number", ""), valid_from=meta.get("valid_from", ""),
-                   valid_until=meta.get("valid_until", ""), scope=meta.get("scope") or site.get("scope", ""))
+    doc = Document(
+        doc_id=doc_id,
+        title=meta.get("title") or "",
+        text=draft.text,
+        url=url,
+        publisher=meta.get("issuer") or site.get("publisher", ""),
+        published=meta.get("published", ""),
+        category=meta.get("category") or "release",
+        issuer=meta.get("issuer", ""),
+        doc_number=meta.get("doc_number", ""),
+        valid_from=meta.get("valid_from", ""),
+        valid_until=meta.get("valid_until", ""),
+        scope=meta.get("scope") or site.get("scope", ""),
+    )
     if not doc.title or not doc.publisher:
-        raise DocumentError(f"the page states no {'title' if not doc.title else 'issuer'}; "
-                            "set the site's publisher or ingest it by hand")
+        raise DocumentError(
+            f"the page states no {'title' if not doc.title else 'issuer'}; "
+            "set the site's publisher or ingest it by hand"
+        )
     return parse_markdown(doc.to_markdown(), doc_id)  # the same checks as any document
 
 
@@ -232,8 +247,11 @@ def sync_site(site: dict, settings: Settings, state: dict, report: Report) -> No
     gone: set[str] = set()
     for url in pages:
         known = state.get(url, {})
-        headers = {k: v for k, v in (("If-None-Match", known.get("etag")),
-                                      ("If-Modified-Since", known.get("last_modified"))) if v}
+        headers = {
+            k: v
+            for k, v in (("If-None-Match", known.get("etag")), ("If-Modified-Since", known.get("last_modified")))
+            if v
+        }
         response = fetcher.get(url, headers)
         if response is None:
             report.refused.append((url, "the page cannot be fetched"))
@@ -248,13 +266,19 @@ def sync_site(site: dict, settings: Settings, state: dict, report: Report) -> No
             report.refused.append((url, f"HTTP {response.status_code}"))
             continue
         try:
-            doc = _document(site, url, response.content, _suffix(url, response.headers.get("Content-Type", "")),
-                            settings)
+            doc = _document(
+                site, url, response.content, _suffix(url, response.headers.get("Content-Type", "")), settings
+            )
         except DocumentError as exc:
             report.refused.append((url, str(exc)))
             continue
-        entry = {"site": site["name"], "doc_id": doc.doc_id, "hash": doc.content_hash,
-                 "etag": response.headers.get("ETag", ""), "last_modified": response.headers.get("Last-Modified", "")}
+        entry = {
+            "site": site["name"],
+            "doc_id": doc.doc_id,
+            "hash": doc.content_hash,
+            "etag": response.headers.get("ETag", ""),
+            "last_modified": response.headers.get("Last-Modified", ""),
+        }
         if known.get("hash") == doc.content_hash and (settings.staff_docs_dir / f"{doc.doc_id}.md").exists():
             report.unchanged.append(url)
         else:
@@ -262,8 +286,9 @@ def sync_site(site: dict, settings: Settings, state: dict, report: Report) -> No
             (report.updated if known else report.added).append(url)
         state[url] = entry
     # A site that is down (its sitemap unreadable) retires nothing: only a page it no longer lists, or 404/410.
-    for url in [u for u, e in state.items() if e.get("site") == site["name"]
-                and ((complete and u not in pages) or u in gone)]:
+    for url in [
+        u for u, e in state.items() if e.get("site") == site["name"] and ((complete and u not in pages) or u in gone)
+    ]:
         _retire(settings, state.pop(url)["doc_id"])  # no longer listed, or 404/410: the site withdrew it
         report.retired.append(url)
 
@@ -323,8 +348,13 @@ def _pass(args, settings: Settings, path: Path) -> int:
         print(f"error: {exc}", flush=True)
         return 2
     if args.json:
-        print(json.dumps({k: getattr(report, k) for k in ("added", "updated", "unchanged", "retired", "refused",
-                                                           "skipped")}, ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {k: getattr(report, k) for k in ("added", "updated", "unchanged", "retired", "refused", "skipped")},
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
     else:
         print("\n".join(report.lines()), flush=True)
     if report.changed and args.build:

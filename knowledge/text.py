@@ -6,6 +6,7 @@ full-width forms to half-width, English plurals to their singular, and words
 are cut by jieba with the park's own dictionary so that 临空经济示范区 stays
 one term.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,7 +46,8 @@ _INTERROGATIVE = re.compile(r"[谁哪啥怎吗呢]|什么|多少")
 A_NOT_A = re.compile(r"([\u4e00-\u9fff]{1,2})[不没]\1")
 QUESTION_PHRASE = re.compile(
     r"什么时候|啥时候|哪一天|哪天|哪一年|哪年|何时|几月|几号|什么样|什么|多少|哪些|哪个|哪里|哪儿|哪|为什么|怎么样|怎么|怎样|"
-    r"如何|是否|有没有|是不是|能不能|可不可以|(?<!哪)几")
+    r"如何|是否|有没有|是不是|能不能|可不可以|(?<!哪)几"
+)
 
 
 def normalize(text: str) -> str:
@@ -98,7 +100,8 @@ class Tokenizer:
         for path in sorted((lexicon_dir / "jieba").glob("*.txt")):
             self._jieba.load_userdict(str(path))
             self.user_words |= {
-                normalize(line.split()[0]) for line in path.read_text("utf-8").splitlines()
+                normalize(line.split()[0])
+                for line in path.read_text("utf-8").splitlines()
                 if line.strip() and not line.startswith("#")
             }
         self._pos = jieba.posseg.POSTokenizer(self._jieba)

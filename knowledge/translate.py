@@ -10,6 +10,7 @@ answered by translating its terms and retrieving Chinese passages. Two sources:
 Only headwords that occur in the indexed corpus are kept, so a translation is
 always a word that retrieval can meet.
 """
+
 from __future__ import annotations
 
 import re
@@ -103,7 +104,7 @@ class Translator:
         out, i = [], 0
         while i < len(words):
             for n in range(min(MAX_GLOSS_WORDS, len(words) - i), 0, -1):
-                forms = self.forms(" ".join(words[i:i + n]))
+                forms = self.forms(" ".join(words[i : i + n]))
                 if forms:
                     out.append((list(range(i, i + n)), forms))
                     i += n

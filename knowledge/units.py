@@ -6,6 +6,7 @@ document's title and section heading), or one language of a curated FAQ entry.
 What the sparse and dense indexes see of a row (match_text) lives here too, so
 the index builder and the retriever read one definition.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,17 +58,18 @@ class Unit:
     def states(self, kind: str, named: frozenset = frozenset()) -> bool:
         return answer_types.states(kind, self.text, named)
 
-    def states_near(self, kind: str, concept: Concept, within: int = FOCUS_WINDOW,
-                    named: frozenset = frozenset()) -> bool:
+    def states_near(
+        self, kind: str, concept: Concept, within: int = FOCUS_WINDOW, named: frozenset = frozenset()
+    ) -> bool:
         """The answer type stated within `within` characters of a form of the concept."""
         spots = [i for f in concept.forms if f and not is_latin(f) for i in _find_all(self.text, f)]
         if not spots:
             return False
-        return any(abs(m.start() - at) <= within for m in answer_types.matches(kind, self.text, named)
-                   for at in spots)
+        return any(abs(m.start() - at) <= within for m in answer_types.matches(kind, self.text, named) for at in spots)
 
-    def answers_type(self, kind: str, concepts: list[Concept], focus: tuple = (),
-                     named: frozenset = frozenset()) -> bool:
+    def answers_type(
+        self, kind: str, concepts: list[Concept], focus: tuple = (), named: frozenset = frozenset()
+    ) -> bool:
         """A sentence states the figure (or date, or number) next to the thing asked about:
         within a few characters of a concept at the question word (the focus), else (no
         focus) in a sentence with the heaviest of the concepts the unit mentions. The focus
@@ -77,8 +79,11 @@ class Unit:
             return True
         parts = self.parts or [self]
         heaviest = max((c.weight for c in concepts), default=0.0)
-        focus = tuple(c for c in focus if c.weight > 0 and c.weight >= FOCUS_MIN_SHARE * heaviest
-                      and any(not is_latin(f) for f in c.forms))  # an untranslated English word has no place to be near
+        focus = tuple(
+            c
+            for c in focus
+            if c.weight > 0 and c.weight >= FOCUS_MIN_SHARE * heaviest and any(not is_latin(f) for f in c.forms)
+        )  # an untranslated English word has no place to be near
         if focus:
             return any(part.states_near(kind, c, named=named) for part in parts for c in focus)
         mentioned = [c for c in concepts if c.weight > 0 and any(part.covers(c) for part in parts)]
@@ -125,7 +130,7 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     if window <= 0 or len(sentences) <= window:
         spans = [sentences]
     else:
-        spans = [sentences[i:i + window] for i in range(len(sentences) - window + 1)]
+        spans = [sentences[i : i + window] for i in range(len(sentences) - window + 1)]
     return [make_unit(f"{heading}\n{''.join(span)}", span) for span in spans]
 
 

@@ -13,6 +13,7 @@ document in the git tree can be superseded without editing it, and restoring
 an old version is a change to that file only. Every document stays on disk,
 so the console can show a policy's history and bring an old version back.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ from .config import Settings
 from .documents import Document
 
 VERSIONS = "versions.json"
-_AMENDED = re.compile(r"[（(](?:\d{4}年)?(?:修订|修正|修改|第[一二三四五六七八九十\d]+次修订)(?:版|稿)?[）)]|修订版$|（试行）|\(试行\)")
+_AMENDED = re.compile(
+    r"[（(](?:\d{4}年)?(?:修订|修正|修改|第[一二三四五六七八九十\d]+次修订)(?:版|稿)?[）)]|修订版$|（试行）|\(试行\)"
+)
 _SPACE = re.compile(r"\s+")
 
 
@@ -141,6 +144,14 @@ def history(settings: Settings, doc_id: str, docs: list[Document]) -> list[Versi
     if target is None:
         return []
     data = _read(settings)
-    return [Version(doc_id=d.doc_id, title=d.title, doc_number=d.doc_number, published=d.published,
-                    superseded_by=data.get(d.doc_id, {}).get("by", ""), since=data.get(d.doc_id, {}).get("since", ""))
-            for d in family(target, docs)]
+    return [
+        Version(
+            doc_id=d.doc_id,
+            title=d.title,
+            doc_number=d.doc_number,
+            published=d.published,
+            superseded_by=data.get(d.doc_id, {}).get("by", ""),
+            since=data.get(d.doc_id, {}).get("since", ""),
+        )
+        for d in family(target, docs)
+    ]

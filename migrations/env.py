@@ -3,6 +3,7 @@
 URL order: `-x url=…`, the config's sqlalchemy.url (set by tests), then
 DATABASE_URL, then the app's default SQLite file under instance/.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -28,15 +29,16 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def database_url() -> str:
-    return (context.get_x_argument(as_dictionary=True).get("url")
-            or config.get_main_option("sqlalchemy.url")
-            or os.environ.get("DATABASE_URL")
-            or default_url(str(PROJECT_DIR / "instance")))
+    return (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or os.environ.get("DATABASE_URL")
+        or default_url(str(PROJECT_DIR / "instance"))
+    )
 
 
 def run_offline() -> None:
-    context.configure(url=database_url(), target_metadata=Base.metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(url=database_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -48,8 +50,9 @@ def run_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection, target_metadata=Base.metadata, render_as_batch=connection.dialect.name == "sqlite"
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -20,6 +20,7 @@ left on the message. Put it right after DIETClassifier (with DIET's
 same feature matrix faster (see `_create_X`), because training time is
 budgeted.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -55,8 +56,7 @@ class LogisticRegressionBlend(LogisticRegressionClassifier):
         """
         rows = []
         for message in messages:
-            sentence = [f.features for f in message.features
-                        if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            sentence = [f.features for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
             if not sentence:  # nothing to join; keep the parent's handling of it
                 return super()._create_X(messages)
             sparse = [x for x in sentence if scipy.sparse.issparse(x)]

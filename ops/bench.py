@@ -19,6 +19,7 @@ One stack, one trained model, one run:
 Writes results/stack-bench.json and results/stack-bench.png and prints a short table. The
 machine is shared with other jobs: load averages are recorded with every phase.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +34,34 @@ from pathlib import Path
 from . import load
 from .stack import MODEL, ROOT, Stack
 
-FULL = {"levels": [1, 16, 64], "stack_s": 20.0, "floor_s": 15.0, "length_turns": 210, "length_senders": 3,
-        "early": (5, 15), "late": (195, 205), "wechat_users": 16, "wechat_s": 15.0,
-        "paced_users": 16, "think_s": 3.0, "paced_s": 40.0}
-QUICK = {"levels": [1, 8], "stack_s": 6.0, "floor_s": 4.0, "length_turns": 40, "length_senders": 1,
-         "early": (5, 15), "late": (25, 35), "wechat_users": 8, "wechat_s": 5.0,
-         "paced_users": 8, "think_s": 3.0, "paced_s": 10.0}
+FULL = {
+    "levels": [1, 16, 64],
+    "stack_s": 20.0,
+    "floor_s": 15.0,
+    "length_turns": 210,
+    "length_senders": 3,
+    "early": (5, 15),
+    "late": (195, 205),
+    "wechat_users": 16,
+    "wechat_s": 15.0,
+    "paced_users": 16,
+    "think_s": 3.0,
+    "paced_s": 40.0,
+}
+QUICK = {
+    "levels": [1, 8],
+    "stack_s": 6.0,
+    "floor_s": 4.0,
+    "length_turns": 40,
+    "length_senders": 1,
+    "early": (5, 15),
+    "late": (25, 35),
+    "wechat_users": 8,
+    "wechat_s": 5.0,
+    "paced_users": 8,
+    "think_s": 3.0,
+    "paced_s": 10.0,
+}
 
 _T0 = time.monotonic()
 
@@ -75,18 +98,26 @@ def warm_up(stack: Stack) -> None:
             for _ in range(3):
                 await rasa(http, "bench-warmup-floor", load.FLOOR_MESSAGE)
             await wechat(http, "bench-warmup-wechat", load.WECHAT_MESSAGES[0])
+
     asyncio.run(go())
 
 
 def run(quick: bool = False) -> dict:
     cfg = QUICK if quick else FULL
     report: dict = {
-        "benchmark": "stack", "quick": quick,
+        "benchmark": "stack",
+        "quick": quick,
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "loadavg_start": _load(),
-                    "note": "shared machine: other jobs ran at the same time, see loadavg per phase"},
-        "model": {"path": str(MODEL.relative_to(ROOT)), "mtime": datetime.fromtimestamp(
-            MODEL.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_start": _load(),
+            "note": "shared machine: other jobs ran at the same time, see loadavg per phase",
+        },
+        "model": {
+            "path": str(MODEL.relative_to(ROOT)),
+            "mtime": datetime.fromtimestamp(MODEL.stat().st_mtime, timezone.utc).isoformat(timespec="seconds"),
+        },
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
     }
     try:
@@ -111,15 +142,29 @@ def run(quick: bool = False) -> dict:
         levels = []
         for users in cfg["levels"]:
             say(f"full stack: {users} users, ten-turn conversations via /api/chat for {cfg['stack_s']:.0f}s")
-            full = _phase(stack, load.closed_loop(load.chat_sender(stack.url), users, cfg["stack_s"], "stack",
-                                                  progress=say))
-            say(f"  -> {full['msg_per_s']} msg/s, p50 {full['p50_ms']} p95 {full['p95_ms']} p99 {full['p99_ms']} ms, "
-                f"{full['errors']} errors")
+            full = _phase(
+                stack, load.closed_loop(load.chat_sender(stack.url), users, cfg["stack_s"], "stack", progress=say)
+            )
+            say(
+                f"  -> {full['msg_per_s']} msg/s, p50 {full['p50_ms']} p95 {full['p95_ms']} p99 {full['p99_ms']} ms, "
+                f"{full['errors']} errors"
+            )
             say(f"floor: {users} users, 你好 straight to Rasa's REST webhook for {cfg['floor_s']:.0f}s")
-            floor = _phase(stack, load.closed_loop(load.rasa_sender(stack.rasa_url), users, cfg["floor_s"], "floor",
-                                                   script=lambda rng: [load.FLOOR_MESSAGE] * 10, progress=say))
-            say(f"  -> {floor['msg_per_s']} msg/s, p50 {floor['p50_ms']} p95 {floor['p95_ms']} p99 {floor['p99_ms']} ms, "
-                f"{floor['errors']} errors")
+            floor = _phase(
+                stack,
+                load.closed_loop(
+                    load.rasa_sender(stack.rasa_url),
+                    users,
+                    cfg["floor_s"],
+                    "floor",
+                    script=lambda rng: [load.FLOOR_MESSAGE] * 10,
+                    progress=say,
+                ),
+            )
+            say(
+                f"  -> {floor['msg_per_s']} msg/s, p50 {floor['p50_ms']} p95 {floor['p95_ms']} p99 {floor['p99_ms']} ms, "
+                f"{floor['errors']} errors"
+            )
             ratio = round(full["msg_per_s"] / floor["msg_per_s"], 3) if floor["msg_per_s"] else None
             levels.append({"users": users, "stack": full, "floor": floor, "ratio": ratio})
         report["levels"] = levels
@@ -127,38 +172,77 @@ def run(quick: bool = False) -> dict:
         runs = []
         for i in range(cfg["length_senders"]):
             sender_id = f"bench-long-{i}-{int(time.time())}"
-            say(f"conversation length: sender {i + 1}/{cfg['length_senders']}, {cfg['length_turns']} turns "
-                "one after another via /api/chat")
-            runs.append(asyncio.run(load.sequential(load.chat_sender(stack.url), sender_id,
-                                                    load.long_conversation(i, cfg["length_turns"]),
-                                                    progress=say, label=f"sender {i + 1}")))
+            say(
+                f"conversation length: sender {i + 1}/{cfg['length_senders']}, {cfg['length_turns']} turns "
+                "one after another via /api/chat"
+            )
+            runs.append(
+                asyncio.run(
+                    load.sequential(
+                        load.chat_sender(stack.url),
+                        sender_id,
+                        load.long_conversation(i, cfg["length_turns"]),
+                        progress=say,
+                        label=f"sender {i + 1}",
+                    )
+                )
+            )
         length = load.length_report(runs, cfg["early"], cfg["late"])
         length["loadavg"] = _load()
         length["latencies_ms"] = [[None if x is None else round(x * 1000, 1) for x in r] for r in runs]
         report["conversation_length"] = length
-        say(f"  -> turns {cfg['early']}: {length['early_median_ms']} ms, turns {cfg['late']}: "
-            f"{length['late_median_ms']} ms, ratio {length['ratio']}")
+        say(
+            f"  -> turns {cfg['early']}: {length['early_median_ms']} ms, turns {cfg['late']}: "
+            f"{length['late_median_ms']} ms, ratio {length['ratio']}"
+        )
 
         say(f"wechat: {cfg['wechat_users']} users posting signed plain-mode text to /wechat for {cfg['wechat_s']:.0f}s")
-        report["wechat"] = _phase(stack, load.closed_loop(
-            load.wechat_sender(stack.url), cfg["wechat_users"], cfg["wechat_s"], "wechat",
-            script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)), progress=say),
-            users=cfg["wechat_users"], mode="plain")
+        report["wechat"] = _phase(
+            stack,
+            load.closed_loop(
+                load.wechat_sender(stack.url),
+                cfg["wechat_users"],
+                cfg["wechat_s"],
+                "wechat",
+                script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)),
+                progress=say,
+            ),
+            users=cfg["wechat_users"],
+            mode="plain",
+        )
         w = report["wechat"]
-        say(f"  -> p50 {w['p50_ms']} p95 {w['p95_ms']} p99 {w['p99_ms']} ms, {w['errors']} errors, "
-            f"{w.get('deferred', 0)} deferred")
+        say(
+            f"  -> p50 {w['p50_ms']} p95 {w['p95_ms']} p99 {w['p99_ms']} ms, {w['errors']} errors, "
+            f"{w.get('deferred', 0)} deferred"
+        )
 
         paced_users, think = cfg["paced_users"], cfg["think_s"]
-        say(f"paced: {paced_users} people chatting (~{think:.0f}s to read and type between messages) "
-            f"via /api/chat and /wechat, {cfg['paced_s']:.0f}s each")
+        say(
+            f"paced: {paced_users} people chatting (~{think:.0f}s to read and type between messages) "
+            f"via /api/chat and /wechat, {cfg['paced_s']:.0f}s each"
+        )
         report["paced"] = {
-            "users": paced_users, "think_s": think,
-            "chat": _phase(stack, load.closed_loop(load.chat_sender(stack.url), paced_users, cfg["paced_s"], "paced",
-                                                   progress=say, think_s=think)),
-            "wechat": _phase(stack, load.closed_loop(
-                load.wechat_sender(stack.url), paced_users, cfg["paced_s"], "paced-wechat",
-                script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)), progress=say,
-                think_s=think), mode="plain"),
+            "users": paced_users,
+            "think_s": think,
+            "chat": _phase(
+                stack,
+                load.closed_loop(
+                    load.chat_sender(stack.url), paced_users, cfg["paced_s"], "paced", progress=say, think_s=think
+                ),
+            ),
+            "wechat": _phase(
+                stack,
+                load.closed_loop(
+                    load.wechat_sender(stack.url),
+                    paced_users,
+                    cfg["paced_s"],
+                    "paced-wechat",
+                    script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)),
+                    progress=say,
+                    think_s=think,
+                ),
+                mode="plain",
+            ),
         }
         for key in ("chat", "wechat"):
             p = report["paced"][key]
@@ -214,20 +298,29 @@ def plot(report: dict, path: Path) -> Path:
 def soak(duration_s: float, users: int = 16, think_s: float = 3.0, sample_every_s: float = 30.0) -> dict:
     """`users` people chatting for `duration_s`, memory sampled as it runs: errors must stay at 0
     and memory flat. Drift is the last sample minus the first one taken after a minute of load."""
-    report: dict = {"benchmark": "soak", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "machine": {"cpus": os.cpu_count(), "loadavg_start": _load()}}
+    report: dict = {
+        "benchmark": "soak",
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "loadavg_start": _load()},
+    }
     stack = Stack(ratelimit=False)
     say(f"soak: starting the stack; logs in {stack.workdir}")
     samples: list[dict] = []
 
     async def load_and_sample() -> load.Phase:
-        task = asyncio.create_task(load.closed_loop(load.chat_sender(stack.url), users, duration_s, "soak",
-                                                    progress=say, think_s=think_s))
+        task = asyncio.create_task(
+            load.closed_loop(load.chat_sender(stack.url), users, duration_s, "soak", progress=say, think_s=think_s)
+        )
         started = time.monotonic()
         while not task.done():
             memory = await asyncio.to_thread(stack.rss)
-            samples.append({"t_s": round(time.monotonic() - started, 1), "total_rss_mb": memory["total_rss_mb"],
-                            **{name: svc["rss_mb"] for name, svc in memory["services"].items()}})
+            samples.append(
+                {
+                    "t_s": round(time.monotonic() - started, 1),
+                    "total_rss_mb": memory["total_rss_mb"],
+                    **{name: svc["rss_mb"] for name, svc in memory["services"].items()},
+                }
+            )
             await asyncio.wait([task], timeout=sample_every_s)
         return task.result()
 
@@ -241,9 +334,14 @@ def soak(duration_s: float, users: int = 16, think_s: float = 3.0, sample_every_
     stack.cleanup()
     baseline = next((s for s in samples if s["t_s"] >= 60), samples[0])
     names = [k for k in samples[-1] if k not in ("t_s",)]
-    report["soak"] = {**phase.summary(), "duration_s": duration_s, "users": users, "think_s": think_s,
-                      "rss_samples": samples,
-                      "rss_drift_mb": {name: round(samples[-1][name] - baseline[name], 1) for name in names}}
+    report["soak"] = {
+        **phase.summary(),
+        "duration_s": duration_s,
+        "users": users,
+        "think_s": think_s,
+        "rss_samples": samples,
+        "rss_drift_mb": {name: round(samples[-1][name] - baseline[name], 1) for name in names},
+    }
     report["machine"]["loadavg_end"] = _load()
     return report
 
@@ -253,8 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer users, shorter phases, fewer turns (smoke run)")
     parser.add_argument("--output", "-o", default=str(ROOT / "results" / "stack-bench.json"))
     parser.add_argument("--png", default=str(ROOT / "results" / "stack-bench.png"))
-    parser.add_argument("--soak", type=float, metavar="SECONDS",
-                        help="instead: a soak of 16 people chatting for SECONDS (results/stack-soak.json)")
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="SECONDS",
+        help="instead: a soak of 16 people chatting for SECONDS (results/stack-soak.json)",
+    )
     args = parser.parse_args(argv)
     if args.soak:
         report = soak(args.soak)

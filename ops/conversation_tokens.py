@@ -6,6 +6,7 @@ conversation. The end-to-end tests, fault drills and load generator hold many
 conversations at once, so they keep one token per sender id here and send it
 as `Authorization: Bearer …`, as the widget does when embedded on another site.
 """
+
 from __future__ import annotations
 
 

@@ -11,6 +11,7 @@ person in a chat window does, so offered load grows with the number of users.
 
     .venv/bin/python -m ops.load --url http://127.0.0.1:8000 --users 16 --duration 30
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,9 +43,13 @@ WECHAT_MESSAGES = ["园区在哪里", "有哪些产业方向", "有什么优惠�
 # loopback port: nothing reaches WeChat, and a late answer's customer-service send fails fast.
 WECHAT_TOKEN = "bench-token"
 WECHAT_ACCOUNT = "gh_park_bench"
-WECHAT_ENV = {"WECHAT_TOKEN": WECHAT_TOKEN, "WECHAT_APP_ID": "wxbench0000000000",
-              "WECHAT_APP_SECRET": "bench-secret", "WECHAT_API_BASE": "http://127.0.0.1:9",
-              "WECHAT_ENCODING_AES_KEY": ""}
+WECHAT_ENV = {
+    "WECHAT_TOKEN": WECHAT_TOKEN,
+    "WECHAT_APP_ID": "wxbench0000000000",
+    "WECHAT_APP_SECRET": "bench-secret",
+    "WECHAT_API_BASE": "http://127.0.0.1:9",
+    "WECHAT_ENCODING_AES_KEY": "",
+}
 
 REQUEST_TIMEOUT_S = 30.0
 # The gateway's degraded mode (Rasa unreachable or too slow) still answers 200, prefixed with this
@@ -109,19 +114,23 @@ def summarize(latencies_s: list[float], errors: int, wall_s: float, **extra) -> 
     """msg/s over the measured window, latency percentiles in ms (successful requests), error count."""
     ok = len(latencies_s)
     return {
-        "requests": ok + errors, "ok": ok, "errors": errors,
+        "requests": ok + errors,
+        "ok": ok,
+        "errors": errors,
         "wall_s": round(wall_s, 2),
         "msg_per_s": round(ok / wall_s, 2) if wall_s > 0 else 0.0,
-        "p50_ms": _ms(percentile(latencies_s, 50)), "p95_ms": _ms(percentile(latencies_s, 95)),
+        "p50_ms": _ms(percentile(latencies_s, 50)),
+        "p95_ms": _ms(percentile(latencies_s, 95)),
         "p99_ms": _ms(percentile(latencies_s, 99)),
-        "mean_ms": _ms(sum(latencies_s) / ok) if ok else None, "max_ms": _ms(max(latencies_s)) if ok else None,
+        "mean_ms": _ms(sum(latencies_s) / ok) if ok else None,
+        "max_ms": _ms(max(latencies_s)) if ok else None,
         **extra,
     }
 
 
 def turn_window(latencies_s: list[float], first: int, last: int) -> list[float]:
     """Latencies of turns first..last, 1-based and inclusive."""
-    return latencies_s[max(first, 1) - 1:last]
+    return latencies_s[max(first, 1) - 1 : last]
 
 
 def length_report(runs: list[list[float | None]], early: tuple[int, int], late: tuple[int, int]) -> dict:
@@ -133,13 +142,25 @@ def length_report(runs: list[list[float | None]], early: tuple[int, int], late: 
         pooled_early += e
         pooled_late += l_
         me, ml = median(e), median(l_)
-        per_sender.append({"turns": len(latencies), "errors": sum(x is None for x in latencies),
-                           "early_median_ms": _ms(me), "late_median_ms": _ms(ml),
-                           "ratio": round(ml / me, 2) if me and ml else None})
+        per_sender.append(
+            {
+                "turns": len(latencies),
+                "errors": sum(x is None for x in latencies),
+                "early_median_ms": _ms(me),
+                "late_median_ms": _ms(ml),
+                "ratio": round(ml / me, 2) if me and ml else None,
+            }
+        )
     me, ml = median(pooled_early), median(pooled_late)
-    return {"early_turns": list(early), "late_turns": list(late), "senders": per_sender,
-            "early_median_ms": _ms(me), "late_median_ms": _ms(ml),
-            "ratio": round(ml / me, 2) if me and ml else None, "target_ratio": 1.5}
+    return {
+        "early_turns": list(early),
+        "late_turns": list(late),
+        "senders": per_sender,
+        "early_median_ms": _ms(me),
+        "late_median_ms": _ms(ml),
+        "ratio": round(ml / me, 2) if me and ml else None,
+        "target_ratio": 1.5,
+    }
 
 
 # --- reports -------------------------------------------------------------------------------
@@ -159,45 +180,60 @@ def format_table(report: dict) -> str:
     lines = []
     levels = report.get("levels") or []
     if levels:
-        lines.append(f"{'users':>5} | {'stack msg/s':>11} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>4} | "
-                     f"{'floor msg/s':>11} {'p50':>6} {'p95':>6} {'p99':>6} {'err':>4} | {'ratio':>5}")
+        lines.append(
+            f"{'users':>5} | {'stack msg/s':>11} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>4} | "
+            f"{'floor msg/s':>11} {'p50':>6} {'p95':>6} {'p99':>6} {'err':>4} | {'ratio':>5}"
+        )
         for level in levels:
             s, f = level.get("stack") or {}, level.get("floor") or {}
-            lines.append(f"{level['users']:>5} | {_f(s.get('msg_per_s'), 1):>11} {_f(s.get('p50_ms')):>7} "
-                         f"{_f(s.get('p95_ms')):>7} {_f(s.get('p99_ms')):>7} {_f(s.get('errors')):>4} | "
-                         f"{_f(f.get('msg_per_s'), 1):>11} {_f(f.get('p50_ms')):>6} {_f(f.get('p95_ms')):>6} "
-                         f"{_f(f.get('p99_ms')):>6} {_f(f.get('errors')):>4} | {_f(level.get('ratio'), 2):>5}")
+            lines.append(
+                f"{level['users']:>5} | {_f(s.get('msg_per_s'), 1):>11} {_f(s.get('p50_ms')):>7} "
+                f"{_f(s.get('p95_ms')):>7} {_f(s.get('p99_ms')):>7} {_f(s.get('errors')):>4} | "
+                f"{_f(f.get('msg_per_s'), 1):>11} {_f(f.get('p50_ms')):>6} {_f(f.get('p95_ms')):>6} "
+                f"{_f(f.get('p99_ms')):>6} {_f(f.get('errors')):>4} | {_f(level.get('ratio'), 2):>5}"
+            )
         lines.append("(latencies in ms; ratio = full-stack msg/s ÷ bare-Rasa floor msg/s)")
     length = report.get("conversation_length")
     if length:
-        lines.append(f"conversation length: turns {length['early_turns'][0]}-{length['early_turns'][1]} median "
-                     f"{_f(length['early_median_ms'])} ms, turns {length['late_turns'][0]}-"
-                     f"{length['late_turns'][1]} median {_f(length['late_median_ms'])} ms, ratio "
-                     f"{_f(length['ratio'], 2)} (target ≤ {length['target_ratio']})")
+        lines.append(
+            f"conversation length: turns {length['early_turns'][0]}-{length['early_turns'][1]} median "
+            f"{_f(length['early_median_ms'])} ms, turns {length['late_turns'][0]}-"
+            f"{length['late_turns'][1]} median {_f(length['late_median_ms'])} ms, ratio "
+            f"{_f(length['ratio'], 2)} (target ≤ {length['target_ratio']})"
+        )
     wechat = report.get("wechat")
     if wechat:
-        lines.append(f"wechat ({wechat.get('users')} users, plain mode): passive replies p50 {_f(wechat['p50_ms'])} "
-                     f"ms, p95 {_f(wechat['p95_ms'])} ms, p99 {_f(wechat['p99_ms'])} ms; {wechat['ok']} passive, "
-                     f"{wechat.get('deferred', 0)} deferred (`success`, answer sent later), {wechat['errors']} errors")
+        lines.append(
+            f"wechat ({wechat.get('users')} users, plain mode): passive replies p50 {_f(wechat['p50_ms'])} "
+            f"ms, p95 {_f(wechat['p95_ms'])} ms, p99 {_f(wechat['p99_ms'])} ms; {wechat['ok']} passive, "
+            f"{wechat.get('deferred', 0)} deferred (`success`, answer sent later), {wechat['errors']} errors"
+        )
         if wechat.get("deferred"):
-            lines.append(f"  every POST until its answer: p50 {_f(wechat.get('all_p50_ms'))} ms, p95 "
-                         f"{_f(wechat.get('all_p95_ms'))} ms, p99 {_f(wechat.get('all_p99_ms'))} ms")
+            lines.append(
+                f"  every POST until its answer: p50 {_f(wechat.get('all_p50_ms'))} ms, p95 "
+                f"{_f(wechat.get('all_p95_ms'))} ms, p99 {_f(wechat.get('all_p99_ms'))} ms"
+            )
     paced = report.get("paced")
     if paced:
         for key in ("chat", "wechat"):
             p = paced[key]
-            lines.append(f"paced {key} ({paced['users']} people, ~{paced['think_s']:.0f}s between messages): "
-                         f"p50 {_f(p['p50_ms'])} p95 {_f(p['p95_ms'])} p99 {_f(p['p99_ms'])} ms, {p['errors']} errors")
+            lines.append(
+                f"paced {key} ({paced['users']} people, ~{paced['think_s']:.0f}s between messages): "
+                f"p50 {_f(p['p50_ms'])} p95 {_f(p['p95_ms'])} p99 {_f(p['p99_ms'])} ms, {p['errors']} errors"
+            )
     soak = report.get("soak")
     if soak:
         drift = ", ".join(f"{name} {d:+.0f}" for name, d in soak["rss_drift_mb"].items())
-        lines.append(f"soak {soak['duration_s']:.0f}s: {soak['ok']} ok, {soak['errors']} errors, p95 "
-                     f"{_f(soak['p95_ms'])} ms; RSS drift MiB (last minute - first minute): {drift}")
+        lines.append(
+            f"soak {soak['duration_s']:.0f}s: {soak['ok']} ok, {soak['errors']} errors, p95 "
+            f"{_f(soak['p95_ms'])} ms; RSS drift MiB (last minute - first minute): {drift}"
+        )
     memory = report.get("memory")
     if memory:
         parts = ", ".join(f"{name} {svc['rss_mb']:.0f}" for name, svc in memory["services"].items())
-        lines.append(f"RSS MiB after load: {parts}; total {memory['total_rss_mb']:.0f} "
-                     f"(PSS total {memory['total_pss_mb']:.0f})")
+        lines.append(
+            f"RSS MiB after load: {parts}; total {memory['total_rss_mb']:.0f} (PSS total {memory['total_pss_mb']:.0f})"
+        )
     if report.get("cold_start_s") is not None:
         lines.append(f"cold start (launch → all healthy): {report['cold_start_s']:.1f} s")
     return "\n".join(lines)
@@ -212,21 +248,29 @@ def wechat_signature(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
 
 
-def wechat_text(openid: str, content: str, msg_id: int | None = None, create_time: int | None = None,
-                account: str = WECHAT_ACCOUNT) -> str:
-    return (f"<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-            f"</FromUserName><CreateTime>{create_time or int(time.time())}</CreateTime>"
-            f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
-            f"<MsgId>{msg_id or next(_MSG_IDS)}</MsgId></xml>")
+def wechat_text(
+    openid: str, content: str, msg_id: int | None = None, create_time: int | None = None, account: str = WECHAT_ACCOUNT
+) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{create_time or int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
+        f"<MsgId>{msg_id or next(_MSG_IDS)}</MsgId></xml>"
+    )
 
 
-def wechat_request(token: str, openid: str, content: str, timestamp: str | None = None,
-                   nonce: str | None = None) -> tuple[str, bytes]:
+def wechat_request(
+    token: str, openid: str, content: str, timestamp: str | None = None, nonce: str | None = None
+) -> tuple[str, bytes]:
     """(path with query, body) of a signed plain-mode text message, as WeChat's server sends it."""
     timestamp = timestamp or str(int(time.time()))
     nonce = nonce or str(random.randrange(10**9))
-    query = {"signature": wechat_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-             "openid": openid}
+    query = {
+        "signature": wechat_signature(token, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "openid": openid,
+    }
     return "/wechat?" + urlencode(query), wechat_text(openid, content).encode("utf-8")
 
 
@@ -289,8 +333,9 @@ def chat_sender(base_url: str) -> Send:
     tokens = ConversationTokens()  # a conversation goes on only with its token (bot/chat_tokens.py)
 
     async def send(http, sender_id: str, message: str) -> Outcome:
-        async with http.post(url, json={"sender_id": sender_id, "message": message},
-                             headers=tokens.headers(sender_id)) as response:
+        async with http.post(
+            url, json={"sender_id": sender_id, "message": message}, headers=tokens.headers(sender_id)
+        ) as response:
             text = await response.text()
             if response.status != 200:
                 return Outcome(False, response.status, text)
@@ -300,6 +345,7 @@ def chat_sender(base_url: str) -> Send:
             if any(DEGRADED_MARK in (r.get("text") or "") for r in replies):
                 return Outcome(False, 200, "degraded")
             return Outcome(bool(replies), 200, "" if replies else "no replies")
+
     return send
 
 
@@ -313,6 +359,7 @@ def rasa_sender(rasa_url: str) -> Send:
             if response.status != 200:
                 return Outcome(False, response.status, text)
             return Outcome(bool(json.loads(text)), 200, "" if text.strip() != "[]" else "no messages")
+
     return send
 
 
@@ -330,14 +377,17 @@ def wechat_sender(base_url: str, token: str = WECHAT_TOKEN) -> Send:
             if wechat_reply_text(text):
                 return Outcome(True, 200)
             return Outcome(False, 200, "deferred" if text.strip() == "success" else text)
+
     return send
 
 
 def _session(users: int):
     import aiohttp
 
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max(users, 1) * 2, force_close=False),
-                                 timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max(users, 1) * 2, force_close=False),
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+    )
 
 
 async def _timed(http, send: Send, sender_id: str, message: str) -> tuple[Outcome, float]:
@@ -349,10 +399,16 @@ async def _timed(http, send: Send, sender_id: str, message: str) -> tuple[Outcom
     return outcome, time.perf_counter() - started
 
 
-async def closed_loop(send: Send, users: int, duration_s: float, label: str,
-                      script: Callable[[random.Random], list[str]] = conversation,
-                      progress: Callable[[str], None] | None = print, seed: int = 0,
-                      think_s: float = 0.0) -> Phase:
+async def closed_loop(
+    send: Send,
+    users: int,
+    duration_s: float,
+    label: str,
+    script: Callable[[random.Random], list[str]] = conversation,
+    progress: Callable[[str], None] | None = print,
+    seed: int = 0,
+    think_s: float = 0.0,
+) -> Phase:
     """`users` simulated users for `duration_s`; each holds one conversation after another, a new
     sender id per conversation. Requests still in flight at the end are waited for and counted.
 
@@ -397,8 +453,9 @@ async def closed_loop(send: Send, users: int, duration_s: float, label: str,
     return phase
 
 
-async def sequential(send: Send, sender_id: str, messages: list[str],
-                     progress: Callable[[str], None] | None = print, label: str = "") -> list[float | None]:
+async def sequential(
+    send: Send, sender_id: str, messages: list[str], progress: Callable[[str], None] | None = print, label: str = ""
+) -> list[float | None]:
     """One sender, one message after another; per-turn latency in seconds (None for an error)."""
     latencies: list[float | None] = []
     async with _session(1) as http:
@@ -421,8 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rasa", action="store_true", help="hit Rasa's REST webhook with the floor message")
     args = parser.parse_args(argv)
     if args.rasa:
-        phase = asyncio.run(closed_loop(rasa_sender(args.url), args.users, args.duration, "floor",
-                                        script=lambda rng: [FLOOR_MESSAGE] * 10))
+        phase = asyncio.run(
+            closed_loop(
+                rasa_sender(args.url), args.users, args.duration, "floor", script=lambda rng: [FLOOR_MESSAGE] * 10
+            )
+        )
     else:
         phase = asyncio.run(closed_loop(chat_sender(args.url), args.users, args.duration, "stack"))
     print(json.dumps(phase.summary(users=args.users), ensure_ascii=False, indent=2))

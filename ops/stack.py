@@ -19,6 +19,7 @@ spreads conversations over every Rasa server (RASA_URL lists them all). Rasa is 
 scripts/serve-rasa, as the Procfile does; its tracker store is SQLite in the work directory
 unless `extra_env` sets TRACKER_STORE_URL (PostgreSQL from ops/stores.py, shared by all servers).
 """
+
 from __future__ import annotations
 
 import os
@@ -50,10 +51,10 @@ class StackError(RuntimeError):
 
 @dataclass
 class Service:
-    name: str          # "actions", "rasa-1", "gateway"
-    kind: str          # "actions" | "rasa" | "gateway"
+    name: str  # "actions", "rasa-1", "gateway"
+    kind: str  # "actions" | "rasa" | "gateway"
     port: int
-    health_path: str   # GET answers 2xx when ready
+    health_path: str  # GET answers 2xx when ready
     log: Path
     cmd: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -81,11 +82,20 @@ class Service:
 
 
 class Stack:
-    def __init__(self, *, rasa_servers: int = 1, actions_servers: int = 1, gateway_workers: int | None = None,
-                 model: Path = MODEL, workdir: Path | None = None,
-                 ratelimit: bool = True, private_knowledge: bool = False,
-                 extra_env: dict[str, str] | None = None, start_timeout_s: float = START_TIMEOUT_S,
-                 root: Path = ROOT):
+    def __init__(
+        self,
+        *,
+        rasa_servers: int = 1,
+        actions_servers: int = 1,
+        gateway_workers: int | None = None,
+        model: Path = MODEL,
+        workdir: Path | None = None,
+        ratelimit: bool = True,
+        private_knowledge: bool = False,
+        extra_env: dict[str, str] | None = None,
+        start_timeout_s: float = START_TIMEOUT_S,
+        root: Path = ROOT,
+    ):
         if rasa_servers < 1 or actions_servers < 1:
             raise ValueError("a stack needs at least one Rasa server and one action server")
         self.root, self.model = Path(root), Path(model)
@@ -142,27 +152,38 @@ class Stack:
         ports = {name: s.port for name, s in self.services.items()}
         env = {
             **os.environ,
-            "ACTIONS_HOST": "127.0.0.1", "SANIC_HOST": "127.0.0.1",
-            "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(ports["gateway"]),
+            "ACTIONS_HOST": "127.0.0.1",
+            "SANIC_HOST": "127.0.0.1",
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(ports["gateway"]),
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "prometheus"),
-            "RASA_HOST": "127.0.0.1", "RASA_MODEL": str(self.model),
+            "RASA_HOST": "127.0.0.1",
+            "RASA_MODEL": str(self.model),
             "RASA_URL": ",".join(s.url for s in self.of_kind("rasa")),
             "ACTIONS_URL": ",".join(s.url for s in self.of_kind("actions")),
             "RASA_API_TOKEN": secrets.token_hex(16),
             "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}",
             "DATABASE_URL": f"sqlite:///{self.workdir / 'gateway.db'}",
-            "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "HF_HUB_OFFLINE": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
             "ACTIONS_PRELOAD_KNOWLEDGE": "1",
             "LEADS_API_SECRET": self.leads_secret,
             "LEADS_API_URL": f"http://127.0.0.1:{ports['gateway']}/api/leads",
             # Not the ones generated into instance/: the stack leaves the checkout alone.
-            "SECRET_KEY": secrets.token_hex(16), "SENDER_HASH_SALT": secrets.token_hex(8),
+            "SECRET_KEY": secrets.token_hex(16),
+            "SENDER_HASH_SALT": secrets.token_hex(8),
             "KNOWLEDGE_DATA_DIR": str(self.workdir / "knowledge-data"),  # staff uploads and corrections
         }
         if self.private_knowledge:  # filled by start(): see copy_knowledge
             knowledge = self.workdir / "knowledge"
-            env.update({"KNOWLEDGE_DOCS_DIR": str(knowledge / "docs"), "KNOWLEDGE_FAQ_DIR": str(knowledge / "faq"),
-                        "KNOWLEDGE_INDEX_DIR": str(knowledge / "index")})
+            env.update(
+                {
+                    "KNOWLEDGE_DOCS_DIR": str(knowledge / "docs"),
+                    "KNOWLEDGE_FAQ_DIR": str(knowledge / "faq"),
+                    "KNOWLEDGE_INDEX_DIR": str(knowledge / "index"),
+                }
+            )
         if self.gateway_workers is not None:
             env["GATEWAY_WORKERS"] = str(self.gateway_workers)
         if not self.ratelimit:
@@ -183,8 +204,15 @@ class Stack:
 
     def command(self, service: Service) -> list[str]:
         if service.kind == "actions":
-            return [str(self.root / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions",
-                    "--port", str(service.port)]
+            return [
+                str(self.root / ".venv/bin/python"),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(service.port),
+            ]
         if service.kind == "rasa":
             return [str(self.root / "scripts" / "serve-rasa")]
         if service.kind == "reindex":
@@ -195,8 +223,13 @@ class Stack:
     def migrate(self) -> float:
         """The gateway database at the latest schema, as `make migrate` does it."""
         started = time.monotonic()
-        done = subprocess.run([str(self.root / ".venv/bin/alembic"), "upgrade", "head"], cwd=self.root,
-                              env=self.env, capture_output=True, text=True)
+        done = subprocess.run(
+            [str(self.root / ".venv/bin/alembic"), "upgrade", "head"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise StackError(f"alembic upgrade failed:\n{done.stderr[-3000:]}")
         self.migrate_s = time.monotonic() - started
@@ -206,8 +239,9 @@ class Stack:
         """A private copy of knowledge/docs, knowledge/faq and the built index (as tests/e2e/conftest.py
         makes it), so staff corrections made against this stack never touch the checkout. The copied
         index is brought up to date by `python -m knowledge build` (a no-op when it already matches)."""
-        docs, faq, index = (Path(self.env[k]) for k in ("KNOWLEDGE_DOCS_DIR", "KNOWLEDGE_FAQ_DIR",
-                                                        "KNOWLEDGE_INDEX_DIR"))
+        docs, faq, index = (
+            Path(self.env[k]) for k in ("KNOWLEDGE_DOCS_DIR", "KNOWLEDGE_FAQ_DIR", "KNOWLEDGE_INDEX_DIR")
+        )
         if index.exists() or index.is_symlink():
             return
         shutil.copytree(self.root / "knowledge" / "docs", docs)
@@ -216,8 +250,14 @@ class Stack:
             version = INDEX.resolve()
             shutil.copytree(version, index.parent / version.name)
             index.symlink_to(version.name)  # relative, as the build makes it
-        built = subprocess.run([str(self.root / ".venv/bin/python"), "-m", "knowledge", "build", "--quiet"],
-                               cwd=self.root, env=self.env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+        built = subprocess.run(
+            [str(self.root / ".venv/bin/python"), "-m", "knowledge", "build", "--quiet"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
         if built.returncode != 0 or not (index / "manifest.json").exists():
             raise StackError(f"knowledge build for the private copy failed:\n{(built.stderr or built.stdout)[-3000:]}")
 
@@ -245,8 +285,14 @@ class Stack:
         with service.log.open("a") as log:
             log.write(f"--- launch {' '.join(service.cmd)}\n")
             log.flush()
-            service.proc = subprocess.Popen(service.cmd, cwd=self.root, env=service.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            service.proc = subprocess.Popen(
+                service.cmd,
+                cwd=self.root,
+                env=service.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         service.launched_at, service.ready_s = time.monotonic(), None
 
     def wait_healthy(self, names: list[str], timeout_s: float | None = None) -> None:
@@ -267,8 +313,10 @@ class Stack:
                     service.ready_s = time.monotonic() - service.launched_at
                     pending.remove(service)
             if pending and time.monotonic() > deadline:
-                raise StackError(f"{', '.join(s.name for s in pending)} not healthy in time:\n"
-                                 + "\n".join(f"[{s.name}]\n{s.tail()}" for s in pending))
+                raise StackError(
+                    f"{', '.join(s.name for s in pending)} not healthy in time:\n"
+                    + "\n".join(f"[{s.name}]\n{s.tail()}" for s in pending)
+                )
             if pending:
                 time.sleep(POLL_S)
 
@@ -299,7 +347,9 @@ class Stack:
 
     def stop(self) -> None:
         """Front to back: the gateway first (nothing new reaches Rasa), then Rasa, then the actions."""
-        order = ["gateway", "reindex"] + [s.name for s in self.of_kind("rasa")] + [s.name for s in self.of_kind("actions")]
+        order = (
+            ["gateway", "reindex"] + [s.name for s in self.of_kind("rasa")] + [s.name for s in self.of_kind("actions")]
+        )
         for group in (order[:1], order[1:]):
             for name in group:
                 service = self.services[name]
@@ -385,8 +435,14 @@ class Stack:
                     cmd = " ".join(p.cmdline()[:4])
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
-                processes.append({"pid": pid, "cmd": cmd[:120], "rss_mb": round(info.rss / 2**20, 1),
-                                  "pss_mb": round(getattr(info, "pss", info.rss) / 2**20, 1)})
+                processes.append(
+                    {
+                        "pid": pid,
+                        "cmd": cmd[:120],
+                        "rss_mb": round(info.rss / 2**20, 1),
+                        "pss_mb": round(getattr(info, "pss", info.rss) / 2**20, 1),
+                    }
+                )
             rss_mb = round(sum(p["rss_mb"] for p in processes), 1)
             pss_mb = round(sum(p["pss_mb"] for p in processes), 1)
             services[name] = {"rss_mb": rss_mb, "pss_mb": pss_mb, "processes": processes}

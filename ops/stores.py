@@ -13,6 +13,7 @@ signal goes on to COMMAND's whole process group, and once it has ended both
 stores are stopped. PostgreSQL asks for a password (scram-sha-256), never
 trusts: SCALED_PG_PASSWORD, or one generated once into DIR/pg-password (0600).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,13 @@ class Postgres:
         return self._password
 
     def _run(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run([*self._as_owner, *args], capture_output=True, text=True, input=stdin,
-                              env={**os.environ, "PGPASSWORD": self.password})
+        done = subprocess.run(
+            [*self._as_owner, *args],
+            capture_output=True,
+            text=True,
+            input=stdin,
+            env={**os.environ, "PGPASSWORD": self.password},
+        )
         if check and done.returncode != 0:
             raise StoreError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
         return done
@@ -90,8 +96,18 @@ class Postgres:
         if self._as_owner:
             shutil.chown(pwfile, "nobody")
         try:
-            self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
-                      f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8")
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
         finally:
             pwfile.unlink(missing_ok=True)
 
@@ -102,12 +118,29 @@ class Postgres:
         if not any(line.split()[-1:] == ["trust"] for line in lines if not line.lstrip().startswith("#")):
             return
         quoted = self.password.replace("'", "''")  # on stdin: a command line would show it in `ps`
-        self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                  "-v", "ON_ERROR_STOP=1", "-f", "-", stdin=f"ALTER USER postgres PASSWORD '{quoted}';")
-        hba.write_text("\n".join(
-            line[: line.rstrip().rfind("trust")] + "scram-sha-256"
-            if line.split()[-1:] == ["trust"] and not line.lstrip().startswith("#") else line
-            for line in lines) + "\n")
+        self._run(
+            str(self.bin / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "-",
+            stdin=f"ALTER USER postgres PASSWORD '{quoted}';",
+        )
+        hba.write_text(
+            "\n".join(
+                line[: line.rstrip().rfind("trust")] + "scram-sha-256"
+                if line.split()[-1:] == ["trust"] and not line.lstrip().startswith("#")
+                else line
+                for line in lines
+            )
+            + "\n"
+        )
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "reload")
 
     def start(self) -> None:
@@ -117,19 +150,39 @@ class Postgres:
         data = self.dir / "pg"
         if not (data / "PG_VERSION").exists():
             self._init(data)
-        started = self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "postgres.log"),
-                            "-w", "-t", "60", "-o",
-                            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200",
-                            "start", check=False)
+        started = self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "postgres.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200",
+            "start",
+            check=False,
+        )
         if started.returncode != 0:
             raise StoreError(f"PostgreSQL did not start: {started.stderr or started.stdout}")
         self._stop_trusting(data)
         for database in DATABASES:
-            exists = self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                               "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{database}'")
+            exists = self._run(
+                str(self.bin / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{database}'",
+            )
             if exists.stdout.strip() != "1":
-                self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                          database)
+                self._run(
+                    str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database
+                )
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "pg"), "-m", mode, "-w", "stop", check=False)
@@ -149,10 +202,29 @@ class Redis:
 
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "no", "--daemonize", "yes", "--dir", str(self.dir),
-                        "--logfile", str(self.dir / "redis.log"), "--pidfile", str(self.dir / "redis.pid")],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "redis.log"),
+                "--pidfile",
+                str(self.dir / "redis.pid"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).returncode == 0:
@@ -203,7 +275,9 @@ class SharedStores:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.stores", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("SCALED_DATA_DIR") or ROOT / "instance" / "scaled"))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("SCALED_DATA_DIR") or ROOT / "instance" / "scaled")
+    )
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("SCALED_PG_PORT", 5433)))
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SCALED_REDIS_PORT", 6380)))
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -226,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, on_signal)
     try:
         stores.start()
-        print(f"PostgreSQL on 127.0.0.1:{args.pg_port}, Redis on 127.0.0.1:{args.redis_port} (data in {args.data})",
-              file=sys.stderr)
+        print(
+            f"PostgreSQL on 127.0.0.1:{args.pg_port}, Redis on 127.0.0.1:{args.redis_port} (data in {args.data})",
+            file=sys.stderr,
+        )
         # Its own process group, so a signal reaches it once, from here, whoever sent it to us.
         child = subprocess.Popen(command, env={**os.environ, **stores.env()}, start_new_session=True)
         return child.wait()

@@ -9,6 +9,7 @@ parser inside the process. The kernel keeps showing the arguments the process
 was started with, which hold no token; the environment of a process is readable
 only by its owner and root.
 """
+
 from __future__ import annotations
 
 import os

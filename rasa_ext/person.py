@@ -8,6 +8,7 @@ the conversation ids found, and the events (export) or how many were deleted
 (erase). It uses the tracker store class Rasa runs (rasa_ext/tracker_store.py),
 so there is one way into the stored events, not two.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -18,6 +18,7 @@ period (`erase_before`, run by the gateway's retention job, bot/retention.py).
 endpoints.yml names it as the tracker store's `type`; it takes the same
 settings as Rasa's `SQL` type.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,15 +71,24 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             if event.get("event") == "user":
                 kept.append({"event": "user", "timestamp": event.get("timestamp"), "text": event.get("text")})
             elif event.get("event") == "slot" and event.get("value") is not None:
-                kept.append({"event": "slot", "timestamp": event.get("timestamp"), "name": event.get("name"),
-                             "value": event.get("value")})
+                kept.append(
+                    {
+                        "event": "slot",
+                        "timestamp": event.get("timestamp"),
+                        "name": event.get("name"),
+                        "value": event.get("value"),
+                    }
+                )
         return kept
 
     def erase_sender(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns how many."""
         with self.session_scope() as session:
-            count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id) \
+            count = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
                 .delete(synchronize_session=False)
+            )
             session.commit()
         log.info("a conversation was erased from the tracker store", extra={"events": count})
         return count
@@ -91,8 +101,11 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         silence (domain.yml session_config), so an event past any retention period is never in a
         session Rasa is still reading."""
         with self.session_scope() as session:
-            count = session.query(self.SQLEvent).filter(self.SQLEvent.timestamp < timestamp) \
+            count = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.timestamp < timestamp)
                 .delete(synchronize_session=False)
+            )
             session.commit()
         log.info("events past the retention period were erased from the tracker store", extra={"events": count})
         return count

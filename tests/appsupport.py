@@ -3,6 +3,7 @@
 `make_app` builds an app with a temporary SQLite database (schema from the
 models), a fake dialogue engine, and no rate limits unless it asks.
 """
+
 from __future__ import annotations
 
 
@@ -19,11 +20,27 @@ class FakeDialogue:
 
     def __init__(self):
         self.sent: list[tuple[str, str]] = []
-        self.replies: list[dict] = [{"text": "园区位于萧山机场西侧。", "buttons": [],
-                                     "sources": [{"title": "开园", "publisher": "杭州网", "published": "2024-03-12",
-                                                  "url": "https://example.org/a", "snippet": "机场西侧"}]}]
-        self.meta: dict = {"outcome": "answered", "confidence": 0.82, "intent": "ask_park_info",
-                           "sources": [{"title": "开园", "url": "https://example.org/a", "confidence": 0.82}]}
+        self.replies: list[dict] = [
+            {
+                "text": "园区位于萧山机场西侧。",
+                "buttons": [],
+                "sources": [
+                    {
+                        "title": "开园",
+                        "publisher": "杭州网",
+                        "published": "2024-03-12",
+                        "url": "https://example.org/a",
+                        "snippet": "机场西侧",
+                    }
+                ],
+            }
+        ]
+        self.meta: dict = {
+            "outcome": "answered",
+            "confidence": 0.82,
+            "intent": "ask_park_info",
+            "sources": [{"title": "开园", "url": "https://example.org/a", "confidence": 0.82}],
+        }
         self.down = False
         self.resumed: list[str] = []
 
@@ -99,13 +116,27 @@ class FakeKnowledge:
         from knowledge import Answer, Hit, Source
 
         self.asked: list[str] = []
-        hit = Hit(chunk_id="park#0", doc_id="park", title="开园", text="园区位于机场西侧。", url="https://example.org/a",
-                  published="2024-03-12", publisher="杭州网", category="release", score=0.0328, bm25=7.5,
-                  dense=0.61, confidence=0.9 if not abstain else 0.2)
-        self.answer = Answer(text="" if abstain else "园区位于机场西侧。",
-                             sources=[] if abstain else [Source("开园", "杭州网", "2024-03-12",
-                                                                "https://example.org/a", "机场西侧")],
-                             confidence=hit.confidence, abstained=abstain, hits=[hit])
+        hit = Hit(
+            chunk_id="park#0",
+            doc_id="park",
+            title="开园",
+            text="园区位于机场西侧。",
+            url="https://example.org/a",
+            published="2024-03-12",
+            publisher="杭州网",
+            category="release",
+            score=0.0328,
+            bm25=7.5,
+            dense=0.61,
+            confidence=0.9 if not abstain else 0.2,
+        )
+        self.answer = Answer(
+            text="" if abstain else "园区位于机场西侧。",
+            sources=[] if abstain else [Source("开园", "杭州网", "2024-03-12", "https://example.org/a", "机场西侧")],
+            confidence=hit.confidence,
+            abstained=abstain,
+            hits=[hit],
+        )
 
     threshold = 0.6  # what the real one exposes: the decision's threshold
 

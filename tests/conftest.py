@@ -3,6 +3,7 @@
 Fixtures live here, not in helper modules, so tests use them without
 importing them (an import that only feeds a fixture looks unused to linters).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -73,7 +74,8 @@ def admin(app, client, tmp_path):
 
     (tmp_path / "docs").mkdir()
     app.extensions["knowledge_builder"] = lambda settings: app.extensions.setdefault("built", []).append(
-        sorted(document_paths(settings)))
+        sorted(document_paths(settings))
+    )
     add_staff(app, "boss", role="admin")
     assert login(client, "boss").status_code == 302
     return client

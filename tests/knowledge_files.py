@@ -1,4 +1,5 @@
 """Small real files for ingestion tests, made on the fly (no binary fixtures in the repo)."""
+
 from __future__ import annotations
 
 import datetime
@@ -7,9 +8,13 @@ from pathlib import Path
 
 def make_pdf(path: Path, lines: list[str], title: str = "") -> Path:
     """A one-page PDF; with lines it has a text layer, without them it is like a scan (no text)."""
-    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
-        f"({line.replace('(', '[').replace(')', ']')}) '" for line in lines) + " ET" if lines else \
-        "0.9 g 72 72 468 648 re f"  # a grey box: marks on the page, but no text
+    content = (
+        "BT /F1 12 Tf 72 720 Td 14 TL "
+        + " ".join(f"({line.replace('(', '[').replace(')', ']')}) '" for line in lines)
+        + " ET"
+        if lines
+        else "0.9 g 72 72 468 648 re f"
+    )  # a grey box: marks on the page, but no text
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -35,8 +40,9 @@ def make_pdf(path: Path, lines: list[str], title: str = "") -> Path:
     return path
 
 
-def make_docx(path: Path, title: str, paragraphs: list[str], table: list[list[str]] | None = None,
-              author: str = "") -> Path:
+def make_docx(
+    path: Path, title: str, paragraphs: list[str], table: list[list[str]] | None = None, author: str = ""
+) -> Path:
     import docx
 
     document = docx.Document()

@@ -5,6 +5,7 @@ operator to; only the outer nginx.conf (pid, logs, temp paths under a work
 directory) and the ports are the test's. The certificate is self-signed,
 made here with openssl for 127.0.0.1, and the clients trust it explicitly.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,25 +61,68 @@ class Nginx:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Nginx":
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(self.key),
-                        "-out", str(self.cert)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                str(self.key),
+                "-out",
+                str(self.cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.key.chmod(0o600)
-        site = subprocess.run([str(ROOT / "deploy" / "nginx" / "render"), "SERVER_NAME=127.0.0.1 localhost",
-                               f"UPSTREAM={self.upstream}", f"HTTP_PORT={self.http_port}",
-                               f"HTTPS_PORT={self.https_port}", f"CERT={self.cert}", f"KEY={self.key}"],
-                              check=True, capture_output=True, text=True).stdout
+        site = subprocess.run(
+            [
+                str(ROOT / "deploy" / "nginx" / "render"),
+                "SERVER_NAME=127.0.0.1 localhost",
+                f"UPSTREAM={self.upstream}",
+                f"HTTP_PORT={self.http_port}",
+                f"HTTPS_PORT={self.https_port}",
+                f"CERT={self.cert}",
+                f"KEY={self.key}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         (self.dir / "park.conf").write_text(site)
         (self.dir / "tmp").mkdir()
         root = os.geteuid() == 0
         if root:
             shutil.chown(self.dir / "tmp", "nobody")
         (self.dir / "nginx.conf").write_text(MAIN.format(dir=self.dir, user="user nobody nogroup;" if root else ""))
-        checked = subprocess.run([NGINX, "-t", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
-                                  "-e", str(self.dir / "error.log")], capture_output=True, text=True)
+        checked = subprocess.run(
+            [NGINX, "-t", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"), "-e", str(self.dir / "error.log")],
+            capture_output=True,
+            text=True,
+        )
         assert checked.returncode == 0, checked.stderr
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
-                                      "-e", str(self.dir / "error.log"), "-g", "daemon off;"])
+        self.proc = subprocess.Popen(
+            [
+                NGINX,
+                "-p",
+                str(self.dir),
+                "-c",
+                str(self.dir / "nginx.conf"),
+                "-e",
+                str(self.dir / "error.log"),
+                "-g",
+                "daemon off;",
+            ]
+        )
         deadline = time.monotonic() + 15
         while True:
             with socket.socket() as s:

@@ -1,4 +1,5 @@
 """(intent, text) pairs of Rasa NLU files, entity annotations removed: what tests compare."""
+
 from __future__ import annotations
 
 import re

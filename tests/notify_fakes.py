@@ -3,6 +3,7 @@
 Both listen on 127.0.0.1 on a free port and record what they receive, so the
 notice tests run the real HTTP and SMTP clients without leaving the machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,16 @@ class FakeRobot:
                 raw = self.rfile.read(length)
                 parts = urllib.parse.urlsplit(self.path)
                 with robot.arrived:
-                    robot.received.append({"at": time.monotonic(), "path": parts.path, "raw_query": parts.query,
-                                           "query": urllib.parse.parse_qs(parts.query), "raw": raw.decode("utf-8"),
-                                           "json": json.loads(raw or b"{}")})
+                    robot.received.append(
+                        {
+                            "at": time.monotonic(),
+                            "path": parts.path,
+                            "raw_query": parts.query,
+                            "query": urllib.parse.parse_qs(parts.query),
+                            "raw": raw.decode("utf-8"),
+                            "json": json.loads(raw or b"{}"),
+                        }
+                    )
                     robot.arrived.notify_all()
                 time.sleep(robot.delay_s)  # a slow robot must not slow the tenant's reply
                 body = json.dumps({"errcode": robot.errcode, "errmsg": "ok" if not robot.errcode else "bad"}).encode()
@@ -85,13 +93,21 @@ class FakeMailbox:
             async def handle_DATA(self, server, session, envelope):
                 with mailbox.arrived:
                     parsed = message_from_bytes(envelope.content, policy=policy.default)
-                    mailbox.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                                             "subject": str(parsed["Subject"]),
-                                             "body": (parsed.get_body(preferencelist=("plain",)) or parsed).get_content(),
-                                             "attachments": [(part.get_filename(), part.get_content_type(),
-                                                              part.get_content()) for part in parsed.iter_attachments()]
-                                             if parsed.is_multipart() else [],
-                                             "raw": envelope.content.decode("utf-8", "replace")})
+                    mailbox.messages.append(
+                        {
+                            "from": envelope.mail_from,
+                            "to": list(envelope.rcpt_tos),
+                            "subject": str(parsed["Subject"]),
+                            "body": (parsed.get_body(preferencelist=("plain",)) or parsed).get_content(),
+                            "attachments": [
+                                (part.get_filename(), part.get_content_type(), part.get_content())
+                                for part in parsed.iter_attachments()
+                            ]
+                            if parsed.is_multipart()
+                            else [],
+                            "raw": envelope.content.decode("utf-8", "replace"),
+                        }
+                    )
                     mailbox.arrived.notify_all()
                 return "250 OK"
 

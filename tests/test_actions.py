@@ -4,6 +4,7 @@ Trackers come from small JSON fixtures (tests/fixtures/trackers), changed per
 test where a case needs it; the action runs as the action server would run it
 and we check both what it said and the events it returned.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client, lead_fields, leads, outcome, topics
-from actions.actions import (LEAD_FORM_SLOTS, ActionAnswerFromKnowledge, ActionSubmitLead,
-                             ValidateInvestorLeadForm)
+from actions.actions import LEAD_FORM_SLOTS, ActionAnswerFromKnowledge, ActionSubmitLead, ValidateInvestorLeadForm
 
 TRACKERS = Path(__file__).parent / "fixtures" / "trackers"
 RELEASE_TITLE = "杭州临空生物医药园开园 打造“离世界最近”的生物医药专业产业平台"
@@ -71,6 +71,7 @@ def real_knowledge_base(kb):
 
 
 # --- the action, end to end over the real index -------------------------------
+
 
 def test_location_question_is_answered_with_its_source():
     messages, events = run_action(tracker_state("location_question"))
@@ -204,18 +205,22 @@ def test_every_topic_question_is_answered_by_the_knowledge_base(kb, topic):
 
 # --- topics: what a message is about ---------------------------------------------
 
-@pytest.mark.parametrize("text, intent, previous, query, topic", [
-    ("园区在哪里？", "ask_location", "基金", "园区在哪里？", "位置"),
-    ("那基金呢", "ask_funds", "CXO", "那基金呢", "基金"),
-    ("CDMO有什么政策", "ask_cxo", None, "CDMO有什么政策", "CXO"),
-    ("/ask_layout", "ask_layout", "CXO", "启动区块两轴六期两社区的空间架构", "布局"),
-    ("还有呢", "ask_follow_up", "基金", "生物医药专项基金", "基金"),
-    ("tell me more", "ask_follow_up", "位置", "杭州生物科技谷位于哪里", "位置"),
-    ("具体怎么申请", "ask_follow_up", "CXO", "具体怎么申请 CXO订单政策", "CXO"),
-    ("这个政策适合我们吗", "ask_follow_up", "CXO", "这个政策适合我们吗 CXO订单政策", "CXO"),
-    ("這個綠色通道是什麼", "ask_green_channel", "政策", "這個綠色通道是什麼", "绿色通道"),
-    ("园区有几家企业", "nlu_fallback", "基金", "园区有几家企业", "基金"),
-])
+
+@pytest.mark.parametrize(
+    "text, intent, previous, query, topic",
+    [
+        ("园区在哪里？", "ask_location", "基金", "园区在哪里？", "位置"),
+        ("那基金呢", "ask_funds", "CXO", "那基金呢", "基金"),
+        ("CDMO有什么政策", "ask_cxo", None, "CDMO有什么政策", "CXO"),
+        ("/ask_layout", "ask_layout", "CXO", "启动区块两轴六期两社区的空间架构", "布局"),
+        ("还有呢", "ask_follow_up", "基金", "生物医药专项基金", "基金"),
+        ("tell me more", "ask_follow_up", "位置", "杭州生物科技谷位于哪里", "位置"),
+        ("具体怎么申请", "ask_follow_up", "CXO", "具体怎么申请 CXO订单政策", "CXO"),
+        ("这个政策适合我们吗", "ask_follow_up", "CXO", "这个政策适合我们吗 CXO订单政策", "CXO"),
+        ("這個綠色通道是什麼", "ask_green_channel", "政策", "這個綠色通道是什麼", "绿色通道"),
+        ("园区有几家企业", "nlu_fallback", "基金", "园区有几家企业", "基金"),
+    ],
+)
 def test_resolve(text, intent, previous, query, topic):
     question = topics.resolve(text, intent, previous)
     assert (question.query, question.topic, question.needs_topic) == (query, topic, False)
@@ -227,6 +232,7 @@ def test_bare_follow_up_without_earlier_topic_needs_one():
 
 # --- outcome: what to say without an answer --------------------------------------
 
+
 def test_understood_intent_looks_past_nlu_fallback():
     message = json.loads((TRACKERS / "weather_fallback.json").read_text("utf-8"))["latest_message"]
     assert outcome.understood_intent(message) == ("greet", 0.41)
@@ -236,26 +242,33 @@ def test_torn_between_two_park_topics_is_still_a_park_question():
     # Neither park topic alone reaches the sure threshold, both together do.
     sure = outcome.SURE_INTENT_CONFIDENCE
     first, second = round(sure * 0.9, 3), round(sure * 0.75, 3)
-    message = {"intent": {"name": "nlu_fallback", "confidence": sure},
-               "intent_ranking": [{"name": "nlu_fallback", "confidence": sure},
-                                  {"name": "ask_services", "confidence": first},
-                                  {"name": "ask_layout", "confidence": second},
-                                  {"name": "greet", "confidence": 0.019}]}
+    message = {
+        "intent": {"name": "nlu_fallback", "confidence": sure},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": sure},
+            {"name": "ask_services", "confidence": first},
+            {"name": "ask_layout", "confidence": second},
+            {"name": "greet", "confidence": 0.019},
+        ],
+    }
     assert outcome.park_question_confidence(message) == pytest.approx(first + second)
     assert outcome.decide(True, "ask_services", outcome.park_question_confidence(message)) == outcome.NO_KNOWLEDGE
     message["intent_ranking"][2] = {"name": "chitchat", "confidence": second}
     assert outcome.decide(True, "ask_services", outcome.park_question_confidence(message)) == outcome.OUT_OF_SCOPE
 
 
-@pytest.mark.parametrize("abstained, intent, confidence, expected", [
-    (False, "out_of_scope", 0.9, outcome.ANSWERED),
-    (True, "ask_contact", 0.99, outcome.NO_KNOWLEDGE),
-    (True, "ask_policy", 0.4, outcome.OUT_OF_SCOPE),
-    (True, "greet", 0.99, outcome.OUT_OF_SCOPE),  # 今天天气 as greet at 0.99
-    (True, "chitchat", 0.95, outcome.SMALL_TALK),
-    (False, "chitchat", 0.92, outcome.ANSWERED),  # 园区的6+1特色功能是什么 as chitchat
-    (True, None, 0.0, outcome.OUT_OF_SCOPE),
-])
+@pytest.mark.parametrize(
+    "abstained, intent, confidence, expected",
+    [
+        (False, "out_of_scope", 0.9, outcome.ANSWERED),
+        (True, "ask_contact", 0.99, outcome.NO_KNOWLEDGE),
+        (True, "ask_policy", 0.4, outcome.OUT_OF_SCOPE),
+        (True, "greet", 0.99, outcome.OUT_OF_SCOPE),  # 今天天气 as greet at 0.99
+        (True, "chitchat", 0.95, outcome.SMALL_TALK),
+        (False, "chitchat", 0.92, outcome.ANSWERED),  # 园区的6+1特色功能是什么 as chitchat
+        (True, None, 0.0, outcome.OUT_OF_SCOPE),
+    ],
+)
 def test_decide(abstained, intent, confidence, expected):
     assert outcome.decide(abstained, intent, confidence) == expected
 
@@ -276,6 +289,7 @@ def test_the_knowledge_base_says_when_it_declines_a_question_it_discusses(kb):
 
 
 # --- the lead form ---------------------------------------------------------------
+
 
 class FakeLeadApi:
     """A stand-in for the gateway's POST /api/leads that can be broken on demand."""
@@ -317,33 +331,48 @@ def lead_api():
 
 def make_outbox(url: str, queue_dir: Path, sleeps: list | None = None) -> leads.LeadOutbox:
     record = sleeps if sleeps is not None else []
-    return leads.LeadOutbox(url, "s3cret", queue_dir, timeout_s=2, attempts=3, backoff_s=0.5,
-                            sleep=record.append)
+    return leads.LeadOutbox(url, "s3cret", queue_dir, timeout_s=2, attempts=3, backoff_s=0.5, sleep=record.append)
 
 
-LEAD = {"company": "杭州示例生物科技有限公司", "name": "王先生", "phone": "13812345678",
-        "industry": "高端医疗器械", "need": "场地", "sender_id": "u1", "extra": {"consent": True}}
+LEAD = {
+    "company": "杭州示例生物科技有限公司",
+    "name": "王先生",
+    "phone": "13812345678",
+    "industry": "高端医疗器械",
+    "need": "场地",
+    "sender_id": "u1",
+    "extra": {"consent": True},
+}
 
 
 def test_invalid_phone_is_refused_with_the_reason():
     dispatcher = CollectingDispatcher()
     tracker = Tracker.from_dict(tracker_state("lead_form_phone"))
-    events = asyncio.run(ValidateInvestorLeadForm().run(dispatcher, tracker, domain={
-        "forms": {"investor_lead_form": {"required_slots": list(LEAD_FORM_SLOTS)}},
-        "slots": {slot: {} for slot in LEAD_FORM_SLOTS},
-    }))
+    events = asyncio.run(
+        ValidateInvestorLeadForm().run(
+            dispatcher,
+            tracker,
+            domain={
+                "forms": {"investor_lead_form": {"required_slots": list(LEAD_FORM_SLOTS)}},
+                "slots": {slot: {} for slot in LEAD_FORM_SLOTS},
+            },
+        )
+    )
     assert SlotSet("phone", None) in events
     [message] = [m for m in dispatcher.messages if not m.get("custom")]  # custom: the form_step mark
     assert message["response"] == "utter_invalid_phone" and "第二位" in message["reason"]
 
 
-@pytest.mark.parametrize("typed, stored", [
-    ("138 1234 5678", "13812345678"),
-    ("+86-138-1234-5678", "13812345678"),
-    ("我的电话是１３８１２３４５６７８", "13812345678"),
-    ("0571-87654321", "0571-87654321"),
-    ("01012345678", "010-12345678"),
-])
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("138 1234 5678", "13812345678"),
+        ("+86-138-1234-5678", "13812345678"),
+        ("我的电话是１３８１２３４５６７８", "13812345678"),
+        ("0571-87654321", "0571-87654321"),
+        ("01012345678", "010-12345678"),
+    ],
+)
 def test_valid_phone_numbers_are_tidied(typed, stored):
     assert lead_fields.check_phone(typed) == lead_fields.Checked(stored)
 
@@ -354,10 +383,17 @@ def test_invalid_phone_numbers_say_why(typed):
     assert checked.value is None and checked.reason
 
 
-@pytest.mark.parametrize("typed, choice", [
-    ("创新疗治法及CXO", "创新疗治法及CXO"), ("我们做CDMO", "创新疗治法及CXO"), ("体外诊断试剂", "高端医疗器械"),
-    ("化妆品原料", "合成生物(含高端美妆)"), ("其他", "其他"), ("AI制药平台", "其他：AI制药平台"),
-])
+@pytest.mark.parametrize(
+    "typed, choice",
+    [
+        ("创新疗治法及CXO", "创新疗治法及CXO"),
+        ("我们做CDMO", "创新疗治法及CXO"),
+        ("体外诊断试剂", "高端医疗器械"),
+        ("化妆品原料", "合成生物(含高端美妆)"),
+        ("其他", "其他"),
+        ("AI制药平台", "其他：AI制药平台"),
+    ],
+)
 def test_industry_answers_map_to_the_park_sub_tracks(typed, choice):
     assert lead_fields.industry_choice(typed) == choice
 
@@ -366,13 +402,19 @@ def test_submitted_lead_reaches_the_gateway_and_the_form_is_cleared(lead_api, tm
     leads.use(make_outbox(lead_api.url, tmp_path / "queue"))
     try:
         dispatcher = CollectingDispatcher()
-        events = asyncio.run(ActionSubmitLead().run(
-            dispatcher, Tracker.from_dict(tracker_state("lead_form_done")), domain={}))
+        events = asyncio.run(
+            ActionSubmitLead().run(dispatcher, Tracker.from_dict(tracker_state("lead_form_done")), domain={})
+        )
     finally:
         leads.use(None)
     [(body, headers)] = lead_api.received
     assert (body["company"], body["name"], body["phone"], body["industry"], body["need"]) == (
-        "杭州示例生物科技有限公司", "王先生", "13812345678", "创新疗治法及CXO", "场地")
+        "杭州示例生物科技有限公司",
+        "王先生",
+        "13812345678",
+        "创新疗治法及CXO",
+        "场地",
+    )
     assert body["extra"]["consent"] is True and body["sender_id"] == "test-lead"
     assert headers["X-Leads-Secret"] == "s3cret"
     assert headers["Idempotency-Key"] == body["idempotency_key"]

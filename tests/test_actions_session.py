@@ -1,4 +1,5 @@
 """Session length and handoff pause: the action-side hooks that keep turns fast and let staff take over."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,9 +17,12 @@ from test_actions import meta, run_action, tracker_state
 def turn_events(turns: int) -> list[dict]:
     events = []
     for _ in range(turns):
-        events += [{"event": "user", "text": "园区在哪里？"},
-                   {"event": "action", "name": "action_answer_from_knowledge"},
-                   {"event": "bot", "text": "…"}, {"event": "action", "name": "action_listen"}]
+        events += [
+            {"event": "user", "text": "园区在哪里？"},
+            {"event": "action", "name": "action_answer_from_knowledge"},
+            {"event": "bot", "text": "…"},
+            {"event": "action", "name": "action_listen"},
+        ]
     return events
 
 
@@ -68,6 +72,9 @@ def test_session_start_carries_each_current_slot_value_once():
 
 
 def test_handoff_pauses_the_conversation():
-    events = asyncio.run(ActionPauseForStaff().run(
-        CollectingDispatcher(), Tracker.from_dict(tracker_state("location_question")), domain={}))
+    events = asyncio.run(
+        ActionPauseForStaff().run(
+            CollectingDispatcher(), Tracker.from_dict(tracker_state("location_question")), domain={}
+        )
+    )
     assert [e["event"] for e in events] == ["pause"]

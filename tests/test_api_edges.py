@@ -3,6 +3,7 @@
 Each of these was a 500, a lost turn log or a 20 MB parse before; each now
 gets a clear 4xx in the API's {"error": {"code", "message"}} shape.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,13 @@ def test_a_body_over_64_kb_is_a_json_413(client, path):
 
 def test_a_chunked_body_over_64_kb_is_413_too(client, dialogue):
     body = json.dumps({"sender_id": "u1", "message": "x", "pad": "a" * LIMIT}).encode()
-    response = client.post("/api/chat", input_stream=io.BytesIO(body), content_type="application/json",
-                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/api/chat",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413 and error_code(response) == "body_too_large"
     assert dialogue.sent == []
 
@@ -63,9 +69,15 @@ def test_brackets_inside_strings_do_not_count_as_nesting(client):
     assert post_raw(client, "/api/chat", body).status_code == 200
 
 
-@pytest.mark.parametrize("field, value", [
-    ("sender_id", "web-\ud800"), ("sender_id", "web-\x00"), ("message", "园区\udc00在哪里"), ("message", "园区\x00"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("sender_id", "web-\ud800"),
+        ("sender_id", "web-\x00"),
+        ("message", "园区\udc00在哪里"),
+        ("message", "园区\x00"),
+    ],
+)
 def test_nul_and_lone_surrogates_are_a_clear_400(app, client, dialogue, field, value):
     body = {"sender_id": "u1", "message": "你好", field: value}
     response = post_raw(client, "/api/chat", json.dumps(body))  # ensure_ascii: "\ud800" escapes, valid JSON
@@ -83,11 +95,13 @@ def test_a_surrogate_pair_is_one_character_and_the_turn_is_logged(app, client, d
 
 
 def test_feedback_with_a_lone_surrogate_or_a_huge_turn_id_is_a_400(client):
-    for body in ({"sender_id": "u\ud800", "turn_id": 1, "rating": "up"},
-                 {"sender_id": "u1", "turn_id": 1, "rating": "up", "comment": "\x00"},
-                 {"sender_id": "u1", "turn_id": 10 ** 30, "rating": "up"},
-                 {"sender_id": "u1", "turn_id": 1, "rating": ["up"]},
-                 {"sender_id": "u1", "turn_id": 1, "rating": {"up": 1}}):
+    for body in (
+        {"sender_id": "u\ud800", "turn_id": 1, "rating": "up"},
+        {"sender_id": "u1", "turn_id": 1, "rating": "up", "comment": "\x00"},
+        {"sender_id": "u1", "turn_id": 10**30, "rating": "up"},
+        {"sender_id": "u1", "turn_id": 1, "rating": ["up"]},
+        {"sender_id": "u1", "turn_id": 1, "rating": {"up": 1}},
+    ):
         response = post_raw(client, "/api/feedback", json.dumps(body))
         assert response.status_code == 400, body
         assert error_code(response) in ("invalid_characters", "invalid_field")

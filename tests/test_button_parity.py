@@ -7,6 +7,7 @@ through action_answer_from_knowledge over the real index, once as the payload
 and once as the typed title; the rest (我想入驻) go through the running stack in
 tests/e2e/test_form_listens.py, where the typed title meets the real classifier.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,14 +41,25 @@ ASKED = [b for b in BUTTONS if b[2].lstrip("/") in KNOWLEDGE_INTENTS]
 
 
 def run(text: str, intent: str, language: str) -> tuple[list[str], list[dict]]:
-    state = {"sender_id": "parity", "slots": {"language": language, "topic": None},
-             "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.95},
-                                "intent_ranking": [{"name": intent, "confidence": 0.95}], "entities": []},
-             "events": [], "paused": False, "followup_action": None, "active_loop": {},
-             "latest_action_name": "action_listen"}
+    state = {
+        "sender_id": "parity",
+        "slots": {"language": language, "topic": None},
+        "latest_message": {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.95},
+            "intent_ranking": [{"name": intent, "confidence": 0.95}],
+            "entities": [],
+        },
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionAnswerFromKnowledge().run(dispatcher, Tracker.from_dict(copy.deepcopy(state)),
-                                                         copy.deepcopy(DOMAIN)))
+    events = asyncio.run(
+        ActionAnswerFromKnowledge().run(dispatcher, Tracker.from_dict(copy.deepcopy(state)), copy.deepcopy(DOMAIN))
+    )
     return [m["text"] for m in dispatcher.messages if m.get("text")], events
 
 

@@ -1,5 +1,6 @@
 """A web conversation belongs to its token (issue 18), its history can be restored (issue 16), and a retried
 message reaches Rasa once: bot/chat_tokens.py, bot/chat_history.py, bot/chat_retry.py through /api/chat."""
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,11 @@ from bot.models import ChatRequest, ConversationToken, Handoff, HandoffMessage, 
 from bot.wechat.identity import conversation_id
 
 PARK = "https://park.example"
-GREETING = {"text": "您好，我是招商助手。", "buttons": [{"title": "园区位置", "payload": "/ask_location"}], "sources": []}
+GREETING = {
+    "text": "您好，我是招商助手。",
+    "buttons": [{"title": "园区位置", "payload": "/ask_location"}],
+    "sources": [],
+}
 
 
 def say(client, message, sender="web-alice", **extra):
@@ -31,12 +36,15 @@ def staff_reply(app, text):
 
 def into_handoff(app, client, sender="web-alice"):
     fake = app.extensions["dialogue"]
-    fake.meta, fake.replies = {"outcome": "handoff", "sources": []}, [
-        {"text": "好的，正在为您转接招商人员。", "buttons": [], "sources": []}]
+    fake.meta, fake.replies = (
+        {"outcome": "handoff", "sources": []},
+        [{"text": "好的，正在为您转接招商人员。", "buttons": [], "sources": []}],
+    )
     assert say(client, "转人工", sender).get_json()["handoff"] is True
 
 
 # --- tokens -------------------------------------------------------------------------------------------------
+
 
 def test_a_first_message_gets_an_httponly_strict_cookie_and_same_site_pages_no_token_in_the_body(client):
     response = say(client, "园区在哪里？", headers={"Origin": "http://localhost"})  # the gateway's own page
@@ -89,7 +97,8 @@ def test_a_stolen_sender_id_without_the_token_cannot_poll_read_or_write(app, cli
     # The thief's own token opens only the thief's conversation.
     assert thief.get("/api/chat/poll").get_json() == {"handoff": False, "messages": []}
     assert [m["text"] for m in client.get("/api/chat/poll").get_json()["messages"]] == [
-        "您好，我是招商部小李，您的电话是？"]
+        "您好，我是招商部小李，您的电话是？"
+    ]
 
 
 def test_an_id_used_before_tokens_existed_cannot_be_claimed(app, client, dialogue):
@@ -121,8 +130,14 @@ def test_the_bearer_token_works_cross_origin(tmp_path):
     first = say(embed, "园区在哪里？", "web-embed", headers={"Origin": PARK})
     assert first.headers["Access-Control-Allow-Origin"] == PARK
     token = first.get_json()["token"]
-    preflight = app.test_client().options("/api/chat/history", headers={
-        "Origin": PARK, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"})
+    preflight = app.test_client().options(
+        "/api/chat/history",
+        headers={
+            "Origin": PARK,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
 
     other_page = app.test_client()  # third-party cookies blocked: only the bearer token travels
@@ -148,12 +163,25 @@ def test_an_expired_token_opens_nothing(app, client, monkeypatch):
 
 # --- history ------------------------------------------------------------------------------------------------
 
+
 def test_history_restores_the_conversation_in_order_with_sources_and_staff(app, client, dialogue):
     dialogue.replies, dialogue.meta = [GREETING], {"outcome": "answered", "sources": []}
     say(client, "/greet")
-    dialogue.replies = [{"text": "园区位于萧山机场西侧。", "buttons": [], "sources": [
-        {"title": "开园", "publisher": "杭州网", "published": "2024-03-12", "url": "https://example.org/a",
-         "snippet": "机场西侧"}]}]
+    dialogue.replies = [
+        {
+            "text": "园区位于萧山机场西侧。",
+            "buttons": [],
+            "sources": [
+                {
+                    "title": "开园",
+                    "publisher": "杭州网",
+                    "published": "2024-03-12",
+                    "url": "https://example.org/a",
+                    "snippet": "机场西侧",
+                }
+            ],
+        }
+    ]
     say(client, "/ask_location")  # the 园区位置 button
     into_handoff(app, client)
     staff_reply(app, "您好，我是招商部小李。")
@@ -163,9 +191,15 @@ def test_history_restores_the_conversation_in_order_with_sources_and_staff(app, 
     got = [(m["role"], m["text"]) for m in body["messages"]]
     waiting = got.pop(5)  # the handoff's notice of how long staff usually take (bot/handoff)
     assert waiting[0] == "bot" and waiting[1].startswith("请稍候")
-    assert got == [("bot", GREETING["text"]), ("user", "园区位置"), ("bot", "园区位于萧山机场西侧。"),
-                   ("user", "转人工"), ("bot", "好的，正在为您转接招商人员。"),
-                   ("staff", "您好，我是招商部小李。"), ("user", "我想租1000平米")]
+    assert got == [
+        ("bot", GREETING["text"]),
+        ("user", "园区位置"),
+        ("bot", "园区位于萧山机场西侧。"),
+        ("user", "转人工"),
+        ("bot", "好的，正在为您转接招商人员。"),
+        ("staff", "您好，我是招商部小李。"),
+        ("user", "我想租1000平米"),
+    ]
     assert body["messages"][0]["buttons"] == GREETING["buttons"]
     assert body["messages"][2]["sources"][0]["publisher"] == "杭州网"
     assert set(body["messages"][2]["sources"][0]) == {"title", "publisher", "published", "url", "snippet"}
@@ -194,6 +228,7 @@ def test_a_refused_consent_leaves_no_answer_in_the_restored_replies(app, client,
 
 
 # --- retries ------------------------------------------------------------------------------------------------
+
 
 def test_a_retried_message_id_is_answered_once_from_the_stored_turn(app, client, dialogue):
     first = say(client, "园区在哪里？", client_message_id="m-1").get_json()

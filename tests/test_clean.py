@@ -1,4 +1,5 @@
 """The seed page is cleaned to its article: no navigation, captions or the news site's contacts."""
+
 from pathlib import Path
 
 import pytest
@@ -26,23 +27,26 @@ def test_article_facts_are_kept(page):
     assert page.body.rstrip().endswith("区域产业规模达到千亿元级。")
 
 
-@pytest.mark.parametrize("noise", [
-    "85052222",                   # the newsroom's hotline, not the park's
-    "体育场路218号",               # the newsroom's street address
-    "邮编",
-    "杭州网首页",                  # site navigation
-    "所在位置",
-    "相关阅读",
-    "版权与免责声明",
-    "杭网议事厅动态",
-    "民意好声音",
-    "Copyright",
-    "浙ICP备",
-    "生物科技谷标准厂房建设实景图",  # picture captions
-    "生物科技谷展厅",
-    "启动区标准厂房效果图",
-    "记者 楼子璇",                 # byline
-])
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "85052222",  # the newsroom's hotline, not the park's
+        "体育场路218号",  # the newsroom's street address
+        "邮编",
+        "杭州网首页",  # site navigation
+        "所在位置",
+        "相关阅读",
+        "版权与免责声明",
+        "杭网议事厅动态",
+        "民意好声音",
+        "Copyright",
+        "浙ICP备",
+        "生物科技谷标准厂房建设实景图",  # picture captions
+        "生物科技谷展厅",
+        "启动区标准厂房效果图",
+        "记者 楼子璇",  # byline
+    ],
+)
 def test_boilerplate_is_removed(page, noise):
     assert noise not in page.body
 

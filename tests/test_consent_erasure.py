@@ -6,6 +6,7 @@ writes back), the actions' signals to the gateway, an empty lead queue, the
 gateway's turn log after a refusal, and log lines free of phone numbers.
 tests/e2e/test_consent_erasure.py checks the same through Rasa itself.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,7 @@ from bot.logs import KeyValueFormatter, PersonalDataFilter
 from bot.models import Turn
 
 TRACKERS = Path(__file__).parent / "fixtures" / "trackers"
-PERSONAL = ("13812345678", "138 1234 5678", "138 1234 567", "王先生", "杭州示例生物科技有限公司",
-            "0571-87654321")
+PERSONAL = ("13812345678", "138 1234 5678", "138 1234 567", "王先生", "杭州示例生物科技有限公司", "0571-87654321")
 
 
 def recorded() -> list[dict]:
@@ -35,6 +35,7 @@ def recorded() -> list[dict]:
 
 
 # --- the tracker's events ---------------------------------------------------------
+
 
 def test_redaction_removes_every_answer_and_keeps_the_rest_of_the_conversation():
     before = recorded()
@@ -58,8 +59,11 @@ def test_redaction_removes_every_answer_and_keeps_the_rest_of_the_conversation()
 def test_the_read_back_before_consent_is_erased_with_the_answers():
     """The bot repeats the answers before asking for consent (issue 16); that message goes too."""
     events = recorded()
-    read_back = {"event": "bot", "text": "请核对您的信息：\n公司：杭州示例生物科技有限公司\n联系人：王先生\n电话：13812345678",
-                 "data": {"buttons": [{"title": "同意", "payload": "/affirm"}]}}
+    read_back = {
+        "event": "bot",
+        "text": "请核对您的信息：\n公司：杭州示例生物科技有限公司\n联系人：王先生\n电话：13812345678",
+        "data": {"buttons": [{"title": "同意", "payload": "/affirm"}]},
+    }
     before_form = {"event": "bot", "text": "杭州生物科技谷位于杭州临空经济示范区机场西侧", "data": {}}
     last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
     events = [before_form] + events[:last_user] + [read_back] + events[last_user:]
@@ -82,8 +86,10 @@ def test_a_refused_or_cancelled_form_is_recognised_and_a_consented_one_is_not():
     events = recorded()
     last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
     assert refused(events, since=last_user)
-    consented = [dict(e, value=True) if e["event"] == "slot" and e["name"] == "consent" and e["value"] is False
-                 else e for e in events]
+    consented = [
+        dict(e, value=True) if e["event"] == "slot" and e["name"] == "consent" and e["value"] is False else e
+        for e in events
+    ]
     assert not refused(consented, since=last_user)
     assert refused([{"event": "action", "name": "action_forget_lead"}])
     assert not refused(events[:last_user], since=0)  # before the consent answer
@@ -91,9 +97,18 @@ def test_a_refused_or_cancelled_form_is_recognised_and_a_consented_one_is_not():
 
 # --- the actions ------------------------------------------------------------------
 
+
 def tracker(slots: dict, active: bool = True) -> Tracker:
-    return Tracker("u1", slots, {"text": "x", "intent": {"name": "inform"}}, [], False, None,
-                   {"name": "investor_lead_form"} if active else {}, "action_listen")
+    return Tracker(
+        "u1",
+        slots,
+        {"text": "x", "intent": {"name": "inform"}},
+        [],
+        False,
+        None,
+        {"name": "investor_lead_form"} if active else {},
+        "action_listen",
+    )
 
 
 def custom(dispatcher) -> dict:
@@ -115,9 +130,20 @@ def test_refused_consent_queues_nothing_and_tells_the_gateway_to_erase(tmp_path)
     leads.use(Box("http://127.0.0.1:9/api/leads", "s", queue, timeout_s=0.2, attempts=1))
     try:
         dispatcher = CollectingDispatcher()
-        asyncio.run(ActionSubmitLead().run(dispatcher, tracker(
-            {"company_name": "杭州示例生物科技有限公司", "contact_person": "王先生", "phone": "13812345678",
-             "consent": False}), domain={}))
+        asyncio.run(
+            ActionSubmitLead().run(
+                dispatcher,
+                tracker(
+                    {
+                        "company_name": "杭州示例生物科技有限公司",
+                        "contact_person": "王先生",
+                        "phone": "13812345678",
+                        "consent": False,
+                    }
+                ),
+                domain={},
+            )
+        )
     finally:
         leads.use(None)
     assert submitted == [] and not queue.exists()
@@ -132,8 +158,10 @@ def test_a_cancelled_form_tells_the_gateway_to_erase():
 
 
 def test_each_form_answer_is_marked_as_a_form_step():
-    domain = {"forms": {"investor_lead_form": {"required_slots": ["company_name"]}},
-              "slots": {"company_name": {}, "requested_slot": {}}}
+    domain = {
+        "forms": {"investor_lead_form": {"required_slots": ["company_name"]}},
+        "slots": {"company_name": {}, "requested_slot": {}},
+    }
     dispatcher = CollectingDispatcher()
     asyncio.run(ValidateInvestorLeadForm().run(dispatcher, tracker({"requested_slot": "company_name"}), domain))
     assert custom(dispatcher) == {"form_step": True}
@@ -143,6 +171,7 @@ def test_each_form_answer_is_marked_as_a_form_step():
 
 
 # --- the gateway's turn log ----------------------------------------------------------
+
 
 class ScriptedDialogue(FakeDialogue):
     """Answers each message with the next scripted meta, as the actions would."""
@@ -169,9 +198,23 @@ def converse(client, sender, messages):
 
 def test_after_a_refused_consent_the_turn_log_holds_no_phone_number(app, client):
     app.extensions["dialogue"] = ScriptedDialogue(
-        [ANSWERED, {}, STEP, STEP, STEP, STEP, STEP, {"form_step": True, "form_erased": True}, ANSWERED])
-    converse(client, "u1", ["园区在哪里？", "我们公司想入驻园区", "杭州示例生物科技有限公司", "王先生",
-                            "我的电话是 138 1234 5678", "合成生物", "场地", "不同意", "有什么政策？"])
+        [ANSWERED, {}, STEP, STEP, STEP, STEP, STEP, {"form_step": True, "form_erased": True}, ANSWERED]
+    )
+    converse(
+        client,
+        "u1",
+        [
+            "园区在哪里？",
+            "我们公司想入驻园区",
+            "杭州示例生物科技有限公司",
+            "王先生",
+            "我的电话是 138 1234 5678",
+            "合成生物",
+            "场地",
+            "不同意",
+            "有什么政策？",
+        ],
+    )
     texts = [t.user_text for t in rows(app, Turn)]
     assert texts == ["园区在哪里？", "我们公司想入驻园区"] + [ERASED] * 6 + ["有什么政策？"]
     # the replies to the steps too: the last one read the answers back before consent
@@ -179,15 +222,18 @@ def test_after_a_refused_consent_the_turn_log_holds_no_phone_number(app, client)
 
 
 def test_a_cancelled_form_masks_its_answers_but_not_an_earlier_consented_one(app, client):
-    app.extensions["dialogue"] = ScriptedDialogue(
-        [STEP, STEP, {}, {}, STEP, STEP, {"form_erased": True}])
-    converse(client, "u1", ["老公司", "13900001111", "/affirm 之后的问题", "我们公司想入驻园区", "新公司", "13812345678",
-                            "算了"])
+    app.extensions["dialogue"] = ScriptedDialogue([STEP, STEP, {}, {}, STEP, STEP, {"form_erased": True}])
+    converse(
+        client,
+        "u1",
+        ["老公司", "13900001111", "/affirm 之后的问题", "我们公司想入驻园区", "新公司", "13812345678", "算了"],
+    )
     texts = [t.user_text for t in rows(app, Turn)]
     assert texts == ["老公司", "13900001111", "/affirm 之后的问题", "我们公司想入驻园区", ERASED, ERASED, "算了"]
 
 
 # --- the gateway's log -------------------------------------------------------------------
+
 
 def test_log_lines_carry_no_phone_number(app):
     stream = io.StringIO()

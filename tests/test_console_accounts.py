@@ -1,4 +1,5 @@
 """Admins see locked staff accounts and unlock them; staff cannot."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Console security: login, CSRF on every form, lockout, roles."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,8 +11,16 @@ from bot.staff_records import LoginFailure
 
 
 def test_pages_need_a_login(client):
-    for path in ("/staff/", "/staff/conversations", "/staff/leads", "/staff/leads.csv", "/staff/ask",
-                 "/staff/knowledge", "/staff/handoffs", "/staff/turns/1"):
+    for path in (
+        "/staff/",
+        "/staff/conversations",
+        "/staff/leads",
+        "/staff/leads.csv",
+        "/staff/ask",
+        "/staff/knowledge",
+        "/staff/handoffs",
+        "/staff/turns/1",
+    ):
         response = client.get(path)
         assert response.status_code == 302 and "/staff/login" in response.headers["Location"], path
     response = client.get("/api/staff/turns")
@@ -38,8 +47,9 @@ def test_a_wrong_password_is_refused(app, client):
 def test_login_redirects_only_to_console_paths(app, client):
     add_staff(app)
     token = csrf_token(client)
-    response = client.post("/staff/login?next=//evil.example/x",
-                           data={"username": "li", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/staff/login?next=//evil.example/x", data={"username": "li", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"].endswith("/staff/")
 
 
@@ -99,8 +109,11 @@ def test_only_admins_change_the_knowledge_base(app, client, tmp_path):
     add_staff(app, "boss", role="admin")
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "a.md").write_text("---\ntitle: A\npublisher: P\npublished: '2024-01-01'\nurl: https://x/a\n"
-                               "category: release\n---\n\n园区在机场西侧。\n", "utf-8")
+    (docs / "a.md").write_text(
+        "---\ntitle: A\npublisher: P\npublished: '2024-01-01'\nurl: https://x/a\n"
+        "category: release\n---\n\n园区在机场西侧。\n",
+        "utf-8",
+    )
     login(client, "staffer")
     token = csrf_token(client, "/staff/knowledge")
     assert client.post("/staff/knowledge/a/remove", data={"csrf_token": token}).status_code == 403

@@ -1,4 +1,5 @@
 """The gateway around the console: degraded mode, health, metrics, rate limits, CORS, OpenAPI, widget."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ from ops.stores import free_port
 from bot.models import Turn
 
 
-
 def chat(client, message="园区在哪里？", sender="web-alice", **kw):
     return client.post("/api/chat", json={"sender_id": sender, "message": message}, **kw)
 
@@ -22,8 +22,15 @@ def test_rasa_down_answers_from_the_knowledge_base_with_a_notice(app, client):
     body = chat(client).get_json()
     [reply] = body["replies"]
     assert reply["text"].splitlines() == [DEGRADED_NOTICE, "园区位于机场西侧。"]
-    assert reply["sources"] == [{"title": "开园", "publisher": "杭州网", "published": "2024-03-12",
-                                 "url": "https://example.org/a", "snippet": "机场西侧"}]
+    assert reply["sources"] == [
+        {
+            "title": "开园",
+            "publisher": "杭州网",
+            "published": "2024-03-12",
+            "url": "https://example.org/a",
+            "snippet": "机场西侧",
+        }
+    ]
     [turn] = rows(app, Turn)
     assert turn.degraded is True and turn.outcome == "answered" and turn.passages[0]["chunk_id"] == "park#0"
 
@@ -83,8 +90,9 @@ def test_metrics_count_outcomes_and_time_each_channel(app, client):
 
 
 def test_chat_is_rate_limited_per_sender_and_per_ip(tmp_path):
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_CHAT_PER_SENDER="2/minute",
-                   RATELIMIT_CHAT_PER_IP="3/minute")
+    app = make_app(
+        tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_CHAT_PER_SENDER="2/minute", RATELIMIT_CHAT_PER_IP="3/minute"
+    )
     client = app.test_client()
     assert [chat(client, sender="web-a").status_code for _ in range(2)] == [200, 200]
     limited = chat(client, sender="web-a")
@@ -100,30 +108,41 @@ def test_cors_allows_only_listed_park_origins(tmp_path):
     client = app.test_client()
     ok = chat(client, headers={"Origin": "https://park.example.cn"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://park.example.cn"
-    preflight = client.options("/api/chat", headers={"Origin": "https://park.example.cn",
-                                                     "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/api/chat", headers={"Origin": "https://park.example.cn", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://park.example.cn"
     assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
-    assert client.get("/widget.js", headers={"Origin": "https://park.example.cn"}).headers[
-        "Access-Control-Allow-Origin"] == "https://park.example.cn"
+    assert (
+        client.get("/widget.js", headers={"Origin": "https://park.example.cn"}).headers["Access-Control-Allow-Origin"]
+        == "https://park.example.cn"
+    )
     evil = chat(client, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in evil.headers
-    assert "Access-Control-Allow-Origin" not in client.get("/api/leads", headers={
-        "Origin": "https://park.example.cn"}).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/api/leads", headers={"Origin": "https://park.example.cn"}).headers
+    )
 
 
 def test_the_chat_contract_is_unchanged(client):
     body = chat(client).get_json()
     # Ownership adds a new conversation's token (issue 18) and a retry's flag; the shape is otherwise the same.
-    assert {"sender_id", "replies", "turn_id", "handoff"} <= set(body) <= {"sender_id", "replies", "turn_id",
-                                                                          "handoff", "token", "repeated"}
+    assert (
+        {"sender_id", "replies", "turn_id", "handoff"}
+        <= set(body)
+        <= {"sender_id", "replies", "turn_id", "handoff", "token", "repeated"}
+    )
     for reply in body["replies"]:
         assert set(reply) == {"text", "buttons", "sources"}
         for source in reply["sources"]:
             assert set(source) == {"title", "publisher", "published", "url", "snippet"}
-    for payload, code in ((b"not json", "invalid_json"), (json.dumps({"sender_id": "a"}).encode(), "missing_field"),
-                          (json.dumps({"sender_id": "a", "message": " "}).encode(), "empty_message"),
-                          (json.dumps({"sender_id": "a", "message": "x" * 1001}).encode(), "message_too_long")):
+    for payload, code in (
+        (b"not json", "invalid_json"),
+        (json.dumps({"sender_id": "a"}).encode(), "missing_field"),
+        (json.dumps({"sender_id": "a", "message": " "}).encode(), "empty_message"),
+        (json.dumps({"sender_id": "a", "message": "x" * 1001}).encode(), "message_too_long"),
+    ):
         response = client.post("/api/chat", data=payload, content_type="application/json")
         assert response.status_code == 400 and response.get_json()["error"]["code"] == code
 
@@ -132,8 +151,11 @@ def test_openapi_documents_every_api_route(app, client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     documented = set(spec["paths"])
-    routes = {re.sub(r"<(?:int:)?(\w+)>", r"{\1}", r.rule) for r in app.url_map.iter_rules()
-              if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"}
+    routes = {
+        re.sub(r"<(?:int:)?(\w+)>", r"{\1}", r.rule)
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"
+    }
     assert routes <= documented, routes - documented
     assert spec["paths"]["/api/leads"]["post"]["security"] == [{"leadsSecret": []}]
 

@@ -1,4 +1,5 @@
 """Console pages: dashboard, conversations and their filters, correct, ask, knowledge, leads, handoffs."""
+
 from __future__ import annotations
 
 import csv
@@ -58,20 +59,33 @@ def test_dashboard_counts_each_outcome_and_thumbs_down(app, staff):
     assert "<svg" in html and "每日对话结果图" in html
     data = staff.get("/api/staff/stats").get_json()
     totals = data["totals"]
-    assert (totals["turns"], totals["answered"], totals["abstained"], totals["out_of_scope"],
-            totals["thumbs_down"]) == (4, 2, 1, 1, 1)
+    assert (
+        totals["turns"],
+        totals["answered"],
+        totals["abstained"],
+        totals["out_of_scope"],
+        totals["thumbs_down"],
+    ) == (4, 2, 1, 1, 1)
     today = data["daily"][-1]
-    assert (today["answered"], today["abstained"], today["out_of_scope"], today["handoff"],
-            today["thumbs_down"]) == (2, 1, 1, 0, 1)
+    assert (today["answered"], today["abstained"], today["out_of_scope"], today["handoff"], today["thumbs_down"]) == (
+        2,
+        1,
+        1,
+        0,
+        1,
+    )
     assert sum(d["answered"] for d in data["daily"]) == 2
 
 
-@pytest.mark.parametrize("filter_name,expected", [
-    ("abstained", ["招商电话是多少"]),
-    ("thumbs_down", ["园区有产业基金吗"]),
-    ("out_of_scope", ["今天天气如何"]),
-    ("all", ["园区有产业基金吗", "今天天气如何", "招商电话是多少", "园区在哪里"]),
-])
+@pytest.mark.parametrize(
+    "filter_name,expected",
+    [
+        ("abstained", ["招商电话是多少"]),
+        ("thumbs_down", ["园区有产业基金吗"]),
+        ("out_of_scope", ["今天天气如何"]),
+        ("all", ["园区有产业基金吗", "今天天气如何", "招商电话是多少", "园区在哪里"]),
+    ],
+)
 def test_conversation_filters(app, staff, filter_name, expected):
     seed_turns(app, staff)
     turns = staff.get(f"/api/staff/turns?filter={filter_name}").get_json()["turns"]
@@ -105,13 +119,16 @@ def test_correcting_a_turn_writes_a_cited_faq_document_and_reindexes(app, staff,
     (docs / "park-opens.md").write_text(SOURCE_MD, "utf-8")
     built = []
     app.extensions["knowledge_builder"] = lambda settings: built.append(
-        sorted(p.name for p in document_paths(settings).values()))
+        sorted(p.name for p in document_paths(settings).values())
+    )
     staff_docs = tmp_path / "data" / "docs"  # the instance's data directory, not the shipped folder
     turn_id = chat(staff, "园区有产业基金吗")["turn_id"]
     token = csrf_token(staff, f"/staff/turns/{turn_id}")
     answer = "有。园区将组建不少于2支生物医药专项基金。"
-    response = staff.post(f"/staff/turns/{turn_id}", data={
-        "question": "园区有产业基金吗", "answer": answer, "source": "park-opens", "csrf_token": token})
+    response = staff.post(
+        f"/staff/turns/{turn_id}",
+        data={"question": "园区有产业基金吗", "answer": answer, "source": "park-opens", "csrf_token": token},
+    )
     assert response.status_code == 302
 
     from knowledge.documents import load_markdown
@@ -121,8 +138,11 @@ def test_correcting_a_turn_writes_a_cited_faq_document_and_reindexes(app, staff,
     doc = load_markdown(faq_path)
     assert doc.category == "faq"
     assert (doc.title, doc.publisher, doc.published, doc.url) == (
-        "杭州临空生物医药园开园", "杭州网", "2024-03-12",
-        "https://hwyst.hangzhou.com.cn/xwfb/content/2024-03/12/content_8700233.htm")
+        "杭州临空生物医药园开园",
+        "杭州网",
+        "2024-03-12",
+        "https://hwyst.hangzhou.com.cn/xwfb/content/2024-03/12/content_8700233.htm",
+    )
     assert doc.text == f"园区有产业基金吗？\n{answer}"
     assert built == [sorted(["park-opens.md", faq_path.name])]  # the rebuild saw the new document
     [correction] = rows(app, FaqCorrection)
@@ -133,8 +153,10 @@ def test_correcting_a_turn_writes_a_cited_faq_document_and_reindexes(app, staff,
     assert "已生效" in page
 
     # A second correction of the same question replaces the first document.
-    staff.post(f"/staff/turns/{turn_id}", data={"question": "园区有产业基金吗？", "answer": "有，两支。",
-                                               "source": "park-opens", "csrf_token": token})
+    staff.post(
+        f"/staff/turns/{turn_id}",
+        data={"question": "园区有产业基金吗？", "answer": "有，两支。", "source": "park-opens", "csrf_token": token},
+    )
     remaining = sorted(p.name for p in staff_docs.glob("faq-correction-*.md"))
     assert len(remaining) == 1 and remaining[0] != faq_path.name
     assert [c.active for c in rows(app, FaqCorrection)] == [False, True]
@@ -150,8 +172,9 @@ def test_a_failed_reindex_marks_the_correction_failed(app, staff, tmp_path):
     app.extensions["knowledge_builder"] = broken
     turn_id = chat(staff, "园区有产业基金吗")["turn_id"]
     token = csrf_token(staff, f"/staff/turns/{turn_id}")
-    staff.post(f"/staff/turns/{turn_id}", data={"question": "q", "answer": "a", "source": "park-opens",
-                                               "csrf_token": token})
+    staff.post(
+        f"/staff/turns/{turn_id}", data={"question": "q", "answer": "a", "source": "park-opens", "csrf_token": token}
+    )
     [correction] = rows(app, FaqCorrection)
     assert correction.status == "failed" and "disk full" in correction.error
     assert rows(app, IndexJob)[0].status == "failed"
@@ -162,8 +185,9 @@ def test_a_correction_needs_a_real_source_document(app, staff, tmp_path):
     turn_id = chat(staff, "园区有产业基金吗")["turn_id"]
     token = csrf_token(staff, f"/staff/turns/{turn_id}")
     for source in ("", "../../etc/passwd", "missing"):
-        response = staff.post(f"/staff/turns/{turn_id}", data={"question": "q", "answer": "a", "source": source,
-                                                              "csrf_token": token})
+        response = staff.post(
+            f"/staff/turns/{turn_id}", data={"question": "q", "answer": "a", "source": source, "csrf_token": token}
+        )
         assert response.status_code == 400
     assert rows(app, FaqCorrection) == [] and rows(app, Turn)[0].corrected is False
 
@@ -184,23 +208,37 @@ def test_knowledge_lists_uploads_and_removes_documents(app, staff, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "park-opens.md").write_text(SOURCE_MD, "utf-8")
-    (docs / "policy-old.md").write_text(SOURCE_MD.replace("category: release", "category: policy\nvalid_until: '2020-01-01'"), "utf-8")
+    (docs / "policy-old.md").write_text(
+        SOURCE_MD.replace("category: release", "category: policy\nvalid_until: '2020-01-01'"), "utf-8"
+    )
     built = []
     app.extensions["knowledge_builder"] = lambda settings: built.append(1)
     html = staff.get("/staff/knowledge").get_data(as_text=True)
     assert "park-opens" in html and "已过期" in html
 
     token = csrf_token(staff, "/staff/knowledge")
-    upload = staff.post("/staff/knowledge/upload", data={
-        "csrf_token": token, "file": (io.BytesIO("园区提供人才公寓。".encode()), "talent.txt"),
-        "title": "人才公寓", "publisher": "管委会", "published": "2024-05-01", "url": "https://x/t", "category": "policy",
-    }, content_type="multipart/form-data")
+    upload = staff.post(
+        "/staff/knowledge/upload",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO("园区提供人才公寓。".encode()), "talent.txt"),
+            "title": "人才公寓",
+            "publisher": "管委会",
+            "published": "2024-05-01",
+            "url": "https://x/t",
+            "category": "policy",
+        },
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 302
     [added] = [p for p in (tmp_path / "data" / "docs").glob("*talent*.md")]
     assert "人才公寓" in added.read_text("utf-8") and len(built) == 1
     assert len(list(docs.glob("*.md"))) == 2  # nothing written into the shipped folder
-    bad = staff.post("/staff/knowledge/upload", data={
-        "csrf_token": token, "file": (io.BytesIO(b"x"), "evil.exe")}, content_type="multipart/form-data")
+    bad = staff.post(
+        "/staff/knowledge/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(b"x"), "evil.exe")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and len(list((tmp_path / "data" / "docs").glob("*.md"))) == 1  # the page again
     assert "只支持" in bad.get_data(as_text=True)
 
@@ -217,7 +255,7 @@ def test_leads_change_status_and_export_as_excel_friendly_csv(app, staff):
     with app.app_context():
         s = db.session()
         s.add(Lead(idempotency_key="a", name="王经理", company="临空生物", phone="13800000000", need="研发用房"))
-        s.add(Lead(idempotency_key="b", name="=HYPERLINK(\"http://evil\")", company="某公司", phone="1"))
+        s.add(Lead(idempotency_key="b", name='=HYPERLINK("http://evil")', company="某公司", phone="1"))
         s.commit()
     html = staff.get("/staff/leads").get_data(as_text=True)
     assert "临空生物" in html and "研发用房" in html
@@ -234,7 +272,9 @@ def test_leads_change_status_and_export_as_excel_friendly_csv(app, staff):
     assert {r["企业"] for r in table} == {"临空生物", "某公司"}
     assert next(r for r in table if r["企业"] == "临空生物")["状态"] == "已联系"
     assert next(r for r in table if r["企业"] == "某公司")["联系人"].startswith("'=")  # no formula injection
-    only_new = list(csv.DictReader(io.StringIO(staff.get("/staff/leads.csv?status=new").get_data().decode("utf-8-sig"))))
+    only_new = list(
+        csv.DictReader(io.StringIO(staff.get("/staff/leads.csv?status=new").get_data().decode("utf-8-sig")))
+    )
     assert [r["企业"] for r in only_new] == ["某公司"]
 
 

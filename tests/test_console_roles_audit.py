@@ -1,4 +1,5 @@
 """Roles decide who may do what, and every staff action lands in an audit log that admins read and export."""
+
 from __future__ import annotations
 
 import csv
@@ -56,14 +57,22 @@ def test_each_role_grants_what_the_ones_before_it_do_and_more():
 
 def test_a_viewer_reads_but_gets_403_on_publish_export_and_every_change(app, seeded):
     viewer, token = logged_in(app, "kan", "viewer")
-    for path in ("/staff/", "/staff/conversations", f"/staff/turns/{seeded['turn']}", "/staff/knowledge",
-                 "/staff/leads", "/staff/handoffs"):
+    for path in (
+        "/staff/",
+        "/staff/conversations",
+        f"/staff/turns/{seeded['turn']}",
+        "/staff/knowledge",
+        "/staff/leads",
+        "/staff/handoffs",
+    ):
         assert viewer.get(path).status_code == 200, path
     assert "保存纠正" not in viewer.get(f"/staff/turns/{seeded['turn']}").get_data(as_text=True)
     assert "导出 CSV" not in viewer.get("/staff/leads").get_data(as_text=True)
 
-    publish = viewer.post(f"/staff/turns/{seeded['turn']}", data={
-        "question": "园区有产业基金吗", "answer": "有。", "source": "park-opens", "csrf_token": token})
+    publish = viewer.post(
+        f"/staff/turns/{seeded['turn']}",
+        data={"question": "园区有产业基金吗", "answer": "有。", "source": "park-opens", "csrf_token": token},
+    )
     assert publish.status_code == 403
     upload = viewer.post("/staff/knowledge/upload", data={"csrf_token": token, "file": (io.BytesIO(b"x"), "a.md")})
     assert upload.status_code == 403
@@ -71,10 +80,16 @@ def test_a_viewer_reads_but_gets_403_on_publish_export_and_every_change(app, see
     assert viewer.get("/staff/leads.csv").status_code == 403
     assert viewer.get("/staff/audit.csv").status_code == 403
     assert viewer.get("/staff/audit").status_code == 403
-    assert viewer.post(f"/staff/leads/{seeded['lead']}", data={"status": "contacted", "csrf_token": token}
-                       ).status_code == 403
-    assert viewer.post(f"/staff/handoffs/{seeded['handoff']}/reply", data={"text": "您好", "csrf_token": token}
-                       ).status_code == 403
+    assert (
+        viewer.post(f"/staff/leads/{seeded['lead']}", data={"status": "contacted", "csrf_token": token}).status_code
+        == 403
+    )
+    assert (
+        viewer.post(
+            f"/staff/handoffs/{seeded['handoff']}/reply", data={"text": "您好", "csrf_token": token}
+        ).status_code
+        == 403
+    )
     api = viewer.patch(f"/api/staff/leads/{seeded['lead']}", json={"status": "closed"}, headers={"X-CSRFToken": token})
     assert api.status_code == 403 and api.get_json()["error"]["code"] == "forbidden"
 
@@ -85,16 +100,28 @@ def test_a_viewer_reads_but_gets_403_on_publish_export_and_every_change(app, see
 
 def test_staff_work_leads_and_handoffs_but_do_not_publish(app, seeded):
     staff, token = logged_in(app, "li", "staff")
-    assert staff.post(f"/staff/leads/{seeded['lead']}", data={"status": "contacted", "csrf_token": token}
-                      ).status_code == 302
+    assert (
+        staff.post(f"/staff/leads/{seeded['lead']}", data={"status": "contacted", "csrf_token": token}).status_code
+        == 302
+    )
     assert staff.get("/staff/leads.csv").status_code == 200
-    assert staff.post(f"/staff/turns/{seeded['turn']}", data={
-        "question": "q", "answer": "a", "source": "park-opens", "csrf_token": token}).status_code == 403
+    assert (
+        staff.post(
+            f"/staff/turns/{seeded['turn']}",
+            data={"question": "q", "answer": "a", "source": "park-opens", "csrf_token": token},
+        ).status_code
+        == 403
+    )
     assert staff.get("/staff/accounts").status_code == 403
 
     editor, token = logged_in(app, "zhang", "editor")
-    assert editor.post(f"/staff/turns/{seeded['turn']}", data={
-        "question": "园区有产业基金吗", "answer": "有。", "source": "park-opens", "csrf_token": token}).status_code == 302
+    assert (
+        editor.post(
+            f"/staff/turns/{seeded['turn']}",
+            data={"question": "园区有产业基金吗", "answer": "有。", "source": "park-opens", "csrf_token": token},
+        ).status_code
+        == 302
+    )
     assert editor.get("/staff/accounts").status_code == 403
 
 
@@ -107,11 +134,23 @@ def test_every_staff_action_is_recorded_with_who_what_and_where(app, seeded):
     token = csrf_token(boss, "/staff/leads")
     post = lambda path, **data: boss.post(path, data={**data, "csrf_token": token})  # noqa: E731
 
-    assert post(f"/staff/turns/{seeded['turn']}", question="园区有产业基金吗", answer="有。", source="park-opens"
-                ).status_code == 302
-    assert post("/staff/knowledge/upload", file=(io.BytesIO("# 指南\n\n园区提供代办服务。".encode()), "guide.md"),
-                title="服务指南", publisher="园区", published="2024-05-01", url="https://example.org/g"
-                ).status_code == 302
+    assert (
+        post(
+            f"/staff/turns/{seeded['turn']}", question="园区有产业基金吗", answer="有。", source="park-opens"
+        ).status_code
+        == 302
+    )
+    assert (
+        post(
+            "/staff/knowledge/upload",
+            file=(io.BytesIO("# 指南\n\n园区提供代办服务。".encode()), "guide.md"),
+            title="服务指南",
+            publisher="园区",
+            published="2024-05-01",
+            url="https://example.org/g",
+        ).status_code
+        == 302
+    )
     assert post("/staff/knowledge/old/remove").status_code == 302
     assert boss.get("/staff/leads.csv").status_code == 200
     assert post(f"/staff/leads/{seeded['lead']}", status="contacted", notes="已电话联系").status_code == 302
@@ -125,8 +164,19 @@ def test_every_staff_action_is_recorded_with_who_what_and_where(app, seeded):
 
     log = entries(app)
     actions = [e.action for e in log]
-    for action in ("login_failed", "login", "correction", "upload", "remove", "export", "lead_change",
-                   "handoff_reply", "handoff_release", "account_change", "logout"):
+    for action in (
+        "login_failed",
+        "login",
+        "correction",
+        "upload",
+        "remove",
+        "export",
+        "lead_change",
+        "handoff_reply",
+        "handoff_release",
+        "account_change",
+        "logout",
+    ):
         assert action in actions, action
     boss_id = next(e.staff_id for e in log if e.action == "login")
     for e in log:
@@ -157,9 +207,16 @@ def test_the_admin_page_shows_the_log_and_exports_it_in_chinese_and_beijing_time
     boss = app.test_client()
     login(boss, "boss")
     with app.app_context():  # a known time: 23:30 UTC is 07:30 the next day in Shanghai
-        db.session().add(AuditEntry(actor="li", action="lead_change", target="lead:7", address="10.0.0.9",
-                                    detail={"status": ["new", "contacted"]},
-                                    created_at=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)))
+        db.session().add(
+            AuditEntry(
+                actor="li",
+                action="lead_change",
+                target="lead:7",
+                address="10.0.0.9",
+                detail={"status": ["new", "contacted"]},
+                created_at=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc),
+            )
+        )
         db.session().commit()
     page = boss.get("/staff/audit").get_data(as_text=True)
     assert "操作记录" in page and "线索变更" in page and "lead:7" in page and "10.0.0.9" in page
@@ -203,8 +260,9 @@ def test_the_log_cannot_be_edited(app):
 
 def test_create_staff_takes_a_role_and_is_recorded(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-staff", "--username", "zhang", "--role", "editor",
-                                 "--password", "long enough pw"])
+    result = runner.invoke(
+        args=["create-staff", "--username", "zhang", "--role", "editor", "--password", "long enough pw"]
+    )
     assert result.exit_code == 0, result.output
     refused = runner.invoke(args=["create-staff", "--username", "x", "--role", "owner", "--password", "long enough pw"])
     assert refused.exit_code != 0 and "owner" in refused.output
@@ -217,8 +275,9 @@ def test_an_oversized_upload_without_a_login_is_refused_plainly(app):
     app.config["MAX_CONTENT_LENGTH"] = 1024
     stranger = app.test_client()
     token = csrf_token(stranger)
-    response = stranger.post("/staff/knowledge/upload", data={"csrf_token": token,
-                                                               "file": (io.BytesIO(b"x" * 4096), "big.md")})
+    response = stranger.post(
+        "/staff/knowledge/upload", data={"csrf_token": token, "file": (io.BytesIO(b"x" * 4096), "big.md")}
+    )
     assert response.status_code in (302, 413)  # never a 500
 
 
@@ -237,9 +296,14 @@ def test_the_migration_keeps_existing_accounts_roles_and_makes_unknown_ones_view
     engine = create_engine(url)
     with engine.begin() as conn:  # accounts as the older code made them, one of them locked
         for name, role in (("boss", "admin"), ("li", "staff"), ("odd", "owner")):
-            conn.execute(text("INSERT INTO staff_users (username, password_hash, role, failed_logins, locked_until,"
-                              " active, created_at) VALUES (:n, 'x', :r, 3, '2030-01-01 00:00:00', 1,"
-                              " '2026-01-01 00:00:00')"), {"n": name, "r": role})
+            conn.execute(
+                text(
+                    "INSERT INTO staff_users (username, password_hash, role, failed_logins, locked_until,"
+                    " active, created_at) VALUES (:n, 'x', :r, 3, '2030-01-01 00:00:00', 1,"
+                    " '2026-01-01 00:00:00')"
+                ),
+                {"n": name, "r": role},
+            )
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
         roles = dict(conn.execute(text("SELECT username, role FROM staff_users")).all())

@@ -1,5 +1,6 @@
 """The console lists conversations, not turns, and shows one start to end: filters by outcome, date,
 channel and thumbs-down; button titles instead of payloads; passages with their text and verdict."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -50,15 +51,18 @@ def test_the_list_has_one_row_per_conversation_with_its_first_question_as_a_titl
     assert "差评 1" in html
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("?thumbs_down=1", ["「扶持政策」"]),
-    ("?outcome=abstained", ["招商电话是多少"]),
-    ("?channel=wechat", ["今天天气如何"]),
-    ("?channel=web&outcome=answered", ["「扶持政策」"]),
-    ("?from=TODAY", ["「扶持政策」", "招商电话是多少"]),
-    ("?to=LONG_AGO", ["今天天气如何"]),
-    ("?outcome=nonsense&from=not-a-date", ["「扶持政策」", "招商电话是多少", "今天天气如何"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?thumbs_down=1", ["「扶持政策」"]),
+        ("?outcome=abstained", ["招商电话是多少"]),
+        ("?channel=wechat", ["今天天气如何"]),
+        ("?channel=web&outcome=answered", ["「扶持政策」"]),
+        ("?from=TODAY", ["「扶持政策」", "招商电话是多少"]),
+        ("?to=LONG_AGO", ["今天天气如何"]),
+        ("?outcome=nonsense&from=not-a-date", ["「扶持政策」", "招商电话是多少", "今天天气如何"]),
+    ],
+)
 def test_filters_by_outcome_date_channel_and_thumbs_down(app, staff, query, expected):
     seed(app, staff)
     today = (utcnow() + timedelta(hours=8)).date()
@@ -69,8 +73,15 @@ def test_filters_by_outcome_date_channel_and_thumbs_down(app, staff, query, expe
 def test_the_thread_shows_titles_passages_with_text_and_verdict_and_feedback(app, staff):
     app.extensions["dialogue"].down = True  # degraded mode logs the knowledge hits with scores
     knowledge = FakeKnowledge()
-    knowledge.retriever = type("R", (), {"index": type("I", (), {"rows": [
-        {"chunk_id": "park#0", "text": "杭州生物科技谷位于杭州临空经济示范区机场西侧。"}]})()})()
+    knowledge.retriever = type(
+        "R",
+        (),
+        {
+            "index": type(
+                "I", (), {"rows": [{"chunk_id": "park#0", "text": "杭州生物科技谷位于杭州临空经济示范区机场西侧。"}]}
+            )()
+        },
+    )()
     app.extensions["knowledge"] = knowledge
     chat(staff, "/ask_location", "web-a")
     turn = chat(staff, "园区在哪里", "web-a")["turn_id"]

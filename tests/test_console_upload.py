@@ -4,6 +4,7 @@ The files are real ones made on the fly (tests/knowledge_files.py): a PDF
 with a text layer, one without (like a scan), a Word document with a table,
 and broken files with the right extension.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,10 @@ from test_console_pages import SOURCE_MD as SEED  # the release as staff would c
 
 ROOT = Path(__file__).resolve().parent.parent
 CITE = {"publisher": "杭州临空经济示范区管委会", "published": "2024-05-01", "url": "https://example.org/notice"}
-GUIDE = ["企业入驻园区前，可向园区管理办公室预约实地考察，考察后提交入驻申请表和项目计划书。",
-         "园区对入驻企业提供注册登记、项目申报和人才招聘的全程代办服务。"]
+GUIDE = [
+    "企业入驻园区前，可向园区管理办公室预约实地考察，考察后提交入驻申请表和项目计划书。",
+    "园区对入驻企业提供注册登记、项目申报和人才招聘的全程代办服务。",
+]
 
 
 @pytest.fixture
@@ -37,15 +40,24 @@ def admin(app, client, tmp_path):
 
 def upload(client, path: Path, **meta):
     token = csrf_token(client, "/staff/knowledge")
-    return client.post("/staff/knowledge/upload", data={
-        "csrf_token": token, "file": (io.BytesIO(path.read_bytes()), path.name), **meta,
-    }, content_type="multipart/form-data")
+    return client.post(
+        "/staff/knowledge/upload",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            **meta,
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def snapshot(root: Path) -> dict:
     """Every file under the shipped and the data folders."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-            and p.parts[len(root.parts)] in ("docs", "data")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.parts[len(root.parts)] in ("docs", "data")
+    }
 
 
 def test_the_form_offers_pdf_and_word(admin):
@@ -56,8 +68,11 @@ def test_the_form_offers_pdf_and_word(admin):
 
 
 def test_a_pdf_becomes_a_cited_document_and_is_indexed(app, admin, tmp_path):
-    pdf = make_pdf(tmp_path / "notice.pdf", ["Lingkong biomedicine park notice.",
-                                             "Companies moving in may apply for support."], title="Park notice")
+    pdf = make_pdf(
+        tmp_path / "notice.pdf",
+        ["Lingkong biomedicine park notice.", "Companies moving in may apply for support."],
+        title="Park notice",
+    )
     response = upload(admin, pdf, **CITE)
     assert response.status_code == 302
     [path] = (tmp_path / "data" / "docs").glob("*notice*.md")
@@ -71,8 +86,13 @@ def test_a_pdf_becomes_a_cited_document_and_is_indexed(app, admin, tmp_path):
 
 
 def test_a_word_document_keeps_its_paragraphs_table_and_properties(app, admin, tmp_path):
-    word = make_docx(tmp_path / "guide.docx", "园区入驻指南", GUIDE, [["事项", "说明"], ["代办服务", "全程免费"]],
-                     author="杭州临空经济示范区管委会")
+    word = make_docx(
+        tmp_path / "guide.docx",
+        "园区入驻指南",
+        GUIDE,
+        [["事项", "说明"], ["代办服务", "全程免费"]],
+        author="杭州临空经济示范区管委会",
+    )
     response = upload(admin, word, url="https://example.org/guide", category="release")
     assert response.status_code == 302
     [path] = (tmp_path / "data" / "docs").glob("*guide*.md")
@@ -104,12 +124,15 @@ def not_a_docx(d: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, message", [
-    (broken_pdf, "无法读取这个 PDF"),
-    (lambda d: make_pdf(d / "scan.pdf", []), "没有文字层"),
-    (truncated_docx, "无法读取这个"),
-    (not_a_docx, "无法读取这个"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (broken_pdf, "无法读取这个 PDF"),
+        (lambda d: make_pdf(d / "scan.pdf", []), "没有文字层"),
+        (truncated_docx, "无法读取这个"),
+        (not_a_docx, "无法读取这个"),
+    ],
+)
 def test_an_unusable_file_is_refused_with_a_clear_error_and_nothing_is_lost(app, admin, tmp_path, make, message):
     before = snapshot(tmp_path)
     typed = {"title": "临空园区通知", "publisher": "管委会", "published": "2024-05-01", "category": "policy"}
@@ -135,8 +158,9 @@ def test_a_pdf_without_a_citation_names_the_missing_fields(admin, tmp_path):
     assert "无法注明出处" in flashed and "没有标题、发布日期、原文链接，请在表单中填写" in flashed
 
 
-@pytest.mark.parametrize("name, message", [("old.doc", "另存为 .docx"), ("tool.exe", "只支持"),
-                                           ("notes.xlsx", "只支持")])
+@pytest.mark.parametrize(
+    "name, message", [("old.doc", "另存为 .docx"), ("tool.exe", "只支持"), ("notes.xlsx", "只支持")]
+)
 def test_other_file_types_are_refused(app, admin, tmp_path, name, message):
     path = tmp_path / name
     path.write_bytes(b"\xd0\xcf\x11\xe0 binary")

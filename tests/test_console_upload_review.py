@@ -4,6 +4,7 @@ What is proposed comes from each file's text (knowledge/metadata.py); what the
 text does not state must be supplied before the file goes live; one bad file
 never stops the others.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,20 +17,28 @@ from bot.staff_records import AuditEntry
 from knowledge.documents import load_markdown
 
 KBDOCS = Path(__file__).parent / "fixtures" / "kbdocs"
-FILES = {"萧山区生物医药意见（转载）.txt": "repost-nav-hotline.txt", "标准厂房租赁管理办法.txt": "signature-at-end.txt",
-         "张江药谷简介.md": "no-date-page.md", "乱码镜像.txt": "garbled-mojibake.txt"}
+FILES = {
+    "萧山区生物医药意见（转载）.txt": "repost-nav-hotline.txt",
+    "标准厂房租赁管理办法.txt": "signature-at-end.txt",
+    "张江药谷简介.md": "no-date-page.md",
+    "乱码镜像.txt": "garbled-mojibake.txt",
+}
 
 
 def upload_batch(client):
     token = csrf_token(client, "/staff/knowledge")
     files = [(io.BytesIO((KBDOCS / src).read_bytes()), name) for name, src in FILES.items()]
-    return client.post("/staff/knowledge/drafts", data={"csrf_token": token, "files": files},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/staff/knowledge/drafts", data={"csrf_token": token, "files": files}, content_type="multipart/form-data"
+    )
 
 
 def form_of(html: str) -> dict:
     """The review form's fields as a browser would send them unchanged."""
-    data = {m.group(1): m.group(2) for m in re.finditer(r'<input id="[^"]+" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)}
+    data = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<input id="[^"]+" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)
+    }
     data["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     for m in re.finditer(r'<select id="[^"]+" name="([^"]+)">.*?<option value="(\w+)" selected', html):
         data[m.group(1)] = m.group(2)
@@ -63,7 +72,11 @@ def test_a_batch_is_proposed_reviewed_and_published_one_bad_file_aside(app, admi
     assert len(docs) == 2
     repost = next(d for d in docs.values() if d.doc_number == "萧政发〔2022〕31号")
     assert (repost.title, repost.published, repost.valid_until, repost.scope) == (
-        "萧山区促进生物医药产业集聚发展的若干意见", "2022-12-28", "2026-01-31", "萧山区")
+        "萧山区促进生物医药产业集聚发展的若干意见",
+        "2022-12-28",
+        "2026-01-31",
+        "萧山区",
+    )
     assert repost.issuer == repost.publisher == "杭州市萧山区人民政府"
     assert "0571-82888888" not in repost.text and "最高500万元" in repost.text
     assert all(re.match(r"^\d{8}-[a-z0-9-]+$", d) for d in docs)  # Chinese names as readable pinyin ids

@@ -7,6 +7,7 @@ wrong; dev 24.3 / 100 / 0.5 %; the seed release's dev set 88.4 % right (95.2 %
 of its English questions) on the shipped knowledge. A
 change that loses answers or adds wrong ones fails here, not in production.
 """
+
 from __future__ import annotations
 
 import collections
@@ -69,8 +70,9 @@ def test_the_second_dev_batch_asks_only_about_dev_documents():
 
 
 def test_every_expected_span_is_in_its_twin():
-    twins = {Path(e["path"]).stem: normalize((CORPUS_DIR / e["path"]).read_text("utf-8")).replace(" ", "")
-             for e in MANIFEST}
+    twins = {
+        Path(e["path"]).stem: normalize((CORPUS_DIR / e["path"]).read_text("utf-8")).replace(" ", "") for e in MANIFEST
+    }
     for case in ALL:
         if case.kind == "answerable":
             assert case.doc in twins, case.q
@@ -100,9 +102,12 @@ def test_a_verdict_needs_the_fact_the_document_and_no_other_places_figure():
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     settings = Settings.from_env()
-    return evaluate({"dev": CORPUS_DIR / "dev.yml", "dev2": CORPUS_DIR / "dev2.yml",
-                     "heldout": CORPUS_DIR / "heldout.yml"}, settings,
-                    work_dir=tmp_path_factory.mktemp("corpus"), ablation=False)
+    return evaluate(
+        {"dev": CORPUS_DIR / "dev.yml", "dev2": CORPUS_DIR / "dev2.yml", "heldout": CORPUS_DIR / "heldout.yml"},
+        settings,
+        work_dir=tmp_path_factory.mktemp("corpus"),
+        ablation=False,
+    )
 
 
 def test_held_out_and_dev_hold_their_floors(report):
@@ -137,13 +142,25 @@ def test_the_seed_dev_set_does_not_regress(tmp_path):
 
 def test_the_ablation_scores_every_part_on_the_same_index(tmp_path):
     small = tmp_path / "small.yml"
-    small.write_text(yaml.safe_dump([
-        {"q": "园区在哪里？", "kind": "answerable", "doc": split.SEED, "expect": ["机场西侧"]},
-        {"q": "园区食堂一顿饭多少钱？", "kind": "unknown"},
-    ], allow_unicode=True), "utf-8")
+    small.write_text(
+        yaml.safe_dump(
+            [
+                {"q": "园区在哪里？", "kind": "answerable", "doc": split.SEED, "expect": ["机场西侧"]},
+                {"q": "园区食堂一顿饭多少钱？", "kind": "unknown"},
+            ],
+            allow_unicode=True,
+        ),
+        "utf-8",
+    )
     settings = replace(Settings.from_env())
     out = evaluate({"small": small}, settings, corpus_dir=settings.docs_dir, work_dir=tmp_path / "w")
-    assert list(out["variants"]) == ["full", "no-thesaurus", "no-scope", "no-answer-types", "no-translation",
-                                     "threshold-not-learned"]
+    assert list(out["variants"]) == [
+        "full",
+        "no-thesaurus",
+        "no-scope",
+        "no-answer-types",
+        "no-translation",
+        "threshold-not-learned",
+    ]
     full = out["variants"]["full"]["small"]
     assert full["answered_right"] == 1.0 and full["declined_unanswerable"] == 1.0

@@ -1,5 +1,6 @@
 """The dashboard tells the truth (issue 17 part 8): outcomes per question turn, form prompts and form answers
 apart, the median handoff wait, leads per status and the week's top unanswered questions without phone numbers."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,14 +39,27 @@ def seed(app):
     say(app, "你好，在吗", outcome="answered", sender="web-eve")  # staff hold it: the bot says nothing
     with app.app_context():
         session = db.session()
-        old = Turn(channel="web", sender_hash="x", user_text="很久以前的问题", outcome="abstained",
-                   created_at=utcnow() - timedelta(days=10))
+        old = Turn(
+            channel="web",
+            sender_hash="x",
+            user_text="很久以前的问题",
+            outcome="abstained",
+            created_at=utcnow() - timedelta(days=10),
+        )
         session.add(old)
         [handoff] = session.query(Handoff).all()
         handoff.claimed_at = handoff.created_at + timedelta(seconds=90)
         start = utcnow() - timedelta(hours=1)
-        session.add(Handoff(channel="web", sender_hash="y", created_at=start, claimed_at=start + timedelta(seconds=150),
-                            status="closed", closed_reason="released"))
+        session.add(
+            Handoff(
+                channel="web",
+                sender_hash="y",
+                created_at=start,
+                claimed_at=start + timedelta(seconds=150),
+                status="closed",
+                closed_reason="released",
+            )
+        )
         session.add(Handoff(channel="web", sender_hash="z", created_at=start, status="closed", closed_reason="timeout"))
         for key, status in (("a", "new"), ("b", "new"), ("c", "negotiating"), ("d", "lost")):
             session.add(Lead(idempotency_key=key, phone="1", status=status))
@@ -74,9 +88,14 @@ def test_the_median_handoff_wait_and_leads_per_status(app, staff):
     data = staff.get("/api/staff/stats").get_json()
     wait = data["handoff_wait"]
     assert (wait["claimed"], wait["median_seconds"], wait["median_text"], wait["timed_out"]) == (2, 120, "2 分", 1)
-    assert data["leads_by_status"] == [{"status": "new", "count": 2}, {"status": "contacted", "count": 0},
-                                       {"status": "visit_booked", "count": 0}, {"status": "negotiating", "count": 1},
-                                       {"status": "signed", "count": 0}, {"status": "lost", "count": 1}]
+    assert data["leads_by_status"] == [
+        {"status": "new", "count": 2},
+        {"status": "contacted", "count": 0},
+        {"status": "visit_booked", "count": 0},
+        {"status": "negotiating", "count": 1},
+        {"status": "signed", "count": 0},
+        {"status": "lost", "count": 1},
+    ]
     html = staff.get("/staff/").get_data(as_text=True)
     assert "转人工等待中位数" in html and "<b>2 分</b>" in html and "1 次无人接手" in html
     assert 'href="/staff/leads?status=negotiating"><b>1</b><span>洽谈中' in html
@@ -93,4 +112,4 @@ def test_the_weeks_declined_questions_are_normalised_counted_and_never_show_a_ph
     assert "本周未能回答的问题" in html and "13912345678" not in html.split('id="declined"')[1]
     with app.app_context():
         last = max(t.id for t in rows(app, Turn) if t.user_text.startswith("招商电话"))
-    assert f'/staff/turns/{last}' in html
+    assert f"/staff/turns/{last}" in html

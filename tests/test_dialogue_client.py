@@ -1,4 +1,5 @@
 """The gateway's Rasa client against loopback stand-ins for one or two Rasa servers."""
+
 from __future__ import annotations
 
 import http.server
@@ -17,8 +18,7 @@ from ops.stores import free_port
 class FakeRasa:
     """A loopback HTTP server that records what it was sent and answers like Rasa's REST channel."""
 
-    def __init__(self, name: str, tracker: dict | None = None, dies_after_saving: bool = False,
-                 slow_s: float = 0.0):
+    def __init__(self, name: str, tracker: dict | None = None, dies_after_saving: bool = False, slow_s: float = 0.0):
         self.name, self.requests = name, []
         self.tracker = tracker if tracker is not None else {}  # sender -> events: the shared tracker store
         self.busy: set[str] = set()  # senders with a message being handled now
@@ -45,9 +45,12 @@ class FakeRasa:
                 if select.select([self.connection], [], [], 0)[0] and not self.connection.recv(1, socket.MSG_PEEK):
                     return  # the client hung up: like Sanic, drop the request half-way, unrecorded
                 if "message" in body:  # handled and saved, as Rasa does before it answers
-                    fake.tracker.setdefault(body["sender"], []).extend([
-                        {"event": "user", "text": body["message"], "metadata": body.get("metadata")},
-                        {"event": "bot", "text": fake.name, "data": {"buttons": [{"title": "b", "payload": "/b"}]}}])
+                    fake.tracker.setdefault(body["sender"], []).extend(
+                        [
+                            {"event": "user", "text": body["message"], "metadata": body.get("metadata")},
+                            {"event": "bot", "text": fake.name, "data": {"buttons": [{"title": "b", "payload": "/b"}]}},
+                        ]
+                    )
                 if dies_after_saving:
                     self.connection.shutdown(2)  # no reply: the server died before it could answer
                     return

@@ -1,4 +1,5 @@
 """Versions: an amended policy supersedes the old one, which is never cited; history, restore, removal record."""
+
 from __future__ import annotations
 
 import io
@@ -24,16 +25,26 @@ KBDOCS = Path(__file__).parent / "fixtures" / "kbdocs"
 def policy(name: str, doc_id: str) -> Document:
     """A fixture read the way the console reads it: metadata proposed from its own text."""
     meta = propose((KBDOCS / name).read_text("utf-8")).as_meta()
-    meta = {**{k: v for k, v in meta.items() if v}, "publisher": meta["issuer"], "category": "policy",
-            "url": f"https://example.org/{doc_id}", "doc_id": doc_id}
+    meta = {
+        **{k: v for k, v in meta.items() if v},
+        "publisher": meta["issuer"],
+        "category": "policy",
+        "url": f"https://example.org/{doc_id}",
+        "doc_id": doc_id,
+    }
     return read_document(KBDOCS / name, meta)
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     (tmp_path / "docs").mkdir()
-    return replace(Settings.from_env(), docs_dir=tmp_path / "docs", data_dir=tmp_path / "data",
-                   index_dir=tmp_path / "index", faq_dir=tmp_path / "faq")
+    return replace(
+        Settings.from_env(),
+        docs_dir=tmp_path / "docs",
+        data_dir=tmp_path / "data",
+        index_dir=tmp_path / "index",
+        faq_dir=tmp_path / "faq",
+    )
 
 
 def test_same_title_and_issuer_or_same_number_are_versions_of_one_policy():
@@ -63,7 +74,9 @@ def test_the_amended_policy_supersedes_and_the_old_is_never_cited_until_restored
     cited = {h.doc_id for h in kb.retriever.search("人才公寓租金按市场价的多少收取？", top_k=10)}
     assert cited == {"apt-2023"}
     assert [(v.doc_id, v.superseded_by) for v in history(settings, "apt-2025", load_all(settings))] == [
-        ("apt-2023", ""), ("apt-2025", "apt-2023")]
+        ("apt-2023", ""),
+        ("apt-2025", "apt-2023"),
+    ]
 
 
 def test_an_older_version_uploaded_later_is_filed_as_superseded(settings):
@@ -77,16 +90,24 @@ def test_an_older_version_uploaded_later_is_filed_as_superseded(settings):
 
 # --- the console -------------------------------------------------------------------------------------------
 
+
 def publish(client, name: str, source: str) -> str:
     token = csrf_token(client, "/staff/knowledge")
-    review = client.post("/staff/knowledge/drafts", data={"csrf_token": token, "files": [
-        (io.BytesIO((KBDOCS / source).read_bytes()), name)]}, content_type="multipart/form-data").headers["Location"]
+    review = client.post(
+        "/staff/knowledge/drafts",
+        data={"csrf_token": token, "files": [(io.BytesIO((KBDOCS / source).read_bytes()), name)]},
+        content_type="multipart/form-data",
+    ).headers["Location"]
     html = client.get(review).get_data(as_text=True)
     client.last_review = html
-    data = {m.group(1): m.group(2) for m in
-            re.finditer(r'<input id="[^"]+" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)}
-    data.update(csrf_token=re.search(r'name="csrf_token" value="([^"]+)"', html).group(1),
-                **{"f0-url": f"https://example.org/{source}", "f0-category": "policy"})
+    data = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<input id="[^"]+" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)
+    }
+    data.update(
+        csrf_token=re.search(r'name="csrf_token" value="([^"]+)"', html).group(1),
+        **{"f0-url": f"https://example.org/{source}", "f0-category": "policy"},
+    )
     response = client.post(review + "/publish", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     return client.get("/staff/knowledge").get_data(as_text=True)
@@ -128,10 +149,15 @@ def test_ingesting_an_amended_policy_from_a_manifest_supersedes_the_old(tmp_path
     from knowledge.__main__ import main
 
     rows_ = [("amended-old.md", "apt-old", "2023-05-06"), ("amended-new.md", "apt-new", "2025-02-20")]
-    (tmp_path / "manifest.yml").write_text("".join(
-        f"- path: {KBDOCS / name}\n  title: 杭州临空经济示范区生物医药人才公寓管理办法\n  publisher: 杭州临空经济示范区管理委员会\n"
-        f"  issuer: 杭州临空经济示范区管理委员会\n  published: '{day}'\n  url: https://example.org/{doc_id}\n"
-        f"  category: policy\n  doc_id: {doc_id}\n" for name, doc_id, day in rows_), "utf-8")
+    (tmp_path / "manifest.yml").write_text(
+        "".join(
+            f"- path: {KBDOCS / name}\n  title: 杭州临空经济示范区生物医药人才公寓管理办法\n  publisher: 杭州临空经济示范区管理委员会\n"
+            f"  issuer: 杭州临空经济示范区管理委员会\n  published: '{day}'\n  url: https://example.org/{doc_id}\n"
+            f"  category: policy\n  doc_id: {doc_id}\n"
+            for name, doc_id, day in rows_
+        ),
+        "utf-8",
+    )
     (tmp_path / "docs").mkdir()
     monkeypatch.setenv("KNOWLEDGE_DOCS_DIR", str(tmp_path / "docs"))
     monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))

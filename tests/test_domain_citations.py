@@ -1,4 +1,5 @@
 """Park facts written into Rasa responses carry a citation that matches a real document."""
+
 from difflib import SequenceMatcher
 from pathlib import Path
 

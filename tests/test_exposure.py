@@ -6,6 +6,7 @@ without TRUSTED_PROXY_HOPS), as anonymous visitors, logged-in staff or a
 scraper with the metrics token. GET /healthz keeps its contract for everyone:
 200 only when ready, 503 otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ def app(tmp_path):
     index = tmp_path / "index"
     index.mkdir()
     (index / "manifest.json").write_text(json.dumps({"chunks": 5, "model": "m", "built_at": "now"}))
-    app = make_app(tmp_path, RASA_URL="http://127.0.0.1:9", ACTIONS_URL="http://127.0.0.1:9", HEALTH_TIMEOUT_S=0.3,
-                   METRICS_TOKEN="scrape-me")
+    app = make_app(
+        tmp_path,
+        RASA_URL="http://127.0.0.1:9",
+        ACTIONS_URL="http://127.0.0.1:9",
+        HEALTH_TIMEOUT_S=0.3,
+        METRICS_TOKEN="scrape-me",
+    )
     yield app
     app.extensions["db_engine"].dispose()
 
@@ -44,12 +50,19 @@ def test_healthz_details_are_for_this_machine_only(app):
 
 
 def test_behind_a_declared_proxy_the_forwarded_client_decides(tmp_path):
-    app = make_app(tmp_path, RASA_URL="http://127.0.0.1:9", ACTIONS_URL="http://127.0.0.1:9", HEALTH_TIMEOUT_S=0.3,
-                   TRUSTED_PROXY_HOPS=1)
+    app = make_app(
+        tmp_path,
+        RASA_URL="http://127.0.0.1:9",
+        ACTIONS_URL="http://127.0.0.1:9",
+        HEALTH_TIMEOUT_S=0.3,
+        TRUSTED_PROXY_HOPS=1,
+    )
     assert health(app, LOCAL, {"X-Forwarded-For": "198.51.100.7"})[1] == {"status": "unavailable"}
     assert "components" in health(app, LOCAL, {"X-Forwarded-For": "127.0.0.1"})[1]  # curl on the host, via nginx
-    assert app.test_client().get("/metrics", environ_base=LOCAL,
-                                 headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 404
+    assert (
+        app.test_client().get("/metrics", environ_base=LOCAL, headers={"X-Forwarded-For": "198.51.100.7"}).status_code
+        == 404
+    )
 
 
 def test_healthz_is_still_200_for_everyone_when_ready(app, monkeypatch):

@@ -5,6 +5,7 @@ so any local user could read names and phone numbers. Each place that makes
 such a file is checked, for a new install and for one an older version left
 wider.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,9 @@ def test_the_gateway_makes_instance_0700_and_its_database_and_secrets_0600(tmp_p
         (instance / "park.db").touch(mode=0o644)
         (instance / "park.db-wal").touch(mode=0o644)
     monkeypatch.setattr(bot, "PROJECT_DIR", project)
-    app = bot.create_app({"TESTING": True, "DATABASE_URL": "", "SECRET_KEY": "", "SENDER_HASH_SALT": "",
-                          "RASA_API_TOKEN": ""})
+    app = bot.create_app(
+        {"TESTING": True, "DATABASE_URL": "", "SECRET_KEY": "", "SENDER_HASH_SALT": "", "RASA_API_TOKEN": ""}
+    )
     from bot.db import Base
 
     Base.metadata.create_all(app.extensions["db_engine"])  # a write: the WAL files exist now
@@ -85,8 +87,9 @@ def test_queued_and_refused_leads_are_0600_in_0700_folders(tmp_path, older_insta
     if older_install:
         queue.mkdir(mode=0o755)
         os.chmod(queue, 0o755)
-    outbox = leads.LeadOutbox("http://127.0.0.1:9/api/leads", "s", queue, timeout_s=0.5, attempts=1,
-                              sleep=lambda s: None)
+    outbox = leads.LeadOutbox(
+        "http://127.0.0.1:9/api/leads", "s", queue, timeout_s=0.5, attempts=1, sleep=lambda s: None
+    )
     outbox._start_retrier = lambda: None  # no background retries in a unit test
     assert outbox.submit({"sender_id": "u1", "name": "李雷", "phone": "13800000000"}) == leads.QUEUED
     [queued] = outbox.pending()
@@ -108,8 +111,9 @@ def test_instance_secret_makes_a_0700_instance_and_a_0600_secret(tmp_path):
     project = _copy_scripts(tmp_path)
     (project / "instance").mkdir(mode=0o755)
     os.chmod(project / "instance", 0o755)
-    secret = subprocess.run([str(project / "scripts" / "instance-secret"), "leads-api-secret"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    secret = subprocess.run(
+        [str(project / "scripts" / "instance-secret"), "leads-api-secret"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     assert len(secret) == 64
     assert mode(project / "instance") == 0o700 and mode(project / "instance" / "leads-api-secret") == 0o600
 
@@ -120,13 +124,15 @@ def test_serve_rasa_keeps_the_tracker_store_0600(tmp_path, older_install):
     project = _copy_scripts(tmp_path)
     fake = project / ".venv-rasa" / "bin" / "python"  # serve-rasa runs Rasa as python -m rasa_ext.launch
     fake.parent.mkdir(parents=True)
-    fake.write_text("#!/usr/bin/env python3\n"
-                    "import os, sqlite3\n"
-                    "path = os.environ['TRACKER_STORE_URL'].removeprefix('sqlite:///')\n"
-                    "db = sqlite3.connect(path); db.execute('PRAGMA journal_mode=WAL')\n"
-                    "db.execute('CREATE TABLE IF NOT EXISTS events (data TEXT)')\n"
-                    "db.execute(\"INSERT INTO events VALUES ('13800000000')\"); db.commit()\n"
-                    "print(oct(os.umask(0)))\n")
+    fake.write_text(
+        "#!/usr/bin/env python3\n"
+        "import os, sqlite3\n"
+        "path = os.environ['TRACKER_STORE_URL'].removeprefix('sqlite:///')\n"
+        "db = sqlite3.connect(path); db.execute('PRAGMA journal_mode=WAL')\n"
+        "db.execute('CREATE TABLE IF NOT EXISTS events (data TEXT)')\n"
+        "db.execute(\"INSERT INTO events VALUES ('13800000000')\"); db.commit()\n"
+        "print(oct(os.umask(0)))\n"
+    )
     fake.chmod(0o755)
     tracker = project / "instance" / "rasa-tracker.db"
     if older_install:
@@ -135,8 +141,9 @@ def test_serve_rasa_keeps_the_tracker_store_0600(tmp_path, older_install):
         tracker.touch(mode=0o644)
     env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_STORE_URL", "RASA_API_TOKEN")}
     env["RASA_API_TOKEN"] = "token-for-the-test"
-    result = subprocess.run([str(project / "scripts" / "serve-rasa")], env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [str(project / "scripts" / "serve-rasa")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0o77"  # Rasa runs with umask 077: whatever else it writes is private too
     assert mode(project / "instance") == 0o700

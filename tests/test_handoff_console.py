@@ -1,5 +1,6 @@
 """The console's 人工接待: cards with the conversation before 转人工, claims and owners, the badge,
 the live event stream, and the conversation thread page."""
+
 from __future__ import annotations
 
 import json
@@ -44,19 +45,27 @@ def test_a_card_shows_the_conversation_before_the_handoff_with_titles_sources_an
     handoff = tenant_asks_for_a_person(app)
     with app.app_context():
         session = db.session()
-        session.add(Lead(idempotency_key="k1", sender_hash=handoff.sender_hash, company="临空生物", name="张三",
-                         phone="13912345678", need="GMP厂房"))
+        session.add(
+            Lead(
+                idempotency_key="k1",
+                sender_hash=handoff.sender_hash,
+                company="临空生物",
+                name="张三",
+                phone="13912345678",
+                need="GMP厂房",
+            )
+        )
         session.commit()
     li = staff_client(app, "li")
     html = li.get("/staff/handoffs").get_data(as_text=True)
-    card = html[html.index(f'id="handoff-{handoff.id}"'):]
+    card = html[html.index(f'id="handoff-{handoff.id}"') :]
     assert "转人工之前的对话" in card
     assert "「园区位置」" in card and "/ask_location" not in card  # the button's title, not its payload
     assert "园区位于萧山机场西侧。" in card  # the bot's answer
     assert "我想租1000平米" in card
     assert "临空生物" in card and "13912345678" in card and "GMP厂房" in card
     assert "待接手 · 已等待 0 分钟" in card
-    assert 'id="handoff-badge"' in html and '>1</span>' in html.split('id="handoff-badge"')[1][:80]
+    assert 'id="handoff-badge"' in html and ">1</span>" in html.split('id="handoff-badge"')[1][:80]
 
 
 def test_staff_claim_a_handoff_others_see_the_owner_and_cannot_reply_unless_they_take_over(app):
@@ -67,15 +76,17 @@ def test_staff_claim_a_handoff_others_see_the_owner_and_cannot_reply_unless_they
     assert "已由您接手" in page.get_data(as_text=True)
     assert rows(app, Handoff)[0].claimed_at is not None
     seen = wang.get("/staff/handoffs").get_data(as_text=True)
-    queue = seen[seen.index('id="handoff-queue"'):]
+    queue = seen[seen.index('id="handoff-queue"') :]
     assert "li 已接手" in queue and "改由我接手" in queue and "待接手" not in queue
     assert 'id="handoff-badge" aria-label="待接手" hidden' in seen  # nobody is waiting any more
     wang_token = csrf_token(wang, "/staff/handoffs")
-    refused = wang.post(f"/staff/handoffs/{handoff.id}/reply", data={"text": "抢答", "csrf_token": wang_token},
-                        follow_redirects=True)
+    refused = wang.post(
+        f"/staff/handoffs/{handoff.id}/reply", data={"text": "抢答", "csrf_token": wang_token}, follow_redirects=True
+    )
     assert "已由 li 接手" in refused.get_data(as_text=True)
-    api = wang.post(f"/api/staff/handoffs/{handoff.id}/reply", json={"text": "抢答"},
-                    headers={"X-CSRFToken": wang_token})
+    api = wang.post(
+        f"/api/staff/handoffs/{handoff.id}/reply", json={"text": "抢答"}, headers={"X-CSRFToken": wang_token}
+    )
     assert api.status_code == 409
     assert chat(app, "还在吗")["replies"] == []
     assert [m["text"] for m in tenant(app).get("/api/chat/poll").get_json()["messages"]] == []
@@ -134,12 +145,20 @@ def test_the_thread_page_shows_one_conversation_start_to_end(app):
     li.post(f"/staff/handoffs/{handoff.id}/reply", data={"text": "您好，我是小李", "csrf_token": token})
     li.post(f"/staff/handoffs/{handoff.id}/release", data={"csrf_token": token})
     with app.app_context():
-        db.session().add(Lead(idempotency_key="k2", sender_hash=handoff.sender_hash, company="临空生物",
-                              phone="13912345678"))
+        db.session().add(
+            Lead(idempotency_key="k2", sender_hash=handoff.sender_hash, company="临空生物", phone="13912345678")
+        )
         db.session().commit()
     html = li.get(f"/staff/conversations/{handoff.sender_hash}").get_data(as_text=True)
-    order = ["「园区位置」", "园区位于萧山机场西侧。", "转人工 #", "我想租1000平米", "您好，我是小李",
-             "工作人员已交还机器人", "线索 #"]
+    order = [
+        "「园区位置」",
+        "园区位于萧山机场西侧。",
+        "转人工 #",
+        "我想租1000平米",
+        "您好，我是小李",
+        "工作人员已交还机器人",
+        "线索 #",
+    ]
     positions = [html.index(text) for text in order]
     assert positions == sorted(positions)
     leads = li.get("/staff/leads").get_data(as_text=True)  # the lead comes with its conversation

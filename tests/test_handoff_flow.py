@@ -1,5 +1,6 @@
 """The gateway's side of 转人工: waiting message, office hours, a handoff that cannot be stored,
 the claim timeout that ends in the lead form, and claims. Rasa is the scripted fake."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,7 @@ class ScriptedRasa(FakeDialogue):
         self.sent.append((sender_id, message))
         if self.down:
             from bot.dialogue import DialogueUnavailable
+
             raise DialogueUnavailable("connection refused")
         if message == "/request_settlement":
             return [{"text": FORM_QUESTION, "buttons": [], "sources": []}], {"outcome": "answered", "form_step": True}
@@ -66,9 +68,16 @@ def test_an_open_handoff_tells_the_tenant_it_is_waiting_and_for_how_long(make):
         session = db.session()
         now = utcnow()
         for minutes in (2, 4, 30):
-            session.add(Handoff(channel="web", sender_hash="x", status="closed", closed_reason="released",
-                                created_at=now - timedelta(minutes=minutes + 1),
-                                claimed_at=now - timedelta(minutes=1)))
+            session.add(
+                Handoff(
+                    channel="web",
+                    sender_hash="x",
+                    status="closed",
+                    closed_reason="released",
+                    created_at=now - timedelta(minutes=minutes + 1),
+                    claimed_at=now - timedelta(minutes=1),
+                )
+            )
         session.commit()
     body = chat(app, "转人工", sender="web-dave")
     assert "通常在约 4 分钟内接待" in texts(body)[1]
@@ -78,9 +87,13 @@ def test_an_open_handoff_tells_the_tenant_it_is_waiting_and_for_how_long(make):
 
 def test_outside_office_hours_the_tenant_is_told_when_staff_reply_and_gets_the_lead_form(make):
     # Closed every day: a Sunday-only office with that Sunday a holiday is never open this week.
-    app = make(OFFICE_HOURS="mon-fri 09:00-17:30", OFFICE_HOLIDAYS=",".join(
-        (datetime.now(timezone.utc) + timedelta(hours=8) + timedelta(days=d)).date().isoformat()
-        for d in range(0, 3)))
+    app = make(
+        OFFICE_HOURS="mon-fri 09:00-17:30",
+        OFFICE_HOLIDAYS=",".join(
+            (datetime.now(timezone.utc) + timedelta(hours=8) + timedelta(days=d)).date().isoformat()
+            for d in range(0, 3)
+        ),
+    )
     fake = app.extensions["dialogue"]
     body = chat(app, "转人工")
     said = texts(body)
@@ -195,11 +208,11 @@ def test_office_hours_know_weekends_holidays_and_makeup_workdays(tmp_path):
     holidays.write_text("# 国庆\n2026-10-01\n2026-10-02  # 第二天\n", encoding="utf-8")
     hours = OfficeHours.parse("mon-fri 09:00-12:00,13:30-17:30", str(holidays), "2026-10-10")
     at = lambda *a: datetime(*a, tzinfo=SHANGHAI)  # noqa: E731
-    assert hours.is_open(at(2026, 9, 30, 10, 0))          # a Wednesday morning
-    assert not hours.is_open(at(2026, 9, 30, 12, 30))     # lunch
-    assert not hours.is_open(at(2026, 10, 1, 10, 0))      # holiday
-    assert hours.is_open(at(2026, 10, 10, 10, 0))         # a Saturday worked (调休)
-    assert not hours.is_open(at(2026, 10, 11, 10, 0))     # Sunday
+    assert hours.is_open(at(2026, 9, 30, 10, 0))  # a Wednesday morning
+    assert not hours.is_open(at(2026, 9, 30, 12, 30))  # lunch
+    assert not hours.is_open(at(2026, 10, 1, 10, 0))  # holiday
+    assert hours.is_open(at(2026, 10, 10, 10, 0))  # a Saturday worked (调休)
+    assert not hours.is_open(at(2026, 10, 11, 10, 0))  # Sunday
     assert hours.next_opening(at(2026, 9, 30, 18, 0)) == at(2026, 10, 5, 9, 0)  # past two holidays and a weekend
     assert hours.next_opening(at(2026, 9, 30, 12, 30)) == at(2026, 9, 30, 13, 30)
     assert hours.describe("zh") == "周一至周五 09:00-12:00, 13:30-17:30"
@@ -207,9 +220,16 @@ def test_office_hours_know_weekends_holidays_and_makeup_workdays(tmp_path):
     assert OfficeHours.parse("").is_open(at(2026, 10, 1, 3, 0))  # not configured: always open
 
 
-@pytest.mark.parametrize("hours, holidays", [("mon-fry 09:00-17:00", ""), ("mon-fri 9-17", ""),
-                                             ("mon-fri 17:00-09:00", ""), ("", "2026-13-01"),
-                                             ("", "/no/such/holidays.txt")])
+@pytest.mark.parametrize(
+    "hours, holidays",
+    [
+        ("mon-fry 09:00-17:00", ""),
+        ("mon-fri 9-17", ""),
+        ("mon-fri 17:00-09:00", ""),
+        ("", "2026-13-01"),
+        ("", "/no/such/holidays.txt"),
+    ],
+)
 def test_bad_office_hours_settings_stop_the_start_with_a_reason(tmp_path, hours, holidays):
     from bot.handoff.hours import OfficeHoursError
 

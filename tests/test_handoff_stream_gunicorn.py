@@ -5,6 +5,7 @@ workers of two threads each, two staff pages' streams must still leave room
 for other requests, see a handoff written by any process, and end on time so
 a thread is never held for good.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,14 +41,34 @@ def gateway(tmp_path):
     # The repo's worker settings, without its start hook (which empties instance/prometheus).
     config.write_text('worker_class = "gthread"\nworkers = 2\nthreads = 2\ntimeout = 30\n')
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="stream-test-secret", SENDER_HASH_SALT="salt",
-               RASA_API_TOKEN="unused", HANDOFF_STREAM_SECONDS=str(STREAM_SECONDS), HANDOFF_CLAIM_TIMEOUT_MINUTES="0",
-               HANDOFF_STREAMS_PER_WORKER="1",
-               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY="stream-test-secret",
+        SENDER_HASH_SALT="salt",
+        RASA_API_TOKEN="unused",
+        HANDOFF_STREAM_SECONDS=str(STREAM_SECONDS),
+        HANDOFF_CLAIM_TIMEOUT_MINUTES="0",
+        HANDOFF_STREAMS_PER_WORKER="1",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+    )
     (tmp_path / "prometheus").mkdir()
     log = open(tmp_path / "gunicorn.log", "wb")
-    process = subprocess.Popen([str(GUNICORN), "--config", str(config), "--bind", f"127.0.0.1:{port}",
-                                "--chdir", str(ROOT), "bot:create_app()"], env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "--config",
+            str(config),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(ROOT),
+            "bot:create_app()",
+        ],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -74,8 +95,9 @@ def gateway(tmp_path):
 def logged_in(base) -> requests.Session:
     session = requests.Session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + "/staff/login").text).group(1)
-    response = session.post(base + "/staff/login", data={"username": "li", "password": PASSWORD, "csrf_token": token},
-                            allow_redirects=False)
+    response = session.post(
+        base + "/staff/login", data={"username": "li", "password": PASSWORD, "csrf_token": token}, allow_redirects=False
+    )
     assert response.status_code == 302
     return session
 

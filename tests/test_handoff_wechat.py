@@ -1,5 +1,6 @@
 """转人工 on WeChat: the waiting message comes as the reply, and a handoff nobody claims reaches the
 user as customer-service messages (a WeChat user does not poll). WeChat is the loopback fake."""
+
 from __future__ import annotations
 
 from datetime import timedelta

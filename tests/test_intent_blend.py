@@ -3,6 +3,7 @@
 The component runs inside Rasa's Python, so its behaviour is checked there, in
 a subprocess; the pipeline's shape is checked from config.yml.
 """
+
 import json
 import subprocess
 from pathlib import Path
@@ -39,8 +40,14 @@ print(json.dumps([[m.get("intent"), m.get("intent_ranking")] for m in (ranked, u
 
 
 def _in_rasa(code: str) -> str:
-    done = subprocess.run([str(RASA_PYTHON), "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -96,4 +103,4 @@ def test_the_blend_follows_diet_and_sees_its_whole_ranking():
     assert names[diet + 1] == "nlu.intent_blend.LogisticRegressionBlend"
     assert pipeline[diet]["ranking_length"] == 0
     # Nothing between them or after the blend may classify intents again.
-    assert not [n for n in names[diet + 2:] if "Classifier" in n and n != "FallbackClassifier"]
+    assert not [n for n in names[diet + 2 :] if "Classifier" in n and n != "FallbackClassifier"]

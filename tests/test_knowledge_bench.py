@@ -1,4 +1,5 @@
 """The benchmark runs end to end at a small size (the real sizes are in `python -m knowledge bench`)."""
+
 import pytest
 
 from knowledge import bench, index
@@ -19,8 +20,12 @@ def test_dense_bench_measures_exact_and_approximate_search(monkeypatch):
 
 
 def test_bm25_bench_and_report_table():
-    report = {"machine": bench.machine(), "dense": [bench.bench_dense(1_000)], "bm25": [bench.bench_bm25(2_000)],
-              "embedding": None}
+    report = {
+        "machine": bench.machine(),
+        "dense": [bench.bench_dense(1_000)],
+        "bm25": [bench.bench_bm25(2_000)],
+        "embedding": None,
+    }
     assert report["bm25"][0]["disk_bytes"] > 0
     text = bench.table(report)
     assert "recall@10" in text and "bm25s" in text and "cores" in text

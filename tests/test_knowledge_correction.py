@@ -1,4 +1,5 @@
 """A staff correction (a Markdown FAQ document) beats the curated YAML answer to the same question."""
+
 import shutil
 from pathlib import Path
 
@@ -16,9 +17,15 @@ def test_correction_wins_over_the_curated_faq(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(settings.docs_dir, docs)
     release = load_dir(docs)[0]
-    correction = Document(doc_id="faq-correction-1", title=release.title, publisher=release.publisher,
-                          published=release.published, url=release.url, category="faq",
-                          text=f"园区有产业基金吗？\n{CORRECTED}")
+    correction = Document(
+        doc_id="faq-correction-1",
+        title=release.title,
+        publisher=release.publisher,
+        published=release.published,
+        url=release.url,
+        category="faq",
+        text=f"园区有产业基金吗？\n{CORRECTED}",
+    )
     (docs / "faq-correction-1.md").write_text(correction.to_markdown(), "utf-8")
     assert any(Path(settings.faq_dir).glob("*.yml")), "the curated FAQ must be present for this test to mean much"
 

@@ -1,5 +1,6 @@
 """Curated FAQ: every answer restates its source, is indexed with the source's
 citation, wins when it matches confidently, and is answered as written."""
+
 import re
 
 import pytest
@@ -74,15 +75,22 @@ def test_entries_are_indexed_with_the_source_citation(kb):
     assert {r["chunk_id"] for r in rows} == {f"faq:{e.faq_id}" for e in ENTRIES}
     for row in rows:
         doc = DOCS[row["doc_id"]]
-        assert (row["title"], row["publisher"], row["published"], row["url"]) == \
-            (doc.title, doc.publisher, doc.published, doc.url)
+        assert (row["title"], row["publisher"], row["published"], row["url"]) == (
+            doc.title,
+            doc.publisher,
+            doc.published,
+            doc.url,
+        )
 
 
-@pytest.mark.parametrize("question, faq_id", [
-    ("园区有产业基金吗", "funds"),
-    ("审批能不能走绿色通道", "green-channels"),
-    ("园区的空间布局是怎样的", "layout"),
-])
+@pytest.mark.parametrize(
+    "question, faq_id",
+    [
+        ("园区有产业基金吗", "funds"),
+        ("审批能不能走绿色通道", "green-channels"),
+        ("园区的空间布局是怎样的", "layout"),
+    ],
+)
 def test_a_confident_match_ranks_first_and_is_answered_as_written(kb, question, faq_id):
     entry = next(e for e in ENTRIES if e.faq_id == faq_id)
     answer = kb.ask(question)
@@ -147,17 +155,42 @@ def staff_kb(tmp_path_factory):
     release = next(iter(DOCS.values()))
     (docs / f"{release.doc_id}.md").write_text(release.to_markdown(), "utf-8")
     (docs / "faq-correction-1-abcd1234.md").write_text(STAFF_FAQ, "utf-8")
-    (docs / "rent-2019.md").write_text(POLICY.format(
-        published="2019-01-01", doc_id="rent-2019", year=2019, number=3, valid_from="2019-01-01",
-        valid_until="2021-12-31", amount="0.5"), "utf-8")
-    (docs / "rent-2024.md").write_text(POLICY.format(
-        published="2024-01-01", doc_id="rent-2024", year=2024, number=7, valid_from="2024-01-01",
-        valid_until="2099-12-31", amount="1.2"), "utf-8")
+    (docs / "rent-2019.md").write_text(
+        POLICY.format(
+            published="2019-01-01",
+            doc_id="rent-2019",
+            year=2019,
+            number=3,
+            valid_from="2019-01-01",
+            valid_until="2021-12-31",
+            amount="0.5",
+        ),
+        "utf-8",
+    )
+    (docs / "rent-2024.md").write_text(
+        POLICY.format(
+            published="2024-01-01",
+            doc_id="rent-2024",
+            year=2024,
+            number=7,
+            valid_from="2024-01-01",
+            valid_until="2099-12-31",
+            amount="1.2",
+        ),
+        "utf-8",
+    )
     (faq_dir / "policy.yml").write_text(
         "- id: old-rent\n  source: rent-2019\n  questions:\n    zh: [房租补贴标准是多少？]\n"
-        "  answer:\n    zh: 新落户的生物医药企业可申请实验室房租补贴，补贴标准为每平方米每天0.5元。\n", "utf-8")
-    settings = Settings(docs_dir=docs, faq_dir=faq_dir, index_dir=root / "index",
-                        lexicon_dir=SETTINGS.lexicon_dir, embedding_model=SETTINGS.embedding_model)
+        "  answer:\n    zh: 新落户的生物医药企业可申请实验室房租补贴，补贴标准为每平方米每天0.5元。\n",
+        "utf-8",
+    )
+    settings = Settings(
+        docs_dir=docs,
+        faq_dir=faq_dir,
+        index_dir=root / "index",
+        lexicon_dir=SETTINGS.lexicon_dir,
+        embedding_model=SETTINGS.embedding_model,
+    )
     return KnowledgeBase.build(settings)
 
 
@@ -183,4 +216,8 @@ def test_an_expired_policy_and_its_faq_are_never_cited(staff_kb):
 def test_policy_metadata_is_kept_in_the_index(staff_kb):
     row = next(r for r in staff_kb.retriever.index.rows if r["doc_id"] == "rent-2024")
     assert row["doc_number"] == "杭临空管〔2024〕7号"
-    assert (row["issuer"], row["valid_from"], row["valid_until"]) == ("杭州临空经济示范区管委会", "2024-01-01", "2099-12-31")
+    assert (row["issuer"], row["valid_from"], row["valid_until"]) == (
+        "杭州临空经济示范区管委会",
+        "2024-01-01",
+        "2099-12-31",
+    )

@@ -1,5 +1,6 @@
 """Ingestion of real files (HTML, PDF, Word, text, Markdown): what is kept, what is
 refused and why, and that a failure never leaves anything half-written."""
+
 import os
 from pathlib import Path
 
@@ -29,16 +30,24 @@ def test_html_keeps_the_article_and_its_metadata(tmp_path):
 
 
 def test_pdf_text_layer_is_read(tmp_path):
-    pdf = make_pdf(tmp_path / "notice.pdf", ["Lingkong biomedicine park notice.",
-                                             "Companies moving in may apply for support."], title="Park notice")
+    pdf = make_pdf(
+        tmp_path / "notice.pdf",
+        ["Lingkong biomedicine park notice.", "Companies moving in may apply for support."],
+        title="Park notice",
+    )
     doc = read_document(pdf, CITE)
     assert doc.title == "Park notice"
     assert "Companies moving in may apply for support." in doc.text
 
 
 def test_docx_paragraphs_tables_and_properties_are_read(tmp_path):
-    path = make_docx(tmp_path / "guide.docx", "园区入驻指南", ARTICLE, [["事项", "说明"], ["专项基金", "不少于2支"]],
-                     author="杭州临空经济示范区管委会")
+    path = make_docx(
+        tmp_path / "guide.docx",
+        "园区入驻指南",
+        ARTICLE,
+        [["事项", "说明"], ["专项基金", "不少于2支"]],
+        author="杭州临空经济示范区管委会",
+    )
     doc = read_document(path, {"url": "https://example.org/guide"})
     assert (doc.title, doc.publisher) == ("园区入驻指南", "杭州临空经济示范区管委会")
     assert doc.text.splitlines()[0] == ARTICLE[0]
@@ -47,8 +56,16 @@ def test_docx_paragraphs_tables_and_properties_are_read(tmp_path):
 
 def test_a_policy_keeps_issuer_number_and_validity(tmp_path):
     path = make_docx(tmp_path / "rent.docx", "房租补贴办法", ["杭临空管〔2024〕12号", *ARTICLE])
-    doc = read_document(path, {**CITE, "category": "policy", "issuer": "杭州临空经济示范区管委会",
-                               "valid_from": "2024-01-01", "valid_until": "2026-12-31"})
+    doc = read_document(
+        path,
+        {
+            **CITE,
+            "category": "policy",
+            "issuer": "杭州临空经济示范区管委会",
+            "valid_from": "2024-01-01",
+            "valid_until": "2026-12-31",
+        },
+    )
     assert doc.doc_number == "杭临空管〔2024〕12号"  # found in the text
     assert (doc.issuer, doc.valid_from, doc.valid_until) == ("杭州临空经济示范区管委会", "2024-01-01", "2026-12-31")
     again = load_markdown(Path(_write(tmp_path, doc)))
@@ -71,18 +88,32 @@ def test_the_seed_page_is_cleaned_when_ingested_as_text(tmp_path):
     assert "85052222" not in doc.text and doc.text.startswith("3月11日")
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda d: (d / "empty.txt").write_bytes(b"") and d / "empty.txt" or d / "empty.txt", "empty"),
-    (lambda d: make_pdf(d / "scan.pdf", []), "no text layer"),
-    (lambda d: (d / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not a pdf") and d / "broken.pdf", "cannot read the PDF"),
-    (lambda d: (d / "broken.docx").write_bytes(b"PK\x03\x04 not a zip") and d / "broken.docx", "cannot read the Word file"),
-    (lambda d: (d / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1")) and d / "latin1.txt", "not UTF-8"),
-    (lambda d: (d / "image.png").write_bytes(b"\x89PNG....") and d / "image.png", "unsupported file type"),
-    (lambda d: d / "missing.pdf", "no such file"),
-    (lambda d: (d / "folder.pdf").mkdir() or d / "folder.pdf", "not a regular file"),
-    (lambda d: (d / "nometa.txt").write_text("只有一段正文，没有标题和日期。", "utf-8") and d / "nometa.txt",
-     "cannot cite it"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda d: (d / "empty.txt").write_bytes(b"") and d / "empty.txt" or d / "empty.txt", "empty"),
+        (lambda d: make_pdf(d / "scan.pdf", []), "no text layer"),
+        (
+            lambda d: (d / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not a pdf") and d / "broken.pdf",
+            "cannot read the PDF",
+        ),
+        (
+            lambda d: (d / "broken.docx").write_bytes(b"PK\x03\x04 not a zip") and d / "broken.docx",
+            "cannot read the Word file",
+        ),
+        (
+            lambda d: (d / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1")) and d / "latin1.txt",
+            "not UTF-8",
+        ),
+        (lambda d: (d / "image.png").write_bytes(b"\x89PNG....") and d / "image.png", "unsupported file type"),
+        (lambda d: d / "missing.pdf", "no such file"),
+        (lambda d: (d / "folder.pdf").mkdir() or d / "folder.pdf", "not a regular file"),
+        (
+            lambda d: (d / "nometa.txt").write_text("只有一段正文，没有标题和日期。", "utf-8") and d / "nometa.txt",
+            "cannot cite it",
+        ),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(tmp_path, make, reason):
     path = make(tmp_path)
     [outcome] = ingest([path], tmp_path / "docs", {})

@@ -1,5 +1,6 @@
 """The parts the answer engine is made of, each on its own: scope, thesaurus,
 dictionary translation, document structure, manifests and the speller."""
+
 from __future__ import annotations
 
 import json
@@ -96,8 +97,19 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     from knowledge.retrieve import Hit
 
     def hit(text, chunk="a#0"):
-        return Hit(chunk_id=chunk, doc_id=chunk.split("#")[0], title="", text=text, url="", published="",
-                   publisher="", category="news", score=1.0, best_unit=text, covered=[])
+        return Hit(
+            chunk_id=chunk,
+            doc_id=chunk.split("#")[0],
+            title="",
+            text=text,
+            url="",
+            published="",
+            publisher="",
+            category="news",
+            score=1.0,
+            best_unit=text,
+            covered=[],
+        )
 
     fund = kb.retriever.analyze("园区那两支专项基金，规模各是多少亿元？")
     assert fund.measure == "亿元" and gate(fund, [hit("园区将组建不少于2支生物医药专项基金。")])
@@ -122,8 +134,10 @@ def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
 
 
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
-    text = ("# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
-            "| 概况 |  |\n|---|---|\n| 项目 | 内容 |\n| 总投资额 | 50亿元 |\n| 占地面积 | 3.11公顷 |\n")
+    text = (
+        "# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
+        "| 概况 |  |\n|---|---|\n| 项目 | 内容 |\n| 总投资额 | 50亿元 |\n| 占地面积 | 3.11公顷 |\n"
+    )
     got = pieces(text)
     texts = [p.text for p in got]
     assert "投资进度已达56.29%" in texts  # a short heading is kept as a fact
@@ -152,7 +166,8 @@ def test_a_manifest_gives_each_file_its_metadata_and_an_unknown_date_stays_unkno
         "- {path: a.md, title: 开园, publisher: 杭州网, published: 2024-03-12, url: https://a, category: release,"
         " scope: 杭州生物科技谷}\n"
         "- {path: b.txt, title: 基金, publisher: 某站, published: '', url: https://b, category: release, scope: 钱塘区}\n",
-        "utf-8")
+        "utf-8",
+    )
     rows = load_manifest(tmp_path)
     assert [p.name for p, _ in rows] == ["a.md", "b.txt"]
     outcomes = ingest_manifest(tmp_path, tmp_path / "docs")

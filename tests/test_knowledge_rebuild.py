@@ -1,4 +1,5 @@
 """A rebuild swaps the index under a running knowledge base without losing a query."""
+
 import threading
 import time
 from dataclasses import replace

@@ -5,6 +5,7 @@ host name (localhost: same server, not on the allow-list), and answers
 If-None-Match / If-Modified-Since with 304. Between the runs a page changes, a
 page is removed (404 and out of the sitemap) and a page is added.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,16 +79,22 @@ def test_two_syncs_add_change_and_retire(site, tmp_path):
     root, base, port = site
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", "utf-8")
     (root / "zcwj" / "policy.html").write_text((KBDOCS / "policy-page.html").read_text("utf-8"), "utf-8")
-    (root / "zcwj" / "opening.html").write_text(news("临空生物医药园正式开园", "2024-03-12",
-                                                       "3月12日上午，临空生物医药园举行开园仪式，首批12家企业签约入驻。"), "utf-8")
+    (root / "zcwj" / "opening.html").write_text(
+        news("临空生物医药园正式开园", "2024-03-12", "3月12日上午，临空生物医药园举行开园仪式，首批12家企业签约入驻。"),
+        "utf-8",
+    )
     (root / "private" / "draft.html").write_text(news("内部草稿", "2024-01-01", "不应被抓取。"), "utf-8")
     sitemap(root, base, ["zcwj/policy.html", "zcwj/opening.html", "private/draft.html"])
-    (root / "zcwj" / "index.html").write_text(f'<a href="http://localhost:{port}/zcwj/opening.html">镜像</a>'
-                                              '<a href="policy.html">政策</a>', "utf-8")
+    (root / "zcwj" / "index.html").write_text(
+        f'<a href="http://localhost:{port}/zcwj/opening.html">镜像</a><a href="policy.html">政策</a>', "utf-8"
+    )
     config = tmp_path / "sync.yml"
-    config.write_text(f"sites:\n  - name: lingkong\n    sitemap: {base}/sitemap.xml\n"
-                      f"    start_urls: [{base}/zcwj/index.html]\n    allow: [127.0.0.1]\n    delay: 0.05\n"
-                      "    publisher: 临空经济示范区管委会\n", "utf-8")
+    config.write_text(
+        f"sites:\n  - name: lingkong\n    sitemap: {base}/sitemap.xml\n"
+        f"    start_urls: [{base}/zcwj/index.html]\n    allow: [127.0.0.1]\n    delay: 0.05\n"
+        "    publisher: 临空经济示范区管委会\n",
+        "utf-8",
+    )
     (tmp_path / "docs").mkdir()
     settings = replace(Settings.from_env(), docs_dir=tmp_path / "docs", data_dir=tmp_path / "data")
 
@@ -96,12 +103,17 @@ def test_two_syncs_add_change_and_retire(site, tmp_path):
     assert not first.refused and not first.retired
     assert {(url, why) for url, why in first.skipped} == {
         (f"{base}/private/draft.html", "disallowed by robots.txt"),
-        (f"http://localhost:{port}/zcwj/opening.html", "not on the allow-list")}
+        (f"http://localhost:{port}/zcwj/opening.html", "not on the allow-list"),
+    }
     assert not any(path.startswith("/private/") for _, path, _ in Site.log)  # robots.txt honoured
     assert not any(host == "localhost" for host, _, _ in Site.log)  # the allow-list honoured
     policy = load_markdown(settings.staff_docs_dir / f"{doc_id_for('lingkong', base + '/zcwj/policy.html')}.md")
     assert (policy.doc_number, policy.published, policy.issuer, policy.url) == (
-        "萧政办发〔2024〕12号", "2024-05-20", "杭州市萧山区人民政府办公室", f"{base}/zcwj/policy.html")
+        "萧政办发〔2024〕12号",
+        "2024-05-20",
+        "杭州市萧山区人民政府办公室",
+        f"{base}/zcwj/policy.html",
+    )
     assert "0571-82899999" not in policy.text and "每个产品奖励200万元" in policy.text
     opening = load_markdown(settings.staff_docs_dir / f"{doc_id_for('lingkong', base + '/zcwj/opening.html')}.md")
     assert opening.published == "2024-03-12" and opening.title == "临空生物医药园正式开园"
@@ -113,11 +125,13 @@ def test_two_syncs_add_change_and_retire(site, tmp_path):
     assert all(tag for _, path, tag in Site.log if path.startswith("/zcwj/") and path != "/zcwj/index.html")
 
     # The site changes: the policy is amended, the opening news is taken down, a new page appears.
-    (root / "zcwj" / "policy.html").write_text((KBDOCS / "policy-page.html").read_text("utf-8")
-                                               .replace("每个产品奖励200万元", "每个产品奖励300万元"), "utf-8")
+    (root / "zcwj" / "policy.html").write_text(
+        (KBDOCS / "policy-page.html").read_text("utf-8").replace("每个产品奖励200万元", "每个产品奖励300万元"), "utf-8"
+    )
     (root / "zcwj" / "opening.html").unlink()
-    (root / "zcwj" / "apartments.html").write_text(news(
-        "人才公寓开放申请", "2025-03-02", "园区人才公寓自3月起开放申请，租金按市场价的30%收取。"), "utf-8")
+    (root / "zcwj" / "apartments.html").write_text(
+        news("人才公寓开放申请", "2025-03-02", "园区人才公寓自3月起开放申请，租金按市场价的30%收取。"), "utf-8"
+    )
     sitemap(root, base, ["zcwj/policy.html", "zcwj/apartments.html", "zcwj/opening.html"])
     second = sync(settings, config)
     assert second.updated == [f"{base}/zcwj/policy.html"]
@@ -143,16 +157,18 @@ def test_the_command_reports_and_a_missing_configuration_is_said(site, tmp_path,
     from knowledge.__main__ import main
 
     root, base, _ = site
-    (root / "zcwj" / "opening.html").write_text(news("临空生物医药园正式开园", "2024-03-12",
-                                                       "首批12家企业签约入驻。"), "utf-8")
+    (root / "zcwj" / "opening.html").write_text(
+        news("临空生物医药园正式开园", "2024-03-12", "首批12家企业签约入驻。"), "utf-8"
+    )
     sitemap(root, base, ["zcwj/opening.html"])
     (tmp_path / "docs").mkdir()
     monkeypatch.setenv("KNOWLEDGE_DOCS_DIR", str(tmp_path / "docs"))
     monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))
     assert main(["sync"]) == 2 and "no configuration" in capsys.readouterr().out
     config = tmp_path / "sync.yml"
-    config.write_text(f"sites:\n  - name: news\n    sitemap: {base}/sitemap.xml\n    delay: 0\n"
-                      "    publisher: 临空发布\n", "utf-8")
+    config.write_text(
+        f"sites:\n  - name: news\n    sitemap: {base}/sitemap.xml\n    delay: 0\n    publisher: 临空发布\n", "utf-8"
+    )
     monkeypatch.setenv("KNOWLEDGE_SYNC_CONFIG", str(config))
     assert main(["sync"]) == 0
     assert "1 added, 0 updated, 0 unchanged, 0 retired, 0 refused." in capsys.readouterr().out
@@ -160,11 +176,14 @@ def test_the_command_reports_and_a_missing_configuration_is_said(site, tmp_path,
 
 def test_a_site_that_is_down_retires_nothing(site, tmp_path):
     root, base, _ = site
-    (root / "zcwj" / "opening.html").write_text(news("临空生物医药园正式开园", "2024-03-12", "首批12家企业签约入驻。"), "utf-8")
+    (root / "zcwj" / "opening.html").write_text(
+        news("临空生物医药园正式开园", "2024-03-12", "首批12家企业签约入驻。"), "utf-8"
+    )
     sitemap(root, base, ["zcwj/opening.html"])
     config = tmp_path / "sync.yml"
-    config.write_text(f"sites:\n  - name: news\n    sitemap: {base}/sitemap.xml\n    delay: 0\n"
-                      "    publisher: 临空发布\n", "utf-8")
+    config.write_text(
+        f"sites:\n  - name: news\n    sitemap: {base}/sitemap.xml\n    delay: 0\n    publisher: 临空发布\n", "utf-8"
+    )
     (tmp_path / "docs").mkdir()
     settings = replace(Settings.from_env(), docs_dir=tmp_path / "docs", data_dir=tmp_path / "data")
     assert len(sync(settings, config).added) == 1

@@ -1,4 +1,5 @@
 """How questions are read: sentences, chunks, homophone typos, question frames, concepts."""
+
 import pytest
 
 from knowledge import Settings
@@ -43,10 +44,16 @@ def test_a_long_document_chunks_within_bounds():
     assert all(MIN_CHARS <= len(c.text) <= MAX_CHARS for c in chunks[:-1])
 
 
-@pytest.mark.parametrize("typed, meant", [
-    ("园区有基斤吗", "基金"), ("园去有几个项目", "园区"), ("两周六期两社区是啥", "两轴六期两社区"),
-    ("进出口有绿色通到吗", "绿色通道"), ("生物科技股在哪", "生物科技谷"),
-])
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("园区有基斤吗", "基金"),
+        ("园去有几个项目", "园区"),
+        ("两周六期两社区是啥", "两轴六期两社区"),
+        ("进出口有绿色通到吗", "绿色通道"),
+        ("生物科技股在哪", "生物科技谷"),
+    ],
+)
 def test_park_terms_typed_as_homophones_are_restored(typed, meant):
     assert meant in SPELLER.correct(normalize(typed))
 
@@ -56,13 +63,16 @@ def test_real_words_are_not_corrected():
     assert "租金" in SPELLER.correct("园区租金多少")  # zu jin is not ji jin
 
 
-@pytest.mark.parametrize("question, wanted, unwanted", [
-    ("园区由谁来运营", ["园区"], ["由谁来"]),
-    ("你们园区离萧山机场远不远", ["机场"], ["远", "不远"]),
-    ("临空生物医药园是哪天开的园", ["临空生物医药园"], ["天开"]),
-    ("做医美产品的能不能入驻", ["医美", "入驻"], ["产品", "不能"]),
-    ("化妆品原料企业可以来吗", ["化妆品原料"], ["企业"]),
-])
+@pytest.mark.parametrize(
+    "question, wanted, unwanted",
+    [
+        ("园区由谁来运营", ["园区"], ["由谁来"]),
+        ("你们园区离萧山机场远不远", ["机场"], ["远", "不远"]),
+        ("临空生物医药园是哪天开的园", ["临空生物医药园"], ["天开"]),
+        ("做医美产品的能不能入驻", ["医美", "入驻"], ["产品", "不能"]),
+        ("化妆品原料企业可以来吗", ["化妆品原料"], ["企业"]),
+    ],
+)
 def test_question_frames_are_not_concepts(question, wanted, unwanted):
     terms = _terms(question)
     for term in wanted:
@@ -79,11 +89,18 @@ def test_synonyms_merge_into_one_concept_and_english_is_singular():
     assert stem("companies") == "company" and stem("funds") == "fund" and stem("access") == "access"
 
 
-@pytest.mark.parametrize("question, kind", [
-    ("园区什么时候开园", "date"), ("When did the park open?", "date"), ("园区有几支基金", "number"),
-    ("园区租金多少钱一平米", "amount"), ("How much funding can we get?", "amount"), ("园区在哪里", None),
-    ("临空经济示范区有哪几个产业平台", None),
-])
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("园区什么时候开园", "date"),
+        ("When did the park open?", "date"),
+        ("园区有几支基金", "number"),
+        ("园区租金多少钱一平米", "amount"),
+        ("How much funding can we get?", "amount"),
+        ("园区在哪里", None),
+        ("临空经济示范区有哪几个产业平台", None),
+    ],
+)
 def test_the_answer_type_asked_for(question, kind):
     kinds = [c.kind for c in analyze(question, TOKENIZER, SYNONYMS, SPELLER).concepts if c.kind != "term"]
     assert kinds == ([kind] if kind else [])

@@ -1,4 +1,5 @@
 """English-speaking tenants get English templates: the language slot and the domain's English variants."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,24 +26,35 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # written in Chinese by actions/lead_fields.py.
 WITHOUT_ENGLISH = {"utter_invalid_lead_field", "utter_invalid_phone"}
 # What a tenant gets right after a question, and what its buttons lead to.
-MUST_BE_ENGLISH = {"utter_no_knowledge", "utter_out_of_scope", "utter_greet", "utter_ask_topic", "utter_chitchat",
-                   "utter_default", "utter_handoff", "utter_settlement"}
+MUST_BE_ENGLISH = {
+    "utter_no_knowledge",
+    "utter_out_of_scope",
+    "utter_greet",
+    "utter_ask_topic",
+    "utter_chitchat",
+    "utter_default",
+    "utter_handoff",
+    "utter_settlement",
+}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("What's the weather like today?", "en"),
-    ("hello", "en"),
-    ("Ｗｈｅｒｅ is the park", "en"),  # full-width letters
-    ("园区在哪里？", "zh"),
-    ("CXO企业有什么政策", "zh"),  # a Latin word among Chinese is still Chinese
-    ("Is there a 基金 for startups?", "zh"),
-    ("13800000000", None),  # a phone number says nothing
-    ("👍", None),
-    ("", None),
-    (None, None),
-    ("/human_handoff", None),  # a button's payload
-    ('/inform{"industry": "CXO"}', None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("What's the weather like today?", "en"),
+        ("hello", "en"),
+        ("Ｗｈｅｒｅ is the park", "en"),  # full-width letters
+        ("园区在哪里？", "zh"),
+        ("CXO企业有什么政策", "zh"),  # a Latin word among Chinese is still Chinese
+        ("Is there a 基金 for startups?", "zh"),
+        ("13800000000", None),  # a phone number says nothing
+        ("👍", None),
+        ("", None),
+        (None, None),
+        ("/human_handoff", None),  # a button's payload
+        ('/inform{"industry": "CXO"}', None),
+    ],
+)
 def test_detect(text, expected):
     assert language.detect(text) == expected
 
@@ -78,6 +90,7 @@ def test_answers_typed_into_the_lead_form_do_not_switch_language():
 
 
 # --- domain.yml ----------------------------------------------------------------
+
 
 def test_language_slot_is_filled_by_the_detect_action_after_every_message():
     slot = DOMAIN["slots"]["language"]

@@ -1,5 +1,6 @@
 """The lead pipeline (issue 17 part 5): statuses with history, a board, audit, a Chinese Excel-friendly export,
 and a migration that carries the old statuses over."""
+
 from __future__ import annotations
 
 import csv
@@ -40,25 +41,32 @@ def test_a_lead_walks_the_pipeline_and_every_step_keeps_owner_note_and_time(app)
     li, token = logged_in(app, "li")
     steps = [("contacted", "已电话联系"), ("visit_booked", "约了周三"), ("negotiating", ""), ("signed", "签约 2 号楼")]
     for status, note in steps:
-        assert li.post(f"/staff/leads/{lead_id}", data={"status": status, "note": note, "csrf_token": token}
-                       ).status_code == 302
+        assert (
+            li.post(f"/staff/leads/{lead_id}", data={"status": status, "note": note, "csrf_token": token}).status_code
+            == 302
+        )
     [lead] = rows(app, Lead)
     changes = rows(app, LeadChange)
     assert lead.status == "signed" and lead.owner_id is not None and lead.notes == "签约 2 号楼"
     assert [(c.from_status, c.to_status, c.note, c.actor) for c in changes] == [
-        ("new", "contacted", "已电话联系", "li"), ("contacted", "visit_booked", "约了周三", "li"),
-        ("visit_booked", "negotiating", "", "li"), ("negotiating", "signed", "签约 2 号楼", "li")]
+        ("new", "contacted", "已电话联系", "li"),
+        ("contacted", "visit_booked", "约了周三", "li"),
+        ("visit_booked", "negotiating", "", "li"),
+        ("negotiating", "signed", "签约 2 号楼", "li"),
+    ]
     assert all(c.created_at is not None and c.staff_id == lead.owner_id for c in changes)
     audits = [e for e in rows(app, AuditEntry) if e.action == "lead_change"]
-    assert [e.detail["status"] for e in audits] == [[a, b] for a, b, *_ in
-                                                    [(c.from_status, c.to_status) for c in changes]]
+    assert [e.detail["status"] for e in audits] == [
+        [a, b] for a, b, *_ in [(c.from_status, c.to_status) for c in changes]
+    ]
     page = li.get(f"/staff/leads/{lead_id}").get_data(as_text=True)
     assert "状态记录" in page and "已电话联系" in page and "洽谈中 → 已签约" in page and "负责人" in page
 
     # Saving without a change or note writes nothing; a bad status changes nothing and says why.
     li.post(f"/staff/leads/{lead_id}", data={"status": "signed", "note": "", "csrf_token": token})
-    bad = li.post(f"/staff/leads/{lead_id}", data={"status": "closed", "note": "x", "csrf_token": token},
-                  follow_redirects=True)
+    bad = li.post(
+        f"/staff/leads/{lead_id}", data={"status": "closed", "note": "x", "csrf_token": token}, follow_redirects=True
+    )
     assert "无效的状态" in bad.get_data(as_text=True)
     assert len(rows(app, LeadChange)) == 4 and rows(app, Lead)[0].status == "signed"
 
@@ -82,8 +90,9 @@ def test_the_board_has_a_column_per_status_and_a_viewer_cannot_move_a_lead(app):
 def test_the_staff_api_moves_a_lead_with_a_note_and_refuses_unknown_statuses(app):
     lead_id = add_lead(app)
     li, token = logged_in(app, "li")
-    ok = li.patch(f"/api/staff/leads/{lead_id}", json={"status": "lost", "note": "已在别处落户"},
-                  headers={"X-CSRFToken": token})
+    ok = li.patch(
+        f"/api/staff/leads/{lead_id}", json={"status": "lost", "note": "已在别处落户"}, headers={"X-CSRFToken": token}
+    )
     assert ok.status_code == 200 and ok.get_json()["lead"]["status"] == "lost"
     bad = li.patch(f"/api/staff/leads/{lead_id}", json={"status": "closed"}, headers={"X-CSRFToken": token})
     assert bad.status_code == 400 and "signed" in bad.get_json()["error"]["message"]
@@ -113,10 +122,14 @@ def test_the_migration_turns_closed_leads_into_lost_and_back(tmp_path):
     engine = create_engine(url)
     with engine.begin() as conn:
         for key, status in (("a", "new"), ("b", "contacted"), ("c", "closed")):
-            conn.execute(text("INSERT INTO leads (idempotency_key, channel, sender_hash, name, company, phone, email, "
-                              "industry, need, extra, status, notes, created_at, updated_at) VALUES (:k, 'web', '', "
-                              "'', '', '1', '', '', '', '{}', :s, '', '2026-01-01', '2026-01-01')"),
-                         {"k": key, "s": status})
+            conn.execute(
+                text(
+                    "INSERT INTO leads (idempotency_key, channel, sender_hash, name, company, phone, email, "
+                    "industry, need, extra, status, notes, created_at, updated_at) VALUES (:k, 'web', '', "
+                    "'', '', '1', '', '', '', '{}', :s, '', '2026-01-01', '2026-01-01')"
+                ),
+                {"k": key, "s": status},
+            )
     command.upgrade(cfg, "0009_lead_pipeline")
     with engine.connect() as conn:
         statuses = [s for (s,) in conn.execute(text("SELECT status FROM leads ORDER BY idempotency_key"))]

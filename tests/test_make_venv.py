@@ -3,6 +3,7 @@
 A full disk used to surface minutes into set-up as pip's "No space left on device" with a
 half-built environment left behind; it must say so first and create nothing.
 """
+
 import os
 import stat
 import subprocess
@@ -25,11 +26,16 @@ def _make_venv(tmp_path: Path, free_kb: int) -> subprocess.CompletedProcess:
     fakes = tmp_path / "fakes"
     fakes.mkdir()
     # df -Pk as POSIX prints it, with the free space we want the script to see.
-    _executable(fakes / "df", f'echo "Filesystem 1024-blocks Used Available Capacity Mounted on"\n'
-                              f'echo "/dev/vda 264241152 1000 {free_kb} 1% /"\n')
+    _executable(
+        fakes / "df",
+        f'echo "Filesystem 1024-blocks Used Available Capacity Mounted on"\n'
+        f'echo "/dev/vda 264241152 1000 {free_kb} 1% /"\n',
+    )
     # A python whose "-m venv DIR" makes a DIR/bin/python that logs each pip call.
     calls = tmp_path / "calls"
-    python = _executable(tmp_path / "python", f'''
+    python = _executable(
+        tmp_path / "python",
+        f"""
 if [ "$1 $2" = "-m venv" ]; then
   mkdir -p "$3/bin"
   printf '#!/usr/bin/env bash\\necho "$*" >> {calls}\\n' > "$3/bin/python"
@@ -37,10 +43,15 @@ if [ "$1 $2" = "-m venv" ]; then
 else
   echo "Python 3.10.13"
 fi
-''')
+""",
+    )
     env = {**os.environ, "PATH": f"{fakes}:{os.environ['PATH']}", "TMPDIR": str(tmp_path)}
-    return subprocess.run(["bash", str(SCRIPT), str(tmp_path / "venv"), str(python), "requirements.txt"],
-                          capture_output=True, text=True, env=env)
+    return subprocess.run(
+        ["bash", str(SCRIPT), str(tmp_path / "venv"), str(python), "requirements.txt"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def test_a_full_disk_is_refused_before_anything_is_created(tmp_path):
@@ -56,4 +67,6 @@ def test_enough_room_creates_the_environment_and_installs(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "venv" / "bin" / "python").exists()
     assert (tmp_path / "calls").read_text().splitlines() == [
-        "-m pip install --quiet --upgrade pip", "-m pip install --quiet -r requirements.txt"]
+        "-m pip install --quiet --upgrade pip",
+        "-m pip install --quiet -r requirements.txt",
+    ]

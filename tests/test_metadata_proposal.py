@@ -4,6 +4,7 @@ Each fixture in tests/fixtures/kbdocs is written in our own words after the
 shapes public policy pages take (facts from tests/data/corpus). The .docx and
 the PDF are made here (the PDF by Debian's Chromium, like a printed page).
 """
+
 from __future__ import annotations
 
 import re
@@ -27,54 +28,118 @@ ABSENT = None  # the field must not be proposed: the text does not state it
 # file -> (expected metadata, words that must be in some passage, words no passage may hold)
 EXPECTED = {
     "repost-nav-hotline.txt": (
-        {"title": "杭州市萧山区人民政府关于促进生物医药产业集聚发展的若干意见", "issuer": "杭州市萧山区人民政府",
-         "doc_number": "萧政发〔2022〕31号", "published": "2022-12-28", "valid_from": "2023-02-01",
-         "valid_until": "2026-01-31", "scope": "萧山区"},
-        ["最高500万元"], ["0571-82888888", "首页", "相关阅读", "萧山区召开生物医药产业推进会"]),
+        {
+            "title": "杭州市萧山区人民政府关于促进生物医药产业集聚发展的若干意见",
+            "issuer": "杭州市萧山区人民政府",
+            "doc_number": "萧政发〔2022〕31号",
+            "published": "2022-12-28",
+            "valid_from": "2023-02-01",
+            "valid_until": "2026-01-31",
+            "scope": "萧山区",
+        },
+        ["最高500万元"],
+        ["0571-82888888", "首页", "相关阅读", "萧山区召开生物医药产业推进会"],
+    ),
     "signature-at-end.txt": (
-        {"title": "杭州临空经济示范区管理委员会关于印发生物医药标准厂房租赁管理办法的通知",
-         "issuer": "杭州临空经济示范区管理委员会", "doc_number": ABSENT, "published": "2024-04-10",
-         "valid_from": "2024-04-10", "valid_until": "2026-04-09", "scope": "临空经济示范区"},
-        ["租赁期限一般为三年"], []),
+        {
+            "title": "杭州临空经济示范区管理委员会关于印发生物医药标准厂房租赁管理办法的通知",
+            "issuer": "杭州临空经济示范区管理委员会",
+            "doc_number": ABSENT,
+            "published": "2024-04-10",
+            "valid_from": "2024-04-10",
+            "valid_until": "2026-04-09",
+            "scope": "临空经济示范区",
+        },
+        ["租赁期限一般为三年"],
+        [],
+    ),
     "traditional-copy.md": (
-        {"title": "空港经济区六个项目集中签约落户", "published": "2023-03-08", "issuer": ABSENT,
-         "scope": "临空经济示范区"},
-        ["投資進度已達56.29%"], []),
+        {
+            "title": "空港经济区六个项目集中签约落户",
+            "published": "2023-03-08",
+            "issuer": ABSENT,
+            "scope": "临空经济示范区",
+        },
+        ["投資進度已達56.29%"],
+        [],
+    ),
     "garbled-mirror.txt": (
         {"title": "杭州生物科技谷扩区建设情况", "published": "2023-06-29", "scope": "杭州生物科技谷"},
-        ["規模約一千畝"], ["(guī)", "(yuē)"]),
+        ["規模約一千畝"],
+        ["(guī)", "(yuē)"],
+    ),
     "no-date-page.md": (
         {"title": "张江药谷园区简介", "published": ABSENT, "signed": ABSENT, "scope": "上海张江"},
-        ["公共技术服务平台"], []),
+        ["公共技术服务平台"],
+        [],
+    ),
     "info-table-joint.md": (
-        {"title": "浙江省药品监督管理局等7部门关于印发浙江省全面深化药品医疗器械监管改革促进医药产业高质量发展的实施意见的通知",
-         "issuer": "浙江省药品监督管理局、浙江省发展和改革委员会、浙江省医疗保障局", "signed": "2025-10-22",
-         "published": "2025-10-27", "doc_number": "浙药监规〔2025〕3号", "scope": "浙江省"},
-        ["审评审批更加高效"], []),
+        {
+            "title": "浙江省药品监督管理局等7部门关于印发浙江省全面深化药品医疗器械监管改革促进医药产业高质量发展的实施意见的通知",
+            "issuer": "浙江省药品监督管理局、浙江省发展和改革委员会、浙江省医疗保障局",
+            "signed": "2025-10-22",
+            "published": "2025-10-27",
+            "doc_number": "浙药监规〔2025〕3号",
+            "scope": "浙江省",
+        },
+        ["审评审批更加高效"],
+        [],
+    ),
     "district-qa-cites-city.md": (
         {"title": "萧山区生物医药产业政策问答", "doc_number": ABSENT, "published": ABSENT, "scope": "萧山区"},
-        ["萧山区经济和信息化局"], []),
+        ["萧山区经济和信息化局"],
+        [],
+    ),
     "news-dateline.txt": (
-        {"title": "临空生物医药园正式开园", "published": "2024-03-12", "doc_number": ABSENT,
-         "scope": "杭州生物科技谷"},
-        ["首批12家企业签约入驻"], ["责任编辑"]),
+        {"title": "临空生物医药园正式开园", "published": "2024-03-12", "doc_number": ABSENT, "scope": "杭州生物科技谷"},
+        ["首批12家企业签约入驻"],
+        ["责任编辑"],
+    ),
     "chinese-numeral-signature.txt": (
-        {"issuer": "杭州市经济和信息化局", "doc_number": "杭经信〔2024〕5号", "signed": "2024-01-08",
-         "valid_from": "2024-01-08", "valid_until": "2029-01-07", "scope": "杭州市"},
-        ["为规范专项资金管理"], []),
+        {
+            "issuer": "杭州市经济和信息化局",
+            "doc_number": "杭经信〔2024〕5号",
+            "signed": "2024-01-08",
+            "valid_from": "2024-01-08",
+            "valid_until": "2029-01-07",
+            "scope": "杭州市",
+        },
+        ["为规范专项资金管理"],
+        [],
+    ),
     "amended-old.md": (
-        {"title": "杭州临空经济示范区生物医药人才公寓管理办法", "doc_number": "杭临空管〔2023〕8号",
-         "issuer": "杭州临空经济示范区管理委员会", "published": "2023-05-06"},
-        ["市场价的50%"], []),
+        {
+            "title": "杭州临空经济示范区生物医药人才公寓管理办法",
+            "doc_number": "杭临空管〔2023〕8号",
+            "issuer": "杭州临空经济示范区管理委员会",
+            "published": "2023-05-06",
+        },
+        ["市场价的50%"],
+        [],
+    ),
     "amended-new.md": (
-        {"title": "杭州临空经济示范区生物医药人才公寓管理办法", "doc_number": "杭临空管〔2025〕2号",
-         "issuer": "杭州临空经济示范区管理委员会", "published": "2025-02-20", "valid_from": "2025-03-01"},
-        ["首年免收"], []),
+        {
+            "title": "杭州临空经济示范区生物医药人才公寓管理办法",
+            "doc_number": "杭临空管〔2025〕2号",
+            "issuer": "杭州临空经济示范区管理委员会",
+            "published": "2025-02-20",
+            "valid_from": "2025-03-01",
+        },
+        ["首年免收"],
+        [],
+    ),
     "policy-page.html": (
-        {"title": "萧山区关于支持医疗器械创新发展的实施办法", "issuer": "杭州市萧山区人民政府办公室",
-         "doc_number": "萧政办发〔2024〕12号", "published": "2024-05-20", "valid_from": "2024-06-01",
-         "scope": "萧山区"},
-        ["每个产品奖励200万元"], ["0571-82899999", "分享到", "相关文章"]),
+        {
+            "title": "萧山区关于支持医疗器械创新发展的实施办法",
+            "issuer": "杭州市萧山区人民政府办公室",
+            "doc_number": "萧政办发〔2024〕12号",
+            "published": "2024-05-20",
+            "valid_from": "2024-06-01",
+            "scope": "萧山区",
+        },
+        ["每个产品奖励200万元"],
+        ["0571-82899999", "分享到", "相关文章"],
+    ),
 }
 
 
@@ -82,15 +147,33 @@ EXPECTED = {
 def made(tmp_path_factory) -> dict[str, Path]:
     """The binary fixtures: a policy .docx with a table, a PDF with numbered articles."""
     out = tmp_path_factory.mktemp("kbdocs")
-    docx = make_docx(out / "萧山区生物医药企业补助标准.docx", title="", paragraphs=[
-        "杭州市萧山区经济和信息化局关于公布2024年生物医药企业补助标准的通知",
-        "萧经信〔2024〕17号", "各镇街、平台：", "现将2024年生物医药企业补助标准公布如下。",
-        "本通知自2024年7月1日起施行。", "杭州市萧山区经济和信息化局", "2024年6月15日", "一、补助标准"],
-        table=[["项目类别", "补助比例", "最高金额"], ["新药临床试验", "30%", "1000万元"],
-               ["医疗器械注册", "20%", "200万元"]])
+    docx = make_docx(
+        out / "萧山区生物医药企业补助标准.docx",
+        title="",
+        paragraphs=[
+            "杭州市萧山区经济和信息化局关于公布2024年生物医药企业补助标准的通知",
+            "萧经信〔2024〕17号",
+            "各镇街、平台：",
+            "现将2024年生物医药企业补助标准公布如下。",
+            "本通知自2024年7月1日起施行。",
+            "杭州市萧山区经济和信息化局",
+            "2024年6月15日",
+            "一、补助标准",
+        ],
+        table=[
+            ["项目类别", "补助比例", "最高金额"],
+            ["新药临床试验", "30%", "1000万元"],
+            ["医疗器械注册", "20%", "200万元"],
+        ],
+    )
     pdf = out / "入驻评审办法.pdf"
-    made = subprocess.run([sys.executable, str(FIXTURES / "make_pdf.py"), str(pdf)], check=False, capture_output=True,
-                          text=True, timeout=120)
+    made = subprocess.run(
+        [sys.executable, str(FIXTURES / "make_pdf.py"), str(pdf)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr[-2000:]
     return {"docx": docx, "pdf": pdf}
 
@@ -133,10 +216,19 @@ def test_what_the_text_does_not_state_is_asked_for_never_invented():
 
 def test_the_docx_table_keeps_its_column_names_and_the_heading_path(made):
     draft = make_draft(made["docx"], PLACES)
-    _check(draft, {"issuer": "杭州市萧山区经济和信息化局", "doc_number": "萧经信〔2024〕17号",
-                   "published": "2024-06-15", "valid_from": "2024-07-01", "scope": "萧山区",
-                   "title": "杭州市萧山区经济和信息化局关于公布2024年生物医药企业补助标准的通知"},
-           ["项目类别：新药临床试验，补助比例：30%，最高金额：1000万元。"], [])
+    _check(
+        draft,
+        {
+            "issuer": "杭州市萧山区经济和信息化局",
+            "doc_number": "萧经信〔2024〕17号",
+            "published": "2024-06-15",
+            "valid_from": "2024-07-01",
+            "scope": "萧山区",
+            "title": "杭州市萧山区经济和信息化局关于公布2024年生物医药企业补助标准的通知",
+        },
+        ["项目类别：新药临床试验，补助比例：30%，最高金额：1000万元。"],
+        [],
+    )
     row = next(p for p in pieces(draft.text, draft.meta["title"]) if "医疗器械注册" in p.text)
     assert row.text == "项目类别：医疗器械注册，补助比例：20%，最高金额：200万元。"
     assert row.heading.endswith("一、补助标准")
@@ -145,10 +237,20 @@ def test_the_docx_table_keeps_its_column_names_and_the_heading_path(made):
 def test_the_pdf_numbered_articles_and_validity_in_years(made):
     draft = make_draft(made["pdf"], PLACES)
     # The PDF's own properties (about:blank, the day it was printed) are never taken for its title or date.
-    _check(draft, {"title": "杭州临空经济示范区企业入驻评审办法", "doc_number": "杭临空管〔2024〕3号",
-                   "issuer": "杭州临空经济示范区管理委员会", "published": "2024-02-18", "valid_from": "2024-03-01",
-                   "valid_until": "2027-02-28", "scope": "临空经济示范区"},
-           ["第三条 申请入驻的企业应当提交营业执照"], [])
+    _check(
+        draft,
+        {
+            "title": "杭州临空经济示范区企业入驻评审办法",
+            "doc_number": "杭临空管〔2024〕3号",
+            "issuer": "杭州临空经济示范区管理委员会",
+            "published": "2024-02-18",
+            "valid_from": "2024-03-01",
+            "valid_until": "2027-02-28",
+            "scope": "临空经济示范区",
+        },
+        ["第三条 申请入驻的企业应当提交营业执照"],
+        [],
+    )
 
 
 def test_mojibake_is_refused_with_the_reason():
@@ -185,8 +287,13 @@ def test_ingestion_removes_glosses_and_refuses_mojibake(tmp_path):
 def test_a_cited_city_number_is_not_taken_as_the_district_qa_number(tmp_path):
     from knowledge.ingest import read_document
 
-    meta = {"title": "萧山区生物医药产业政策问答", "publisher": "萧山区经信局", "published": "2024-01-01",
-            "url": "https://example.org/qa", "category": "policy"}
+    meta = {
+        "title": "萧山区生物医药产业政策问答",
+        "publisher": "萧山区经信局",
+        "published": "2024-01-01",
+        "url": "https://example.org/qa",
+        "category": "policy",
+    }
     doc = read_document(FIXTURES / "district-qa-cites-city.md", meta)
     assert doc.doc_number == ""  # before: 杭政办函〔2022〕59号, the city policy it quotes
 
@@ -231,12 +338,25 @@ def test_on_the_corpus_pages_no_date_is_invented_and_titles_are_headlines():
             assert "published" in draft.asks, path.name
         title = draft.meta.get("title", "")
         assert not title or (">" not in title and not title.startswith("·") and not re.match(r"\d{4}-", title)), (
-            path.name, title)
-    shapes = {name: make_draft(CORPUS / name, PLACES, "").meta for name in (
-        "2018-05-21-hangzhou-biomedicine-thousand-billion-plan.txt", "2025-09-25-biotech-valley-top30-award.txt",
-        "nodate-zhangjiang-yaogu-park-intro.txt", "2023-01-29-xiaoshan-modern-industry-system-policy.txt")}
-    assert shapes["2018-05-21-hangzhou-biomedicine-thousand-billion-plan.txt"]["title"] == "杭州拟把生物医药培育成超千亿元规模的产业"
-    assert shapes["2025-09-25-biotech-valley-top30-award.txt"]["title"].startswith("“中国生物医药产业最具活力园区TOP30”")
+            path.name,
+            title,
+        )
+    shapes = {
+        name: make_draft(CORPUS / name, PLACES, "").meta
+        for name in (
+            "2018-05-21-hangzhou-biomedicine-thousand-billion-plan.txt",
+            "2025-09-25-biotech-valley-top30-award.txt",
+            "nodate-zhangjiang-yaogu-park-intro.txt",
+            "2023-01-29-xiaoshan-modern-industry-system-policy.txt",
+        )
+    }
+    assert (
+        shapes["2018-05-21-hangzhou-biomedicine-thousand-billion-plan.txt"]["title"]
+        == "杭州拟把生物医药培育成超千亿元规模的产业"
+    )
+    assert shapes["2025-09-25-biotech-valley-top30-award.txt"]["title"].startswith(
+        "“中国生物医药产业最具活力园区TOP30”"
+    )
     assert shapes["nodate-zhangjiang-yaogu-park-intro.txt"]["title"] == "上海张江药谷"
     joint = shapes["2023-01-29-xiaoshan-modern-industry-system-policy.txt"]
     assert (joint["issuer"], joint["doc_number"]) == ("中共杭州市萧山区委、杭州市萧山区人民政府", "萧委〔2023〕4号")

@@ -8,6 +8,7 @@ of its own choosing: each must get its own rate-limit bucket, and a forged
 header must not buy a fresh one. tests/e2e/test_nginx_stack.py chats through the
 same configuration with Rasa behind it.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -30,9 +31,15 @@ SITE = "https://park.example.org"
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("nginx-gateway"), TRUSTED_PROXY_HOPS=1, RATELIMIT_ENABLED=True,
-                   RATELIMIT_CHAT_PER_IP="3/minute", RATELIMIT_CHAT_PER_SENDER="100/minute",
-                   CORS_ALLOWED_ORIGINS=[SITE], HANDOFF_STREAM_SECONDS=6)
+    app = make_app(
+        tmp_path_factory.mktemp("nginx-gateway"),
+        TRUSTED_PROXY_HOPS=1,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_CHAT_PER_IP="3/minute",
+        RATELIMIT_CHAT_PER_SENDER="100/minute",
+        CORS_ALLOWED_ORIGINS=[SITE],
+        HANDOFF_STREAM_SECONDS=6,
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -48,11 +55,16 @@ def proxied(tmp_path_factory):
 def chat_from(proxy: Nginx, address: str, forwarded_for: str, sender: str) -> int:
     """POST /api/chat through nginx from a given loopback address, with a client-written X-Forwarded-For."""
     context = ssl.create_default_context(cafile=str(proxy.cert))
-    connection = http.client.HTTPSConnection("127.0.0.1", proxy.https_port, context=context,
-                                             source_address=(address, 0), timeout=10)
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", proxy.https_port, context=context, source_address=(address, 0), timeout=10
+    )
     try:
-        connection.request("POST", "/api/chat", body=json.dumps({"sender_id": sender, "message": "园区在哪里"}),
-                           headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for})
+        connection.request(
+            "POST",
+            "/api/chat",
+            body=json.dumps({"sender_id": sender, "message": "园区在哪里"}),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+        )
         response = connection.getresponse()
         response.read()
         return response.status
@@ -86,13 +98,20 @@ def test_tls_is_terminated_and_http_is_sent_to_https(proxied):
 
 def test_the_widgets_cors_passes_through(proxied):
     proxy = proxied["proxy"]
-    headers = {"Origin": SITE, "Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "content-type, authorization"}
+    headers = {
+        "Origin": SITE,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization",
+    }
     allowed = requests.options(proxy.base + "/api/chat", headers=headers, verify=str(proxy.cert), timeout=10)
     assert allowed.headers.get("Access-Control-Allow-Origin") == SITE
     assert "authorization" in allowed.headers["Access-Control-Allow-Headers"].lower()
-    other = requests.options(proxy.base + "/api/chat", headers={**headers, "Origin": "https://evil.example"},
-                             verify=str(proxy.cert), timeout=10)
+    other = requests.options(
+        proxy.base + "/api/chat",
+        headers={**headers, "Origin": "https://evil.example"},
+        verify=str(proxy.cert),
+        timeout=10,
+    )
     assert "Access-Control-Allow-Origin" not in other.headers
     script = requests.get(proxy.base + "/widget.js", headers={"Origin": SITE}, verify=str(proxy.cert), timeout=10)
     assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
@@ -100,11 +119,17 @@ def test_the_widgets_cors_passes_through(proxied):
 
 def test_body_sizes(proxied):
     proxy = proxied["proxy"]
-    api = requests.post(proxy.base + "/api/chat", data=b'{"message": "' + b"x" * 100_000 + b'"}',
-                        headers={"Content-Type": "application/json"}, verify=str(proxy.cert), timeout=10)
+    api = requests.post(
+        proxy.base + "/api/chat",
+        data=b'{"message": "' + b"x" * 100_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+        verify=str(proxy.cert),
+        timeout=10,
+    )
     assert api.status_code == 413 and api.headers["Content-Type"].startswith("application/json")  # the gateway's
-    huge = requests.post(proxy.base + "/staff/knowledge/upload", data=b"x" * (22 * 1024 * 1024),
-                         verify=str(proxy.cert), timeout=30)
+    huge = requests.post(
+        proxy.base + "/staff/knowledge/upload", data=b"x" * (22 * 1024 * 1024), verify=str(proxy.cert), timeout=30
+    )
     assert huge.status_code == 413 and "nginx" in huge.text  # refused at the door, never reaching a worker
 
 
@@ -114,9 +139,13 @@ def test_the_live_handoff_queue_streams_through_unbuffered(proxied):
     staff, verify = requests.Session(), str(proxy.cert)  # verify per request: an env CA bundle would win
     form = staff.get(proxy.base + "/staff/login", verify=verify, timeout=10).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert staff.post(proxy.base + "/staff/login", data={"username": "stream", "password": PASSWORD,
-                                                         "csrf_token": token}, verify=verify, timeout=10,
-                      headers={"Referer": proxy.base + "/staff/login"}).ok  # HTTPS: Flask-WTF checks it
+    assert staff.post(
+        proxy.base + "/staff/login",
+        data={"username": "stream", "password": PASSWORD, "csrf_token": token},
+        verify=verify,
+        timeout=10,
+        headers={"Referer": proxy.base + "/staff/login"},
+    ).ok  # HTTPS: Flask-WTF checks it
     started, first = time.monotonic(), None
     with staff.get(proxy.base + "/api/staff/handoffs/events", stream=True, verify=verify, timeout=20) as events:
         assert events.headers["Content-Type"].startswith("text/event-stream")

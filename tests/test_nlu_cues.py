@@ -5,6 +5,7 @@ tables, but only those named after an entity: a cue table given an entity's
 name would start extracting entities (and fail every test story that does not
 expect them). A word listed in two tables fires two topics and tells DIET nothing.
 """
+
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,9 +16,13 @@ CUES = Path("data/nlu/cues.yml")
 
 def _tables() -> dict[str, list[str]]:
     items = yaml.safe_load(CUES.read_text("utf-8"))["nlu"]
-    return {item["lookup"]: [line.strip()[2:].strip() for line in item["examples"].splitlines()
-                             if line.strip().startswith("- ")]
-            for item in items if "lookup" in item}
+    return {
+        item["lookup"]: [
+            line.strip()[2:].strip() for line in item["examples"].splitlines() if line.strip().startswith("- ")
+        ]
+        for item in items
+        if "lookup" in item
+    }
 
 
 def test_no_cue_table_is_named_after_an_entity():

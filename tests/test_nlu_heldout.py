@@ -4,6 +4,7 @@
 score only means something while no line of it is also a training example
 (a line added to data/nlu/ later would quietly turn the test into recall).
 """
+
 import re
 from pathlib import Path
 
@@ -20,8 +21,11 @@ def _key(text: str) -> str:
 
 def test_no_heldout_line_is_a_training_example():
     trained = {_key(text): intent for intent, text in examples(sorted(Path("data/nlu").glob("*.yml")))}
-    leaked = [(intent, text, trained[_key(text)]) for intent, text in examples(["tests/data/nlu_heldout.yml"])
-              if _key(text) in trained]
+    leaked = [
+        (intent, text, trained[_key(text)])
+        for intent, text in examples(["tests/data/nlu_heldout.yml"])
+        if _key(text) in trained
+    ]
     assert not leaked, f"held-out lines also in data/nlu (move or reword them): {leaked[:10]}"
 
 

@@ -3,6 +3,7 @@
 The channels are local fakes (tests/notify_fakes.py): a robot webhook on
 127.0.0.1 and an aiosmtpd server. The app's own background sender delivers.
 """
+
 from __future__ import annotations
 
 import base64
@@ -114,11 +115,19 @@ def test_dingtalk_signature_follows_the_documented_algorithm():
 
 def test_a_new_lead_reaches_the_dingtalk_robot_signed_and_in_markdown(apps, robot):
     secret = "SECtest-secret"
-    app = apps(NOTIFY_DINGTALK_WEBHOOK_URL=robot.url("/robot/send?access_token=tok"),
-               NOTIFY_DINGTALK_SECRET=secret)
-    response = app.test_client().post("/api/leads", headers={"X-Leads-Secret": SECRET}, json={
-        "idempotency_key": "k1", "name": "王经理", "company": "临空生物", "phone": PHONE,
-        "need": "1000平方米研发用房", "extra": {"topic": "租金"}})
+    app = apps(NOTIFY_DINGTALK_WEBHOOK_URL=robot.url("/robot/send?access_token=tok"), NOTIFY_DINGTALK_SECRET=secret)
+    response = app.test_client().post(
+        "/api/leads",
+        headers={"X-Leads-Secret": SECRET},
+        json={
+            "idempotency_key": "k1",
+            "name": "王经理",
+            "company": "临空生物",
+            "phone": PHONE,
+            "need": "1000平方米研发用房",
+            "extra": {"topic": "租金"},
+        },
+    )
     assert response.status_code == 201
     [received] = robot.wait_for(1, timeout=5.0)
     query = received["query"]
@@ -138,8 +147,10 @@ def test_a_new_lead_reaches_the_dingtalk_robot_signed_and_in_markdown(apps, robo
 def test_a_thumbs_down_is_mailed_through_smtp_with_login(apps):
     mailbox = FakeMailbox(username="bot@park.example", password="p@ss:word")
     try:
-        app = apps(SMTP_URL=f"smtp://bot%40park.example:p%40ss%3Aword@127.0.0.1:{mailbox.port}",
-                   NOTIFY_EMAIL_TO="li@park.example, wang@park.example")
+        app = apps(
+            SMTP_URL=f"smtp://bot%40park.example:p%40ss%3Aword@127.0.0.1:{mailbox.port}",
+            NOTIFY_EMAIL_TO="li@park.example, wang@park.example",
+        )
         client = app.test_client()
         turn_id = chat(client, "园区有食堂吗？")["turn_id"]
         rated = client.post("/api/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": "down"})
@@ -160,8 +171,14 @@ def test_a_thumbs_down_is_mailed_through_smtp_with_login(apps):
 
 def test_smtp_urls_say_how_to_connect():
     plain = SmtpTarget.parse("smtp://u%40x:p%2Fw@mail.example:2525")
-    assert (plain.host, plain.port, plain.username, plain.password, plain.ssl, plain.starttls) == \
-        ("mail.example", 2525, "u@x", "p/w", False, False)
+    assert (plain.host, plain.port, plain.username, plain.password, plain.ssl, plain.starttls) == (
+        "mail.example",
+        2525,
+        "u@x",
+        "p/w",
+        False,
+        False,
+    )
     assert SmtpTarget.parse("smtp://mail.example").port == 25
     tls = SmtpTarget.parse("smtp://u:p@mail.example?starttls=true")
     assert (tls.port, tls.starttls, tls.ssl) == (587, True, False)
@@ -215,26 +232,52 @@ def test_no_phone_number_or_name_reaches_any_notice(apps, robot):
     dingtalk = FakeRobot()
     mailbox = FakeMailbox()
     try:
-        app = apps(NOTIFY_WECOM_WEBHOOK_URL=robot.url(), NOTIFY_DINGTALK_WEBHOOK_URL=dingtalk.url(),
-                   NOTIFY_DINGTALK_SECRET="SECx", SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}",
-                   NOTIFY_EMAIL_TO="staff@park.example", NOTIFY_HANDOFF_WAIT_MINUTES=0)
+        app = apps(
+            NOTIFY_WECOM_WEBHOOK_URL=robot.url(),
+            NOTIFY_DINGTALK_WEBHOOK_URL=dingtalk.url(),
+            NOTIFY_DINGTALK_SECRET="SECx",
+            SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}",
+            NOTIFY_EMAIL_TO="staff@park.example",
+            NOTIFY_HANDOFF_WAIT_MINUTES=0,
+        )
         client = app.test_client()
         turn_id = chat(client, f"我是张伟，电话{PHONE}，想租1000平米的研发用房")["turn_id"]
-        client.post("/api/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": "down",
-                                           "comment": "请打 139-1234-5678 找张伟"})
+        client.post(
+            "/api/feedback",
+            json={
+                "sender_id": "web-zhang",
+                "turn_id": turn_id,
+                "rating": "down",
+                "comment": "请打 139-1234-5678 找张伟",
+            },
+        )
         ask_for_a_person(app, client, "转人工，我叫张伟，电话 139 1234 5678")
-        client.post("/api/leads", headers={"X-Leads-Secret": SECRET}, json={
-            "idempotency_key": "k-phone", "name": "张伟", "company": "张伟生物", "phone": PHONE,
-            "email": "zhangwei@example.com", "need": f"电话{PHONE}", "extra": {"topic": "租金"}})
+        client.post(
+            "/api/leads",
+            headers={"X-Leads-Secret": SECRET},
+            json={
+                "idempotency_key": "k-phone",
+                "name": "张伟",
+                "company": "张伟生物",
+                "phone": PHONE,
+                "email": "zhangwei@example.com",
+                "need": f"电话{PHONE}",
+                "extra": {"topic": "租金"},
+            },
+        )
 
         kinds = {"handoff", "handoff_waiting", "lead", "thumbs_down"}
         wecom, ding, mails = robot.wait_for(4, 10.0), dingtalk.wait_for(4, 10.0), mailbox.wait_for(4, 10.0)
         assert len(wecom) == len(ding) == len(mails) == 4
         stored = notices(app)
         assert {n.kind for n in stored} == kinds and len(stored) == 12
-        texts = ([r["json"]["markdown"]["content"] for r in wecom] + [r["raw"] for r in ding]
-                 + [r["json"]["markdown"]["text"] for r in ding] + [m["subject"] + m["body"] for m in mails]
-                 + [n.subject + n.body for n in stored])
+        texts = (
+            [r["json"]["markdown"]["content"] for r in wecom]
+            + [r["raw"] for r in ding]
+            + [r["json"]["markdown"]["text"] for r in ding]
+            + [m["subject"] + m["body"] for m in mails]
+            + [n.subject + n.body for n in stored]
+        )
         for text in texts:
             assert PHONE not in _compact(text), text
             assert not re.search(r"\d{7,}", _compact(text)), text
@@ -246,8 +289,19 @@ def test_no_phone_number_or_name_reaches_any_notice(apps, robot):
         mailbox.close()
 
 
-@pytest.mark.parametrize("typed", [PHONE, "139 1234 5678", "+86 139-1234-5678", "(0571) 8888-8888", "057188888888",
-                                   "１３９１２３４５６７８", "一三九一二三四五六七八", "幺三九 一二三四 五六七八"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        PHONE,
+        "139 1234 5678",
+        "+86 139-1234-5678",
+        "(0571) 8888-8888",
+        "057188888888",
+        "１３９１２３４５６７８",
+        "一三九一二三四五六七八",
+        "幺三九 一二三四 五六七八",
+    ],
+)
 def test_phone_like_numbers_are_masked(typed):
     masked = mask_personal(f"联系我{typed}谢谢")
     assert masked == "联系我[号码已隐藏]谢谢", masked
@@ -258,10 +312,16 @@ def test_ordinary_numbers_stay(kept):
     assert mask_personal(kept) == kept
 
 
-@pytest.mark.parametrize("typed, masked", [
-    ("我是张伟，想了解政策", "我是[姓名已隐藏]，想了解政策"), ("我叫李娜", "我叫[姓名已隐藏]"),
-    ("联系人：王芳 需要厂房", "联系人[姓名已隐藏] 需要厂房"), ("我是做CXO的企业", "我是做CXO的企业"),
-    ("邮件 wang.fang@example.com", "邮件 [邮箱已隐藏]")])
+@pytest.mark.parametrize(
+    "typed, masked",
+    [
+        ("我是张伟，想了解政策", "我是[姓名已隐藏]，想了解政策"),
+        ("我叫李娜", "我叫[姓名已隐藏]"),
+        ("联系人：王芳 需要厂房", "联系人[姓名已隐藏] 需要厂房"),
+        ("我是做CXO的企业", "我是做CXO的企业"),
+        ("邮件 wang.fang@example.com", "邮件 [邮箱已隐藏]"),
+    ],
+)
 def test_introduced_names_and_email_addresses_are_masked(typed, masked):
     assert mask_personal(typed) == masked
 

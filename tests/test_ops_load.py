@@ -1,6 +1,7 @@
 """The load generator's pure parts: percentiles, conversation scripts, WeChat signing, reports.
 
 No network and no timing assertions: the benchmark itself (`make bench`) measures speed."""
+
 import json
 import random
 
@@ -81,13 +82,23 @@ def test_wechat_request_is_signed_as_wechat_signs_it():
 
 
 def test_report_is_written_as_utf8_json_and_summarised(tmp_path):
-    level = {"users": 16, "ratio": 0.5,
-             "stack": load.summarize([0.2, 0.4], 0, 1.0), "floor": load.summarize([0.1, 0.1, 0.1, 0.1], 1, 1.0)}
-    report = {"levels": [level], "cold_start_s": 61.2,
-              "conversation_length": load.length_report([[0.1] * 30], (5, 15), (20, 30)),
-              "wechat": {**load.summarize([0.3], 0, 1.0), "users": 16, "deferred": 0},
-              "memory": {"services": {"actions": {"rss_mb": 700.0}, "gateway": {"rss_mb": 150.0}},
-                         "total_rss_mb": 850.0, "total_pss_mb": 800.0}}
+    level = {
+        "users": 16,
+        "ratio": 0.5,
+        "stack": load.summarize([0.2, 0.4], 0, 1.0),
+        "floor": load.summarize([0.1, 0.1, 0.1, 0.1], 1, 1.0),
+    }
+    report = {
+        "levels": [level],
+        "cold_start_s": 61.2,
+        "conversation_length": load.length_report([[0.1] * 30], (5, 15), (20, 30)),
+        "wechat": {**load.summarize([0.3], 0, 1.0), "users": 16, "deferred": 0},
+        "memory": {
+            "services": {"actions": {"rss_mb": 700.0}, "gateway": {"rss_mb": 150.0}},
+            "total_rss_mb": 850.0,
+            "total_pss_mb": 800.0,
+        },
+    }
     path = load.write_report(tmp_path / "out" / "bench.json", {**report, "note": "园区"})
     assert json.loads(path.read_text("utf-8"))["note"] == "园区"
     assert "园区" in path.read_text("utf-8")  # not \u-escaped

@@ -3,6 +3,7 @@
 Runs on SQLite always, and on PostgreSQL too when TEST_DATABASE_URL points
 at one (`make test-pg` starts a throwaway server and sets it).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,15 @@ from bot.dialogue import fold_messages
 from bot.models import Feedback, Handoff, HandoffMessage, Lead, StaffUser, Turn, utcnow
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="TEST_DATABASE_URL not set (make test-pg runs these on PostgreSQL)"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="TEST_DATABASE_URL not set (make test-pg runs these on PostgreSQL)"
+        ),
+    ),
+]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -71,8 +79,14 @@ def chat(client, message="园区在哪里？", sender="web-alice"):
 
 
 def lead_post(client, key="lead-1", secret=SECRET, **fields):
-    body = {"idempotency_key": key, "name": "王经理", "company": "临空生物", "phone": "13800000000",
-            "need": "1000平方米研发用房", **fields}
+    body = {
+        "idempotency_key": key,
+        "name": "王经理",
+        "company": "临空生物",
+        "phone": "13800000000",
+        "need": "1000平方米研发用房",
+        **fields,
+    }
     headers = {"X-Leads-Secret": secret} if secret is not None else {}
     return client.post("/api/leads", json=body, headers=headers)
 
@@ -90,8 +104,18 @@ def test_migrations_match_the_models_and_downgrade_cleanly(backend, tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         tables = set(inspect(conn).get_table_names())
     assert diff == [], f"models and migrations disagree: {diff}"
-    assert {"turns", "feedback", "leads", "handoffs", "staff_users", "faq_corrections",
-            "wechat_messages", "wechat_tokens", "wechat_followers", "wechat_options"} <= tables
+    assert {
+        "turns",
+        "feedback",
+        "leads",
+        "handoffs",
+        "staff_users",
+        "faq_corrections",
+        "wechat_messages",
+        "wechat_tokens",
+        "wechat_followers",
+        "wechat_options",
+    } <= tables
     command.downgrade(cfg, "base")
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
@@ -139,11 +163,14 @@ def test_a_turn_is_logged_with_hashed_sender_sources_scores_and_outcome(app, cli
     assert turn.sender_hash == expected and "alice" not in turn.sender_hash
 
 
-@pytest.mark.parametrize("meta,outcome", [
-    ({"outcome": "abstained", "confidence": 0.2}, "abstained"),
-    ({"intent": "out_of_scope"}, "out_of_scope"),
-    ({}, "answered"),  # a response that reports nothing: a greeting, a lead-form question
-])
+@pytest.mark.parametrize(
+    "meta,outcome",
+    [
+        ({"outcome": "abstained", "confidence": 0.2}, "abstained"),
+        ({"intent": "out_of_scope"}, "out_of_scope"),
+        ({}, "answered"),  # a response that reports nothing: a greeting, a lead-form question
+    ],
+)
 def test_the_outcome_comes_from_the_action_metadata(app, client, meta, outcome):
     app.extensions["dialogue"].meta = {"sources": [], **meta}
     assert chat(client).status_code == 200
@@ -166,14 +193,42 @@ def test_an_outcome_outside_the_turn_contract_is_logged_counted_and_never_called
 def test_action_metadata_is_logged_but_never_reaches_the_client():
     messages = [
         {"recipient_id": "u", "text": "园区在机场西侧。"},
-        {"recipient_id": "u", "custom": {
-            "sources": [{"title": "开园", "publisher": "杭州网", "published": "2024-03-12", "url": "https://x/a",
-                         "snippet": "机场西侧", "score": 0.03, "doc_id": "d1"}],
-            "outcome": "answered", "confidence": 0.9, "intent": "ask_location"}},
+        {
+            "recipient_id": "u",
+            "custom": {
+                "sources": [
+                    {
+                        "title": "开园",
+                        "publisher": "杭州网",
+                        "published": "2024-03-12",
+                        "url": "https://x/a",
+                        "snippet": "机场西侧",
+                        "score": 0.03,
+                        "doc_id": "d1",
+                    }
+                ],
+                "outcome": "answered",
+                "confidence": 0.9,
+                "intent": "ask_location",
+            },
+        },
     ]
     replies, meta = fold_messages(messages)
-    assert replies == [{"text": "园区在机场西侧。", "buttons": [], "sources": [
-        {"title": "开园", "publisher": "杭州网", "published": "2024-03-12", "url": "https://x/a", "snippet": "机场西侧"}]}]
+    assert replies == [
+        {
+            "text": "园区在机场西侧。",
+            "buttons": [],
+            "sources": [
+                {
+                    "title": "开园",
+                    "publisher": "杭州网",
+                    "published": "2024-03-12",
+                    "url": "https://x/a",
+                    "snippet": "机场西侧",
+                }
+            ],
+        }
+    ]
     assert meta["outcome"] == "answered" and meta["confidence"] == 0.9 and meta["intent"] == "ask_location"
     assert meta["sources"][0]["score"] == 0.03
 
@@ -192,16 +247,26 @@ def test_chat_still_answers_when_the_turn_log_cannot_be_written(app, client):
 
 def test_thumbs_down_is_stored_once_per_sender_and_only_by_the_asker(app, client):
     turn_id = chat(client, sender="web-alice").get_json()["turn_id"]
-    assert client.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn_id,
-                                              "rating": "down"}).status_code == 404
-    assert client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id,
-                                              "rating": "up"}).status_code == 200
-    assert client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id,
-                                              "rating": "down", "comment": "不对"}).status_code == 200
+    assert (
+        client.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn_id, "rating": "down"}).status_code
+        == 404
+    )
+    assert (
+        client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "up"}).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "down", "comment": "不对"}
+        ).status_code
+        == 200
+    )
     [fb] = rows(app, Feedback)
     assert (fb.turn_id, fb.rating, fb.comment) == (turn_id, -1, "不对")
-    assert client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id,
-                                              "rating": "meh"}).status_code == 400
+    assert (
+        client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "meh"}).status_code
+        == 400
+    )
 
 
 def test_leads_without_the_secret_get_401(app, client):
@@ -228,15 +293,20 @@ def test_a_lead_is_stored_once_per_idempotency_key(app, client):
     assert other.status_code == 201
     stored = rows(app, Lead)
     assert [(lead.idempotency_key, lead.status, lead.company) for lead in stored] == [
-        ("k-1", "new", "临空生物"), ("k-2", "new", "临空生物")]
+        ("k-1", "new", "临空生物"),
+        ("k-2", "new", "临空生物"),
+    ]
     assert stored[0].sender_hash and stored[0].sender_hash != "web-alice"
 
 
-@pytest.mark.parametrize("change,code", [
-    ({"key": ""}, "missing_field"),
-    ({"phone": ""}, "missing_field"),
-    ({"name": "x" * 101}, "invalid_field"),
-])
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"key": ""}, "missing_field"),
+        ({"phone": ""}, "missing_field"),
+        ({"name": "x" * 101}, "invalid_field"),
+    ],
+)
 def test_bad_leads_are_refused_with_a_reason(app, client, change, code):
     change = dict(change)  # the parameter is shared by both backends' runs
     key = change.pop("key", "k-bad")
@@ -286,8 +356,7 @@ def test_purge_removes_turns_past_retention_with_their_feedback(app, client):
 
 def test_create_staff_command_stores_a_hashed_password(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-staff", "--username", "li", "--role", "admin",
-                                 "--password", "long enough pw"])
+    result = runner.invoke(args=["create-staff", "--username", "li", "--role", "admin", "--password", "long enough pw"])
     assert result.exit_code == 0, result.output
     [user] = rows(app, StaffUser)
     assert user.username == "li" and user.role == "admin"

@@ -4,6 +4,7 @@ The stores are real: the gateway's SQLite database, a lead-queue directory,
 and a Rasa tracker store written by Rasa's own SQL tracker store class in
 Rasa's venv (as the running Rasa server writes it).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,16 +39,26 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not RASA_PYTHON.exists(), rea
 
 
 def tracker(url: str, sender: str) -> list[dict]:
-    done = subprocess.run([str(RASA_PYTHON), "-m", "rasa_ext.person", "export", "--url", url,
-                           "--conversation", sender], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-m", "rasa_ext.person", "export", "--url", url, "--conversation", sender],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)["events"][sender]
 
 
 @pytest.fixture
 def app(tmp_path):
     url = f"sqlite:///{tmp_path / 'rasa-tracker.db'}"
-    subprocess.run([str(RASA_PYTHON), "-c", SEED, url], cwd=ROOT, check=True, capture_output=True,
-                   env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(RASA_PYTHON), "-c", SEED, url],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     queue = tmp_path / "lead-queue"
     (queue / "rejected").mkdir(parents=True)
     (queue / "lead-a.json").write_text(json.dumps({"sender_id": "web-alice", "phone": ALICE, "name": "王"}), "utf-8")
@@ -59,9 +70,18 @@ def app(tmp_path):
     chat.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn, "rating": "down"})
     chat.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": 1, "rating": "up"})
     for key, sender, phone in (("k-a", "web-alice", ALICE), ("k-b", "web-bob", BOB)):
-        assert chat.post("/api/leads", headers={"X-Leads-Secret": SECRET}, json={
-            "idempotency_key": key, "sender_id": sender, "name": "王经理", "company": "临空生物", "phone": phone,
-            "need": "研发用房"}).status_code in (200, 201)
+        assert chat.post(
+            "/api/leads",
+            headers={"X-Leads-Secret": SECRET},
+            json={
+                "idempotency_key": key,
+                "sender_id": sender,
+                "name": "王经理",
+                "company": "临空生物",
+                "phone": phone,
+                "need": "研发用房",
+            },
+        ).status_code in (200, 201)
     app.extensions["dialogue"].meta = {"sources": [], "outcome": "handoff"}
     tenant(app, "web-alice").post("/api/chat", json={"sender_id": "web-alice", "message": "转人工"})
     app.extensions["dialogue"].meta = {"sources": [], "outcome": "answered"}
@@ -115,10 +135,15 @@ def test_an_admin_erases_one_conversation_from_the_console(app, tmp_path):
     login(editor, "li")
     token = csrf_token(editor, "/staff/leads")
     assert editor.get("/staff/person").status_code == 403
-    assert editor.post("/staff/person/erase", data={"conversation": "web-alice", "confirm": "删除",
-                                                    "csrf_token": token}).status_code == 403
-    assert editor.post("/staff/person/export", data={"conversation": "web-alice", "csrf_token": token}
-                       ).status_code == 403
+    assert (
+        editor.post(
+            "/staff/person/erase", data={"conversation": "web-alice", "confirm": "删除", "csrf_token": token}
+        ).status_code
+        == 403
+    )
+    assert (
+        editor.post("/staff/person/export", data={"conversation": "web-alice", "csrf_token": token}).status_code == 403
+    )
 
     boss = app.test_client()
     login(boss, "boss")

@@ -5,6 +5,7 @@ subscribe, and with the first reply to someone it holds no record of, and
 not again after that; the widget and the README must say exactly the same.
 (The widget's on-screen behaviour is tests/e2e/test_privacy_notice_browser.py.)
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ The proxy is simulated by what it adds to the request: the address it
 connects from (REMOTE_ADDR) and the X-Forwarded-For / X-Forwarded-Proto it
 appends. With hops=0 those headers are ignored, since any client can send them.
 """
+
 from __future__ import annotations
 
 from appsupport import PASSWORD, add_staff, make_app, rows
@@ -14,14 +15,22 @@ PROXY = "127.0.0.1"  # nginx on the same machine
 
 def limited_app(tmp_path, hops: int):
     tmp_path.mkdir(exist_ok=True)
-    return make_app(tmp_path, TRUSTED_PROXY_HOPS=hops, RATELIMIT_ENABLED=True, RATELIMIT_CHAT_PER_IP="2/minute",
-                    RATELIMIT_CHAT_PER_SENDER="100/minute")
+    return make_app(
+        tmp_path,
+        TRUSTED_PROXY_HOPS=hops,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_CHAT_PER_IP="2/minute",
+        RATELIMIT_CHAT_PER_SENDER="100/minute",
+    )
 
 
 def chat_from(client, forwarded_for: str, n: int) -> int:
     client.environ_base["REMOTE_ADDR"] = PROXY
-    return client.post("/api/chat", json={"sender_id": f"web-{forwarded_for}-{n}", "message": "园区在哪里？"},
-                       headers={"X-Forwarded-For": forwarded_for}).status_code
+    return client.post(
+        "/api/chat",
+        json={"sender_id": f"web-{forwarded_for}-{n}", "message": "园区在哪里？"},
+        headers={"X-Forwarded-For": forwarded_for},
+    ).status_code
 
 
 def test_with_one_hop_two_forwarded_clients_get_separate_rate_limit_buckets(tmp_path):
@@ -45,12 +54,16 @@ def test_with_no_hops_the_header_is_ignored(tmp_path):
 def _login(client, forwarded_for: str, proto: str = "http"):
     import re
 
-    headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": proto,
-               "Referer": f"{proto}://localhost/staff/login"}
+    headers = {
+        "X-Forwarded-For": forwarded_for,
+        "X-Forwarded-Proto": proto,
+        "Referer": f"{proto}://localhost/staff/login",
+    }
     page = client.get("/staff/login", headers=headers)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    return client.post("/staff/login", headers=headers,
-                       data={"username": "li", "password": PASSWORD, "csrf_token": token})
+    return client.post(
+        "/staff/login", headers=headers, data={"username": "li", "password": PASSWORD, "csrf_token": token}
+    )
 
 
 def test_the_audit_log_and_session_protection_see_the_real_client(tmp_path):

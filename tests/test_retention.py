@@ -6,6 +6,7 @@ gateway's turns, feedback, handoffs, leads and WeChat rows, and lead-queue files
 The job must delete exactly the old ones. The last test starts the job the way
 the Procfile does and stops it with SIGTERM, as honcho and systemd do.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,29 +45,65 @@ for sender, ages in (("web-old", [200]), ("web-new", [10]), ("web-both", [200, 1
             tracker.update(event)
     asyncio.run(store.save(tracker))
 """
-PERIODS = {name: 100 for name in ("TRACKER_RETENTION_DAYS", "TURN_RETENTION_DAYS", "HANDOFF_RETENTION_DAYS",
-                                  "LEAD_RETENTION_DAYS", "LEAD_QUEUE_RETENTION_DAYS", "WECHAT_RETENTION_DAYS")}
+PERIODS = {
+    name: 100
+    for name in (
+        "TRACKER_RETENTION_DAYS",
+        "TURN_RETENTION_DAYS",
+        "HANDOFF_RETENTION_DAYS",
+        "LEAD_RETENTION_DAYS",
+        "LEAD_QUEUE_RETENTION_DAYS",
+        "WECHAT_RETENTION_DAYS",
+    )
+}
 pytestmark = pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")
 
 
 def tracker_texts(url: str) -> dict[str, list[str]]:
-    done = subprocess.run([str(RASA_PYTHON), "-m", "rasa_ext.person", "export", "--url", url, "--conversation",
-                           "web-old", "--conversation", "web-new", "--conversation", "web-both"],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            str(RASA_PYTHON),
+            "-m",
+            "rasa_ext.person",
+            "export",
+            "--url",
+            url,
+            "--conversation",
+            "web-old",
+            "--conversation",
+            "web-new",
+            "--conversation",
+            "web-both",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     events = json.loads(done.stdout)["events"]
     return {sender: [e["text"] for e in kept if e["event"] == "user"] for sender, kept in events.items()}
 
 
 def seed(app, tmp_path) -> None:
-    subprocess.run([str(RASA_PYTHON), "-c", SEED, app.config["TRACKER_STORE_URL"]], cwd=ROOT, check=True,
-                   capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(RASA_PYTHON), "-c", SEED, app.config["TRACKER_STORE_URL"]],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     now = utcnow()
     with app.app_context():
         session = db.session()
         for label, days in (("old", OLD_DAYS), ("new", NEW_DAYS)):
             at = now - timedelta(days=days)
-            turn = Turn(channel="web", sender_hash=f"h-{label}", user_text=f"{label} 13812345678", outcome="answered",
-                        created_at=at)
+            turn = Turn(
+                channel="web",
+                sender_hash=f"h-{label}",
+                user_text=f"{label} 13812345678",
+                outcome="answered",
+                created_at=at,
+            )
             session.add(turn)
             session.flush()
             session.add(Feedback(turn_id=turn.id, sender_hash=f"h-{label}", rating=-1, created_at=at))
@@ -74,8 +111,9 @@ def seed(app, tmp_path) -> None:
             slot = VisitSlot(starts_at=at + timedelta(days=3), ends_at=at + timedelta(days=3, hours=1), created_at=at)
             session.add_all([lead, slot])
             session.flush()
-            session.add(VisitBooking(slot_id=slot.id, lead_id=lead.id, channel="web", sender_hash=f"h-{label}",
-                                     created_at=at))
+            session.add(
+                VisitBooking(slot_id=slot.id, lead_id=lead.id, channel="web", sender_hash=f"h-{label}", created_at=at)
+            )
             handoff = Handoff(channel="web", sender_hash=f"h-{label}", status="closed", created_at=at)
             session.add(handoff)
             session.flush()
@@ -98,8 +136,13 @@ def seed(app, tmp_path) -> None:
 
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path, TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'rasa-tracker.db'}", RASA_PYTHON=RASA_PYTHON,
-                   LEADS_QUEUE_DIR=tmp_path / "lead-queue", **PERIODS)
+    app = make_app(
+        tmp_path,
+        TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'rasa-tracker.db'}",
+        RASA_PYTHON=RASA_PYTHON,
+        LEADS_QUEUE_DIR=tmp_path / "lead-queue",
+        **PERIODS,
+    )
     seed(app, tmp_path)
     yield app
     app.extensions["db_engine"].dispose()
@@ -107,7 +150,10 @@ def app(tmp_path):
 
 def only_young_data_is_left(app, tmp_path) -> None:
     assert tracker_texts(app.config["TRACKER_STORE_URL"]) == {
-        "web-old": [], "web-new": ["10 天前 13812345678"], "web-both": ["10 天前 13812345678"]}
+        "web-old": [],
+        "web-new": ["10 天前 13812345678"],
+        "web-both": ["10 天前 13812345678"],
+    }
     assert [t.user_text for t in rows(app, Turn)] == ["new 13812345678"]
     assert len(rows(app, Feedback)) == 1
     assert [lead.name for lead in rows(app, Lead)] == ["new"]
@@ -120,7 +166,9 @@ def only_young_data_is_left(app, tmp_path) -> None:
             assert [r.openid_hash for r in session.query(model).all()] == ["o-new"], model.__name__
     queue = tmp_path / "lead-queue"
     assert sorted(p.relative_to(queue).as_posix() for p in queue.rglob("*.json")) == [
-        "lead-new.json", "rejected/lead-new.json"]
+        "lead-new.json",
+        "rejected/lead-new.json",
+    ]
 
 
 def test_one_run_deletes_what_is_past_its_period_in_every_store(app, tmp_path):
@@ -154,12 +202,26 @@ def test_the_procfile_process_runs_the_job_and_stops_on_sigterm(app, tmp_path):
     procfile = (ROOT / "Procfile").read_text("utf-8")
     line = next(line for line in procfile.splitlines() if line.startswith("retention:"))
     assert "flask --app bot retention" in line and "retention:" in (ROOT / "Procfile.scaled").read_text("utf-8")
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "k", "SENDER_HASH_SALT": "test-salt",
-           "TRACKER_STORE_URL": app.config["TRACKER_STORE_URL"], "RASA_PYTHON": str(RASA_PYTHON),
-           "LEADS_QUEUE_DIR": str(tmp_path / "lead-queue"), "RETENTION_FIRST_RUN_S": "0.1",
-           "HANDOFF_CLAIM_TIMEOUT_MINUTES": "0", **{k: str(v) for k, v in PERIODS.items()}}
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "bot", "retention"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SECRET_KEY": "k",
+        "SENDER_HASH_SALT": "test-salt",
+        "TRACKER_STORE_URL": app.config["TRACKER_STORE_URL"],
+        "RASA_PYTHON": str(RASA_PYTHON),
+        "LEADS_QUEUE_DIR": str(tmp_path / "lead-queue"),
+        "RETENTION_FIRST_RUN_S": "0.1",
+        "HANDOFF_CLAIM_TIMEOUT_MINUTES": "0",
+        **{k: str(v) for k, v in PERIODS.items()},
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "bot", "retention"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while len(rows(app, Turn)) > 1 or len(list((tmp_path / "lead-queue").rglob("*.json"))) > 2:

@@ -1,4 +1,5 @@
 """Retrieval and answering over the real press release, with real jieba, bm25s and FAISS."""
+
 import json
 import subprocess
 import sys
@@ -37,10 +38,15 @@ def test_chunks_are_bounded_and_overlap():
         assert chunk.title == RELEASE_TITLE
 
 
-@pytest.mark.parametrize("question, fact", [
-    ("园区在哪里？", "机场西侧"), ("園區在哪裡", "机场西侧"), ("生物科技谷的位置", "机场西侧"),
-    ("Where is the park?", "west of the airport"),  # English questions get the curated English answer
-])
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("园区在哪里？", "机场西侧"),
+        ("園區在哪裡", "机场西侧"),
+        ("生物科技谷的位置", "机场西侧"),
+        ("Where is the park?", "west of the airport"),  # English questions get the curated English answer
+    ],
+)
 def test_location_is_answered_from_the_release(kb, question, fact):
     answer = kb.ask(question)
     assert not answer.abstained, answer.confidence
@@ -66,9 +72,16 @@ def test_answer_text_is_taken_from_the_source(kb):
         assert sentence.rstrip("…") in body
 
 
-@pytest.mark.parametrize("question", [
-    "园区招商电话是多少", "园区的租金多少钱一平米", "企业所得税税率是多少", "今天天气怎么样", "给我讲个笑话",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "园区招商电话是多少",
+        "园区的租金多少钱一平米",
+        "企业所得税税率是多少",
+        "今天天气怎么样",
+        "给我讲个笑话",
+    ],
+)
 def test_unknown_and_off_topic_questions_abstain(kb, question):
     answer = kb.ask(question)
     assert answer.abstained, (question, answer.confidence, answer.hits[:1])
@@ -85,7 +98,10 @@ def test_query_cli_returns_the_json_contract(kb, tmp_path):
     env = {**__import__("os").environ, "KNOWLEDGE_INDEX_DIR": str(kb.settings.index_dir)}
     out = subprocess.run(
         [sys.executable, "-m", "knowledge", "query", "园区在哪里？", "--top-k", "3", "--json"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     hits = json.loads(out)
     assert 1 <= len(hits) <= 3

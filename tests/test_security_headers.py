@@ -4,6 +4,7 @@ The CSP forbids inline script everywhere and inline style in the console, so
 the rendered pages are checked for what such a policy would block: inline
 <script>, on*= handlers, style= attributes and scripts from elsewhere.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,16 @@ import pytest
 from appsupport import FakeKnowledge, add_staff, login, make_app
 from bot.models import Handoff, Lead, Turn  # noqa: F401
 
-CONSOLE_PAGES = ["/staff/", "/staff/conversations", "/staff/ask", "/staff/knowledge", "/staff/leads",
-                 "/staff/handoffs", "/staff/accounts", "/staff/turns/1"]
+CONSOLE_PAGES = [
+    "/staff/",
+    "/staff/conversations",
+    "/staff/ask",
+    "/staff/knowledge",
+    "/staff/leads",
+    "/staff/handoffs",
+    "/staff/accounts",
+    "/staff/turns/1",
+]
 
 
 def directives(response) -> dict[str, list[str]]:
@@ -31,8 +40,10 @@ def admin(app, client):
     return client
 
 
-@pytest.mark.parametrize("path", ["/", "/widget.js", "/api/openapi.json", "/staff/login", "/wechat", "/api/nope",
-                                  "/static/park.css", "/metrics"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/widget.js", "/api/openapi.json", "/staff/login", "/wechat", "/api/nope", "/static/park.css", "/metrics"],
+)
 def test_every_response_has_nosniff_and_a_referrer_policy(client, path):
     response = client.get(path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -40,8 +51,10 @@ def test_every_response_has_nosniff_and_a_referrer_policy(client, path):
 
 
 def test_the_chat_api_and_its_errors_have_them_too(client):
-    for response in (client.post("/api/chat", json={"sender_id": "u", "message": "你好"}),
-                     client.post("/api/chat", data="{", content_type="application/json")):
+    for response in (
+        client.post("/api/chat", json={"sender_id": "u", "message": "你好"}),
+        client.post("/api/chat", data="{", content_type="application/json"),
+    ):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
@@ -88,7 +101,8 @@ def test_the_delete_confirmation_moved_to_the_console_script(admin):
     (Path(admin.application.config["KNOWLEDGE_DOCS_DIR"])).mkdir(parents=True, exist_ok=True)
     (Path(admin.application.config["KNOWLEDGE_DOCS_DIR"]) / "park.md").write_text(
         "---\ntitle: 开园\npublisher: 杭州网\npublished: '2024-03-12'\nurl: https://example.org/a\n---\n\n园区。\n",
-        "utf-8")
+        "utf-8",
+    )
     html = admin.get("/staff/knowledge").get_data(as_text=True)
     assert 'data-confirm="删除这篇文档并重建索引？"' in html
     assert "/staff/static/console.js" in html
@@ -103,6 +117,7 @@ def test_widget_js_is_still_served_cross_origin(tmp_path):
     assert response.status_code == 200 and response.mimetype == "text/javascript"
     assert response.headers["Access-Control-Allow-Origin"] == "https://park.example.cn"
     assert "Cross-Origin-Resource-Policy" not in response.headers  # nothing here stops an embed
-    preflight = app.test_client().options("/api/chat", headers={"Origin": "https://park.example.cn",
-                                                                "Access-Control-Request-Method": "POST"})
+    preflight = app.test_client().options(
+        "/api/chat", headers={"Origin": "https://park.example.cn", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://park.example.cn"

@@ -1,4 +1,5 @@
 """Staff sessions end when they should, lockout stops guessing without locking colleagues out, cookies are safe."""
+
 from __future__ import annotations
 
 import re
@@ -147,8 +148,10 @@ def _expire_lock(app):
 def test_the_csrf_token_rotates_at_login(app, client):
     add_staff(app)
     before = csrf_token(client)
-    assert client.post("/staff/login", data={"username": "li", "password": PASSWORD, "csrf_token": before}
-                       ).status_code == 302
+    assert (
+        client.post("/staff/login", data={"username": "li", "password": PASSWORD, "csrf_token": before}).status_code
+        == 302
+    )
     after = csrf_token(client, "/staff/leads")
     assert after != before
     # A token learnt before login (say, planted by an attacker) is worthless afterwards.
@@ -162,9 +165,12 @@ def test_the_cookie_is_secure_over_https_only(app):
         browser = app.test_client()
         page = browser.get("/staff/login", base_url=f"{scheme}://localhost")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-        response = browser.post("/staff/login", base_url=f"{scheme}://localhost",
-                                headers={"Referer": f"{scheme}://localhost/staff/login"},  # as browsers send
-                                data={"username": "li", "password": PASSWORD, "csrf_token": token})
+        response = browser.post(
+            "/staff/login",
+            base_url=f"{scheme}://localhost",
+            headers={"Referer": f"{scheme}://localhost/staff/login"},  # as browsers send
+            data={"username": "li", "password": PASSWORD, "csrf_token": token},
+        )
         assert response.status_code == 302
         [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
         assert ("; Secure" in cookie) is secure, cookie
@@ -189,11 +195,25 @@ def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_one(app):
     login(here)
     login(there)
     token = csrf_token(here, "/staff/password")
-    wrong = here.post("/staff/password", data={"current_password": "not it", "new_password": "another long one",
-                                               "repeat_password": "another long one", "csrf_token": token})
+    wrong = here.post(
+        "/staff/password",
+        data={
+            "current_password": "not it",
+            "new_password": "another long one",
+            "repeat_password": "another long one",
+            "csrf_token": token,
+        },
+    )
     assert wrong.status_code == 400 and there.get("/staff/").status_code == 200
-    done = here.post("/staff/password", data={"current_password": PASSWORD, "new_password": "another long one",
-                                              "repeat_password": "another long one", "csrf_token": token})
+    done = here.post(
+        "/staff/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "another long one",
+            "repeat_password": "another long one",
+            "csrf_token": token,
+        },
+    )
     assert done.status_code == 302
     assert here.get("/staff/").status_code == 200  # this browser goes on, with a new session
     assert there.get("/staff/").status_code == 302  # the other one is out at once

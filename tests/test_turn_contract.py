@@ -5,6 +5,7 @@ an outcome or payload key added on one side only is caught. The action
 server and the gateway read the contract itself, so their side is checked
 by what they send and read.
 """
+
 from __future__ import annotations
 
 import copy
@@ -82,9 +83,10 @@ def test_park_questions_are_the_topic_registry_and_nothing_else():
     """An allow-list: leaving the form or asking for staff is no park question."""
     assert {"ask_location", "ask_cxo", "ask_follow_up"} <= outcome.PARK_QUESTIONS
     assert not {"human_handoff", "request_settlement", "stop_form", "greet", "chitchat"} & outcome.PARK_QUESTIONS
-    message = {"intent": {"name": "human_handoff", "confidence": 0.9},
-               "intent_ranking": [{"name": "human_handoff", "confidence": 0.9},
-                                  {"name": "ask_contact", "confidence": 0.1}]}
+    message = {
+        "intent": {"name": "human_handoff", "confidence": 0.9},
+        "intent_ranking": [{"name": "human_handoff", "confidence": 0.9}, {"name": "ask_contact", "confidence": 0.1}],
+    }
     assert outcome.park_question_confidence(message) == pytest.approx(0.1)
     assert outcome.decide(True, "human_handoff", 0.9) == outcome.OUT_OF_SCOPE
 
@@ -99,8 +101,19 @@ class _Record:
 
 class _Answer:
     confidence = 0.73219
-    hits = [_Record(chunk_id="d#0", doc_id="d", title="t", url="u", score=0.03, bm25=7.0, dense=0.6,
-                    confidence=0.73, text="the passage text")]
+    hits = [
+        _Record(
+            chunk_id="d#0",
+            doc_id="d",
+            title="t",
+            url="u",
+            score=0.03,
+            bm25=7.0,
+            dense=0.6,
+            confidence=0.73,
+            text="the passage text",
+        )
+    ]
     sources = [_Record(title="t", publisher="p", published="2024-03-12", url="u", snippet="s", score=0.03)]
 
 

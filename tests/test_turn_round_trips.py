@@ -5,6 +5,7 @@ Rasa (which also answers the action server's /health). Health probes run on a
 schedule, not in the turn; a session rollover asked for by the action server
 is sent after the reply, queued before the conversation's next message.
 """
+
 from __future__ import annotations
 
 import http.server

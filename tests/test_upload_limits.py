@@ -6,6 +6,7 @@ the fly (a docx whose member expands 1000:1, one whose member lies about its
 size, a front matter of nested aliases) and with the child process's own
 time and memory limits.
 """
+
 from __future__ import annotations
 
 import ast
@@ -63,7 +64,7 @@ def lying_member(path: Path) -> Path:
     local = raw.rfind(b"PK\x03\x04", 0, raw.index(name))
     central = raw.rfind(b"PK\x01\x02", 0, raw.rindex(name))
     for at in (local + 22, central + 24):
-        raw[at:at + 4] = (1000).to_bytes(4, "little")
+        raw[at : at + 4] = (1000).to_bytes(4, "little")
     path.write_bytes(bytes(raw))
     return path
 
@@ -128,10 +129,14 @@ def test_a_refusal_is_a_picklable_reason_and_a_library_error_becomes_one():
 
 # --- the console ------------------------------------------------------------------------------
 
+
 def upload(client, name: str, data: bytes, **meta):
     token = csrf_token(client, "/staff/knowledge")
-    return client.post("/staff/knowledge/upload", data={"csrf_token": token, "file": (io.BytesIO(data), name), **meta},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/staff/knowledge/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name), **meta},
+        content_type="multipart/form-data",
+    )
 
 
 def flashed(response) -> str:
@@ -140,10 +145,13 @@ def flashed(response) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("name, make, chinese", [
-    ("通知.docx", lambda d: zip_bomb(d / "b.docx").read_bytes(), "压缩炸弹"),
-    ("通知.md", lambda d: ALIAS_BOMB.encode(), "YAML 别名"),
-])
+@pytest.mark.parametrize(
+    "name, make, chinese",
+    [
+        ("通知.docx", lambda d: zip_bomb(d / "b.docx").read_bytes(), "压缩炸弹"),
+        ("通知.md", lambda d: ALIAS_BOMB.encode(), "YAML 别名"),
+    ],
+)
 def test_the_console_refuses_bombs_in_chinese_and_writes_nothing(app, admin, tmp_path, name, make, chinese):
     response = upload(admin, name, make(tmp_path), **CITE)
     assert response.status_code == 400
@@ -161,8 +169,12 @@ def _reasons() -> list[str]:
         # Manifests are read by the command line only, never uploaded through the console.
         functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and "manifest" not in f.name]
         for node in (n for f in functions for n in ast.walk(f)):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("DocumentError", "AliasRefused") \
-                    and node.args and isinstance(node.args[0], (ast.JoinedStr, ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") in ("DocumentError", "AliasRefused")
+                and node.args
+                and isinstance(node.args[0], (ast.JoinedStr, ast.Constant))
+            ):
                 arg = node.args[0]
                 parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
                 text = "".join(p.value if isinstance(p, ast.Constant) else "x" for p in parts)

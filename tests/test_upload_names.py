@@ -5,6 +5,7 @@ day was refused; a .md without `category` was refused in English although the
 form said 类别; a .txt file's first line was glued into the answer text. And
 what staff upload belongs to the instance's data directory, not the git tree.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,11 @@ TODAY = time.strftime("%Y%m%d")
 
 def upload(client, name: str, data: bytes, **meta):
     token = csrf_token(client, "/staff/knowledge")
-    return client.post("/staff/knowledge/upload", data={"csrf_token": token, "file": (io.BytesIO(data), name), **meta},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/staff/knowledge/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name), **meta},
+        content_type="multipart/form-data",
+    )
 
 
 def test_ids_read_as_pinyin_and_never_clash():
@@ -113,17 +117,47 @@ def test_the_command_line_ingests_into_the_data_directory_unless_told_shipped(tm
     monkeypatch.setenv("KNOWLEDGE_DATA_DIR", str(tmp_path / "data"))
     page = tmp_path / "notice.txt"
     page.write_text("园区通知\n园区对入驻企业提供全程代办服务。\n", "utf-8")
-    assert main(["ingest", str(page), "--publisher", "管委会", "--published", "2024-05-01", "--url", "https://x/n"]) == 0
+    assert (
+        main(["ingest", str(page), "--publisher", "管委会", "--published", "2024-05-01", "--url", "https://x/n"]) == 0
+    )
     assert [p.name for p in (tmp_path / "data" / "docs").iterdir()] == ["notice.md"]
     assert not (tmp_path / "shipped").exists() or not list((tmp_path / "shipped").iterdir())
     other = tmp_path / "rule.txt"
     other.write_text("园区规则\n入驻企业须遵守园区管理规定。\n", "utf-8")
-    assert main(["ingest", str(other), "--shipped", "--publisher", "管委会", "--published", "2024-05-01",
-                 "--url", "https://x/r"]) == 0
+    assert (
+        main(
+            [
+                "ingest",
+                str(other),
+                "--shipped",
+                "--publisher",
+                "管委会",
+                "--published",
+                "2024-05-01",
+                "--url",
+                "https://x/r",
+            ]
+        )
+        == 0
+    )
     assert [p.name for p in (tmp_path / "shipped").iterdir()] == ["rule.md"]
     # The same text again, into the other folder: known there, so a duplicate.
-    assert main(["ingest", str(page), "--shipped", "--publisher", "管委会", "--published", "2024-05-01",
-                 "--url", "https://x/n"]) == 0
+    assert (
+        main(
+            [
+                "ingest",
+                str(page),
+                "--shipped",
+                "--publisher",
+                "管委会",
+                "--published",
+                "2024-05-01",
+                "--url",
+                "https://x/n",
+            ]
+        )
+        == 0
+    )
     assert [p.name for p in (tmp_path / "shipped").iterdir()] == ["rule.md"]
 
 

@@ -1,6 +1,7 @@
 """Site-visit booking (预约考察, issue 17 part 6) on the web, end to end: staff publish slots, a tenant who left a
 lead books, moves and cancels in the chat (the gateway answers, Rasa never sees it), staff get a mailed notice
 with an .ics (a local SMTP server), and staff cancel or move a booking and the tenant is told."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -29,8 +30,13 @@ def mailbox():
 
 @pytest.fixture
 def app(tmp_path, mailbox):
-    app = make_app(tmp_path, SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}", NOTIFY_EMAIL_TO="li@park.example",
-                   NOTIFY_POLL_S=0.1, CONSOLE_BASE_URL=CONSOLE)
+    app = make_app(
+        tmp_path,
+        SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}",
+        NOTIFY_EMAIL_TO="li@park.example",
+        NOTIFY_POLL_S=0.1,
+        CONSOLE_BASE_URL=CONSOLE,
+    )
     yield app
     app.extensions["notify"].stop()
     app.extensions["db_engine"].dispose()
@@ -50,8 +56,18 @@ def days_ahead(n: int) -> str:
 
 def publish(staff, day: str, start="10:00", end="11:30", capacity="1", place="园区展示中心"):
     client, token = staff
-    return client.post("/staff/visits/slots", data={"date": day, "start": start, "end": end, "capacity": capacity,
-                                                    "place": place, "note": "", "csrf_token": token})
+    return client.post(
+        "/staff/visits/slots",
+        data={
+            "date": day,
+            "start": start,
+            "end": end,
+            "capacity": capacity,
+            "place": place,
+            "note": "",
+            "csrf_token": token,
+        },
+    )
 
 
 def say(app, text, sender="web-wang"):
@@ -76,12 +92,22 @@ class LeadFormRasa(FakeDialogue):
             from bot.conversation import sender_hash
 
             session = db.session()  # what the action server's POST /api/leads stores (tests/test_api.py covers it)
-            session.add(Lead(idempotency_key=f"lead-{sender_id}", sender_hash=sender_hash(sender_id), name="王经理",
-                             company="临空生物", phone="13800000000", channel="web"))
+            session.add(
+                Lead(
+                    idempotency_key=f"lead-{sender_id}",
+                    sender_hash=sender_hash(sender_id),
+                    name="王经理",
+                    company="临空生物",
+                    phone="13800000000",
+                    channel="web",
+                )
+            )
             session.commit()
             self.sent.append((sender_id, message))
-            return [{"text": "感谢您的信任，招商人员会尽快与您联系。", "buttons": [], "sources": []}], \
-                {"outcome": "answered", "form_step": True}
+            return [{"text": "感谢您的信任，招商人员会尽快与您联系。", "buttons": [], "sources": []}], {
+                "outcome": "answered",
+                "form_step": True,
+            }
         return super().exchange(sender_id, message)
 
 
@@ -117,8 +143,7 @@ def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ic
     assert buttons(booked) == {"改约": "/visit", "取消预约": "/visit_cancel"}
     [lead] = rows(app, Lead)
     assert lead.status == "visit_booked"
-    assert [(c.from_status, c.to_status, c.actor) for c in rows(app, LeadChange)] == [
-        ("new", "visit_booked", "tenant")]
+    assert [(c.from_status, c.to_status, c.actor) for c in rows(app, LeadChange)] == [("new", "visit_booked", "tenant")]
     [mail] = mailbox.wait_for(1, timeout=5.0)
     assert mail["subject"].startswith("【招商助手】新的考察预约 #") and "13800000000" not in mail["raw"]
     assert f"{CONSOLE}/staff/visits/bookings/" in mail["body"]
@@ -134,8 +159,7 @@ def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ic
 
     # Rescheduling moves the same booking (the calendar keeps its UID), then cancelling ends it.
     change = say(app, "/visit")
-    assert "您已预约" in text(change) and set(buttons(change).values()) == {f"/visit_book:{second.id}",
-                                                                           "/visit_cancel"}
+    assert "您已预约" in text(change) and set(buttons(change).values()) == {f"/visit_book:{second.id}", "/visit_cancel"}
     moved = say(app, f"/visit_book:{second.id}")
     assert "已将您的园区考察改约到" in text(moved)
     [booking] = rows(app, VisitBooking)
@@ -143,8 +167,11 @@ def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ic
     cancelled = say(app, "取消预约")
     assert "已取消您" in text(cancelled) and rows(app, VisitBooking)[0].status == "cancelled"
     mails = mailbox.wait_for(3, timeout=5.0)
-    assert [m["subject"].split(" #")[0] for m in mails] == ["【招商助手】新的考察预约", "【招商助手】考察预约已改期",
-                                                            "【招商助手】考察预约已取消"]
+    assert [m["subject"].split(" #")[0] for m in mails] == [
+        "【招商助手】新的考察预约",
+        "【招商助手】考察预约已改期",
+        "【招商助手】考察预约已取消",
+    ]
     final = mails[2]["attachments"][0][2]
     assert "METHOD:CANCEL" in final and "STATUS:CANCELLED" in final and "SEQUENCE:2" in final
     assert final.count(f"UID:visit-{booking.id}@park-bot") == 1
@@ -160,8 +187,12 @@ def test_staff_cancel_and_move_a_booking_and_the_web_tenant_is_told_with_the_nex
     say(app, f"/visit_book:{first.id}")
     [booking] = rows(app, VisitBooking)
     client, token = staff
-    assert client.post(f"/staff/visits/bookings/{booking.id}/move",
-                       data={"slot_id": second.id, "csrf_token": token}).status_code == 302
+    assert (
+        client.post(
+            f"/staff/visits/bookings/{booking.id}/move", data={"slot_id": second.id, "csrf_token": token}
+        ).status_code
+        == 302
+    )
     assert rows(app, VisitBooking)[0].slot_id == second.id
     nxt = say(app, "园区在哪里")
     assert "招商人员已将您的园区考察改到" in nxt["replies"][0]["text"] and "09:00–10:00" in nxt["replies"][0]["text"]
@@ -177,9 +208,13 @@ def test_staff_cancel_and_move_a_booking_and_the_web_tenant_is_told_with_the_nex
     assert not rows(app, VisitSlot)[1].active
     assert "没有可预约的考察时段" not in text(say(app, "/visit"))  # the first slot is open again
     audited = [(e.action, e.target) for e in rows(app, AuditEntry) if e.action.startswith("visit")]
-    assert audited == [("visit_slot", f"slot:{first.id}"), ("visit_slot", f"slot:{second.id}"),
-                       ("visit_change", f"booking:{booking.id}"), ("visit_change", f"booking:{booking.id}"),
-                       ("visit_slot", f"slot:{second.id}")]
+    assert audited == [
+        ("visit_slot", f"slot:{first.id}"),
+        ("visit_slot", f"slot:{second.id}"),
+        ("visit_change", f"booking:{booking.id}"),
+        ("visit_change", f"booking:{booking.id}"),
+        ("visit_slot", f"slot:{second.id}"),
+    ]
     ics = client.get(f"/staff/visits/bookings/{booking.id}.ics")
     assert ics.mimetype == "text/calendar" and "STATUS:CANCELLED" in ics.get_data(as_text=True)
     page = client.get("/staff/visits").get_data(as_text=True)
@@ -202,16 +237,26 @@ def test_slot_input_is_checked_and_a_viewer_cannot_publish(app, staff):
     viewer = app.test_client()
     login(viewer, "kan")
     vtoken = csrf_token(viewer, "/staff/visits")
-    assert viewer.post("/staff/visits/slots", data={"date": days_ahead(2), "start": "10:00", "end": "11:00",
-                                                    "csrf_token": vtoken}).status_code == 403
+    assert (
+        viewer.post(
+            "/staff/visits/slots", data={"date": days_ahead(2), "start": "10:00", "end": "11:00", "csrf_token": vtoken}
+        ).status_code
+        == 403
+    )
     assert viewer.get("/staff/visits").status_code == 200
 
 
 def test_the_ics_follows_rfc_5545():
     start = datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI)
-    text = calendar.visit_ics(uid="visit-1@park-bot", starts_at=start, ends_at=start + timedelta(hours=1),
-                              summary="园区考察, 线索 #1; 测试", location="展示中心\n一楼",
-                              description="很长的说明" * 30, stamp=datetime(2026, 12, 1, 2, 0, tzinfo=ZoneInfo("UTC")))
+    text = calendar.visit_ics(
+        uid="visit-1@park-bot",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        summary="园区考察, 线索 #1; 测试",
+        location="展示中心\n一楼",
+        description="很长的说明" * 30,
+        stamp=datetime(2026, 12, 1, 2, 0, tzinfo=ZoneInfo("UTC")),
+    )
     lines = text.split("\r\n")
     assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
     assert all(len(line.encode("utf-8")) <= 75 for line in lines)
@@ -233,7 +278,9 @@ def test_an_english_tenant_books_in_english_and_the_dashboard_counts_booking_tur
     assert title.endswith("10:00–11:30") and "月" not in title
     booked = say(app, f"/visit_book:{slot.id}", sender="web-en")  # a payload: the language of the typed messages
     assert "Your site visit is booked" in text(booked) and buttons(booked) == {
-        "Change the time": "/visit", "Cancel the visit": "/visit_cancel"}
+        "Change the time": "/visit",
+        "Cancel the visit": "/visit_cancel",
+    }
 
     client, _ = staff
     totals = client.get("/api/staff/stats").get_json()["totals"]
@@ -256,8 +303,12 @@ def test_a_wechat_id_is_forgotten_once_the_visit_is_over(app):
         ahead = VisitSlot(starts_at=start + timedelta(days=2), ends_at=start + timedelta(days=2, hours=1))
         session.add_all([past, ahead])
         session.flush()
-        session.add_all([VisitBooking(slot_id=past.id, channel="wechat", sender_hash="a", sender_id="wx-a"),
-                         VisitBooking(slot_id=ahead.id, channel="wechat", sender_hash="b", sender_id="wx-b")])
+        session.add_all(
+            [
+                VisitBooking(slot_id=past.id, channel="wechat", sender_hash="a", sender_id="wx-a"),
+                VisitBooking(slot_id=ahead.id, channel="wechat", sender_hash="b", sender_id="wx-b"),
+            ]
+        )
         session.commit()
         assert forget_past(session) == 1
         session.commit()

@@ -1,5 +1,6 @@
 """Booking a site visit through the WeChat simulator: numbered options instead of buttons, the digit books,
 and a cancellation by staff reaches the user as a customer-service message (WeChat is the loopback fake)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -25,11 +26,20 @@ class LeadFormRasa(FakeDialogue):
             from bot.conversation import sender_hash
 
             session = db.session()
-            session.add(Lead(idempotency_key=f"lead-{sender_id}", sender_hash=sender_hash(sender_id),
-                             company="临空生物", phone="13800000000", channel="wechat"))
+            session.add(
+                Lead(
+                    idempotency_key=f"lead-{sender_id}",
+                    sender_hash=sender_hash(sender_id),
+                    company="临空生物",
+                    phone="13800000000",
+                    channel="wechat",
+                )
+            )
             session.commit()
-            return [{"text": "感谢您的信任，招商人员会尽快与您联系。", "buttons": [], "sources": []}], \
-                {"outcome": "answered", "form_step": True}
+            return [{"text": "感谢您的信任，招商人员会尽快与您联系。", "buttons": [], "sources": []}], {
+                "outcome": "answered",
+                "form_step": True,
+            }
         return [{"text": f"收到：{message}", "buttons": [], "sources": []}], {"sources": []}
 
 
@@ -90,7 +100,11 @@ def test_a_wechat_user_books_by_digit_reschedules_and_hears_of_a_staff_cancellat
     assert "招商人员取消了您" in told and "15:00–16:00" in told
     with app.app_context():
         booking = db.session().query(VisitBooking).one()
-        assert (booking.status, booking.cancelled_by, booking.sender_id, booking.pending_notice) == \
-            ("cancelled", "li", None, None)
+        assert (booking.status, booking.cancelled_by, booking.sender_id, booking.pending_notice) == (
+            "cancelled",
+            "li",
+            None,
+            None,
+        )
     # Nothing is repeated with the next reply: WeChat already delivered it.
     assert "招商人员取消了您" not in sim.send(sim.text("o-zhao", "你好")).text

@@ -3,6 +3,7 @@
 A loopback server plays api.weixin.qq.com; the dialogue is a slow fake.
 Budgets are scaled down (0.5 s) so the suite stays fast.
 """
+
 from __future__ import annotations
 
 import threading
@@ -69,8 +70,7 @@ def test_a_slow_answer_gets_success_now_and_a_customer_service_message_later(db_
     assert "机场西侧" in message["text"]["content"] and "来源" in message["text"]["content"]
     assert not message["raw_has_escapes"]  # UTF-8 JSON, not \\u escapes
     [token_request] = api.token_requests
-    assert token_request["grant_type"] == "client_credential" and token_request["appid"] == app.config[
-        "WECHAT_APP_ID"]
+    assert token_request["grant_type"] == "client_credential" and token_request["appid"] == app.config["WECHAT_APP_ID"]
 
 
 def test_a_long_late_answer_arrives_in_order_in_pieces_of_at_most_600(db_url, api):

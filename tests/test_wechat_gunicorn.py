@@ -1,4 +1,5 @@
 """The retry storm across two gunicorn worker processes sharing one SQLite database."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,6 @@ BUDGET = 1.0
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not GUNICORN.exists(), reason="needs .venv/bin/gunicorn")]
 
 
-
 @pytest.fixture
 def gateway(tmp_path, db_url):
     with FakeWeChatApi() as api:
@@ -36,18 +36,41 @@ def gateway(tmp_path, db_url):
         # proves nothing about two processes), and its start hook clears instance/.
         config = tmp_path / "gunicorn.conf.py"
         config.write_text("# sync workers, one thread each: the gunicorn defaults\n")
-        env = dict(os.environ, WX_TEST_DB_URL=db_url, WX_TEST_API_BASE=api.url,
-                   WX_TEST_BUDGET_S=str(BUDGET), WX_TEST_DIALOGUE_DELAY_S="2.5",
-                   WX_TEST_DIALOGUE_LOG=str(log_path), WX_TEST_READY_LOG=str(ready_path))
+        env = dict(
+            os.environ,
+            WX_TEST_DB_URL=db_url,
+            WX_TEST_API_BASE=api.url,
+            WX_TEST_BUDGET_S=str(BUDGET),
+            WX_TEST_DIALOGUE_DELAY_S="2.5",
+            WX_TEST_DIALOGUE_LOG=str(log_path),
+            WX_TEST_READY_LOG=str(ready_path),
+        )
         process = subprocess.Popen(
             # Sync workers on purpose (the repo's gunicorn.conf.py says gthread): a sync
             # worker busy with the first POST cannot accept the retries, so they must
             # land on the other process, and the dedup is tested across processes.
-            [str(GUNICORN), "--config", str(config), "--worker-class", "sync", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}",
-             "--pythonpath", str(ROOT / "tests"),
-             "--chdir", str(ROOT), "--graceful-timeout", "10", "wechat_sim:create_gunicorn_app()"],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "wb"))
+            [
+                str(GUNICORN),
+                "--config",
+                str(config),
+                "--worker-class",
+                "sync",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--pythonpath",
+                str(ROOT / "tests"),
+                "--chdir",
+                str(ROOT),
+                "--graceful-timeout",
+                "10",
+                "wechat_sim:create_gunicorn_app()",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp_path / "gunicorn.log", "wb"),
+        )
         base = f"http://127.0.0.1:{port}"
 
         def up():

@@ -1,4 +1,5 @@
 """Messages and events through /wechat, as WeChat sends them (simulator with wechatpy on the client side)."""
+
 from __future__ import annotations
 
 import json
@@ -30,6 +31,7 @@ def calls(app):
 
 def follower(app, openid, **expected) -> WeChatFollower | None:
     """The follower row, once it shows `expected` (it is written just after the answer goes out)."""
+
     def row():
         with app.extensions["db_sessionmaker"]() as session:
             return session.get(WeChatFollower, conversation_id(openid, "test-salt")[3:])
@@ -137,9 +139,16 @@ def test_options_are_per_user(app):
     assert calls(app)[-1][1] == "2"
 
 
-@pytest.mark.parametrize("key, payload", [("ask_policy", "/ask_policy"), ("human_handoff", "/human_handoff"),
-                                          ("request_settlement", "/request_settlement"),
-                                          ("unknown_key", "/greet"), ("/restart", "/greet")])
+@pytest.mark.parametrize(
+    "key, payload",
+    [
+        ("ask_policy", "/ask_policy"),
+        ("human_handoff", "/human_handoff"),
+        ("request_settlement", "/request_settlement"),
+        ("unknown_key", "/greet"),
+        ("/restart", "/greet"),
+    ],
+)
 def test_menu_clicks_become_topic_intents(app, key, payload):
     sim = Simulator.for_flask(app)
     reply = sim.send(sim.event("o-m", "CLICK", key=key))
@@ -157,6 +166,7 @@ def test_a_dialogue_failure_still_gets_a_polite_answer(db_url):
     class Broken(FakeDialogue):
         def send(self, sender_id, message):
             from bot.dialogue import DialogueUnavailable
+
             raise DialogueUnavailable("down")
 
     app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), Broken())
@@ -169,32 +179,60 @@ def test_the_menu_command_prints_every_topic(app):
     assert result.exit_code == 0, result.output
     menu = json.loads(result.output)
     keys = {b["key"] for top in menu["button"] for b in top["sub_button"]}
-    assert keys == {"ask_location", "ask_industries", "ask_policy", "ask_cxo", "ask_green_channel",
-                    "ask_import_export", "ask_funds", "ask_services", "ask_layout", "ask_goals", "ask_opening",
-                    "human_handoff", "request_settlement"}
+    assert keys == {
+        "ask_location",
+        "ask_industries",
+        "ask_policy",
+        "ask_cxo",
+        "ask_green_channel",
+        "ask_import_export",
+        "ask_funds",
+        "ask_services",
+        "ask_layout",
+        "ask_goals",
+        "ask_opening",
+        "human_handoff",
+        "request_settlement",
+    }
     assert len(menu["button"]) <= 3 and all(len(top["sub_button"]) <= 5 for top in menu["button"])
     assert all(len(top["name"].encode()) <= 16 for top in menu["button"])
 
 
 # --- rendering and splitting ------------------------------------------------------
 
+
 def test_render_puts_the_answer_then_short_linked_sources_then_numbered_options():
-    rendered = render([
-        {"text": "第一段。", "buttons": [], "sources": [LOCATION_SOURCE]},
-        {"text": "第二段。", "buttons": [{"title": "转人工", "payload": "/human_handoff"}],
-         "sources": [LOCATION_SOURCE, {"title": "无链接的来源", "publisher": "", "published": "", "url": "",
-                                       "snippet": ""}]},
-    ])
+    rendered = render(
+        [
+            {"text": "第一段。", "buttons": [], "sources": [LOCATION_SOURCE]},
+            {
+                "text": "第二段。",
+                "buttons": [{"title": "转人工", "payload": "/human_handoff"}],
+                "sources": [
+                    LOCATION_SOURCE,
+                    {"title": "无链接的来源", "publisher": "", "published": "", "url": "", "snippet": ""},
+                ],
+            },
+        ]
+    )
     assert rendered.text == (
         "第一段。\n\n第二段。\n\n来源：\n"
         '[1] <a href="https://www.example.gov.cn/park/intro.html">杭州生物科技谷简介</a>'
-        "（杭州临空经济示范区管委会 2024-03-12）\n[2] 无链接的来源（日期不详）\n\n回复数字即可选择：\n1. 转人工")
+        "（杭州临空经济示范区管委会 2024-03-12）\n[2] 无链接的来源（日期不详）\n\n回复数字即可选择：\n1. 转人工"
+    )
     assert rendered.options == {"1": "/human_handoff"} and rendered.fits_passive
 
 
 def test_render_escapes_titles_and_refuses_odd_link_schemes():
-    rendered = render([{"text": "x", "buttons": [], "sources": [
-        {"title": "<b>标题</b>", "url": "javascript:alert(1)", "publisher": "", "published": ""}]}])
+    rendered = render(
+        [
+            {
+                "text": "x",
+                "buttons": [],
+                "sources": [{"title": "<b>标题</b>", "url": "javascript:alert(1)", "publisher": "", "published": ""}],
+            }
+        ]
+    )
     assert "<b>" not in rendered.text and "javascript" not in rendered.text
 
 

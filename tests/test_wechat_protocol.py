@@ -3,6 +3,7 @@
 Vectors: Tencent's Official Account sample and wechatpy's own test constants
 (see shared/design/wechat-protocol.md). Nothing here mocks wechatpy.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,22 +23,30 @@ from wechat_sim import ACCOUNT, APP_ID, TOKEN, FakeDialogue, Simulator, fields, 
 from bot.privacy import wechat_notice
 
 TENCENT = {
-    "token": "spamtest", "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "app_id": "wx2c2769f8efd9abc2",
-    "timestamp": "1409735669", "nonce": "1320562132", "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
+    "token": "spamtest",
+    "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "app_id": "wx2c2769f8efd9abc2",
+    "timestamp": "1409735669",
+    "nonce": "1320562132",
+    "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
     "encrypt": "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHF"
-               "VAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsV"
-               "ticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0"
-               "VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ix"
-               "rcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=",
+    "VAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsV"
+    "ticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0"
+    "VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ix"
+    "rcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=",
 }
 WECHATPY = {
-    "token": "123456", "aes_key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", "app_id": "wx49f0ab532d5d035a",
-    "timestamp": "1411525903", "nonce": "461056294", "msg_signature": "74d92dfeb87ba7c714f89d98870ae5eb62dff26d",
+    "token": "123456",
+    "aes_key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
+    "app_id": "wx49f0ab532d5d035a",
+    "timestamp": "1411525903",
+    "nonce": "461056294",
+    "msg_signature": "74d92dfeb87ba7c714f89d98870ae5eb62dff26d",
     "encrypt": "RgqEoJj5A4EMYlLvWO1F86ioRjZfaex/gePD0gOXTxpsq5Yj4GNglrBb8I2BAJVODGajiFnXBu7mCPatfjsu6IHCrsTyeDXz"
-               "F6Bv283dGymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gY"
-               "Nx410cvkKR2/nPwBiT+P4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2S"
-               "jHnwh4jYFxdgpkHHqIrH/54SNdshoQgWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dShyqio7mlsl5noTrb++x6En74"
-               "9zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=",
+    "F6Bv283dGymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gY"
+    "Nx410cvkKR2/nPwBiT+P4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2S"
+    "jHnwh4jYFxdgpkHHqIrH/54SNdshoQgWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dShyqio7mlsl5noTrb++x6En74"
+    "9zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=",
 }
 
 
@@ -46,17 +55,23 @@ def now() -> str:
 
 
 def _query(vector: dict) -> dict:
-    return {"signature": signature(vector["token"], vector["timestamp"], vector["nonce"]),
-            "timestamp": vector["timestamp"], "nonce": vector["nonce"], "encrypt_type": "aes",
-            "msg_signature": vector["msg_signature"]}
+    return {
+        "signature": signature(vector["token"], vector["timestamp"], vector["nonce"]),
+        "timestamp": vector["timestamp"],
+        "nonce": vector["nonce"],
+        "encrypt_type": "aes",
+        "msg_signature": vector["msg_signature"],
+    }
 
 
 def _envelope(vector: dict, to_user: str = "gh_10f6c3c3ac5a") -> bytes:
-    return (f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName>"
-            f"<Encrypt><![CDATA[{vector['encrypt']}]]></Encrypt></xml>").encode()
+    return (
+        f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName><Encrypt><![CDATA[{vector['encrypt']}]]></Encrypt></xml>"
+    ).encode()
 
 
 # --- the vectors themselves, through wechatpy and through our reader -----------
+
 
 def test_wechatpy_plain_signature_vector():
     check_signature("test", "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff", "1410685589", "test")
@@ -65,18 +80,26 @@ def test_wechatpy_plain_signature_vector():
         check_signature("test", "f21891de399b4e33a1a93c9a7b8a8fffb5a443fe", "1410685589", "test")
 
 
-@pytest.mark.parametrize("vector, source, content, msg_id", [
-    (TENCENT, "oyORnuP8q7ou2gfYjqLzSIWZf0rs", "abcdteT", 6054768590064713728),
-    (WECHATPY, "messense", "test", 4363689963896700987),
-])
+@pytest.mark.parametrize(
+    "vector, source, content, msg_id",
+    [
+        (TENCENT, "oyORnuP8q7ou2gfYjqLzSIWZf0rs", "abcdteT", 6054768590064713728),
+        (WECHATPY, "messense", "test", 4363689963896700987),
+    ],
+)
 def test_vectors_decrypt_through_the_channel_reader(vector, source, content, msg_id):
     crypto = WeChatCrypto(vector["token"], vector["aes_key"], vector["app_id"])
-    assert signature(vector["token"], vector["timestamp"], vector["nonce"], vector["encrypt"]) \
-        == vector["msg_signature"]
+    assert (
+        signature(vector["token"], vector["timestamp"], vector["nonce"], vector["encrypt"]) == vector["msg_signature"]
+    )
     inbound = protocol.read_inbound(vector["token"], crypto, _query(vector), _envelope(vector))
     assert inbound.encrypted
-    assert (inbound.message.type, inbound.message.source, inbound.message.content, inbound.message.id) \
-        == ("text", source, content, msg_id)
+    assert (inbound.message.type, inbound.message.source, inbound.message.content, inbound.message.id) == (
+        "text",
+        source,
+        content,
+        msg_id,
+    )
 
 
 def test_a_vector_with_a_wrong_app_id_or_signature_is_refused():
@@ -93,6 +116,7 @@ def test_a_vector_with_a_wrong_app_id_or_signature_is_refused():
 
 # --- the endpoint -----------------------------------------------------------------
 
+
 @pytest.fixture
 def app(db_url):
     return make_app(wechat_config(db_url))  # safe mode: the AES key is set
@@ -105,15 +129,21 @@ def plain_app(db_url):
 
 def _stored(app) -> tuple[int, int]:
     with app.extensions["db_sessionmaker"]() as session:
-        return (session.scalar(select(func.count()).select_from(WeChatMessage)),
-                session.scalar(select(func.count()).select_from(WeChatFollower)))
+        return (
+            session.scalar(select(func.count()).select_from(WeChatMessage)),
+            session.scalar(select(func.count()).select_from(WeChatFollower)),
+        )
 
 
 def test_handshake_with_the_wechatpy_vector(db_url):
     # The vector's timestamp is from 2014: the freshness check is off for it.
     app = make_app(wechat_config(db_url, WECHAT_TOKEN="test", WECHAT_MAX_AGE_S=0))
-    query = {"signature": "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff", "timestamp": "1410685589",
-             "nonce": "test", "echostr": "5837397520665436492"}
+    query = {
+        "signature": "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff",
+        "timestamp": "1410685589",
+        "nonce": "test",
+        "echostr": "5837397520665436492",
+    }
     response = app.test_client().get("/wechat?" + urlencode(query))
     assert (response.status_code, response.get_data(as_text=True)) == (200, "5837397520665436492")
 
@@ -121,8 +151,12 @@ def test_handshake_with_the_wechatpy_vector(db_url):
 @pytest.mark.parametrize("change", [{"signature": "0" * 40}, {"nonce": "other"}, {"signature": ""}])
 def test_handshake_with_a_bad_signature_is_403(db_url, change):
     app = make_app(wechat_config(db_url, WECHAT_TOKEN="test", WECHAT_MAX_AGE_S=0))
-    query = {"signature": "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff", "timestamp": "1410685589",
-             "nonce": "test", "echostr": "5837397520665436492"}
+    query = {
+        "signature": "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff",
+        "timestamp": "1410685589",
+        "nonce": "test",
+        "echostr": "5837397520665436492",
+    }
     response = app.test_client().get("/wechat?" + urlencode(dict(query, **change)))
     assert response.status_code == 403
     assert "5837397520665436492" not in response.get_data(as_text=True)
@@ -130,16 +164,27 @@ def test_handshake_with_a_bad_signature_is_403(db_url, change):
 
 def test_the_tencent_sample_posted_to_the_endpoint_gets_an_encrypted_reply(db_url):
     dialogue = FakeDialogue()
-    app = make_app(wechat_config(db_url, WECHAT_TOKEN=TENCENT["token"],
-                                 WECHAT_ENCODING_AES_KEY=TENCENT["aes_key"], WECHAT_APP_ID=TENCENT["app_id"],
-                                 WECHAT_REPLY_BUDGET_S=2.0, WECHAT_MAX_AGE_S=0), dialogue)
+    app = make_app(
+        wechat_config(
+            db_url,
+            WECHAT_TOKEN=TENCENT["token"],
+            WECHAT_ENCODING_AES_KEY=TENCENT["aes_key"],
+            WECHAT_APP_ID=TENCENT["app_id"],
+            WECHAT_REPLY_BUDGET_S=2.0,
+            WECHAT_MAX_AGE_S=0,
+        ),
+        dialogue,
+    )
     response = app.test_client().post("/wechat?" + urlencode(_query(TENCENT)), data=_envelope(TENCENT))
     assert response.status_code == 200
     envelope = fields(response.get_data(as_text=True))
     assert (envelope["TimeStamp"], envelope["Nonce"]) == (TENCENT["timestamp"], TENCENT["nonce"])
     client = WeChatCrypto(TENCENT["token"], TENCENT["aes_key"], TENCENT["app_id"])
-    reply = parse_message(client.decrypt_message(response.get_data(as_text=True), envelope["MsgSignature"],
-                                                 TENCENT["timestamp"], TENCENT["nonce"]))
+    reply = parse_message(
+        client.decrypt_message(
+            response.get_data(as_text=True), envelope["MsgSignature"], TENCENT["timestamp"], TENCENT["nonce"]
+        )
+    )
     assert reply.content == wechat_notice() + "\n\n收到：abcdteT"  # a first contact: the notice first
     assert (reply.source, reply.target) == ("gh_10f6c3c3ac5a", "oyORnuP8q7ou2gfYjqLzSIWZf0rs")
     [(sender_id, message)] = dialogue.calls
@@ -176,16 +221,27 @@ def test_a_tampered_ciphertext_is_403(app):
     assert app.extensions["dialogue"].calls == [] and _stored(app) == (0, 0)
 
 
-XXE = (b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-       b"<xml><ToUserName>gh</ToUserName><FromUserName>o-x</FromUserName><CreateTime>1</CreateTime>"
-       b"<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>")
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
-                     for i in range(1, 10))
-          + b"]><xml><ToUserName>gh</ToUserName><FromUserName>o-x</FromUserName><CreateTime>1</CreateTime>"
-            b"<MsgType>text</MsgType><Content>&lol9;</Content><MsgId>2</MsgId></xml>")
-MALFORMED = [b"", b"not xml", b"<xml><Content>unclosed</xml>", b"<root><MsgType>text</MsgType></root>",
-             b"<xml><MsgType>text</MsgType></xml>", "<xml>\u56ed</xml>".encode("gbk")]
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b"<xml><ToUserName>gh</ToUserName><FromUserName>o-x</FromUserName><CreateTime>1</CreateTime>"
+    b"<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>"
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode() for i in range(1, 10)
+    )
+    + b"]><xml><ToUserName>gh</ToUserName><FromUserName>o-x</FromUserName><CreateTime>1</CreateTime>"
+    b"<MsgType>text</MsgType><Content>&lol9;</Content><MsgId>2</MsgId></xml>"
+)
+MALFORMED = [
+    b"",
+    b"not xml",
+    b"<xml><Content>unclosed</xml>",
+    b"<root><MsgType>text</MsgType></root>",
+    b"<xml><MsgType>text</MsgType></xml>",
+    "<xml>\u56ed</xml>".encode("gbk"),
+]
 
 
 @pytest.mark.parametrize("body", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
@@ -231,9 +287,12 @@ def test_a_body_over_64_kb_is_413(plain_app):
     response = plain_app.test_client().post("/wechat?" + urlencode(query), data=body)
     assert response.status_code == 413
     # Without a Content-Length (chunked), the limit still holds.
-    response = plain_app.test_client().post("/wechat?" + urlencode(query), input_stream=io.BytesIO(body),
-                                      headers={"Transfer-Encoding": "chunked"},
-                                      environ_overrides={"wsgi.input_terminated": True})
+    response = plain_app.test_client().post(
+        "/wechat?" + urlencode(query),
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413
     assert plain_app.extensions["dialogue"].calls == [] and _stored(plain_app) == (0, 0)
 

@@ -4,6 +4,7 @@ A signed query (signature, timestamp, nonce) was accepted three times: once
 encrypted, then twice as cleartext from forged OpenIDs. These tests send what
 an attacker who saw one signed request could send.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -53,10 +54,13 @@ def test_without_an_aes_key_the_default_is_plain_mode(db_url):
     assert sim.send(sim.text("o-x", "园区在哪里")).status == 200
 
 
-@pytest.mark.parametrize("overrides, why", [
-    ({"WECHAT_MODE": "secure"}, "WECHAT_MODE must be one of"),
-    ({"WECHAT_MODE": "safe", "WECHAT_ENCODING_AES_KEY": ""}, "needs WECHAT_ENCODING_AES_KEY"),
-])
+@pytest.mark.parametrize(
+    "overrides, why",
+    [
+        ({"WECHAT_MODE": "secure"}, "WECHAT_MODE must be one of"),
+        ({"WECHAT_MODE": "safe", "WECHAT_ENCODING_AES_KEY": ""}, "needs WECHAT_ENCODING_AES_KEY"),
+    ],
+)
 def test_an_impossible_mode_turns_the_channel_off_with_a_reason(db_url, caplog, overrides, why):
     with caplog.at_level("INFO", logger="bot.wechat"):
         app = make_app(wechat_config(db_url, **overrides))
@@ -68,7 +72,7 @@ def _forged_compatible(sim: Simulator, real: str, forged: str, timestamp: str, n
     """A compatible-mode POST whose Encrypt holds `real` while the cleartext beside it says `forged`."""
     body, query = sim.envelope(real, timestamp, nonce)
     encrypt = fields(body.decode())["Encrypt"]
-    inner = forged[len("<xml>"):-len("</xml>")]
+    inner = forged[len("<xml>") : -len("</xml>")]
     return f"<xml>{inner}<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode(), query
 
 
@@ -147,8 +151,7 @@ def test_fresh_signed_queries_keep_working(db_url):
 
 
 def _handshake_query(token: str, timestamp: str, nonce: str, echostr: str = "echo-123") -> dict:
-    return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-            "echostr": echostr}
+    return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "echostr": echostr}
 
 
 def test_the_handshake_checks_the_timestamp_and_refuses_a_replay(db_url):

@@ -1,4 +1,5 @@
 """scripts/when-changed reruns a command only when its inputs' content changed."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -7,9 +8,21 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "when-changed"
 
 
 def _run(tmp_path, stamp, inputs):
-    done = subprocess.run([sys.executable, str(SCRIPT), str(stamp), str(inputs), "--",
-                           sys.executable, "-c", f"open({str(tmp_path / 'runs')!r}, 'a').write('x')"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            str(stamp),
+            str(inputs),
+            "--",
+            sys.executable,
+            "-c",
+            f"open({str(tmp_path / 'runs')!r}, 'a').write('x')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 

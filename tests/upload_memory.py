@@ -5,6 +5,7 @@ process has loaded indexes and models). Prints JSON: RSS and peak RSS before
 and after the upload, which heavy modules the gateway imported, and how many
 characters the stored document has.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,21 +37,30 @@ def main(tmp: Path, small: Path, big: Path) -> None:
 
     def upload(name: str, data: bytes) -> int:
         token = csrf_token(client, "/staff/knowledge")
-        return client.post("/staff/knowledge/upload", data={
-            "csrf_token": token, "file": (io.BytesIO(data), name), "url": "https://example.org/big",
-            "published": "2024-05-01"}, content_type="multipart/form-data").status_code
+        return client.post(
+            "/staff/knowledge/upload",
+            data={
+                "csrf_token": token,
+                "file": (io.BytesIO(data), name),
+                "url": "https://example.org/big",
+                "published": "2024-05-01",
+            },
+            content_type="multipart/form-data",
+        ).status_code
 
     warm = upload("small.docx", small.read_bytes())  # pays for lazy imports and the fork server once
     data = big.read_bytes()
     before = {"rss": rss_mb(), "peak": peak_mb()}
     status = upload("大文件.docx", data)
     after = {"rss": rss_mb(), "peak": peak_mb()}
-    heavy = {name: name in sys.modules for name in ("docx", "torch", "sentence_transformers", "faiss", "numpy",
-                                                 "pypinyin")}
+    heavy = {
+        name: name in sys.modules for name in ("docx", "torch", "sentence_transformers", "faiss", "numpy", "pypinyin")
+    }
     written = sorted((tmp / "data" / "docs").glob("*.md"))
     chars = max((len(p.read_text("utf-8")) for p in written), default=0)
-    print(json.dumps({"warm": warm, "status": status, "before": before, "after": after, "heavy": heavy,
-                      "chars": chars}))
+    print(
+        json.dumps({"warm": warm, "status": status, "before": before, "after": after, "heavy": heavy, "chars": chars})
+    )
     app.extensions["db_engine"].dispose()
 
 

@@ -8,6 +8,7 @@
 - `FakeDialogue` stands in for Rasa with fixed replies, optionally slow.
 - `create_gunicorn_app` is the app factory the two-worker test runs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,18 @@ APP_SECRET = "sim-secret"
 ACCOUNT = "gh_park_account"
 
 LOCATION_ANSWER = "杭州生物科技谷位于杭州临空经济示范区，机场西侧，距萧山国际机场约3公里。"
-LOCATION_SOURCE = {"title": "杭州生物科技谷简介", "publisher": "杭州临空经济示范区管委会",
-                   "published": "2024-03-12", "url": "https://www.example.gov.cn/park/intro.html",
-                   "snippet": "园区位于机场西侧"}
-GREET_BUTTONS = [{"title": "园区位置", "payload": "/ask_location"},
-                 {"title": "产业方向", "payload": "/ask_industries"},
-                 {"title": "扶持政策", "payload": "/ask_policy"}]
+LOCATION_SOURCE = {
+    "title": "杭州生物科技谷简介",
+    "publisher": "杭州临空经济示范区管委会",
+    "published": "2024-03-12",
+    "url": "https://www.example.gov.cn/park/intro.html",
+    "snippet": "园区位于机场西侧",
+}
+GREET_BUTTONS = [
+    {"title": "园区位置", "payload": "/ask_location"},
+    {"title": "产业方向", "payload": "/ask_industries"},
+    {"title": "扶持政策", "payload": "/ask_policy"},
+]
 
 
 _MSG_IDS = itertools.count(int(time.time() * 1000) * 1000 + random.randrange(1000))
@@ -76,8 +83,13 @@ class FakeDialogue:
         if message in ("园区在哪里", "/ask_location"):
             return [{"text": LOCATION_ANSWER, "buttons": [], "sources": [LOCATION_SOURCE]}]
         if message == "/greet":
-            return [{"text": "您好！我是杭州生物科技谷的招商助手。您想了解哪方面？", "buttons": GREET_BUTTONS,
-                     "sources": []}]
+            return [
+                {
+                    "text": "您好！我是杭州生物科技谷的招商助手。您想了解哪方面？",
+                    "buttons": GREET_BUTTONS,
+                    "sources": [],
+                }
+            ]
         return [{"text": f"收到：{message}", "buttons": [], "sources": []}]
 
     def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
@@ -114,6 +126,7 @@ class Simulator:
         def post(url, body):  # a client per call: the storm tests post from several threads
             response = app.test_client().post(url, data=body, content_type="text/xml")
             return response.status_code, response.get_data(as_text=True), dict(response.headers)
+
         return cls(post, **kwargs)
 
     @classmethod
@@ -121,6 +134,7 @@ class Simulator:
         def post(url, body):
             response = requests.post(base_url + url, data=body, headers={"Content-Type": "text/xml"}, timeout=10)
             return response.status_code, response.text, dict(response.headers)
+
         return cls(post, **kwargs)
 
     @staticmethod
@@ -130,20 +144,35 @@ class Simulator:
 
     # Messages as WeChat writes them.
     def text(self, openid: str, content: str, msg_id: int | None = None, create_time: int | None = None) -> str:
-        return self._xml(openid, create_time, "text", f"<Content><![CDATA[{content}]]></Content>"
-                         f"<MsgId>{msg_id or self.next_msg_id()}</MsgId>")
+        return self._xml(
+            openid,
+            create_time,
+            "text",
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id or self.next_msg_id()}</MsgId>",
+        )
 
     def voice(self, openid: str, recognition: str | None) -> str:
         extra = f"<Recognition><![CDATA[{recognition}]]></Recognition>" if recognition is not None else ""
-        return self._xml(openid, None, "voice", "<MediaId><![CDATA[media-1]]></MediaId><Format><![CDATA[amr]]>"
-                         f"</Format>{extra}<MsgId>{self.next_msg_id()}</MsgId>")
+        return self._xml(
+            openid,
+            None,
+            "voice",
+            "<MediaId><![CDATA[media-1]]></MediaId><Format><![CDATA[amr]]>"
+            f"</Format>{extra}<MsgId>{self.next_msg_id()}</MsgId>",
+        )
 
     def image(self, openid: str) -> str:
-        return self._xml(openid, None, "image", "<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl>"
-                         f"<MediaId><![CDATA[media-2]]></MediaId><MsgId>{self.next_msg_id()}</MsgId>")
+        return self._xml(
+            openid,
+            None,
+            "image",
+            "<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl>"
+            f"<MediaId><![CDATA[media-2]]></MediaId><MsgId>{self.next_msg_id()}</MsgId>",
+        )
 
-    def event(self, openid: str, event: str, key: str | None = None, create_time: int | None = None,
-              ticket: str | None = None) -> str:
+    def event(
+        self, openid: str, event: str, key: str | None = None, create_time: int | None = None, ticket: str | None = None
+    ) -> str:
         extra = f"<Event><![CDATA[{event}]]></Event>"
         if key is not None:
             extra += f"<EventKey><![CDATA[{key}]]></EventKey>"
@@ -153,19 +182,28 @@ class Simulator:
 
     @staticmethod
     def _xml(openid, create_time, msg_type, extra) -> str:
-        return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-                f"</FromUserName><CreateTime>{create_time or int(time.time())}</CreateTime>"
-                f"<MsgType><![CDATA[{msg_type}]]></MsgType>{extra}</xml>")
+        return (
+            f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+            f"</FromUserName><CreateTime>{create_time or int(time.time())}</CreateTime>"
+            f"<MsgType><![CDATA[{msg_type}]]></MsgType>{extra}</xml>"
+        )
 
     def envelope(self, xml: str, timestamp: str, nonce: str) -> tuple[bytes, dict]:
         """The POST body and query WeChat would send for `xml` in this simulator's mode."""
-        query = {"signature": signature(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                 "openid": re.search(r"<FromUserName>(?:<!\[CDATA\[)?([^<\]]*)", xml).group(1)}
+        query = {
+            "signature": signature(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": re.search(r"<FromUserName>(?:<!\[CDATA\[)?([^<\]]*)", xml).group(1),
+        }
         if self.mode == "plain":
             return xml.encode("utf-8"), query
         encrypted = fields(self.crypto.encrypt_message(xml, nonce, timestamp))
-        inner = xml[len("<xml>"):-len("</xml>")] if self.mode == "compatible" else \
-            f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+        inner = (
+            xml[len("<xml>") : -len("</xml>")]
+            if self.mode == "compatible"
+            else f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+        )
         body = f"<xml>{inner}<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>"
         query.update(encrypt_type="aes", msg_signature=encrypted["MsgSignature"])
         return body.encode("utf-8"), query
@@ -195,7 +233,7 @@ class FakeWeChatApi:
 
     def __init__(self):
         self.token_requests: list[dict] = []
-        self.messages: list[dict] = []     # accepted customer-service messages, in arrival order
+        self.messages: list[dict] = []  # accepted customer-service messages, in arrival order
         self.menus: list[dict] = []
         self.send_errors: list[int] = []  # errcodes to answer the next sends with, in turn
         self.tokens_issued = 0
@@ -248,8 +286,7 @@ class FakeWeChatApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> FakeWeChatApi:
         self.thread.start()
@@ -275,11 +312,20 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
 
 def wechat_config(db_url: str, api_base: str = "http://127.0.0.1:9", **overrides) -> dict:
     config = {
-        "TESTING": True, "DATABASE_URL": db_url, "DEGRADED_MODE": False, "RATELIMIT_ENABLED": False,
-        "SENDER_HASH_SALT": "test-salt", "SECRET_KEY": "test-secret-key",
-        "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
-        "WECHAT_ENCODING_AES_KEY": AES_KEY, "WECHAT_API_BASE": api_base,
-        "WECHAT_REPLY_BUDGET_S": 0.5, "WECHAT_RETRY_BACKOFF_S": 0.01, "WECHAT_HTTP_TIMEOUT_S": 2,
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "DEGRADED_MODE": False,
+        "RATELIMIT_ENABLED": False,
+        "SENDER_HASH_SALT": "test-salt",
+        "SECRET_KEY": "test-secret-key",
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_APP_ID": APP_ID,
+        "WECHAT_APP_SECRET": APP_SECRET,
+        "WECHAT_ENCODING_AES_KEY": AES_KEY,
+        "WECHAT_API_BASE": api_base,
+        "WECHAT_REPLY_BUDGET_S": 0.5,
+        "WECHAT_RETRY_BACKOFF_S": 0.01,
+        "WECHAT_HTTP_TIMEOUT_S": 2,
     }
     config.update(overrides)
     return config
@@ -310,10 +356,14 @@ def make_app(config: dict, dialogue: FakeDialogue | None = None, schema: bool = 
 
 def create_gunicorn_app():
     """For `gunicorn 'wechat_sim:create_gunicorn_app()'`: settings come from WX_TEST_* variables."""
-    config = wechat_config(os.environ["WX_TEST_DB_URL"], os.environ["WX_TEST_API_BASE"],
-                           WECHAT_REPLY_BUDGET_S=float(os.environ["WX_TEST_BUDGET_S"]))
-    dialogue = FakeDialogue(delay_s=float(os.environ["WX_TEST_DIALOGUE_DELAY_S"]),
-                            log_path=os.environ["WX_TEST_DIALOGUE_LOG"])
+    config = wechat_config(
+        os.environ["WX_TEST_DB_URL"],
+        os.environ["WX_TEST_API_BASE"],
+        WECHAT_REPLY_BUDGET_S=float(os.environ["WX_TEST_BUDGET_S"]),
+    )
+    dialogue = FakeDialogue(
+        delay_s=float(os.environ["WX_TEST_DIALOGUE_DELAY_S"]), log_path=os.environ["WX_TEST_DIALOGUE_LOG"]
+    )
     app = make_app(config, dialogue, schema=False)  # the test made the schema before starting us
 
     @app.after_request

@@ -11,6 +11,7 @@ against it (turn_contract.domain_check).
 Plain Python without dependencies: the action server and the gateway run in
 different virtualenvs (and Python versions) and both import this package.
 """
+
 from __future__ import annotations
 
 # --- outcomes ---------------------------------------------------------------

@@ -5,6 +5,7 @@ YAML library and runs wherever the contract does. tests/test_turn_contract.py
 runs it on domain.yml, and on domains changed on purpose, to show that an
 outcome or key added on one side only is caught.
 """
+
 from __future__ import annotations
 
 from . import KNOWLEDGE_RESULTS, REPORTED_OUTCOMES, RESPONSE_KEYS, SOURCE_KEYS
@@ -54,8 +55,9 @@ def problems(domain: dict, park_intents: frozenset[str]) -> list[str]:
     slot = (domain.get("slots") or {}).get(KNOWLEDGE_SLOT) or {}
     values = set(slot.get("values") or [])
     if values != set(KNOWLEDGE_RESULTS):
-        found.append(f"slot {KNOWLEDGE_SLOT} values {sorted(values)} differ from KNOWLEDGE_RESULTS "
-                     f"{sorted(KNOWLEDGE_RESULTS)}")
+        found.append(
+            f"slot {KNOWLEDGE_SLOT} values {sorted(values)} differ from KNOWLEDGE_RESULTS {sorted(KNOWLEDGE_RESULTS)}"
+        )
 
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []}
     park_in_domain = {i for i in intents if i.startswith(PARK_QUESTION_PREFIX)}

@@ -6,6 +6,7 @@ still open on the server (sessions.py), and a role that grants it
 here rather than app-wide because the chat API and the WeChat webhook are
 posted to by other sites and servers.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -39,8 +40,9 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
-    from . import (accounts, audit_log, auth, doc_versions, handoff_queue, leads, person_data,  # noqa: F401
-                   sessions, staff_api, thread_list, threads, upload_review, views, visits)  # noqa: F401  (routes)
+    # Importing the view modules registers their routes on the blueprint.
+    from . import accounts, audit_log, auth, doc_versions, handoff_queue, leads, person_data  # noqa: F401
+    from . import sessions, staff_api, thread_list, threads, upload_review, views, visits  # noqa: F401
     from .blueprint import bp
 
     app.config.setdefault("DISPLAY_TIMEZONE", "Asia/Shanghai")

@@ -6,6 +6,7 @@ them wait. A role change or a deactivation ends the account's open sessions at
 once (sessions.py), so it takes effect on the next click, not at the next login.
 Every change is a CSRF-checked POST and goes into the audit log.
 """
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -25,10 +26,19 @@ def accounts():
     users = session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
     names = [u.username for u in users]
     locks, failures = lockout.locks(session, names), lockout.failure_counts(session, names)
-    rows = sorted(({"user": u, "locks": locks.get(u.username, []), "locked": u.username in locks,
-                    "failures": failures.get(u.username, 0)} for u in users), key=lambda r: not r["locked"])
-    return render_template("console/accounts.html", rows=rows, roles=ROLES,
-                           locked_count=sum(r["locked"] for r in rows))
+    rows = sorted(
+        (
+            {
+                "user": u,
+                "locks": locks.get(u.username, []),
+                "locked": u.username in locks,
+                "failures": failures.get(u.username, 0),
+            }
+            for u in users
+        ),
+        key=lambda r: not r["locked"],
+    )
+    return render_template("console/accounts.html", rows=rows, roles=ROLES, locked_count=sum(r["locked"] for r in rows))
 
 
 def _account(user_id: int) -> StaffUser:
@@ -36,8 +46,9 @@ def _account(user_id: int) -> StaffUser:
 
 
 def _active_admins(session) -> int:
-    return session.scalar(select(func.count()).select_from(StaffUser)
-                          .where(StaffUser.role == "admin", StaffUser.active.is_(True)))
+    return session.scalar(
+        select(func.count()).select_from(StaffUser).where(StaffUser.role == "admin", StaffUser.active.is_(True))
+    )
 
 
 @bp.post("/accounts/<int:user_id>/unlock")

@@ -4,6 +4,7 @@ The export is for Excel users in the park: Chinese headers, Beijing time
 (DISPLAY_TIMEZONE), a BOM so Excel reads UTF-8, and cells that would run as
 formulas defused. Exporting the log is itself an audited action.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,11 +55,20 @@ def audit_log():
     page = max(request.args.get("page", 1, type=int), 1)
     session = db.session()
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    entries = session.scalars(query.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE)
-                              .limit(PAGE_SIZE)).all()
-    return render_template("console/audit.html", entries=entries, actions=audit.ACTIONS, action=action,
-                           actor=actor, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total,
-                           describe=describe)
+    entries = session.scalars(
+        query.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "console/audit.html",
+        entries=entries,
+        actions=audit.ACTIONS,
+        action=action,
+        actor=actor,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+        describe=describe,
+    )
 
 
 @bp.get("/audit.csv")
@@ -73,11 +83,23 @@ def audit_csv():
     writer = csv.writer(out)
     writer.writerow(CSV_HEADERS)
     for e in entries:
-        writer.writerow([_csv_cell(v) for v in (
-            aware(e.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), e.actor,
-            audit.ACTIONS.get(e.action, e.action), e.target, describe(e.detail), e.address)])
-    audit.record("export", "audit.csv", detail={"action": action, "actor": actor, "rows": len(entries)},
-                 commit=True)
+        writer.writerow(
+            [
+                _csv_cell(v)
+                for v in (
+                    aware(e.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    audit.ACTIONS.get(e.action, e.action),
+                    e.target,
+                    describe(e.detail),
+                    e.address,
+                )
+            ]
+        )
+    audit.record("export", "audit.csv", detail={"action": action, "actor": actor, "rows": len(entries)}, commit=True)
     filename = f"audit-{utcnow().astimezone(zone):%Y%m%d}.csv"
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,4 +1,5 @@
 """Staff login, logout and password change: hashed passwords, per-address lockout, server-side sessions, audited."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -46,8 +47,14 @@ def authenticate(username: str, password: str) -> tuple[StaffUser | None, str]:
         user.last_login_at = utcnow()
         return user, ""
     minutes = lockout.failed(session, username, address)
-    audit.record("login_failed", username, detail={"reason": "locked" if minutes else "password"},
-                 staff=user, actor=username, commit=True)
+    audit.record(
+        "login_failed",
+        username,
+        detail={"reason": "locked" if minutes else "password"},
+        staff=user,
+        actor=username,
+        commit=True,
+    )
     return None, lockout.LOCKED_MESSAGE.format(minutes=minutes) if minutes else WRONG
 
 

@@ -1,4 +1,5 @@
 """The console's blueprint and the decorators its pages share."""
+
 from __future__ import annotations
 
 from functools import wraps

@@ -5,6 +5,7 @@ that way. Staff read conversations, so the console looks the title up in the
 buttons domain.yml defines (the Chinese title first, as the console is
 Chinese). Built once from the domain file, the single source of the buttons.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,15 +49,17 @@ def shown(text: str) -> str:
     key = (text or "").strip()
     if key in WIDGET_PAYLOADS:
         return WIDGET_PAYLOADS[key]
-    if key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK):].isdigit():
-        return f"「预约考察时段 #{key[len(VISIT_BOOK):]}」"
+    if key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK) :].isdigit():
+        return f"「预约考察时段 #{key[len(VISIT_BOOK) :]}」"
     title = _titles().get(key)
     return f"「{title}」" if title else text
 
 
 def is_payload(text: str) -> bool:
     key = (text or "").strip()
-    return key in _titles() or key in WIDGET_PAYLOADS or (key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK):].isdigit())
+    return (
+        key in _titles() or key in WIDGET_PAYLOADS or (key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK) :].isdigit())
+    )
 
 
 def plain(text: str) -> str:
@@ -64,6 +67,6 @@ def plain(text: str) -> str:
     key = (text or "").strip()
     if key in WIDGET_PAYLOADS:
         return ""
-    if key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK):].isdigit():
+    if key.startswith(VISIT_BOOK) and key[len(VISIT_BOOK) :].isdigit():
         return "预约考察时段"
     return _titles().get(key, text)

@@ -5,6 +5,7 @@ A re-issued or amended policy supersedes the old one when it is published
 listed here with what replaced it and when. Restoring makes it current again
 (for a version replaced by mistake) and re-indexes; both are in the audit log.
 """
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for

@@ -12,6 +12,7 @@ each process holds at most HANDOFF_STREAMS_PER_WORKER streams open; past
 that a page gets the state at once and reconnects a few seconds later, which
 is polling, and the other threads stay free for tenants' chats.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,21 +65,27 @@ def cards(session) -> list[Card]:
     now = utcnow()
     out = []
     for handoff in open_handoffs(session):
-        earlier = session.scalars(select(Turn).where(Turn.sender_hash == handoff.sender_hash,
-                                                     Turn.created_at <= handoff.created_at)
-                                  .order_by(Turn.id.desc()).limit(EARLIER_TURNS)).all()
-        lead = session.scalars(select(Lead).where(Lead.sender_hash == handoff.sender_hash)
-                               .order_by(Lead.id.desc()).limit(1)).first()
+        earlier = session.scalars(
+            select(Turn)
+            .where(Turn.sender_hash == handoff.sender_hash, Turn.created_at <= handoff.created_at)
+            .order_by(Turn.id.desc())
+            .limit(EARLIER_TURNS)
+        ).all()
+        lead = session.scalars(
+            select(Lead).where(Lead.sender_hash == handoff.sender_hash).order_by(Lead.id.desc()).limit(1)
+        ).first()
         until = aware(handoff.claimed_at) or now
-        out.append(Card(handoff, list(reversed(earlier)), lead,
-                        int((until - aware(handoff.created_at)).total_seconds() // 60)))
+        out.append(
+            Card(handoff, list(reversed(earlier)), lead, int((until - aware(handoff.created_at)).total_seconds() // 60))
+        )
     return out
 
 
 def queue_state(session) -> dict:
     """What the live page needs to know whether to fetch the cards again."""
-    rows = session.execute(select(Handoff.id, Handoff.staff_id, Handoff.closed_reason)
-                           .where(Handoff.status == "open").order_by(Handoff.id)).all()
+    rows = session.execute(
+        select(Handoff.id, Handoff.staff_id, Handoff.closed_reason).where(Handoff.status == "open").order_by(Handoff.id)
+    ).all()
     last_message = session.scalar(select(func.max(HandoffMessage.id))) or 0
     waiting = sum(1 for _id, staff_id, reason in rows if staff_id is None and reason is None)
     digest = hashlib.sha256(repr((tuple(map(tuple, rows)), last_message)).encode()).hexdigest()[:16]
@@ -141,8 +148,11 @@ def handoff_claim_json(handoff_id: int):
     row_or_404(session, Handoff, handoff_id, "handoff")
     body = request.get_json(silent=True) or {}
     if not claims.claim(session, handoff_id, current_user.id, take_over=body.get("take_over") is True):
-        raise ApiError(409, "claimed", "The handoff is closed, timing out, or claimed by someone else "
-                                       "(send take_over: true to take it over).")
+        raise ApiError(
+            409,
+            "claimed",
+            "The handoff is closed, timing out, or claimed by someone else (send take_over: true to take it over).",
+        )
     audit.record("handoff_claim", f"handoff:{handoff_id}", detail={"take_over": body.get("take_over") is True})
     return jsonify({"handoff": handoff_id, "owner": current_user.username})
 
@@ -180,5 +190,6 @@ def handoff_events():
             if held:
                 slots.release()
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return Response(
+        stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

@@ -7,6 +7,7 @@ KnowledgeBase picks the new index up by itself once the build swaps it in.
 Reading an uploaded file happens in a limited child process
 (knowledge/isolated.py), so the web worker's memory stays flat.
 """
+
 from __future__ import annotations
 
 import re
@@ -81,10 +82,22 @@ def list_documents() -> list[DocRow]:
             expired = doc.expired(date.today())
         except ValueError:
             expired = False
-        rows.append(DocRow(doc_id=doc.doc_id, title=doc.title, category=doc.category, publisher=doc.publisher,
-                           published=doc.published, url=doc.url, valid_from=doc.valid_from,
-                           valid_until=doc.valid_until, expired=expired, shipped=is_shipped(settings, path),
-                           doc_number=doc.doc_number, superseded_by=replaced.get(doc.doc_id, "")))
+        rows.append(
+            DocRow(
+                doc_id=doc.doc_id,
+                title=doc.title,
+                category=doc.category,
+                publisher=doc.publisher,
+                published=doc.published,
+                url=doc.url,
+                valid_from=doc.valid_from,
+                valid_until=doc.valid_until,
+                expired=expired,
+                shipped=is_shipped(settings, path),
+                doc_number=doc.doc_number,
+                superseded_by=replaced.get(doc.doc_id, ""),
+            )
+        )
     return rows
 
 
@@ -103,7 +116,9 @@ def _source_document(doc_id: str):
     try:
         return load_markdown(path)
     except DocumentError as exc:
-        raise KnowledgeChangeError(f"来源文档无法读取：{refusal_message(str(exc).removeprefix(f'{doc_id}: '))}") from exc
+        raise KnowledgeChangeError(
+            f"来源文档无法读取：{refusal_message(str(exc).removeprefix(f'{doc_id}: '))}"
+        ) from exc
 
 
 def _ingest_markdown(markdown: str, doc_id: str) -> str:
@@ -119,8 +134,9 @@ def _ingest_markdown(markdown: str, doc_id: str) -> str:
     return outcome.doc_id
 
 
-def save_correction(session, turn: Turn, question: str, answer: str, source_doc_id: str,
-                    staff: StaffUser) -> tuple[FaqCorrection, IndexJob]:
+def save_correction(
+    session, turn: Turn, question: str, answer: str, source_doc_id: str, staff: StaffUser
+) -> tuple[FaqCorrection, IndexJob]:
     from knowledge.documents import Document
 
     question, answer = question.strip(), answer.strip()
@@ -133,20 +149,39 @@ def save_correction(session, turn: Turn, question: str, answer: str, source_doc_
         question += "？"
     doc_id = f"faq-correction-{turn.id}-{uuid.uuid4().hex[:8]}"
     # The entry restates its source's citation, so the answer is cited like any other.
-    doc = Document(doc_id=doc_id, title=source.title, publisher=source.publisher, published=source.published,
-                   url=source.url, category="faq", text=f"{question}\n{answer}", issuer=source.issuer,
-                   doc_number=source.doc_number, valid_from=source.valid_from, valid_until=source.valid_until)
+    doc = Document(
+        doc_id=doc_id,
+        title=source.title,
+        publisher=source.publisher,
+        published=source.published,
+        url=source.url,
+        category="faq",
+        text=f"{question}\n{answer}",
+        issuer=source.issuer,
+        doc_number=source.doc_number,
+        valid_from=source.valid_from,
+        valid_until=source.valid_until,
+    )
     doc_id = _ingest_markdown(doc.to_markdown(), doc_id)
 
     key = question_key(question)
-    for old in session.scalars(select(FaqCorrection).where(FaqCorrection.question_key == key,
-                                                           FaqCorrection.active.is_(True))):
+    for old in session.scalars(
+        select(FaqCorrection).where(FaqCorrection.question_key == key, FaqCorrection.active.is_(True))
+    ):
         # The newest correction of a question replaces the older ones.
         old.active = False
         if old.doc_id != doc_id:
             (staff_dir() / f"{old.doc_id}.md").unlink(missing_ok=True)
-    correction = FaqCorrection(turn_id=turn.id, staff_id=staff.id, question=question, question_key=key,
-                               answer=answer, source_doc_id=source.doc_id, doc_id=doc_id, status="indexing")
+    correction = FaqCorrection(
+        turn_id=turn.id,
+        staff_id=staff.id,
+        question=question,
+        question_key=key,
+        answer=answer,
+        source_doc_id=source.doc_id,
+        doc_id=doc_id,
+        status="indexing",
+    )
     session.add(correction)
     turn.corrected = True
     session.commit()
@@ -186,8 +221,12 @@ def upload_document(session, filename: str, data: bytes, meta: dict) -> tuple[st
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        [outcome] = ingest([path], settings.staff_docs_dir, {**{k: v for k, v in meta.items() if v},
-                                                               "doc_id": doc_id}, (settings.docs_dir,))
+        [outcome] = ingest(
+            [path],
+            settings.staff_docs_dir,
+            {**{k: v for k, v in meta.items() if v}, "doc_id": doc_id},
+            (settings.docs_dir,),
+        )
     if outcome.status == "refused":
         raise KnowledgeChangeError(f"文档未被接受：{refusal_message(outcome.detail)}")
     if outcome.status == "duplicate":

@@ -4,6 +4,7 @@ Changes go through bot/leads.py (history row, owner, audit entry). The export
 is for Excel users in the park: Chinese headers, local time (DISPLAY_TIMEZONE),
 a BOM so Excel reads UTF-8, and cells that would run as formulas defused.
 """
+
 from __future__ import annotations
 
 import csv
@@ -63,8 +64,9 @@ def leads():
         rows = []
     else:
         columns, rows = [], session.scalars(leads_query(status).limit(500)).unique().all()
-    return render_template("console/leads.html", leads=rows, columns=columns, status=status, view=view,
-                           statuses=LEAD_STATUSES)
+    return render_template(
+        "console/leads.html", leads=rows, columns=columns, status=status, view=view, statuses=LEAD_STATUSES
+    )
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -72,8 +74,11 @@ def leads():
 def lead_detail(lead_id: int):
     session = db.session()
     lead = session.get(Lead, lead_id) or abort(404)
-    bookings = session.scalars(select(VisitBooking).where(VisitBooking.lead_id == lead.id)
-                               .order_by(VisitBooking.id.desc())).unique().all()
+    bookings = (
+        session.scalars(select(VisitBooking).where(VisitBooking.lead_id == lead.id).order_by(VisitBooking.id.desc()))
+        .unique()
+        .all()
+    )
     return render_template("console/lead.html", lead=lead, statuses=LEAD_STATUSES, bookings=bookings)
 
 
@@ -102,8 +107,10 @@ def _back(lead_id: int) -> str:
         return url_for("console.lead_detail", lead_id=lead_id)
     view = request.args.get("view", "")
     status = request.args.get("status", "")
-    return url_for("console.leads", **({"status": status} if status else {}),
-                   **({"view": view} if view else {})) + f"#lead-{lead_id}"
+    return (
+        url_for("console.leads", **({"status": status} if status else {}), **({"view": view} if view else {}))
+        + f"#lead-{lead_id}"
+    )
 
 
 @bp.get("/leads.csv")
@@ -120,5 +127,8 @@ def leads_csv():
     for lead in rows:
         writer.writerow([_csv_cell(value(lead, zone)) for _, value in CSV_COLUMNS])
     filename = f"leads-{utcnow().astimezone(zone):%Y%m%d}.csv"
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -8,6 +8,7 @@ always works: an attacker locks out only themselves. A username that does not
 exist is counted and locked exactly like one that does, so neither the
 message nor the behaviour tells which usernames exist.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,9 @@ FORGET_AFTER = timedelta(days=1)
 
 
 def _row(session, username: str, address: str) -> LoginFailure | None:
-    return session.scalars(select(LoginFailure).where(LoginFailure.username == username[:64],
-                                                      LoginFailure.address == address[:64])).first()
+    return session.scalars(
+        select(LoginFailure).where(LoginFailure.username == username[:64], LoginFailure.address == address[:64])
+    ).first()
 
 
 def locked_for(session, username: str, address: str) -> int:
@@ -61,8 +63,9 @@ def failed(session, username: str, address: str) -> int:
 
 
 def succeeded(session, username: str, address: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username[:64],
-                                               LoginFailure.address == address[:64]))
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.username == username[:64], LoginFailure.address == address[:64])
+    )
 
 
 def clear(session, username: str) -> int:
@@ -74,8 +77,9 @@ def clear(session, username: str) -> int:
 
 def locks(session, usernames: list[str]) -> dict[str, list[datetime]]:
     """Current locks by username (one per locked address), for the accounts page."""
-    rows = session.scalars(select(LoginFailure).where(LoginFailure.username.in_(usernames),
-                                                      LoginFailure.locked_until.is_not(None))).all()
+    rows = session.scalars(
+        select(LoginFailure).where(LoginFailure.username.in_(usernames), LoginFailure.locked_until.is_not(None))
+    ).all()
     found: dict[str, list[datetime]] = {}
     for row in rows:
         if aware(row.locked_until) > utcnow():
@@ -85,8 +89,9 @@ def locks(session, usernames: list[str]) -> dict[str, list[datetime]]:
 
 def failure_counts(session, usernames: list[str]) -> dict[str, int]:
     """Recent wrong passwords by username, summed over addresses."""
-    rows = session.execute(select(LoginFailure.username, func.sum(LoginFailure.failures))
-                           .where(LoginFailure.username.in_(usernames),
-                                  LoginFailure.updated_at >= utcnow() - FORGET_AFTER)
-                           .group_by(LoginFailure.username)).all()
+    rows = session.execute(
+        select(LoginFailure.username, func.sum(LoginFailure.failures))
+        .where(LoginFailure.username.in_(usernames), LoginFailure.updated_at >= utcnow() - FORGET_AFTER)
+        .group_by(LoginFailure.username)
+    ).all()
     return {name: int(total or 0) for name, total in rows}

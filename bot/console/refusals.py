@@ -5,15 +5,24 @@ on the command line); the console is Chinese. Each reason is matched here by
 its stable wording, and the original follows in brackets for support. A reason
 no row matches still reaches staff in Chinese, with the original.
 """
+
 from __future__ import annotations
 
 import re
 
-FIELD_LABELS = {"title": "标题", "publisher": "发布单位", "published": "发布日期", "url": "原文链接",
-                "category": "类别"}
+FIELD_LABELS = {
+    "title": "标题",
+    "publisher": "发布单位",
+    "published": "发布日期",
+    "url": "原文链接",
+    "category": "类别",
+}
 # (marker in the English reason, what staff read). The first match wins: specific before general.
 REFUSALS = (
-    ("zip archive expands too far", "文件解压后过大（疑似“压缩炸弹”），已拒绝，未展开。请检查文件来源，或另存为普通的 .docx 后再上传"),
+    (
+        "zip archive expands too far",
+        "文件解压后过大（疑似“压缩炸弹”），已拒绝，未展开。请检查文件来源，或另存为普通的 .docx 后再上传",
+    ),
     ("too much text", "文件提取出的文字过多，超过单个文档的上限，请拆分成较小的文件后再上传"),
     ("time limit", "读取文件超时，已停止。文件可能过于复杂或已损坏，请另存或拆分后再上传"),
     ("more memory than the limit", "读取文件所需内存超过上限，已停止。文件可能已损坏或过于复杂，请另存或拆分后再上传"),

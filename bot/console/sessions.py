@@ -10,6 +10,7 @@ ends the session ("strong" protection, done here because Flask-Login's own reads
 X-Forwarded-For as sent, which any client can forge; request.remote_addr is the
 real client once TRUSTED_PROXY_HOPS is set).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,15 @@ def start(user: StaffUser) -> None:
     dbs = db.session()
     dbs.execute(delete(StaffSession).where(StaffSession.expires_at < utcnow()))  # keeps the table small
     lifetime = current_app.permanent_session_lifetime  # STAFF_SESSION_HOURS, as a timedelta
-    dbs.add(StaffSession(id=_digest(token), staff_id=user.id, expires_at=utcnow() + lifetime,
-                                  address=(request.remote_addr or "")[:64], agent_digest=_agent()))
+    dbs.add(
+        StaffSession(
+            id=_digest(token),
+            staff_id=user.id,
+            expires_at=utcnow() + lifetime,
+            address=(request.remote_addr or "")[:64],
+            agent_digest=_agent(),
+        )
+    )
     session[KEY] = token
 
 

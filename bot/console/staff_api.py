@@ -3,6 +3,7 @@
 Same login and CSRF as the console (send the token as X-CSRFToken), but
 errors answer in JSON and an anonymous call gets 401, not a redirect.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -67,22 +68,38 @@ def row_or_404(session, model, key: int, what: str):
 
 
 def turn_dict(turn: Turn) -> dict:
-    return {"id": turn.id, "created_at": turn.created_at.isoformat(), "channel": turn.channel,
-            "sender_hash": turn.sender_hash, "user_text": turn.user_text, "reply": turn.reply,
-            "sources": turn.sources, "passages": turn.passages, "intent": turn.intent,
-            "confidence": turn.confidence, "outcome": turn.outcome, "degraded": turn.degraded,
-            "latency_ms": turn.latency_ms, "corrected": turn.corrected,
-            "feedback": [{"rating": "up" if f.rating > 0 else "down", "comment": f.comment} for f in turn.feedback]}
+    return {
+        "id": turn.id,
+        "created_at": turn.created_at.isoformat(),
+        "channel": turn.channel,
+        "sender_hash": turn.sender_hash,
+        "user_text": turn.user_text,
+        "reply": turn.reply,
+        "sources": turn.sources,
+        "passages": turn.passages,
+        "intent": turn.intent,
+        "confidence": turn.confidence,
+        "outcome": turn.outcome,
+        "degraded": turn.degraded,
+        "latency_ms": turn.latency_ms,
+        "corrected": turn.corrected,
+        "feedback": [{"rating": "up" if f.rating > 0 else "down", "comment": f.comment} for f in turn.feedback],
+    }
 
 
 @bp.get("/stats")
 @staff_only
 def stats_json():
     days = min(max(request.args.get("days", 30, type=int), 1), 180)
-    return jsonify({"totals": stats.totals(),
-                    "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)],
-                    "handoff_wait": stats.handoff_wait(), "leads_by_status": stats.leads_by_status(),
-                    "top_declined": stats.top_declined()})
+    return jsonify(
+        {
+            "totals": stats.totals(),
+            "daily": [{**d, "day": d["day"].isoformat()} for d in stats.daily(days)],
+            "handoff_wait": stats.handoff_wait(),
+            "leads_by_status": stats.leads_by_status(),
+            "top_declined": stats.top_declined(),
+        }
+    )
 
 
 @bp.get("/turns")
@@ -101,9 +118,18 @@ def turns_json():
 @staff_only
 def job_json(job_id: int):
     job = row_or_404(db.session(), IndexJob, job_id, "job")
-    return jsonify({"id": job.id, "kind": job.kind, "detail": job.detail, "status": job.status,
-                    "message": job.message, "progress": job.progress,
-                    "started_at": job.started_at.isoformat() if job.started_at else None, "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+    return jsonify(
+        {
+            "id": job.id,
+            "kind": job.kind,
+            "detail": job.detail,
+            "status": job.status,
+            "message": job.message,
+            "progress": job.progress,
+            "started_at": job.started_at.isoformat() if job.started_at else None,
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        }
+    )
 
 
 @bp.get("/leads")
@@ -136,12 +162,24 @@ def lead_patch(lead_id: int):
 @staff_only
 def handoffs_json():
     rows = db.session().scalars(select(Handoff).where(Handoff.status == "open").order_by(Handoff.id))
-    return jsonify({"handoffs": [{"id": h.id, "channel": h.channel, "created_at": h.created_at.isoformat(),
-                                  "owner": h.staff.username if h.staff else None,
-                                  "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
-                                  "messages": [{"id": m.id, "author": m.author, "text": m.text,
-                                                "at": m.created_at.isoformat()} for m in h.messages]}
-                                 for h in rows]})
+    return jsonify(
+        {
+            "handoffs": [
+                {
+                    "id": h.id,
+                    "channel": h.channel,
+                    "created_at": h.created_at.isoformat(),
+                    "owner": h.staff.username if h.staff else None,
+                    "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
+                    "messages": [
+                        {"id": m.id, "author": m.author, "text": m.text, "at": m.created_at.isoformat()}
+                        for m in h.messages
+                    ],
+                }
+                for h in rows
+            ]
+        }
+    )
 
 
 def _open_handoff(handoff_id: int) -> Handoff:
@@ -174,7 +212,9 @@ def handoff_release_json(handoff_id: int):
     try:
         release(_open_handoff(handoff_id))
     except DialogueUnavailable:
-        raise ApiError(503, "dialogue_unavailable", "The assistant cannot be reached; the conversation stays with staff.")
+        raise ApiError(
+            503, "dialogue_unavailable", "The assistant cannot be reached; the conversation stays with staff."
+        )
     audit.record("handoff_release", f"handoff:{handoff_id}")
     db.session().commit()
     return jsonify({"released": handoff_id})

@@ -6,6 +6,7 @@ prompt, not an answer), a message to staff during a handoff (the bot says
 nothing) and a tap on a site-visit button (the gateway answers it) are counted
 apart, so 已回答 is the share of real questions the bot answered (issue 17).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -24,8 +25,12 @@ from . import aware
 
 FORM_INTENT = LEAD_FORM_INTENT.lstrip("/")  # the intent whose reply is the lead form's first prompt
 # What a turn was, when it was not a question: (kind, label). Everything else counts by its outcome.
-NOT_QUESTIONS = {"form_answer": "填写留资表单", "form_prompt": "打开留资表单", "to_staff": "人工会话中的消息",
-                 "visit": "预约考察操作"}
+NOT_QUESTIONS = {
+    "form_answer": "填写留资表单",
+    "form_prompt": "打开留资表单",
+    "to_staff": "人工会话中的消息",
+    "visit": "预约考察操作",
+}
 QUESTION_KINDS = OUTCOMES  # answered, abstained, out_of_scope, handoff, error
 DECLINED_DAYS = 7
 DECLINED_TOP = 10
@@ -36,13 +41,26 @@ TURN_KIND = case(
     (and_(Turn.outcome == "handoff", Turn.reply == ""), "to_staff"),  # the bot kept quiet: staff had it
     (Turn.intent == VISIT_INTENT, "visit"),
     (and_(Turn.outcome == "answered", Turn.intent == FORM_INTENT), "form_prompt"),
-    else_=Turn.outcome)
+    else_=Turn.outcome,
+)
 
 SERIES = ("answered", "abstained", "out_of_scope", "handoff", "thumbs_down")
-LABELS = {"answered": "已回答", "abstained": "未能回答", "out_of_scope": "超出范围", "handoff": "转人工",
-          "thumbs_down": "差评", "error": "出错", "unknown": "未知结果"}
-COLORS = {"answered": "#0d6b5e", "abstained": "#d98e04", "out_of_scope": "#6b7a90", "handoff": "#7b4fb8",
-          "thumbs_down": "#c0392b"}
+LABELS = {
+    "answered": "已回答",
+    "abstained": "未能回答",
+    "out_of_scope": "超出范围",
+    "handoff": "转人工",
+    "thumbs_down": "差评",
+    "error": "出错",
+    "unknown": "未知结果",
+}
+COLORS = {
+    "answered": "#0d6b5e",
+    "abstained": "#d98e04",
+    "out_of_scope": "#6b7a90",
+    "handoff": "#7b4fb8",
+    "thumbs_down": "#c0392b",
+}
 
 
 def totals() -> dict:
@@ -76,11 +94,14 @@ def daily(days: int = 30, today: date | None = None) -> list[dict]:
     counts: Counter = Counter()
     for created, kind in session.execute(select(Turn.created_at, TURN_KIND).where(Turn.created_at >= since)):
         counts[(aware(created).astimezone(zone).date(), kind)] += 1
-    for (created,) in session.execute(select(Feedback.created_at).where(Feedback.rating < 0,
-                                                                         Feedback.created_at >= since)):
+    for (created,) in session.execute(
+        select(Feedback.created_at).where(Feedback.rating < 0, Feedback.created_at >= since)
+    ):
         counts[(aware(created).astimezone(zone).date(), "thumbs_down")] += 1
-    return [{"day": first + timedelta(days=i), **{s: counts[(first + timedelta(days=i), s)] for s in SERIES}}
-            for i in range(days)]
+    return [
+        {"day": first + timedelta(days=i), **{s: counts[(first + timedelta(days=i), s)] for s in SERIES}}
+        for i in range(days)
+    ]
 
 
 def chart(series: list[dict], width: int = 900, height: int = 220) -> dict:
@@ -95,27 +116,54 @@ def chart(series: list[dict], width: int = 900, height: int = 220) -> dict:
         x0 = pad_left + i * group
         for j, name in enumerate(SERIES):
             h = plot_h * day[name] / top
-            bars.append({"x": round(x0 + j * bar, 1), "y": round(pad_top + plot_h - h, 1), "w": round(bar * 0.9, 1),
-                         "h": round(h, 1), "color": COLORS[name],
-                         "title": f"{day['day']:%m-%d} {LABELS[name]} {day[name]}"})
+            bars.append(
+                {
+                    "x": round(x0 + j * bar, 1),
+                    "y": round(pad_top + plot_h - h, 1),
+                    "w": round(bar * 0.9, 1),
+                    "h": round(h, 1),
+                    "color": COLORS[name],
+                    "title": f"{day['day']:%m-%d} {LABELS[name]} {day[name]}",
+                }
+            )
         if i % 5 == 0 or i == len(series) - 1:
             ticks.append({"x": round(x0, 1), "label": f"{day['day']:%m-%d}"})
-    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "top": top,
-            "base_y": pad_top + plot_h, "pad_left": pad_left,
-            "legend": [{"name": LABELS[s], "color": COLORS[s]} for s in SERIES]}
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "top": top,
+        "base_y": pad_top + plot_h,
+        "pad_left": pad_left,
+        "legend": [{"name": LABELS[s], "color": COLORS[s]} for s in SERIES],
+    }
 
 
 def handoff_wait(now: datetime | None = None, days: int = WAIT_DAYS) -> dict:
     """The median seconds from 转人工 to a claim over the last `days`, and how many were never claimed."""
     since = (now or datetime.now(ZoneInfo("UTC"))) - timedelta(days=days)
-    rows = db.session().execute(select(Handoff.created_at, Handoff.claimed_at, Handoff.closed_reason)
-                                .where(Handoff.created_at >= since)).all()
-    waits = [(aware(claimed) - aware(created)).total_seconds() for created, claimed, _ in rows
-             if claimed is not None and claimed >= created]
+    rows = (
+        db.session()
+        .execute(
+            select(Handoff.created_at, Handoff.claimed_at, Handoff.closed_reason).where(Handoff.created_at >= since)
+        )
+        .all()
+    )
+    waits = [
+        (aware(claimed) - aware(created)).total_seconds()
+        for created, claimed, _ in rows
+        if claimed is not None and claimed >= created
+    ]
     unclaimed = sum(1 for _, claimed, reason in rows if claimed is None and reason == "timeout")
     median = statistics.median(waits) if waits else None
-    return {"days": days, "claimed": len(waits), "median_seconds": round(median) if median is not None else None,
-            "median_text": duration(median) if median is not None else "—", "timed_out": unclaimed}
+    return {
+        "days": days,
+        "claimed": len(waits),
+        "median_seconds": round(median) if median is not None else None,
+        "median_text": duration(median) if median is not None else "—",
+        "timed_out": unclaimed,
+    }
 
 
 def duration(seconds: float) -> str:
@@ -147,9 +195,13 @@ def top_declined(days: int = DECLINED_DAYS, limit: int = DECLINED_TOP, now: date
     from .knowledge_admin import question_key
 
     since = (now or datetime.now(ZoneInfo("UTC"))) - timedelta(days=days)
-    rows = db.session().execute(select(Turn.id, Turn.user_text).where(TURN_KIND == "abstained",
-                                                                     Turn.created_at >= since)
-                                .order_by(Turn.id)).all()
+    rows = (
+        db.session()
+        .execute(
+            select(Turn.id, Turn.user_text).where(TURN_KIND == "abstained", Turn.created_at >= since).order_by(Turn.id)
+        )
+        .all()
+    )
     groups: dict[str, dict] = {}
     for turn_id, text in rows:
         shown = " ".join(mask_personal(plain(text)).split())
@@ -161,5 +213,6 @@ def top_declined(days: int = DECLINED_DAYS, limit: int = DECLINED_TOP, now: date
         group["wordings"][shown] += 1
         group["last_turn"] = turn_id
     ranked = sorted(groups.values(), key=lambda g: (-g["count"], -g["last_turn"]))[:limit]
-    return [{"question": g["wordings"].most_common(1)[0][0], "count": g["count"], "turn_id": g["last_turn"]}
-            for g in ranked]
+    return [
+        {"question": g["wordings"].most_common(1)[0][0], "count": g["count"], "turn_id": g["last_turn"]} for g in ranked
+    ]

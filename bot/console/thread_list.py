@@ -4,6 +4,7 @@ A conversation is one sender (hashed) on one channel. The list is grouped in
 SQL from the turn log, so a page costs a few queries whatever the log's size;
 each row opens the thread page (threads.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,12 +54,18 @@ def _bounds(start: date | None, end: date | None) -> tuple[datetime | None, date
     return lower, upper
 
 
-def grouped(outcome: str = "", channel: str = "", thumbs_down: bool = False, start: date | None = None,
-            end: date | None = None):
+def grouped(
+    outcome: str = "", channel: str = "", thumbs_down: bool = False, start: date | None = None, end: date | None = None
+):
     counts = [func.sum(case((Turn.outcome == o, 1), else_=0)).label(o) for o in OUTCOMES]
-    query = select(Turn.sender_hash, Turn.channel, func.min(Turn.created_at).label("started"),
-                   func.max(Turn.created_at).label("last"), func.count().label("turns"), *counts) \
-        .group_by(Turn.sender_hash, Turn.channel)
+    query = select(
+        Turn.sender_hash,
+        Turn.channel,
+        func.min(Turn.created_at).label("started"),
+        func.max(Turn.created_at).label("last"),
+        func.count().label("turns"),
+        *counts,
+    ).group_by(Turn.sender_hash, Turn.channel)
     if channel in CHANNELS:
         query = query.where(Turn.channel == channel)
     if outcome in OUTCOME_FILTERS:
@@ -75,23 +82,38 @@ def grouped(outcome: str = "", channel: str = "", thumbs_down: bool = False, sta
 
 
 def _rows(session, query, page: int) -> list[Row]:
-    found = session.execute(query.order_by(func.max(Turn.created_at).desc())
-                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    rows = [Row(r.sender_hash, r.channel, r.started, r.last, r.turns,
-                {o: getattr(r, o) or 0 for o in OUTCOMES}) for r in found]
+    found = session.execute(
+        query.order_by(func.max(Turn.created_at).desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    rows = [
+        Row(r.sender_hash, r.channel, r.started, r.last, r.turns, {o: getattr(r, o) or 0 for o in OUTCOMES})
+        for r in found
+    ]
     senders = [r.sender_hash for r in rows]
     if not senders:
         return rows
-    down = dict(session.execute(select(Turn.sender_hash, func.count()).join(Feedback, Feedback.turn_id == Turn.id)
-                                .where(Turn.sender_hash.in_(senders), Feedback.rating < 0)
-                                .group_by(Turn.sender_hash)).all())
+    down = dict(
+        session.execute(
+            select(Turn.sender_hash, func.count())
+            .join(Feedback, Feedback.turn_id == Turn.id)
+            .where(Turn.sender_hash.in_(senders), Feedback.rating < 0)
+            .group_by(Turn.sender_hash)
+        ).all()
+    )
     handed = set(session.scalars(select(Handoff.sender_hash).where(Handoff.sender_hash.in_(senders))))
     leads = set(session.scalars(select(Lead.sender_hash).where(Lead.sender_hash.in_(senders))))
     for row in rows:
-        row.thumbs_down, row.handoff, row.lead = down.get(row.sender_hash, 0), row.sender_hash in handed, \
-            row.sender_hash in leads
-        opening = session.scalars(select(Turn.user_text).where(
-            Turn.sender_hash == row.sender_hash, Turn.channel == row.channel).order_by(Turn.id).limit(5)).all()
+        row.thumbs_down, row.handoff, row.lead = (
+            down.get(row.sender_hash, 0),
+            row.sender_hash in handed,
+            row.sender_hash in leads,
+        )
+        opening = session.scalars(
+            select(Turn.user_text)
+            .where(Turn.sender_hash == row.sender_hash, Turn.channel == row.channel)
+            .order_by(Turn.id)
+            .limit(5)
+        ).all()
         asked = next((t for t in opening if not is_payload(t) or shown(t).startswith("「")), "")
         row.first_question = shown(asked)
     return rows
@@ -108,9 +130,20 @@ def threads():
     session = db.session()
     query = grouped(outcome, channel, thumbs_down, start, end)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    args = {"outcome": outcome if outcome in OUTCOME_FILTERS else "", "channel": channel if channel in CHANNELS
-            else "", "thumbs_down": "1" if thumbs_down else "", "from": start.isoformat() if start else "",
-            "to": end.isoformat() if end else ""}
-    return render_template("console/threads.html", rows=_rows(session, query, page), total=total, page=page,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), args=args,
-                           outcomes=OUTCOME_FILTERS, channels=CHANNELS)
+    args = {
+        "outcome": outcome if outcome in OUTCOME_FILTERS else "",
+        "channel": channel if channel in CHANNELS else "",
+        "thumbs_down": "1" if thumbs_down else "",
+        "from": start.isoformat() if start else "",
+        "to": end.isoformat() if end else "",
+    }
+    return render_template(
+        "console/threads.html",
+        rows=_rows(session, query, page),
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        args=args,
+        outcomes=OUTCOME_FILTERS,
+        channels=CHANNELS,
+    )

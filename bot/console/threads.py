@@ -6,6 +6,7 @@ passages, the ratings and corrections, the handoff with staff's replies, and
 the lead that came of it. A conversation is everything one sender (hashed)
 said on one channel, merged in time order from the tables that hold it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,11 +33,19 @@ class Event:
 
 
 def thread_events(session, sender_hash: str) -> list[Event]:
-    turns = session.scalars(select(Turn).where(Turn.sender_hash == sender_hash)
-                            .options(selectinload(Turn.feedback), selectinload(Turn.corrections))
-                            .order_by(Turn.id.desc()).limit(MAX_TURNS)).all()
-    handoffs = session.scalars(select(Handoff).where(Handoff.sender_hash == sender_hash)
-                               .options(selectinload(Handoff.messages)).order_by(Handoff.id)).all()
+    turns = session.scalars(
+        select(Turn)
+        .where(Turn.sender_hash == sender_hash)
+        .options(selectinload(Turn.feedback), selectinload(Turn.corrections))
+        .order_by(Turn.id.desc())
+        .limit(MAX_TURNS)
+    ).all()
+    handoffs = session.scalars(
+        select(Handoff)
+        .where(Handoff.sender_hash == sender_hash)
+        .options(selectinload(Handoff.messages))
+        .order_by(Handoff.id)
+    ).all()
     leads = session.scalars(select(Lead).where(Lead.sender_hash == sender_hash).order_by(Lead.id)).all()
     events = [Event(aware(t.created_at), "turn", t) for t in turns]
     for handoff in handoffs:
@@ -61,8 +70,15 @@ def thread(sender_hash: str):
         abort(404)
     channels = sorted({e.item.channel for e in events if hasattr(e.item, "channel")})
     texts, threshold = passage_texts()
-    return render_template("console/thread.html", events=events, sender_hash=sender_hash, channels=channels,
-                           end_labels=END_LABELS, passage_text=texts, threshold=threshold)
+    return render_template(
+        "console/thread.html",
+        events=events,
+        sender_hash=sender_hash,
+        channels=channels,
+        end_labels=END_LABELS,
+        passage_text=texts,
+        threshold=threshold,
+    )
 
 
 _texts_cache: dict = {}
@@ -86,5 +102,10 @@ def passage_texts() -> tuple[dict[str, str], float | None]:
     return _texts_cache[key], threshold
 
 
-END_LABELS = {"released": "工作人员已交还机器人", "timeout": "无人接手，已超时转为留资",
-              "after_hours": "非工作时间，已转为留资", "timing_out": "超时，正在转为留资", None: "已结束"}
+END_LABELS = {
+    "released": "工作人员已交还机器人",
+    "timeout": "无人接手，已超时转为留资",
+    "after_hours": "非工作时间，已转为留资",
+    "timing_out": "超时，正在转为留资",
+    None: "已结束",
+}

@@ -9,6 +9,7 @@ is published is exactly the text they previewed. Until then the files wait
 in the data directory's staging folder, never in the index or the git tree.
 One bad file is reported and the others go on.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,18 @@ log = logging.getLogger(__name__)
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 MAX_FILES = 20
 STAGING_DAYS = 7
-FIELDS = ("title", "issuer", "publisher", "doc_number", "published", "valid_from", "valid_until", "scope", "url",
-          "category")
+FIELDS = (
+    "title",
+    "issuer",
+    "publisher",
+    "doc_number",
+    "published",
+    "valid_from",
+    "valid_until",
+    "scope",
+    "url",
+    "category",
+)
 DATE_FIELDS = ("published", "valid_from", "valid_until")
 
 
@@ -189,12 +200,23 @@ def _versions_of(drafts: list[dict]) -> None:
         if draft["error"] or draft["status"] != "draft":
             continue
         meta = draft["meta"]
-        candidate = Document(doc_id="\0new", title=meta.get("title", ""), publisher=meta.get("publisher", ""),
-                             published=meta.get("published", ""), url="", category=meta.get("category", ""),
-                             text="", issuer=meta.get("issuer", ""), doc_number=meta.get("doc_number", ""),
-                             valid_from=meta.get("valid_from", ""))
-        draft["versions"] = [{"doc_id": d.doc_id, "title": d.title, "published": d.published}
-                             for d in family(candidate, docs) if d.doc_id != candidate.doc_id]
+        candidate = Document(
+            doc_id="\0new",
+            title=meta.get("title", ""),
+            publisher=meta.get("publisher", ""),
+            published=meta.get("published", ""),
+            url="",
+            category=meta.get("category", ""),
+            text="",
+            issuer=meta.get("issuer", ""),
+            doc_number=meta.get("doc_number", ""),
+            valid_from=meta.get("valid_from", ""),
+        )
+        draft["versions"] = [
+            {"doc_id": d.doc_id, "title": d.title, "published": d.published}
+            for d in family(candidate, docs)
+            if d.doc_id != candidate.doc_id
+        ]
 
 
 @bp.get("/knowledge/drafts/<token>")
@@ -202,8 +224,9 @@ def _versions_of(drafts: list[dict]) -> None:
 def drafts_review(token: str):
     drafts = _load(token)
     _versions_of(drafts)
-    return render_template("console/review.html", token=token, drafts=drafts, places=_place_names(),
-                           accept=UPLOAD_ACCEPT, problems={})
+    return render_template(
+        "console/review.html", token=token, drafts=drafts, places=_place_names(), accept=UPLOAD_ACCEPT, problems={}
+    )
 
 
 @bp.post("/knowledge/drafts/<token>/publish")
@@ -242,12 +265,20 @@ def drafts_publish(token: str):
         for doc_id, filename in published:
             audit.record("upload", doc_id, detail={"file": filename[:200], "job": job.id})
         db.session().commit()
-        flash(f"已发布 {len(published)} 篇文档（{'、'.join(d for d, _ in published)}），正在重建索引（任务 #{job.id}）。",
-              "info")
+        flash(
+            f"已发布 {len(published)} 篇文档（{'、'.join(d for d, _ in published)}），正在重建索引（任务 #{job.id}）。",
+            "info",
+        )
     if problems:
         for n, reasons in problems.items():
             flash(f"{drafts[n]['filename']}：{'；'.join(reasons)}", "error")
-        return render_template("console/review.html", token=token, drafts=drafts, places=_place_names(),
-                               accept=UPLOAD_ACCEPT, problems=problems), 400
+        return render_template(
+            "console/review.html",
+            token=token,
+            drafts=drafts,
+            places=_place_names(),
+            accept=UPLOAD_ACCEPT,
+            problems=problems,
+        ), 400
     shutil.rmtree(folder, ignore_errors=True)  # everything reviewed is published or was left out
     return redirect(url_for("console.knowledge"))

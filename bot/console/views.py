@@ -1,4 +1,5 @@
 """Console pages: dashboard, conversations, correct, ask, knowledge, handoff replies (leads: leads.py)."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,14 @@ from ..models import LEAD_STATUS_LABELS, FaqCorrection, Feedback, Handoff, Hando
 from . import stats
 from .blueprint import bp, requires
 from .button_titles import plain
-from .knowledge_admin import (UPLOAD_ACCEPT, KnowledgeChangeError, list_documents, remove_document,
-                              save_correction, upload_document)
+from .knowledge_admin import (
+    UPLOAD_ACCEPT,
+    KnowledgeChangeError,
+    list_documents,
+    remove_document,
+    save_correction,
+    upload_document,
+)
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 30
@@ -44,10 +51,18 @@ def _labels():
 def dashboard():
     days = min(max(request.args.get("days", 30, type=int), 7), 180)
     series = stats.daily(days)
-    return render_template("console/dashboard.html", totals=stats.totals(), series=series,
-                           chart=stats.chart(series), days=days, notices=_notice_counts(),
-                           wait=stats.handoff_wait(), pipeline=stats.leads_by_status(),
-                           declined=stats.top_declined(), not_questions=stats.NOT_QUESTIONS)
+    return render_template(
+        "console/dashboard.html",
+        totals=stats.totals(),
+        series=series,
+        chart=stats.chart(series),
+        days=days,
+        notices=_notice_counts(),
+        wait=stats.handoff_wait(),
+        pipeline=stats.leads_by_status(),
+        declined=stats.top_declined(),
+        not_questions=stats.NOT_QUESTIONS,
+    )
 
 
 def _notice_counts() -> dict | None:
@@ -85,8 +100,16 @@ def conversations():
     query = turns_query(filter_name, text)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     turns = session.scalars(query.order_by(Turn.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return render_template("console/conversations.html", turns=turns, filters=FILTERS, filter_name=filter_name,
-                           q=text, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total)
+    return render_template(
+        "console/conversations.html",
+        turns=turns,
+        filters=FILTERS,
+        filter_name=filter_name,
+        q=text,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+    )
 
 
 @bp.route("/turns/<int:turn_id>", methods=["GET", "POST"])
@@ -103,27 +126,34 @@ def turn(turn_id: int):
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("question", "answer", "source")}
         try:
-            correction, job = save_correction(session, row, form["question"], form["answer"], form["source"],
-                                              current_user)
+            correction, job = save_correction(
+                session, row, form["question"], form["answer"], form["source"], current_user
+            )
         except KnowledgeChangeError as exc:
             flash(str(exc), "error")
             status = 400
         else:
-            audit.record("correction", f"turn:{row.id}", commit=True,
-                         detail={"correction": correction.id, "doc_id": correction.doc_id, "job": job.id})
+            audit.record(
+                "correction",
+                f"turn:{row.id}",
+                commit=True,
+                detail={"correction": correction.id, "doc_id": correction.doc_id, "job": job.id},
+            )
             flash(f"已保存纠正，正在后台重建索引（任务 #{job.id}）。", "info")
             return redirect(url_for("console.turn", turn_id=row.id))
-    corrections = session.scalars(select(FaqCorrection).where(FaqCorrection.turn_id == row.id)
-                                  .order_by(FaqCorrection.id.desc())).all()
-    return render_template("console/turn.html", turn=row, documents=documents, form=form,
-                           corrections=corrections, jobs=_recent_jobs(5)), status
+    corrections = session.scalars(
+        select(FaqCorrection).where(FaqCorrection.turn_id == row.id).order_by(FaqCorrection.id.desc())
+    ).all()
+    return render_template(
+        "console/turn.html", turn=row, documents=documents, form=form, corrections=corrections, jobs=_recent_jobs(5)
+    ), status
 
 
 @bp.get("/ask")
 @login_required
 def ask():
     """Hit testing: what the knowledge base answers, with every passage's scores."""
-    question = request.args.get("q", "").strip()[:current_app.config["MAX_MESSAGE_CHARS"]]
+    question = request.args.get("q", "").strip()[: current_app.config["MAX_MESSAGE_CHARS"]]
     top_k = min(max(request.args.get("top_k", 5, type=int), 1), 20)
     mode = request.args.get("mode", "hybrid")
     mode = mode if mode in ("hybrid", "bm25", "dense") else "hybrid"
@@ -135,8 +165,17 @@ def ask():
         except Exception as exc:  # a missing or mismatched index: say so on the page
             log.exception("hit testing failed")
             error = f"知识库不可用：{type(exc).__name__}: {exc}"
-    return render_template("console/ask.html", question=question, top_k=top_k, mode=mode, answer=answer,
-                           error=error, threshold=threshold, batch=None, batch_text="")
+    return render_template(
+        "console/ask.html",
+        question=question,
+        top_k=top_k,
+        mode=mode,
+        answer=answer,
+        error=error,
+        threshold=threshold,
+        batch=None,
+        batch_text="",
+    )
 
 
 @bp.post("/ask")
@@ -167,8 +206,17 @@ def ask_batch():
             log.exception("batch hit testing failed")
             error = f"知识库不可用：{type(exc).__name__}: {exc}"
     status = 400 if error and not batch else 200
-    return render_template("console/ask.html", question="", top_k=5, mode="hybrid", answer=None, error=error,
-                           threshold=None, batch=batch, batch_text=text if not upload else ""), status
+    return render_template(
+        "console/ask.html",
+        question="",
+        top_k=5,
+        mode="hybrid",
+        answer=None,
+        error=error,
+        threshold=None,
+        batch=batch,
+        batch_text=text if not upload else "",
+    ), status
 
 
 def _recent_jobs(limit: int = 10) -> list[IndexJob]:
@@ -188,9 +236,18 @@ def _knowledge_page(upload_form: dict | None = None, status: int = 200):
     # A refused upload is shown with what was typed, and without the auto-refresh that would drop it.
     from ..reindex_jobs import worker_state
 
-    return render_template("console/knowledge.html", documents=list_documents(), jobs=jobs, busy=busy,
-                           manifest=manifest, worker=worker_state(), refresh=busy and upload_form is None, refresh_seconds=3,
-                           upload_form=upload_form or {}, accept=UPLOAD_ACCEPT), status
+    return render_template(
+        "console/knowledge.html",
+        documents=list_documents(),
+        jobs=jobs,
+        busy=busy,
+        manifest=manifest,
+        worker=worker_state(),
+        refresh=busy and upload_form is None,
+        refresh_seconds=3,
+        upload_form=upload_form or {},
+        accept=UPLOAD_ACCEPT,
+    ), status
 
 
 @bp.get("/knowledge")

@@ -5,6 +5,7 @@ booking rules (capacity, lead status, notices, telling the tenant) are
 bot/visits/booking.py's. Times are entered and shown in DISPLAY_TIMEZONE
 (Asia/Shanghai) and stored in UTC.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -20,8 +21,13 @@ from ..visits import booking as bookings, chat as visit_chat
 from .blueprint import bp, requires
 
 SLOT_FIELDS = ("date", "start", "end", "capacity", "place", "note")
-REASONS = {"full": "该时段已约满。", "gone": "该时段已撤回。", "past": "该时段已开始或即将开始，不能再预约。",
-           "not_booked": "该预约已取消。", "no_lead": "没有对应的线索。"}
+REASONS = {
+    "full": "该时段已约满。",
+    "gone": "该时段已撤回。",
+    "past": "该时段已开始或即将开始，不能再预约。",
+    "not_booked": "该预约已取消。",
+    "no_lead": "没有对应的线索。",
+}
 
 
 def _zone() -> ZoneInfo:
@@ -52,8 +58,13 @@ def parse_slot(form: dict, now: datetime | None = None) -> tuple[dict | None, st
     place, note = form.get("place", "").strip(), form.get("note", "").strip()
     if len(place) > 200 or len(note) > 1000:
         return None, "地点最多 200 字，说明最多 1000 字。"
-    return {"starts_at": starts.astimezone(timezone.utc), "ends_at": ends.astimezone(timezone.utc),
-            "capacity": capacity, "place": place, "note": note}, ""
+    return {
+        "starts_at": starts.astimezone(timezone.utc),
+        "ends_at": ends.astimezone(timezone.utc),
+        "capacity": capacity,
+        "place": place,
+        "note": note,
+    }, ""
 
 
 def _page(form: dict | None = None, status: int = 200):
@@ -61,11 +72,15 @@ def _page(form: dict | None = None, status: int = 200):
     if bookings.forget_past(session):  # visits that are over need no WeChat id
         session.commit()
     since = utcnow() - timedelta(days=1)
-    slots = session.scalars(select(VisitSlot).where(VisitSlot.ends_at >= since)
-                            .order_by(VisitSlot.starts_at, VisitSlot.id)).unique().all()
+    slots = (
+        session.scalars(select(VisitSlot).where(VisitSlot.ends_at >= since).order_by(VisitSlot.starts_at, VisitSlot.id))
+        .unique()
+        .all()
+    )
     open_ids = {s.id for s in bookings.open_slots(session, limit=200)}
-    return render_template("console/visits.html", slots=slots, open_ids=open_ids, form=form or {},
-                           slot_text=bookings.slot_text), status
+    return render_template(
+        "console/visits.html", slots=slots, open_ids=open_ids, form=form or {}, slot_text=bookings.slot_text
+    ), status
 
 
 @bp.get("/visits")
@@ -86,8 +101,9 @@ def visit_slot_add():
     slot = VisitSlot(staff_id=current_user.id, **values)
     session.add(slot)
     session.flush()
-    audit.record("visit_slot", f"slot:{slot.id}", detail={"published": bookings.slot_text(slot),
-                                                           "capacity": slot.capacity})
+    audit.record(
+        "visit_slot", f"slot:{slot.id}", detail={"published": bookings.slot_text(slot), "capacity": slot.capacity}
+    )
     session.commit()
     flash(f"已发布考察时段：{bookings.slot_text(slot)}。", "info")
     return redirect(url_for("console.visits"))
@@ -122,8 +138,11 @@ def visit_cancel(booking_id: int):
     except bookings.BookingError as exc:
         flash(REASONS.get(exc.code, exc.code), "error")
         return redirect(url_for("console.visits"))
-    audit.record("visit_change", f"booking:{booking.id}", detail={"cancelled": bookings.slot_text(booking.slot),
-                                                                  "lead": booking.lead_id})
+    audit.record(
+        "visit_change",
+        f"booking:{booking.id}",
+        detail={"cancelled": bookings.slot_text(booking.slot), "lead": booking.lead_id},
+    )
     session.commit()
     flash(f"已取消预约 #{booking.id}，{_told(session, booking)}", "info")
     return redirect(url_for("console.visits"))
@@ -141,8 +160,11 @@ def visit_move(booking_id: int):
         session.rollback()
         flash(REASONS.get(exc.code, exc.code), "error")
         return redirect(url_for("console.visits"))
-    audit.record("visit_change", f"booking:{booking.id}", detail={
-        "moved": [bookings.slot_text(before), bookings.slot_text(booking.slot)], "lead": booking.lead_id})
+    audit.record(
+        "visit_change",
+        f"booking:{booking.id}",
+        detail={"moved": [bookings.slot_text(before), bookings.slot_text(booking.slot)], "lead": booking.lead_id},
+    )
     session.commit()
     flash(f"预约 #{booking.id} 已改到 {bookings.slot_text(booking.slot)}，{_told(session, booking)}", "info")
     return redirect(url_for("console.visits") + f"#booking-{booking.id}")
@@ -159,5 +181,8 @@ def _told(session, booking: VisitBooking) -> str:
 def visit_ics(booking_id: int):
     booking = _booking(booking_id)
     text = bookings.ics(booking, current_app.config.get("CONSOLE_BASE_URL", ""))
-    return Response(text.encode("utf-8"), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="visit-{booking.id}.ics"'})
+    return Response(
+        text.encode("utf-8"),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="visit-{booking.id}.ics"'},
+    )

@@ -7,6 +7,7 @@ the handoff cannot be stored, the tenant is told so and given the lead form
 tenant how long staff usually take; one nobody claims in time ends in the
 lead form too (sweeper.py). Staff claim handoffs (claims.py) in the console.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,10 @@ from . import fallback, messages
 from .hours import OfficeHours
 
 log = logging.getLogger(__name__)
-OPENED = {"zh": "已为您转接招商人员，请稍候，工作人员的回复会显示在这里。",
-          "en": "You have been passed on to our investment staff; their replies will appear here."}
+OPENED = {
+    "zh": "已为您转接招商人员，请稍候，工作人员的回复会显示在这里。",
+    "en": "You have been passed on to our investment staff; their replies will appear here.",
+}
 
 
 def init_app(app: Flask) -> None:
@@ -41,16 +44,21 @@ def office_hours() -> OfficeHours:
     return current_app.extensions.get("office_hours") or OfficeHours()
 
 
-def begin(session, channel: str, hashed: str, sender_id: str, message: str,
-          replies: list[dict]) -> tuple[list[dict], Handoff | None]:
+def begin(
+    session, channel: str, hashed: str, sender_id: str, message: str, replies: list[dict]
+) -> tuple[list[dict], Handoff | None]:
     """Rasa said handoff: the replies the tenant gets, and the open handoff if one was stored."""
     language = messages.language_of(message, *(r.get("text", "") for r in replies))
     hours, now = office_hours(), utcnow()
     if not hours.is_open(now):
         _record(session, channel, hashed, message, language, closed_reason="after_hours")
         opening = hours.next_opening(now)
-        notice = messages.text("after_hours", language, hours=hours.describe(language),
-                               next=messages.when(opening, now.astimezone(hours.zone), language) if opening else "—")
+        notice = messages.text(
+            "after_hours",
+            language,
+            hours=hours.describe(language),
+            next=messages.when(opening, now.astimezone(hours.zone), language) if opening else "—",
+        )
         log.info("handoff outside office hours: lead form offered", extra={"channel": channel})
         return fallback.offer_lead_form(sender_id, language, notice), None
     handoff = _record(session, channel, hashed, message, language, sender_id=sender_id)
@@ -69,9 +77,16 @@ def begin(session, channel: str, hashed: str, sender_id: str, message: str,
 def _record(session, channel, hashed, message, language, sender_id=None, closed_reason=None) -> Handoff | None:
     """Store the handoff (open, or already closed with a reason); None if the database refused."""
     try:
-        handoff = Handoff(channel=channel, sender_hash=hashed, sender_id=sender_id, reason=message,
-                          language=language, status="closed" if closed_reason else "open",
-                          closed_reason=closed_reason, closed_at=utcnow() if closed_reason else None)
+        handoff = Handoff(
+            channel=channel,
+            sender_hash=hashed,
+            sender_id=sender_id,
+            reason=message,
+            language=language,
+            status="closed" if closed_reason else "open",
+            closed_reason=closed_reason,
+            closed_at=utcnow() if closed_reason else None,
+        )
         session.add(handoff)
         session.flush()
         session.add(HandoffMessage(handoff_id=handoff.id, author="user", text=message))

@@ -7,6 +7,7 @@ first). The timeout sweeper marks a handoff `timing_out` the same way, so a
 claim that comes a moment later fails instead of talking to a tenant who is
 already being handed the lead form.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import or_, update
@@ -20,12 +21,17 @@ def claim(session, handoff_id: int, staff_id: int, take_over: bool = False) -> b
     if not take_over:
         condition.append(or_(Handoff.staff_id.is_(None), Handoff.staff_id == staff_id))
     now = utcnow()
-    taken = session.execute(update(Handoff).where(*condition).values(staff_id=staff_id)
-                            .execution_options(synchronize_session=False)).rowcount
+    taken = session.execute(
+        update(Handoff).where(*condition).values(staff_id=staff_id).execution_options(synchronize_session=False)
+    ).rowcount
     if taken:
         # The first claim's time is what "how long staff usually take" is measured by.
-        session.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.claimed_at.is_(None))
-                        .values(claimed_at=now).execution_options(synchronize_session=False))
+        session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.claimed_at.is_(None))
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
     handoff = session.get(Handoff, handoff_id)
     if handoff is not None:
@@ -35,16 +41,28 @@ def claim(session, handoff_id: int, staff_id: int, take_over: bool = False) -> b
 
 def mark_timing_out(session, handoff_id: int, cutoff) -> bool:
     """Take an unclaimed handoff that has waited since before `cutoff` for the lead form."""
-    taken = session.execute(update(Handoff).where(
-        Handoff.id == handoff_id, Handoff.status == "open", Handoff.staff_id.is_(None),
-        Handoff.closed_reason.is_(None), Handoff.created_at <= cutoff).values(closed_reason="timing_out")
-        .execution_options(synchronize_session=False)).rowcount
+    taken = session.execute(
+        update(Handoff)
+        .where(
+            Handoff.id == handoff_id,
+            Handoff.status == "open",
+            Handoff.staff_id.is_(None),
+            Handoff.closed_reason.is_(None),
+            Handoff.created_at <= cutoff,
+        )
+        .values(closed_reason="timing_out")
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.commit()
     return bool(taken)
 
 
 def unmark_timing_out(session, handoff_id: int) -> None:
     """The lead form could not be opened: staff may still claim it; the sweeper tries again."""
-    session.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.closed_reason == "timing_out")
-                    .values(closed_reason=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.closed_reason == "timing_out")
+        .values(closed_reason=None)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()

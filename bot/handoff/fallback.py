@@ -7,6 +7,7 @@ if the tenant had tapped 留下联系方式; the form then asks for the details.
 The lead it makes carries the tenant's sender hash, which links it to the
 whole conversation in the console.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,11 @@ def start_lead_form(sender_id: str) -> list[dict]:
         replies, _meta = dialogue.exchange(sender_id, LEAD_FORM_INTENT)
     else:
         replies = dialogue.send(sender_id, LEAD_FORM_INTENT)
-    return [{"text": r.get("text", ""), "buttons": r.get("buttons", []), "sources": []} for r in replies
-            if r.get("text") or r.get("buttons")]
+    return [
+        {"text": r.get("text", ""), "buttons": r.get("buttons", []), "sources": []}
+        for r in replies
+        if r.get("text") or r.get("buttons")
+    ]
 
 
 def offer_lead_form(sender_id: str, language: str, notice: str) -> list[dict]:

@@ -11,6 +11,7 @@ OFFICE_HOLIDAYS dates (YYYY-MM-DD) separated by commas or spaces, or the path
 OFFICE_WORKDAYS extra working dates (China's 调休 weekends), worked with the
                hours of the first configured day.
 """
+
 from __future__ import annotations
 
 import re
@@ -105,8 +106,12 @@ class OfficeHours:
 
     @classmethod
     def from_config(cls, config) -> "OfficeHours":
-        return cls.parse(config.get("OFFICE_HOURS", ""), config.get("OFFICE_HOLIDAYS", ""),
-                         config.get("OFFICE_WORKDAYS", ""), config.get("DISPLAY_TIMEZONE") or ZONE)
+        return cls.parse(
+            config.get("OFFICE_HOURS", ""),
+            config.get("OFFICE_HOLIDAYS", ""),
+            config.get("OFFICE_WORKDAYS", ""),
+            config.get("DISPLAY_TIMEZONE") or ZONE,
+        )
 
     @property
     def always_open(self) -> bool:
@@ -150,10 +155,18 @@ class OfficeHours:
                 groups.append(([day], self.week[day]))
         parts = []
         for days, ranges in groups:
-            label = names[days[0]] if len(days) == 1 else \
-                (f"{names[days[0]]}至{names[days[-1]]}" if language == "zh" else f"{names[days[0]]}-{names[days[-1]]}")
-            hours = ", ".join(f"{s:%H:%M}-{'24:00' if e.hour == 23 and e.minute == 59 else f'{e:%H:%M}'}"
-                              for s, e in ranges)
+            label = (
+                names[days[0]]
+                if len(days) == 1
+                else (
+                    f"{names[days[0]]}至{names[days[-1]]}"
+                    if language == "zh"
+                    else f"{names[days[0]]}-{names[days[-1]]}"
+                )
+            )
+            hours = ", ".join(
+                f"{s:%H:%M}-{'24:00' if e.hour == 23 and e.minute == 59 else f'{e:%H:%M}'}" for s, e in ranges
+            )
             parts.append(f"{label} {hours}")
         return ("；" if language == "zh" else "; ").join(parts)
 

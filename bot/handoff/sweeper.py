@@ -8,6 +8,7 @@ first question become messages of the handoff, which the widget's poll shows
 (WeChat gets them as customer-service messages). Closing and writing those
 messages is one commit, so a poll never sees the handoff closed without them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,9 +36,16 @@ def sweep_once(app: Flask, now: datetime | None = None) -> list[int]:
     done = []
     with app.app_context():
         session = db.session()
-        overdue = session.scalars(select(Handoff.id).where(
-            Handoff.status == "open", Handoff.staff_id.is_(None), Handoff.closed_reason.is_(None),
-            Handoff.created_at <= cutoff).order_by(Handoff.id)).all()
+        overdue = session.scalars(
+            select(Handoff.id)
+            .where(
+                Handoff.status == "open",
+                Handoff.staff_id.is_(None),
+                Handoff.closed_reason.is_(None),
+                Handoff.created_at <= cutoff,
+            )
+            .order_by(Handoff.id)
+        ).all()
         for handoff_id in overdue:
             if claims.mark_timing_out(session, handoff_id, cutoff) and _hand_to_lead_form(session, handoff_id):
                 done.append(handoff_id)
@@ -50,8 +58,9 @@ def _hand_to_lead_form(session, handoff_id: int) -> bool:
     try:
         replies = fallback.start_lead_form(handoff.sender_id) if handoff.sender_id else []
     except DialogueUnavailable:
-        log.warning("handoff timed out but the lead form cannot be opened; kept for staff",
-                    extra={"handoff_id": handoff_id})
+        log.warning(
+            "handoff timed out but the lead form cannot be opened; kept for staff", extra={"handoff_id": handoff_id}
+        )
         claims.unmark_timing_out(session, handoff_id)
         return False
     texts = [notice] + [r["text"] for r in replies if r.get("text")]

@@ -7,6 +7,7 @@ the DingTalk robot and e-mail, with retries. The hooks below are what the API
 and the conversation call: each catches its own errors, because a notice
 must never cost a tenant an answer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,10 @@ def init_app(app: Flask) -> None:
     sender.ensure_running()
     # Gunicorn forks workers after the app is made in some set-ups; threads do not survive a fork.
     app.before_request(sender.ensure_running)
-    log.info("staff notices on", extra={"channels": ",".join(settings.channels),
-                                        "handoff_wait_minutes": settings.handoff_wait_minutes})
+    log.info(
+        "staff notices on",
+        extra={"channels": ",".join(settings.channels), "handoff_wait_minutes": settings.handoff_wait_minutes},
+    )
 
 
 def _queue(session, build, check_existing: bool = False) -> None:
@@ -62,8 +65,15 @@ def handoff_opened(session, handoff) -> None:
         earlier = select(Turn).where(Turn.sender_hash == handoff.sender_hash)
         count = session.scalar(select(func.count()).select_from(earlier.subquery())) or 0
         last = session.scalars(earlier.order_by(Turn.id.desc()).limit(1)).first()
-        return compose.handoff_opened(links, handoff.id, handoff.channel, handoff.reason, count,
-                                      last.user_text if last else None, last.intent if last else None)
+        return compose.handoff_opened(
+            links,
+            handoff.id,
+            handoff.channel,
+            handoff.reason,
+            count,
+            last.user_text if last else None,
+            last.intent if last else None,
+        )
 
     _queue(session, build)
 
@@ -71,21 +81,41 @@ def handoff_opened(session, handoff) -> None:
 def lead_received(session, lead) -> None:
     """A lead came in from the form. Called after the lead is flushed, before commit."""
     topic = (lead.extra or {}).get("topic") if isinstance(lead.extra, dict) else None
-    _queue(session, lambda links: compose.lead_received(links, lead.id, lead.channel,
-                                                        topic if isinstance(topic, str) else None,
-                                                        bool(lead.phone), bool(lead.email)))
+    _queue(
+        session,
+        lambda links: compose.lead_received(
+            links, lead.id, lead.channel, topic if isinstance(topic, str) else None, bool(lead.phone), bool(lead.email)
+        ),
+    )
 
 
 def thumbs_down(session, turn, comment: str) -> None:
     """A tenant rated an answer down. Told once per turn, however often the rating flips."""
-    _queue(session, lambda links: compose.thumbs_down(links, turn.id, turn.channel, turn.user_text, turn.outcome,
-                                                      turn.intent, bool(comment)), check_existing=True)
+    _queue(
+        session,
+        lambda links: compose.thumbs_down(
+            links, turn.id, turn.channel, turn.user_text, turn.outcome, turn.intent, bool(comment)
+        ),
+        check_existing=True,
+    )
 
 
 def visit_changed(session, change: str, booking, by: str, before=None, ics: str | None = None) -> None:
     """A site visit booked, moved or cancelled (bot/visits/booking.py), with its .ics. Called before commit."""
     from ..visits.booking import slot_text
 
-    _queue(session, lambda links: compose.visit(
-        links, change, booking.id, booking.lead_id, booking.channel, slot_text(booking.slot) + "（北京时间）",
-        booking.slot.place or "", by, slot_text(before) if before is not None else "", ics))
+    _queue(
+        session,
+        lambda links: compose.visit(
+            links,
+            change,
+            booking.id,
+            booking.lead_id,
+            booking.channel,
+            slot_text(booking.slot) + "（北京时间）",
+            booking.slot.place or "",
+            by,
+            slot_text(before) if before is not None else "",
+            ics,
+        ),
+    )

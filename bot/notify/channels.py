@@ -5,6 +5,7 @@ DeliveryError with a short reason fit for the outbox and the log: an HTTP
 status, a robot's errcode, an exception's class. Never the exception's text,
 which for requests holds the webhook URL and its access token.
 """
+
 from __future__ import annotations
 
 import base64
@@ -69,13 +70,15 @@ def _post_robot(http: requests.Session, url: str, payload: dict, timeout: float)
 
 
 def send_wecom(http: requests.Session, url: str, subject: str, body: str, timeout: float) -> None:
-    _post_robot(http, url, {"msgtype": "markdown",
-                            "markdown": {"content": _truncate_utf8(body, WECOM_MAX_BYTES)}}, timeout)
+    _post_robot(
+        http, url, {"msgtype": "markdown", "markdown": {"content": _truncate_utf8(body, WECOM_MAX_BYTES)}}, timeout
+    )
 
 
 def send_dingtalk(http: requests.Session, url: str, secret: str, subject: str, body: str, timeout: float) -> None:
-    _post_robot(http, dingtalk_url(url, secret), {"msgtype": "markdown",
-                                                  "markdown": {"title": subject, "text": body}}, timeout)
+    _post_robot(
+        http, dingtalk_url(url, secret), {"msgtype": "markdown", "markdown": {"title": subject, "text": body}}, timeout
+    )
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,25 @@ class SmtpTarget:
         flag = (query.get("starttls") or [""])[0].lower() in ("1", "true", "yes", "on")
         secure = scheme == "smtps"
         starttls = scheme == "smtp+starttls" or (flag and not secure)
-        return cls(host=parts.hostname, port=parts.port or (465 if secure else 587 if starttls else 25),
-                   username=urllib.parse.unquote(parts.username or ""),
-                   password=urllib.parse.unquote(parts.password or ""), ssl=secure, starttls=starttls)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if secure else 587 if starttls else 25),
+            username=urllib.parse.unquote(parts.username or ""),
+            password=urllib.parse.unquote(parts.password or ""),
+            ssl=secure,
+            starttls=starttls,
+        )
 
 
-def send_email(target: SmtpTarget, sender: str, recipients: list[str], subject: str, body: str,
-               timeout: float, calendar: str | None = None) -> None:
+def send_email(
+    target: SmtpTarget,
+    sender: str,
+    recipients: list[str],
+    subject: str,
+    body: str,
+    timeout: float,
+    calendar: str | None = None,
+) -> None:
     """`calendar`: an iCalendar text, attached as visit.ics (text/calendar) for the mail client's calendar."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
@@ -111,8 +126,13 @@ def send_email(target: SmtpTarget, sender: str, recipients: list[str], subject: 
     message.set_content(body)
     if calendar:
         method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in calendar else "PUBLISH"
-        message.add_attachment(calendar.encode("utf-8"), maintype="text", subtype="calendar",
-                               filename="visit.ics", params={"method": method, "charset": "utf-8"})
+        message.add_attachment(
+            calendar.encode("utf-8"),
+            maintype="text",
+            subtype="calendar",
+            filename="visit.ics",
+            params={"method": method, "charset": "utf-8"},
+        )
     context = ssl.create_default_context()
     try:
         if target.ssl:

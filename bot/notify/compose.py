@@ -7,6 +7,7 @@ it does carry, the question, has every phone-like run of digits and every
 e-mail address masked, and is defused as Markdown so a tenant cannot plant a
 link in the staff group. Staff follow the console link for the rest.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,15 +22,35 @@ PHONE_DIGITS = 7  # a run with this many digits (landline without area code) may
 # Digits with the separators people type inside phone numbers: 139 1234 5678, 0571-8888 8888, (0571)…, +86…
 _NUMBER_RUN = re.compile(r"[+＋]?[(（]?\d[\d\s\-－—–.．()（）/]*\d")
 _DATE = re.compile(r"\d{4}[-./年]\d{1,2}(?:[-./月]\d{1,2}日?)?")
-_CHINESE_DIGITS = re.compile(r"[〇零一二三四五六七八九幺两][〇零一二三四五六七八九幺两\s\-]{5,}[〇零一二三四五六七八九幺两]")
+_CHINESE_DIGITS = re.compile(
+    r"[〇零一二三四五六七八九幺两][〇零一二三四五六七八九幺两\s\-]{5,}[〇零一二三四五六七八九幺两]"
+)
 # A name the tenant introduces (我叫张伟, 联系人：李娜, 我是王芳，): the words before it stay, the name goes.
 # A bare name without such words cannot be told from other text, and is not caught.
-_NAME = re.compile(r"(我叫|名叫|叫我|我姓|姓名\s*[:：]?|联系人\s*[:：]?|称呼\s*[:：]?)\s*[\u4e00-\u9fff]{1,3}"
-                   r"|(我是|本人)[\u4e00-\u9fff]{2,3}(?=[，,。.！!；;、\s]|$)")
+_NAME = re.compile(
+    r"(我叫|名叫|叫我|我姓|姓名\s*[:：]?|联系人\s*[:：]?|称呼\s*[:：]?)\s*[\u4e00-\u9fff]{1,3}"
+    r"|(我是|本人)[\u4e00-\u9fff]{2,3}(?=[，,。.！!；;、\s]|$)"
+)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Full-width look-alikes: the text reads the same, but no Markdown link, heading, emphasis or HTML is made.
-_MARKDOWN = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞", "*": "＊",
-                           "_": "＿", "`": "｀", "#": "＃", "!": "！", "|": "｜", "~": "～", "\\": "＼"})
+_MARKDOWN = str.maketrans(
+    {
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "<": "＜",
+        ">": "＞",
+        "*": "＊",
+        "_": "＿",
+        "`": "｀",
+        "#": "＃",
+        "!": "！",
+        "|": "｜",
+        "~": "～",
+        "\\": "＼",
+    }
+)
 
 
 def mask_personal(text: str) -> str:
@@ -99,52 +120,104 @@ class Links:
         return f"{self.base}/staff/visits/bookings/{booking_id}.ics"
 
 
-def handoff_opened(links: Links, handoff_id: int, channel: str, asked: str, earlier_turns: int,
-                   last_question: str | None, topic: str | None) -> Message:
+def handoff_opened(
+    links: Links,
+    handoff_id: int,
+    channel: str,
+    asked: str,
+    earlier_turns: int,
+    last_question: str | None,
+    topic: str | None,
+) -> Message:
     title = f"转人工请求 #{handoff_id}"
-    body = _render(title, [("渠道", _word(channel)), ("此前对话", f"{earlier_turns} 轮"), ("话题", _word(topic)),
-                           ("转人工时说", quote(asked)),
-                           ("上一个问题", quote(last_question) if last_question else "")],
-                   links.handoff(handoff_id), "打开人工接待")
+    body = _render(
+        title,
+        [
+            ("渠道", _word(channel)),
+            ("此前对话", f"{earlier_turns} 轮"),
+            ("话题", _word(topic)),
+            ("转人工时说", quote(asked)),
+            ("上一个问题", quote(last_question) if last_question else ""),
+        ],
+        links.handoff(handoff_id),
+        "打开人工接待",
+    )
     return Message("handoff", f"handoff:{handoff_id}", f"【招商助手】{title}", body)
 
 
-def handoff_waiting(links: Links, handoff_id: int, channel: str, minutes: int, user_messages: int,
-                    waiting_total: int) -> Message:
+def handoff_waiting(
+    links: Links, handoff_id: int, channel: str, minutes: int, user_messages: int, waiting_total: int
+) -> Message:
     title = f"转人工 #{handoff_id} 已等待 {minutes} 分钟"
-    body = _render(title, [("渠道", _word(channel)), ("已等待", f"{minutes} 分钟，尚无人回复"),
-                           ("用户消息", f"{user_messages} 条"), ("当前等待人工的会话", f"{waiting_total} 个")],
-                   links.handoff(handoff_id), "打开人工接待")
+    body = _render(
+        title,
+        [
+            ("渠道", _word(channel)),
+            ("已等待", f"{minutes} 分钟，尚无人回复"),
+            ("用户消息", f"{user_messages} 条"),
+            ("当前等待人工的会话", f"{waiting_total} 个"),
+        ],
+        links.handoff(handoff_id),
+        "打开人工接待",
+    )
     return Message("handoff_waiting", f"handoff_waiting:{handoff_id}", f"【招商助手】{title}", body)
 
 
-def lead_received(links: Links, lead_id: int, channel: str, topic: str | None, has_phone: bool,
-                  has_email: bool) -> Message:
+def lead_received(
+    links: Links, lead_id: int, channel: str, topic: str | None, has_phone: bool, has_email: bool
+) -> Message:
     title = f"新线索 #{lead_id}"
     contact = "、".join(name for name, present in (("电话", has_phone), ("邮箱", has_email)) if present)
-    body = _render(title, [("渠道", _word(channel)), ("话题", _word(topic)), ("留有", contact)],
-                   links.lead(lead_id), "打开线索")
+    body = _render(
+        title, [("渠道", _word(channel)), ("话题", _word(topic)), ("留有", contact)], links.lead(lead_id), "打开线索"
+    )
     return Message("lead", f"lead:{lead_id}", f"【招商助手】{title}", body)
 
 
-def thumbs_down(links: Links, turn_id: int, channel: str, question: str, outcome: str, intent: str | None,
-                has_comment: bool) -> Message:
+def thumbs_down(
+    links: Links, turn_id: int, channel: str, question: str, outcome: str, intent: str | None, has_comment: bool
+) -> Message:
     title = f"差评：对话轮次 #{turn_id}"
-    body = _render(title, [("渠道", _word(channel)), ("问题", quote(question)), ("结果", _word(outcome)),
-                           ("意图", _word(intent)), ("附评论", "是" if has_comment else "")],
-                   links.turn(turn_id), "打开这一轮并纠正")
+    body = _render(
+        title,
+        [
+            ("渠道", _word(channel)),
+            ("问题", quote(question)),
+            ("结果", _word(outcome)),
+            ("意图", _word(intent)),
+            ("附评论", "是" if has_comment else ""),
+        ],
+        links.turn(turn_id),
+        "打开这一轮并纠正",
+    )
     return Message("thumbs_down", f"thumbs_down:{turn_id}", f"【招商助手】{title}", body)
 
 
 VISIT_EVENTS = {"booked": "新的考察预约", "moved": "考察预约已改期", "cancelled": "考察预约已取消"}
 
 
-def visit(links: Links, change: str, booking_id: int, lead_id: int | None, channel: str, when: str, place: str,
-          by: str, before: str = "", ics: str | None = None) -> Message:
+def visit(
+    links: Links,
+    change: str,
+    booking_id: int,
+    lead_id: int | None,
+    channel: str,
+    when: str,
+    place: str,
+    by: str,
+    before: str = "",
+    ics: str | None = None,
+) -> Message:
     """A booking made, moved or cancelled (`change`); `when`/`before` are local times staff read, `by` who did it."""
     title = f"{VISIT_EVENTS[change]} #{booking_id}"
-    facts = [("时间", when), ("原时间", before), ("地点", _word(place, 80)), ("渠道", _word(channel)),
-             ("操作", _word(by)), ("线索", f"#{lead_id}" if lead_id else "")]
+    facts = [
+        ("时间", when),
+        ("原时间", before),
+        ("地点", _word(place, 80)),
+        ("渠道", _word(channel)),
+        ("操作", _word(by)),
+        ("线索", f"#{lead_id}" if lead_id else ""),
+    ]
     body = _render(title, facts, links.visit(booking_id), "打开考察预约")
     body += f"\n\n[下载日历文件（.ics）]({links.visit_ics(booking_id)})"
     return Message("visit", f"visit_{change}:{booking_id}", f"【招商助手】{title}", body, attachment=ics)

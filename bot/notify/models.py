@@ -6,6 +6,7 @@ through due rows, and the dashboard counts the pending and failed ones.
 Rows hold only what the notice says (ids, counts, masked text), never a
 phone number, a tenant's name or a webhook URL.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

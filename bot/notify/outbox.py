@@ -5,6 +5,7 @@ the handoff, lead or feedback that caused it, or not at all; the tenant's
 reply never waits for a robot or a mail server. Nothing here raises into the
 request: a database not yet migrated (`make migrate`) means no notice, logged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,18 @@ def enqueue(session, channels: tuple[str, ...], message: Message, check_existing
         told = set(session.scalars(select(Notice.channel).where(Notice.event == message.event)))
         channels = tuple(c for c in channels if c not in told)
     for channel in channels:
-        session.add(Notice(kind=message.kind, event=message.event, channel=channel, subject=message.subject,
-                           body=message.body, attachment=message.attachment, status=PENDING, attempts=0))
+        session.add(
+            Notice(
+                kind=message.kind,
+                event=message.event,
+                channel=channel,
+                subject=message.subject,
+                body=message.body,
+                attachment=message.attachment,
+                status=PENDING,
+                attempts=0,
+            )
+        )
     if channels:
         log.info("notice queued", extra={"kind": message.kind, "event": message.event, "channels": ",".join(channels)})
     return len(channels)
@@ -57,8 +68,11 @@ def enqueue(session, channels: tuple[str, ...], message: Message, check_existing
 def counts(session) -> dict | None:
     """{"pending": n, "failed": n} for the dashboard, or None when the table is not there."""
     try:
-        by_status = dict(session.execute(select(Notice.status, func.count())
-                                         .where(Notice.status.in_((PENDING, FAILED))).group_by(Notice.status)).all())
+        by_status = dict(
+            session.execute(
+                select(Notice.status, func.count()).where(Notice.status.in_((PENDING, FAILED))).group_by(Notice.status)
+            ).all()
+        )
     except SQLAlchemyError:
         session.rollback()
         return None

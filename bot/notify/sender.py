@@ -8,6 +8,7 @@ then the row is `failed` and the dashboard shows it. The same loop notices
 handoffs nobody has answered within the waiting time and queues one notice
 for each; the unique (event, channel) key keeps two workers from both doing so.
 """
+
 from __future__ import annotations
 
 import logging
@@ -87,15 +88,20 @@ class Sender(ProcessThread):
         """Send every due notice once; the seconds until the next one is due (at most the poll interval)."""
         now = utcnow()
         with self.sessions() as session:
-            due = session.scalars(select(Notice.id).where(Notice.status == PENDING, Notice.next_attempt_at <= now)
-                                  .order_by(Notice.id).limit(BATCH)).all()
+            due = session.scalars(
+                select(Notice.id)
+                .where(Notice.status == PENDING, Notice.next_attempt_at <= now)
+                .order_by(Notice.id)
+                .limit(BATCH)
+            ).all()
         for notice_id in due:
             if self.stopping.is_set():
                 break
             self._attempt(notice_id)
         with self.sessions() as session:
-            upcoming = session.scalar(select(Notice.next_attempt_at).where(Notice.status == PENDING)
-                                      .order_by(Notice.next_attempt_at).limit(1))
+            upcoming = session.scalar(
+                select(Notice.next_attempt_at).where(Notice.status == PENDING).order_by(Notice.next_attempt_at).limit(1)
+            )
         if upcoming is None:
             return self.settings.poll_s
         return min(max((_aware(upcoming) - utcnow()).total_seconds(), 0.0), self.settings.poll_s)
@@ -103,9 +109,11 @@ class Sender(ProcessThread):
     def _claim(self, notice_id: int) -> Notice | None:
         now = utcnow()
         with self.sessions() as session, session.begin():
-            taken = session.execute(update(Notice).where(Notice.id == notice_id, Notice.status == PENDING,
-                                                         Notice.next_attempt_at <= now)
-                                    .values(next_attempt_at=now + self.lease)).rowcount
+            taken = session.execute(
+                update(Notice)
+                .where(Notice.id == notice_id, Notice.status == PENDING, Notice.next_attempt_at <= now)
+                .values(next_attempt_at=now + self.lease)
+            ).rowcount
             return session.get(Notice, notice_id) if taken else None
 
     def _attempt(self, notice_id: int) -> None:
@@ -162,21 +170,27 @@ class Sender(ProcessThread):
         cutoff = now - timedelta(minutes=self.settings.handoff_wait_minutes)
         unanswered = ~exists().where(HandoffMessage.handoff_id == Handoff.id, HandoffMessage.author == "staff")
         with self.sessions() as session:
-            waiting = session.scalars(select(Handoff).where(Handoff.status == "open", unanswered)
-                                      .order_by(Handoff.id)).all()
+            waiting = session.scalars(
+                select(Handoff).where(Handoff.status == "open", unanswered).order_by(Handoff.id)
+            ).all()
             overdue = [h for h in waiting if _aware(h.created_at) <= cutoff]
             if not overdue:
                 return
-            told = set(session.scalars(select(Notice.event).where(Notice.kind == "handoff_waiting",
-                                                                  Notice.event.in_([f"handoff_waiting:{h.id}"
-                                                                                    for h in overdue]))))
+            told = set(
+                session.scalars(
+                    select(Notice.event).where(
+                        Notice.kind == "handoff_waiting", Notice.event.in_([f"handoff_waiting:{h.id}" for h in overdue])
+                    )
+                )
+            )
             for handoff in overdue:
                 if f"handoff_waiting:{handoff.id}" in told:
                     continue
                 minutes = int((now - _aware(handoff.created_at)).total_seconds() // 60)
                 user_messages = sum(1 for m in handoff.messages if m.author == "user")
-                message = compose.handoff_waiting(self.links, handoff.id, handoff.channel, minutes, user_messages,
-                                                  len(waiting))
+                message = compose.handoff_waiting(
+                    self.links, handoff.id, handoff.channel, minutes, user_messages, len(waiting)
+                )
                 enqueue(session, self.settings.channels, message)
                 try:
                     session.commit()

@@ -1,4 +1,5 @@
 """The notice settings, read once from the app's config into a value the sender thread can keep."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,18 +37,25 @@ class NotifySettings:
             problems.append("SMTP_URL is set but NOTIFY_EMAIL_TO is empty: e-mail notices off")
         if recipients and not config.get("SMTP_URL"):
             problems.append("NOTIFY_EMAIL_TO is set but SMTP_URL is empty: e-mail notices off")
-        email_from = config.get("NOTIFY_EMAIL_FROM") or (smtp.username if smtp and "@" in smtp.username else "") \
+        email_from = (
+            config.get("NOTIFY_EMAIL_FROM")
+            or (smtp.username if smtp and "@" in smtp.username else "")
             or "park-bot@localhost"
-        return cls(wecom_url=config.get("NOTIFY_WECOM_WEBHOOK_URL") or "",
-                   dingtalk_url=config.get("NOTIFY_DINGTALK_WEBHOOK_URL") or "",
-                   dingtalk_secret=config.get("NOTIFY_DINGTALK_SECRET") or "",
-                   smtp=smtp if recipients else None, email_to=recipients, email_from=email_from,
-                   console_base_url=config.get("CONSOLE_BASE_URL") or "http://127.0.0.1:8000",
-                   handoff_wait_minutes=float(config.get("NOTIFY_HANDOFF_WAIT_MINUTES", 10)),
-                   max_attempts=max(int(config.get("NOTIFY_MAX_ATTEMPTS", 8)), 1),
-                   retry_base_s=float(config.get("NOTIFY_RETRY_BASE_S", 30)),
-                   poll_s=max(float(config.get("NOTIFY_POLL_S", 5)), 0.01),
-                   timeout_s=float(config.get("NOTIFY_TIMEOUT_S", 10))), problems
+        )
+        return cls(
+            wecom_url=config.get("NOTIFY_WECOM_WEBHOOK_URL") or "",
+            dingtalk_url=config.get("NOTIFY_DINGTALK_WEBHOOK_URL") or "",
+            dingtalk_secret=config.get("NOTIFY_DINGTALK_SECRET") or "",
+            smtp=smtp if recipients else None,
+            email_to=recipients,
+            email_from=email_from,
+            console_base_url=config.get("CONSOLE_BASE_URL") or "http://127.0.0.1:8000",
+            handoff_wait_minutes=float(config.get("NOTIFY_HANDOFF_WAIT_MINUTES", 10)),
+            max_attempts=max(int(config.get("NOTIFY_MAX_ATTEMPTS", 8)), 1),
+            retry_base_s=float(config.get("NOTIFY_RETRY_BASE_S", 30)),
+            poll_s=max(float(config.get("NOTIFY_POLL_S", 5)), 0.01),
+            timeout_s=float(config.get("NOTIFY_TIMEOUT_S", 10)),
+        ), problems
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ payloads Rasa never sees, so the booking needs no retraining. Bookings and
 slots live in bot/models.py (VisitSlot, VisitBooking); booking.py changes
 them, calendar.py writes the .ics, the console pages are bot/console/visits.py.
 """
+
 from __future__ import annotations
 
 # The intent the turn log records for a turn the gateway answered with the booking flow (stats count it apart).

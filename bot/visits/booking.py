@@ -5,6 +5,7 @@ through these functions, so each change moves the lead, queues the staff
 notice with its .ics and, when staff made it, leaves a message for the
 tenant. The caller commits; nothing here commits on its own.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,19 +48,35 @@ def slot_text(slot: VisitSlot, language: str = "zh") -> str:
 
 
 def booked_count(session, slot_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(VisitBooking)
-                          .where(VisitBooking.slot_id == slot_id, VisitBooking.status == "booked")) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(VisitBooking)
+            .where(VisitBooking.slot_id == slot_id, VisitBooking.status == "booked")
+        )
+        or 0
+    )
 
 
 def open_slots(session, now: datetime | None = None, limit: int = MENU_SLOTS, exclude: int | None = None):
     """Published slots that start later than BOOKABLE_BEFORE from now and have room, soonest first."""
     now = now or utcnow()
-    taken = (select(VisitBooking.slot_id, func.count().label("n")).where(VisitBooking.status == "booked")
-             .group_by(VisitBooking.slot_id).subquery())
-    query = (select(VisitSlot).outerjoin(taken, taken.c.slot_id == VisitSlot.id)
-             .where(VisitSlot.active.is_(True), VisitSlot.starts_at > now + BOOKABLE_BEFORE,
-                    func.coalesce(taken.c.n, 0) < VisitSlot.capacity)
-             .order_by(VisitSlot.starts_at, VisitSlot.id))
+    taken = (
+        select(VisitBooking.slot_id, func.count().label("n"))
+        .where(VisitBooking.status == "booked")
+        .group_by(VisitBooking.slot_id)
+        .subquery()
+    )
+    query = (
+        select(VisitSlot)
+        .outerjoin(taken, taken.c.slot_id == VisitSlot.id)
+        .where(
+            VisitSlot.active.is_(True),
+            VisitSlot.starts_at > now + BOOKABLE_BEFORE,
+            func.coalesce(taken.c.n, 0) < VisitSlot.capacity,
+        )
+        .order_by(VisitSlot.starts_at, VisitSlot.id)
+    )
     if exclude is not None:
         query = query.where(VisitSlot.id != exclude)
     return session.scalars(query.limit(limit)).unique().all()
@@ -73,18 +90,25 @@ def lead_of(session, hashed: str) -> Lead | None:
 def current(session, hashed: str, now: datetime | None = None) -> VisitBooking | None:
     """The conversation's booking that still lies ahead, if any."""
     now = now or utcnow()
-    return session.scalars(select(VisitBooking).join(VisitSlot)
-                           .where(VisitBooking.sender_hash == hashed, VisitBooking.status == "booked",
-                                  VisitSlot.ends_at > now)
-                           .order_by(VisitBooking.id.desc())).first()
+    return session.scalars(
+        select(VisitBooking)
+        .join(VisitSlot)
+        .where(VisitBooking.sender_hash == hashed, VisitBooking.status == "booked", VisitSlot.ends_at > now)
+        .order_by(VisitBooking.id.desc())
+    ).first()
 
 
 def forget_past(session, now: datetime | None = None) -> int:
     """Drop the WeChat ids of bookings whose visit is over: nobody needs to reach those users any more."""
     ended = select(VisitSlot.id).where(VisitSlot.ends_at <= (now or utcnow()))
-    return session.execute(update(VisitBooking).where(VisitBooking.sender_id.is_not(None),
-                                                      VisitBooking.slot_id.in_(ended))
-                           .values(sender_id=None)).rowcount or 0
+    return (
+        session.execute(
+            update(VisitBooking)
+            .where(VisitBooking.sender_id.is_not(None), VisitBooking.slot_id.in_(ended))
+            .values(sender_id=None)
+        ).rowcount
+        or 0
+    )
 
 
 def _bookable(session, slot_id: int, now: datetime) -> VisitSlot:
@@ -109,8 +133,14 @@ def book(session, hashed: str, channel: str, sender_id: str, slot_id: int, langu
         return booking, None  # tapped twice: already booked there
     slot = _bookable(session, slot_id, now)
     if booking is None:
-        booking = VisitBooking(slot_id=slot.id, lead_id=lead.id, channel=channel, sender_hash=hashed,
-                               sender_id=sender_id if channel == "wechat" else None, language=language)
+        booking = VisitBooking(
+            slot_id=slot.id,
+            lead_id=lead.id,
+            channel=channel,
+            sender_hash=hashed,
+            sender_id=sender_id if channel == "wechat" else None,
+            language=language,
+        )
         session.add(booking)
         session.flush()
         booking.slot = slot
@@ -138,8 +168,13 @@ def cancel(session, booking: VisitBooking, by: str, *, tenant: bool) -> None:
     booking.sequence = (booking.sequence or 0) + 1
     lead = session.get(Lead, booking.lead_id) if booking.lead_id else None
     if lead is not None:
-        pipeline.change(session, lead, None, f"{'租户' if tenant else by}取消考察：{slot_text(booking.slot)}",
-                        actor="tenant" if tenant else by)
+        pipeline.change(
+            session,
+            lead,
+            None,
+            f"{'租户' if tenant else by}取消考察：{slot_text(booking.slot)}",
+            actor="tenant" if tenant else by,
+        )
     _notify(session, booking, "cancelled", "租户" if tenant else by)
     if tenant:
         booking.sender_id = None  # no longer needed to reach the person
@@ -158,8 +193,9 @@ def move(session, booking: VisitBooking, slot_id: int, staff_name: str) -> Visit
     booking.slot_id, booking.slot, booking.sequence = slot.id, slot, (booking.sequence or 0) + 1
     lead = session.get(Lead, booking.lead_id) if booking.lead_id else None
     if lead is not None:
-        pipeline.change(session, lead, None, f"{staff_name}改约考察：{slot_text(before)} → {slot_text(slot)}",
-                        actor=staff_name)
+        pipeline.change(
+            session, lead, None, f"{staff_name}改约考察：{slot_text(before)} → {slot_text(slot)}", actor=staff_name
+        )
     _notify(session, booking, "moved", staff_name, before)
     from .chat import told_by_staff
 
@@ -172,10 +208,16 @@ def ics(booking: VisitBooking, base_url: str = "") -> str:
     lead = f"线索 #{booking.lead_id}" if booking.lead_id else "线索"
     link = f"{base_url.rstrip('/')}/staff/leads/{booking.lead_id}" if base_url and booking.lead_id else ""
     return calendar.visit_ics(
-        uid=f"visit-{booking.id}@park-bot", starts_at=aware(slot.starts_at), ends_at=aware(slot.ends_at),
-        summary=f"园区考察 · {lead}", location=slot.place or "", sequence=booking.sequence or 0,
+        uid=f"visit-{booking.id}@park-bot",
+        starts_at=aware(slot.starts_at),
+        ends_at=aware(slot.ends_at),
+        summary=f"园区考察 · {lead}",
+        location=slot.place or "",
+        sequence=booking.sequence or 0,
         description="杭州生物科技谷园区考察预约（招商助手）。" + (slot.note or "") + (f"\n{link}" if link else ""),
-        url=link, cancelled=booking.status == "cancelled")
+        url=link,
+        cancelled=booking.status == "cancelled",
+    )
 
 
 def _notify(session, booking: VisitBooking, change: str, by: str, before: VisitSlot | None = None) -> None:

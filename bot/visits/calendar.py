@@ -8,6 +8,7 @@ raises SEQUENCE, so a calendar updates the event instead of adding another.
 The file names no tenant: it goes to mailboxes more people read than the
 console, and the lead link leads to the rest.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -15,14 +16,29 @@ from zoneinfo import ZoneInfo
 
 ZONE = "Asia/Shanghai"
 PRODID = "-//Hangzhou Lingkong Biotech Park//Investment Assistant//ZH"
-VTIMEZONE = ("BEGIN:VTIMEZONE", f"TZID:{ZONE}", "BEGIN:STANDARD", "DTSTART:19700101T000000",
-             "TZOFFSETFROM:+0800", "TZOFFSETTO:+0800", "TZNAME:CST", "END:STANDARD", "END:VTIMEZONE")
+VTIMEZONE = (
+    "BEGIN:VTIMEZONE",
+    f"TZID:{ZONE}",
+    "BEGIN:STANDARD",
+    "DTSTART:19700101T000000",
+    "TZOFFSETFROM:+0800",
+    "TZOFFSETTO:+0800",
+    "TZNAME:CST",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+)
 
 
 def escape(text: str) -> str:
     """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
 
 
 def fold(line: str) -> str:
@@ -51,16 +67,37 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def visit_ics(*, uid: str, starts_at: datetime, ends_at: datetime, summary: str, location: str = "",
-              description: str = "", url: str = "", sequence: int = 0, cancelled: bool = False,
-              stamp: datetime | None = None) -> str:
+def visit_ics(
+    *,
+    uid: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    summary: str,
+    location: str = "",
+    description: str = "",
+    url: str = "",
+    sequence: int = 0,
+    cancelled: bool = False,
+    stamp: datetime | None = None,
+) -> str:
     """One VEVENT in a VCALENDAR; METHOD:CANCEL and STATUS:CANCELLED for a cancelled visit."""
     stamp = stamp or datetime.now(timezone.utc)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             f"METHOD:{'CANCEL' if cancelled else 'PUBLISH'}", *VTIMEZONE, "BEGIN:VEVENT",
-             f"UID:{uid}", f"DTSTAMP:{_utc(stamp)}", f"DTSTART;TZID={ZONE}:{_local(starts_at)}",
-             f"DTEND;TZID={ZONE}:{_local(ends_at)}", f"SEQUENCE:{sequence}",
-             f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}", f"SUMMARY:{escape(summary)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{'CANCEL' if cancelled else 'PUBLISH'}",
+        *VTIMEZONE,
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{_utc(stamp)}",
+        f"DTSTART;TZID={ZONE}:{_local(starts_at)}",
+        f"DTEND;TZID={ZONE}:{_local(ends_at)}",
+        f"SEQUENCE:{sequence}",
+        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+        f"SUMMARY:{escape(summary)}",
+    ]
     if location:
         lines.append(f"LOCATION:{escape(location)}")
     if description:

@@ -4,6 +4,7 @@
 runs only when WECHAT_TOKEN, WECHAT_APP_ID and WECHAT_APP_SECRET are set;
 otherwise /wechat answers 503 and the log says what is missing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,9 @@ def _check_tables(engine) -> None:
         log.warning("WeChat channel: could not check its tables (%s)", type(exc).__name__)
         return
     if missing:
-        log.error("WeChat channel: tables %s are missing; run `make migrate` (alembic upgrade head)",
-                  ", ".join(missing))
+        log.error(
+            "WeChat channel: tables %s are missing; run `make migrate` (alembic upgrade head)", ", ".join(missing)
+        )
 
 
 def init_app(app: Flask) -> None:
@@ -48,8 +50,14 @@ def init_app(app: Flask) -> None:
         return
     _check_tables(app.extensions["db_engine"])
     app.extensions["wechat"] = WeChatChannel(settings, app.extensions["db_sessionmaker"])
-    log.info("WeChat channel on: %s mode, reply budget %.1f s, API %s", settings.mode,
-             settings.reply_budget_s, settings.api_base)
+    log.info(
+        "WeChat channel on: %s mode, reply budget %.1f s, API %s",
+        settings.mode,
+        settings.reply_budget_s,
+        settings.api_base,
+    )
     if settings.salted_with_secret:
-        log.warning("SENDER_HASH_SALT is not set: WeChat conversation ids are salted with the app secret "
-                    "and will change if it is rotated")
+        log.warning(
+            "SENDER_HASH_SALT is not set: WeChat conversation ids are salted with the app secret "
+            "and will change if it is rotated"
+        )

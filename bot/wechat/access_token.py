@@ -9,6 +9,7 @@ are refreshed ahead of expiry, and at once when WeChat answers 40001, 40014
 or 42001. Failures are retried with backoff, logged, and surface as
 `TokenUnavailable`, which callers catch: a token never crashes a request.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,26 +86,30 @@ class TokenStore:
         try:
             with self.sessions() as session, session.begin():
                 if session.get(WeChatToken, self.app_id) is None:
-                    session.add(WeChatToken(app_id=self.app_id, access_token=None, expires_at=EPOCH,
-                                            lease_until=now + LEASE))
+                    session.add(
+                        WeChatToken(app_id=self.app_id, access_token=None, expires_at=EPOCH, lease_until=now + LEASE)
+                    )
                     return True
         except IntegrityError:
             pass  # another worker created the row first; compete for its lease below
         with self.sessions() as session, session.begin():
             result = session.execute(
                 update(WeChatToken)
-                .where(WeChatToken.app_id == self.app_id,
-                       or_(WeChatToken.lease_until.is_(None), WeChatToken.lease_until < now),
-                       # still stale: not refreshed by another worker since we looked
-                       or_(WeChatToken.access_token.is_(None), WeChatToken.expires_at <= now + REFRESH_AHEAD))
+                .where(
+                    WeChatToken.app_id == self.app_id,
+                    or_(WeChatToken.lease_until.is_(None), WeChatToken.lease_until < now),
+                    # still stale: not refreshed by another worker since we looked
+                    or_(WeChatToken.access_token.is_(None), WeChatToken.expires_at <= now + REFRESH_AHEAD),
+                )
                 .values(lease_until=now + LEASE)
             )
             return result.rowcount == 1
 
     def _release(self, **values) -> None:
         with self.sessions() as session, session.begin():
-            session.execute(update(WeChatToken).where(WeChatToken.app_id == self.app_id)
-                            .values(lease_until=None, **values))
+            session.execute(
+                update(WeChatToken).where(WeChatToken.app_id == self.app_id).values(lease_until=None, **values)
+            )
 
     def _refresh(self) -> str:
         try:

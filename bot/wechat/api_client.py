@@ -5,6 +5,7 @@ made once more with a fresh one. A call is retried after a failure only when
 WeChat cannot have acted on it (no connection, or -1 "system busy"), so a
 message is never sent twice by a retry.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,9 @@ class WeChatApi:
                 raise WeChatApiError(-2, f"no access_token: {exc}") from exc
             try:
                 response = self.http.post(
-                    f"{self.settings.api_base}{path}", params={"access_token": token}, data=body,
+                    f"{self.settings.api_base}{path}",
+                    params={"access_token": token},
+                    data=body,
                     headers={"Content-Type": "application/json; charset=utf-8"},
                     timeout=self.settings.http_timeout_s,
                 )

@@ -5,6 +5,7 @@ The dialogue runs on the channel's thread pool, never on the request thread,
 so the request can give up at its deadline while the answer is still being
 made. Whatever happens, the answer goes out once (see dedup.py for how).
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,7 @@ class Job:
     def __init__(self, app, channel, ticket: dedup.Ticket, openid: str, who: str, turn: Turn, deadline: float):
         self.app, self.channel, self.ticket = app, channel, ticket
         self.openid, self.who, self.turn, self.deadline = openid, who, turn, deadline
-        self.finished = threading.Event()   # the answer is stored
+        self.finished = threading.Event()  # the answer is stored
         self.owner_done = threading.Event()  # the owning request has replied
         # Guards the hand-over to the owning request: either the answer is
         # stored as its passive reply while it still waits, or it has stopped
@@ -57,8 +58,9 @@ class Job:
             rendered = Rendered(SORRY)
         try:
             with self.lock:
-                if dedup.finish(sessions, self.ticket.key, rendered.text, rendered.fits_passive,
-                                owner_waiting=self.owner_waiting):
+                if dedup.finish(
+                    sessions, self.ticket.key, rendered.text, rendered.fits_passive, owner_waiting=self.owner_waiting
+                ):
                     self.passive_text = rendered.text
         except Exception:
             log.exception("wechat answer could not be stored", extra={"key": self.ticket.key})
@@ -132,8 +134,13 @@ class Job:
         try:
             pieces = send_text(self.channel.api, self.openid, text)
         except CustomerServiceError as exc:
-            log.error("wechat late answer not delivered: errcode %s (%s), %d pieces sent",
-                      exc.errcode, exc.errmsg, exc.sent, extra={"key": self.ticket.key, "user": self.who})
+            log.error(
+                "wechat late answer not delivered: errcode %s (%s), %d pieces sent",
+                exc.errcode,
+                exc.errmsg,
+                exc.sent,
+                extra={"key": self.ticket.key, "user": self.who},
+            )
             return
         log.info("wechat late answer delivered", extra={"key": self.ticket.key, "pieces": pieces})
 
@@ -163,4 +170,3 @@ def respond(channel, message, turn: Turn, who: str, started: float) -> str | Non
             break
         time.sleep(POLL_S)
     return dedup.claim_passive(sessions, ticket)
-

@@ -1,4 +1,5 @@
 """Everything the WeChat channel holds for the life of a worker process."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,9 @@ class WeChatChannel:
     def __init__(self, settings: WeChatSettings, sessions: sessionmaker):
         self.settings = settings
         self.sessions = sessions
-        self.crypto = (WeChatCrypto(settings.token, settings.encoding_aes_key, settings.app_id)
-                       if settings.safe_mode else None)
+        self.crypto = (
+            WeChatCrypto(settings.token, settings.encoding_aes_key, settings.app_id) if settings.safe_mode else None
+        )
         self.http = requests.Session()
         self.tokens = TokenStore(settings, sessions, self.http)
         self.api = WeChatApi(settings, self.tokens, self.http)

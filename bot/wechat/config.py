@@ -3,6 +3,7 @@
 The gateway's `Config` does not know about WeChat, so tests pass these in
 `test_config` and deployments set them in the environment.
 """
+
 from __future__ import annotations
 
 import base64

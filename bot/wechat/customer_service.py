@@ -4,6 +4,7 @@ WeChat allows them within 48 hours of the user's last message, and at most
 a few in a row before the user writes again. Those two refusals (45015,
 45047) are what staff will meet, so they carry a message to show them.
 """
+
 from __future__ import annotations
 
 import logging

@@ -14,6 +14,7 @@ claimed with one conditional UPDATE:
 
 Rows older than the TTL are purged; WeChat's retries end within ~15 s.
 """
+
 from __future__ import annotations
 
 import threading
@@ -72,8 +73,17 @@ def begin(sessions: sessionmaker, key: str, openid_hash: str, budget_s: float, t
         wait_until = now + timedelta(seconds=budget_s)
         try:
             with sessions() as session, session.begin():
-                session.add(WeChatMessage(key=key, openid_hash=openid_hash, status=IN_FLIGHT, attempts=1,
-                                          wait_until=wait_until, created_at=now, updated_at=now))
+                session.add(
+                    WeChatMessage(
+                        key=key,
+                        openid_hash=openid_hash,
+                        status=IN_FLIGHT,
+                        attempts=1,
+                        wait_until=wait_until,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             return Ticket(key, 1, True)
         except IntegrityError:
             pass
@@ -82,16 +92,23 @@ def begin(sessions: sessionmaker, key: str, openid_hash: str, budget_s: float, t
             joined = session.execute(
                 update(WeChatMessage)
                 .where(WeChatMessage.key == key, WeChatMessage.created_at >= now - timedelta(seconds=ttl_s))
-                .values(attempts=WeChatMessage.attempts + 1, updated_at=now,
-                        wait_until=case((WeChatMessage.wait_until < wait_until, wait_until),
-                                        else_=WeChatMessage.wait_until))
+                .values(
+                    attempts=WeChatMessage.attempts + 1,
+                    updated_at=now,
+                    wait_until=case(
+                        (WeChatMessage.wait_until < wait_until, wait_until), else_=WeChatMessage.wait_until
+                    ),
+                )
             ).rowcount
             if joined:
                 attempt = session.execute(select(WeChatMessage.attempts).where(WeChatMessage.key == key)).scalar_one()
                 return Ticket(key, attempt, False)
             # Expired (or purged meanwhile): the key is free for a new message.
-            session.execute(delete(WeChatMessage).where(
-                WeChatMessage.key == key, WeChatMessage.created_at < now - timedelta(seconds=ttl_s)))
+            session.execute(
+                delete(WeChatMessage).where(
+                    WeChatMessage.key == key, WeChatMessage.created_at < now - timedelta(seconds=ttl_s)
+                )
+            )
     raise RuntimeError(f"could not own or join {key}")
 
 
@@ -106,8 +123,10 @@ def finish(sessions: sessionmaker, key: str, reply: str, passive_ok: bool, owner
     with sessions() as session, session.begin():
         if reply and passive_ok and owner_waiting:
             claimed = session.execute(
-                update(WeChatMessage).where(WeChatMessage.key == key, WeChatMessage.attempts == 1)
-                .values(delivery=PASSIVE, **done)).rowcount
+                update(WeChatMessage)
+                .where(WeChatMessage.key == key, WeChatMessage.attempts == 1)
+                .values(delivery=PASSIVE, **done)
+            ).rowcount
             if claimed:
                 return True
         delivery = NOTHING if not reply else (None if passive_ok else CUSTOM)
@@ -117,8 +136,11 @@ def finish(sessions: sessionmaker, key: str, reply: str, passive_ok: bool, owner
 
 def read(sessions: sessionmaker, key: str) -> State | None:
     with sessions() as session:
-        row = session.execute(select(WeChatMessage.status, WeChatMessage.delivery, WeChatMessage.wait_until)
-                              .where(WeChatMessage.key == key)).first()
+        row = session.execute(
+            select(WeChatMessage.status, WeChatMessage.delivery, WeChatMessage.wait_until).where(
+                WeChatMessage.key == key
+            )
+        ).first()
     return State(*row) if row else None
 
 
@@ -127,9 +149,12 @@ def claim_passive(sessions: sessionmaker, ticket: Ticket) -> str | None:
     with sessions() as session, session.begin():
         won = session.execute(
             update(WeChatMessage)
-            .where(WeChatMessage.key == ticket.key, WeChatMessage.status == DONE,
-                   WeChatMessage.attempts == ticket.attempt,
-                   or_(WeChatMessage.delivery.is_(None), WeChatMessage.delivery == PASSIVE))
+            .where(
+                WeChatMessage.key == ticket.key,
+                WeChatMessage.status == DONE,
+                WeChatMessage.attempts == ticket.attempt,
+                or_(WeChatMessage.delivery.is_(None), WeChatMessage.delivery == PASSIVE),
+            )
             .values(delivery=PASSIVE, updated_at=utcnow())
         ).rowcount
         if not won:
@@ -140,16 +165,18 @@ def claim_passive(sessions: sessionmaker, ticket: Ticket) -> str | None:
 def claim_custom(sessions: sessionmaker, key: str) -> bool:
     """True if the answer is still undelivered and now ours to send by customer-service message."""
     with sessions() as session, session.begin():
-        return session.execute(
-            update(WeChatMessage)
-            .where(WeChatMessage.key == key, WeChatMessage.delivery.is_(None))
-            .values(delivery=CUSTOM, updated_at=utcnow())
-        ).rowcount == 1
+        return (
+            session.execute(
+                update(WeChatMessage)
+                .where(WeChatMessage.key == key, WeChatMessage.delivery.is_(None))
+                .values(delivery=CUSTOM, updated_at=utcnow())
+            ).rowcount
+            == 1
+        )
 
 
 def _maybe_purge(sessions: sessionmaker, ttl_s: float) -> None:
     if not _purge_due.due():
         return
     with sessions() as session, session.begin():
-        session.execute(delete(WeChatMessage)
-                        .where(WeChatMessage.created_at < utcnow() - timedelta(seconds=ttl_s)))
+        session.execute(delete(WeChatMessage).where(WeChatMessage.created_at < utcnow() - timedelta(seconds=ttl_s)))

@@ -5,6 +5,7 @@ OpenID is kept only so staff can answer through the customer-service API,
 and only while WeChat would accept that: it is dropped on unsubscribe and
 48 hours after the user's last message.
 """
+
 from __future__ import annotations
 
 import threading
@@ -87,6 +88,8 @@ def forget_unreachable(sessions: sessionmaker) -> None:
             return
         _last_forget = time.monotonic()
     with sessions() as session, session.begin():
-        session.execute(update(WeChatFollower)
-                        .where(WeChatFollower.openid.is_not(None), WeChatFollower.last_message_at < utcnow() - WINDOW)
-                        .values(openid=None))
+        session.execute(
+            update(WeChatFollower)
+            .where(WeChatFollower.openid.is_not(None), WeChatFollower.last_message_at < utcnow() - WINDOW)
+            .values(openid=None)
+        )

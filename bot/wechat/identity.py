@@ -1,4 +1,5 @@
 """A WeChat user's pseudonymous ids: the OpenID never reaches Rasa or the logs."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """What an inbound message or event asks of us, and the key its retries share."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,11 +15,11 @@ TEXT_ONLY = "目前只能回复文字消息，请用文字描述您的问题，�
 
 @dataclass(frozen=True)
 class Turn:
-    ask: str | None = None      # what to send to the dialogue
-    notice: str | None = None   # a fixed reply instead
-    typed: bool = False         # typed by the user, so a digit may pick a numbered option
-    follow: str | None = None   # subscribe | unsubscribe | scan
-    scene: str | None = None    # the QR scene of a subscribe or scan: the lead source
+    ask: str | None = None  # what to send to the dialogue
+    notice: str | None = None  # a fixed reply instead
+    typed: bool = False  # typed by the user, so a digit may pick a numbered option
+    follow: str | None = None  # subscribe | unsubscribe | scan
+    scene: str | None = None  # the QR scene of a subscribe or scan: the lead source
 
     @property
     def answers(self) -> bool:

@@ -5,6 +5,7 @@ OpenIDs are stored hashed everywhere except `wechat_followers.openid`, which
 staff replies need (the customer-service API addresses users by OpenID); it
 is dropped once WeChat would refuse such messages (see followers.py).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -3,6 +3,7 @@
 Stored per user in the database: the reply may be rendered in one worker
 process and the digit answered in another.
 """
+
 from __future__ import annotations
 
 import json

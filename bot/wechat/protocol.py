@@ -15,6 +15,7 @@ where the protocol allows it, and nothing reaches expat with a DTD:
 Signatures are computed by wechatpy's signer but compared here with
 hmac.compare_digest, so the comparison takes the same time wherever it differs.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -118,8 +119,9 @@ def _parse(xml: str) -> BaseMessage:
     return message
 
 
-def read_inbound(token: str, crypto: WeChatCrypto | None, args, body: bytes, max_age_s: float = 0,
-                 mode: str | None = None) -> Inbound:
+def read_inbound(
+    token: str, crypto: WeChatCrypto | None, args, body: bytes, max_age_s: float = 0, mode: str | None = None
+) -> Inbound:
     """The authenticated message. `mode` defaults to safe with a crypto, plain without."""
     mode = mode or ("safe" if crypto is not None else "plain")
     verify_signature(token, args)

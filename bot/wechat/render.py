@@ -4,6 +4,7 @@ The answer comes first, then its sources as short linked lines, then the
 buttons as numbered options, because WeChat text messages have no buttons:
 the user answers with the digit, and `options` maps it back to the payload.
 """
+
 from __future__ import annotations
 
 import html
@@ -35,7 +36,9 @@ def source_line(number: int, source: dict) -> str:
     # WeChat turns <a href> in a text message into a link; anything else stays plain.
     link = f'<a href="{html.escape(url)}">{title}</a>' if url.startswith(("https://", "http://")) else title
     # A source page that shows no date says so (日期不详) rather than showing nothing or a placeholder.
-    meta = " ".join(p for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "日期不详")[:10]) if p)
+    meta = " ".join(
+        p for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "日期不详")[:10]) if p
+    )
     return f"[{number}] {link}" + (f"（{meta}）" if meta else "")
 
 

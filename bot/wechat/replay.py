@@ -13,6 +13,7 @@ each retry is a request of its own, signed anew (as the simulator sends them).
 A retry that reused its query would be refused as a replay; our replies come
 well inside WeChat's 5 s, so that could only follow a reply lost on the way.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,9 @@ def first_use(sessions: sessionmaker, signature: str, timestamp: str, nonce: str
         pass
     # Already there: a replay, unless the row had expired and not yet been purged.
     with sessions() as session, session.begin():
-        expired = session.execute(delete(WeChatSignature).where(
-            WeChatSignature.key == key, WeChatSignature.expires_at < utcnow())).rowcount
+        expired = session.execute(
+            delete(WeChatSignature).where(WeChatSignature.key == key, WeChatSignature.expires_at < utcnow())
+        ).rowcount
     if expired:
         return first_use(sessions, signature, timestamp, nonce, until)
     return False

@@ -1,4 +1,5 @@
 """GET /wechat: the server handshake. POST /wechat: messages and events."""
+
 from __future__ import annotations
 
 import logging
@@ -49,12 +50,14 @@ def endpoint():
             _first_use(channel)
             return _plain(echostr)
         body = _read_body(settings.max_body_bytes)
-        inbound = protocol.read_inbound(settings.token, channel.crypto, request.args, body, settings.max_age_s,
-                                        settings.mode)
+        inbound = protocol.read_inbound(
+            settings.token, channel.crypto, request.args, body, settings.max_age_s, settings.mode
+        )
         _first_use(channel)
     except protocol.Rejected as rejected:
-        log.warning("wechat request rejected: %s %s", rejected.status, rejected.reason,
-                    extra={"remote": request.remote_addr})
+        log.warning(
+            "wechat request rejected: %s %s", rejected.status, rejected.reason, extra={"remote": request.remote_addr}
+        )
         return _plain(rejected.reason, rejected.status)
 
     message = inbound.message

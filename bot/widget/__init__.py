@@ -5,6 +5,7 @@
 The script finds the gateway from its own src, so the same file works on
 any page whose origin is in CORS_ALLOWED_ORIGINS.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -7,6 +7,7 @@ index), so a staff correction made in a test is written there, re-indexed by
 the gateway and picked up by the action server like in production; the
 databases, lead queue, metrics and secrets are temporary too.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,13 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Small, so the end-to-end tests cross a session boundary (actions/session.py).
 SESSION_MAX_TURNS = "6"
 # The WeChat channel on, in safe (AES) mode; no real WeChat API is reachable.
-WECHAT = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": "e2e-secret",
-          "WECHAT_ENCODING_AES_KEY": AES_KEY, "WECHAT_API_BASE": "http://127.0.0.1:9"}
+WECHAT = {
+    "WECHAT_TOKEN": TOKEN,
+    "WECHAT_APP_ID": APP_ID,
+    "WECHAT_APP_SECRET": "e2e-secret",
+    "WECHAT_ENCODING_AES_KEY": AES_KEY,
+    "WECHAT_API_BASE": "http://127.0.0.1:9",
+}
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +44,11 @@ def stack(tmp_path_factory):
     """{"url", "logs", "procs", "env"} of a running gateway with Rasa and actions behind it."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
-    running = Stack(workdir=tmp_path_factory.mktemp("stack-logs"), private_knowledge=True,
-                    extra_env={"SESSION_MAX_TURNS": SESSION_MAX_TURNS, **WECHAT})
+    running = Stack(
+        workdir=tmp_path_factory.mktemp("stack-logs"),
+        private_knowledge=True,
+        extra_env={"SESSION_MAX_TURNS": SESSION_MAX_TURNS, **WECHAT},
+    )
     try:
         running.start()
     except StackError as exc:
@@ -55,9 +64,25 @@ def stack(tmp_path_factory):
 def console_admin(stack):
     """(username, password) of an admin account in the stack's database, made as an operator would."""
     username, password = "e2e-admin", secrets.token_urlsafe(12)
-    made = subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "bot", "create-staff", "--username", username,
-                           "--role", "admin", "--password", password], cwd=ROOT, env=stack["env"],
-                          capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/flask"),
+            "--app",
+            "bot",
+            "create-staff",
+            "--username",
+            username,
+            "--role",
+            "admin",
+            "--password",
+            password,
+        ],
+        cwd=ROOT,
+        env=stack["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr[-3000:]
     return username, password
 
@@ -66,9 +91,18 @@ def console_admin(stack):
 def browser():
     """A headless Chromium for one test module (the widget's browser tests share it)."""
     with playwright_sync.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        launched = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield launched
         launched.close()
 

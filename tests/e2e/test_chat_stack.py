@@ -1,4 +1,5 @@
 """Chat through /api/chat with the real gateway, Rasa and action server running."""
+
 import uuid
 
 import pytest
@@ -14,8 +15,12 @@ RELEASE_TITLE = "杭州临空生物医药园开园 打造“离世界最近”�
 
 def chat(stack, message, sender=None):
     sender = sender or f"e2e-{uuid.uuid4().hex[:8]}"
-    response = requests.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message},
-                             headers=TOKENS.headers(sender), timeout=30)
+    response = requests.post(
+        f"{stack['url']}/api/chat",
+        json={"sender_id": sender, "message": message},
+        headers=TOKENS.headers(sender),
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["sender_id"] == sender

@@ -5,6 +5,7 @@ API), the gateway's turn log, its leads table and the lead queue hold no
 phone number, name or company after 不同意 or 算了, while the conversation's
 other turns are still there.
 """
+
 import json
 import sqlite3
 import time
@@ -26,8 +27,11 @@ ERASED = "［已删除］"
 
 def rasa_events(stack, sender):
     rasa = stack["env"]["RASA_URL"].split(",")[0]
-    response = requests.get(f"{rasa}/conversations/{sender}/tracker", timeout=10,
-                            params={"token": stack["env"]["RASA_API_TOKEN"], "include_events": "ALL"})
+    response = requests.get(
+        f"{rasa}/conversations/{sender}/tracker",
+        timeout=10,
+        params={"token": stack["env"]["RASA_API_TOKEN"], "include_events": "ALL"},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -53,8 +57,10 @@ def fill_form_up_to_consent(stack, sender):
 
 def assert_nothing_kept(stack, sender):
     tracker = json.dumps(rasa_events(stack, sender), ensure_ascii=False)
-    rows = "\n".join(json.loads(row).get("text") or json.dumps(json.loads(row), ensure_ascii=False)
-                     for row in stored_rasa_rows(stack, sender))
+    rows = "\n".join(
+        json.loads(row).get("text") or json.dumps(json.loads(row), ensure_ascii=False)
+        for row in stored_rasa_rows(stack, sender)
+    )
     for kept in (tracker, rows):
         for secret in (PHONE, PERSON, COMPANY):
             assert secret not in kept
@@ -64,8 +70,11 @@ def assert_nothing_kept(stack, sender):
     assert not any(PHONE in t or PERSON in t or COMPANY in t for t in texts), texts
     assert "园区在哪里？" in texts and ERASED in texts
     # The replies as shown (kept for the widget's history) may read the answers back: erased with them.
-    shown = [json.dumps(json.loads(r), ensure_ascii=False)
-             for (r,) in gateway_rows(stack, "SELECT replies FROM turns ORDER BY id") if r]
+    shown = [
+        json.dumps(json.loads(r), ensure_ascii=False)
+        for (r,) in gateway_rows(stack, "SELECT replies FROM turns ORDER BY id")
+        if r
+    ]
     assert not any(PHONE in r or PERSON in r or COMPANY in r for r in shown), shown
     assert gateway_rows(stack, "SELECT id FROM leads WHERE phone = ?", PHONE) == []
     queue = Path(stack["env"].get("LEADS_QUEUE_DIR") or ROOT / "instance" / "lead-queue")

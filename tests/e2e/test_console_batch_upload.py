@@ -9,6 +9,7 @@ a real index build (KNOWLEDGE_REINDEX_SYNC: the rebuild runs in the request
 rather than the worker process, so the test needs no second process); no Rasa
 is involved.
 """
+
 from __future__ import annotations
 
 import threading
@@ -57,14 +58,26 @@ def test_batch_upload_review_preview_publish_then_ask(browser, gateway):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.goto(f"{url}/staff/knowledge")
-    page.set_input_files("#files", [
-        {"name": "标准厂房租赁管理办法.txt", "mimeType": "text/plain",
-         "buffer": (KBDOCS / "signature-at-end.txt").read_bytes()},
-        {"name": "萧山区生物医药意见（转载）.txt", "mimeType": "text/plain",
-         "buffer": (KBDOCS / "repost-nav-hotline.txt").read_bytes()},
-        {"name": "人才公寓管理办法（2025）.md", "mimeType": "text/markdown",
-         "buffer": (KBDOCS / "amended-new.md").read_bytes()},
-    ])
+    page.set_input_files(
+        "#files",
+        [
+            {
+                "name": "标准厂房租赁管理办法.txt",
+                "mimeType": "text/plain",
+                "buffer": (KBDOCS / "signature-at-end.txt").read_bytes(),
+            },
+            {
+                "name": "萧山区生物医药意见（转载）.txt",
+                "mimeType": "text/plain",
+                "buffer": (KBDOCS / "repost-nav-hotline.txt").read_bytes(),
+            },
+            {
+                "name": "人才公寓管理办法（2025）.md",
+                "mimeType": "text/markdown",
+                "buffer": (KBDOCS / "amended-new.md").read_bytes(),
+            },
+        ],
+    )
     page.locator("#batch-upload button[type=submit]").click()
     page.wait_for_selector("#review")
 

@@ -1,4 +1,5 @@
 """Conversation state kept by Rasa's SQL tracker store: handoff pauses, long chats split into sessions."""
+
 import sqlite3
 import time
 import uuid
@@ -16,13 +17,15 @@ pytestmark = pytest.mark.e2e
 def tracker_events(stack, sender):
     """(type_name, action_name) of every stored event of one conversation, oldest first."""
     with sqlite3.connect(stack["env"]["TRACKER_STORE_URL"].removeprefix("sqlite:///")) as db:
-        return db.execute("SELECT type_name, action_name FROM events WHERE sender_id = ? ORDER BY id",
-                          (sender,)).fetchall()
+        return db.execute(
+            "SELECT type_name, action_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
 
 
 def rasa_says(stack, sender, message):
-    response = requests.post(f"{stack['env']['RASA_URL']}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": message}, timeout=30)
+    response = requests.post(
+        f"{stack['env']['RASA_URL']}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
+    )
     response.raise_for_status()
     return response.json()
 
@@ -56,8 +59,10 @@ def test_a_long_conversation_moves_to_a_new_session_and_keeps_its_topic(stack):
         assert any(r["sources"] for r in replies), replies
     # The gateway starts the new session after the reply, in the background: give it a moment.
     deadline = time.monotonic() + 10
-    while len(started := [e for e in tracker_events(stack, sender) if e[0] == "session_started"]) < 2 \
-            and time.monotonic() < deadline:
+    while (
+        len(started := [e for e in tracker_events(stack, sender) if e[0] == "session_started"]) < 2
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     assert len(started) == 2, "the first session, then the one the gateway started after the limit"
 

@@ -4,6 +4,7 @@ The stack starts Rasa through scripts/serve-rasa as the Procfile does; `ps`
 lists every process's arguments to every user of the machine. The token must
 still work: Rasa's API refuses a request without it and answers one with it.
 """
+
 from __future__ import annotations
 
 import subprocess

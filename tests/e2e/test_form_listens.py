@@ -6,6 +6,7 @@ answers; every greeting button and its typed title give the same reply;
 relocation questions and 你是谁 / 还在吗 get proper answers; an English
 tenant reads English.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,12 @@ TENANT.mount("http://127.0.0.1", _FromAddress("127.0.0.16"))
 
 
 def chat(stack, message, sender):
-    response = TENANT.post(f"{stack['url']}/api/chat", json={"sender_id": sender, "message": message},
-                           headers=TOKENS.headers(sender), timeout=60)
+    response = TENANT.post(
+        f"{stack['url']}/api/chat",
+        json={"sender_id": sender, "message": message},
+        headers=TOKENS.headers(sender),
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
     TOKENS.remember(sender, response.json())
     return response.json()["replies"]
@@ -59,9 +64,15 @@ def rasa(stack, message, sender):
     url = stack["env"]["RASA_URL"].split(",")[0]
     response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
     response.raise_for_status()
-    return [{"text": r.get("text") or "", "buttons": r.get("buttons") or [],
-             "sources": (r.get("custom") or {}).get("sources") or []} for r in response.json()
-            if r.get("text") or r.get("buttons")]
+    return [
+        {
+            "text": r.get("text") or "",
+            "buttons": r.get("buttons") or [],
+            "sources": (r.get("custom") or {}).get("sources") or [],
+        }
+        for r in response.json()
+        if r.get("text") or r.get("buttons")
+    ]
 
 
 def text(replies) -> str:
@@ -77,8 +88,9 @@ def stored_leads(stack, company):
     deadline = time.monotonic() + 20  # the action server posts with retries
     while time.monotonic() < deadline:
         with sqlite3.connect(db) as conn:
-            rows = conn.execute("SELECT company, name, phone, industry, need FROM leads WHERE company = ?",
-                                (company,)).fetchall()
+            rows = conn.execute(
+                "SELECT company, name, phone, industry, need FROM leads WHERE company = ?", (company,)
+            ).fetchall()
         if rows:
             return rows
         time.sleep(0.5)
@@ -169,18 +181,32 @@ def test_every_greeting_button_and_its_typed_title_get_the_same_reply(stack, lan
     assert [r["sources"] for r in tapped] == [r["sources"] for r in typed]
 
 
-@pytest.mark.parametrize("question", ["周边有学校吗", "园区附近有酒店吗", "is there a hotel near the park?",
-                                      "有人才公寓吗", "员工住宿怎么解决", "are there schools nearby?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "周边有学校吗",
+        "园区附近有酒店吗",
+        "is there a hotel near the park?",
+        "有人才公寓吗",
+        "员工住宿怎么解决",
+        "are there schools nearby?",
+    ],
+)
 def test_relocation_questions_get_not_found_with_the_offers(stack, question):
     replies = rasa(stack, question, f"e2e-scope-{uuid.uuid4().hex[:6]}")
     assert {"/request_settlement", "/human_handoff"} <= set(payloads(replies)), replies
     assert "超出" not in text(replies) and "beyond what I can answer" not in text(replies)
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("你是谁", "招商助手"), ("还在吗", "我在的"), ("who are you", "investment assistant"),
-    ("are you still there", "I am here"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("你是谁", "招商助手"),
+        ("还在吗", "我在的"),
+        ("who are you", "investment assistant"),
+        ("are you still there", "I am here"),
+    ],
+)
 def test_the_bot_says_who_it_is_and_that_it_is_there(stack, question, expected):
     assert expected in text(rasa(stack, question, f"e2e-bot-{uuid.uuid4().hex[:6]}"))
 
@@ -194,9 +220,18 @@ def test_an_english_conversation_gets_english_templates_throughout(stack):
     """Greeting, a fact, not found, out of scope, the lead form and handoff: every template is English."""
     sender = f"e2e-english-{uuid.uuid4().hex[:6]}"
     templates = []
-    for message in ("hello", "where is the park?", "what is the monthly rent per square metre?",
-                    "what's the weather like today", "is there a school near the park?", "who are you",
-                    "we want to set up in the park", "where is the park?", "cancel", "talk to a person"):
+    for message in (
+        "hello",
+        "where is the park?",
+        "what is the monthly rent per square metre?",
+        "what's the weather like today",
+        "is there a school near the park?",
+        "who are you",
+        "we want to set up in the park",
+        "where is the park?",
+        "cancel",
+        "talk to a person",
+    ):
         replies = chat(stack, message, sender)
         assert replies, message
         # A knowledge answer quotes its Chinese source after an English lead-in (knowledge/);
@@ -206,7 +241,13 @@ def test_an_english_conversation_gets_english_templates_throughout(stack):
     chinese = [(m, t) for m, t in templates if not _english_apart_from_bracketed_names(t)]
     assert not chinese, chinese
     said = "\n".join(t for _, t in templates)
-    for expected in ("What would you like to know", "could not find any published information",
-                     "beyond what I can answer", "I am the investment assistant", "name of your company",
-                     "Nothing you entered will be kept", "passed you on to our investment staff"):
+    for expected in (
+        "What would you like to know",
+        "could not find any published information",
+        "beyond what I can answer",
+        "I am the investment assistant",
+        "name of your company",
+        "Nothing you entered will be kept",
+        "passed you on to our investment staff",
+    ):
         assert expected in said, (expected, said)

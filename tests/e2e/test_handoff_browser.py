@@ -9,6 +9,7 @@ handoff nobody claims in time. The gateway is the production app over HTTP
 with the notice sender and the timeout sweeper threads running; only Rasa is
 scripted (widget_harness.py), as these tests are about the gateway and pages.
 """
+
 from __future__ import annotations
 
 import threading
@@ -41,9 +42,17 @@ class HandoffDialogue(ScriptedDialogue):
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory, robot):
-    app = make_app(tmp_path_factory.mktemp("handoff-gateway"), NOTIFY_WECOM_WEBHOOK_URL=robot.url(),
-                   NOTIFY_POLL_S=0.2, CONSOLE_BASE_URL=CONSOLE, HANDOFF_STREAM_SECONDS=5, HANDOFF_STREAM_CHECK_S=0.2,
-                   HANDOFF_CLAIM_TIMEOUT_MINUTES=60, HANDOFF_SWEEP_S=0.5, HANDOFF_SWEEP_IN_TESTS=True)
+    app = make_app(
+        tmp_path_factory.mktemp("handoff-gateway"),
+        NOTIFY_WECOM_WEBHOOK_URL=robot.url(),
+        NOTIFY_POLL_S=0.2,
+        CONSOLE_BASE_URL=CONSOLE,
+        HANDOFF_STREAM_SECONDS=5,
+        HANDOFF_STREAM_CHECK_S=0.2,
+        HANDOFF_CLAIM_TIMEOUT_MINUTES=60,
+        HANDOFF_SWEEP_S=0.5,
+        HANDOFF_SWEEP_IN_TESTS=True,
+    )
     app.extensions["dialogue"] = HandoffDialogue()
     add_staff(app, "li")
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -67,8 +76,11 @@ def widget_text(page) -> str:
 
 
 def wait_widget(page, text: str, timeout: float = 10_000) -> None:
-    page.wait_for_function("t => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelector('.log').innerText.includes(t)", arg=text, timeout=timeout)
+    page.wait_for_function(
+        "t => document.querySelector('#park-chat-widget').shadowRoot.querySelector('.log').innerText.includes(t)",
+        arg=text,
+        timeout=timeout,
+    )
 
 
 def staff_page(browser, url):
@@ -133,8 +145,10 @@ def test_tenant_and_staff_through_a_live_handoff(browser, gateway, robot):
 def test_outside_office_hours_the_request_ends_in_the_lead_form(browser, gateway):
     app = gateway["app"]
     kept = app.extensions["office_hours"]
-    app.extensions["office_hours"] = OfficeHours.parse("mon-fri 09:00-17:30", holidays=",".join(
-        time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600 + d * 86400)) for d in range(3)))
+    app.extensions["office_hours"] = OfficeHours.parse(
+        "mon-fri 09:00-17:30",
+        holidays=",".join(time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600 + d * 86400)) for d in range(3)),
+    )
     context = browser.new_context(**PHONE)
     try:
         tenant = context.new_page()

@@ -6,6 +6,7 @@ the bot quiet, release really resumes it, and a handoff nobody claims really
 opens Rasa's lead form (resume, then /request_settlement). Its own stack, as
 it needs a fake WeCom robot and a short claim timeout.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -28,18 +29,42 @@ INPUT = "#park-chat-input"
 def handoff_stack(tmp_path_factory, robot):
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train`")
-    running = Stack(workdir=tmp_path_factory.mktemp("handoff-stack"), private_knowledge=True, extra_env={
-        "NOTIFY_WECOM_WEBHOOK_URL": robot.url(), "CONSOLE_BASE_URL": CONSOLE, "NOTIFY_POLL_S": "0.5",
-        "HANDOFF_CLAIM_TIMEOUT_MINUTES": str(TIMEOUT_S / 60), "HANDOFF_SWEEP_S": "1",
-        "HANDOFF_STREAM_SECONDS": "10"})
+    running = Stack(
+        workdir=tmp_path_factory.mktemp("handoff-stack"),
+        private_knowledge=True,
+        extra_env={
+            "NOTIFY_WECOM_WEBHOOK_URL": robot.url(),
+            "CONSOLE_BASE_URL": CONSOLE,
+            "NOTIFY_POLL_S": "0.5",
+            "HANDOFF_CLAIM_TIMEOUT_MINUTES": str(TIMEOUT_S / 60),
+            "HANDOFF_SWEEP_S": "1",
+            "HANDOFF_STREAM_SECONDS": "10",
+        },
+    )
     try:
         running.start()
     except StackError as exc:
         pytest.fail(str(exc))
     username, password = "e2e-staff", secrets.token_urlsafe(12)
-    made = subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "bot", "create-staff", "--username", username,
-                           "--role", "staff", "--password", password], cwd=ROOT, env=running.env,
-                          capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/flask"),
+            "--app",
+            "bot",
+            "create-staff",
+            "--username",
+            username,
+            "--role",
+            "staff",
+            "--password",
+            password,
+        ],
+        cwd=ROOT,
+        env=running.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr[-3000:]
     try:
         yield {"url": running.url, "account": (username, password), "logs": running.workdir}
@@ -53,8 +78,11 @@ def say(page, text: str) -> None:
 
 
 def wait_widget(page, text: str, timeout: float = 30_000) -> None:
-    page.wait_for_function("t => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelector('.log').innerText.includes(t)", arg=text, timeout=timeout)
+    page.wait_for_function(
+        "t => document.querySelector('#park-chat-widget').shadowRoot.querySelector('.log').innerText.includes(t)",
+        arg=text,
+        timeout=timeout,
+    )
 
 
 def open_widget(page, url):
@@ -103,9 +131,12 @@ def test_a_tenant_and_staff_through_a_live_handoff_with_real_rasa(browser, hando
         wait_widget(tenant, "人工服务已结束")
         replies = tenant.locator(f"{WIDGET} .msg.bot:not(.typing-row)").count()
         say(tenant, "园区有哪些产业方向")
-        tenant.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
-                                 ".querySelectorAll('.msg.bot:not(.typing-row)').length > n", arg=replies,
-                                 timeout=30_000)  # Rasa answers again
+        tenant.wait_for_function(
+            "n => document.querySelector('#park-chat-widget').shadowRoot"
+            ".querySelectorAll('.msg.bot:not(.typing-row)').length > n",
+            arg=replies,
+            timeout=30_000,
+        )  # Rasa answers again
     finally:
         tenant_context.close()
         staff_context.close()

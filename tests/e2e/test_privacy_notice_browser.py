@@ -4,6 +4,7 @@ The chat API is held back (routed to fail) so nothing can reach the gateway:
 the notice must already be on screen, above the conversation, in the page's
 language, with the words of bot/privacy.py.
 """
+
 from __future__ import annotations
 
 from bot.privacy import NOTICE

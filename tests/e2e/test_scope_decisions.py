@@ -8,6 +8,7 @@ held-out NLU set (written from the intent definitions); none of them is NLU
 training data. Each question is a new conversation, sent to Rasa's REST channel
 directly: the gateway's per-IP rate limit is for people, not for this sweep.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -48,8 +49,11 @@ def _scope_texts() -> set[str]:
 
 def _gets_scope_message(stack, question: str, scope_texts: set[str]) -> bool:
     rasa = stack["env"]["RASA_URL"].split(",")[0]
-    response = requests.post(f"{rasa}/webhooks/rest/webhook", timeout=30,
-                             json={"sender": f"scope-{uuid.uuid4().hex[:10]}", "message": question})
+    response = requests.post(
+        f"{rasa}/webhooks/rest/webhook",
+        timeout=30,
+        json={"sender": f"scope-{uuid.uuid4().hex[:10]}", "message": question},
+    )
     response.raise_for_status()
     return any(reply.get("text") in scope_texts for reply in response.json())
 
@@ -60,8 +64,10 @@ def test_out_of_scope_questions_get_the_scope_message(stack):
     scope_texts = _scope_texts()
     missed = [q for q in questions if not _gets_scope_message(stack, q, scope_texts)]
     rate = 1 - len(missed) / len(questions)
-    print(f"\nscope message for {len(questions) - len(missed)} of {len(questions)} off-topic questions "
-          f"({rate:.1%}); missed: {missed}")
+    print(
+        f"\nscope message for {len(questions) - len(missed)} of {len(questions)} off-topic questions "
+        f"({rate:.1%}); missed: {missed}"
+    )
     assert rate >= 0.95, missed
 
 

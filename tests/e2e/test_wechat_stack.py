@@ -1,4 +1,5 @@
 """WeChat through the real stack: a wechatpy-based client encrypts and signs, Rasa and the actions answer."""
+
 import uuid
 
 import pytest

@@ -11,6 +11,7 @@ checkout stays clean.
 Screenshots go to instance/screenshots/ (not committed): widget.png (the
 cited answer, rated down) and dashboard.png (the console after the run).
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,11 +33,18 @@ QUESTION = "园区有产业基金吗"
 CORRECTED = "有。临空经济示范区将组建不少于2支生物医药专项基金，欢迎联系招商人员了解申报方式。"
 SOURCE_URL = "https://hwyst.hangzhou.com.cn/"
 XSS = '<img src=x onerror="window.__xss=1">'
-LEAD = {"company": "杭州临空浏览器测试生物科技有限公司", "name": "王经理", "phone": "13812345678",
-        "industry": "合成生物(含高端美妆)", "need": "需要约2000平方米研发场地"}
+LEAD = {
+    "company": "杭州临空浏览器测试生物科技有限公司",
+    "name": "王经理",
+    "phone": "13812345678",
+    "industry": "合成生物(含高端美妆)",
+    "need": "需要约2000平方米研发场地",
+}
 REPLIES = "#park-chat-widget .msg.bot:not(.typing-row)"
-REPLY_COUNT = ("n => document.querySelector('#park-chat-widget').shadowRoot"
-               ".querySelectorAll('.msg.bot:not(.typing-row)').length > n")
+REPLY_COUNT = (
+    "n => document.querySelector('#park-chat-widget').shadowRoot"
+    ".querySelectorAll('.msg.bot:not(.typing-row)').length > n"
+)
 
 
 def exchange(page, act) -> list:
@@ -52,6 +60,7 @@ def ask(page, text: str) -> list:
     def type_it():
         page.fill("#park-chat-input", text)
         page.press("#park-chat-input", "Enter")
+
     return exchange(page, type_it)
 
 
@@ -92,8 +101,9 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     page.goto(url + "/")
     page.click("#park-chat-widget .bubble")
     page.wait_for_selector(f"{REPLIES} >> text=招商助手")  # Rasa's greeting
-    assert page.evaluate("document.querySelector('#park-chat-widget').shadowRoot.activeElement.id") == \
-        "park-chat-input"  # focus moves into the panel
+    assert (
+        page.evaluate("document.querySelector('#park-chat-widget').shadowRoot.activeElement.id") == "park-chat-input"
+    )  # focus moves into the panel
 
     # 1. Ask; the answer cites its source as a link; thumbs down.
     replies = ask(page, QUESTION)
@@ -134,8 +144,9 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     deadline = time.monotonic() + 180
     while "已生效" not in console.locator("section.card").last.inner_text():
         assert "失败" not in console.locator("section.card").last.inner_text(), console.content()
-        assert time.monotonic() < deadline, "the re-index did not finish in time:\n" + \
-            (stack["logs"] / "gateway.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, (
+            "the re-index did not finish in time:\n" + (stack["logs"] / "gateway.log").read_text()[-3000:]
+        )
         time.sleep(1)
         console.reload()
     live_at = time.monotonic()
@@ -177,8 +188,9 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     deadline = time.monotonic() + 30
     console.goto(url + "/staff/leads?view=list")
     while LEAD["company"] not in console.locator("table.leads").inner_text():
-        assert time.monotonic() < deadline, "the lead did not arrive:\n" + \
-            (stack["logs"] / "actions.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, (
+            "the lead did not arrive:\n" + (stack["logs"] / "actions.log").read_text()[-3000:]
+        )
         time.sleep(1)
         console.reload()
     row = console.locator("table.leads tbody tr", has_text=LEAD["company"])
@@ -196,8 +208,14 @@ def test_ask_rate_correct_ask_again_and_leave_a_lead(stack, console_admin, brows
     exported = [r for r in every_lead if r["企业"] == LEAD["company"]]
     assert len(exported) == 1  # Chinese headers and status names, for Excel
     assert {k: exported[0][k] for k in ("联系人", "企业", "电话", "行业", "需求", "状态", "渠道")} == {
-        "联系人": LEAD["name"], "企业": LEAD["company"], "电话": LEAD["phone"], "行业": LEAD["industry"],
-        "需求": LEAD["need"], "状态": "新线索", "渠道": "web"}
+        "联系人": LEAD["name"],
+        "企业": LEAD["company"],
+        "电话": LEAD["phone"],
+        "行业": LEAD["industry"],
+        "需求": LEAD["need"],
+        "状态": "新线索",
+        "渠道": "web",
+    }
 
     # 5. The dashboard after all this.
     console.goto(url + "/staff/")

@@ -6,6 +6,7 @@ while a reply was pending, a 1,100-character paste was cut to 1,000 without a
 word, and ratings sat under form prompts. The gateway is the real one with a
 scripted dialogue engine (widget_harness.py).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -73,8 +74,12 @@ def test_a_gateway_error_reads_as_words_and_retry_sends_again(phone, gateway):
         type_and_send(page, f"园区的第{i + 1}个问题")
         wait_replies(page, before)
     # What nginx says when the gateway is down: 502 with an HTML page.
-    page.route("**/api/chat", lambda route: route.fulfill(status=502, content_type="text/html",
-                                                         body="<html><body><h1>502 Bad Gateway</h1></body></html>"))
+    page.route(
+        "**/api/chat",
+        lambda route: route.fulfill(
+            status=502, content_type="text/html", body="<html><body><h1>502 Bad Gateway</h1></body></html>"
+        ),
+    )
     type_and_send(page, "园区有产业基金吗")
     page.wait_for_selector(RETRY)
     assert "服务暂时出了问题" in page.locator(NOTICE).last.inner_text()
@@ -126,7 +131,12 @@ def test_messages_typed_while_a_reply_is_pending_go_out_in_order(phone, gateway)
     wait_replies(page, before + 3)
     assert dialogue.messages() == ["/greet", "第一问", "第二问", "第三问", "/ask_location"]
     answers = [r.inner_text() for r in page.locator(REPLIES).all()[before:]]
-    assert [a.split("。")[0] for a in answers] == ["回答：第一问", "回答：第二问", "回答：第三问", "回答：/ask_location"]
+    assert [a.split("。")[0] for a in answers] == [
+        "回答：第一问",
+        "回答：第二问",
+        "回答：第三问",
+        "回答：/ask_location",
+    ]
 
 
 def test_a_paste_over_the_limit_is_said_not_cut(phone, gateway):
@@ -203,8 +213,12 @@ def test_english_pages_and_conversations_get_english_words(phone, gateway):
     page = phone.new_page()
     open_widget(page, gateway["url"] + "/")
     assert page.locator(SEND).inner_text() == "发送"
-    page.route("**/api/chat", lambda route: route.fulfill(status=503, content_type="application/json",
-                                                         body='{"error": {"code": "dialogue_unavailable"}}'))
+    page.route(
+        "**/api/chat",
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body='{"error": {"code": "dialogue_unavailable"}}'
+        ),
+    )
     type_and_send(page, "Which industries does the park focus on?")
     page.wait_for_selector(RETRY)
     assert "Something went wrong on our side" in page.locator(NOTICE).last.inner_text()

@@ -5,6 +5,7 @@ Issue 16: a reload or another page of the park's site showed a fresh greeting; d
 staff's bubble. Issue 18: the widget polled with its sender id in the URL. Now the widget restores from
 GET /api/chat/history with the conversation's token (an HttpOnly cookie here, same site).
 """
+
 from __future__ import annotations
 
 from appsupport import rows
@@ -46,8 +47,10 @@ def staff_says(app, text: str) -> None:
 def reopen(page) -> None:
     """After a reload the panel is open again (it was open on the page before); wait for the restore."""
     page.wait_for_selector(f"{WIDGET} .panel:not([hidden])")
-    page.wait_for_function("() => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelectorAll('.msg.bot:not(.typing-row)').length > 0")
+    page.wait_for_function(
+        "() => document.querySelector('#park-chat-widget').shadowRoot"
+        ".querySelectorAll('.msg.bot:not(.typing-row)').length > 0"
+    )
 
 
 def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(phone, gateway):
@@ -64,8 +67,10 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
 
     page.reload()
     reopen(page)
-    page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelectorAll('.log > li.msg').length >= n", arg=len(before))
+    page.wait_for_function(
+        "n => document.querySelector('#park-chat-widget').shadowRoot.querySelectorAll('.log > li.msg').length >= n",
+        arg=len(before),
+    )
     assert conversation(page) == before  # the same bubbles, in order, and no second greeting
     answer = page.locator(REPLIES, has_text="园区有产业基金吗").last
     assert answer.locator(".sources a").first.get_attribute("href") == "https://example.org/park"
@@ -79,8 +84,10 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
     page.wait_for_selector(f"{WIDGET} .msg.staff >> text=招商部小李", timeout=10_000)  # by polling
     page.fill(INPUT, "大约1000平米")
     page.locator(SEND).tap()
-    page.wait_for_function("() => { const r = document.querySelector('#park-chat-widget').shadowRoot; "
-                           "return !r.querySelector('.typing-row'); }")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#park-chat-widget').shadowRoot; "
+        "return !r.querySelector('.typing-row'); }"
+    )
     during = conversation(page)
     assert during[-4][0] == "bot" and during[-4][1] == "好的，正在为您转接招商人员。"
     assert during[-3][0] == "bot" and during[-3][1].startswith("请稍候")  # how long staff usually take
@@ -89,13 +96,17 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
     # Another page of the same site, then a reload: staff and bot bubbles both come back, in order, with sources.
     page.goto(gateway["url"] + "/test-host?page=policies")
     reopen(page)
-    page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelectorAll('.log > li.msg').length >= n", arg=len(during))
+    page.wait_for_function(
+        "n => document.querySelector('#park-chat-widget').shadowRoot.querySelectorAll('.log > li.msg').length >= n",
+        arg=len(during),
+    )
     assert conversation(page) == during
     page.reload()
     reopen(page)
-    page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelectorAll('.log > li.msg').length >= n", arg=len(during))
+    page.wait_for_function(
+        "n => document.querySelector('#park-chat-widget').shadowRoot.querySelectorAll('.log > li.msg').length >= n",
+        arg=len(during),
+    )
     assert conversation(page) == during
     assert page.locator(REPLIES, has_text="园区有产业基金吗").last.locator(".sources li").count() == 1
     staff_label = page.locator(f"{WIDGET} .msg.staff .who").first.inner_text()
@@ -167,8 +178,10 @@ def test_embedded_on_another_site_the_bearer_token_restores_the_conversation(pho
 
         page.reload()
         reopen(page)
-        page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
-                               ".querySelectorAll('.log > li.msg').length >= n", arg=len(before))
+        page.wait_for_function(
+            "n => document.querySelector('#park-chat-widget').shadowRoot.querySelectorAll('.log > li.msg').length >= n",
+            arg=len(before),
+        )
         assert conversation(page) == before
         history = [auth for url, auth in sent if url.startswith(f"{api}/api/chat/history")]
         assert history == [f"Bearer {token}"]

@@ -6,6 +6,7 @@ panel showed one message. The gateway is the real one with a scripted
 dialogue engine (widget_harness.py). Screenshots go to instance/screenshots/
 (not committed): phone.png, phone-500.png, phone-landscape.png.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,12 @@ def tap_send(page, text: str) -> None:
 
 
 def inside(inner: dict, outer: dict) -> bool:
-    return (inner["y"] >= outer["y"] - 0.5 and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
-            and inner["x"] >= outer["x"] - 0.5 and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5)
+    return (
+        inner["y"] >= outer["y"] - 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+        and inner["x"] >= outer["x"] - 0.5
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+    )
 
 
 def latest_message_and_input_visible(page, height: int) -> None:
@@ -50,9 +55,10 @@ def test_tapping_send_sends_and_every_control_is_thumb_sized(phone, gateway):
     # The bubble is out of the way: what sits under 发送's centre is 发送 itself.
     assert page.locator(f"{WIDGET} .bubble").is_hidden()
     send = box(page, SEND)
-    on_top = page.evaluate("([x, y]) => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".elementFromPoint(x, y).className", [send["x"] + send["width"] / 2,
-                                                                  send["y"] + send["height"] / 2])
+    on_top = page.evaluate(
+        "([x, y]) => document.querySelector('#park-chat-widget').shadowRoot.elementFromPoint(x, y).className",
+        [send["x"] + send["width"] / 2, send["y"] + send["height"] / 2],
+    )
     assert on_top == "send"
 
     tap_send(page, "园区在哪里")
@@ -119,14 +125,18 @@ def test_scrolling_the_log_does_not_scroll_the_page_behind(phone, gateway):
     x, middle = log["x"] + log["width"] / 2, log["y"] + log["height"] / 2
 
     swipe(phone, page, x, middle - 150, middle + 150)  # the log scrolls back ...
-    assert page.evaluate(log_top) < page.evaluate("document.querySelector('#park-chat-widget').shadowRoot"
-                                                  ".querySelector('.log').scrollHeight") - log["height"]
+    assert (
+        page.evaluate(log_top)
+        < page.evaluate("document.querySelector('#park-chat-widget').shadowRoot.querySelector('.log').scrollHeight")
+        - log["height"]
+    )
     swipe(phone, page, x, middle + 250, middle - 250)  # ... and forward, well past its end
     swipe(phone, page, x, middle + 250, middle - 250)
     assert page.evaluate("window.scrollY") == 0  # the page behind did not move
 
     # The same swipes without overscroll-behavior: contain do move the page, so the check above means something.
-    page.evaluate("document.querySelector('#park-chat-widget').shadowRoot.querySelector('.log')"
-                  ".style.overscrollBehavior = 'auto'")
+    page.evaluate(
+        "document.querySelector('#park-chat-widget').shadowRoot.querySelector('.log').style.overscrollBehavior = 'auto'"
+    )
     swipe(phone, page, x, middle + 250, middle - 250)
     assert page.evaluate("window.scrollY") > 0

@@ -7,6 +7,7 @@ gateway (Flask app, /api/chat, /widget.js, the demo page) is the production
 one, served over HTTP in a thread, and only Rasa is scripted. Starts in
 about a second, so these tests are not marked e2e.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,11 +19,21 @@ from appsupport import FakeDialogue
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 WIDGET = "#park-chat-widget"
 REPLIES = f"{WIDGET} .msg.bot:not(.typing-row)"
-SOURCE = {"title": "杭州临空生物医药园开园", "publisher": "杭州网", "published": "2024-03-12",
-          "url": "https://example.org/park", "snippet": "机场西侧"}
-GREETING = {"text": "您好，我是杭州生物科技谷招商助手，可以问园区位置、政策、基金和配套。",
-            "buttons": [{"title": "园区位置", "payload": "/ask_location"},
-                        {"title": "我想入驻", "payload": "/request_settlement"}], "sources": []}
+SOURCE = {
+    "title": "杭州临空生物医药园开园",
+    "publisher": "杭州网",
+    "published": "2024-03-12",
+    "url": "https://example.org/park",
+    "snippet": "机场西侧",
+}
+GREETING = {
+    "text": "您好，我是杭州生物科技谷招商助手，可以问园区位置、政策、基金和配套。",
+    "buttons": [
+        {"title": "园区位置", "payload": "/ask_location"},
+        {"title": "我想入驻", "payload": "/request_settlement"},
+    ],
+    "sources": [],
+}
 FORM_PROMPT = {"text": "好的，请问贵公司的名称是？", "buttons": [], "sources": []}
 SCOPE = {"text": "这个问题超出了我的范围。我可以介绍园区位置、产业方向、政策和配套。", "buttons": [], "sources": []}
 HANDOFF = {"text": "好的，正在为您转接招商人员。", "buttons": [], "sources": []}
@@ -48,13 +59,21 @@ class ScriptedDialogue(FakeDialogue):
         elif "天气" in message:
             reply, outcome = SCOPE, "out_of_scope"
         elif "日期" in message:  # a source page that shows no date
-            reply, outcome = {"text": "园区位于萧山机场西侧。", "buttons": [],
-                              "sources": [{**SOURCE, "published": ""}]}, "answered"
+            reply, outcome = (
+                {"text": "园区位于萧山机场西侧。", "buttons": [], "sources": [{**SOURCE, "published": ""}]},
+                "answered",
+            )
         else:
-            reply, outcome = {"text": f"回答：{message[:40]}。园区位于萧山机场西侧。", "buttons": [],
-                              "sources": [SOURCE]}, "answered"
-        return [dict(reply)], {"outcome": outcome, "confidence": 0.8, "intent": "ask_park_info",
-                               "sources": list(reply["sources"])}
+            reply, outcome = (
+                {"text": f"回答：{message[:40]}。园区位于萧山机场西侧。", "buttons": [], "sources": [SOURCE]},
+                "answered",
+            )
+        return [dict(reply)], {
+            "outcome": outcome,
+            "confidence": 0.8,
+            "intent": "ask_park_info",
+            "sources": list(reply["sources"]),
+        }
 
     def messages(self) -> list[str]:
         return [m for _, m in self.sent]
@@ -65,13 +84,16 @@ def host_page():
     the widget with those timings (from that gateway origin), as another site would (the demo page at / has none)."""
     from flask import request
 
-    args = {k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""),
-                                                          ("api", ""))}
+    args = {
+        k: escape(request.args.get(k, d)) for k, d in (("lang", "zh-CN"), ("slow", ""), ("timeout", ""), ("api", ""))
+    }
     timing = "".join(f' data-{name}-ms="{args[name]}"' for name in ("slow", "timeout") if args[name])
-    page = (f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-            '<body><h1>Park</h1><p style="height:3000px">…</p>'
-            f'<script src="{args["api"]}/widget.js"{timing} defer></script></body></html>')
+    page = (
+        f'<!doctype html><html lang="{args["lang"]}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        '<body><h1>Park</h1><p style="height:3000px">…</p>'
+        f'<script src="{args["api"]}/widget.js"{timing} defer></script></body></html>'
+    )
     if not args["api"]:
         return page
     # ?api=http://other-origin: the park's own site embedding the gateway from elsewhere, with its own CSP.
@@ -91,8 +113,12 @@ def reply_count(page) -> int:
 
 
 def wait_replies(page, more_than: int, timeout: float = 10_000) -> None:
-    page.wait_for_function("n => document.querySelector('#park-chat-widget').shadowRoot"
-                           ".querySelectorAll('.msg.bot:not(.typing-row)').length > n", arg=more_than, timeout=timeout)
+    page.wait_for_function(
+        "n => document.querySelector('#park-chat-widget').shadowRoot"
+        ".querySelectorAll('.msg.bot:not(.typing-row)').length > n",
+        arg=more_than,
+        timeout=timeout,
+    )
 
 
 def box(page, selector: str) -> dict:

@@ -6,6 +6,7 @@ Rasa servers and keeps its own database on a second PostgreSQL, so the
 gateway's database can be stopped without stopping Rasa's. Every drill
 checks what a user would notice and what the stores kept.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,18 @@ from ops.stores import Postgres, SharedStores
 pytestmark = pytest.mark.faults
 
 USERS = 16
-CONVERSATION = ["园区在哪里？", "有哪些产业方向", "那基金呢？", "今天天气怎么样", "CXO订单有什么政策",
-                "还有呢", "Where is the park?", "有什么优惠政策", "讲个笑话", "园区有产业基金吗"]
+CONVERSATION = [
+    "园区在哪里？",
+    "有哪些产业方向",
+    "那基金呢？",
+    "今天天气怎么样",
+    "CXO订单有什么政策",
+    "还有呢",
+    "Where is the park?",
+    "有什么优惠政策",
+    "讲个笑话",
+    "园区有产业基金吗",
+]
 LEAD_FORM = ["我们公司想入驻园区", "杭州故障演练生物科技有限公司", "王经理", "13800001111", "合成生物", "场地"]
 
 
@@ -63,8 +74,12 @@ TOKENS = ConversationTokens()  # each conversation's token, sent back with its n
 
 
 def chat(stack, sender: str, message: str) -> list[dict]:
-    response = requests.post(f"{stack.url}/api/chat", json={"sender_id": sender, "message": message},
-                             headers=TOKENS.headers(sender), timeout=30)
+    response = requests.post(
+        f"{stack.url}/api/chat",
+        json={"sender_id": sender, "message": message},
+        headers=TOKENS.headers(sender),
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     TOKENS.remember(sender, response.json())
     return response.json()["replies"]
@@ -77,8 +92,9 @@ def text_of(replies: list[dict]) -> str:
 def user_messages(shared: SharedStores, sender: str) -> list[str]:
     """What Rasa's tracker store recorded the user saying, in order."""
     with psycopg.connect(shared.postgres.url("rasa", driver="postgresql")) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = %s AND type_name = 'user' ORDER BY id",
-                          (sender,)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = %s AND type_name = 'user' ORDER BY id", (sender,)
+        ).fetchall()
     return [json.loads(data)["text"] for (data,) in rows if not json.loads(data)["text"].startswith("/session")]
 
 
@@ -90,8 +106,12 @@ def test_killing_a_rasa_server_under_load_loses_and_reorders_no_turn(scaled, sto
     def converse(sender):
         for message in CONVERSATION:
             try:
-                response = requests.post(f"{scaled.url}/api/chat", json={"sender_id": sender, "message": message},
-                                         headers=TOKENS.headers(sender), timeout=30)
+                response = requests.post(
+                    f"{scaled.url}/api/chat",
+                    json={"sender_id": sender, "message": message},
+                    headers=TOKENS.headers(sender),
+                    timeout=30,
+                )
                 TOKENS.remember(sender, response.json())
                 results[sender].append((message, response.status_code, text_of(response.json()["replies"])))
             except Exception as exc:  # a failed turn is a finding, not a crash of the drill

@@ -9,6 +9,7 @@ manifest-*.yml, writes manifest.yml, dev.yml and heldout.yml, and removes
 the inputs). test_corpus_eval checks that every question sits where
 `held_out` puts it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,21 +41,33 @@ def held_out(question: dict) -> bool:
 def _dump(rows: list[dict], header: str) -> str:
     lines = [f"# {line}".rstrip() for line in header.strip().splitlines()]
     for row in rows:
-        lines.append("- " + yaml.safe_dump(row, allow_unicode=True, default_flow_style=True, width=10_000,
-                                           sort_keys=False).strip())
+        lines.append(
+            "- "
+            + yaml.safe_dump(row, allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False).strip()
+        )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    manifest = [{"path": f"docs/{SEED}.md", "title": "杭州临空生物医药园开园 打造“离世界最近”的生物医药专业产业平台",
-                 "publisher": "杭州网", "published": "2024-03-12",
-                 "url": "https://hwyst.hangzhou.com.cn/xwfb/content/2024-03/12/content_8700233.htm",
-                 "category": "release", "scope": "杭州生物科技谷", "quirks": ["verbatim seed"]}]
+    manifest = [
+        {
+            "path": f"docs/{SEED}.md",
+            "title": "杭州临空生物医药园开园 打造“离世界最近”的生物医药专业产业平台",
+            "publisher": "杭州网",
+            "published": "2024-03-12",
+            "url": "https://hwyst.hangzhou.com.cn/xwfb/content/2024-03/12/content_8700233.htm",
+            "category": "release",
+            "scope": "杭州生物科技谷",
+            "quirks": ["verbatim seed"],
+        }
+    ]
     for path in sorted(HERE.glob("manifest-*.yml")):
         manifest += yaml.safe_load(path.read_text("utf-8"))
     (HERE / "manifest.yml").write_text(
         "# One entry per test twin: its metadata, and `source`, the real page it was written from.\n"
-        + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=200), "utf-8")
+        + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=200),
+        "utf-8",
+    )
     questions = []
     for path in sorted(HERE.glob("questions-*.yml")):
         questions += yaml.safe_load(path.read_text("utf-8"))
@@ -63,8 +76,16 @@ def main() -> None:
     held_docs = sorted({Path(m["path"]).stem for m in manifest if held_out_doc(Path(m["path"]).stem)})
     note = "Written from the documents before the engine was tuned; split by split.py.\n"
     (HERE / "dev.yml").write_text(_dump(dev, "Dev set: tune on this.\n" + note), "utf-8")
-    (HERE / "heldout.yml").write_text(_dump(heldout, "HELD-OUT set: never tune on it, never read its failures.\n"
-                                            + note + "Held-out documents: " + ", ".join(held_docs)), "utf-8")
+    (HERE / "heldout.yml").write_text(
+        _dump(
+            heldout,
+            "HELD-OUT set: never tune on it, never read its failures.\n"
+            + note
+            + "Held-out documents: "
+            + ", ".join(held_docs),
+        ),
+        "utf-8",
+    )
     for path in [*HERE.glob("manifest-*.yml"), *HERE.glob("questions-*.yml")]:
         path.unlink()
     print(f"{len(manifest)} documents ({len(held_docs)} held out), {len(dev)} dev, {len(heldout)} held-out questions")
