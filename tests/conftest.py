@@ -46,6 +46,33 @@ def kb(tmp_path_factory):
 
 
 @pytest.fixture
+def kb_in_actions(kb):
+    """The action server's shared knowledge base (actions/knowledge_client.py) is the session's test index."""
+    from actions import knowledge_client
+
+    knowledge_client.use(kb)
+    yield kb
+    knowledge_client.use(None)
+
+
+@pytest.fixture
+def loopback():
+    """Start fakes on 127.0.0.1 (tests/loopback.py): `loopback(Handler)` or `loopback(app=wsgi_app)`;
+    every one started is closed when the test ends."""
+    from loopback import Loopback
+
+    servers: list[Loopback] = []
+
+    def serve(handler=None, **options) -> Loopback:
+        servers.append(Loopback(handler, **options))
+        return servers[-1]
+
+    yield serve
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
 def app(tmp_path):
     """The gateway with a temporary SQLite database and a FakeDialogue (tests/appsupport.py)."""
     from appsupport import make_app

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_client, session
+from actions import session
 from actions.actions import ActionPauseForStaff, ActionSessionStart
 
-from test_actions import meta, run_action, tracker_state
+from action_trackers import meta, run_action, tracker_state
 
 
 def turn_events(turns: int) -> list[dict]:
@@ -24,13 +23,6 @@ def turn_events(turns: int) -> list[dict]:
             {"event": "action", "name": "action_listen"},
         ]
     return events
-
-
-@pytest.fixture
-def kb_in_actions(kb):
-    knowledge_client.use(kb)
-    yield
-    knowledge_client.use(None)
 
 
 def test_turns_are_counted_from_the_latest_session_start():
