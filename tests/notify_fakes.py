@@ -12,7 +12,9 @@ import socket
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback import Loopback
 
 
 def free_port() -> int:
@@ -59,10 +61,8 @@ class FakeRobot:
             def log_message(self, *args):  # keep test output clean
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.loopback = Loopback(Handler)
+        self.port = self.loopback.port
 
     def url(self, path: str = "/cgi-bin/webhook/send?key=test-key") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -73,8 +73,7 @@ class FakeRobot:
             return list(self.received)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 class FakeMailbox:

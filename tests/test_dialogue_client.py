@@ -6,12 +6,12 @@ import http.server
 import json
 import select
 import socket
-import threading
 import time
 
 import pytest
 
 from bot.dialogue import DialogueClient, DialogueUnavailable
+from loopback import Loopback
 from ops.stores import free_port
 
 
@@ -64,13 +64,11 @@ class FakeRasa:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.loopback = Loopback(Handler)
+        self.url = self.loopback.url
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,17 +56,13 @@ class Site(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(tmp_path, loopback):
     root = tmp_path / "site"
     (root / "zcwj").mkdir(parents=True)
     (root / "private").mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Site(*a, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = loopback(lambda *a: Site(*a, directory=str(root)))
     Site.log = []
-    yield root, f"http://127.0.0.1:{server.server_port}", server.server_port
-    server.shutdown()
-    thread.join(5)
+    return root, server.url, server.port
 
 
 def sitemap(root: Path, base: str, pages: list[str]) -> None:

@@ -15,14 +15,13 @@ import http.client
 import json
 import re
 import ssl
-import threading
 import time
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from appsupport import PASSWORD, add_staff, make_app
+from loopback import Loopback
 from nginx_harness import Nginx, available
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs Debian's nginx and openssl (make system-deps)")
@@ -40,15 +39,10 @@ def proxied(tmp_path_factory):
         CORS_ALLOWED_ORIGINS=[SITE],
         HANDOFF_STREAM_SECONDS=6,
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        with Nginx(f"127.0.0.1:{server.server_port}") as proxy:
+        with Loopback(app=app) as server, Nginx(f"127.0.0.1:{server.port}") as proxy:
             yield {"app": app, "proxy": proxy}
     finally:
-        server.shutdown()
-        thread.join(5)
         app.extensions["db_engine"].dispose()
 
 

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from appsupport import make_app
+from loopback import Loopback
 from bot.dialogue import DialogueClient
 from bot.health import ActionsWatch
 
@@ -58,9 +59,8 @@ class LoopbackRasa:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.loopback = Loopback(Handler)
+        self.url = self.loopback.url
 
     def messages(self) -> list[str]:
         return [what for method, what in self.log if method == "POST"]
@@ -71,8 +71,7 @@ def rasa():
     server = LoopbackRasa()
     yield server
     server.release.set()
-    server.server.shutdown()
-    server.server.server_close()
+    server.loopback.close()
 
 
 @pytest.fixture

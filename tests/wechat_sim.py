@@ -20,13 +20,15 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlparse
 from xml.etree import ElementTree
 
 import requests
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
+
+from loopback import Loopback
 
 TOKEN = "sim-token"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"  # 43 chars, from wechatpy's tests
@@ -284,17 +286,16 @@ class FakeWeChatApi:
                         return self._json({"errcode": 404, "errmsg": "not found"})
                 self._json({"errcode": 0, "errmsg": "ok"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.handler = Handler
+        self.loopback: Loopback | None = None
 
     def __enter__(self) -> FakeWeChatApi:
-        self.thread.start()
+        self.loopback = Loopback(self.handler)
+        self.url = self.loopback.url
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
     def texts(self, openid: str | None = None) -> list[str]:
         with self.lock:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import threading
 
 import playwright.sync_api as playwright_sync
 import pytest
-from werkzeug.serving import make_server
 
 from appsupport import make_app
+from loopback import Loopback
 from ops.stack import MODEL, ROOT, Stack, StackError
 from wechat_sim import AES_KEY, APP_ID, TOKEN
 
@@ -114,12 +113,8 @@ def gateway(tmp_path_factory):
     dialogue = ScriptedDialogue()
     app.extensions["dialogue"] = dialogue
     app.add_url_rule("/test-host", "test_host", host_page)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "dialogue": dialogue, "app": app}
-    server.shutdown()
-    thread.join(5)
+    with Loopback(app=app) as server:
+        yield {"url": server.url, "dialogue": dialogue, "app": app}
     app.extensions["db_engine"].dispose()
 
 

@@ -12,13 +12,12 @@ is involved.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from appsupport import PASSWORD, add_staff, make_app
-from werkzeug.serving import make_server
+from loopback import Loopback
 
 KBDOCS = Path(__file__).resolve().parent.parent / "fixtures" / "kbdocs"
 SEED = """---
@@ -40,12 +39,8 @@ def gateway(tmp_path_factory):
     (root / "docs" / "park-opens.md").write_text(SEED, "utf-8")
     app = make_app(root)  # KNOWLEDGE_REINDEX_SYNC: publishing builds the real index
     add_staff(app, "editor", role="editor")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "root": root}
-    server.shutdown()
-    thread.join(5)
+    with Loopback(app=app) as server:
+        yield {"url": server.url, "app": app, "root": root}
     app.extensions["db_engine"].dispose()
 
 

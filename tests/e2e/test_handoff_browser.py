@@ -12,13 +12,12 @@ scripted (widget_harness.py), as these tests are about the gateway and pages.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
 from appsupport import PASSWORD, add_staff, make_app, rows
+from loopback import Loopback
 from bot.handoff.hours import OfficeHours
 from bot.models import Handoff
 
@@ -55,12 +54,8 @@ def gateway(tmp_path_factory, robot):
     )
     app.extensions["dialogue"] = HandoffDialogue()
     add_staff(app, "li")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app}
-    server.shutdown()
-    thread.join(5)
+    with Loopback(app=app) as server:
+        yield {"url": server.url, "app": app}
     app.extensions["notify"].stop()
     app.extensions["handoff_sweeper"].stop()
     app.extensions["db_engine"].dispose()
