@@ -6,6 +6,10 @@ models), a fake dialogue engine, and no rate limits unless it asks.
 
 from __future__ import annotations
 
+import json
+import os
+import threading
+import time
 
 from bot import create_app, db
 from bot.db import Base
@@ -16,10 +20,22 @@ PASSWORD = "correct horse battery"
 
 
 class FakeDialogue:
-    """Stands in for Rasa: answers from a script and records what it was sent."""
+    """The one stand-in for Rasa: implements bot.dialogue.Dialogue, as DialogueClient does.
 
-    def __init__(self):
+    `answer(sender_id, message)` says what Rasa would; by default the canned `replies` and `meta` (a cited
+    park answer), which a test may change. Tests that script a conversation subclass it and override
+    `answer` only, so recording and failure work the same everywhere: `sent` holds (sender_id, message) in
+    order (session starts as "/session_start"), `resumed` the resumed senders; `down` makes every call raise
+    DialogueUnavailable; `delay_s` slows each turn; `log_path` appends each turn to a file (JSON lines of
+    [pid, sender_id, message]) so a test sees the turns of several gunicorn workers.
+    """
+
+    def __init__(self, delay_s: float = 0.0, log_path: str | None = None):
+        self.delay_s, self.log_path = delay_s, log_path
         self.sent: list[tuple[str, str]] = []
+        self.resumed: list[str] = []
+        self.down = False
+        self._lock = threading.Lock()
         self.replies: list[dict] = [
             {
                 "text": "园区位于萧山机场西侧。",
@@ -41,25 +57,36 @@ class FakeDialogue:
             "intent": "ask_park_info",
             "sources": [{"title": "开园", "url": "https://example.org/a", "confidence": 0.82}],
         }
-        self.down = False
-        self.resumed: list[str] = []
 
-    def exchange(self, sender_id, message):
-        self.sent.append((sender_id, message))
+    def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
+        self._record(sender_id, message)
         if self.down:
             raise DialogueUnavailable("connection refused")
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        return self.answer(sender_id, message)
+
+    def answer(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
         return [dict(r) for r in self.replies], dict(self.meta)
 
-    def send(self, sender_id, message):
-        return self.exchange(sender_id, message)[0]
+    def start_session(self, sender_id: str) -> None:
+        self._record(sender_id, "/session_start")  # never raises: the real one starts it in the background
 
-    def start_session(self, sender_id):
-        self.sent.append((sender_id, "/session_start"))
-
-    def resume(self, sender_id):
+    def resume(self, sender_id: str) -> None:
         if self.down:
             raise DialogueUnavailable("connection refused")
         self.resumed.append(sender_id)
+
+    def messages(self) -> list[str]:
+        """What reached Rasa, in order, without the senders."""
+        return [message for _, message in self.sent]
+
+    def _record(self, sender_id: str, message: str) -> None:
+        with self._lock:  # the WeChat storm tests send from several threads
+            self.sent.append((sender_id, message))
+        if self.log_path:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps([os.getpid(), sender_id, message], ensure_ascii=False) + "\n")
 
 
 def make_app(tmp_path, **overrides):

@@ -180,8 +180,7 @@ class ScriptedDialogue(FakeDialogue):
         super().__init__()
         self.metas = list(metas)
 
-    def exchange(self, sender_id, message):
-        self.sent.append((sender_id, message))
+    def answer(self, sender_id, message):
         return [{"text": "好的", "buttons": [], "sources": []}], {"sources": [], **self.metas.pop(0)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import inspect
 import json
 import select
 import socket
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from bot.dialogue import DialogueClient, DialogueUnavailable
+from bot.dialogue import Dialogue, DialogueClient, DialogueUnavailable
 from loopback import Loopback
 from ops.stores import free_port
 
@@ -171,3 +172,18 @@ def test_start_session_sends_rasas_session_start_intent(two_servers):
 def test_an_empty_server_list_is_refused():
     with pytest.raises(ValueError):
         DialogueClient(" , ", 5)
+
+
+def test_the_client_and_the_tests_one_fake_implement_the_dialogue_protocol():
+    """The gateway calls every dialogue through bot.dialogue.Dialogue, with no hasattr checks: the real client and
+    the tests' fake (whose scripted variants override only `answer`) must both have each method, same signature."""
+    from appsupport import FakeDialogue
+
+    methods = [name for name in vars(Dialogue) if not name.startswith("_") and callable(getattr(Dialogue, name))]
+    assert sorted(methods) == ["exchange", "resume", "start_session"]
+    for implementation in (DialogueClient, FakeDialogue):
+        for name in methods:
+            assert inspect.signature(getattr(implementation, name)) == inspect.signature(getattr(Dialogue, name)), (
+                implementation.__name__,
+                name,
+            )

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import appsupport
-from wechat_sim import FakeDialogue, Simulator, make_app, signature, wechat_config
+from wechat_sim import WeChatDialogue, Simulator, make_app, signature, wechat_config
 
 pytestmark = pytest.mark.slow  # Hypothesis fuzzing: left out of make test-fast
 
@@ -178,6 +178,6 @@ def _wechat_app(db_url):
     if db_url not in _wechat_apps:
         _wechat_apps.clear()
         _wechat_apps[db_url] = make_app(
-            wechat_config(db_url, WECHAT_MODE="compatible", WECHAT_REPLY_BUDGET_S=0.5), FakeDialogue()
+            wechat_config(db_url, WECHAT_MODE="compatible", WECHAT_REPLY_BUDGET_S=0.5), WeChatDialogue()
         )
     return _wechat_apps[db_url]

@@ -20,12 +20,7 @@ HANDED_OFF = "好的，已为您转接招商人员。"
 class ScriptedRasa(FakeDialogue):
     """转人工 → utter_handoff (outcome handoff); /request_settlement → the lead form's first prompt."""
 
-    def exchange(self, sender_id, message):
-        self.sent.append((sender_id, message))
-        if self.down:
-            from bot.dialogue import DialogueUnavailable
-
-            raise DialogueUnavailable("connection refused")
+    def answer(self, sender_id, message):
         if message == "/request_settlement":
             return [{"text": FORM_QUESTION, "buttons": [], "sources": []}], {"outcome": "answered", "form_step": True}
         if message in ("转人工", "talk to a person", "/human_handoff"):

@@ -10,28 +10,18 @@ import pytest
 from bot import db
 from bot.handoff import sweeper
 from bot.models import Handoff, utcnow
-from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
+from wechat_sim import WeChatDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
 
 FORM = "欢迎关注杭州生物科技谷！请留下几项信息，招商人员会与您联系。"
 
 
-class HandoffRasa(FakeDialogue):
-    def __init__(self):
-        super().__init__()
-        self.resumed: list[str] = []
-
-    def exchange(self, sender_id, message):
+class HandoffRasa(WeChatDialogue):
+    def answer(self, sender_id, message):
         if message == "转人工":
-            self.calls.append((sender_id, message))
             return [{"text": "好的，已为您转接招商人员。", "buttons": [], "sources": []}], {"outcome": "handoff"}
         if message == "/request_settlement":
-            self.calls.append((sender_id, message))
             return [{"text": FORM, "buttons": [], "sources": []}], {"outcome": "answered", "form_step": True}
-        replies = self.send(sender_id, message)
-        return replies, {"sources": []}
-
-    def resume(self, sender_id):
-        self.resumed.append(sender_id)
+        return super().answer(sender_id, message)
 
 
 @pytest.fixture
@@ -56,7 +46,7 @@ def test_an_unclaimed_wechat_handoff_reaches_the_user_as_customer_service_messag
     assert wait_for(lambda: len(api.texts("o-wang")) >= 2, timeout=5)
     notice, form = api.texts("o-wang")[:2]
     assert "没有工作人员能够接待您" in notice and form == FORM
-    assert rasa.resumed and rasa.calls[-1][1] == "/request_settlement"
+    assert rasa.resumed and rasa.sent[-1][1] == "/request_settlement"
     with app.app_context():
         [handoff] = db.session().query(Handoff).all()
         assert (handoff.status, handoff.closed_reason, handoff.sender_id) == ("closed", "timeout", None)

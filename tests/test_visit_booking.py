@@ -87,7 +87,7 @@ def text(body) -> str:
 class LeadFormRasa(FakeDialogue):
     """Rasa's stand-in whose last lead-form answer stores a lead, as the action server does through /api/leads."""
 
-    def exchange(self, sender_id, message):
+    def answer(self, sender_id, message):
         if message == "同意":
             from bot.conversation import sender_hash
 
@@ -103,12 +103,11 @@ class LeadFormRasa(FakeDialogue):
                 )
             )
             session.commit()
-            self.sent.append((sender_id, message))
             return [{"text": "感谢您的信任，招商人员会尽快与您联系。", "buttons": [], "sources": []}], {
                 "outcome": "answered",
                 "form_step": True,
             }
-        return super().exchange(sender_id, message)
+        return super().answer(sender_id, message)
 
 
 def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ics(app, staff, mailbox):

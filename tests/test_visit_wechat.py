@@ -11,17 +11,16 @@ import pytest
 from appsupport import add_staff, csrf_token, login
 from bot import db
 from bot.models import Lead, VisitBooking, VisitSlot
-from wechat_sim import FakeDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
+from wechat_sim import WeChatDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-class LeadFormRasa(FakeDialogue):
+class LeadFormRasa(WeChatDialogue):
     """The lead form's last answer stores the lead (as the action server does); everything else as the fake."""
 
-    def exchange(self, sender_id, message):
-        self.calls.append((sender_id, message))
+    def answer(self, sender_id, message):
         if message == "同意":
             from bot.conversation import sender_hash
 
@@ -40,7 +39,7 @@ class LeadFormRasa(FakeDialogue):
                 "outcome": "answered",
                 "form_step": True,
             }
-        return [{"text": f"收到：{message}", "buttons": [], "sources": []}], {"sources": []}
+        return super().answer(sender_id, message)
 
 
 @pytest.fixture
@@ -86,7 +85,7 @@ def test_a_wechat_user_books_by_digit_reschedules_and_hears_of_a_staff_cancellat
     assert "已将您的园区考察改约到" in moved and "15:00–16:00" in moved
     with app.app_context():
         assert db.session().query(VisitBooking).one().slot_id == second
-    assert [m for _, m in rasa.calls] == ["预约考察", "同意"]  # after the lead, Rasa saw none of the booking
+    assert [m for _, m in rasa.sent] == ["预约考察", "同意"]  # after the lead, Rasa saw none of the booking
 
     add_staff(app, "li", role="staff")
     staff = app.test_client()

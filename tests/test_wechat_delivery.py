@@ -16,7 +16,7 @@ from bot.wechat.access_token import TokenStore
 from bot.wechat.customer_service import QUOTA_EXCEEDED, WINDOW_CLOSED, CustomerServiceError, send_to_conversation
 from bot.wechat.identity import conversation_id
 from bot.wechat.models import WeChatMessage
-from wechat_sim import LOCATION_ANSWER, FakeDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
+from wechat_sim import LOCATION_ANSWER, WeChatDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 BUDGET = 0.5
@@ -29,7 +29,7 @@ def api():
 
 
 def slow_app(db_url, api, delay_s, **overrides):
-    dialogue = FakeDialogue(delay_s=delay_s, long_answer=overrides.pop("long_answer", None))
+    dialogue = WeChatDialogue(delay_s=delay_s, long_answer=overrides.pop("long_answer", None))
     config = wechat_config(db_url, api.url, WECHAT_REPLY_BUDGET_S=BUDGET, **overrides)
     return make_app(config, dialogue)
 
@@ -122,7 +122,7 @@ def test_retry_storm_while_in_flight_delivers_exactly_one_late_answer(db_url, ap
     assert all(r.status == 200 for r in replies)
     assert wait_for(lambda: api.messages, timeout=5)
     time.sleep(0.5)
-    assert len(app.extensions["dialogue"].calls) == 1
+    assert len(app.extensions["dialogue"].sent) == 1
     got = answers(replies, api, "o-storm")
     assert len(got) == 1 and LOCATION_ANSWER in got[0]
 
@@ -132,7 +132,7 @@ def test_retry_storm_answered_passively_by_the_latest_retry(db_url, api):
     app = slow_app(db_url, api, delay_s=0.4)
     replies = _storm(app, "o-storm2", retries=3, gap_s=0.05)  # all in by 0.15 s; the last waits to 0.65 s
     time.sleep(BUDGET + 0.8)
-    assert len(app.extensions["dialogue"].calls) == 1
+    assert len(app.extensions["dialogue"].sent) == 1
     got = answers(replies, api, "o-storm2")
     assert len(got) == 1 and LOCATION_ANSWER in got[0]
     assert replies[-1].text and api.messages == []
@@ -145,7 +145,7 @@ def test_a_retry_after_a_passive_answer_gets_the_same_answer(db_url, api):
     msg_id, now = sim.next_msg_id(), int(time.time())
     first = sim.send(sim.text("o-r", "园区在哪里", msg_id=msg_id, create_time=now))
     again = sim.send(sim.text("o-r", "园区在哪里", msg_id=msg_id, create_time=now))
-    assert first.text == again.text and len(app.extensions["dialogue"].calls) == 1
+    assert first.text == again.text and len(app.extensions["dialogue"].sent) == 1
 
 
 def test_events_are_deduplicated_by_sender_and_create_time(db_url, api):
@@ -155,7 +155,7 @@ def test_events_are_deduplicated_by_sender_and_create_time(db_url, api):
     sim.send(sim.event("o-e", "CLICK", key="ask_policy", create_time=now))
     sim.send(sim.event("o-e", "CLICK", key="ask_policy", create_time=now))
     sim.send(sim.event("o-e", "CLICK", key="ask_policy", create_time=now + 1))
-    assert [m for _, m in app.extensions["dialogue"].calls] == ["/ask_policy", "/ask_policy"]
+    assert [m for _, m in app.extensions["dialogue"].sent] == ["/ask_policy", "/ask_policy"]
 
 
 def test_the_token_is_refreshed_when_wechat_says_40001(db_url, api):

@@ -13,7 +13,7 @@ from bot.wechat.identity import conversation_id
 from bot.wechat.inbound import PLEASE_TYPE, TEXT_ONLY
 from bot.wechat.models import WeChatFollower, WeChatOptions
 from bot.wechat.render import PASSIVE_LIMIT_BYTES, render
-from wechat_sim import LOCATION_SOURCE, FakeDialogue, Simulator, make_app, wait_for, wechat_config
+from wechat_sim import LOCATION_SOURCE, WeChatDialogue, Simulator, make_app, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 # A first contact's reply opens with the privacy notice (bot/privacy.py).
@@ -26,7 +26,7 @@ def app(db_url):
 
 
 def calls(app):
-    return app.extensions["dialogue"].calls
+    return app.extensions["dialogue"].sent
 
 
 def follower(app, openid, **expected) -> WeChatFollower | None:
@@ -163,13 +163,9 @@ def test_view_events_get_success_and_reach_nothing(app):
 
 
 def test_a_dialogue_failure_still_gets_a_polite_answer(db_url):
-    class Broken(FakeDialogue):
-        def send(self, sender_id, message):
-            from bot.dialogue import DialogueUnavailable
-
-            raise DialogueUnavailable("down")
-
-    app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), Broken())
+    broken = WeChatDialogue()
+    broken.down = True  # every call raises DialogueUnavailable
+    app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), broken)
     sim = Simulator.for_flask(app)
     assert "稍后再试" in sim.send(sim.text("o-x", "园区在哪里")).text
 

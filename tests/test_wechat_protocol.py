@@ -19,7 +19,7 @@ from wechatpy.utils import check_signature
 
 from bot.wechat import protocol
 from bot.wechat.models import WeChatFollower, WeChatMessage
-from wechat_sim import ACCOUNT, APP_ID, TOKEN, FakeDialogue, Simulator, fields, make_app, signature, wechat_config
+from wechat_sim import ACCOUNT, APP_ID, TOKEN, WeChatDialogue, Simulator, fields, make_app, signature, wechat_config
 from bot.privacy import wechat_notice
 
 TENCENT = {
@@ -163,7 +163,7 @@ def test_handshake_with_a_bad_signature_is_403(db_url, change):
 
 
 def test_the_tencent_sample_posted_to_the_endpoint_gets_an_encrypted_reply(db_url):
-    dialogue = FakeDialogue()
+    dialogue = WeChatDialogue()
     app = make_app(
         wechat_config(
             db_url,
@@ -187,7 +187,7 @@ def test_the_tencent_sample_posted_to_the_endpoint_gets_an_encrypted_reply(db_ur
     )
     assert reply.content == wechat_notice() + "\n\n收到：abcdteT"  # a first contact: the notice first
     assert (reply.source, reply.target) == ("gh_10f6c3c3ac5a", "oyORnuP8q7ou2gfYjqLzSIWZf0rs")
-    [(sender_id, message)] = dialogue.calls
+    [(sender_id, message)] = dialogue.sent
     assert message == "abcdteT" and sender_id.startswith("wx-") and "oyORnu" not in sender_id
 
 
@@ -201,7 +201,7 @@ def test_a_bad_signature_is_403_and_nothing_is_processed_or_stored(app, mode):
     if mode == "safe":
         response = app.test_client().post("/wechat?" + urlencode(dict(query, msg_signature="f" * 40)), data=body)
         assert response.status_code == 403
-    assert app.extensions["dialogue"].calls == []
+    assert app.extensions["dialogue"].sent == []
     assert _stored(app) == (0, 0)
 
 
@@ -209,7 +209,7 @@ def test_a_stale_timestamp_is_403_even_with_a_valid_signature(app):
     sim = Simulator.for_flask(app)
     for stale in (str(int(time.time()) - 3600), str(int(time.time()) + 3600), "yesterday"):
         assert sim.send(sim.text("o-user-1", "园区在哪里"), timestamp=stale).status == 403
-    assert app.extensions["dialogue"].calls == [] and _stored(app) == (0, 0)
+    assert app.extensions["dialogue"].sent == [] and _stored(app) == (0, 0)
 
 
 def test_a_tampered_ciphertext_is_403(app):
@@ -218,7 +218,7 @@ def test_a_tampered_ciphertext_is_403(app):
     tampered = body.replace(b"<Encrypt><![CDATA[", b"<Encrypt><![CDATA[AAAA")
     response = app.test_client().post("/wechat?" + urlencode(query), data=tampered)
     assert response.status_code == 403
-    assert app.extensions["dialogue"].calls == [] and _stored(app) == (0, 0)
+    assert app.extensions["dialogue"].sent == [] and _stored(app) == (0, 0)
 
 
 XXE = (
@@ -251,7 +251,7 @@ def test_xml_with_a_dtd_is_400_in_plain_mode(plain_app, body):
     response = plain_app.test_client().post("/wechat?" + urlencode(query), data=body)
     assert response.status_code == 400
     assert "root:" not in response.get_data(as_text=True)
-    assert plain_app.extensions["dialogue"].calls == [] and _stored(plain_app) == (0, 0)
+    assert plain_app.extensions["dialogue"].sent == [] and _stored(plain_app) == (0, 0)
 
 
 @pytest.mark.parametrize("inner", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
@@ -260,7 +260,7 @@ def test_xml_with_a_dtd_is_400_inside_a_validly_encrypted_envelope(app, inner):
     body, query = sim.envelope(inner.decode(), now(), "42")
     response = app.test_client().post("/wechat?" + urlencode(query), data=body)
     assert response.status_code == 400
-    assert app.extensions["dialogue"].calls == [] and _stored(app) == (0, 0)
+    assert app.extensions["dialogue"].sent == [] and _stored(app) == (0, 0)
 
 
 def test_a_dtd_in_the_envelope_is_400(app):
@@ -276,7 +276,7 @@ def test_malformed_xml_is_400(plain_app, body):
     _, query = sim.envelope(sim.text("o-x", "x"), now(), "42")
     response = plain_app.test_client().post("/wechat?" + urlencode(query), data=body)
     assert response.status_code == 400
-    assert plain_app.extensions["dialogue"].calls == []
+    assert plain_app.extensions["dialogue"].sent == []
 
 
 def test_a_body_over_64_kb_is_413(plain_app):
@@ -294,7 +294,7 @@ def test_a_body_over_64_kb_is_413(plain_app):
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert response.status_code == 413
-    assert plain_app.extensions["dialogue"].calls == [] and _stored(plain_app) == (0, 0)
+    assert plain_app.extensions["dialogue"].sent == [] and _stored(plain_app) == (0, 0)
 
 
 def test_a_body_just_under_the_limit_is_accepted(plain_app):
@@ -322,7 +322,7 @@ def test_a_safe_mode_message_without_an_aes_key_is_refused(db_url):
     sim = Simulator.for_flask(app)  # still encrypts on the WeChat side
     reply = sim.send(sim.text("o-x", "园区在哪里"))
     assert reply.status == 400
-    assert app.extensions["dialogue"].calls == []
+    assert app.extensions["dialogue"].sent == []
 
 
 def test_missing_tables_are_reported_at_start_up(db_url, caplog):

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.wechat.identity import conversation_id
-from wechat_sim import FakeDialogue, Simulator, fields, make_app, signature, wechat_config
+from wechat_sim import WeChatDialogue, Simulator, fields, make_app, signature, wechat_config
 
 
 def now() -> str:
@@ -25,7 +25,7 @@ def app_in(db_url, mode: str | None = None, **overrides):
     config = wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0, **overrides)
     if mode:
         config["WECHAT_MODE"] = mode
-    return make_app(config, FakeDialogue())
+    return make_app(config, WeChatDialogue())
 
 
 def post(app, query: dict, body: bytes):
@@ -33,7 +33,7 @@ def post(app, query: dict, body: bytes):
 
 
 def calls(app):
-    return app.extensions["dialogue"].calls
+    return app.extensions["dialogue"].sent
 
 
 def test_with_an_aes_key_the_default_is_safe_mode_and_cleartext_is_refused(db_url):
@@ -134,7 +134,7 @@ def test_the_downgrade_and_replay_from_the_review_is_refused(db_url):
 
 def test_a_replay_is_refused_by_another_worker_sharing_the_database(db_url):
     first = app_in(db_url)
-    second = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), FakeDialogue(), schema=False)
+    second = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), WeChatDialogue(), schema=False)
     sim = Simulator.for_flask(first)
     body, query = sim.envelope(sim.text("o-real", "园区在哪里"), now(), "5003")
     assert post(first, query, body).status_code == 200

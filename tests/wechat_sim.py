@@ -5,7 +5,7 @@
   and verifies the reply with wechatpy.
 - `FakeWeChatApi` is api.weixin.qq.com on a loopback port: token and
   customer-service and menu endpoints, recording what they receive.
-- `FakeDialogue` stands in for Rasa with fixed replies, optionally slow.
+- `WeChatDialogue` is the fake dialogue with fixed replies for these tests, optionally slow.
 - `create_gunicorn_app` is the app factory the two-worker test runs.
 """
 
@@ -28,6 +28,7 @@ import requests
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
+from appsupport import FakeDialogue
 from loopback import Loopback
 
 TOKEN = "sim-token"
@@ -64,46 +65,30 @@ def signature(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
 
 
-class FakeDialogue:
-    """Rasa's stand-in: records (sender_id, message) and answers from a small script."""
+class WeChatDialogue(FakeDialogue):
+    """The fake dialogue (tests/appsupport.py) with the WeChat tests' script: the location answer, the greeting
+    with its buttons, else an echo; `long_answer`, when set, answers every message."""
 
-    def __init__(self, delay_s: float = 0.0, long_answer: str | None = None, log_path: str | None = None):
-        self.delay_s, self.long_answer, self.log_path = delay_s, long_answer, log_path
-        self.calls: list[tuple[str, str]] = []
-        self._lock = threading.Lock()
+    def __init__(self, long_answer: str | None = None, **options):
+        super().__init__(**options)
+        self.long_answer = long_answer
 
-    def send(self, sender_id: str, message: str) -> list[dict]:
-        with self._lock:
-            self.calls.append((sender_id, message))
-        if self.log_path:  # visible across worker processes
-            with open(self.log_path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps([os.getpid(), sender_id, message], ensure_ascii=False) + "\n")
-        if self.delay_s:
-            time.sleep(self.delay_s)
+    def answer(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
         if self.long_answer is not None:
-            return [{"text": self.long_answer, "buttons": [], "sources": [LOCATION_SOURCE]}]
-        if message in ("园区在哪里", "/ask_location"):
-            return [{"text": LOCATION_ANSWER, "buttons": [], "sources": [LOCATION_SOURCE]}]
-        if message == "/greet":
-            return [
+            replies = [{"text": self.long_answer, "buttons": [], "sources": [LOCATION_SOURCE]}]
+        elif message in ("园区在哪里", "/ask_location"):
+            replies = [{"text": LOCATION_ANSWER, "buttons": [], "sources": [LOCATION_SOURCE]}]
+        elif message == "/greet":
+            replies = [
                 {
                     "text": "您好！我是杭州生物科技谷的招商助手。您想了解哪方面？",
                     "buttons": GREET_BUTTONS,
                     "sources": [],
                 }
             ]
-        return [{"text": f"收到：{message}", "buttons": [], "sources": []}]
-
-    def exchange(self, sender_id: str, message: str) -> tuple[list[dict], dict]:
-        """The real client's interface (bot/dialogue.py Dialogue): the scripted replies, and their sources as meta."""
-        replies = self.send(sender_id, message)
-        return replies, {"sources": [s for r in replies for s in r.get("sources", [])]}
-
-    def start_session(self, sender_id: str) -> None:
-        self.calls.append((sender_id, "/session_start"))
-
-    def resume(self, sender_id: str) -> None:
-        pass
+        else:
+            replies = [{"text": f"收到：{message}", "buttons": [], "sources": []}]
+        return replies, {"sources": [dict(s) for r in replies for s in r["sources"]]}
 
 
 @dataclass
@@ -351,7 +336,7 @@ def make_app(config: dict, dialogue: FakeDialogue | None = None, schema: bool = 
         create_schema(engine)
         engine.dispose()
     app = create_app(config)
-    app.extensions["dialogue"] = dialogue or FakeDialogue()
+    app.extensions["dialogue"] = dialogue or WeChatDialogue()
     return app
 
 
@@ -362,7 +347,7 @@ def create_gunicorn_app():
         os.environ["WX_TEST_API_BASE"],
         WECHAT_REPLY_BUDGET_S=float(os.environ["WX_TEST_BUDGET_S"]),
     )
-    dialogue = FakeDialogue(
+    dialogue = WeChatDialogue(
         delay_s=float(os.environ["WX_TEST_DIALOGUE_DELAY_S"]), log_path=os.environ["WX_TEST_DIALOGUE_LOG"]
     )
     app = make_app(config, dialogue, schema=False)  # the test made the schema before starting us

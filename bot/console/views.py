@@ -370,7 +370,7 @@ RELEASED = "人工服务已结束，您可以继续向智能助手提问。"
 def release(handoff: Handoff) -> None:
     """Give the conversation back to the bot: Rasa resumes first, so a failure keeps it with staff."""
     dialogue = current_app.extensions["dialogue"]
-    if handoff.sender_id and hasattr(dialogue, "resume"):
+    if handoff.sender_id:
         dialogue.resume(handoff.sender_id)
     db.session().add(HandoffMessage(handoff_id=handoff.id, author="staff", text=RELEASED))
     handoff.status, handoff.closed_at, handoff.closed_reason = "closed", utcnow(), "released"

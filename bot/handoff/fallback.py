@@ -24,12 +24,8 @@ LEAD_FORM_INTENT = "/request_settlement"  # domain.yml: starts investor_lead_for
 def start_lead_form(sender_id: str) -> list[dict]:
     """Resume Rasa and open the lead form; its replies. Raises DialogueUnavailable."""
     dialogue = current_app.extensions["dialogue"]
-    if hasattr(dialogue, "resume"):
-        dialogue.resume(sender_id)
-    if hasattr(dialogue, "exchange"):
-        replies, _meta = dialogue.exchange(sender_id, LEAD_FORM_INTENT)
-    else:
-        replies = dialogue.send(sender_id, LEAD_FORM_INTENT)
+    dialogue.resume(sender_id)
+    replies, _meta = dialogue.exchange(sender_id, LEAD_FORM_INTENT)
     return [
         {"text": r.get("text", ""), "buttons": r.get("buttons", []), "sources": []}
         for r in replies

@@ -32,11 +32,10 @@ HANDED_OFF = "好的，已为您转接招商人员。接下来您发的消息会
 class HandoffDialogue(ScriptedDialogue):
     """The harness's Rasa, plus 转人工 → utter_handoff (outcome handoff) as domain.yml has it."""
 
-    def exchange(self, sender_id, message):
+    def answer(self, sender_id, message):
         if message in ("转人工", "/human_handoff"):
-            self.sent.append((sender_id, message))
             return [{"text": HANDED_OFF, "buttons": [], "sources": []}], {"outcome": "handoff", "sources": []}
-        return super().exchange(sender_id, message)
+        return super().answer(sender_id, message)
 
 
 @pytest.fixture(scope="module")

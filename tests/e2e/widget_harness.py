@@ -47,8 +47,7 @@ class ScriptedDialogue(FakeDialogue):
         super().__init__()
         self.delays: dict[str, float] = {}
 
-    def exchange(self, sender_id, message):
-        self.sent.append((sender_id, message))
+    def answer(self, sender_id, message):
         time.sleep(self.delays.get(message, 0))
         if message == "/greet":
             reply, outcome = GREETING, "greeting"
@@ -74,9 +73,6 @@ class ScriptedDialogue(FakeDialogue):
             "intent": "ask_park_info",
             "sources": list(reply["sources"]),
         }
-
-    def messages(self) -> list[str]:
-        return [m for _, m in self.sent]
 
 
 def host_page():
