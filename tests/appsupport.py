@@ -1,15 +1,21 @@
 """Helpers for the gateway's persistence and console tests (their fixtures are in conftest.py).
 
-`make_app` builds an app with a temporary SQLite database (schema from the
-models), a fake dialogue engine, and no rate limits unless it asks.
+`make_app` is the one app builder: the real app factory with a temporary
+database (schema from the models), the one fake dialogue engine
+(`FakeDialogue`), and no rate limits unless a test asks. `tenant` is the chat
+helper: one test client per web conversation.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from bot import create_app, db
 from bot.db import Base
@@ -89,25 +95,83 @@ class FakeDialogue:
                 fh.write(json.dumps([os.getpid(), sender_id, message], ensure_ascii=False) + "\n")
 
 
-def make_app(tmp_path, **overrides):
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-        "SECRET_KEY": "test-secret-key",
-        "SENDER_HASH_SALT": "test-salt",
-        "LEADS_API_SECRET": SECRET,
-        "RATELIMIT_ENABLED": False,
-        "KNOWLEDGE_DOCS_DIR": tmp_path / "docs",
-        "KNOWLEDGE_DATA_DIR": tmp_path / "data",  # what staff upload or correct
-        "KNOWLEDGE_INDEX_DIR": tmp_path / "index",
-        "KNOWLEDGE_REINDEX_SYNC": True,
-        "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for a fast suite
-    }
+# What every test app has, whatever else a test sets: no rate limits, fixed secrets, cheap password hashes.
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SENDER_HASH_SALT": "test-salt",
+    "LEADS_API_SECRET": SECRET,
+    "RATELIMIT_ENABLED": False,
+    "KNOWLEDGE_REINDEX_SYNC": True,
+    "STAFF_PASSWORD_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for a fast suite
+}
+
+
+def make_app(tmp_path=None, dialogue=None, *, real_dialogue: bool = False, schema: bool = True, **overrides):
+    """The one way tests build the gateway: the real app factory with test settings.
+
+    With `tmp_path`, the database and the knowledge folders live there; without it, the overrides name the
+    database (DATABASE_URL). The schema is made first, as `make migrate` would (schema=False: a test that made
+    it itself, with alembic, or wants none). `dialogue` stands in for Rasa (default: a new FakeDialogue);
+    real_dialogue=True keeps the app's own DialogueClient, for tests of what happens when Rasa is not there.
+    """
+    config = dict(BASE_CONFIG)
+    if tmp_path is not None:
+        config.update(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}",
+            KNOWLEDGE_DOCS_DIR=tmp_path / "docs",
+            KNOWLEDGE_DATA_DIR=tmp_path / "data",  # what staff upload or correct
+            KNOWLEDGE_INDEX_DIR=tmp_path / "index",
+        )
     config.update(overrides)
+    if schema:
+        create_schema(config["DATABASE_URL"])
     app = create_app(config)
-    Base.metadata.create_all(app.extensions["db_engine"])
-    app.extensions["dialogue"] = FakeDialogue()
+    if not real_dialogue:
+        app.extensions["dialogue"] = dialogue if dialogue is not None else FakeDialogue()
     return app
+
+
+def create_schema(url: str) -> None:
+    """Every table of the models (the gateway's and WeChat's). A new SQLite file is a copy of one made once per
+    run: creating ~20 tables and their indexes costs a fsync per statement, paid by hundreds of tests."""
+    from bot.db import _sqlite_file, make_engine
+
+    database = _sqlite_file(url)
+    if database is not None and not database.exists():
+        database.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_schema_template(), database)
+        return
+    engine = make_engine(url)
+    try:
+        _create_all(engine)
+    finally:
+        engine.dispose()
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _schema_template() -> Path:
+    if not _TEMPLATE:
+        from bot.db import make_engine
+
+        folder = Path(tempfile.mkdtemp(prefix="schema-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        engine = make_engine(f"sqlite:///{folder / 'template.db'}")
+        _create_all(engine)
+        with engine.connect() as connection:  # one self-contained file: no -wal beside it to copy
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        _TEMPLATE.append(folder / "template.db")
+    return _TEMPLATE[0]
+
+
+def _create_all(engine) -> None:
+    from bot import models  # noqa: F401  (the models register their tables on import)
+    from bot.wechat import models as wechat_models  # noqa: F401
+
+    Base.metadata.create_all(engine)
 
 
 def rows(app, model):

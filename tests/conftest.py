@@ -74,7 +74,8 @@ def loopback():
 
 @pytest.fixture
 def app(tmp_path):
-    """The gateway with a temporary SQLite database and a FakeDialogue (tests/appsupport.py)."""
+    """The gateway from the one builder (tests/appsupport.make_app): a temporary SQLite database and the fake
+    dialogue. Test files that need more (settings, a scripted dialogue, seeded stores) build on make_app too."""
     from appsupport import make_app
 
     app = make_app(tmp_path)

@@ -17,9 +17,9 @@ import pytest
 import requests
 
 from bot.accesslog import redact_query, redact_uri
-from bot.db import make_engine
 from ops.stores import free_port
-from wechat_sim import FakeWeChatApi, Simulator, create_schema, signature, wait_for
+from appsupport import create_schema
+from wechat_sim import FakeWeChatApi, Simulator, signature, wait_for
 
 pytestmark = pytest.mark.slow  # starts gunicorn: left out of make test-fast
 
@@ -49,7 +49,7 @@ def test_redaction_keeps_the_names_and_drops_the_values():
 def test_the_gunicorn_access_log_holds_no_signed_query(tmp_path, db_url):
     port = free_port()
     access_log = tmp_path / "access.log"
-    create_schema(make_engine(db_url))
+    create_schema(db_url)
     with FakeWeChatApi() as api:
         env = dict(
             os.environ,

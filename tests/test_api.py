@@ -2,34 +2,10 @@
 
 import pytest
 
-from bot import create_app
-from bot.db import Base
+from appsupport import make_app
 from bot.dialogue import merge_messages
 
-
-class RecordingDialogue:
-    """Stands in for Rasa where Rasa is not under test; records what reached it."""
-
-    def __init__(self):
-        self.calls = []
-
-    def exchange(self, sender_id, message):
-        self.calls.append((sender_id, message))
-        return [{"text": "ok", "buttons": [], "sources": []}], {"sources": []}
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"})
-    # A migrated database: who owns a conversation is read from it (bot/chat_tokens.py).
-    Base.metadata.create_all(app.extensions["db_engine"])
-    app.extensions["dialogue"] = RecordingDialogue()
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+# `app` and `client` (conftest.py): the gateway with the fake dialogue, which records what reached Rasa.
 
 
 @pytest.mark.parametrize(
@@ -50,7 +26,7 @@ def test_bad_requests_get_a_json_400_and_reach_nothing(app, client, body, code):
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == code
     assert response.get_json()["error"]["message"]
-    assert app.extensions["dialogue"].calls == []
+    assert app.extensions["dialogue"].sent == []
 
 
 def test_invalid_json_text_is_a_400(client):
@@ -62,7 +38,7 @@ def test_invalid_json_text_is_a_400(client):
 def test_a_message_at_the_limit_is_accepted(app, client):
     response = client.post("/api/chat", json={"sender_id": "u1", "message": "园" * 1000})
     assert response.status_code == 200
-    assert app.extensions["dialogue"].calls == [("u1", "园" * 1000)]
+    assert app.extensions["dialogue"].sent == [("u1", "园" * 1000)]
 
 
 def test_unknown_route_under_api_is_json(client):
@@ -72,14 +48,12 @@ def test_unknown_route_under_api_is_json(client):
 
 def test_rasa_down_is_a_clear_503(tmp_path):
     # No index either, so degraded mode (answering from the knowledge package) cannot help.
-    app = create_app(
-        {
-            "TESTING": True,
-            "RASA_URL": "http://127.0.0.1:9",
-            "RASA_TIMEOUT_S": 1,
-            "KNOWLEDGE_INDEX_DIR": tmp_path / "none",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-        }
+    app = make_app(
+        tmp_path,
+        real_dialogue=True,
+        RASA_URL="http://127.0.0.1:9",
+        RASA_TIMEOUT_S=1,
+        KNOWLEDGE_INDEX_DIR=tmp_path / "none",
     )
     response = app.test_client().post("/api/chat", json={"sender_id": "u1", "message": "你好"})
     assert response.status_code == 503
@@ -87,15 +61,13 @@ def test_rasa_down_is_a_clear_503(tmp_path):
 
 
 def test_healthz_is_503_when_components_are_down(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "RASA_URL": "http://127.0.0.1:9",
-            "ACTIONS_URL": "http://127.0.0.1:9",
-            "KNOWLEDGE_INDEX_DIR": tmp_path / "none",
-            "HEALTH_TIMEOUT_S": 0.5,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-        }
+    app = make_app(
+        tmp_path,
+        real_dialogue=True,
+        RASA_URL="http://127.0.0.1:9",
+        ACTIONS_URL="http://127.0.0.1:9",
+        KNOWLEDGE_INDEX_DIR=tmp_path / "none",
+        HEALTH_TIMEOUT_S=0.5,
     )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import appsupport
-from wechat_sim import WeChatDialogue, Simulator, make_app, signature, wechat_config
+from appsupport import make_app
+from wechat_sim import Simulator, WeChatDialogue, signature, wechat_config
 
 pytestmark = pytest.mark.slow  # Hypothesis fuzzing: left out of make test-fast
 
@@ -178,6 +179,6 @@ def _wechat_app(db_url):
     if db_url not in _wechat_apps:
         _wechat_apps.clear()
         _wechat_apps[db_url] = make_app(
-            wechat_config(db_url, WECHAT_MODE="compatible", WECHAT_REPLY_BUDGET_S=0.5), WeChatDialogue()
+            dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_MODE="compatible", WECHAT_REPLY_BUDGET_S=0.5)
         )
     return _wechat_apps[db_url]

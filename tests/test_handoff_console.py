@@ -15,8 +15,7 @@ from test_handoff_flow import FORM_QUESTION, HANDED_OFF, ScriptedRasa  # noqa: F
 
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path, HANDOFF_STREAM_SECONDS=0.6, HANDOFF_STREAM_CHECK_S=0.05)
-    app.extensions["dialogue"] = ScriptedRasa()
+    app = make_app(tmp_path, ScriptedRasa(), HANDOFF_STREAM_SECONDS=0.6, HANDOFF_STREAM_CHECK_S=0.05)
     add_staff(app, "li")
     add_staff(app, "wang")
     yield app

@@ -34,8 +34,7 @@ def make(tmp_path):
     made = []
 
     def build(**config):
-        app = make_app(tmp_path / str(len(made)), **config)
-        app.extensions["dialogue"] = ScriptedRasa()
+        app = make_app(tmp_path / str(len(made)), ScriptedRasa(), **config)
         made.append(app)
         return app
 

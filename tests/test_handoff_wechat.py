@@ -10,7 +10,8 @@ import pytest
 from bot import db
 from bot.handoff import sweeper
 from bot.models import Handoff, utcnow
-from wechat_sim import WeChatDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
+from appsupport import make_app
+from wechat_sim import FakeWeChatApi, Simulator, WeChatDialogue, wait_for, wechat_config
 
 FORM = "欢迎关注杭州生物科技谷！请留下几项信息，招商人员会与您联系。"
 
@@ -32,7 +33,7 @@ def api():
 
 def test_an_unclaimed_wechat_handoff_reaches_the_user_as_customer_service_messages(db_url, api):
     rasa = HandoffRasa()
-    app = make_app(wechat_config(db_url, api.url, HANDOFF_CLAIM_TIMEOUT_MINUTES=5), rasa)
+    app = make_app(dialogue=rasa, **wechat_config(db_url, api.url, HANDOFF_CLAIM_TIMEOUT_MINUTES=5))
     sim = Simulator.for_flask(app)
     reply = sim.send(sim.text("o-wang", "转人工"))
     assert "已为您转接招商人员" in reply.text and "请稍候" in reply.text

@@ -64,7 +64,7 @@ def _alembic(url: str) -> Config:
 def app(request, tmp_path):
     url = _url(request.param, tmp_path)
     command.upgrade(_alembic(url), "head")  # the real schema, not create_all
-    app = make_app(tmp_path, DATABASE_URL=url)
+    app = make_app(tmp_path, schema=False, DATABASE_URL=url)
     yield app
     app.extensions["db_engine"].dispose()
 
@@ -279,7 +279,6 @@ def test_leads_without_the_secret_get_401(app, client):
 
 def test_leads_are_refused_when_no_secret_is_configured(tmp_path):
     app = make_app(tmp_path, LEADS_API_SECRET="")
-    Base.metadata.create_all(app.extensions["db_engine"])
     assert lead_post(app.test_client(), secret="").status_code == 401
 
 

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from bot.privacy import NOTICE, wechat_notice
-from wechat_sim import Simulator, make_app, wait_for, wechat_config
+from appsupport import make_app
+from wechat_sim import Simulator, WeChatDialogue, wait_for, wechat_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +31,7 @@ def test_wechat_sends_the_notice_on_subscribe_and_to_a_first_contact_only(db_url
     from bot.wechat.identity import conversation_id
     from bot.wechat.models import WeChatFollower
 
-    app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
+    app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
     sim = Simulator.for_flask(app)
 
     def known(openid):

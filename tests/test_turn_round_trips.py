@@ -78,8 +78,7 @@ def rasa():
 def gateway(tmp_path, rasa, monkeypatch):
     # No background schedule in these tests, so every request to the stand-in comes from the turn itself.
     monkeypatch.setattr(ActionsWatch, "start", lambda self: None)
-    app = make_app(tmp_path, RASA_URL=rasa.url, ACTIONS_URL=rasa.url)
-    app.extensions["dialogue"] = DialogueClient(rasa.url, 5)
+    app = make_app(tmp_path, DialogueClient(rasa.url, 5), RASA_URL=rasa.url, ACTIONS_URL=rasa.url)
     yield app
     app.extensions["db_engine"].dispose()
 

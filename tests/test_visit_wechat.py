@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from appsupport import add_staff, csrf_token, login
+from appsupport import add_staff, csrf_token, login, make_app
 from bot import db
 from bot.models import Lead, VisitBooking, VisitSlot
-from wechat_sim import WeChatDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
+from wechat_sim import FakeWeChatApi, Simulator, WeChatDialogue, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -61,7 +61,7 @@ def slot(app, days: int, hour: int) -> int:
 
 def test_a_wechat_user_books_by_digit_reschedules_and_hears_of_a_staff_cancellation(db_url, api):
     rasa = LeadFormRasa()
-    app = make_app(wechat_config(db_url, api.url, STAFF_PASSWORD_METHOD="scrypt:1024:8:1"), rasa)
+    app = make_app(dialogue=rasa, **wechat_config(db_url, api.url, STAFF_PASSWORD_METHOD="scrypt:1024:8:1"))
     first, second = slot(app, 2, 10), slot(app, 3, 15)
     sim = Simulator.for_flask(app)
 

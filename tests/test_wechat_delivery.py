@@ -16,7 +16,8 @@ from bot.wechat.access_token import TokenStore
 from bot.wechat.customer_service import QUOTA_EXCEEDED, WINDOW_CLOSED, CustomerServiceError, send_to_conversation
 from bot.wechat.identity import conversation_id
 from bot.wechat.models import WeChatMessage
-from wechat_sim import LOCATION_ANSWER, WeChatDialogue, FakeWeChatApi, Simulator, make_app, wait_for, wechat_config
+from appsupport import make_app
+from wechat_sim import FakeWeChatApi, LOCATION_ANSWER, Simulator, WeChatDialogue, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 BUDGET = 0.5
@@ -31,7 +32,7 @@ def api():
 def slow_app(db_url, api, delay_s, **overrides):
     dialogue = WeChatDialogue(delay_s=delay_s, long_answer=overrides.pop("long_answer", None))
     config = wechat_config(db_url, api.url, WECHAT_REPLY_BUDGET_S=BUDGET, **overrides)
-    return make_app(config, dialogue)
+    return make_app(dialogue=dialogue, **config)
 
 
 def known(app, openid) -> bool:

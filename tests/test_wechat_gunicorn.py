@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.db import make_engine
 from ops.stores import free_port
-from wechat_sim import LOCATION_ANSWER, FakeWeChatApi, Simulator, create_schema, wait_for
+from appsupport import create_schema
+from wechat_sim import FakeWeChatApi, LOCATION_ANSWER, Simulator, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -30,7 +30,7 @@ def gateway(tmp_path, db_url):
     with FakeWeChatApi() as api:
         port = free_port()
         log_path, ready_path = tmp_path / "dialogue.log", tmp_path / "ready.log"
-        create_schema(make_engine(db_url))
+        create_schema(db_url)
         # Not the repo's gunicorn.conf.py: its threads=8 silently turns sync workers
         # into gthread ones (then one process can take every retry and the test
         # proves nothing about two processes), and its start hook clears instance/.

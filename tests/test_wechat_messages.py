@@ -13,7 +13,8 @@ from bot.wechat.identity import conversation_id
 from bot.wechat.inbound import PLEASE_TYPE, TEXT_ONLY
 from bot.wechat.models import WeChatFollower, WeChatOptions
 from bot.wechat.render import PASSIVE_LIMIT_BYTES, render
-from wechat_sim import LOCATION_SOURCE, WeChatDialogue, Simulator, make_app, wait_for, wechat_config
+from appsupport import make_app
+from wechat_sim import LOCATION_SOURCE, Simulator, WeChatDialogue, wait_for, wechat_config
 from bot.privacy import wechat_notice
 
 # A first contact's reply opens with the privacy notice (bot/privacy.py).
@@ -22,7 +23,7 @@ FIRST = wechat_notice() + "\n\n"
 
 @pytest.fixture
 def app(db_url):
-    return make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
+    return make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
 
 
 def calls(app):
@@ -42,7 +43,7 @@ def follower(app, openid, **expected) -> WeChatFollower | None:
 
 @pytest.mark.parametrize("mode", ["safe", "compatible", "plain"])
 def test_where_is_the_park_is_answered_with_its_source(db_url, mode):
-    app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0, WECHAT_MODE=mode))
+    app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0, WECHAT_MODE=mode))
     sim = Simulator.for_flask(app, mode=mode)
     reply = sim.send(sim.text("o-visitor-1", "园区在哪里"))
     assert reply.status == 200 and reply.encrypted == (mode != "plain")
@@ -165,7 +166,7 @@ def test_view_events_get_success_and_reach_nothing(app):
 def test_a_dialogue_failure_still_gets_a_polite_answer(db_url):
     broken = WeChatDialogue()
     broken.down = True  # every call raises DialogueUnavailable
-    app = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), broken)
+    app = make_app(dialogue=broken, **wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
     sim = Simulator.for_flask(app)
     assert "稍后再试" in sim.send(sim.text("o-x", "园区在哪里")).text
 

@@ -19,7 +19,8 @@ from wechatpy.utils import check_signature
 
 from bot.wechat import protocol
 from bot.wechat.models import WeChatFollower, WeChatMessage
-from wechat_sim import ACCOUNT, APP_ID, TOKEN, WeChatDialogue, Simulator, fields, make_app, signature, wechat_config
+from appsupport import make_app
+from wechat_sim import ACCOUNT, APP_ID, Simulator, TOKEN, WeChatDialogue, fields, signature, wechat_config
 from bot.privacy import wechat_notice
 
 TENCENT = {
@@ -119,12 +120,12 @@ def test_a_vector_with_a_wrong_app_id_or_signature_is_refused():
 
 @pytest.fixture
 def app(db_url):
-    return make_app(wechat_config(db_url))  # safe mode: the AES key is set
+    return make_app(dialogue=WeChatDialogue(), **wechat_config(db_url))  # safe mode: the AES key is set
 
 
 @pytest.fixture
 def plain_app(db_url):
-    return make_app(wechat_config(db_url, WECHAT_MODE="plain"))
+    return make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_MODE="plain"))
 
 
 def _stored(app) -> tuple[int, int]:
@@ -137,7 +138,7 @@ def _stored(app) -> tuple[int, int]:
 
 def test_handshake_with_the_wechatpy_vector(db_url):
     # The vector's timestamp is from 2014: the freshness check is off for it.
-    app = make_app(wechat_config(db_url, WECHAT_TOKEN="test", WECHAT_MAX_AGE_S=0))
+    app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_TOKEN="test", WECHAT_MAX_AGE_S=0))
     query = {
         "signature": "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff",
         "timestamp": "1410685589",
@@ -150,7 +151,7 @@ def test_handshake_with_the_wechatpy_vector(db_url):
 
 @pytest.mark.parametrize("change", [{"signature": "0" * 40}, {"nonce": "other"}, {"signature": ""}])
 def test_handshake_with_a_bad_signature_is_403(db_url, change):
-    app = make_app(wechat_config(db_url, WECHAT_TOKEN="test", WECHAT_MAX_AGE_S=0))
+    app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_TOKEN="test", WECHAT_MAX_AGE_S=0))
     query = {
         "signature": "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff",
         "timestamp": "1410685589",
@@ -165,7 +166,8 @@ def test_handshake_with_a_bad_signature_is_403(db_url, change):
 def test_the_tencent_sample_posted_to_the_endpoint_gets_an_encrypted_reply(db_url):
     dialogue = WeChatDialogue()
     app = make_app(
-        wechat_config(
+        dialogue=dialogue,
+        **wechat_config(
             db_url,
             WECHAT_TOKEN=TENCENT["token"],
             WECHAT_ENCODING_AES_KEY=TENCENT["aes_key"],
@@ -173,7 +175,6 @@ def test_the_tencent_sample_posted_to_the_endpoint_gets_an_encrypted_reply(db_ur
             WECHAT_REPLY_BUDGET_S=2.0,
             WECHAT_MAX_AGE_S=0,
         ),
-        dialogue,
     )
     response = app.test_client().post("/wechat?" + urlencode(_query(TENCENT)), data=_envelope(TENCENT))
     assert response.status_code == 200
@@ -309,7 +310,7 @@ def test_the_channel_is_off_without_settings(db_url, monkeypatch, caplog):
         monkeypatch.delenv(name, raising=False)
     config = wechat_config(db_url, WECHAT_TOKEN="", WECHAT_APP_SECRET="")
     with caplog.at_level("INFO", logger="bot.wechat"):
-        app = make_app(config)
+        app = make_app(dialogue=WeChatDialogue(), **config)
     assert "wechat" not in app.extensions
     assert any("WeChat channel off" in r.getMessage() and "WECHAT_TOKEN" in r.getMessage() for r in caplog.records)
     response = app.test_client().post("/wechat", data=b"<xml/>")
@@ -318,7 +319,7 @@ def test_the_channel_is_off_without_settings(db_url, monkeypatch, caplog):
 
 
 def test_a_safe_mode_message_without_an_aes_key_is_refused(db_url):
-    app = make_app(wechat_config(db_url, WECHAT_ENCODING_AES_KEY=""))
+    app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_ENCODING_AES_KEY=""))
     sim = Simulator.for_flask(app)  # still encrypts on the WeChat side
     reply = sim.send(sim.text("o-x", "园区在哪里"))
     assert reply.status == 400
@@ -327,13 +328,13 @@ def test_a_safe_mode_message_without_an_aes_key_is_refused(db_url):
 
 def test_missing_tables_are_reported_at_start_up(db_url, caplog):
     with caplog.at_level("INFO", logger="bot.wechat"):
-        make_app(wechat_config(db_url), schema=False)
+        make_app(dialogue=WeChatDialogue(), schema=False, **wechat_config(db_url))
     assert any("wechat_messages" in r.getMessage() and "make migrate" in r.getMessage() for r in caplog.records)
 
 
 def test_a_bad_aes_key_turns_the_channel_off(db_url, caplog):
     with caplog.at_level("INFO", logger="bot.wechat"):
-        app = make_app(wechat_config(db_url, WECHAT_ENCODING_AES_KEY="short"))
+        app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, WECHAT_ENCODING_AES_KEY="short"))
     assert "wechat" not in app.extensions
     assert any("43-character" in r.getMessage() for r in caplog.records)
 

@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.wechat.identity import conversation_id
-from wechat_sim import WeChatDialogue, Simulator, fields, make_app, signature, wechat_config
+from appsupport import make_app
+from wechat_sim import Simulator, WeChatDialogue, fields, signature, wechat_config
 
 
 def now() -> str:
@@ -25,7 +26,7 @@ def app_in(db_url, mode: str | None = None, **overrides):
     config = wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0, **overrides)
     if mode:
         config["WECHAT_MODE"] = mode
-    return make_app(config, WeChatDialogue())
+    return make_app(dialogue=WeChatDialogue(), **config)
 
 
 def post(app, query: dict, body: bytes):
@@ -63,7 +64,7 @@ def test_without_an_aes_key_the_default_is_plain_mode(db_url):
 )
 def test_an_impossible_mode_turns_the_channel_off_with_a_reason(db_url, caplog, overrides, why):
     with caplog.at_level("INFO", logger="bot.wechat"):
-        app = make_app(wechat_config(db_url, **overrides))
+        app = make_app(dialogue=WeChatDialogue(), **wechat_config(db_url, **overrides))
     assert "wechat" not in app.extensions
     assert any(why in r.getMessage() for r in caplog.records)
 
@@ -134,7 +135,7 @@ def test_the_downgrade_and_replay_from_the_review_is_refused(db_url):
 
 def test_a_replay_is_refused_by_another_worker_sharing_the_database(db_url):
     first = app_in(db_url)
-    second = make_app(wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0), WeChatDialogue(), schema=False)
+    second = make_app(dialogue=WeChatDialogue(), schema=False, **wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
     sim = Simulator.for_flask(first)
     body, query = sim.envelope(sim.text("o-real", "园区在哪里"), now(), "5003")
     assert post(first, query, body).status_code == 200

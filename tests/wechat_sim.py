@@ -6,7 +6,8 @@
 - `FakeWeChatApi` is api.weixin.qq.com on a loopback port: token and
   customer-service and menu endpoints, recording what they receive.
 - `WeChatDialogue` is the fake dialogue with fixed replies for these tests, optionally slow.
-- `create_gunicorn_app` is the app factory the two-worker test runs.
+- `wechat_config` is the channel's settings for appsupport.make_app, and
+  `create_gunicorn_app` the app factory the two-worker test runs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import requests
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from appsupport import FakeDialogue
+from appsupport import FakeDialogue, make_app
 from loopback import Loopback
 
 TOKEN = "sim-token"
@@ -297,13 +298,11 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
 
 
 def wechat_config(db_url: str, api_base: str = "http://127.0.0.1:9", **overrides) -> dict:
+    """Settings for appsupport.make_app(dialogue=..., **wechat_config(db_url)): the channel on, WeChat's API
+    at `api_base`."""
     config = {
-        "TESTING": True,
         "DATABASE_URL": db_url,
         "DEGRADED_MODE": False,
-        "RATELIMIT_ENABLED": False,
-        "SENDER_HASH_SALT": "test-salt",
-        "SECRET_KEY": "test-secret-key",
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_APP_ID": APP_ID,
         "WECHAT_APP_SECRET": APP_SECRET,
@@ -317,29 +316,6 @@ def wechat_config(db_url: str, api_base: str = "http://127.0.0.1:9", **overrides
     return config
 
 
-def create_schema(engine) -> None:
-    """Every table, as the migrations would make them (converse logs turns; WeChat has its own)."""
-    from bot import models  # noqa: F401
-    from bot.db import Base
-    from bot.wechat import models as wechat_models  # noqa: F401
-
-    Base.metadata.create_all(engine)
-
-
-def make_app(config: dict, dialogue: FakeDialogue | None = None, schema: bool = True):
-    """The real app factory, with the schema made first (as `make migrate` would) and a fake dialogue."""
-    from bot import create_app
-    from bot.db import make_engine
-
-    if schema:
-        engine = make_engine(config["DATABASE_URL"])
-        create_schema(engine)
-        engine.dispose()
-    app = create_app(config)
-    app.extensions["dialogue"] = dialogue or WeChatDialogue()
-    return app
-
-
 def create_gunicorn_app():
     """For `gunicorn 'wechat_sim:create_gunicorn_app()'`: settings come from WX_TEST_* variables."""
     config = wechat_config(
@@ -350,7 +326,7 @@ def create_gunicorn_app():
     dialogue = WeChatDialogue(
         delay_s=float(os.environ["WX_TEST_DIALOGUE_DELAY_S"]), log_path=os.environ["WX_TEST_DIALOGUE_LOG"]
     )
-    app = make_app(config, dialogue, schema=False)  # the test made the schema before starting us
+    app = make_app(dialogue=dialogue, schema=False, **config)  # the test made the schema before starting us
 
     @app.after_request
     def _worker_pid(response):

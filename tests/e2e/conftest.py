@@ -109,9 +109,8 @@ def browser():
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     """{"url", "dialogue", "app"}: the gateway on a free port, with a ScriptedDialogue behind it."""
-    app = make_app(tmp_path_factory.mktemp("widget-gateway"))
     dialogue = ScriptedDialogue()
-    app.extensions["dialogue"] = dialogue
+    app = make_app(tmp_path_factory.mktemp("widget-gateway"), dialogue)
     app.add_url_rule("/test-host", "test_host", host_page)
     with Loopback(app=app) as server:
         yield {"url": server.url, "dialogue": dialogue, "app": app}

@@ -42,6 +42,7 @@ class HandoffDialogue(ScriptedDialogue):
 def gateway(tmp_path_factory, robot):
     app = make_app(
         tmp_path_factory.mktemp("handoff-gateway"),
+        HandoffDialogue(),
         NOTIFY_WECOM_WEBHOOK_URL=robot.url(),
         NOTIFY_POLL_S=0.2,
         CONSOLE_BASE_URL=CONSOLE,
@@ -51,7 +52,6 @@ def gateway(tmp_path_factory, robot):
         HANDOFF_SWEEP_S=0.5,
         HANDOFF_SWEEP_IN_TESTS=True,
     )
-    app.extensions["dialogue"] = HandoffDialogue()
     add_staff(app, "li")
     with Loopback(app=app) as server:
         yield {"url": server.url, "app": app}
