@@ -236,6 +236,14 @@ class FakeKnowledge:
         return self.answer
 
 
+def chat(app, message: str, sender: str = "web-carol") -> dict:
+    """One answered turn: the tenant's message to /api/chat through its own client (`tenant`), the reply's JSON.
+    For a status code, headers or a body of its own, a test posts through `tenant(app, sender)` itself."""
+    response = tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": message})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
 def tenant(app, sender: str = "web-carol"):
     """One browser per web conversation: a test client that keeps the conversation's cookie
     (bot/chat_tokens.py), so its later messages and polls reach the same conversation."""

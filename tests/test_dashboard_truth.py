@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from appsupport import add_staff, login, rows, tenant
+from appsupport import add_staff, chat, login, rows
 from bot import db
 from bot.models import Handoff, Lead, Turn, utcnow
 
@@ -22,7 +22,7 @@ def staff(app):
 
 def say(app, text, sender="web-alice", **meta):
     app.extensions["dialogue"].meta = {"sources": [], **meta}
-    return tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": text}).get_json()
+    return chat(app, text, sender)
 
 
 def seed(app):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from appsupport import PASSWORD, add_staff, csrf_token, login, make_app, rows, tenant
+from appsupport import PASSWORD, add_staff, chat, csrf_token, login, make_app, rows, tenant
 from bot import db
 from bot.models import Handoff, Lead
 from test_handoff_flow import FORM_QUESTION, HANDED_OFF, ScriptedRasa  # noqa: F401
@@ -26,10 +26,6 @@ def staff_client(app, name):
     client = app.test_client()
     assert login(client, name, PASSWORD).status_code == 302
     return client
-
-
-def chat(app, message, sender="web-carol"):
-    return tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": message}).get_json()
 
 
 def tenant_asks_for_a_person(app, sender="web-carol"):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from appsupport import FakeDialogue, add_staff, make_app, rows, tenant
+from appsupport import FakeDialogue, add_staff, chat, make_app, rows, tenant
 from bot import db
 from bot.handoff import claims, sweeper
 from bot.handoff.hours import OfficeHours
@@ -41,10 +41,6 @@ def make(tmp_path):
     yield build
     for app in made:
         app.extensions["db_engine"].dispose()
-
-
-def chat(app, message, sender="web-carol"):
-    return tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": message}).get_json()
 
 
 def texts(body):

@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from appsupport import SECRET, add_staff, chat, csrf_token, login, make_app, rows, tenant
 
-from appsupport import SECRET, add_staff, csrf_token, login, make_app, rows, tenant
 from bot.models import Feedback, Handoff, HandoffMessage, Lead, Turn
 from bot.staff_records import AuditEntry
 
@@ -64,13 +64,13 @@ def app(tmp_path):
     (queue / "lead-a.json").write_text(json.dumps({"sender_id": "web-alice", "phone": ALICE, "name": "王"}), "utf-8")
     (queue / "rejected" / "lead-b.json").write_text(json.dumps({"sender_id": "web-bob", "phone": BOB}), "utf-8")
     app = make_app(tmp_path, TRACKER_STORE_URL=url, RASA_PYTHON=RASA_PYTHON, LEADS_QUEUE_DIR=queue)
-    chat = app.test_client()
+    client = app.test_client()
     for sender, text in (("web-alice", "园区在哪里"), ("web-alice", f"我的电话是 {ALICE}"), ("web-bob", "租金多少")):
-        turn = tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": text}).get_json()["turn_id"]
-    chat.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn, "rating": "down"})
-    chat.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": 1, "rating": "up"})
+        turn = chat(app, text, sender)["turn_id"]
+    client.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn, "rating": "down"})
+    client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": 1, "rating": "up"})
     for key, sender, phone in (("k-a", "web-alice", ALICE), ("k-b", "web-bob", BOB)):
-        assert chat.post(
+        assert client.post(
             "/api/leads",
             headers={"X-Leads-Secret": SECRET},
             json={

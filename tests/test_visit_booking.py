@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from appsupport import FakeDialogue, add_staff, csrf_token, login, make_app, rows, tenant
+from appsupport import FakeDialogue, add_staff, chat, csrf_token, login, make_app, rows
 from bot import db
 from bot.models import Lead, LeadChange, VisitBooking, VisitSlot
 from bot.notify.models import Notice
@@ -70,12 +70,6 @@ def publish(staff, day: str, start="10:00", end="11:30", capacity="1", place="�
     )
 
 
-def say(app, text, sender="web-wang"):
-    response = tenant(app, sender).post("/api/chat", json={"sender_id": sender, "message": text})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
 def buttons(body) -> dict[str, str]:
     return {b["title"]: b["payload"] for r in body["replies"] for b in r["buttons"]}
 
@@ -119,25 +113,25 @@ def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ic
 
     # No lead yet: a booking button asks for contact details first (Rasa hears nothing of it), and the typed
     # phrase is Rasa's, which has always answered it with the lead form.
-    before = say(app, "/visit")
+    before = chat(app, "/visit")
     assert "请先留下联系方式" in text(before) and buttons(before) == {"留下联系方式": "/request_settlement"}
     assert rasa.sent == []
-    say(app, "预约考察")
+    chat(app, "预约考察")
     assert [m for _, m in rasa.sent] == ["预约考察"]
     rasa.sent.clear()
 
     # The form's last answer stores the lead: the same turn offers a visit.
-    done = say(app, "同意")
+    done = chat(app, "同意")
     assert rows(app, Lead)[0].sender_hash and buttons(done) == {"预约考察": "/visit"}
 
-    menu = say(app, "/visit")
+    menu = chat(app, "/visit")
     assert "请选择考察时段（北京时间）" in text(menu)
     assert sorted(buttons(menu).values()) == [f"/visit_book:{first.id}", f"/visit_book:{second.id}"]
     start = datetime.now(SHANGHAI) + timedelta(days=2)
     title = next(t for t, p in buttons(menu).items() if p == f"/visit_book:{first.id}")
     assert title.startswith(f"{start.month}月{start.day}日（") and "10:00–11:30 · 园区展示中心" in title
 
-    booked = say(app, f"/visit_book:{first.id}")
+    booked = chat(app, f"/visit_book:{first.id}")
     assert "已为您预约园区考察" in text(booked) and "10:00–11:30" in text(booked) and "园区展示中心" in text(booked)
     assert buttons(booked) == {"改约": "/visit", "取消预约": "/visit_cancel"}
     [lead] = rows(app, Lead)
@@ -151,19 +145,19 @@ def test_a_web_tenant_books_moves_and_cancels_a_visit_and_staff_are_mailed_an_ic
     assert f"DTSTART;TZID=Asia/Shanghai:{start:%Y%m%d}T100000" in ics and "王经理" not in ics
 
     # The first slot is full now: a second tenant with a lead does not see it.
-    say(app, "同意", sender="web-li")
-    assert list(buttons(say(app, "/visit", sender="web-li")).values()) == [f"/visit_book:{second.id}"]
-    taken = say(app, f"/visit_book:{first.id}", sender="web-li")
+    chat(app, "同意", sender="web-li")
+    assert list(buttons(chat(app, "/visit", sender="web-li")).values()) == [f"/visit_book:{second.id}"]
+    taken = chat(app, f"/visit_book:{first.id}", sender="web-li")
     assert "这个时段已约满或不再开放" in text(taken) and len(rows(app, VisitBooking)) == 1
 
     # Rescheduling moves the same booking (the calendar keeps its UID), then cancelling ends it.
-    change = say(app, "/visit")
+    change = chat(app, "/visit")
     assert "您已预约" in text(change) and set(buttons(change).values()) == {f"/visit_book:{second.id}", "/visit_cancel"}
-    moved = say(app, f"/visit_book:{second.id}")
+    moved = chat(app, f"/visit_book:{second.id}")
     assert "已将您的园区考察改约到" in text(moved)
     [booking] = rows(app, VisitBooking)
     assert booking.slot_id == second.id and booking.sequence == 1
-    cancelled = say(app, "取消预约")
+    cancelled = chat(app, "取消预约")
     assert "已取消您" in text(cancelled) and rows(app, VisitBooking)[0].status == "cancelled"
     mails = mailbox.wait_for(3, timeout=5.0)
     assert [m["subject"].split(" #")[0] for m in mails] == [
@@ -182,8 +176,8 @@ def test_staff_cancel_and_move_a_booking_and_the_web_tenant_is_told_with_the_nex
     publish(staff, days_ahead(2))
     publish(staff, days_ahead(4), "09:00", "10:00")
     first, second = rows(app, VisitSlot)
-    say(app, "同意")
-    say(app, f"/visit_book:{first.id}")
+    chat(app, "同意")
+    chat(app, f"/visit_book:{first.id}")
     [booking] = rows(app, VisitBooking)
     client, token = staff
     assert (
@@ -193,19 +187,19 @@ def test_staff_cancel_and_move_a_booking_and_the_web_tenant_is_told_with_the_nex
         == 302
     )
     assert rows(app, VisitBooking)[0].slot_id == second.id
-    nxt = say(app, "园区在哪里")
+    nxt = chat(app, "园区在哪里")
     assert "招商人员已将您的园区考察改到" in nxt["replies"][0]["text"] and "09:00–10:00" in nxt["replies"][0]["text"]
-    assert "招商人员已将" not in text(say(app, "园区在哪里"))  # told once
+    assert "招商人员已将" not in text(chat(app, "园区在哪里"))  # told once
 
     # A slot with a booking cannot be withdrawn; after staff cancel it can.
     client.post(f"/staff/visits/slots/{second.id}/withdraw", data={"csrf_token": token})
     assert rows(app, VisitSlot)[1].active
     assert client.post(f"/staff/visits/bookings/{booking.id}/cancel", data={"csrf_token": token}).status_code == 302
     assert rows(app, VisitBooking)[0].cancelled_by == "li"
-    assert "招商人员取消了您" in say(app, "你好")["replies"][0]["text"]
+    assert "招商人员取消了您" in chat(app, "你好")["replies"][0]["text"]
     client.post(f"/staff/visits/slots/{second.id}/withdraw", data={"csrf_token": token})
     assert not rows(app, VisitSlot)[1].active
-    assert "没有可预约的考察时段" not in text(say(app, "/visit"))  # the first slot is open again
+    assert "没有可预约的考察时段" not in text(chat(app, "/visit"))  # the first slot is open again
     audited = [(e.action, e.target) for e in rows(app, AuditEntry) if e.action.startswith("visit")]
     assert audited == [
         ("visit_slot", f"slot:{first.id}"),
@@ -270,12 +264,12 @@ def test_an_english_tenant_books_in_english_and_the_dashboard_counts_booking_tur
     app.extensions["dialogue"] = LeadFormRasa()
     publish(staff, days_ahead(2), place="")
     [slot] = rows(app, VisitSlot)
-    say(app, "同意", sender="web-en")
-    menu = say(app, "Book a visit", sender="web-en")
+    chat(app, "同意", sender="web-en")
+    menu = chat(app, "Book a visit", sender="web-en")
     assert "Please choose a time for your site visit (Beijing time)" in text(menu)
     [title] = buttons(menu)
     assert title.endswith("10:00–11:30") and "月" not in title
-    booked = say(app, f"/visit_book:{slot.id}", sender="web-en")  # a payload: the language of the typed messages
+    booked = chat(app, f"/visit_book:{slot.id}", sender="web-en")  # a payload: the language of the typed messages
     assert "Your site visit is booked" in text(booked) and buttons(booked) == {
         "Change the time": "/visit",
         "Cancel the visit": "/visit_cancel",
