@@ -56,6 +56,7 @@ def test_same_title_and_issuer_or_same_number_are_versions_of_one_policy():
     assert same_policy(old, renumbered)  # the same 文号 re-issued under another title
 
 
+@pytest.mark.slow  # builds a real index twice
 def test_the_amended_policy_supersedes_and_the_old_is_never_cited_until_restored(settings):
     old, new = policy("amended-old.md", "apt-2023"), policy("amended-new.md", "apt-2025")
     settings.staff_docs_dir.mkdir(parents=True)

@@ -24,7 +24,10 @@ from appsupport import PASSWORD, add_staff, make_app
 from loopback import Loopback
 from nginx_harness import Nginx, available
 
-pytestmark = pytest.mark.skipif(not available(), reason="needs Debian's nginx and openssl (make system-deps)")
+pytestmark = [
+    pytest.mark.slow,  # starts nginx and a threaded gateway: left out of make test-fast
+    pytest.mark.skipif(not available(), reason="needs Debian's nginx and openssl (make system-deps)"),
+]
 SITE = "https://park.example.org"
 
 

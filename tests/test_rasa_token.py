@@ -61,6 +61,7 @@ def test_an_operator_token_goes_by_environment(tmp_path):
     assert not (seen["project"] / "instance" / "rasa-api-token").exists()
 
 
+@pytest.mark.slow  # runs Rasa's Python: left out of make test-fast
 @pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")
 @pytest.mark.parametrize("by", ["file", "env"])
 def test_the_launcher_hands_the_token_to_rasas_own_parser(tmp_path, by):
@@ -91,6 +92,7 @@ def test_the_launcher_hands_the_token_to_rasas_own_parser(tmp_path, by):
     assert done.stdout.split() == ["s3cret-token", "True", "5999"]
 
 
+@pytest.mark.slow  # runs Rasa's Python: left out of make test-fast
 @pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")
 def test_no_token_or_one_on_the_command_line_is_refused():
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}

@@ -56,7 +56,10 @@ PERIODS = {
         "WECHAT_RETENTION_DAYS",
     )
 }
-pytestmark = pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")
+pytestmark = [
+    pytest.mark.slow,  # runs Rasa's Python for every test, and the Procfile process: left out of make test-fast
+    pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)"),
+]
 
 
 def tracker_texts(url: str) -> dict[str, list[str]]:

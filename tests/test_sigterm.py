@@ -25,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HAS_STORES = bool(list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))) and shutil.which("redis-server")
+pytestmark = pytest.mark.slow  # starts make, honcho, PostgreSQL and Redis: left out of make test-fast
 needs_stores = pytest.mark.skipif(
     not HAS_STORES, reason="needs Debian's postgresql and redis-server (make system-deps)"
 )
