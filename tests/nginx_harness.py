@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ops.stores import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MAIN = """worker_processes 1;
@@ -35,12 +37,6 @@ http {{
     include {dir}/park.conf;
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def available() -> bool:

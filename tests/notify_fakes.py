@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import json
 from email import message_from_bytes, policy
-import socket
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
 from loopback import Loopback
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ops.stores import free_port
 
 
 class FakeRobot:

@@ -23,18 +23,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from ops.stores import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 HAS_STORES = bool(list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))) and shutil.which("redis-server")
 pytestmark = pytest.mark.slow  # starts make, honcho, PostgreSQL and Redis: left out of make test-fast
 needs_stores = pytest.mark.skipif(
     not HAS_STORES, reason="needs Debian's postgresql and redis-server (make system-deps)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listening(port: int) -> bool:
