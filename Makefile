@@ -114,7 +114,7 @@ migrate: $(STAMPS)/app
 
 # The persistence tests against a throwaway PostgreSQL (Debian's, started here).
 test-pg: $(STAMPS)/app
-	@scripts/with-postgres $(VENV)/bin/python -m pytest -q tests/test_persistence.py tests/test_wechat_delivery.py
+	@scripts/with-postgres $(VENV)/bin/python -m pytest -q tests/test_persistence.py tests/test_wechat_delivery.py tests/test_visit_capacity.py
 
 # Fault drills on the scaled-out stack (PostgreSQL + Redis, 2 Rasa, 2 action
 # servers, 4 gateway workers): kill a Rasa server under load, lose the action
