@@ -153,7 +153,7 @@ def test_a_thumbs_down_is_mailed_through_smtp_with_login(apps):
         )
         client = app.test_client()
         turn_id = chat(client, "园区有食堂吗？")["turn_id"]
-        rated = client.post("/api/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": "down"})
+        rated = client.post("/api/chat/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": "down"})
         assert rated.status_code == 200
         [mail] = mailbox.wait_for(1, timeout=5.0)
         assert mail["to"] == ["li@park.example", "wang@park.example"]
@@ -162,7 +162,7 @@ def test_a_thumbs_down_is_mailed_through_smtp_with_login(apps):
         assert f"{CONSOLE}/staff/turns/{turn_id}" in mail["body"] and "园区有食堂吗？" in mail["body"]
         # Flipping the rating back and forth tells staff once.
         for rating in ("up", "down"):
-            client.post("/api/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": rating})
+            client.post("/api/chat/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": rating})
         time.sleep(0.5)
         assert len(mailbox.messages) == 1 and len(notices(app)) == 1
     finally:
@@ -243,7 +243,7 @@ def test_no_phone_number_or_name_reaches_any_notice(apps, robot):
         client = app.test_client()
         turn_id = chat(client, f"我是张伟，电话{PHONE}，想租1000平米的研发用房")["turn_id"]
         client.post(
-            "/api/feedback",
+            "/api/chat/feedback",
             json={
                 "sender_id": "web-zhang",
                 "turn_id": turn_id,

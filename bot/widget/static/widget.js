@@ -422,7 +422,8 @@
       button.type = "button";
       button.setAttribute("aria-pressed", "false");
       button.addEventListener("click", function () {
-        post("/api/feedback", { sender_id: sender, turn_id: turnId, rating: spec[0] }).then(function () {
+        // Under /api/chat, where the conversation's cookie reaches (or the bearer token, embedded elsewhere).
+        post("/api/chat/feedback", { sender_id: sender, turn_id: turnId, rating: spec[0] }).then(function () {
           row.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
           button.setAttribute("aria-pressed", "true");
         }).catch(function () { addNotice(t("rateFailed")); });
