@@ -187,7 +187,7 @@ def history():
 
 
 @bp.post("/chat/feedback")
-@bp.post("/feedback")  # the first path: kept for clients that send the bearer token (the cookie never reaches it)
+@bp.post("/feedback")  # the original path, kept for bearer-token clients (the cookie never reaches it)
 @limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
 def feedback():
     """A rating by the conversation's owner: the token proves it, an id alone does not (bot/chat_tokens.py)."""
