@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import bodies, chat_retry, chat_tokens, db, errors, metrics, notify
 from .chat_history import history as conversation_history
+from .chat_history import said_by
 from .conversation import converse, open_handoff, sender_hash
 from .errors import ApiError
 from .limits import limiter, sender_key, setting
@@ -172,7 +173,7 @@ def poll():
     return jsonify(
         {
             "handoff": handoff is not None,
-            "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat()} for m in rows],
+            "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat(), "by": said_by(m)} for m in rows],
         }
     )
 

@@ -120,7 +120,7 @@ def document() -> dict:
     history_item = {
         "type": "object",
         "properties": {
-            "role": {"enum": ["user", "bot", "staff"]},
+            "role": {"enum": ["user", "bot", "staff", "system"], "description": "system: said in staff's place"},
             "text": {"type": "string"},
             "at": {"type": "string"},
             "buttons": reply["properties"]["buttons"],
@@ -216,6 +216,7 @@ def document() -> dict:
                                                     "id": {"type": "integer"},
                                                     "text": {"type": "string"},
                                                     "at": {"type": "string"},
+                                                    "by": {"enum": ["staff", "system"]},
                                                 },
                                             },
                                         },

@@ -15,7 +15,7 @@
       messages.forEach(function (m, i) {
         if (m.role === "user") useLanguage(languageOf(m.text));  // the labels follow the conversation
         var item = m.role === "user" ? el("li", "msg user", m.text) : m.role === "staff" ? staffItem(m.text)
-          : replyItem(m, m.turn_id, rated[m.turn_id] === i);
+          : m.role === "system" ? replyItem({ text: m.text }) : replyItem(m, m.turn_id, rated[m.turn_id] === i);
         log.insertBefore(item, anchor);
       });
       lastStaffId = Math.max(lastStaffId, body.last_staff_id || 0);

@@ -17,7 +17,8 @@
       .then(function (body) {
         (body.messages || []).forEach(function (m) {
           lastStaffId = Math.max(lastStaffId, m.id);
-          addStaff(m.text);
+          // What the gateway said in staff's place (a timeout, the hand-back) reads as the assistant's.
+          if (m.by === "system") addReply({ text: m.text }); else addStaff(m.text);
         });
         setHandoff(!!body.handoff);
       }).catch(function () { /* try again on the next tick */ });
