@@ -27,26 +27,35 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requirements-rasa.txt
+RASA_INPUTS := config.yml domain.yml data nlu knowledge/lexicon/jieba requirements-rasa.lock
 
-.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-fast test-faults soak shell clean migrate test-pg lint format audit
+.PHONY: help setup system-deps index train validate test-stories test-nlu eval bench run run-scaled test test-unit test-fast test-faults soak shell clean migrate test-pg lint format audit lock
 
 help:
 	@echo "make run        start the stack (set-up, index and training happen first when needed)"
 	@echo "make test       run every check: rasa data validate and the pytest suite"
 	@echo "make test-fast  the everyday loop: lint and the unit tests not marked slow (no index, servers or Rasa)"
 	@echo "make lint       ruff check (configured in pyproject.toml); make test runs it first"
-	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean format audit"
+	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean format audit lock"
 
 setup: $(STAMPS)/app $(STAMPS)/rasa
 
-# Idempotent: each environment is rebuilt only when its requirement file changes.
+# Idempotent: each environment is reinstalled only when its lock changes. The locks (`make lock`) pin every
+# package with its hashes; .venv gets the runtime lock, then the test and developer tools' lock on top.
 $(STAMPS)/app: FORCE
-	@$(CHANGED) $@ requirements.txt -- scripts/make-venv $(VENV) $(PYTHON) requirements.txt
+	@$(CHANGED) $@ requirements.lock requirements-dev.lock -- \
+	  scripts/make-venv $(VENV) $(PYTHON) requirements.lock requirements-dev.lock
 
 $(STAMPS)/rasa: FORCE
 	@py310=$$(scripts/find-python310) && \
-	  $(CHANGED) $@ requirements-rasa.txt -- scripts/make-venv $(RASA_VENV) "$$py310" requirements-rasa.txt
+	  $(CHANGED) $@ requirements-rasa.lock -- scripts/make-venv $(RASA_VENV) "$$py310" requirements-rasa.lock
+
+# Rewrites the locks from the hand-edited inputs (requirements.txt, requirements-dev.txt,
+# requirements-rasa.txt) with pip-compile --generate-hashes. Versions already locked stay unless an
+# input moves them; LOCK_ARGS=--upgrade (or "--upgrade-package NAME") moves them on. README "Dependencies".
+LOCK_ARGS ?=
+lock: $(STAMPS)/app
+	scripts/lock $(LOCK_ARGS)
 
 index: $(STAMPS)/app
 	@$(VENV)/bin/python -m knowledge build
@@ -114,7 +123,7 @@ migrate: $(STAMPS)/app
 
 # The persistence tests against a throwaway PostgreSQL (Debian's, started here).
 test-pg: $(STAMPS)/app
-	@scripts/with-postgres $(VENV)/bin/python -m pytest -q tests/test_persistence.py tests/test_wechat_delivery.py
+	@scripts/with-postgres $(VENV)/bin/python -m pytest -q tests/test_persistence.py tests/test_wechat_delivery.py tests/test_visit_capacity.py
 
 # Fault drills on the scaled-out stack (PostgreSQL + Redis, 2 Rasa, 2 action
 # servers, 4 gateway workers): kill a Rasa server under load, lose the action
@@ -150,19 +159,13 @@ bench: setup index train
 soak: setup index train
 	$(VENV)/bin/python -m ops.bench --soak 600
 
-# Known vulnerabilities in what is installed in both environments (pip-audit, from requirements-dev.txt).
-# It asks a vulnerability service (PIP_AUDIT_SERVICE: pypi or osv) over the network; --strict fails when a
-# package could not be checked, so an unreachable service never reads as a clean report. README "Dependencies".
-PIP_AUDIT_SERVICE ?= pypi
-$(STAMPS)/dev: $(STAMPS)/app FORCE
-	@$(CHANGED) $@ requirements-dev.txt -- $(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
-
-audit: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/dev
-	@status=0; for env in $(VENV) $(RASA_VENV); do \
-	  echo "== $$env"; \
-	  $(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service $(PIP_AUDIT_SERVICE) \
-	    --path "$$(echo $$env/lib/python3*/site-packages)" || status=1; \
-	done; exit $$status
+# Known vulnerabilities in the three locks (pip-audit, from requirements-dev.lock, reading the pins and hashes
+# without installing them). It asks a vulnerability service (PIP_AUDIT_SERVICE: pypi or osv) over the network and
+# fails on any finding not accepted in audit-accepted.txt, and on any package the service could not check, so an
+# unreachable service never reads as a clean report. README "Dependencies".
+export PIP_AUDIT_SERVICE ?= pypi
+audit: $(STAMPS)/app
+	@scripts/audit
 
 shell: setup train
 	scripts/serve-rasa shell

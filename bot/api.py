@@ -13,7 +13,10 @@ POST /api/chat
   else's. A repeated client_message_id gets the stored reply (bot/chat_retry.py).
 
 GET /api/chat/poll?after=N and GET /api/chat/history need the token; the
-conversation id is never in a URL.
+conversation id is never in a URL. POST /api/chat/feedback (also at
+/api/feedback, which the cookie does not reach) rates a turn and needs the
+token too: without it, or with another conversation's, it is a 403 and
+nothing is stored.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import bodies, chat_retry, chat_tokens, db, errors, metrics, notify
 from .chat_history import history as conversation_history
+from .chat_history import said_by
 from .conversation import converse, open_handoff, sender_hash
 from .errors import ApiError
 from .limits import limiter, sender_key, setting
@@ -169,7 +173,7 @@ def poll():
     return jsonify(
         {
             "handoff": handoff is not None,
-            "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat()} for m in rows],
+            "messages": [{"id": m.id, "text": m.text, "at": m.created_at.isoformat(), "by": said_by(m)} for m in rows],
         }
     )
 
@@ -183,11 +187,14 @@ def history():
     return jsonify(conversation_history(session, chat_tokens.required_owner(session)))
 
 
-@bp.post("/feedback")
+@bp.post("/chat/feedback")
+@bp.post("/feedback")  # the original path, kept for bearer-token clients (the cookie never reaches it)
 @limiter.limit(setting("RATELIMIT_CHAT_PER_IP"))
 def feedback():
+    """A rating by the conversation's owner: the token proves it, an id alone does not (bot/chat_tokens.py)."""
     body = _json_body()
-    sender_id = _sender(_string(body, "sender_id"))
+    named = _string(body, "sender_id", required=False)  # optional: the token names the conversation
+    named_hash = sender_hash(_sender(named)) if named else None
     turn_id = body.get("turn_id")
     # Bounded: SQLite and PostgreSQL integers are 64-bit, and a larger one is an error there, not a miss.
     if not isinstance(turn_id, int) or isinstance(turn_id, bool) or not 0 < turn_id < 2**63:
@@ -199,10 +206,10 @@ def feedback():
         raise ApiError(400, "invalid_field", '\'rating\' must be "up" or "down".')
     comment = _string(body, "comment", required=False)[:1000]
     session = db.session()
-    hashed = sender_hash(sender_id)
+    hashed = chat_tokens.writing_owner(session, named_hash)
     turn = session.get(Turn, turn_id)
     if turn is None or turn.sender_hash != hashed:  # only the asker rates an answer
-        raise ApiError(404, "not_found", "No such turn for this sender.")
+        raise ApiError(404, "not_found", "No such turn in this conversation.")
     row = session.scalars(select(Feedback).where(Feedback.turn_id == turn_id, Feedback.sender_hash == hashed)).first()
     was_down = row is not None and row.rating < 0
     if row is None:

@@ -45,6 +45,13 @@ def _shown_user_text(text: str, previous_replies: list) -> str | None:
     return None  # a payload whose button is gone: the answer still shows
 
 
+def said_by(message: HandoffMessage) -> str:
+    """'staff' for what a person on staff wrote; 'system' for what the gateway said in their place (the
+    timeout notice and the lead form's first question, "人工服务已结束"): those carry no staff_id, and
+    the tenant must not read them as a colleague's words."""
+    return "staff" if message.staff_id is not None else "system"
+
+
 def last_staff_id(session, hashed: str) -> int:
     """Polling goes on after this id, so staff messages older than the window are not delivered again."""
     from sqlalchemy import func
@@ -99,7 +106,7 @@ def history(session, hashed: str) -> dict:
                 _sort_key(message.created_at),
                 1,
                 message.id,
-                [{"role": "staff", "id": message.id, "text": message.text, "at": _at(message.created_at)}],
+                [{"role": said_by(message), "id": message.id, "text": message.text, "at": _at(message.created_at)}],
             )
         )
     events.sort(key=lambda e: (e[0], e[1], e[2]))

@@ -3,7 +3,7 @@
 A sender id travels: it was in poll URLs (so in access logs), in screenshots,
 in support mails. Knowing it must not be enough to read staff replies or write
 into a handoff. So the gateway gives each web conversation a random token when
-it starts and asks for it on every later message, poll and history read:
+it starts and asks for it on every later message, poll, history read and rating:
 
 - same site: an HttpOnly, SameSite=Strict cookie (page scripts cannot read it);
 - cross-origin embeds (the widget on a park site, bot/cors.py), where browsers
@@ -33,7 +33,7 @@ from .models import ConversationToken, Handoff, Turn, hash_sender
 log = logging.getLogger(__name__)
 
 COOKIE = "park_chat"
-COOKIE_PATH = "/api/chat"  # /api/chat, /api/chat/poll, /api/chat/history and nothing else
+COOKIE_PATH = "/api/chat"  # /api/chat and its poll, history and feedback, and nothing else
 FOREIGN_PREFIXES = ("wx-",)  # other channels' conversation ids (WeChat)
 
 
@@ -111,6 +111,29 @@ def required_owner(session) -> str:
             401,
             "conversation_token_required",
             "This needs the conversation's token: the park_chat cookie or an Authorization: Bearer header.",
+        )
+    return hashed
+
+
+def writing_owner(session, named_hash: str | None) -> str:
+    """The conversation a write that names one (feedback) may touch: the token's, and only if it is the one
+    named. Refused with 403 rather than poll's 401: the write is refused, not merely unauthenticated, and
+    nothing of it is stored."""
+    hashed = owner(session)
+    if hashed is None:
+        raise ApiError(
+            403,
+            "conversation_token_required",
+            "需要本会话的令牌（park_chat Cookie 或 Authorization: Bearer 请求头），未保存任何内容。"
+            " This needs the conversation's token (the park_chat cookie or an Authorization: Bearer header);"
+            " nothing was stored.",
+        )
+    if named_hash is not None and named_hash != hashed:
+        raise ApiError(
+            403,
+            "not_your_conversation",
+            "这不是您的会话：令牌属于另一个会话，未保存任何内容。"
+            " This is not your conversation: the token belongs to another one; nothing was stored.",
         )
     return hashed
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-CORS_PATHS = ("/widget.js", "/api/chat", "/api/chat/poll", "/api/chat/history", "/api/feedback")
+CORS_PATHS = (
+    "/widget.js",
+    "/api/chat",
+    "/api/chat/poll",
+    "/api/chat/history",
+    "/api/chat/feedback",
+    "/api/feedback",
+)
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,8 @@ def _errors(*codes: int) -> dict:
         400: "Invalid request",
         401: "Missing or wrong credentials",
         404: "Not found",
-        403: "Not this channel's conversation (wx-…)",
+        403: "Not this channel's conversation (wx-…); feedback without the conversation's token "
+        "(conversation_token_required) or naming another conversation (not_your_conversation)",
         409: "Conflict (a handoff that is someone else's, closed or timing out; a retried message still being "
         "answered)",
         429: "Rate limit exceeded",
@@ -27,8 +28,43 @@ def _json(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+def _feedback() -> dict:
+    return {
+        "post": {
+            "summary": "Thumbs up or down on one turn, by the conversation's owner",
+            "description": "Needs the conversation's token, like poll and history: the park_chat cookie (path "
+            "/api/chat, so it reaches /api/chat/feedback only) or Authorization: Bearer. Without it, or with another "
+            "conversation's, the answer is 403 and nothing is stored.",
+            "security": [{"conversationCookie": []}, {"conversationBearer": []}],
+            "requestBody": {
+                "required": True,
+                **_json(
+                    {
+                        "type": "object",
+                        "required": ["turn_id", "rating"],
+                        "properties": {
+                            "sender_id": {
+                                "type": "string",
+                                "description": "Optional; when given it must be the token's conversation",
+                            },
+                            "turn_id": {"type": "integer"},
+                            "rating": {"enum": ["up", "down"]},
+                            "comment": {"type": "string"},
+                        },
+                    }
+                ),
+            },
+            "responses": {
+                "200": {"description": "Stored (a second rating replaces the first)"},
+                **_errors(400, 403, 404, 429),
+            },
+        }
+    }
+
+
 def document() -> dict:
     limit = current_app.config["MAX_MESSAGE_CHARS"]
+    feedback = _feedback()
     source = {
         "type": "object",
         "properties": {k: {"type": "string"} for k in ("title", "publisher", "published", "url", "snippet")},
@@ -84,7 +120,7 @@ def document() -> dict:
     history_item = {
         "type": "object",
         "properties": {
-            "role": {"enum": ["user", "bot", "staff"]},
+            "role": {"enum": ["user", "bot", "staff", "system"], "description": "system: said in staff's place"},
             "text": {"type": "string"},
             "at": {"type": "string"},
             "buttons": reply["properties"]["buttons"],
@@ -180,6 +216,7 @@ def document() -> dict:
                                                     "id": {"type": "integer"},
                                                     "text": {"type": "string"},
                                                     "at": {"type": "string"},
+                                                    "by": {"enum": ["staff", "system"]},
                                                 },
                                             },
                                         },
@@ -191,30 +228,8 @@ def document() -> dict:
                     },
                 }
             },
-            "/api/feedback": {
-                "post": {
-                    "summary": "Thumbs up or down on one turn, by the person who asked",
-                    "requestBody": {
-                        "required": True,
-                        **_json(
-                            {
-                                "type": "object",
-                                "required": ["sender_id", "turn_id", "rating"],
-                                "properties": {
-                                    "sender_id": {"type": "string"},
-                                    "turn_id": {"type": "integer"},
-                                    "rating": {"enum": ["up", "down"]},
-                                    "comment": {"type": "string"},
-                                },
-                            }
-                        ),
-                    },
-                    "responses": {
-                        "200": {"description": "Stored (a second rating replaces the first)"},
-                        **_errors(400, 404, 429),
-                    },
-                }
-            },
+            "/api/chat/feedback": feedback,
+            "/api/feedback": {"post": {**feedback["post"], "summary": feedback["post"]["summary"] + " (older path)"}},
             "/api/leads": {
                 "post": {
                     "summary": "Store a lead from the action server's form (idempotent)",

@@ -1,7 +1,7 @@
 """The privacy notice tenants see before anything they send is stored (PIPL art. 17).
 
 One text, said the same everywhere: the widget carries it (STRINGS.privacy in
-bot/widget/static/widget.js, shown above the conversation from the moment the
+bot/widget/static/words.js, shown above the conversation from the moment the
 panel opens), WeChat sends it with the welcome on subscribe and with the first
 reply to anyone it has no record of (bot/wechat/budget.py), and README.md
 ("Privacy notice") quotes it. tests/test_privacy_notice.py holds all of them to

@@ -137,16 +137,22 @@ def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None
     scores = {s: _score(s, query.concepts, query.wants) for s in evidence}
     top = max(scores.values())
     kept = [s for s in evidence if scores[s] > 0 and (scores[s] >= top / 2 or len(evidence) == 1)] or evidence[:1]
-    chosen = set()
+    groups = []
     for sentence in kept:
         i = ordered.index(sentence)
-        group = _with_list(ordered, i, LIST_MAX_CHARS) if _INTRODUCES.search(sentence) else [i]
-        chosen.update(group)
-    pieces = [ordered[i] for i in sorted(chosen)]
-    is_list = len(pieces) > 2 and any(_ITEM.match(p) for p in pieces[1:])
+        groups.append(_with_list(ordered, i, LIST_MAX_CHARS) if _INTRODUCES.search(sentence) else [i])
+    is_list = any(len(group) > 2 and any(_ITEM.match(ordered[j]) for j in group[1:]) for group in groups)
     budget = LIST_MAX_CHARS if is_list else max_chars
+    # When not all of them fit, the sentences that say most of what was asked go first (the row of a
+    # table that names the place asked about, not the row before it); the answer reads in document order.
+    chosen: list[int] = []
+    for group in sorted(groups, key=lambda g: -scores[ordered[g[0]]]):
+        new = [j for j in group if j not in chosen]
+        if chosen and sum(len(ordered[j]) for j in chosen + new) > budget:
+            continue
+        chosen.extend(new)
     text, used = [], 0
-    for piece in pieces:
+    for piece in (ordered[j] for j in sorted(chosen)):
         if used + len(piece) > budget:
             if not text:
                 text.append(_fit(piece, budget))

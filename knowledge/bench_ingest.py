@@ -20,9 +20,9 @@ from pathlib import Path
 import yaml
 
 from . import safe_yaml
-from .config import PROJECT_DIR, Settings
+from .config import Settings
+from .evaluate import CORPUS_DIR as CORPUS
 
-CORPUS = PROJECT_DIR / "tests" / "data" / "corpus"
 BROKEN = "broken-upload.docx"
 
 

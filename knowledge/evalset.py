@@ -2,7 +2,7 @@
 
 A question set is YAML: a list of questions, or {questions: [...]} (the seed
 dev set's form). Each question says whether the documents answer it, which
-document does, and spans a right answer must contain (tests/data/corpus/
+document does, and spans a right answer must contain (evaluation/corpus/
 README.md). An answer is
 
 - right: answerable, answered, one expected span in the text, no `wrong`

@@ -4,7 +4,7 @@ The numbers that matter are the ones a tenant feels: of the answerable
 questions, how many got the right fact from the right document; of the
 unanswerable ones, how many were declined; and of all questions, how many got
 a wrong answer with a citation (the worst outcome). Each set is scored on an
-index built from a corpus manifest (tests/data/corpus) plus the curated FAQ.
+index built from a corpus manifest (evaluation/corpus) plus the curated FAQ.
 
 The ablation switches off one part at a time on the same index (thesaurus,
 scope, answer types, dictionary translation, the learned decision) so the
@@ -27,9 +27,12 @@ from .evalset import Case, load_cases, verdict
 from .ingest import MANIFEST_NAMES, ingest_manifest
 from .retrieve import Parts
 
-CORPUS_DIR = PROJECT_DIR / "tests" / "data" / "corpus"
-SEED_DEV = PROJECT_DIR / "tests" / "data" / "dev_set.yml"  # the seed release's dev set (tuned on before)
-SEED_HELDOUT = (PROJECT_DIR / "tests" / "data" / "holdout_set.yml", PROJECT_DIR / "tests" / "data" / "holdout2_set.yml")
+# The evaluation data lives beside the code, not under tests/: training the decision, `eval` and the
+# benchmarks read it in production checkouts too.
+EVALUATION_DIR = PROJECT_DIR / "evaluation"
+CORPUS_DIR = EVALUATION_DIR / "corpus"
+SEED_DEV = EVALUATION_DIR / "seed" / "dev_set.yml"  # the seed release's dev set (tuned on before)
+SEED_HELDOUT = (EVALUATION_DIR / "seed" / "holdout_set.yml", EVALUATION_DIR / "seed" / "holdout2_set.yml")
 VARIANTS = {
     "full": (Parts(), True),
     "no-thesaurus": (Parts(thesaurus=False), True),

@@ -49,7 +49,7 @@ def seed_turns(app, client):
     chat(client, "今天天气如何")
     set_meta(app, outcome="answered", confidence=0.7)
     disliked = chat(client, "园区有产业基金吗")["turn_id"]
-    client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": disliked, "rating": "down"})
+    client.post("/api/chat/feedback", json={"sender_id": "web-alice", "turn_id": disliked, "rating": "down"})
     return answered, abstained, disliked
 
 

@@ -28,7 +28,7 @@ def seed(app, staff):
     chat(staff, "/greet", "web-a")
     chat(staff, "/ask_policy", "web-a")
     turn = chat(staff, "人才政策有哪些", "web-a")["turn_id"]
-    staff.post("/api/feedback", json={"sender_id": "web-a", "turn_id": turn, "rating": "down"})
+    staff.post("/api/chat/feedback", json={"sender_id": "web-a", "turn_id": turn, "rating": "down"})
     chat(staff, "招商电话是多少", "web-b", outcome="abstained")
     chat(staff, "今天天气如何", "web-c", outcome="out_of_scope")
     with app.app_context():  # web-c talked ten days ago, on WeChat
@@ -85,7 +85,9 @@ def test_the_thread_shows_titles_passages_with_text_and_verdict_and_feedback(app
     app.extensions["knowledge"] = knowledge
     chat(staff, "/ask_location", "web-a")
     turn = chat(staff, "园区在哪里", "web-a")["turn_id"]
-    staff.post("/api/feedback", json={"sender_id": "web-a", "turn_id": turn, "rating": "down", "comment": "太简略"})
+    staff.post(
+        "/api/chat/feedback", json={"sender_id": "web-a", "turn_id": turn, "rating": "down", "comment": "太简略"}
+    )
     hashed = rows(app, Turn)[-1].sender_hash
     html = staff.get(f"/staff/conversations/{hashed}").get_data(as_text=True)
     assert "「园区位置」" in html and "/ask_location" not in html

@@ -105,7 +105,7 @@ def test_chat_never_answers_500(api_app, body):
 def test_feedback_never_answers_500(api_app, body):
     client = api_app.test_client()
     client.post("/api/chat", json={"sender_id": "u1", "message": "你好"})  # turn 1 exists
-    _assert_no_500(client.post("/api/feedback", data=body, content_type="application/json"), body)
+    _assert_no_500(client.post("/api/chat/feedback", data=body, content_type="application/json"), body)
 
 
 _nonces = itertools.count(10_000_000)

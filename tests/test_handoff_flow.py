@@ -146,6 +146,9 @@ def test_an_unclaimed_handoff_times_out_to_the_lead_form_and_the_poll_shows_it(m
     assert polled["handoff"] is False
     said = [m["text"] for m in polled["messages"]]
     assert "没有工作人员能够接待您" in said[0] and said[1] == FORM_QUESTION
+    assert {m["by"] for m in polled["messages"]} == {"system"}  # the gateway's words, not a colleague's
+    history = tenant(app).get("/api/chat/history").get_json()["messages"]
+    assert [m["role"] for m in history if m["text"] in said] == ["system", "system"]
     assert fake.resumed == ["web-carol"] and fake.sent[-1] == ("web-carol", "/request_settlement")
     assert chat(app, "临空生物")["replies"][0]["text"] == "园区位于萧山机场西侧。"  # Rasa has the tenant again
 

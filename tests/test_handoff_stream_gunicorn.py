@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from appsupport import PASSWORD, add_staff, make_app
 from bot.models import Handoff
+from gunicorn_harness import GUNICORN, ROOT, gunicorn, live_members
 from ops.stores import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 STREAM_SECONDS = 4.0
 
 # slow: starts gunicorn (make test-fast leaves it out)
@@ -33,6 +29,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not GUNICORN.exists(), reason
 
 @pytest.fixture
 def gateway(tmp_path):
+    """(base url, database url, tmp_path) of a two-worker gthread gunicorn, stopped with its whole process
+    group when the test ends, passed or failed (tests/gunicorn_harness.py)."""
     url = f"sqlite:///{tmp_path / 'park.db'}"
     app = make_app(tmp_path, DATABASE_URL=url)  # the schema and a staff account, as an operator would
     add_staff(app, "li")
@@ -53,43 +51,22 @@ def gateway(tmp_path):
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
     )
     (tmp_path / "prometheus").mkdir()
-    log = open(tmp_path / "gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "--config",
-            str(config),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(ROOT),
-            "bot:create_app()",
-        ],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def up() -> bool:
         try:
-            if requests.get(base + "/staff/login", timeout=1).status_code == 200:
-                break
+            return requests.get(base + "/staff/login", timeout=1).status_code == 200
         except requests.RequestException:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("gunicorn did not start:\n" + (tmp_path / "gunicorn.log").read_text()[-3000:])
-        time.sleep(0.2)
+            return False
+
+    args = ["--config", str(config), "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "bot:create_app()"]
     try:
-        yield base, url, tmp_path
-    finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        with gunicorn(args, env, tmp_path / "gunicorn.log", up) as process:
+            yield base, url, tmp_path
+    except RuntimeError as exc:  # it never came up
+        pytest.fail(str(exc))
+    # However the test ended, nothing of gunicorn runs on (the harness stopped its group).
+    assert live_members(process.pid) == [], "gunicorn processes outlived the test"
 
 
 def logged_in(base) -> requests.Session:
@@ -125,7 +102,8 @@ def test_staff_pages_see_a_new_handoff_and_leave_threads_for_other_requests(gate
             lasted[i].append(time.monotonic() - opened)
             time.sleep(retry)
 
-    listeners = [threading.Thread(target=listen, args=(i,)) for i in range(len(staff))]
+    # Daemons: a failed assertion does not leave the suite waiting for them (each ends with its stream anyway).
+    listeners = [threading.Thread(target=listen, args=(i,), daemon=True) for i in range(len(staff))]
     for thread in listeners:
         thread.start()
     time.sleep(1.0)

@@ -11,7 +11,7 @@ from bot import db
 from bot.handoff import sweeper
 from bot.models import Handoff, utcnow
 from appsupport import make_app
-from wechat_sim import FakeWeChatApi, Simulator, WeChatDialogue, wait_for, wechat_config
+from wechat_sim import FakeWeChatApi, Simulator, WeChatDialogue, wechat_config
 
 FORM = "欢迎关注杭州生物科技谷！请留下几项信息，招商人员会与您联系。"
 
@@ -33,19 +33,30 @@ def api():
 
 def test_an_unclaimed_wechat_handoff_reaches_the_user_as_customer_service_messages(db_url, api):
     rasa = HandoffRasa()
-    app = make_app(dialogue=rasa, **wechat_config(db_url, api.url, HANDOFF_CLAIM_TIMEOUT_MINUTES=5))
+    # The production budget for the passive reply (4 s), not the suite's 0.5 s: this test is about the handoff,
+    # and on a loaded machine the answer could miss the reply and go out late (the budget's designed path,
+    # tests/test_wechat_delivery.py). Should it still, the answer is read from where it went.
+    config = wechat_config(db_url, api.url, HANDOFF_CLAIM_TIMEOUT_MINUTES=5, WECHAT_REPLY_BUDGET_S=4.0)
+    app = make_app(dialogue=rasa, **config)
     sim = Simulator.for_flask(app)
     reply = sim.send(sim.text("o-wang", "转人工"))
-    assert "已为您转接招商人员" in reply.text and "请稍候" in reply.text
+    assert reply.status == 200, reply
+    late = 0 if reply.text else 1  # customer-service messages the answer itself took up
+    answer = reply.text or api.wait_for_texts("o-wang", 1)[0]
+    assert "已为您转接招商人员" in answer and "请稍候" in answer
     with app.app_context():
         session = db.session()
         [handoff] = session.query(Handoff).all()
         assert handoff.channel == "wechat" and handoff.status == "open"
         handoff.created_at = utcnow() - timedelta(minutes=6)
         session.commit()
-    assert wait_for(lambda: sweeper.sweep_once(app) or api.texts("o-wang"), timeout=5)
-    assert wait_for(lambda: len(api.texts("o-wang")) >= 2, timeout=5)
-    notice, form = api.texts("o-wang")[:2]
+        overdue = handoff.id
+    # The sweep (no sweeper thread under TESTING) times the handoff out; the two customer-service messages
+    # then go out in the background, and arrive however loaded the machine is.
+    assert sweeper.sweep_once(app) == [overdue]
+    sent = api.wait_for_texts("o-wang", late + 2)
+    assert len(sent) >= late + 2, sent
+    notice, form = sent[late : late + 2]
     assert "没有工作人员能够接待您" in notice and form == FORM
     assert rasa.resumed and rasa.sent[-1][1] == "/request_settlement"
     with app.app_context():

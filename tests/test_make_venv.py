@@ -1,4 +1,4 @@
-"""scripts/make-venv refuses up front when the disk cannot hold a new environment.
+"""scripts/make-venv refuses up front when the disk cannot hold a new environment, and installs the locks.
 
 A full disk used to surface minutes into set-up as pip's "No space left on device" with a
 half-built environment left behind; it must say so first and create nothing.
@@ -47,7 +47,7 @@ fi
     )
     env = {**os.environ, "PATH": f"{fakes}:{os.environ['PATH']}", "TMPDIR": str(tmp_path)}
     return subprocess.run(
-        ["bash", str(SCRIPT), str(tmp_path / "venv"), str(python), "requirements.txt"],
+        ["bash", str(SCRIPT), str(tmp_path / "venv"), str(python), "requirements.lock", "requirements-dev.lock"],
         capture_output=True,
         text=True,
         env=env,
@@ -68,5 +68,6 @@ def test_enough_room_creates_the_environment_and_installs(tmp_path):
     assert (tmp_path / "venv" / "bin" / "python").exists()
     assert (tmp_path / "calls").read_text().splitlines() == [
         "-m pip install --quiet --upgrade pip",
-        "-m pip install --quiet -r requirements.txt",
+        "-m pip install --quiet --require-hashes -r requirements.lock",
+        "-m pip install --quiet --require-hashes -r requirements-dev.lock",
     ]

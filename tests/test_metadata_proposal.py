@@ -1,7 +1,7 @@
 """Metadata read from real-world-shaped documents and proposed to staff, with the passages they become.
 
 Each fixture in tests/fixtures/kbdocs is written in our own words after the
-shapes public policy pages take (facts from tests/data/corpus). The .docx and
+shapes public policy pages take (facts from evaluation/corpus). The .docx and
 the PDF are made here (the PDF by Debian's Chromium, like a printed page).
 """
 
@@ -321,7 +321,7 @@ def test_a_proposed_manifest_leaves_unknowns_out_so_ingest_asks_for_them(tmp_pat
     assert "1 added" in out and "does not state its published" in out
 
 
-CORPUS = Path(__file__).parent / "data" / "corpus" / "docs"
+CORPUS = Path(__file__).parents[1] / "evaluation" / "corpus" / "docs"
 
 
 def test_on_the_corpus_pages_no_date_is_invented_and_titles_are_headlines():

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import re
+import threading
 import time
 import urllib.parse
 
@@ -153,7 +154,7 @@ def test_a_thumbs_down_is_mailed_through_smtp_with_login(apps):
         )
         client = app.test_client()
         turn_id = chat(client, "园区有食堂吗？")["turn_id"]
-        rated = client.post("/api/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": "down"})
+        rated = client.post("/api/chat/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": "down"})
         assert rated.status_code == 200
         [mail] = mailbox.wait_for(1, timeout=5.0)
         assert mail["to"] == ["li@park.example", "wang@park.example"]
@@ -162,7 +163,7 @@ def test_a_thumbs_down_is_mailed_through_smtp_with_login(apps):
         assert f"{CONSOLE}/staff/turns/{turn_id}" in mail["body"] and "园区有食堂吗？" in mail["body"]
         # Flipping the rating back and forth tells staff once.
         for rating in ("up", "down"):
-            client.post("/api/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": rating})
+            client.post("/api/chat/feedback", json={"sender_id": "web-zhang", "turn_id": turn_id, "rating": rating})
         time.sleep(0.5)
         assert len(mailbox.messages) == 1 and len(notices(app)) == 1
     finally:
@@ -189,20 +190,72 @@ def test_smtp_urls_say_how_to_connect():
         SmtpTarget.parse("http://mail.example")
 
 
-def test_a_failing_webhook_is_retried_with_backoff_then_shown_as_failed_on_the_dashboard(apps):
+class SenderWatch:
+    """Wakes the test on what the app's notice sender does, instead of guessing how long it takes: each attempt
+    it records, each pass of its loop, and each retry delay it schedules. A loaded machine makes the waits
+    longer; the generous timeouts only bound a real failure."""
+
+    def __init__(self, app, monkeypatch):
+        from bot.notify import sender as sender_module
+
+        self.sender = app.extensions["notify"]
+        self.changed = threading.Condition()
+        self.recorded: list[tuple[int, str]] = []  # (attempt, error) of every attempt, as stored
+        self.passes = 0  # run_once calls finished
+        self.delays: list[float] = []  # the retry delays the sender chose
+        record, run_once, delay = self.sender._record, self.sender.run_once, sender_module.retry_delay
+
+        def recording(notice, attempt, error):
+            record(notice, attempt, error)
+            self._note(lambda: self.recorded.append((attempt, error)))
+
+        def passing():
+            try:
+                return run_once()
+            finally:
+                self._note(lambda: setattr(self, "passes", self.passes + 1))
+
+        def scheduling(settings, attempts):
+            chosen = delay(settings, attempts)
+            self._note(lambda: self.delays.append(chosen))
+            return chosen
+
+        monkeypatch.setattr(sender_module, "retry_delay", scheduling)
+        self.sender._record, self.sender.run_once = recording, passing  # the loop looks them up on each pass
+
+    def _note(self, change) -> None:
+        with self.changed:
+            change()
+            self.changed.notify_all()
+
+    def wait(self, condition, timeout: float = 60.0) -> bool:
+        with self.changed:
+            return self.changed.wait_for(condition, timeout)
+
+
+def test_a_failing_webhook_is_retried_with_backoff_then_shown_as_failed_on_the_dashboard(apps, monkeypatch):
     broken = FakeRobot(status=500)
     try:
         app = apps(NOTIFY_WECOM_WEBHOOK_URL=broken.url(), NOTIFY_MAX_ATTEMPTS=3)
+        watch = SenderWatch(app, monkeypatch)
         client = app.test_client()
         assert ask_for_a_person(app, client)["handoff"] is True  # the tenant is answered all the same
-        tries = broken.wait_for(3, timeout=10.0)
+        assert watch.wait(lambda: len(watch.recorded) >= 3), watch.recorded  # the third failure is stored
+        tries = broken.wait_for(3, timeout=60.0)
         assert len(tries) == 3
+        # Exponential backoff: 0.2 s, then 0.4 s, as scheduled, and no try came before its time (a loaded
+        # machine can only make a gap longer, so these hold however slow it is).
+        assert watch.delays == [0.2, 0.4]
         first_gap, second_gap = tries[1]["at"] - tries[0]["at"], tries[2]["at"] - tries[1]["at"]
-        assert first_gap >= 0.18 and second_gap >= 0.38 and second_gap > first_gap * 1.5  # 0.2 s, then 0.4 s
-        [notice] = wait_until(lambda: [n for n in notices(app) if n.status == "failed"])
+        assert first_gap >= 0.18 and second_gap >= 0.38
+        [notice] = [n for n in notices(app) if n.status == "failed"]
         assert (notice.attempts, notice.last_error) == (3, "HTTP 500")
+        # Given up: a second past the last failure (when a fourth try would have been due at 0.8 s), and two
+        # more full passes of the sender's loop after that, there is still no fourth try.
         time.sleep(1.0)
-        assert len(broken.received) == 3  # given up: no fourth try
+        seen = watch.passes
+        assert watch.wait(lambda: watch.passes >= seen + 2)
+        assert len(broken.received) == 3 and len(watch.recorded) == 3
 
         add_staff(app)
         login(client)
@@ -243,7 +296,7 @@ def test_no_phone_number_or_name_reaches_any_notice(apps, robot):
         client = app.test_client()
         turn_id = chat(client, f"我是张伟，电话{PHONE}，想租1000平米的研发用房")["turn_id"]
         client.post(
-            "/api/feedback",
+            "/api/chat/feedback",
             json={
                 "sender_id": "web-zhang",
                 "turn_id": turn_id,

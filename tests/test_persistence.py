@@ -248,23 +248,30 @@ def test_chat_still_answers_when_the_turn_log_cannot_be_written(app, client):
 def test_thumbs_down_is_stored_once_per_sender_and_only_by_the_asker(app, client):
     turn_id = chat(client, sender="web-alice").get_json()["turn_id"]
     assert (
-        client.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn_id, "rating": "down"}).status_code
-        == 404
+        client.post(
+            "/api/chat/feedback", json={"sender_id": "web-bob", "turn_id": turn_id, "rating": "down"}
+        ).status_code
+        == 403  # alice's token names her conversation, not bob's (tests/test_feedback_ownership.py)
     )
     assert (
-        client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "up"}).status_code
+        client.post(
+            "/api/chat/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "up"}
+        ).status_code
         == 200
     )
     assert (
         client.post(
-            "/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "down", "comment": "不对"}
+            "/api/chat/feedback",
+            json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "down", "comment": "不对"},
         ).status_code
         == 200
     )
     [fb] = rows(app, Feedback)
     assert (fb.turn_id, fb.rating, fb.comment) == (turn_id, -1, "不对")
     assert (
-        client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "meh"}).status_code
+        client.post(
+            "/api/chat/feedback", json={"sender_id": "web-alice", "turn_id": turn_id, "rating": "meh"}
+        ).status_code
         == 400
     )
 
@@ -341,7 +348,7 @@ def test_a_handoff_keeps_the_bot_quiet_and_staff_replies_reach_the_poll(app, cli
 def test_purge_removes_turns_past_retention_with_their_feedback(app, client):
     old_id = chat(client, "旧问题").get_json()["turn_id"]
     new_id = chat(client, "新问题").get_json()["turn_id"]
-    client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": old_id, "rating": "down"})
+    client.post("/api/chat/feedback", json={"sender_id": "web-alice", "turn_id": old_id, "rating": "down"})
     with app.app_context():
         s = db.session()
         s.get(Turn, old_id).created_at = utcnow() - timedelta(days=181)

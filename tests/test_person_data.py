@@ -67,8 +67,11 @@ def app(tmp_path):
     client = app.test_client()
     for sender, text in (("web-alice", "园区在哪里"), ("web-alice", f"我的电话是 {ALICE}"), ("web-bob", "租金多少")):
         turn = chat(app, text, sender)["turn_id"]
-    client.post("/api/feedback", json={"sender_id": "web-bob", "turn_id": turn, "rating": "down"})
-    client.post("/api/feedback", json={"sender_id": "web-alice", "turn_id": 1, "rating": "up"})
+    for sender, turn_id, rating in (("web-bob", turn, "down"), ("web-alice", 1, "up")):  # each by its owner
+        rated = tenant(app, sender).post(
+            "/api/chat/feedback", json={"sender_id": sender, "turn_id": turn_id, "rating": rating}
+        )
+        assert rated.status_code == 200
     for key, sender, phone in (("k-a", "web-alice", ALICE), ("k-b", "web-bob", BOB)):
         assert client.post(
             "/api/leads",

@@ -13,13 +13,14 @@ from pathlib import Path
 
 from bot.privacy import NOTICE, wechat_notice
 from appsupport import make_app
+from bot.widget import source
 from wechat_sim import Simulator, WeChatDialogue, wait_for, wechat_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_widget_and_the_readme_say_what_the_notice_says():
-    widget = (ROOT / "bot" / "widget" / "static" / "widget.js").read_text("utf-8")
+    widget = source()  # the widget as served (bot/widget/__init__.py)
     readme = (ROOT / "README.md").read_text("utf-8")
     for language, text in NOTICE.items():
         assert f"privacy: {json.dumps(text, ensure_ascii=False)}" in widget, language

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
+from gunicorn_harness import GUNICORN, ROOT, gunicorn, live_members
 from ops.stores import free_port
 from appsupport import create_schema
 from wechat_sim import FakeWeChatApi, LOCATION_ANSWER, Simulator, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 BUDGET = 1.0
 
 # slow: starts gunicorn (make test-fast leaves it out)
@@ -45,32 +41,6 @@ def gateway(tmp_path, db_url):
             WX_TEST_DIALOGUE_LOG=str(log_path),
             WX_TEST_READY_LOG=str(ready_path),
         )
-        process = subprocess.Popen(
-            # Sync workers on purpose (the repo's gunicorn.conf.py says gthread): a sync
-            # worker busy with the first POST cannot accept the retries, so they must
-            # land on the other process, and the dedup is tested across processes.
-            [
-                str(GUNICORN),
-                "--config",
-                str(config),
-                "--worker-class",
-                "sync",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--pythonpath",
-                str(ROOT / "tests"),
-                "--chdir",
-                str(ROOT),
-                "--graceful-timeout",
-                "10",
-                "wechat_sim:create_gunicorn_app()",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(tmp_path / "gunicorn.log", "wb"),
-        )
         base = f"http://127.0.0.1:{port}"
 
         def up():
@@ -80,16 +50,32 @@ def gateway(tmp_path, db_url):
             except (OSError, requests.RequestException):
                 return False
 
-        try:
-            if not wait_for(up, timeout=20, interval=0.1):
-                pytest.fail("gunicorn did not start:\n" + (tmp_path / "gunicorn.log").read_text()[-3000:])
-            yield base, api, log_path
-        finally:
-            process.send_signal(signal.SIGQUIT)  # quick shutdown: nothing is pending any more
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # Sync workers on purpose (the repo's gunicorn.conf.py says gthread): a sync
+        # worker busy with the first POST cannot accept the retries, so they must
+        # land on the other process, and the dedup is tested across processes.
+        args = [
+            "--config",
+            str(config),
+            "--worker-class",
+            "sync",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            str(ROOT / "tests"),
+            "--chdir",
+            str(ROOT),
+            "--graceful-timeout",
+            "10",
+            "wechat_sim:create_gunicorn_app()",
+        ]
+        try:  # the whole process group stops however the test ends (tests/gunicorn_harness.py)
+            with gunicorn(args, env, tmp_path / "gunicorn.log", up, start_timeout_s=60) as process:
+                yield base, api, log_path
+        except RuntimeError as exc:  # it never came up
+            pytest.fail(str(exc))
+        assert live_members(process.pid) == [], "gunicorn processes outlived the test"
 
 
 def test_retry_storm_across_two_workers_gets_exactly_one_answer(gateway):

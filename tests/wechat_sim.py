@@ -226,6 +226,7 @@ class FakeWeChatApi:
         self.send_errors: list[int] = []  # errcodes to answer the next sends with, in turn
         self.tokens_issued = 0
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)  # notified on each accepted customer-service message
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -266,6 +267,7 @@ class FakeWeChatApi:
                             errcode = api.send_errors.pop(0)
                             return self._json({"errcode": errcode, "errmsg": "scripted"})
                         api.messages.append(dict(payload, raw_has_escapes="\\u" in raw.decode("utf-8")))
+                        api.arrived.notify_all()
                     elif url.path == "/cgi-bin/menu/create":
                         api.menus.append(payload)
                     else:
@@ -285,7 +287,17 @@ class FakeWeChatApi:
 
     def texts(self, openid: str | None = None) -> list[str]:
         with self.lock:
-            return [m["text"]["content"] for m in self.messages if openid is None or m["touser"] == openid]
+            return self._texts(openid)
+
+    def _texts(self, openid: str | None) -> list[str]:
+        return [m["text"]["content"] for m in self.messages if openid is None or m["touser"] == openid]
+
+    def wait_for_texts(self, openid: str, count: int, timeout: float = 60.0) -> list[str]:
+        """The texts sent to `openid` once there are `count` of them, woken by each arrival rather than
+        polled: a loaded machine makes this slower, not false. The timeout only bounds a real failure."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self._texts(openid)) >= count, timeout)
+            return self._texts(openid)
 
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:

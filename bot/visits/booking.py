@@ -111,8 +111,19 @@ def forget_past(session, now: datetime | None = None) -> int:
     )
 
 
+def _claim(session, slot_id: int) -> None:
+    """Hold the slot's row for this transaction before its bookings are counted.
+
+    Counting and inserting are two statements: two tenants taking the last place at once would both
+    count it free. A no-op UPDATE of the slot is the one lock both databases honour: PostgreSQL locks
+    the row until commit, SQLite takes its write lock (waiting out the busy timeout) and then reads
+    what the other writer committed."""
+    session.execute(update(VisitSlot).where(VisitSlot.id == slot_id).values(capacity=VisitSlot.capacity))
+
+
 def _bookable(session, slot_id: int, now: datetime) -> VisitSlot:
-    slot = session.get(VisitSlot, slot_id)
+    _claim(session, slot_id)
+    slot = session.get(VisitSlot, slot_id, populate_existing=True)
     if slot is None or not slot.active:
         raise BookingError("gone")
     if aware(slot.starts_at) <= now + BOOKABLE_BEFORE:

@@ -22,6 +22,7 @@ from nlu_examples import examples
 pytestmark = pytest.mark.e2e
 
 DATA = Path("tests/data")
+SEED_SETS = Path("evaluation/seed")
 KNOWLEDGE_SETS = ("dev_set.yml", "holdout_set.yml", "holdout2_set.yml")
 # The dev set counts 你是谁 as off-topic for retrieval; the bot's right answer is
 # its introduction (bot_challenge), which is not the scope message.
@@ -32,7 +33,7 @@ SCOPE_RESPONSES = ("utter_out_of_scope", "utter_chitchat")
 def _knowledge_questions(kind: str) -> list[str]:
     questions = []
     for name in KNOWLEDGE_SETS:
-        for case in yaml.safe_load((DATA / name).read_text("utf-8"))["questions"]:
+        for case in yaml.safe_load((SEED_SETS / name).read_text("utf-8"))["questions"]:
             if case["kind"] == kind and case["q"] not in ANSWERED_BY_ANOTHER_INTENT:
                 questions.append(case["q"])
     return questions

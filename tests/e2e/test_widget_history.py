@@ -8,9 +8,10 @@ GET /api/chat/history with the conversation's token (an HttpOnly cookie here, sa
 
 from __future__ import annotations
 
-from appsupport import rows
+from appsupport import PASSWORD, rows
+from bot.cli import create_staff
 from bot import db
-from bot.models import Handoff, HandoffMessage, Turn
+from bot.models import Handoff, HandoffMessage, StaffUser, Turn
 
 from .widget_harness import REPLIES, WIDGET, open_widget, reply_count, wait_replies
 
@@ -40,7 +41,11 @@ def staff_says(app, text: str) -> None:
     with app.app_context():
         session = db.session()
         handoff = session.query(Handoff).filter_by(status="open").order_by(Handoff.id.desc()).first()
-        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", text=text))
+        colleague = session.query(StaffUser).filter_by(username="xiaoli").first()
+        if colleague is None:
+            colleague = create_staff("xiaoli", PASSWORD, "staff")
+        # A colleague's message carries who wrote it; without one it would be the gateway's own notice.
+        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=colleague.id, text=text))
         session.commit()
 
 
@@ -116,6 +121,16 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
     staff_says(app, "好的，我们明天联系您。")
     page.wait_for_selector(f"{WIDGET} .msg.staff >> text=明天联系您", timeout=10_000)
     page.wait_for_timeout(3500)  # another poll goes by
+    assert page.locator(f"{WIDGET} .msg.staff").count() == 2
+    # What the gateway says in staff's place (no colleague wrote it) reads as the assistant's, unlabelled.
+    with app.app_context():
+        session = db.session()
+        handoff = session.query(Handoff).filter_by(status="open").order_by(Handoff.id.desc()).first()
+        session.add(
+            HandoffMessage(handoff_id=handoff.id, author="staff", text="人工服务已结束，您可以继续向智能助手提问。")
+        )
+        session.commit()
+    page.wait_for_selector(f"{REPLIES} >> text=人工服务已结束", timeout=10_000)
     assert page.locator(f"{WIDGET} .msg.staff").count() == 2
 
     # The conversation id never travelled in a URL; the token is a cookie page scripts cannot read.
