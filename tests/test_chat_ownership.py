@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from appsupport import make_app, rows
+from appsupport import PASSWORD, make_app, rows
+from bot.cli import create_staff
 from bot import db
-from bot.models import ChatRequest, ConversationToken, Handoff, HandoffMessage, Turn, utcnow
+from bot.models import ChatRequest, ConversationToken, Handoff, HandoffMessage, StaffUser, Turn, utcnow
 from bot.wechat.identity import conversation_id
 
 PARK = "https://park.example"
@@ -30,7 +31,8 @@ def staff_reply(app, text):
     with app.app_context():
         session = db.session()
         handoff = session.query(Handoff).filter_by(status="open").one()
-        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", text=text))
+        colleague = session.query(StaffUser).filter_by(username="xiaoli").first() or create_staff("xiaoli", PASSWORD)
+        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=colleague.id, text=text))
         session.commit()
 
 
