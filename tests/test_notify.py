@@ -233,6 +233,7 @@ class SenderWatch:
             return self.changed.wait_for(condition, timeout)
 
 
+@pytest.mark.slow  # waits out the retry backoff: left out of make test-fast
 def test_a_failing_webhook_is_retried_with_backoff_then_shown_as_failed_on_the_dashboard(apps, monkeypatch):
     broken = FakeRobot(status=500)
     try:

@@ -117,6 +117,7 @@ def _storm(app, openid, retries, gap_s, delay_first=0.0):
     return replies
 
 
+@pytest.mark.slow  # waits out a slow dialogue through a storm of retries: left out of make test-fast
 def test_retry_storm_while_in_flight_delivers_exactly_one_late_answer(db_url, api):
     app = slow_app(db_url, api, delay_s=1.5)
     replies = _storm(app, "o-storm", retries=3, gap_s=0.1)
@@ -128,6 +129,7 @@ def test_retry_storm_while_in_flight_delivers_exactly_one_late_answer(db_url, ap
     assert len(got) == 1 and LOCATION_ANSWER in got[0]
 
 
+@pytest.mark.slow  # waits out a slow dialogue through a storm of retries: left out of make test-fast
 def test_retry_storm_answered_passively_by_the_latest_retry(db_url, api):
     # The dialogue ends while the last retry still waits: that retry answers, nobody else.
     app = slow_app(db_url, api, delay_s=0.4)
@@ -187,6 +189,7 @@ def test_one_token_is_shared_by_every_worker(db_url, api):
     assert set(results) == {"TOKEN-1"} and len(api.token_requests) == 1
 
 
+@pytest.mark.slow  # waits out retries against a failing token endpoint: left out of make test-fast
 def test_token_failures_are_retried_and_never_crash_a_request(db_url, api):
     app = slow_app(db_url, api, delay_s=0.8, WECHAT_APP_SECRET="wrong-secret")
     sim = Simulator.for_flask(app)
