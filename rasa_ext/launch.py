@@ -43,6 +43,9 @@ def main() -> None:
     os.environ.pop("RASA_API_TOKEN", None)
     from rasa.__main__ import main as rasa_main
 
+    from . import action_results
+
+    action_results.install()  # the action server's replies checked against a schema compiled once
     rasa_main()
 
 
