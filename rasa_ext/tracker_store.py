@@ -20,8 +20,9 @@ settings as Rasa's `SQL` type.
 
 On SQLite (one machine, scripts/serve-rasa's default) it also runs the database in
 WAL mode with `synchronous` from SQLITE_SYNCHRONOUS (default NORMAL), as the gateway
-does (bot/db.py): Rasa saves a turn on its event loop, and a FULL commit's fsyncs
-stalled every conversation for their length (~15% of the loop under `make bench`).
+does (bot/db.py), with connections kept in a pool: Rasa saves a turn on its event loop,
+and a FULL commit's fsyncs stalled every conversation for their length (~15% of the loop
+under `make bench`).
 NORMAL in WAL mode never corrupts the file; a power cut may lose the last turns.
 """
 
@@ -34,7 +35,10 @@ import os
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from actions.erasure import FORGET, SUBMIT, erase_form_answers, refused
 
@@ -71,8 +75,16 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 gives a SQLite file a NullPool: a new connection per save, and
+            # closing the last one checkpoints and deletes the WAL, a sync on every turn again.
+            # A pool keeps connections open (one at a time each, hence check_same_thread off).
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                url, poolclass=QueuePool, pool_size=2, max_overflow=8, connect_args={"check_same_thread": False}
+            )
             sa_event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.engine.dispose()  # the connection that created the tables had none of it
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)

@@ -52,6 +52,12 @@ for result in results:
 store = ErasingSQLTrackerStore(dialect="sqlite", db=sys.argv[1])
 with store.engine.connect() as conn:
     pragmas = [conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql("PRAGMA synchronous").scalar()]
+saved = DialogueStateTracker.from_events("kept", [UserUttered("hi"), ActionExecuted("utter_greet")])
+asyncio.run(store.save(saved))
+saved.update(UserUttered("again"))
+asyncio.run(store.save(saved))
+back = asyncio.run(store.retrieve("kept"))
+round_trip = [type(store.engine.pool).__name__, [e.type_name for e in back.events]]
 
 def tracker(*names):
     return DialogueStateTracker.from_events("s", [UserUttered("x"), *(ActionExecuted(n) for n in names)])
@@ -62,7 +68,7 @@ ends = [
     may_end_form(tracker("action_submit_lead")),
     may_end_form(DialogueStateTracker.from_events("s", [ActionExecuted("action_forget_lead"), UserUttered("y")])),
 ]
-print(json.dumps({"verdicts": verdicts, "pragmas": pragmas, "ends": ends}))
+print(json.dumps({"verdicts": verdicts, "pragmas": pragmas, "ends": ends, "round_trip": round_trip}))
 """
 
 
@@ -89,6 +95,8 @@ def test_rasa_per_turn_work_is_cheaper_and_decides_the_same(tmp_path):
     assert sum(e == "ok" for e, _ in seen["verdicts"]) == 2  # the bad replies really were bad
     assert seen["pragmas"] == ["wal", 1]  # 1 = NORMAL
     assert seen["ends"] == [False, True, True, False]
+    # connections are kept (not one per save), and what is saved twice reads back once, in order
+    assert seen["round_trip"] == ["QueuePool", ["user", "action", "user"]]
 
 
 def test_sqlite_synchronous_is_a_setting(tmp_path):
