@@ -25,6 +25,20 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_ext import action_results
 from rasa_ext.tracker_store import ErasingSQLTrackerStore, may_end_form
 
+from rasa.shared.core.events import Event
+from rasa_ext import event_types
+
+before = [Event.resolve_by_type(n, None) for n in ("user", "slot", "action", "bot", "session_started")]
+event_types.install()
+after = [Event.resolve_by_type(n, None) for n in ("user", "slot", "action", "bot", "session_started")]
+twice = [Event.resolve_by_type(n, None) for n in ("user", "slot", "action", "bot", "session_started")]
+unknown = []
+for name, default in (("topic", None), ("no_such", SlotSet), ("no_such", None)):
+    try:
+        unknown.append(str(Event.resolve_by_type(name, default)))
+    except ValueError as exc:
+        unknown.append("ValueError: " + str(exc))
+lookup = [before == after == twice and None not in before, unknown]
 action_results.install()
 assert RemoteAction._validate_action_result is action_results.validate_action_result
 action = RemoteAction("action_answer_from_knowledge", None)
@@ -68,7 +82,7 @@ ends = [
     may_end_form(tracker("action_submit_lead")),
     may_end_form(DialogueStateTracker.from_events("s", [ActionExecuted("action_forget_lead"), UserUttered("y")])),
 ]
-print(json.dumps({"verdicts": verdicts, "pragmas": pragmas, "ends": ends, "round_trip": round_trip}))
+print(json.dumps({"verdicts": verdicts, "pragmas": pragmas, "ends": ends, "round_trip": round_trip, "lookup": lookup}))
 """
 
 
@@ -97,6 +111,12 @@ def test_rasa_per_turn_work_is_cheaper_and_decides_the_same(tmp_path):
     assert seen["ends"] == [False, True, True, False]
     # connections are kept (not one per save), and what is saved twice reads back once, in order
     assert seen["round_trip"] == ["QueuePool", ["user", "action", "user"]]
+    # an event's class by name: the same classes as Rasa's search; its special cases unchanged
+    same, unknown = seen["lookup"]
+    assert same
+    assert (
+        unknown[0] == "None" and "SlotSet" in unknown[1] and unknown[2] == "ValueError: Unknown event name 'no_such'."
+    )
 
 
 def test_sqlite_synchronous_is_a_setting(tmp_path):
