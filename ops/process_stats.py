@@ -48,7 +48,7 @@ def rss(services: dict[str, Service]) -> dict:
     adds up honestly. Both are in MiB."""
     import psutil
 
-    services, total_rss, total_pss = {}, 0.0, 0.0
+    measured, total_rss, total_pss = {}, 0.0, 0.0
     for name, service in services.items():
         processes = []
         for pid in pids(service):
@@ -68,7 +68,7 @@ def rss(services: dict[str, Service]) -> dict:
             )
         rss_mb = round(sum(p["rss_mb"] for p in processes), 1)
         pss_mb = round(sum(p["pss_mb"] for p in processes), 1)
-        services[name] = {"rss_mb": rss_mb, "pss_mb": pss_mb, "processes": processes}
+        measured[name] = {"rss_mb": rss_mb, "pss_mb": pss_mb, "processes": processes}
         total_rss += rss_mb
         total_pss += pss_mb
-    return {"services": services, "total_rss_mb": round(total_rss, 1), "total_pss_mb": round(total_pss, 1)}
+    return {"services": measured, "total_rss_mb": round(total_rss, 1), "total_pss_mb": round(total_pss, 1)}
