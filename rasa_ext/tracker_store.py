@@ -74,7 +74,8 @@ def may_end_form(tracker: DialogueStateTracker) -> bool:
 class ErasingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            # (An in-memory database is left as it is: a pool would give each connection its own.)
             # SQLAlchemy 1.4 gives a SQLite file a NullPool: a new connection per save, and
             # closing the last one checkpoints and deletes the WAL, a sync on every turn again.
             # A pool keeps connections open (one at a time each, hence check_same_thread off).
