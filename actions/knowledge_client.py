@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import threading
-
-from knowledge import Answer, KnowledgeBase
+from typing import TYPE_CHECKING
 
 from .process import serves_actions
+
+if TYPE_CHECKING:  # imported on use: Sanic's manager process imports this module too and never asks
+    from knowledge import Answer, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ def knowledge_base() -> KnowledgeBase:
     if _kb is None:
         with _load_lock:
             if _kb is None:
+                from knowledge import KnowledgeBase
+
                 _kb = KnowledgeBase.load()
     return _kb
 
@@ -43,6 +47,8 @@ def use(kb: KnowledgeBase | None) -> None:
 
 def ask(query: str) -> Answer:
     """The knowledge base's answer, or an abstention if it is unavailable."""
+    from knowledge import Answer
+
     if not query.strip():
         return Answer(text="", sources=[], confidence=0.0, abstained=True)
     try:

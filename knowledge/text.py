@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
-import jieba.posseg
 from opencc import OpenCC
 
 from .config import Settings
@@ -104,7 +103,11 @@ class Tokenizer:
                 for line in path.read_text("utf-8").splitlines()
                 if line.strip() and not line.startswith("#")
             }
-        self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        # jieba.posseg loads its tag tables (~60 MB) when imported: only a tokenizer needs them, not
+        # every process that imports this module for normalize() (Sanic's manager, the gateway).
+        from jieba import posseg
+
+        self._pos = posseg.POSTokenizer(self._jieba)
         self.stopwords = frozenset(
             normalize(line.strip())
             for line in (lexicon_dir / "stopwords.txt").read_text("utf-8").splitlines()

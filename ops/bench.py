@@ -32,6 +32,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import load
+from .conversations import FLOOR_MESSAGE, FOLLOW_UPS, OUT_OF_SCOPE, TOPIC_QUESTIONS, WECHAT_MESSAGES, long_conversation
+from .report import format_table, write_report
+from .senders import chat_sender, rasa_sender, wechat_sender
+from .stats import length_report
+from .wechat_messages import WECHAT_ENV
 from .stack import MODEL, ROOT, Stack
 
 FULL = {
@@ -88,16 +93,16 @@ def _phase(stack: Stack, coro, **extra) -> dict:
 
 def warm_up(stack: Stack) -> None:
     """Every distinct message once through each path, so first-use costs stay out of the numbers."""
-    chat, rasa, wechat = load.chat_sender(stack.url), load.rasa_sender(stack.rasa_url), load.wechat_sender(stack.url)
-    messages = load.TOPIC_QUESTIONS + load.FOLLOW_UPS + load.OUT_OF_SCOPE
+    chat, rasa, wechat = chat_sender(stack.url), rasa_sender(stack.rasa_url), wechat_sender(stack.url)
+    messages = TOPIC_QUESTIONS + FOLLOW_UPS + OUT_OF_SCOPE
 
     async def go() -> None:
-        async with load._session(1) as http:
+        async with load.session(1) as http:
             for message in messages:
                 await chat(http, "bench-warmup", message)
             for _ in range(3):
-                await rasa(http, "bench-warmup-floor", load.FLOOR_MESSAGE)
-            await wechat(http, "bench-warmup-wechat", load.WECHAT_MESSAGES[0])
+                await rasa(http, "bench-warmup-floor", FLOOR_MESSAGE)
+            await wechat(http, "bench-warmup-wechat", WECHAT_MESSAGES[0])
 
     asyncio.run(go())
 
@@ -126,7 +131,7 @@ def run(quick: bool = False) -> dict:
         report["machine"]["memory_gb"] = round(psutil.virtual_memory().total / 2**30, 1)
     except ImportError:
         pass
-    stack = Stack(ratelimit=False, extra_env=load.WECHAT_ENV)
+    stack = Stack(ratelimit=False, extra_env=WECHAT_ENV)
     say(f"starting actions, rasa, gateway (gunicorn) on free ports; logs in {stack.workdir}")
     try:
         stack.start()
@@ -142,9 +147,7 @@ def run(quick: bool = False) -> dict:
         levels = []
         for users in cfg["levels"]:
             say(f"full stack: {users} users, ten-turn conversations via /api/chat for {cfg['stack_s']:.0f}s")
-            full = _phase(
-                stack, load.closed_loop(load.chat_sender(stack.url), users, cfg["stack_s"], "stack", progress=say)
-            )
+            full = _phase(stack, load.closed_loop(chat_sender(stack.url), users, cfg["stack_s"], "stack", progress=say))
             say(
                 f"  -> {full['msg_per_s']} msg/s, p50 {full['p50_ms']} p95 {full['p95_ms']} p99 {full['p99_ms']} ms, "
                 f"{full['errors']} errors"
@@ -153,11 +156,11 @@ def run(quick: bool = False) -> dict:
             floor = _phase(
                 stack,
                 load.closed_loop(
-                    load.rasa_sender(stack.rasa_url),
+                    rasa_sender(stack.rasa_url),
                     users,
                     cfg["floor_s"],
                     "floor",
-                    script=lambda rng: [load.FLOOR_MESSAGE] * 10,
+                    script=lambda rng: [FLOOR_MESSAGE] * 10,
                     progress=say,
                 ),
             )
@@ -179,15 +182,15 @@ def run(quick: bool = False) -> dict:
             runs.append(
                 asyncio.run(
                     load.sequential(
-                        load.chat_sender(stack.url),
+                        chat_sender(stack.url),
                         sender_id,
-                        load.long_conversation(i, cfg["length_turns"]),
+                        long_conversation(i, cfg["length_turns"]),
                         progress=say,
                         label=f"sender {i + 1}",
                     )
                 )
             )
-        length = load.length_report(runs, cfg["early"], cfg["late"])
+        length = length_report(runs, cfg["early"], cfg["late"])
         length["loadavg"] = _load()
         length["latencies_ms"] = [[None if x is None else round(x * 1000, 1) for x in r] for r in runs]
         report["conversation_length"] = length
@@ -200,11 +203,11 @@ def run(quick: bool = False) -> dict:
         report["wechat"] = _phase(
             stack,
             load.closed_loop(
-                load.wechat_sender(stack.url),
+                wechat_sender(stack.url),
                 cfg["wechat_users"],
                 cfg["wechat_s"],
                 "wechat",
-                script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)),
+                script=lambda rng: rng.sample(WECHAT_MESSAGES, len(WECHAT_MESSAGES)),
                 progress=say,
             ),
             users=cfg["wechat_users"],
@@ -227,17 +230,17 @@ def run(quick: bool = False) -> dict:
             "chat": _phase(
                 stack,
                 load.closed_loop(
-                    load.chat_sender(stack.url), paced_users, cfg["paced_s"], "paced", progress=say, think_s=think
+                    chat_sender(stack.url), paced_users, cfg["paced_s"], "paced", progress=say, think_s=think
                 ),
             ),
             "wechat": _phase(
                 stack,
                 load.closed_loop(
-                    load.wechat_sender(stack.url),
+                    wechat_sender(stack.url),
                     paced_users,
                     cfg["paced_s"],
                     "paced-wechat",
-                    script=lambda rng: rng.sample(load.WECHAT_MESSAGES, len(load.WECHAT_MESSAGES)),
+                    script=lambda rng: rng.sample(WECHAT_MESSAGES, len(WECHAT_MESSAGES)),
                     progress=say,
                     think_s=think,
                 ),
@@ -309,7 +312,7 @@ def soak(duration_s: float, users: int = 16, think_s: float = 3.0, sample_every_
 
     async def load_and_sample() -> load.Phase:
         task = asyncio.create_task(
-            load.closed_loop(load.chat_sender(stack.url), users, duration_s, "soak", progress=say, think_s=think_s)
+            load.closed_loop(chat_sender(stack.url), users, duration_s, "soak", progress=say, think_s=think_s)
         )
         started = time.monotonic()
         while not task.done():
@@ -360,15 +363,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.soak:
         report = soak(args.soak)
-        out = load.write_report(ROOT / "results" / "stack-soak.json", report)
-        print(load.format_table(report))
+        out = write_report(ROOT / "results" / "stack-soak.json", report)
+        print(format_table(report))
         print(f"wrote {out}")
         return 0 if report["soak"]["errors"] == 0 else 1
     report = run(quick=args.quick)
-    out = load.write_report(args.output, report)
+    out = write_report(args.output, report)
     png = plot(report, Path(args.png))
     print()
-    print(load.format_table(report))
+    print(format_table(report))
     print(f"\nwrote {out} and {png} in {report['duration_s']:.0f}s")
     return 0
 

@@ -18,6 +18,7 @@ re-index worker); "actions" and
 spreads conversations over every Rasa server (RASA_URL lists them all). Rasa is started by
 scripts/serve-rasa, as the Procfile does; its tracker store is SQLite in the work directory
 unless `extra_env` sets TRACKER_STORE_URL (PostgreSQL from ops/stores.py, shared by all servers).
+A service's record is ops/service.py; its processes' CPU and memory are read by ops/process_stats.py.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
+from . import process_stats
+from .service import Service, StackError
 from .stores import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,42 +45,6 @@ INDEX = ROOT / "instance" / "index"
 START_TIMEOUT_S = 240.0
 BUILD_TIMEOUT_S = 600.0
 POLL_S = 0.25
-
-
-class StackError(RuntimeError):
-    """A service exited or did not become healthy; the message carries the end of its log."""
-
-
-@dataclass
-class Service:
-    name: str  # "actions", "rasa-1", "gateway"
-    kind: str  # "actions" | "rasa" | "gateway"
-    port: int
-    health_path: str  # GET answers 2xx when ready
-    log: Path
-    cmd: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen | None = None
-    launched_at: float = 0.0
-    ready_s: float | None = None  # launch -> healthy, last start
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def health_url(self) -> str:
-        return self.url + self.health_path
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
 
 
 class Stack:
@@ -387,68 +353,18 @@ class Stack:
         procs["rasa"], procs["actions"] = procs["rasa-1"], procs["actions-1"]
         return {"url": self.url, "logs": self.workdir, "procs": procs, "env": self.env}
 
-    # --- memory -----------------------------------------------------------------------------
+    # --- CPU and memory (ops/process_stats.py) ----------------------------------------------
     def pids(self, name: str) -> list[int]:
         """The service's process and all its descendants (gunicorn master and workers)."""
-        import psutil
-
-        service = self.service(name)
-        if not service.running:
-            return []
-        try:
-            root = psutil.Process(service.proc.pid)
-            return [root.pid] + [c.pid for c in root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        return process_stats.pids(self.service(name))
 
     def cpu_seconds(self) -> dict[str, float]:
         """User + system CPU seconds used so far by each service's live processes."""
-        import psutil
-
-        used = {}
-        for name in self.services:
-            total = 0.0
-            for pid in self.pids(name):
-                try:
-                    t = psutil.Process(pid).cpu_times()
-                    total += t.user + t.system
-                except psutil.NoSuchProcess:
-                    pass
-            used[name] = total
-        return used
+        return process_stats.cpu_seconds(self.services)
 
     def rss(self) -> dict:
-        """Memory per service and per process, from /proc via psutil.
-
-        rss_mb counts shared pages in every process that maps them (so gunicorn workers forked
-        from one master are over-counted in a sum); pss_mb splits shared pages between them and
-        adds up honestly. Both are in MiB."""
-        import psutil
-
-        services, total_rss, total_pss = {}, 0.0, 0.0
-        for name in self.services:
-            processes = []
-            for pid in self.pids(name):
-                try:
-                    p = psutil.Process(pid)
-                    info = p.memory_full_info()
-                    cmd = " ".join(p.cmdline()[:4])
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-                processes.append(
-                    {
-                        "pid": pid,
-                        "cmd": cmd[:120],
-                        "rss_mb": round(info.rss / 2**20, 1),
-                        "pss_mb": round(getattr(info, "pss", info.rss) / 2**20, 1),
-                    }
-                )
-            rss_mb = round(sum(p["rss_mb"] for p in processes), 1)
-            pss_mb = round(sum(p["pss_mb"] for p in processes), 1)
-            services[name] = {"rss_mb": rss_mb, "pss_mb": pss_mb, "processes": processes}
-            total_rss += rss_mb
-            total_pss += pss_mb
-        return {"services": services, "total_rss_mb": round(total_rss, 1), "total_pss_mb": round(total_pss, 1)}
+        """Memory per service and per process (rss_mb and pss_mb, see process_stats.rss)."""
+        return process_stats.rss(self.services)
 
 
 def main(argv: list[str] | None = None) -> int:

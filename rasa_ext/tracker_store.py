@@ -17,24 +17,80 @@ period (`erase_before`, run by the gateway's retention job, bot/retention.py).
 
 endpoints.yml names it as the tracker store's `type`; it takes the same
 settings as Rasa's `SQL` type.
+
+On SQLite (one machine, scripts/serve-rasa's default) it also runs the database in
+WAL mode with `synchronous` from SQLITE_SYNCHRONOUS (default NORMAL), as the gateway
+does (bot/db.py), with connections kept in a pool: Rasa saves a turn on its event loop,
+and a FULL commit's fsyncs stalled every conversation for their length (~15% of the loop
+under `make bench`).
+NORMAL in WAL mode never corrupts the file; a power cut may lose the last turns.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
-from actions.erasure import erase_form_answers, refused
+from actions.erasure import FORGET, SUBMIT, erase_form_answers, refused
 
 log = logging.getLogger(__name__)
 
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous() -> str:
+    """SQLITE_SYNCHRONOUS, or NORMAL when unset or not one of SQLite's levels."""
+    value = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
+    return value if value in SYNCHRONOUS else "NORMAL"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={sqlite_synchronous()}")
+    cursor.close()
+
+
+def may_end_form(tracker: DialogueStateTracker) -> bool:
+    """Whether this turn ran an action that can end a lead form (the only turns `refused` can be
+    true for). Walks back to the turn's user message only, not the whole session."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name in (FORGET, SUBMIT):
+            return True
+    return False
+
 
 class ErasingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            # (An in-memory database is left as it is: a pool would give each connection its own.)
+            # SQLAlchemy 1.4 gives a SQLite file a NullPool: a new connection per save, and
+            # closing the last one checkpoints and deletes the WAL, a sync on every turn again.
+            # A pool keeps connections open (one at a time each, hence check_same_thread off).
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                url, poolclass=QueuePool, pool_size=2, max_overflow=8, connect_args={"check_same_thread": False}
+            )
+            sa_event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
+        if not may_end_form(tracker):  # most turns: no need to turn the session's events into dicts
+            return
         events = [event.as_dict() for event in tracker.events]
         last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=0)
         if refused(events, since=last_user):

@@ -369,3 +369,19 @@ def test_create_staff_command_stores_a_hashed_password(app):
     assert "long enough pw" not in user.password_hash and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     short = runner.invoke(args=["create-staff", "--username", "x", "--role", "staff", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output
+
+
+@pytest.mark.parametrize(("setting", "level"), [(None, 1), ("full", 2), ("nonsense", 1)])
+def test_the_sqlite_database_syncs_at_checkpoints_unless_told_otherwise(tmp_path, monkeypatch, setting, level):
+    """WAL with synchronous NORMAL (1) by default, SQLITE_SYNCHRONOUS=FULL (2) on request."""
+    from bot.db import make_engine
+
+    if setting is None:
+        monkeypatch.delenv("SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("SQLITE_SYNCHRONOUS", setting)
+    engine = make_engine(f"sqlite:///{tmp_path / 'park.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == level
+    engine.dispose()
