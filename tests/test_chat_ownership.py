@@ -319,6 +319,7 @@ def test_a_retry_while_the_first_try_is_being_answered_waits_for_that_answer(app
     assert len(dialogue.sent) == 1  # the retry did not reach Rasa
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_retry_whose_first_try_never_finishes_gets_a_clear_409(app, client, dialogue):
     app.config["RASA_TIMEOUT_S"] = 0  # waits 2 s at most
     say(client, "你好")

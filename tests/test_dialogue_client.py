@@ -120,6 +120,7 @@ def test_a_server_that_dies_after_saving_is_not_asked_again_its_replies_are_repl
         alive.stop()
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_turn_past_the_deadline_is_answered_without_rasa_but_still_recorded_by_it():
     slow = FakeRasa("slow", slow_s=1.5)
     try:
@@ -136,6 +137,7 @@ def test_a_turn_past_the_deadline_is_answered_without_rasa_but_still_recorded_by
         slow.stop()
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_senders_turns_reach_rasa_one_at_a_time_in_the_order_sent():
     slow = FakeRasa("slow", slow_s=0.5)
     try:

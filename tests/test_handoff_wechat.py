@@ -3,12 +3,14 @@ user as customer-service messages (a WeChat user does not poll). WeChat is the l
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 
 from bot import db
 from bot.handoff import sweeper
+from bot.wechat import followers
 from bot.models import Handoff, utcnow
 from appsupport import make_app
 from wechat_sim import FakeWeChatApi, Simulator, WeChatDialogue, wechat_config
@@ -50,7 +52,14 @@ def test_an_unclaimed_wechat_handoff_reaches_the_user_as_customer_service_messag
         assert handoff.channel == "wechat" and handoff.status == "open"
         handoff.created_at = utcnow() - timedelta(minutes=6)
         session.commit()
-        overdue = handoff.id
+        overdue, conversation = handoff.id, handoff.sender_id
+        # Who wrote is recorded after the answer, off its path (bot/wechat/budget.py): wait for it, as the
+        # minutes a real timeout takes would.
+        channel = app.extensions["wechat"]
+        deadline = time.monotonic() + 30
+        while followers.lookup(channel.sessions, conversation.removeprefix("wx-")) is None:
+            assert time.monotonic() < deadline, "the follower was never recorded"
+            time.sleep(0.05)
     # The sweep (no sweeper thread under TESTING) times the handoff out; the two customer-service messages
     # then go out in the background, and arrive however loaded the machine is.
     assert sweeper.sweep_once(app) == [overdue]

@@ -78,6 +78,7 @@ def wait_until(condition, timeout: float = 10.0):
     return condition()
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_handoff_through_the_api_reaches_the_wecom_robot_within_5_s_with_a_console_link(apps):
     slow_robot = FakeRobot(delay_s=2.0)
     try:

@@ -48,6 +48,7 @@ def answers(replies, api, openid) -> list[str]:
     return [r.text for r in replies if r.text] + api.texts(openid)
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_fast_answer_is_passive_and_no_api_is_called(db_url, api):
     app = slow_app(db_url, api, delay_s=0.0)
     sim = Simulator.for_flask(app)
@@ -57,6 +58,7 @@ def test_a_fast_answer_is_passive_and_no_api_is_called(db_url, api):
     assert api.messages == [] and api.token_requests == []
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_slow_answer_gets_success_now_and_a_customer_service_message_later(db_url, api):
     app = slow_app(db_url, api, delay_s=1.2)
     sim = Simulator.for_flask(app)
@@ -74,6 +76,7 @@ def test_a_slow_answer_gets_success_now_and_a_customer_service_message_later(db_
     assert token_request["grant_type"] == "client_credential" and token_request["appid"] == app.config["WECHAT_APP_ID"]
 
 
+@pytest.mark.slow  # waits out a real deadline or reply window (make test runs it)
 def test_a_long_late_answer_arrives_in_order_in_pieces_of_at_most_600(db_url, api):
     long_answer = "\n".join(f"第{i:02d}段：" + "生物医药产业" * 12 for i in range(40))
     app = slow_app(db_url, api, delay_s=0.8, long_answer=long_answer)

@@ -81,7 +81,10 @@ def _deliver_elsewhere(handoff: Handoff, texts: list[str]) -> None:
     for text in texts:
         problem = deliver(handoff, text)
         if problem:
-            log.warning("timeout notice not delivered", extra={"handoff_id": handoff.id, "channel": handoff.channel})
+            log.warning(
+                "timeout notice not delivered",
+                extra={"handoff_id": handoff.id, "channel": handoff.channel, "problem": problem},
+            )
             break
 
 
