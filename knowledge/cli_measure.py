@@ -1,0 +1,147 @@
+"""The measuring commands of `python -m knowledge`: eval, train-decision and the benchmarks.
+
+Kept apart from the commands that run the knowledge base (build, query, ask, ingest, sync): these
+read the evaluation data in evaluation/ and write reports, and none of them is used in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from .config import Settings
+from .progress_bar import progress_bar
+
+
+def _eval(args, settings: Settings) -> int:
+    from .evaluate import CORPUS_DIR, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
+
+    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "dev2", "heldout")}
+    if args.set:
+        sets = {Path(p).stem: Path(p) for p in args.set}
+    report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
+    print(table(report))
+    if not args.set:  # the seed release's sets, on the knowledge the product ships (one release + FAQ)
+        seed = evaluate(
+            {"seed-dev": SEED_DEV, "seed-held1": SEED_HELDOUT[0], "seed-held2": SEED_HELDOUT[1]},
+            settings,
+            corpus_dir=settings.docs_dir,
+            work_dir=Path("instance/eval-seed"),
+            ablation=False,
+        )
+        print("\nseed release sets, on the shipped knowledge (knowledge/docs + FAQ):")
+        print("\n".join(table(seed).splitlines()[2 : 4 + 3]))
+        report["seed"] = seed
+    if args.failures:
+        print(f"\nnot right on {args.failures}:")
+        print("\n".join(failures(report, args.failures)) or "  none")
+    if args.output:
+        write_json(report, Path(args.output))
+        print(f"\nwrote {args.output}")
+    return 0
+
+
+def _train_decision(args, settings: Settings) -> int:
+    from .base import KnowledgeBase
+    from .evalset import load_cases
+    from .evaluate import CORPUS_DIR, SEED_DEV, build_corpus
+    from .train_decision import save, train
+
+    built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
+    kb = KnowledgeBase.load(built)
+    default = [str(CORPUS_DIR / "dev.yml"), str(CORPUS_DIR / "dev2.yml"), str(SEED_DEV)]
+    cases = [case for path in (args.set or default) for case in load_cases(Path(path))]
+    decision = train(kb, cases, max_wrong=args.max_wrong)
+    save(decision, Path(args.output))
+    print(json.dumps(decision.info, ensure_ascii=False))
+    print(f"threshold {decision.threshold:.2f} -> {args.output}")
+    return 0
+
+
+def _bench(args, settings: Settings) -> int:
+    from .bench import run, table
+
+    sizes = tuple(int(float(x)) for x in args.sizes.split(",") if x)
+    bm25_sizes = tuple(int(float(x)) for x in args.bm25_sizes.split(",") if x)
+    report = run(
+        settings,
+        sizes=sizes,
+        bm25_sizes=bm25_sizes,
+        embedding=not args.no_embedding,
+        log=(lambda *_: None) if args.quiet else (lambda m: print(m, file=sys.stderr)),
+    )
+    print(table(report))
+    if args.output:
+        Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
+        print(f"\nwrote {args.output}")
+    return 0
+
+
+def _bench_ingest(args, settings: Settings) -> int:
+    from .bench_ingest import run
+
+    report = run(settings, docs=args.docs, progress=progress_bar("ingesting", args.quiet))
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    return 0 if report["ok"] else 1
+
+
+def _bench_ask(args, settings: Settings) -> int:
+    os.environ.setdefault("KNOWLEDGE_TORCH_THREADS", "1")  # as served
+    from .bench_ask import run, table
+
+    report = run(settings)
+    print(table(report))
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
+        print(f"\nwrote {args.output}")
+    return 0
+
+
+def register(sub) -> None:
+    """Add the measuring commands to the `python -m knowledge` parser's subcommands."""
+    from .evaluate import CORPUS_DIR
+
+    p = sub.add_parser("eval", help="answers right / declined / wrong on the dev and held-out sets, with the ablation")
+    p.add_argument("--set", action="append", default=[], help="a question set (repeatable; default dev and heldout)")
+    p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
+    p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
+    p.add_argument("--failures", default="", metavar="SET", help="list what was not right on this set (dev only!)")
+    p.add_argument("--output", "-o", default="", help="also write the full report as JSON")
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        help="dev sets to learn from (repeatable; default: the corpus dev sets and the seed dev set)",
+    )
+    p.add_argument("--corpus", default=str(CORPUS_DIR))
+    p.add_argument("--work-dir", default="instance/eval-corpus")
+    p.add_argument("--max-wrong", type=float, default=0.01, help="wrong answers allowed, as a share of all questions")
+    p.add_argument("--output", default=str(Path(__file__).resolve().parent / "learned" / "answerability.json"))
+    p.set_defaults(run=_train_decision)
+
+    p = sub.add_parser("bench", help="index build time, size, memory, latency and ANN recall at scale")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="dense index sizes (comma-separated)")
+    p.add_argument("--bm25-sizes", default="10000,100000,1000000", help="BM25 index sizes (comma-separated)")
+    p.add_argument("--no-embedding", action="store_true", help="skip the embedding throughput measurement")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--output", "-o", default="", help="also write the report as JSON")
+    p.set_defaults(run=_bench)
+
+    p = sub.add_parser("bench-ingest", help="ingest N documents through a manifest (one broken) and index them")
+    p.add_argument("--docs", type=int, default=1000)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--output", "-o", default="", help="also write the report as JSON")
+    p.set_defaults(run=_bench_ingest)
+
+    p = sub.add_parser("bench-ask", help="ask() latency with the test corpus loaded (one thread)")
+    p.add_argument("--output", "-o", default="", help="also write the report as JSON")
+    p.set_defaults(run=_bench_ask)
