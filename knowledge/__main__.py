@@ -92,22 +92,9 @@ def _supersede(doc_ids: list[str], settings: Settings) -> None:
 
 
 def _ingest(args, settings: Settings) -> int:
-    from .ingest import ingest
+    from .ingest import MANIFEST_FIELDS, ingest
 
-    fields = (
-        "title",
-        "publisher",
-        "published",
-        "url",
-        "category",
-        "doc_id",
-        "issuer",
-        "doc_number",
-        "valid_from",
-        "valid_until",
-        "scope",
-    )
-    meta = {k: getattr(args, k) for k in fields}
+    meta = {k: getattr(args, k) for k in MANIFEST_FIELDS}  # a single file takes what a manifest row can say
     # Staff documents go to the instance's data directory; --shipped adds to the project's own.
     target, others = (
         (settings.docs_dir, (settings.staff_docs_dir,))
@@ -205,18 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--manifest", default="", help="a manifest (YAML or CSV) or a folder with one: each file with its own metadata"
     )
-    for field in (
-        "title",
-        "publisher",
-        "published",
-        "url",
-        "doc_id",
-        "issuer",
-        "doc_number",
-        "valid_from",
-        "valid_until",
-        "scope",
-    ):
+    from .ingest import MANIFEST_FIELDS
+
+    for field in (f for f in MANIFEST_FIELDS if f != "category"):  # category has its choices, below
         p.add_argument(f"--{field.replace('_', '-')}", dest=field, default="")
     p.add_argument("--category", choices=("release", "policy", "faq"), default="")
     p.add_argument("--build", action="store_true", help="rebuild the index afterwards")
