@@ -67,6 +67,11 @@ def gunicorn(
             yield process
         finally:
             _stop_group(process, grace_s=15.0)
+            # A SIGKILLed worker is still listed until the kernel has torn it down: the block ends when
+            # the group is empty, so what follows never races its last members.
+            deadline = time.monotonic() + 10.0
+            while live_members(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
 
 
 def live_members(pgid: int) -> list[int]:
