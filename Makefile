@@ -35,7 +35,7 @@ help:
 	@echo "make run        start the stack (set-up, index and training happen first when needed)"
 	@echo "make test       run every check: rasa data validate and the pytest suite"
 	@echo "make test-fast  the everyday loop: lint and the unit tests not marked slow (no index, servers or Rasa)"
-	@echo "make lint       ruff check (configured in pyproject.toml); make test runs it first"
+	@echo "make lint       ruff check and ruff format --check (pyproject.toml); make test runs it first"
 	@echo "other verbs: setup index train validate test-stories test-nlu eval bench run-scaled shell clean format audit lock"
 
 setup: $(STAMPS)/app $(STAMPS)/rasa
