@@ -11,17 +11,16 @@ databases, lead queue, metrics and secrets are temporary too.
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
 
 import playwright.sync_api as playwright_sync
 import pytest
 
 from appsupport import make_app
 from loopback import Loopback
-from ops.stack import MODEL, ROOT, Stack, StackError
+from ops.stack import MODEL, Stack, StackError
 from wechat_sim import AES_KEY, APP_ID, TOKEN
 
+from .staff_accounts import create_staff_account
 from .widget_harness import PHONE, ScriptedDialogue, host_page
 
 # Debian's Chromium: the tests never download a browser.
@@ -62,28 +61,7 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="session")
 def console_admin(stack):
     """(username, password) of an admin account in the stack's database, made as an operator would."""
-    username, password = "e2e-admin", secrets.token_urlsafe(12)
-    made = subprocess.run(
-        [
-            str(ROOT / ".venv/bin/flask"),
-            "--app",
-            "bot",
-            "create-staff",
-            "--username",
-            username,
-            "--role",
-            "admin",
-            "--password",
-            password,
-        ],
-        cwd=ROOT,
-        env=stack["env"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr[-3000:]
-    return username, password
+    return create_staff_account(stack["env"], "e2e-admin", "admin")
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,13 @@ it needs a fake WeCom robot and a short claim timeout.
 
 from __future__ import annotations
 
-import secrets
-import subprocess
 import time
 
 import pytest
 
-from ops.stack import MODEL, ROOT, Stack, StackError
+from ops.stack import MODEL, Stack, StackError
 
+from .staff_accounts import create_staff_account
 from .widget_harness import PHONE, WIDGET
 
 pytestmark = pytest.mark.e2e
@@ -45,27 +44,7 @@ def handoff_stack(tmp_path_factory, robot):
         running.start()
     except StackError as exc:
         pytest.fail(str(exc))
-    username, password = "e2e-staff", secrets.token_urlsafe(12)
-    made = subprocess.run(
-        [
-            str(ROOT / ".venv/bin/flask"),
-            "--app",
-            "bot",
-            "create-staff",
-            "--username",
-            username,
-            "--role",
-            "staff",
-            "--password",
-            password,
-        ],
-        cwd=ROOT,
-        env=running.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr[-3000:]
+    username, password = create_staff_account(running.env, "e2e-staff", "staff")
     try:
         yield {"url": running.url, "account": (username, password), "logs": running.workdir}
     finally:
