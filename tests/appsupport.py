@@ -195,6 +195,20 @@ def add_staff(app, username="li", password=PASSWORD, role="staff"):
         return create_staff(username, password, role).id
 
 
+def staff_reply(app, text: str, username: str = "xiaoli") -> None:
+    """A colleague's reply in the one open handoff, stored as the console stores one: with its author.
+    (A handoff message without a staff member is the gateway's own notice, shown as the assistant's.)"""
+    from bot.cli import create_staff
+    from bot.models import Handoff, HandoffMessage, StaffUser
+
+    with app.app_context():
+        session = db.session()
+        handoff = session.query(Handoff).filter_by(status="open").one()
+        colleague = session.query(StaffUser).filter_by(username=username).first() or create_staff(username, PASSWORD)
+        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=colleague.id, text=text))
+        session.commit()
+
+
 def login(client, username="li", password=PASSWORD):
     token = csrf_token(client)
     return client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token})

@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from appsupport import PASSWORD, make_app, rows
-from bot.cli import create_staff
+from appsupport import make_app, rows, staff_reply
 from bot import db
-from bot.models import ChatRequest, ConversationToken, Handoff, HandoffMessage, StaffUser, Turn, utcnow
+from bot.models import ChatRequest, ConversationToken, Handoff, HandoffMessage, Turn, utcnow
 from bot.wechat.identity import conversation_id
 
 PARK = "https://park.example"
@@ -25,15 +24,6 @@ GREETING = {
 def say(client, message, sender="web-alice", **extra):
     headers = extra.pop("headers", {})
     return client.post("/api/chat", json={"sender_id": sender, "message": message, **extra}, headers=headers)
-
-
-def staff_reply(app, text):
-    with app.app_context():
-        session = db.session()
-        handoff = session.query(Handoff).filter_by(status="open").one()
-        colleague = session.query(StaffUser).filter_by(username="xiaoli").first() or create_staff("xiaoli", PASSWORD)
-        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=colleague.id, text=text))
-        session.commit()
 
 
 def into_handoff(app, client, sender="web-alice"):

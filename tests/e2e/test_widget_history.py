@@ -8,10 +8,9 @@ GET /api/chat/history with the conversation's token (an HttpOnly cookie here, sa
 
 from __future__ import annotations
 
-from appsupport import PASSWORD, rows
-from bot.cli import create_staff
+from appsupport import rows, staff_reply
 from bot import db
-from bot.models import Handoff, HandoffMessage, StaffUser, Turn
+from bot.models import Handoff, HandoffMessage, Turn
 
 from .widget_harness import REPLIES, WIDGET, open_widget, reply_count, wait_replies
 
@@ -35,18 +34,6 @@ def conversation(page) -> list[tuple[str, str]]:
           li.classList.contains('user') ? 'user' : li.classList.contains('staff') ? 'staff' : 'bot',
           Array.from(li.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim()])""")
     return [tuple(item) for item in found]
-
-
-def staff_says(app, text: str) -> None:
-    with app.app_context():
-        session = db.session()
-        handoff = session.query(Handoff).filter_by(status="open").order_by(Handoff.id.desc()).first()
-        colleague = session.query(StaffUser).filter_by(username="xiaoli").first()
-        if colleague is None:
-            colleague = create_staff("xiaoli", PASSWORD, "staff")
-        # A colleague's message carries who wrote it; without one it would be the gateway's own notice.
-        session.add(HandoffMessage(handoff_id=handoff.id, author="staff", staff_id=colleague.id, text=text))
-        session.commit()
 
 
 def reopen(page) -> None:
@@ -85,7 +72,7 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
 
     # A handoff: the person asks for staff, staff answer, the person writes again (the bot stays quiet).
     send(page, "转人工")
-    staff_says(app, "您好，我是招商部小李，请问需要多大面积？")
+    staff_reply(app, "您好，我是招商部小李，请问需要多大面积？")
     page.wait_for_selector(f"{WIDGET} .msg.staff >> text=招商部小李", timeout=10_000)  # by polling
     page.fill(INPUT, "大约1000平米")
     page.locator(SEND).tap()
@@ -118,7 +105,7 @@ def test_reload_and_another_page_restore_the_conversation_even_during_a_handoff(
     assert staff_label == "招商人员"
 
     # Still in the handoff after the reload: the next staff reply arrives, once.
-    staff_says(app, "好的，我们明天联系您。")
+    staff_reply(app, "好的，我们明天联系您。")
     page.wait_for_selector(f"{WIDGET} .msg.staff >> text=明天联系您", timeout=10_000)
     page.wait_for_timeout(3500)  # another poll goes by
     assert page.locator(f"{WIDGET} .msg.staff").count() == 2
