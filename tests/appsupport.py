@@ -132,6 +132,16 @@ def make_app(tmp_path=None, dialogue=None, *, real_dialogue: bool = False, schem
     return app
 
 
+def alembic_config(url: str):
+    """The project's alembic.ini aimed at `url`, without alembic re-configuring the tests' logging."""
+    from alembic.config import Config
+
+    cfg = Config(str(Path(__file__).resolve().parent.parent / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["skip_logging"] = True
+    return cfg
+
+
 def create_schema(url: str) -> None:
     """Every table of the models (the gateway's and WeChat's). A new SQLite file is a copy of one made once per
     run: creating ~20 tables and their indexes costs a fsync per statement, paid by hundreds of tests."""

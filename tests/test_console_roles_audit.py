@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from appsupport import add_staff, csrf_token, login, rows
+from appsupport import add_staff, alembic_config, csrf_token, login, rows
 from bot import db
 from bot.models import Handoff, Lead, grants
 from bot.staff_records import AuditEntry, AuditLogIsAppendOnly
@@ -282,16 +282,12 @@ def test_an_oversized_upload_without_a_login_is_refused_plainly(app):
 
 
 def test_the_migration_keeps_existing_accounts_roles_and_makes_unknown_ones_viewers(tmp_path):
-    import os
 
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine, inspect, text
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    cfg = Config(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    cfg.attributes["skip_logging"] = True
+    cfg = alembic_config(url)
     command.upgrade(cfg, "0004")
     engine = create_engine(url)
     with engine.begin() as conn:  # accounts as the older code made them, one of them locked

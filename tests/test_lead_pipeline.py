@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import datetime, timezone
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, text
 
-from appsupport import add_staff, csrf_token, login, rows
+from appsupport import add_staff, alembic_config, csrf_token, login, rows
 from bot import db
 from bot.models import LEAD_STATUSES, Lead, LeadChange
 from bot.staff_records import AuditEntry
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def logged_in(app, username, role="staff"):
@@ -115,9 +111,7 @@ def test_the_export_has_chinese_headers_labels_and_shanghai_times(app):
 
 def test_the_migration_turns_closed_leads_into_lost_and_back(tmp_path):
     url = f"sqlite:///{tmp_path / 'park.db'}"
-    cfg = Config(os.path.join(ROOT, "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    cfg.attributes["skip_logging"] = True
+    cfg = alembic_config(url)
     command.upgrade(cfg, "0007_conversation_tokens")
     engine = create_engine(url)
     with engine.begin() as conn:

@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from appsupport import SECRET, add_staff, login, make_app, rows
+from appsupport import SECRET, add_staff, alembic_config, login, make_app, rows
 from bot.notify.channels import SmtpTarget, dingtalk_sign, dingtalk_url
 from bot.notify.compose import mask_personal, quote
 from bot.notify.models import Notice
@@ -402,17 +402,13 @@ def test_without_a_channel_nothing_is_queued_and_no_thread_runs(tmp_path):
 
 
 def test_the_outbox_migration_follows_0002_and_downgrades(tmp_path):
-    import os
 
     from alembic import command
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect
 
     url = f"sqlite:///{tmp_path / 'park.db'}"
-    cfg = Config(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    cfg.attributes["skip_logging"] = True
+    cfg = alembic_config(url)
     script = ScriptDirectory.from_config(cfg).get_revision("0003")
     assert script.down_revision == "0002"
     command.upgrade(cfg, "head")

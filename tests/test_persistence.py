@@ -14,12 +14,11 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from appsupport import SECRET, FakeDialogue, make_app, rows
+from appsupport import SECRET, FakeDialogue, alembic_config, make_app, rows
 from bot import db
 from bot.db import Base
 from bot.dialogue import fold_messages
@@ -35,7 +34,6 @@ BACKENDS = [
         ),
     ),
 ]
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _wipe(url: str) -> None:
@@ -53,17 +51,10 @@ def _url(backend: str, tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'park.db'}"
 
 
-def _alembic(url: str) -> Config:
-    cfg = Config(os.path.join(ROOT, "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    cfg.attributes["skip_logging"] = True
-    return cfg
-
-
 @pytest.fixture(params=BACKENDS)
 def app(request, tmp_path):
     url = _url(request.param, tmp_path)
-    command.upgrade(_alembic(url), "head")  # the real schema, not create_all
+    command.upgrade(alembic_config(url), "head")  # the real schema, not create_all
     app = make_app(tmp_path, schema=False, DATABASE_URL=url)
     yield app
     app.extensions["db_engine"].dispose()
@@ -94,7 +85,7 @@ def lead_post(client, key="lead-1", secret=SECRET, **fields):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_migrations_match_the_models_and_downgrade_cleanly(backend, tmp_path):
     url = _url(backend, tmp_path)
-    cfg = _alembic(url)
+    cfg = alembic_config(url)
     command.upgrade(cfg, "head")
     engine = create_engine(url)
     from bot import models  # noqa: F401
@@ -137,10 +128,10 @@ def test_the_migration_adopts_tables_an_app_start_already_created(tmp_path):
 
     engine = create_engine(url)
     Base.metadata.create_all(engine, tables=wechat_models.TABLES)  # what the WeChat channel does at start
-    command.upgrade(_alembic(url), "head")
+    command.upgrade(alembic_config(url), "head")
     with engine.connect() as conn:
         assert {"turns", "wechat_messages"} <= set(inspect(conn).get_table_names())
-        head = ScriptDirectory.from_config(_alembic(url)).get_current_head()
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     engine.dispose()
 

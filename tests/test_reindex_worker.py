@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from appsupport import add_staff, csrf_token, login, make_app, rows
+from appsupport import add_staff, alembic_config, csrf_token, login, make_app, rows
 from bot import db
 from bot.models import IndexJob
 from knowledge_files import make_docx
@@ -180,14 +180,11 @@ def test_healthz_reports_the_worker_without_it_deciding_readiness(tmp_path):
 
 def test_the_index_jobs_migration_is_on_the_one_line_of_migrations_and_downgrades(tmp_path):
     from alembic import command
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect
 
     url = f"sqlite:///{tmp_path / 'park.db'}"
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    cfg.attributes["skip_logging"] = True
+    cfg = alembic_config(url)
     script = ScriptDirectory.from_config(cfg)
     assert len(script.get_heads()) == 1  # merged branches' migrations are re-chained, never left as two heads
     parent = script.get_revision("0008_index_jobs").down_revision

@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
 
-from appsupport import make_app
+from appsupport import alembic_config, make_app
 from bot.models import Lead, VisitBooking, VisitSlot, utcnow
 from bot.visits import booking as bookings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def app(tmp_path, db_url):
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", db_url)
-    cfg.attributes["skip_logging"] = True
+    cfg = alembic_config(db_url)
     command.upgrade(cfg, "head")
     app = make_app(tmp_path, DATABASE_URL=db_url)
     yield app
