@@ -98,6 +98,19 @@ class Encoder:
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
+    def reads(self, text: str) -> bool:
+        """Whether the model can read a question: at most a quarter of its tokens are unknown to the
+        model's vocabulary. The offline default (an English MiniLM) maps about half of a Chinese
+        question to [UNK]; its vector is then noise, and retrieving by it only costs CPU (measured on
+        the dev sets: lexical-only and hybrid answered the same questions). A model that reads
+        Chinese (bge-small-zh) has no unknown tokens there and is used for every question."""
+        tokenizer = getattr(self._loaded_model(), "tokenizer", None)
+        unknown = getattr(tokenizer, "unk_token_id", None)
+        if tokenizer is None or unknown is None:
+            return True
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        return not ids or sum(i == unknown for i in ids) * 4 <= len(ids)
+
     def encode_query(self, text: str) -> np.ndarray:
         """One question's vector; the last few hundred are remembered, since
         people ask the same things (and ask() searches once per question)."""

@@ -315,7 +315,10 @@ class Retriever:
         query = query or self.analyze(question)
         depth = max(top_k * 4, 20)
         bm25_rank, bm25_scores = self._bm25_ranking(query, depth) if mode != "dense" else ([], None)
-        dense_rank, dense_scores = self._dense_ranking(question, depth) if mode != "bm25" else ([], {})
+        # In hybrid mode the model is asked only about what it can read (Encoder.reads); dense mode
+        # (the ablation) always asks it.
+        dense = mode == "dense" or (mode == "hybrid" and self.encoder.reads(question))
+        dense_rank, dense_scores = self._dense_ranking(question, depth) if dense else ([], {})
         fused = rrf([r for r in (bm25_rank, dense_rank) if r], self.rrf_k)
         today = today or date.today()
         about_document = answer_types.about_document(query.text)

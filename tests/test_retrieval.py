@@ -136,3 +136,18 @@ def test_build_is_skipped_when_nothing_changed(kb):
 
     _, rebuilt = build(kb.settings, progress=False)
     assert rebuilt is False
+
+
+def test_the_model_is_asked_only_about_questions_it_can_read(kb, monkeypatch):
+    """The offline default (an English MiniLM) maps half of a Chinese question to [UNK]: hybrid
+    search leaves it out for such a question and still uses it for an English one."""
+    encoder = kb.retriever.encoder
+    assert not encoder.reads("园区在哪里？") and encoder.reads("Where is the park?")
+    asked = []
+    real = encoder.encode_query
+    monkeypatch.setattr(encoder, "encode_query", lambda text: asked.append(text) or real(text))
+    answer = kb.ask("园区在哪里")
+    assert not answer.abstained and "机场西侧" in answer.text
+    assert asked == []
+    kb.ask("Where is the park?")
+    assert asked == ["Where is the park?"]
