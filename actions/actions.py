@@ -79,6 +79,11 @@ class ActionAnswerFromKnowledge(Action):
             aside = "utter_no_knowledge_in_form" if result == outcome.NO_KNOWLEDGE else "utter_out_of_scope_in_form"
             dispatcher.utter_message(response=aside)
             dispatcher.utter_message(json_message=payload)
+        elif result == outcome.NO_KNOWLEDGE and answer.see_also:
+            # No answer, but the documents that discuss it: offered to read, with the
+            # response's "these may help" framing, before the rule's lead-form offer.
+            payload[contract.SOURCES] = [source.to_dict() for source in answer.see_also]
+            dispatcher.utter_message(response="utter_see_also", json_message=payload)
         else:
             dispatcher.utter_message(json_message=payload)
         # In the form the result slot is cleared, so no rule for an answer outside the

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import index as index_mod
 from . import decide
-from .answer import Answer, compose
+from .answer import Answer, compose, see_also
 from .config import Settings
 from .embed import encoder_for
 from .lexicon_data import speller_for
@@ -154,15 +154,24 @@ class KnowledgeBase:
         the decision asks what every answer would have been: answers=True whatever it says)."""
         retriever = retriever or self._retriever
         related = bool(hits) and hits[0].confidence >= self.settings.min_confidence
+        declined = Answer(
+            text="",
+            sources=[],
+            confidence=confidence,
+            abstained=True,
+            hits=hits,
+            related=related,
+            see_also=see_also(hits, query),
+        )
         if not (answers and hits):
-            return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
+            return declined
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
         if (
             self.parts.answer_types
             and hits[0].category != "faq"
             and decide.answer_gate(query, sources[0].snippet if sources else text)
         ):
-            return Answer(text="", sources=[], confidence=confidence, abstained=True, hits=hits, related=related)
+            return declined
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Hit]:

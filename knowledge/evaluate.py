@@ -98,6 +98,8 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
     for case in cases:
         answer = kb.ask(case.q)
         top = answer.hits[0] if answer.hits else None
+        listed = {(s.title, s.url) for s in answer.see_also}
+        pointers = list(dict.fromkeys(h.doc_id for h in answer.hits if (h.title, h.url) in listed))
         out.append(
             {
                 "q": case.q,
@@ -110,6 +112,11 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
                 "cited": top.doc_id if top and not answer.abstained else "",
                 "top": top.chunk_id if top else "",
                 "text": answer.text[:300],
+                # A declined question's pointers (Answer.see_also): to the answering document, and
+                # never to a document that does not apply to the place asked about.
+                "pointed_right": bool(set(pointers) & case.accepted_docs),
+                "pointed_elsewhere": any(not grade.applies(d, case) for d in pointers),
+                "pointers": len(pointers),
             }
         )
     return out
@@ -117,6 +124,10 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
 
 def _rate(rows: list[dict], verdict_: str) -> float | None:
     return round(sum(r["verdict"] == verdict_ for r in rows) / len(rows), 4) if rows else None
+
+
+def _share(rows: list[dict], key: str) -> float | None:
+    return round(sum(bool(r.get(key)) for r in rows) / len(rows), 4) if rows else None
 
 
 def summarize(results: list[dict]) -> dict:
@@ -146,6 +157,10 @@ def summarize(results: list[dict]) -> dict:
         "wrong_of_all": _rate(results, "wrong"),
         "traps": len(traps),
         "trap_wrong": _rate(traps, "wrong"),
+        # Of the answerable questions declined, those pointed to the document with the answer.
+        "declined_pointed_right": _share([r for r in answerable if r["verdict"] == "declined"], "pointed_right"),
+        # Of the questions given pointers, those pointed to another place's document.
+        "pointed_elsewhere": _share([r for r in results if r.get("pointers")], "pointed_elsewhere"),
         "by_style": by("style"),
         "by_scope": by("scope"),
     }
@@ -204,6 +219,13 @@ def table(report: dict) -> str:
                 f"{_pct(s['wrong_of_all']):>7} {_pct(s['trap_wrong']):>11}"
             )
     full = report["variants"].get("full", {})
+    lines += ["", "full engine, when it declines: documents offered to read (Answer.see_also):"]
+    for name, s in full.items():
+        lines.append(
+            f"  {name}: answerable declined and pointed to the answering document "
+            f"{_pct(s.get('declined_pointed_right')).strip()}%; pointed to another place's document "
+            f"{_pct(s.get('pointed_elsewhere')).strip()}%"
+        )
     for facet in ("by_style", "by_scope"):
         lines += [
             "",

@@ -81,6 +81,18 @@ def test_contact_question_abstains_and_never_gives_the_newsroom_number():
     assert SlotSet("knowledge_result", "no_knowledge") in events
 
 
+def test_a_question_the_documents_discuss_but_do_not_answer_points_to_them():
+    """No answer is stated: the reply is the "these may help" response, its sources are the
+    documents to read (without an excerpt), and the no-knowledge rule still follows."""
+    state = tracker_state("location_question", text="生物医药专项基金怎么申请", intent=("ask_funds", 0.99))
+    messages, events = run_action(state)
+    assert [m.get("response") for m in messages] == ["utter_see_also"]
+    custom = messages[0]["custom"]
+    assert custom["outcome"] == "abstained"
+    assert [(s["title"], s["snippet"]) for s in custom["sources"]] == [(RELEASE_TITLE, "")]
+    assert SlotSet("knowledge_result", "no_knowledge") in events
+
+
 def test_unsure_off_topic_message_gets_the_scope_message():
     messages, events = run_action(tracker_state("weather_fallback"))
     assert said(messages) == []

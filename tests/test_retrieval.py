@@ -151,3 +151,15 @@ def test_the_model_is_asked_only_about_questions_it_can_read(kb, monkeypatch):
     assert asked == []
     kb.ask("Where is the park?")
     assert asked == ["Where is the park?"]
+
+
+def test_a_declined_question_points_to_the_documents_that_discuss_it(kb):
+    """The bot states nothing it cannot cite, yet a tenant it declines can read the source. A
+    question for a phone number is never pointed at a document: its numbers are the publisher's."""
+    answer = kb.ask("生物医药专项基金怎么申请")
+    assert answer.abstained and answer.text == ""
+    assert [(s.title, s.snippet) for s in answer.see_also] == [(RELEASE_TITLE, "")]
+    assert answer.to_dict()["see_also"][0]["url"].startswith("https://")
+    contact = kb.ask("园区联系电话是多少？")
+    assert contact.abstained and contact.see_also == []
+    assert kb.ask("园区在哪里").see_also == []  # an answer cites its source instead

@@ -62,6 +62,16 @@ def test_unknown_phone_number_is_not_invented(stack):
     assert any("handoff" in p or "settlement" in p or "lead" in p for p in payloads), replies
 
 
+def test_a_question_the_release_discusses_but_does_not_answer_points_to_it(stack):
+    """No answer is stated; the documents to read come first, then the lead form and staff."""
+    replies = chat(stack, "CXO企业入驻园区有什么门槛")
+    pointer, offer = replies[0], replies[-1]
+    assert "公开文件" in pointer["text"] and "CXO" not in pointer["text"]
+    assert [(s["title"], s["snippet"]) for s in pointer["sources"]] == [(RELEASE_TITLE, "")]
+    assert "没有查到" in offer["text"] and not offer["sources"]
+    assert {b["payload"] for b in offer["buttons"]} >= {"/request_settlement", "/human_handoff"}
+
+
 def test_out_of_scope_message_gets_the_scope_reply(stack):
     replies = chat(stack, "今天天气怎么样")
     assert not any(r["sources"] for r in replies)

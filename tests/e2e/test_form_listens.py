@@ -243,7 +243,7 @@ def test_an_english_conversation_gets_english_templates_throughout(stack):
     said = "\n".join(t for _, t in templates)
     for expected in (
         "What would you like to know",
-        "could not find any published information",
+        "could not find published information that answers this directly",
         "beyond what I can answer",
         "I am the investment assistant",
         "name of your company",
