@@ -122,6 +122,26 @@ def enumerates(text: str) -> bool:
     return bool(ENUMERATES.search(text))
 
 
+# A question about what is now (目前, 现在, 已经, 截至, 入驻了) is not answered by a plan: a place that only
+# says what will be (将, 力争, 到2027年, 目标, 预计) states a target, and "吸引100家以上企业入驻" by 2027 is
+# not how many firms have moved in. A place that also reports what is (已, 目前, 截至, 累计) may answer.
+ASKS_CURRENT = re.compile(
+    r"目前|现在|如今|当前|眼下|已经|已有|截至|至今|现有|了多少|了几|了哪些|了\s*[吗呢]?\s*[?？]?\s*$|"
+    r"\b(now|currently|so far|to date|already)\b"
+)
+STATES_PLAN = re.compile(r"将|力争|争取|到\s*\d{4}\s*年|计划|目标|预计|规划|\b(will|aims?|plans? to|targets?)\b")
+STATES_CURRENT = re.compile(r"已|目前|截至|现有|累计|至今|\b(already|so far|to date|as of)\b")
+
+
+def asks_current(question: str) -> bool:
+    return bool(ASKS_CURRENT.search(normalize(question).strip()))
+
+
+def only_plans(text: str) -> bool:
+    """The text says what will be and nothing of what is."""
+    return bool(STATES_PLAN.search(text)) and not STATES_CURRENT.search(text)
+
+
 def asked(question: str) -> str:
     """The one answer type the question asks for, or ''."""
     text = normalize(question)

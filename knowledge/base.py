@@ -166,11 +166,8 @@ class KnowledgeBase:
         if not (answers and hits):
             return declined
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
-        if (
-            self.parts.answer_types
-            and hits[0].category != "faq"
-            and decide.answer_gate(query, sources[0].snippet if sources else text)
-        ):
+        cited = sources[0].snippet if sources else text
+        if self.parts.answer_types and decide.answer_gate(query, cited, curated=hits[0].category == "faq"):
             return declined
         return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 

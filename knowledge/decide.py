@@ -143,11 +143,16 @@ def _numbers_missing(query: Query, top: Hit) -> list[str]:
     return [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
 
 
-def answer_gate(query: Query, cited: str) -> str:
+def answer_gate(query: Query, cited: str, curated: bool = False) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question asking for
-    the members of a set (哪些, 哪两个) is not answered by sentences that name none."""
-    if query.asks_list and not answer_types.enumerates(cited):
+    the members of a set (哪些, 哪两个) is not answered by sentences that name none, nor a question
+    about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年). The plan holds
+    for a curated answer too: staff wrote the park's 2027 target, not how many firms are there today.
+    A curated answer may describe a list in its own words, so the list rule is for documents."""
+    if not curated and query.asks_list and not answer_types.enumerates(cited):
         return "no list"
+    if answer_types.asks_current(query.text) and answer_types.only_plans(cited):
+        return "a plan, not what is"
     return ""
 
 
