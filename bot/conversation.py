@@ -20,14 +20,27 @@ import turn_contract as contract
 from . import consent, db, handoff as handoffs, metrics
 from .dialogue import Dialogue, DialogueUnavailable, public_source
 from .errors import ApiError
+from .handoff.messages import language_of
 from .health import actions_down
 from .models import Handoff, HandoffMessage, Turn, hash_sender, utcnow
 from .visits import VISIT_INTENT, chat as visits
 
 log = logging.getLogger(__name__)
 
-DEGRADED_NOTICE = "（智能助手暂时不可用，以下内容直接检索自园区资料。）"
-DEGRADED_ABSTAIN = "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。"
+# What degraded mode says around the knowledge base's answer, in the tenant's language (the answer
+# itself already is: an English question gets the English lead-in).
+DEGRADED_WORDS = {
+    "zh": (
+        "（智能助手暂时不可用，以下内容直接检索自园区资料。）",
+        "暂时没有找到相关资料。请稍后再试，或留下联系方式由招商人员与您联系。",
+    ),
+    "en": (
+        "(The assistant is unavailable for a moment; what follows comes straight from the park's documents.)",
+        "Nothing was found in the park's documents. Please try again shortly, or leave your contact details "
+        "and our investment staff will get in touch.",
+    ),
+}
+DEGRADED_NOTICE, DEGRADED_ABSTAIN = DEGRADED_WORDS["zh"]
 
 
 @dataclass
@@ -78,10 +91,11 @@ def _degraded(message: str) -> tuple[list[dict], dict]:
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
     outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
     meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None)}
-    text = DEGRADED_ABSTAIN if answer.abstained else answer.text
+    notice, abstain = DEGRADED_WORDS[language_of(message)]
+    text = abstain if answer.abstained else answer.text
     return [
         {
-            "text": f"{DEGRADED_NOTICE}\n{text}",
+            "text": f"{notice}\n{text}",
             "buttons": [],
             "sources": [public_source(s) for s in meta[contract.SOURCES]],
         }

@@ -7,7 +7,7 @@ import re
 
 
 from appsupport import FakeKnowledge, make_app, rows
-from bot.conversation import DEGRADED_NOTICE
+from bot.conversation import DEGRADED_NOTICE, DEGRADED_WORDS
 from ops.stores import free_port
 from bot.models import Turn
 
@@ -41,6 +41,15 @@ def test_degraded_mode_abstains_when_the_knowledge_base_does(app, client):
     reply = chat(client).get_json()["replies"][0]
     assert reply["text"].startswith(DEGRADED_NOTICE) and reply["sources"] == []
     assert rows(app, Turn)[0].outcome == "abstained"
+
+
+def test_degraded_mode_speaks_english_to_an_english_question(app, client):
+    """An English-speaking tenant gets every message in English, an outage's notice included."""
+    app.extensions["dialogue"].down = True
+    app.extensions["knowledge"] = FakeKnowledge(abstain=True)
+    reply = chat(client, "What is the rent for a lab?", sender="web-bob").get_json()["replies"][0]
+    notice, abstain = DEGRADED_WORDS["en"]
+    assert reply["text"].splitlines() == [notice, abstain]
 
 
 def test_with_rasa_and_knowledge_both_down_the_turn_is_logged_as_error(app, client):
