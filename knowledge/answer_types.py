@@ -142,6 +142,23 @@ def only_plans(text: str) -> bool:
     return bool(STATES_PLAN.search(text)) and not STATES_CURRENT.search(text)
 
 
+# A question about the negated case (不需要核查检验的申请) is not answered by a place that speaks only of
+# the positive one (需要核查检验的申请, 200 -> 60 个工作日): that figure is the other case's. 有没有 and the
+# other A-not-A forms ask yes or no and negate nothing; 未来 and 非常 are words of their own.
+_NEGATORS = r"不需要|无需|不需|不用|不必|没有|未(?!来)|非(?!常)"
+NEGATED = re.compile(rf"(?<![有是要能需])(?:{_NEGATORS})([\u4e00-\u9fff]{{2}})")
+
+
+def opposite_case(question: str, text: str) -> str:
+    """The negated term of the question (不需要核查 -> 核查) that the text names only without its
+    negation; '' when there is none."""
+    for match in NEGATED.finditer(normalize(question)):
+        term = match.group(1)
+        if term in text and not re.search(rf"(?:{_NEGATORS}|不|无){term}", text):
+            return term
+    return ""
+
+
 def asked(question: str) -> str:
     """The one answer type the question asks for, or ''."""
     text = normalize(question)

@@ -146,13 +146,16 @@ def _numbers_missing(query: Query, top: Hit) -> list[str]:
 def answer_gate(query: Query, cited: str, curated: bool = False) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question asking for
     the members of a set (哪些, 哪两个) is not answered by sentences that name none, nor a question
-    about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年). The plan holds
+    about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年), nor one about the
+    negated case (不需要核查) by sentences on the positive one only. The plan and the negation hold
     for a curated answer too: staff wrote the park's 2027 target, not how many firms are there today.
     A curated answer may describe a list in its own words, so the list rule is for documents."""
     if not curated and query.asks_list and not answer_types.enumerates(cited):
         return "no list"
     if answer_types.asks_current(query.text) and answer_types.only_plans(cited):
         return "a plan, not what is"
+    if answer_types.opposite_case(query.text, cited):
+        return "the opposite case"  # 不需要核查 asked, only 需要核查 stated
     return ""
 
 

@@ -123,6 +123,19 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
 
 
+def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(kb):
+    from knowledge.decide import answer_gate
+
+    negated = kb.retriever.analyze("不需要核查检验的药品补充申请，审评时限是多少个工作日？")
+    positive_only = "需要核查检验的补充申请，审评时限从200个工作日压缩为60个工作日。"
+    assert answer_gate(negated, positive_only) == "the opposite case"
+    assert not answer_gate(negated, "不需要核查检验的补充申请，审评时限压缩为30个工作日。")
+    # 有没有 asks yes or no; it negates nothing
+    assert not answer_gate(kb.retriever.analyze("有没有审批绿色通道"), "园区突出审批绿色通道等功能。")
+    positive = kb.retriever.analyze("需要核查检验的补充申请审评时限多少天？")
+    assert not answer_gate(positive, positive_only)
+
+
 def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_first(kb):
     from knowledge.answer import compose
     from knowledge.retrieve import Hit
