@@ -38,6 +38,7 @@ def row(kb, question: str) -> dict:
         "threshold": round(kb.threshold, 4),
         "text": answer.text,
         "sources": [s.to_dict() for s in answer.sources],
+        "see_also": [s.to_dict() for s in answer.see_also],
         "passage": {
             "chunk_id": top.chunk_id,
             "title": top.title,

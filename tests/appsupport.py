@@ -251,6 +251,8 @@ class FakeKnowledge:
             confidence=hit.confidence,
             abstained=abstain,
             hits=[hit],
+            # as the real one: a declined question points to the documents that discuss it
+            see_also=[Source("开园", "杭州网", "2024-03-12", "https://example.org/a", "")] if abstain else [],
         )
 
     threshold = 0.6  # what the real one exposes: the decision's threshold

@@ -200,6 +200,8 @@ def test_ask_shows_the_answer_the_passages_and_the_decision(app, staff, abstain)
     assert "park#0" in html and "7.500" in html and "0.610" in html and "0.0328" in html
     if abstain:
         assert "不回答" in html and 'id="ask-answer"' not in html
+        # what the tenant is pointed to instead of an answer
+        assert 'id="ask-see-also"' in html and "开园，杭州网，2024-03-12" in html
     else:
         assert "园区位于机场西侧。" in html and "不回答" not in html
 

@@ -234,6 +234,8 @@ def test_batch_hit_testing_lists_answered_and_declined_questions(tmp_path):
     html = client.post("/staff/ask", data={"csrf_token": token, "questions": pasted}).get_data(as_text=True)
     assert "共 2 个问题：回答 1 个，不回答 1 个" in html, re.sub(r"\s+", " ", html)[-2000:]
     assert "机场西侧" in html and "不回答" in html
+    pointed = client.post("/staff/ask", data={"csrf_token": token, "questions": "生物医药专项基金怎么申请"})
+    assert "可供参考：杭州临空生物医药园开园" in pointed.get_data(as_text=True)  # what the declined tenant is shown
     upload = {"csrf_token": token, "file": (io.BytesIO("园区在哪里？\nWhere is the park?\n".encode()), "q.txt")}
     html = client.post("/staff/ask", data=upload, content_type="multipart/form-data").get_data(as_text=True)
     assert "共 2 个问题：回答 2 个" in html
