@@ -1,9 +1,9 @@
-"""Rasa's calls to the action server over one kept connection (issue 19, A cheaper turn).
+"""Rasa's calls to the action server: one kept connection, the domain sent once (issue 19, A cheaper turn).
 
 Run with Rasa's own Python, as the server runs, against a loopback action server that counts
 TCP connections and follows rasa-sdk's domain rule (449 when a call has no domain and a digest
 it does not know). The same calls are made with Rasa's own code first, so the test shows that
-what it counts does change: Rasa 3.6 opens a connection per call.
+what it counts does change: Rasa 3.6 opens a connection and sends the domain per call.
 """
 
 import json
@@ -85,9 +85,11 @@ async def main():
     results = await calls(endpoint, 4)  # Rasa's own code
     seen["rasa"] = {"connections": len(server["peers"]), "calls": server["calls"][:], "results": results}
     reset()
-    from rasa_ext import action_connections
+    from rasa_ext import action_connections, action_domain
     if "connections" in INSTALL:
         action_connections.install()
+    if "domain" in INSTALL:
+        action_domain.install()
     results = await calls(endpoint, 4)
     seen["ours"] = {"connections": len(server["peers"]), "calls": server["calls"][:], "results": results}
     reset()  # the action server restarted: it has no domain any more
@@ -121,7 +123,7 @@ def _probe(install: str) -> dict:
 
 @pytest.fixture(scope="module")
 def both():
-    return _probe("connections")
+    return _probe("connections,domain")
 
 
 def test_action_calls_share_one_connection(both):
@@ -135,3 +137,17 @@ def test_connections_alone_change_nothing_but_the_connections():
     assert alone["ours"]["connections"] == 1
     assert alone["ours"]["calls"] == alone["rasa"]["calls"]  # same bodies: the domain every time
     assert alone["ours"]["results"] == alone["rasa"]["results"]
+
+
+def test_the_domain_goes_to_the_action_server_once(both):
+    rasa, ours, restarted = both["rasa"]["calls"], both["ours"]["calls"], both["restarted"]["calls"]
+    assert all(c["domain"] and c["digest"] is None for c in rasa)  # Rasa 3.6: the domain in every call
+    digest = ours[0]["digest"]
+    assert digest and all(c["digest"] == digest for c in ours + restarted)
+    assert ours[0]["domain"] and not any(c["has_domain"] for c in ours[1:])
+    # a restarted action server answers 449 to the call without the domain; it is made again, with it
+    assert [c["has_domain"] for c in restarted] == [False, True, False]
+    assert restarted[1]["domain"]
+    # what the actions returned reached Rasa exactly as before, the retried call included
+    assert both["ours"]["results"] == both["rasa"]["results"]
+    assert both["restarted"]["results"] == [["bot", "slot"]] * 2
