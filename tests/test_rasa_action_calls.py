@@ -24,7 +24,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -48,7 +48,9 @@ async def webhook(request):
     body = await request.json()
     server["calls"].append({
         "domain": body.get("domain") == DOMAIN.as_dict(), "has_domain": "domain" in body,
-        "digest": body.get("domain_digest"), "tracker": body["tracker"]["sender_id"],
+        "digest": body.get("domain_digest"),
+        "events": [[e["event"], sorted(e)] for e in body["tracker"]["events"]],
+        "latest_message": body["tracker"]["latest_message"]["intent"]["name"],
     })
     # rasa-sdk's rule (ActionExecutor.update_and_return_domain): no domain and an unknown digest -> 449
     if body.get("domain") is None and (not server["digest"] or server["digest"] != body.get("domain_digest")):
@@ -59,7 +61,13 @@ async def webhook(request):
                               "responses": [{"text": "ok"}]})
 
 async def calls(endpoint, n):
-    tracker = DialogueStateTracker.from_events("probe", [UserUttered("hi")], slots=DOMAIN.slots)
+    def said(text, intent):
+        return UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data={
+            "text": text, "intent": {"name": intent, "confidence": 0.9},
+            "intent_ranking": [{"name": intent, "confidence": 0.9}], "entities": []})
+    earlier = [said("你好", "greet"), ActionExecuted("utter_hi"),
+               BotUttered("你好", data={"custom": {"passages": ["…"]}}), ActionExecuted("action_listen")]
+    tracker = DialogueStateTracker.from_events("probe", earlier + [said("hi", "greet")], slots=DOMAIN.slots)
     nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
     results = []
     for _ in range(n):
@@ -85,11 +93,13 @@ async def main():
     results = await calls(endpoint, 4)  # Rasa's own code
     seen["rasa"] = {"connections": len(server["peers"]), "calls": server["calls"][:], "results": results}
     reset()
-    from rasa_ext import action_connections, action_domain
+    from rasa_ext import action_connections, action_domain, action_tracker
     if "connections" in INSTALL:
         action_connections.install()
     if "domain" in INSTALL:
         action_domain.install()
+    if "tracker" in INSTALL:
+        action_tracker.install()
     results = await calls(endpoint, 4)
     seen["ours"] = {"connections": len(server["peers"]), "calls": server["calls"][:], "results": results}
     reset()  # the action server restarted: it has no domain any more
@@ -123,7 +133,7 @@ def _probe(install: str) -> dict:
 
 @pytest.fixture(scope="module")
 def both():
-    return _probe("connections,domain")
+    return _probe("connections,domain,tracker")
 
 
 def test_action_calls_share_one_connection(both):
@@ -151,3 +161,16 @@ def test_the_domain_goes_to_the_action_server_once(both):
     # what the actions returned reached Rasa exactly as before, the retried call included
     assert both["ours"]["results"] == both["rasa"]["results"]
     assert both["restarted"]["results"] == [["bot", "slot"]] * 2
+
+
+def test_earlier_message_bodies_stay_with_rasa(both):
+    rasa, ours = both["rasa"]["calls"][0], both["ours"]["calls"][0]
+    # Rasa 3.6 sends every field of every event; ours every event in order, in full from the latest user message
+    assert [e for e, _ in ours["events"]] == [e for e, _ in rasa["events"]]
+    assert ours["latest_message"] == rasa["latest_message"] == "greet"
+    (_, user), (_, bot) = rasa["events"][0], rasa["events"][2]  # the earlier user and bot messages
+    assert "parse_data" in user and "data" in bot
+    assert ours["events"][0][1] == [k for k in user if k != "parse_data"]
+    assert ours["events"][2][1] == [k for k in bot if k != "data"]
+    assert ours["events"][1] == rasa["events"][1] and ours["events"][3:] == rasa["events"][3:]
+    assert "parse_data" in ours["events"][-1][1]
