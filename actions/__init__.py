@@ -15,4 +15,11 @@ Run with `python -m rasa_sdk --actions actions`. Action classes live in
 - (`rasa_ext.tracker_store`, loaded by Rasa, applies `erasure` in the tracker store);
 - `session`: when a long conversation moves to a new Rasa session;
 - `process`: whether this process serves actions (Sanic's manager does not).
+
+What Rasa sends with each call (rasa_ext/, to keep a turn cheap): the domain once, then a
+digest of it (rasa-sdk keeps the domain and hands it to every action, so an action must not
+change it); every event of the session, but those before the latest user message without a
+user message's `parse_data` and a bot message's `data`. The latest message is whole in
+`tracker.latest_message`; an action that needs an earlier message's intent ranking or an
+earlier reply's payload must get it some other way (a slot), not from `tracker.events`.
 """

@@ -5,8 +5,9 @@ words, and the knowledge base needs words. Asking a fixed question per topic
 made the button and its typed twin disagree (产业方向 typed gave the three
 sub-tracks, the button a definition of CXO). So a payload is asked as the
 button's own title, read from the domain's responses the action server
-receives with every call: one path per meaning, and a new button needs no
-code. English titles are used in an English conversation, as typed.
+has from Rasa (sent once and kept by rasa-sdk, rasa_ext/action_domain.py):
+one path per meaning, and a new button needs no code. English titles are
+used in an English conversation, as typed.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """When a conversation has grown long enough to start a new Rasa session.
 
 Rasa's work per message grows with the events of the current session: the
-tracker store loads them, the policies walk them and the whole tracker is
-sent to this server with every action call. Sessions end only after an hour
-of silence (domain.yml), so a visitor who keeps talking would slow down turn
-by turn. After SESSION_MAX_TURNS user messages the knowledge action asks the
+tracker store loads them, the policies walk them and every one of them is
+sent to this server with every action call (rasa_ext/action_tracker.py).
+Sessions end only after an hour of silence (domain.yml), so a visitor who
+keeps talking would slow down turn by turn. After SESSION_MAX_TURNS user messages the knowledge action asks the
 gateway to start a new session through Rasa's own `/session_start`; slots
 (the topic) carry over, and nothing that steers a form is cut, because the
 knowledge action never runs inside one.

@@ -1,5 +1,7 @@
 """py-spy's collapsed stacks read as a top-function table (ops/profile_summary.py)."""
 
+import pytest
+
 from ops import profile_summary
 
 RAW = [
@@ -43,3 +45,17 @@ def test_main_refuses_a_file_without_samples(tmp_path, capsys):
     full.write_text("\n".join(RAW) + "\n")
     assert profile_summary.main([str(full), "--top", "3"]) == 0
     assert "handle (rasa/core/processor.py)" in capsys.readouterr().out
+
+
+def test_a_part_is_the_share_of_samples_with_a_matching_frame():
+    shares = profile_summary.part_shares(RAW, {"rasa": r"rasa/core/", "save": r"^save ", "none": r"nowhere"})
+    assert shares == {"rasa": 0.9, "save": 0.3, "none": 0.0}
+    text = profile_summary.report(RAW, top=1, parts={"walk": r"^walk "})
+    assert text.splitlines()[-1].split()[:2] == ["10.0%", "walk"]
+
+
+def test_main_refuses_a_part_without_a_regex(tmp_path):
+    full = tmp_path / "raw.txt"
+    full.write_text("\n".join(RAW) + "\n")
+    with pytest.raises(SystemExit):
+        profile_summary.main([str(full), "--part", "no regex"])
