@@ -8,6 +8,7 @@ with a clear message instead of a download in the middle of a request.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 
@@ -54,6 +55,7 @@ class Encoder:
         self._model = None
         self._dimension = 0
         self._load_lock = threading.Lock()
+        self._own_tokenizer = None  # (tokenizer, unk id), False for a model without one; see reads()
         self._recent: dict[str, np.ndarray] = {}
         self._recent_lock = threading.Lock()
 
@@ -63,8 +65,12 @@ class Encoder:
 
     def _loaded_model(self):
         with self._load_lock:
-            if self._model is None:
-                self._model, self._dimension = self._load()
+            return self._model_or_load()
+
+    def _model_or_load(self):
+        """The model, loaded now if it is not yet (the caller holds _load_lock)."""
+        if self._model is None:
+            self._model, self._dimension = self._load()
         return self._model
 
     def _load(self):
@@ -104,12 +110,31 @@ class Encoder:
         question to [UNK]; its vector is then noise, and retrieving by it only costs CPU (measured on
         the dev sets: lexical-only and hybrid answered the same questions). A model that reads
         Chinese (bge-small-zh) has no unknown tokens there and is used for every question."""
-        tokenizer = getattr(self._loaded_model(), "tokenizer", None)
-        unknown = getattr(tokenizer, "unk_token_id", None)
-        if tokenizer is None or unknown is None:
+        reader = self._reader()
+        if reader is None:
             return True
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        tokenizer, unknown = reader
+        ids = tokenizer.encode(text, add_special_tokens=False).ids
         return not ids or sum(i == unknown for i in ids) * 4 <= len(ids)
+
+    def _reader(self):
+        """A private copy of the model's tokenizer and its [UNK] id, or None. Private because the
+        library's tokenizer object keeps padding and truncation settings that every encode() call
+        sets: a question tokenized through it while an index build encodes a batch in another thread
+        changed the batch's padding mid-way (tests/test_knowledge_rebuild.py)."""
+        with self._load_lock:
+            if self._own_tokenizer is None:
+                tokenizer = getattr(self._model_or_load(), "tokenizer", None)
+                backend = getattr(tokenizer, "backend_tokenizer", None)
+                unknown = getattr(tokenizer, "unk_token_id", None)
+                if backend is None or unknown is None:
+                    self._own_tokenizer = False
+                else:
+                    own = copy.deepcopy(backend)
+                    own.no_padding()
+                    own.no_truncation()
+                    self._own_tokenizer = (own, unknown)
+        return self._own_tokenizer or None
 
     def encode_query(self, text: str) -> np.ndarray:
         """One question's vector; the last few hundred are remembered, since

@@ -173,3 +173,43 @@ def test_a_question_about_what_is_now_is_not_answered_with_a_plan(kb):
     assert not planned.abstained and "100家以上" in planned.text
     reported = kb.ask("园区已经有多少项目？")  # a place that reports what is answers a question about now
     assert not reported.abstained and "31个" in reported.text
+
+
+@pytest.mark.slow
+def test_asking_whether_the_model_reads_a_question_never_disturbs_a_batch_being_encoded():
+    """reads() runs in query threads while a re-index encodes batches in another. Through the
+    library's shared tokenizer it changed the batch's padding mid-way (CI: "Unable to create
+    tensor"); it has a tokenizer of its own."""
+    import threading
+
+    from knowledge.config import DEFAULT_EMBEDDING_MODEL
+    from knowledge.embed import encoder_for
+
+    encoder = encoder_for(DEFAULT_EMBEDDING_MODEL)
+    texts = ["园区位于机场西侧" * (1 + i % 7) + " the park" * (i % 5) for i in range(64)]
+    errors, done = [], threading.Event()
+
+    def encode():
+        try:
+            for _ in range(25):
+                encoder.encode(texts, batch_size=32)
+        except Exception as exc:  # the failure this test is about
+            errors.append(exc)
+        finally:
+            done.set()
+
+    def ask():
+        while not done.is_set():
+            encoder.reads("园区的CXO补贴具体多少钱, and the rent?")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race needs a switch mid-batch
+    try:
+        threads = [threading.Thread(target=encode), threading.Thread(target=ask)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
