@@ -169,6 +169,9 @@ def test_a_dialogue_failure_still_gets_a_polite_answer(db_url):
     app = make_app(dialogue=broken, **wechat_config(db_url, WECHAT_REPLY_BUDGET_S=2.0))
     sim = Simulator.for_flask(app)
     assert "稍后再试" in sim.send(sim.text("o-x", "园区在哪里")).text
+    # (a first message also gets the bilingual privacy notice, before the answer)
+    english = sim.send(sim.text("o-y", "Where is the park?")).text.split("\n\n")[-1]
+    assert "try again" in english and not re.search(r"[\u4e00-\u9fff]", english), english
 
 
 def test_the_menu_command_prints_every_topic(app):
@@ -218,6 +221,24 @@ def test_render_puts_the_answer_then_short_linked_sources_then_numbered_options(
         "（杭州临空经济示范区管委会 2024-03-12）\n[2] 无链接的来源（日期不详）\n\n回复数字即可选择：\n1. 转人工"
     )
     assert rendered.options == {"1": "/human_handoff"} and rendered.fits_passive
+
+
+def test_an_english_reply_gets_english_labels_around_it():
+    """Every message an English-speaking tenant reads is English: the sources' heading, a missing
+    date and the options prompt too."""
+    rendered = render(
+        [
+            {
+                "text": "From 杭州网, 2024-03-12 (in Chinese): 园区位于机场西侧。",
+                "buttons": [{"title": "Talk to staff", "payload": "/human_handoff"}],
+                "sources": [{"title": "开园", "publisher": "", "published": "", "url": "", "snippet": ""}],
+            }
+        ]
+    )
+    assert rendered.text.endswith(
+        "Sources:\n[1] 开园 (date unknown)\n\nReply with a number to choose:\n1. Talk to staff"
+    )
+    assert "来源" not in rendered.text and "回复数字" not in rendered.text
 
 
 def test_render_escapes_titles_and_refuses_odd_link_schemes():

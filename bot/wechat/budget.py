@@ -17,6 +17,7 @@ from flask import current_app
 
 from ..conversation import converse
 from ..errors import ApiError
+from ..handoff.messages import language_of
 from ..privacy import wechat_notice
 from . import dedup, followers, options
 from .customer_service import CustomerServiceError, send_text
@@ -27,7 +28,10 @@ from .render import Rendered, render
 
 log = logging.getLogger(__name__)
 
-SORRY = "抱歉，助手暂时无法回答，请稍后再试；需要人工服务可以回复“转人工”。"
+SORRY = {
+    "zh": "抱歉，助手暂时无法回答，请稍后再试；需要人工服务可以回复“转人工”。",
+    "en": 'Sorry, the assistant cannot answer right now. Please try again later, or reply "talk to staff" for a person.',
+}
 POLL_S = 0.05
 # After the last POST's wait ends, a little longer before sending a late answer,
 # so a passive claim finishing right at its deadline wins cleanly.
@@ -55,7 +59,7 @@ class Job:
             rendered = self._answer()
         except Exception:
             log.exception("wechat answer failed", extra={"key": self.ticket.key})
-            rendered = Rendered(SORRY)
+            rendered = Rendered(self._sorry())
         try:
             with self.lock:
                 if dedup.finish(
@@ -107,10 +111,14 @@ class Job:
                 replies = converse("wechat", sender_id, message).replies
         except ApiError as exc:  # Rasa down and degraded mode failed (or is off)
             log.warning("wechat dialogue unavailable: %s", exc.code)
-            return Rendered(SORRY)
+            return Rendered(self._sorry())
         rendered = render(replies)
         options.save(sessions, self.who, rendered.options)
         return rendered
+
+    def _sorry(self) -> str:
+        """The apology in the language the tenant wrote in."""
+        return SORRY[language_of(self.turn.ask or "")]
 
     def _deliver_late_unless_passive(self, text: str) -> None:
         sessions, key = self.channel.sessions, self.ticket.key

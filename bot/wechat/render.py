@@ -8,11 +8,33 @@ the user answers with the digit, and `options` maps it back to the payload.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 # A passive text reply may carry at most 2048 bytes of content.
 PASSIVE_LIMIT_BYTES = 2048
 TITLE_CHARS = 40
+# What the renderer writes itself, in the language the bot answered in: an English tenant reads
+# English labels around the bot's English replies (the sources themselves stay as published).
+LABELS = {
+    "zh": {"sources": "来源：", "choose": "回复数字即可选择：", "no_date": "日期不详", "source": "来源"},
+    "en": {
+        "sources": "Sources:",
+        "choose": "Reply with a number to choose:",
+        "no_date": "date unknown",
+        "source": "Source",
+    },
+}
+# An English reply opens with an English word ("From 杭州网 …", "I could not find …"); a Chinese one
+# opens with a Chinese character, or with a Latin name run into Chinese ("CXO是…", "GMP标准厂房…").
+_OPENS_ENGLISH = re.compile(r"^[^A-Za-z\u3400-\u9fff]*[A-Za-z]+[\s,.;:!?'’]")
+
+
+def reply_language(replies: list[dict]) -> str:
+    """en when the bot answered in English, judged by how its first reply opens (an English answer quotes
+    its Chinese source only after an English lead-in)."""
+    first = next((r.get("text") or "" for r in replies if (r.get("text") or "").strip()), "")
+    return "en" if _OPENS_ENGLISH.match(first.strip()) else "zh"
 
 
 @dataclass
@@ -30,16 +52,22 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def source_line(number: int, source: dict) -> str:
-    title = html.escape(_short(source.get("title") or source.get("publisher") or "来源", TITLE_CHARS), quote=False)
+def source_line(number: int, source: dict, language: str = "zh") -> str:
+    words = LABELS[language]
+    title = html.escape(
+        _short(source.get("title") or source.get("publisher") or words["source"], TITLE_CHARS), quote=False
+    )
     url = (source.get("url") or "").strip()
     # WeChat turns <a href> in a text message into a link; anything else stays plain.
     link = f'<a href="{html.escape(url)}">{title}</a>' if url.startswith(("https://", "http://")) else title
     # A source page that shows no date says so (日期不详) rather than showing nothing or a placeholder.
     meta = " ".join(
-        p for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "日期不详")[:10]) if p
+        p
+        for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "")[:10] or words["no_date"])
+        if p
     )
-    return f"[{number}] {link}" + (f"（{meta}）" if meta else "")
+    bracketed = (f" ({meta})" if language == "en" else f"（{meta}）") if meta else ""
+    return f"[{number}] {link}{bracketed}"
 
 
 def render(replies: list[dict]) -> Rendered:
@@ -55,14 +83,17 @@ def render(replies: list[dict]) -> Rendered:
                 sources.append(source)
         buttons.extend(b for b in reply.get("buttons") or [] if b.get("payload"))
 
+    language = reply_language(replies)
+    words = LABELS[language]
     blocks = ["\n\n".join(texts)] if texts else []
     if sources:
-        blocks.append("来源：\n" + "\n".join(source_line(i, s) for i, s in enumerate(sources, 1)))
+        lines = (source_line(i, s, language) for i, s in enumerate(sources, 1))
+        blocks.append(words["sources"] + "\n" + "\n".join(lines))
     options: dict[str, str] = {}
     if buttons:
         lines = []
         for i, button in enumerate(buttons, 1):
             options[str(i)] = button["payload"]
             lines.append(f"{i}. {_short(button.get('title') or button['payload'], 30)}")
-        blocks.append("回复数字即可选择：\n" + "\n".join(lines))
+        blocks.append(words["choose"] + "\n" + "\n".join(lines))
     return Rendered("\n\n".join(b for b in blocks if b), options)
