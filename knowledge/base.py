@@ -153,23 +153,25 @@ class KnowledgeBase:
         """The reply to a query whose passages are found and whose decision is taken (training
         the decision asks what every answer would have been: answers=True whatever it says)."""
         retriever = retriever or self._retriever
-        related = bool(hits) and hits[0].confidence >= self.settings.min_confidence
-        declined = Answer(
+        if not (answers and hits):
+            return self._declined(query, hits, confidence)
+        text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
+        cited = sources[0].snippet if sources else text
+        if self.parts.answer_types and decide.answer_gate(query, cited, curated=hits[0].category == "faq"):
+            return self._declined(query, hits, confidence)
+        return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
+
+    def _declined(self, query: Query, hits: list[Hit], confidence: float) -> Answer:
+        """An abstention, with the documents to point the tenant to (built only when declining)."""
+        return Answer(
             text="",
             sources=[],
             confidence=confidence,
             abstained=True,
             hits=hits,
-            related=related,
+            related=bool(hits) and hits[0].confidence >= self.settings.min_confidence,
             see_also=see_also(hits, query),
         )
-        if not (answers and hits):
-            return declined
-        text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
-        cited = sources[0].snippet if sources else text
-        if self.parts.answer_types and decide.answer_gate(query, cited, curated=hits[0].category == "faq"):
-            return declined
-        return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """The hits with the one the answer would come from first (decide.first_answerable)."""
