@@ -18,6 +18,7 @@ import json
 import shutil
 from collections import defaultdict
 from dataclasses import replace
+from operator import itemgetter
 from pathlib import Path
 
 from . import index as index_mod
@@ -122,12 +123,13 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
     return out
 
 
+def _share(rows: list[dict], holds) -> float | None:
+    """The share of rows for which `holds(row)` is true, or None for no rows."""
+    return round(sum(bool(holds(r)) for r in rows) / len(rows), 4) if rows else None
+
+
 def _rate(rows: list[dict], verdict_: str) -> float | None:
-    return round(sum(r["verdict"] == verdict_ for r in rows) / len(rows), 4) if rows else None
-
-
-def _share(rows: list[dict], key: str) -> float | None:
-    return round(sum(bool(r.get(key)) for r in rows) / len(rows), 4) if rows else None
+    return _share(rows, lambda r: r["verdict"] == verdict_)
 
 
 def summarize(results: list[dict]) -> dict:
@@ -158,9 +160,11 @@ def summarize(results: list[dict]) -> dict:
         "traps": len(traps),
         "trap_wrong": _rate(traps, "wrong"),
         # Of the answerable questions declined, those pointed to the document with the answer.
-        "declined_pointed_right": _share([r for r in answerable if r["verdict"] == "declined"], "pointed_right"),
+        "declined_pointed_right": _share(
+            [r for r in answerable if r["verdict"] == "declined"], itemgetter("pointed_right")
+        ),
         # Of the questions given pointers, those pointed to another place's document.
-        "pointed_elsewhere": _share([r for r in results if r.get("pointers")], "pointed_elsewhere"),
+        "pointed_elsewhere": _share([r for r in results if r["pointers"]], itemgetter("pointed_elsewhere")),
         "by_style": by("style"),
         "by_scope": by("scope"),
     }
