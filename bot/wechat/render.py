@@ -17,12 +17,19 @@ TITLE_CHARS = 40
 # What the renderer writes itself, in the language the bot answered in: an English tenant reads
 # English labels around the bot's English replies (the sources themselves stay as published).
 LABELS = {
-    "zh": {"sources": "来源：", "choose": "回复数字即可选择：", "no_date": "日期不详", "source": "来源"},
+    "zh": {
+        "sources": "来源：",
+        "choose": "回复数字即可选择：",
+        "no_date": "日期不详",
+        "source": "来源",
+        "meta": "（{}）",
+    },
     "en": {
         "sources": "Sources:",
         "choose": "Reply with a number to choose:",
         "no_date": "date unknown",
         "source": "Source",
+        "meta": " ({})",
     },
 }
 # An English reply opens with an English word ("From 杭州网 …", "I could not find …"); a Chinese one
@@ -66,8 +73,7 @@ def source_line(number: int, source: dict, language: str = "zh") -> str:
         for p in (_short(source.get("publisher") or "", 20), (source.get("published") or "")[:10] or words["no_date"])
         if p
     )
-    bracketed = (f" ({meta})" if language == "en" else f"（{meta}）") if meta else ""
-    return f"[{number}] {link}{bracketed}"
+    return f"[{number}] {link}" + (words["meta"].format(meta) if meta else "")
 
 
 def render(replies: list[dict]) -> Rendered:
