@@ -38,6 +38,14 @@ class KnowledgeBase:
         self.settings = settings
         self.parts = parts  # all on in production; the evaluation's ablation turns one off
         self.decision = decide.load(settings.decision_model) if learned else None
+        trained_with = self.decision.info.get("embedding_model") if self.decision is not None else None
+        if trained_with and trained_with != settings.embedding_model:
+            # The model reads the dense score, whose scale is the embedding model's own: its thresholds
+            # were chosen for another one. It still decides, but staff should refit it.
+            log.warning(
+                "answer model fitted under another embedding model: run `python -m knowledge train-decision`",
+                extra={"trained_with": trained_with, "embedding_model": settings.embedding_model},
+            )
         self.reload_check_s = RELOAD_CHECK_S
         self._lock = threading.Lock()
         self._checked = time.monotonic()

@@ -50,7 +50,7 @@ def _train_decision(args, settings: Settings) -> int:
     from .train_decision import save, train
 
     built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
-    kb = KnowledgeBase.load(built)
+    kb = KnowledgeBase.load(built, learned=False)  # the model being replaced takes no part in its successor
     default = [str(CORPUS_DIR / "dev.yml"), str(CORPUS_DIR / "dev2.yml"), str(SEED_DEV)]
     cases = [case for path in (args.set or default) for case in load_cases(Path(path))]
     decision = train(kb, cases, max_wrong=args.max_wrong)
@@ -106,6 +106,7 @@ def _bench_ask(args, settings: Settings) -> int:
 def register(sub) -> None:
     """Add the measuring commands to the `python -m knowledge` parser's subcommands."""
     from .evaluate import CORPUS_DIR
+    from .train_decision import MAX_WRONG
 
     p = sub.add_parser("eval", help="answers right / declined / wrong on the dev and held-out sets, with the ablation")
     p.add_argument("--set", action="append", default=[], help="a question set (repeatable; default dev and heldout)")
@@ -124,7 +125,12 @@ def register(sub) -> None:
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR))
     p.add_argument("--work-dir", default="instance/eval-corpus")
-    p.add_argument("--max-wrong", type=float, default=0.01, help="wrong answers allowed, as a share of all questions")
+    p.add_argument(
+        "--max-wrong",
+        type=float,
+        default=MAX_WRONG,
+        help="wrong answers allowed in cross-validation, as a share of all questions",
+    )
     p.add_argument("--output", default=str(Path(__file__).resolve().parent / "learned" / "answerability.json"))
     p.set_defaults(run=_train_decision)
 

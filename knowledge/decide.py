@@ -2,12 +2,12 @@
 
 A hand-tuned coverage threshold was right only on the text it was tuned on:
 everyday words no document uses sank good answers, and partial matches on
-another topic were stated with a citation. Here the decision is a logistic
-model over scale-free signals of the best passage (coverage with and without
+another topic were stated with a citation. Here the decision is a forest of
+randomised trees (knowledge/forest.py) over scale-free signals of the best passage (coverage with and without
 the words no document knows, the answer type, margins, verbatim overlap, the
 dense score), trained on the dev questions by `python -m knowledge
 train-decision` and stored as data (knowledge/learned/answerability.json) with
-the threshold that kept wrong answers at or under 1 % of the dev questions in
+the thresholds that kept wrong answers at or under 0.5 % of the dev questions in
 cross-validation. Without a model file the coverage threshold decides.
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from . import answer_types
 from .answer_types import NAMES_A_NUMBER
+from .forest import Forest
 from .query import Query
 from .retrieve import Hit
 from .units import INNER_PUNCT
@@ -171,13 +172,11 @@ def first_answerable(query: Query, hits: list[Hit], depth: int = 3) -> list[Hit]
 
 @dataclass
 class Decision:
-    """A logistic model: P(the best passage answers) = sigmoid(w · standardised x + b)."""
+    """P(the best passage answers) from a forest of trees over the features (knowledge/forest.py),
+    and the thresholds that turn it into answer or decline."""
 
     features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+    forest: Forest
     threshold: float  # for a sentence from a document
     info: dict
     curated_threshold: float | None = None  # for a curated FAQ answer; None: the same as threshold
@@ -193,30 +192,22 @@ class Decision:
         return self.threshold
 
     def probability(self, values: dict[str, float]) -> float:
-        x = np.array([values.get(name, 0.0) for name in self.features], dtype=float)
-        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        return self.forest.probability(np.array([values.get(name, 0.0) for name in self.features], dtype=float))
 
     def to_json(self) -> dict:
         return {
             "features": list(self.features),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "coef": self.coef.tolist(),
-            "intercept": self.intercept,
             "threshold": self.threshold,
             "curated_threshold": self.curated_threshold,
             "info": self.info,
+            **self.forest.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> "Decision":
         return cls(
             features=tuple(data["features"]),
-            mean=np.array(data["mean"], dtype=float),
-            scale=np.array(data["scale"], dtype=float),
-            coef=np.array(data["coef"], dtype=float),
-            intercept=float(data["intercept"]),
+            forest=Forest.from_json(data),
             threshold=float(data["threshold"]),
             info=dict(data.get("info", {})),
             curated_threshold=None if data.get("curated_threshold") is None else float(data["curated_threshold"]),
@@ -228,6 +219,10 @@ def load(path: Path | None) -> Decision | None:
     if path is None or not Path(path).exists():
         return None
     data = json.loads(Path(path).read_text("utf-8"))
+    if "trees" not in data:
+        raise ValueError(
+            f"{path}: not a forest model (an older format?): refit it with `python -m knowledge train-decision`"
+        )
     missing = [f for f in data.get("features", []) if f not in FEATURES]
     if missing:
         raise ValueError(f"{path}: the model uses features this code does not compute: {', '.join(missing)}")

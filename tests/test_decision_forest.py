@@ -1,0 +1,66 @@
+"""The answer-or-decline forest as served: the same probabilities as the library that fitted it, from plain
+JSON, and a clear error for a file it cannot use."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.ensemble import ExtraTreesClassifier
+
+from knowledge import decide
+from knowledge.config import PACKAGE_DIR
+from knowledge.forest import Forest
+from knowledge.train_decision import save
+
+
+def fitted(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((300, 4))
+    y = ((X[:, 0] > 0.5) & (X[:, 2] < 0.7) | (X[:, 1] > 0.9)).astype(int)  # an interaction a sum can't express
+    return ExtraTreesClassifier(n_estimators=25, min_samples_leaf=3, random_state=seed).fit(X, y), rng.random((200, 4))
+
+
+def test_the_stored_forest_predicts_what_scikit_learn_predicts():
+    model, X = fitted()
+    forest = Forest.from_json(json.loads(json.dumps(Forest.from_sklearn(model).to_json())))
+    ours = np.array([forest.probability(x) for x in X])
+    assert np.allclose(ours, model.predict_proba(X)[:, 1], atol=1e-3)
+    assert len(set(np.round(ours, 3))) > 10  # not one constant: the trees really are walked
+
+
+def test_a_decision_survives_saving_and_loading(tmp_path):
+    model, X = fitted(1)
+    names = decide.FEATURES[:4]
+    decision = decide.Decision(names, Forest.from_sklearn(model), threshold=0.8, info={"x": 1}, curated_threshold=0.7)
+    save(decision, tmp_path / "m.json")
+    loaded = decide.load(tmp_path / "m.json")
+    values = dict(zip(names, X[0]))
+    assert loaded.probability(values) == pytest.approx(decision.probability(values))
+    assert (loaded.threshold, loaded.curated_threshold, loaded.info) == (0.8, 0.7, {"x": 1})
+    assert loaded.threshold_for({"faq": 1.0}) == 0.7 and loaded.threshold_for({}) == 0.8
+
+
+def test_the_shipped_model_loads_and_reads_only_features_the_code_computes():
+    decision = decide.load(PACKAGE_DIR / "learned" / "answerability.json")
+    assert set(decision.features) <= set(decide.FEATURES)
+    everything_zero = decision.probability({})
+    assert 0.0 <= everything_zero < decision.threshold  # a passage with no signal at all is not answered
+
+
+def test_a_model_file_of_the_older_kind_says_to_refit(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"features": ["coverage"], "coef": [1.0], "intercept": 0.0, "threshold": 0.5}))
+    with pytest.raises(ValueError, match="train-decision"):
+        decide.load(path)
+
+
+def test_a_tree_with_arrays_of_different_lengths_is_refused():
+    tree = {"feature": [0, -1, -1], "threshold": [0.5, 0, 0], "left": [1, 1, 2], "right": [2, 1, 2], "value": [0.5, 0]}
+    with pytest.raises(ValueError, match="'value' has 2 nodes"):
+        Forest.from_json({"trees": [tree]})
+
+
+def test_a_tree_that_loops_is_refused():
+    tree = {"feature": [0, 0], "threshold": [0.5, 0.5], "left": [1, 0], "right": [1, 0], "value": [0.5, 0.5]}
+    with pytest.raises(ValueError, match="cycle"):
+        Forest.from_json({"trees": [tree]})
