@@ -105,6 +105,27 @@ def _score(sentence: str, found: list[Concept], wants: str) -> float:
     return score
 
 
+def _adding(kept: list[str], query: Query) -> list[str]:
+    """The sentences that each say something of the question another does not: the row of a table for
+    青梧区 goes when the next row covers 橙洲区 and 总建筑面积 both, and the sentence announcing an award
+    when the next one says who founded it and names the award too. A sentence stating the kind of answer
+    asked for (a figure, a date) stays unless the one covering it states one as well."""
+    if len(kept) < 2:
+        return kept
+    units = {s: make_unit(s) for s in kept}
+    covers = {s: frozenset(c.term for c in query.terms if units[s].covers(c)) for s in kept}
+    states = {s: not query.wants or units[s].states(query.wants) for s in kept}
+
+    def redundant(s: str) -> bool:
+        return any(
+            other != s and covers[s] < covers[other] and (states[other] or not states[s])
+            for other in kept
+            if not _INTRODUCES.search(other) and not _INTRODUCES.search(s)
+        )
+
+    return [s for s in kept if not redundant(s)] or kept
+
+
 def _position(hit: Hit) -> int:
     tail = hit.chunk_id.rsplit("#", 1)[-1]
     return int(tail) if tail.isdigit() else -1  # a document's card reads before its text
@@ -142,6 +163,7 @@ def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None
     scores = {s: _score(s, query.concepts, query.wants) for s in evidence}
     top = max(scores.values())
     kept = [s for s in evidence if scores[s] > 0 and (scores[s] >= top / 2 or len(evidence) == 1)] or evidence[:1]
+    kept = _adding(kept, query)
     groups = []
     for sentence in kept:
         i = ordered.index(sentence)

@@ -166,6 +166,45 @@ def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_fir
     assert "青梧区" in text and "绿棠区" not in text
 
 
+def _passage(sentences):
+    from knowledge.retrieve import Hit
+
+    return Hit(
+        chunk_id="doc#1",
+        doc_id="doc",
+        title="",
+        text="".join(sentences),
+        url="",
+        published="",
+        publisher="",
+        category="news",
+        score=1.0,
+        best_unit="".join(sentences),
+        evidence=tuple(sentences),
+    )
+
+
+def test_a_sentence_that_says_nothing_another_does_not_is_left_out_even_when_it_fits(kb):
+    from knowledge.answer import compose
+
+    award = "“创新价值榜”正式揭晓，杭州生物科技谷获评最具活力园区TOP30。"
+    founders = "“创新价值榜”已连续举办四年，由医耘科技与国家技术转移东部中心联合发起。"
+    text, _ = compose([_passage([award, founders])], kb.retriever.analyze("创新价值榜由谁发起？"), max_chars=400)
+    assert text == founders
+    rows = ["园区：青梧区，总建筑面积：约5.7万平方米。", "园区：橙洲区，总建筑面积：约15.8万平方米。"]
+    text, _ = compose([_passage(rows)], kb.retriever.analyze("橙洲区的总建筑面积有多大？"), max_chars=400)
+    assert text == rows[1]
+
+
+def test_the_sentence_stating_the_figure_asked_for_stays_beside_one_that_covers_more(kb):
+    from knowledge.answer import compose
+
+    named = "橙洲区是园区的智慧园区，总建筑面积正在核算。"  # covers more of the question, states no figure
+    figure = "总建筑面积约15.8万平方米。"
+    text, _ = compose([_passage([named, figure])], kb.retriever.analyze("橙洲区的总建筑面积有多大？"), max_chars=400)
+    assert "15.8万平方米" in text
+
+
 def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     from knowledge.decide import answer_gate
 
