@@ -28,6 +28,7 @@ class Thesaurus:
     codes: dict  # word -> tuple of codes
     groups: dict  # "=" code -> tuple of words
     frame_classes: tuple[str, ...] = ()
+    ask_classes: tuple[str, ...] = ()  # finer classes inside frame_classes whose words are what is asked
     max_group: int = 8
 
     def __bool__(self) -> bool:
@@ -53,8 +54,12 @@ class Thesaurus:
 
     def frames(self, word: str) -> bool:
         """Some sense of the word only frames a question (关系 is also a certificate in Cilin,
-        Bp19, but a tenant asking 什么关系 means the relation). Unknown words do not frame."""
-        return any(code.startswith(self.frame_classes) for code in self.codes.get(word, ()))
+        Bp19, but a tenant asking 什么关系 means the relation), unless some sense is a thing the
+        tenant must meet or do (条件, 流程: ask_classes). Unknown words do not frame."""
+        codes = self.codes.get(word, ())
+        if self.ask_classes and any(code.startswith(self.ask_classes) for code in codes):
+            return False
+        return any(code.startswith(self.frame_classes) for code in codes)
 
 
 EMPTY = Thesaurus(codes={}, groups={})
@@ -95,5 +100,6 @@ def thesaurus_for(lexicon_dir: Path) -> Thesaurus:
         codes={w: tuple(c) for w, c in codes.items()},
         groups={c: ws for c, ws in groups.items() if c.endswith("=")},
         frame_classes=tuple(str(c) for c in config.get("frame_classes", [])),
+        ask_classes=tuple(str(c) for c in config.get("ask_classes", [])),
         max_group=int(config.get("max_group", 8)),
     )
