@@ -210,7 +210,7 @@ def test_render_puts_the_answer_then_short_linked_sources_then_numbered_options(
                 "buttons": [{"title": "转人工", "payload": "/human_handoff"}],
                 "sources": [
                     LOCATION_SOURCE,
-                    {"title": "无链接的来源", "publisher": "", "published": "", "url": "", "snippet": ""},
+                    {"title": "无链接的来源", "publisher": "", "published": "", "url": "", "snippet": "第二段。"},
                 ],
             },
         ]
@@ -231,7 +231,9 @@ def test_an_english_reply_gets_english_labels_around_it():
             {
                 "text": "From 杭州网, 2024-03-12 (in Chinese): 园区位于机场西侧。",
                 "buttons": [{"title": "Talk to staff", "payload": "/human_handoff"}],
-                "sources": [{"title": "开园", "publisher": "", "published": "", "url": "", "snippet": ""}],
+                "sources": [
+                    {"title": "开园", "publisher": "", "published": "", "url": "", "snippet": "园区位于机场西侧"}
+                ],
             }
         ]
     )
@@ -239,6 +241,24 @@ def test_an_english_reply_gets_english_labels_around_it():
         "Sources:\n[1] 开园 (date unknown)\n\nReply with a number to choose:\n1. Talk to staff"
     )
     assert "来源" not in rendered.text and "回复数字" not in rendered.text
+
+
+def test_documents_offered_with_no_answer_are_not_listed_as_sources():
+    """A declined question's pointers (sources without a snippet) are documents to read, not the source
+    of a fact: they get their own heading, in either language."""
+    pointer = {"title": "开园报道", "publisher": "杭州网", "published": "2024-03-12", "url": "", "snippet": ""}
+    replies = [
+        {"text": "下面这些公开文件谈到了相关内容：", "buttons": [], "sources": [pointer]},
+        {"text": "暂时没有查到能直接回答这个问题的公开信息。", "buttons": [], "sources": []},
+    ]
+    rendered = render(replies)
+    assert "来源" not in rendered.text
+    assert rendered.text.endswith("相关文件：\n[1] 开园报道（杭州网 2024-03-12）")
+    replies[0]["text"] = "These published documents discuss related topics:"
+    assert render(replies).text.endswith("Related documents:\n[1] 开园报道 (杭州网 2024-03-12)")
+    cited = {**pointer, "title": "政策", "snippet": "园区位于机场西侧"}
+    both = render([{"text": "答。", "buttons": [], "sources": [cited, pointer]}]).text
+    assert both.endswith("来源：\n[1] 政策（杭州网 2024-03-12）\n\n相关文件：\n[2] 开园报道（杭州网 2024-03-12）")
 
 
 def test_render_escapes_titles_and_refuses_odd_link_schemes():

@@ -79,6 +79,14 @@ PASSAGE_KEYS = ("chunk_id", "doc_id", "title", "url", "score", "bm25", "dense", 
 SOURCE_KEYS = ("title", "publisher", "published", "url", "snippet")
 
 
+def is_pointer(source: dict) -> bool:
+    """A source without a snippet is a document offered to read when the bot has no answer (a declined
+    question's see_also), not the citation of a fact: a citation always quotes the sentence it stands
+    for. Channels label the two apart ("相关文件" against "来源"), and only a cited answer is rated.
+    bot/widget/static/messages.js applies the same rule in the browser."""
+    return not (source.get("snippet") or "").strip()
+
+
 def passages(answer) -> list[dict]:
     """The answer's retrieved passages as the turn log keeps them."""
     return [{key: hit.to_dict().get(key) for key in PASSAGE_KEYS} for hit in answer.hits]

@@ -11,6 +11,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from turn_contract import is_pointer
+
 # A passive text reply may carry at most 2048 bytes of content.
 PASSIVE_LIMIT_BYTES = 2048
 TITLE_CHARS = 40
@@ -19,6 +21,7 @@ TITLE_CHARS = 40
 LABELS = {
     "zh": {
         "sources": "来源：",
+        "pointers": "相关文件：",
         "choose": "回复数字即可选择：",
         "no_date": "日期不详",
         "source": "来源",
@@ -26,6 +29,7 @@ LABELS = {
     },
     "en": {
         "sources": "Sources:",
+        "pointers": "Related documents:",
         "choose": "Reply with a number to choose:",
         "no_date": "date unknown",
         "source": "Source",
@@ -92,9 +96,16 @@ def render(replies: list[dict]) -> Rendered:
     language = reply_language(replies)
     words = LABELS[language]
     blocks = ["\n\n".join(texts)] if texts else []
-    if sources:
-        lines = (source_line(i, s, language) for i, s in enumerate(sources, 1))
-        blocks.append(words["sources"] + "\n" + "\n".join(lines))
+    # Citations first, then the documents offered to read when there was no answer, each under its own
+    # label: a pointer listed under 来源 would read as the source of a fact.
+    cited = [s for s in sources if not is_pointer(s)]
+    pointers = [s for s in sources if is_pointer(s)]
+    number = 0
+    for label, group in (("sources", cited), ("pointers", pointers)):
+        if group:
+            lines = [source_line(number + i, s, language) for i, s in enumerate(group, 1)]
+            number += len(group)
+            blocks.append(words[label] + "\n" + "\n".join(lines))
     options: dict[str, str] = {}
     if buttons:
         lines = []

@@ -187,6 +187,21 @@ def test_ratings_only_under_cited_answers(phone, gateway):
     page.wait_for_selector(f"{WIDGET} .rate-up[aria-pressed=true]")
 
 
+def test_documents_offered_with_no_answer_read_as_related_not_as_sources_and_are_not_rated(phone, gateway):
+    page = phone.new_page()
+    open_widget(page, gateway["url"] + "/")
+    before = reply_count(page)
+    type_and_send(page, "CXO企业入驻有什么门槛")
+    wait_replies(page, before + 1)
+    pointer = page.locator(REPLIES).nth(before).locator(".sources a").inner_text()
+    assert pointer.startswith("相关文件：杭州临空生物医药园开园"), pointer
+    assert page.locator(f"{WIDGET} .rate").count() == 0  # no answer was given: nothing to rate
+    type_and_send(page, "园区在哪里")  # a cited answer is still labelled and rated as one
+    wait_replies(page, before + 2)
+    assert page.locator(REPLIES).last.locator(".sources a").inner_text().startswith("来源：")
+    assert page.locator(f"{WIDGET} .rate").count() == 1
+
+
 def test_a_source_without_a_date_says_so(phone, gateway):
     page = phone.new_page()
     open_widget(page, gateway["url"] + "/")

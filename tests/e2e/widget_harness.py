@@ -37,11 +37,16 @@ GREETING = {
 FORM_PROMPT = {"text": "好的，请问贵公司的名称是？", "buttons": [], "sources": []}
 SCOPE = {"text": "这个问题超出了我的范围。我可以介绍园区位置、产业方向、政策和配套。", "buttons": [], "sources": []}
 HANDOFF = {"text": "好的，正在为您转接招商人员。", "buttons": [], "sources": []}
+NOT_FOUND = {
+    "text": "暂时没有查到能直接回答这个问题的公开信息。",
+    "buttons": [{"title": "转人工", "payload": "/human_handoff"}],
+    "sources": [],
+}
 
 
 class ScriptedDialogue(FakeDialogue):
-    """Rasa as the widget sees it: a greeting, a form prompt, a scope message, or a cited answer that echoes
-    the question; `delays` holds a pause in seconds per message (a slow turn)."""
+    """Rasa as the widget sees it: a greeting, a form prompt, a scope message, a declined question with documents
+    to read, or a cited answer that echoes the question; `delays` holds a pause in seconds per message (a slow turn)."""
 
     def __init__(self):
         super().__init__()
@@ -57,6 +62,13 @@ class ScriptedDialogue(FakeDialogue):
             reply, outcome = HANDOFF, "handoff"
         elif "天气" in message:
             reply, outcome = SCOPE, "out_of_scope"
+        elif "门槛" in message:  # declined: documents to read (sources without a snippet), then "not found"
+            pointer = {
+                "text": "下面这些公开文件谈到了相关内容：",
+                "buttons": [],
+                "sources": [{**SOURCE, "snippet": ""}],
+            }
+            return [pointer, NOT_FOUND], {"outcome": "abstained", "confidence": 0.2, "intent": "ask_park_info"}
         elif "日期" in message:  # a source page that shows no date
             reply, outcome = (
                 {"text": "园区位于萧山机场西侧。", "buttons": [], "sources": [{**SOURCE, "published": ""}]},

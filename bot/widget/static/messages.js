@@ -27,12 +27,18 @@
 
   function addStaff(text) { append(staffItem(text)); }
 
+  // A source without a snippet is a document offered to read when the bot has no answer, not the
+  // citation of a fact (turn_contract.is_pointer): it is labelled apart, and nothing under it is rated.
+  function isPointer(s) { return !(s.snippet || "").trim(); }
+  function cites(reply) { return (reply.sources || []).some(function (s) { return !isPointer(s); }); }
+
   function sourceList(sources) {
     var list = el("ul", "sources");
     sources.forEach(function (s) {
       var li = el("li");
       // A source page that shows no date says so, rather than looking like a slip.
-      var text = t("source") + [s.title, s.publisher, s.published || t("noDate")].filter(Boolean).join(t("sep"));
+      var text = t(isPointer(s) ? "related" : "source") +
+        [s.title, s.publisher, s.published || t("noDate")].filter(Boolean).join(t("sep"));
       var href = safeUrl(s.url);
       if (href) {
         var a = el("a", null, text);

@@ -11,7 +11,7 @@
     get("/api/chat/history").then(function (body) {
       var messages = body.messages || [];
       var rated = {};  // as when first shown: one rating per turn, under its last cited answer
-      messages.forEach(function (m, i) { if (m.role === "bot" && m.sources && m.sources.length) rated[m.turn_id] = i; });
+      messages.forEach(function (m, i) { if (m.role === "bot" && cites(m)) rated[m.turn_id] = i; });
       messages.forEach(function (m, i) {
         if (m.role === "user") useLanguage(languageOf(m.text));  // the labels follow the conversation
         var item = m.role === "user" ? el("li", "msg user", m.text) : m.role === "staff" ? staffItem(m.text)

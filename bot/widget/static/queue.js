@@ -55,10 +55,10 @@
   function render(body, entry) {
     var replies = body.replies || [];
     // One rating per turn, under its last cited answer: form prompts, scope
-    // messages and "not found" carry no sources, and there is nothing to rate.
+    // messages, "not found" and the documents offered with it cite nothing, and there is nothing to rate.
     var rated = -1;
     if (entry.shown !== null) {
-      replies.forEach(function (reply, i) { if (reply.sources && reply.sources.length) rated = i; });
+      replies.forEach(function (reply, i) { if (cites(reply)) rated = i; });
     }
     replies.forEach(function (reply, i) { addReply(reply, body.turn_id, i === rated); });
     setHandoff(!!body.handoff);

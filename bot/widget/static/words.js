@@ -7,7 +7,7 @@
     zh: {
       title: "杭州生物科技谷 · 招商助手", open: "打开招商助手", closePanel: "关闭招商助手", close: "关闭",
       log: "对话", inputLabel: "输入问题", placeholder: "请输入您的问题，例如：园区在哪里？", send: "发送",
-      typing: "正在输入", slow: "仍在处理，请稍候…", staff: "招商人员", source: "来源：", sep: "，", noDate: "日期不详",
+      typing: "正在输入", slow: "仍在处理，请稍候…", staff: "招商人员", source: "来源：", related: "相关文件：", sep: "，", noDate: "日期不详",
       rateGroup: "这个回答有帮助吗？", up: "有帮助", down: "没帮助", rateFailed: "评价未能提交，请稍后再试。",
       unsent: "未发送", retry: "重试",
       offline: "网络已断开，这条消息还没有发出。联网后点“重试”。",
@@ -24,7 +24,7 @@
       title: "Hangzhou Biotech Valley · Investment assistant", open: "Open the investment assistant",
       closePanel: "Close the investment assistant", close: "Close", log: "Conversation", inputLabel: "Your question",
       placeholder: "Ask a question, e.g. Where is the park?", send: "Send", typing: "Typing",
-      slow: "Still working on it, please wait…", staff: "Investment staff", source: "Source: ", sep: ", ",
+      slow: "Still working on it, please wait…", staff: "Investment staff", source: "Source: ", related: "Related document: ", sep: ", ",
       noDate: "date unknown",
       rateGroup: "Was this answer helpful?", up: "Helpful", down: "Not helpful",
       rateFailed: "Your rating could not be sent. Please try again later.",
