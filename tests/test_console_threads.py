@@ -103,3 +103,16 @@ def test_correcting_a_tapped_button_prefills_its_title_not_the_payload(app, staf
     html = staff.get(f"/staff/turns/{turn}").get_data(as_text=True)
     assert 'value="扶持政策"' in html or ">扶持政策<" in html
     assert "/ask_policy" not in html.split('id="question"')[1][:200]
+
+
+def test_a_declined_turns_documents_to_read_are_not_shown_as_its_sources(app, staff):
+    pointer = {"title": "开园报道", "publisher": "杭州网", "published": "2024-03-12", "url": "", "snippet": ""}
+    cited = {**pointer, "title": "园区简介", "snippet": "园区位于机场西侧"}
+    dialogue = app.extensions["dialogue"]
+    dialogue.meta = {"outcome": "abstained", "sources": [pointer]}
+    staff.post("/api/chat", json={"sender_id": "web-p", "message": "入驻门槛是什么"})
+    dialogue.meta = {"outcome": "answered", "sources": [cited]}
+    staff.post("/api/chat", json={"sender_id": "web-p", "message": "园区在哪里"})
+    html = staff.get(f"/staff/conversations/{rows(app, Turn)[-1].sender_hash}").get_data(as_text=True)
+    assert "相关文件：开园报道" in html and "来源：开园报道" not in html
+    assert "来源：园区简介" in html

@@ -62,9 +62,13 @@ def init_app(app: Flask) -> None:
 
     zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
 
+    from turn_contract import is_pointer
+
     from .button_titles import shown
 
     app.add_template_filter(shown, "shown")  # button payloads as their titles
+    # A declined turn's documents to read are not the source of a fact (turn_contract.is_pointer).
+    app.add_template_filter(lambda source: "相关文件" if is_pointer(source) else "来源", "source_label")
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
