@@ -3,9 +3,9 @@
 No page of ours runs inline script, so `script-src 'self'` holds everywhere:
 an injected <script> or on*= attribute does not run even if escaping ever
 fails. The console allows no inline style either and may not be framed. The
-widget's host page allows inline style because widget.js (embedded on park
-sites too, where their own CSP applies) brings its look as a <style>
-element. widget.js itself is fetched cross-origin; CORS (cors.py) is
+widget's host page allows inline style for browsers without constructed
+stylesheets, where widget.js (embedded on park sites too, where their own
+CSP applies) falls back to a <style> element. widget.js itself is fetched cross-origin; CORS (cors.py) is
 untouched, and these headers do not restrict where a script may be loaded.
 """
 

@@ -34,7 +34,6 @@
   var host = el("div");
   host.id = "park-chat-widget";
   var root = host.attachShadow({ mode: "open" });
-  var style = el("style", null, CSS);
   var bubble = el("button", "bubble");
   bubble.type = "button";
   bubble.appendChild(chatIcon());
@@ -53,6 +52,27 @@
   header.appendChild(close);
 
   var privacy = el("p", "privacy");
+  // Once the person has written, the notice they read before writing folds to one line that a tap
+  // unfolds: on a phone its five or six lines would otherwise take a fifth of the screen for the whole
+  // conversation. It folds once; unfolded by hand, it stays open.
+  var folded = false;
+  function foldNotice() {
+    if (folded) return;
+    folded = true;
+    privacy.classList.add("brief");
+    privacy.tabIndex = 0;
+    privacy.setAttribute("role", "button");
+    privacy.setAttribute("aria-expanded", "false");
+  }
+  function toggleNotice() {
+    if (!folded) return;
+    var open = privacy.classList.toggle("brief") === false;
+    privacy.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  privacy.addEventListener("click", toggleNotice);
+  privacy.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleNotice(); }
+  });
   var log = el("ol", "log");
   log.setAttribute("aria-live", "polite");
   // Near or over the limit: how many characters, said before sending rather than cut silently.
@@ -80,7 +100,16 @@
   panel.appendChild(log);
   panel.appendChild(counter);
   panel.appendChild(form);
-  root.appendChild(style);
+  // The look as a stylesheet built by script where the browser can: a host page's CSP governs <style>
+  // elements (they need style-src 'unsafe-inline') but not constructed stylesheets, so a park site with
+  // a strict policy still shows the widget as designed. Older browsers get the <style> element.
+  if ("adoptedStyleSheets" in root && window.CSSStyleSheet && "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    root.appendChild(el("style", null, CSS));
+  }
   root.appendChild(panel);
   root.appendChild(bubble);
 

@@ -23,6 +23,8 @@
     // The privacy notice (bot/privacy.py) sits above the conversation, there before anything is sent.
     ".privacy { margin: 0; padding: 6px 12px; font-size: 12px; line-height: 1.45; color: #44514e; background: #eef3f1;",
     "  border-bottom: 1px solid #dfe7e4; max-height: 30%; overflow-y: auto; flex: none; }",
+    // Folded after the first message: one line, still a 44 px target to unfold it.
+    ".privacy.brief { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; line-height: 32px; cursor: pointer; }",
     ".log { list-style: none; margin: 0; padding: 12px; flex: 1; min-height: 0; overflow-y: auto;",
     "  overscroll-behavior: contain; background: #f6f8f7; }",
     ".msg { width: fit-content; margin: 8px 0; max-width: min(88%, 640px); padding: 9px 12px; border-radius: 12px; white-space: pre-wrap; word-break: break-word; }",

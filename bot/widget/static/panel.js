@@ -13,7 +13,7 @@
       var rated = {};  // as when first shown: one rating per turn, under its last cited answer
       messages.forEach(function (m, i) { if (m.role === "bot" && cites(m)) rated[m.turn_id] = i; });
       messages.forEach(function (m, i) {
-        if (m.role === "user") useLanguage(languageOf(m.text));  // the labels follow the conversation
+        if (m.role === "user") { useLanguage(languageOf(m.text)); foldNotice(); }  // the labels follow the conversation
         var item = m.role === "user" ? el("li", "msg user", m.text) : m.role === "staff" ? staffItem(m.text)
           : m.role === "system" ? replyItem({ text: m.text }) : replyItem(m, m.turn_id, rated[m.turn_id] === i);
         log.insertBefore(item, anchor);

@@ -16,6 +16,7 @@
   function enqueue(message, shown) {
     var entry = entryFor(message, shown);
     if (shown !== null) {
+      foldNotice();
       entry.item = addUser(shown);
       if (queue.length) entry.item.classList.add("waiting");
     }
