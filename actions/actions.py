@@ -80,10 +80,12 @@ class ActionAnswerFromKnowledge(Action):
             dispatcher.utter_message(response=aside)
             dispatcher.utter_message(json_message=payload)
         elif result == outcome.NO_KNOWLEDGE and answer.see_also:
-            # No answer, but the documents that discuss it: offered to read, with the
-            # response's "these may help" framing, before the rule's lead-form offer.
+            # No answer, but the documents that discuss it: "not found" and the documents to
+            # read in one reply, then the rule's shorter lead-form offer (utter_no_knowledge_pointed),
+            # so the tenant is not told twice that nothing was found.
             payload[contract.SOURCES] = [source.to_dict() for source in answer.see_also]
             dispatcher.utter_message(response="utter_see_also", json_message=payload)
+            result = outcome.POINTED
         else:
             dispatcher.utter_message(json_message=payload)
         # In the form the result slot is cleared, so no rule for an answer outside the

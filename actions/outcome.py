@@ -20,6 +20,7 @@ from .topics import TOPICS
 # The knowledge action's verdicts (the `knowledge_result` slot), from the turn contract.
 ANSWERED = contract.KNOWLEDGE_ANSWERED
 NO_KNOWLEDGE = contract.NO_KNOWLEDGE
+POINTED = contract.POINTED  # no answer; documents to read were offered (the action's own follow-up)
 OUT_OF_SCOPE = contract.KNOWLEDGE_OUT_OF_SCOPE
 SMALL_TALK = contract.SMALL_TALK
 NEED_TOPIC = contract.NEED_TOPIC  # a bare follow-up (还有呢) with no earlier topic

@@ -68,9 +68,12 @@ def test_bare_follow_up_is_answered_on_the_earlier_topic():
 
 def test_follow_up_nobody_published_offers_staff_and_keeps_the_topic():
     messages, events = run_action(tracker_state("follow_up_after_cxo"))  # 具体怎么申请
-    assert said(messages) == []  # the rule for no_knowledge says it, with the buttons
+    assert said(messages) == []  # no answer is stated
     assert meta(messages)["outcome"] == "abstained"
-    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "no_knowledge")]
+    # The release discusses CXO without saying how to apply: it is offered to read (utter_see_also), and the
+    # rule for `pointed` offers staff, with the buttons.
+    assert [m.get("response") for m in messages] == ["utter_see_also"]
+    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "pointed")]
 
 
 def test_contact_question_abstains_and_never_gives_the_newsroom_number():
@@ -82,15 +85,16 @@ def test_contact_question_abstains_and_never_gives_the_newsroom_number():
 
 
 def test_a_question_the_documents_discuss_but_do_not_answer_points_to_them():
-    """No answer is stated: the reply is the "these may help" response, its sources are the
-    documents to read (without an excerpt), and the no-knowledge rule still follows."""
+    """No answer is stated: the reply is the "not found, these may help" response, its sources are the
+    documents to read (without an excerpt), and the verdict is `pointed`, whose rule offers a person
+    without saying "not found" again."""
     state = tracker_state("location_question", text="生物医药专项基金怎么申请", intent=("ask_funds", 0.99))
     messages, events = run_action(state)
     assert [m.get("response") for m in messages] == ["utter_see_also"]
     custom = messages[0]["custom"]
     assert custom["outcome"] == "abstained"
     assert [(s["title"], s["snippet"]) for s in custom["sources"]] == [(RELEASE_TITLE, "")]
-    assert SlotSet("knowledge_result", "no_knowledge") in events
+    assert SlotSet("knowledge_result", "pointed") in events
 
 
 def test_unsure_off_topic_message_gets_the_scope_message():

@@ -46,12 +46,14 @@ REPORTED_OUTCOMES = frozenset(REPORTED_AS)
 # yet is asked for one by a response).
 KNOWLEDGE_ANSWERED = "answered"
 NO_KNOWLEDGE = "no_knowledge"
+POINTED = "pointed"  # no answer, but documents that discuss it were offered to read (see_also)
 KNOWLEDGE_OUT_OF_SCOPE = "out_of_scope"
 SMALL_TALK = "small_talk"
 NEED_TOPIC = "need_topic"
 KNOWLEDGE_RESULTS = {
     KNOWLEDGE_ANSWERED: ANSWERED,
     NO_KNOWLEDGE: ABSTAINED,
+    POINTED: ABSTAINED,
     KNOWLEDGE_OUT_OF_SCOPE: OUT_OF_SCOPE,
     SMALL_TALK: OUT_OF_SCOPE,
     NEED_TOPIC: None,

@@ -63,12 +63,13 @@ def test_unknown_phone_number_is_not_invented(stack):
 
 
 def test_a_question_the_release_discusses_but_does_not_answer_points_to_it(stack):
-    """No answer is stated; the documents to read come first, then the lead form and staff."""
+    """No answer is stated; "not found" and the documents to read come first, then the lead form and
+    staff, without a second "not found"."""
     replies = chat(stack, "CXO企业入驻园区有什么门槛")
     pointer, offer = replies[0], replies[-1]
-    assert "公开文件" in pointer["text"] and "CXO" not in pointer["text"]
+    assert "没有查到" in pointer["text"] and "公开文件" in pointer["text"] and "CXO" not in pointer["text"]
     assert [(s["title"], s["snippet"]) for s in pointer["sources"]] == [(RELEASE_TITLE, "")]
-    assert "没有查到" in offer["text"] and not offer["sources"]
+    assert "没有查到" not in offer["text"] and "联系方式" in offer["text"] and not offer["sources"]
     assert {b["payload"] for b in offer["buttons"]} >= {"/request_settlement", "/human_handoff"}
 
 
