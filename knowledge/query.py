@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from . import answer_types
 from .lexicon_data import Speller, Synonyms, is_latin
-from .text import Tokenizer, has_cjk, latin_words, normalize, stem
+from .text import Tokenizer, english_word, has_cjk, latin_words, normalize
 
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9\-']*")
 
@@ -88,9 +88,7 @@ def analyze(
         found: list[tuple[int, int]] = []
         if is_latin(term):
             if latin_spans is None:
-                latin_spans = [
-                    (m.start(), m.end(), stem(m.group().strip("-'"))) for m in _LATIN_TOKEN.finditer(current)
-                ]
+                latin_spans = [(m.start(), m.end(), english_word(m.group())) for m in _LATIN_TOKEN.finditer(current)]
             words = _words_of(term)
             for i in range(len(latin_spans) - len(words) + 1):
                 if all(latin_spans[i + j][2] == w for j, w in enumerate(words)):

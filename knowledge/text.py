@@ -79,7 +79,12 @@ def stem(word: str) -> str:
 
 def latin_words(text: str) -> list[str]:
     """The English words of normalised text, singular."""
-    return [stem(_POSSESSIVE.sub("", w.strip("-'"))) for w in _LATIN_WORD.findall(text)]
+    return [english_word(w) for w in _LATIN_WORD.findall(text)]
+
+
+def english_word(token: str) -> str:
+    """One English token as every matcher compares it: no outer hyphens or quotes, no possessive, singular."""
+    return stem(_POSSESSIVE.sub("", token.strip("-'")))
 
 
 def has_cjk(text: str) -> bool:

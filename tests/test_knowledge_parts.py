@@ -68,6 +68,13 @@ def test_english_words_translate_into_the_corpus_vocabulary():
     assert translator.phrases(["rent", "airport"]) == [([0], ("租金",)), ([1], ("机场",))]
 
 
+def test_a_place_named_in_the_possessive_is_still_the_place(kb):
+    """Zhejiang's industry: the glossary claims zhejiang for 浙江省 as it does without the 's."""
+    for question in ("What is Zhejiang's biomedicine output?", "What is the biomedicine output of Zhejiang?"):
+        concepts = {c.term: c for c in kb.analyze(question).terms}
+        assert concepts["zhejiang"].source == "lexicon" and "浙江" in concepts["zhejiang"].forms, question
+
+
 def test_answer_types_are_asked_and_stated():
     assert asked("园区招商电话是多少") == "phone" and states("phone", "咨询热线：0571-82345678")
     assert asked("这份文件的文号是什么") == "doc_number" and states("doc_number", "杭政办函〔2022〕59号")
