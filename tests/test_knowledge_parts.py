@@ -152,36 +152,6 @@ def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(k
     assert not answer_gate(positive, positive_only)
 
 
-def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_first(kb):
-    from knowledge.answer import compose
-    from knowledge.retrieve import Hit
-
-    rows = [
-        "园区：绿棠区，总建筑面积约5.7万平方米，4栋单体建筑，其中1栋为配套宿舍，3栋为厂房，"
-        "功能定位：聚焦生物医药相关产业，设置不同类型的生产和配套模块，模块功能智慧共享，建设进度：基础施工阶段。",
-        "园区：青梧区，总建筑面积约5.7万平方米，共建7栋GMP厂房，"
-        "功能定位：集技术研发、日常办公、产品生产等功能于一体的综合型医药制造产业园，建设进度：基础施工阶段。",
-    ]
-    query = kb.retriever.analyze("青梧区的功能定位是什么？")
-    passage = Hit(
-        chunk_id="parks#1",
-        doc_id="parks",
-        title="三大产业园加紧建设",
-        text="".join(rows),
-        url="",
-        published="",
-        publisher="",
-        category="news",
-        score=1.0,
-        best_unit="".join(rows),
-        covered=["青梧区", "功能定位"],
-        evidence=tuple(rows),
-    )
-    assert len("".join(rows)) > 150  # both rows do not fit one answer
-    text, _ = compose([passage], query, max_chars=150)
-    assert "青梧区" in text and "绿棠区" not in text
-
-
 def _passage(sentences):
     from knowledge.retrieve import Hit
 
@@ -198,6 +168,21 @@ def _passage(sentences):
         best_unit="".join(sentences),
         evidence=tuple(sentences),
     )
+
+
+def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_first(kb):
+    from knowledge.answer import compose
+
+    rows = [
+        "园区：绿棠区，总建筑面积约5.7万平方米，4栋单体建筑，其中1栋为配套宿舍，3栋为厂房，"
+        "功能定位：聚焦生物医药相关产业，设置不同类型的生产和配套模块，模块功能智慧共享，建设进度：基础施工阶段。",
+        "园区：青梧区，总建筑面积约5.7万平方米，共建7栋GMP厂房，"
+        "功能定位：集技术研发、日常办公、产品生产等功能于一体的综合型医药制造产业园，建设进度：基础施工阶段。",
+    ]
+    query = kb.retriever.analyze("青梧区的功能定位是什么？")
+    assert len("".join(rows)) > 150  # both rows do not fit one answer
+    text, _ = compose([_passage(rows)], query, max_chars=150)
+    assert "青梧区" in text and "绿棠区" not in text
 
 
 def test_a_sentence_that_says_nothing_another_does_not_is_left_out_even_when_it_fits(kb):
