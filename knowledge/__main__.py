@@ -70,8 +70,10 @@ def _ask(args, settings: Settings) -> int:
     answer = kb.ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    elif answer.declined_because:
+        print(f"(no answer: {answer.declined_because})")
     elif answer.abstained:
-        print(f"(no answer: confidence {answer.confidence:.2f})")
+        print(f"(no answer: confidence {answer.confidence:.2f} < threshold {answer.threshold or 0:.2f})")
     else:
         print(answer.text)
         for s in answer.sources:

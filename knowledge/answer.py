@@ -66,12 +66,18 @@ class Answer:
     # An abstention's pointers: the documents the best passages come from (see_also()).
     # They are not citations of a fact: the bot says it has no answer, and offers these to read.
     see_also: list[Source] = field(default_factory=list)
+    # What decided: the threshold the confidence was held against (None when a fact decided first),
+    # and that fact when one declined (knowledge.decide: "no phone", "a plan, not what is").
+    threshold: float | None = None
+    declined_because: str = ""
 
     def to_dict(self) -> dict:
         return {
             "text": self.text,
             "sources": [s.to_dict() for s in self.sources],
             "confidence": round(self.confidence, 4),
+            "threshold": None if self.threshold is None else round(self.threshold, 4),
+            "declined_because": self.declined_because,
             "abstained": self.abstained,
             "related": self.related,
             "see_also": [s.to_dict() for s in self.see_also],

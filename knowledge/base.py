@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import index as index_mod
 from . import decide
+from .decide import Verdict
 from .answer import Answer, compose, see_also
 from .config import Settings
 from .embed import encoder_for
@@ -105,11 +106,6 @@ class KnowledgeBase:
         return self._retriever.index.manifest
 
     @property
-    def threshold(self) -> float:
-        """What decides answering: the learned model's probability threshold, or the coverage one."""
-        return self.decision.threshold if self.decision is not None else self.settings.min_confidence
-
-    @property
     def retriever(self) -> Retriever:
         return self._retriever
 
@@ -152,47 +148,59 @@ class KnowledgeBase:
         retriever = self._retriever  # one index for the whole answer, even if a reload happens now
         query = retriever.analyze(question)
         hits = self.candidates(query, retriever.search(question, top_k=top_k, mode=mode, query=query))
-        confidence, answers = self.decide(query, hits)
-        return self.respond(query, hits, confidence, answers, retriever)
+        verdict = self.decide(query, hits)
+        return self.respond(query, hits, verdict, retriever)
 
-    def respond(
-        self, query: Query, hits: list[Hit], confidence: float, answers: bool, retriever: Retriever | None = None
-    ) -> Answer:
+    def respond(self, query: Query, hits: list[Hit], verdict: Verdict, retriever: Retriever | None = None) -> Answer:
         """The reply to a query whose passages are found and whose decision is taken (training
-        the decision asks what every answer would have been: answers=True whatever it says)."""
+        the decision asks what every answer would have been: a verdict that answers whatever)."""
         retriever = retriever or self._retriever
-        if not (answers and hits):
-            return self._declined(query, hits, confidence)
+        if not (verdict.answers and hits):
+            return self._declined(query, hits, verdict)
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
         cited = sources[0].snippet if sources else text
-        if self.parts.answer_types and decide.answer_gate(query, cited, curated=hits[0].category == "faq"):
-            return self._declined(query, hits, confidence)
-        return Answer(text=text, sources=sources, confidence=confidence, abstained=False, hits=hits, related=True)
+        why = decide.answer_gate(query, cited, curated=hits[0].category == "faq") if self.parts.answer_types else ""
+        if why:
+            return self._declined(query, hits, replace(verdict, answers=False, because=why))
+        return Answer(
+            text=text,
+            sources=sources,
+            confidence=verdict.confidence,
+            abstained=False,
+            hits=hits,
+            related=True,
+            threshold=verdict.threshold,
+        )
 
-    def _declined(self, query: Query, hits: list[Hit], confidence: float) -> Answer:
+    def _declined(self, query: Query, hits: list[Hit], verdict: Verdict) -> Answer:
         """An abstention, with the documents to point the tenant to (built only when declining)."""
         return Answer(
             text="",
             sources=[],
-            confidence=confidence,
+            confidence=verdict.confidence,
             abstained=True,
             hits=hits,
             related=bool(hits) and hits[0].confidence >= self.settings.min_confidence,
             see_also=see_also(hits, query),
+            threshold=verdict.threshold,
+            declined_because=verdict.because,
         )
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """The hits with the one the answer would come from first (decide.first_answerable)."""
         return decide.first_answerable(query, hits) if self.parts.answer_types else hits
 
-    def decide(self, query: Query, hits: list[Hit]) -> tuple[float, bool]:
-        """(confidence, answer?): the learned model's probability, or the coverage and its threshold."""
+    def decide(self, query: Query, hits: list[Hit]) -> Verdict:
+        """The learned model's probability against its threshold (or the coverage against its own),
+        unless a fact decides first (decide.gate: a phone number asked, none stated)."""
         if not hits:
-            return 0.0, False
-        if self.parts.answer_types and decide.gate(query, hits):
-            return 0.0, False
+            return Verdict(0.0, False, None, "no passage")
+        why = decide.gate(query, hits) if self.parts.answer_types else ""
+        if why:
+            return Verdict(0.0, False, None, why)
         if self.decision is None:
-            return hits[0].confidence, hits[0].confidence >= self.settings.min_confidence
+            threshold = self.settings.min_confidence
+            return Verdict(hits[0].confidence, hits[0].confidence >= threshold, threshold)
         values = decide.features(query, hits)
-        probability = self.decision.probability(values)
-        return probability, probability >= self.decision.threshold_for(values)
+        probability, threshold = self.decision.probability(values), self.decision.threshold_for(values)
+        return Verdict(probability, probability >= threshold, threshold)

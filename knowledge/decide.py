@@ -170,6 +170,20 @@ def first_answerable(query: Query, hits: list[Hit], depth: int = 3) -> list[Hit]
     return hits
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """Answer or not, and on what: the confidence held against a threshold, or the fact that decided
+    without one (a gate's reason). Staff's hit testing shows exactly this, so it must be what applied."""
+
+    confidence: float
+    answers: bool
+    threshold: float | None = None  # None: a fact decided before any probability was taken
+    because: str = ""  # why a fact declined (gate or answer_gate), '' when the threshold decided
+
+
+ANSWER_ANYWAY = Verdict(0.0, True)  # what answering would have said: training and evaluation ask it
+
+
 @dataclass
 class Decision:
     """P(the best passage answers) from a forest of trees over the features (knowledge/forest.py),

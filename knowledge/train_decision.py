@@ -39,7 +39,7 @@ def samples(
         if not hits or decide.gate(query, hits):
             continue
         values = decide.features(query, hits)
-        answer = kb.respond(query, hits, confidence=0.0, answers=True)  # what answering would have said
+        answer = kb.respond(query, hits, decide.ANSWER_ANYWAY)  # what answering would have said
         if answer.abstained:
             continue  # the cited sentences cannot answer (decide.answer_gate): never the model's call
         X.append([values[f] for f in features])

@@ -251,11 +251,10 @@ class FakeKnowledge:
             confidence=hit.confidence,
             abstained=abstain,
             hits=[hit],
+            threshold=0.6,  # as the real one: the threshold the confidence was held against
             # as the real one: a declined question points to the documents that discuss it
             see_also=[Source("开园", "杭州网", "2024-03-12", "https://example.org/a", "")] if abstain else [],
         )
-
-    threshold = 0.6  # what the real one exposes: the decision's threshold
 
     def ask(self, question, top_k=5, mode="hybrid"):
         self.asked.append(question)

@@ -206,6 +206,28 @@ def test_ask_shows_the_answer_the_passages_and_the_decision(app, staff, abstain)
         assert "园区位于机场西侧。" in html and "不回答" not in html
 
 
+def test_hit_testing_shows_the_threshold_that_applied(app, staff, kb):
+    """A curated answer is held against its own threshold, not a document sentence's."""
+    app.extensions["knowledge"] = kb
+    curated = kb.decision.curated_threshold
+    assert curated is not None and curated != kb.decision.threshold  # else this test shows nothing
+    answer = kb.ask("园区在哪里")
+    assert answer.hits[0].category == "faq" and answer.threshold == curated
+    html = staff.get("/staff/ask?q=园区在哪里").get_data(as_text=True)
+    assert f"回答（置信度 {answer.confidence:.2f} ≥ 阈值 {curated:.2f}）" in html
+
+
+def test_hit_testing_says_which_fact_declined_instead_of_a_threshold(app, staff):
+    """Declined by a fact above the threshold (the cited sentence only states a plan): the page must not
+    claim 0.93 < 0.83."""
+    knowledge = FakeKnowledge(abstain=True)
+    knowledge.answer.confidence, knowledge.answer.declined_because = 0.93, "a plan, not what is"
+    app.extensions["knowledge"] = knowledge
+    html = staff.get("/staff/ask?q=园区有几家企业入驻了").get_data(as_text=True)
+    verdict = html.split('id="ask-verdict">')[1].split("<")[0]
+    assert verdict == "不回答：引用的句子只有规划，问的是现状"
+
+
 def test_knowledge_lists_uploads_and_removes_documents(app, staff, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

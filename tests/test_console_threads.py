@@ -92,7 +92,7 @@ def test_the_thread_shows_titles_passages_with_text_and_verdict_and_feedback(app
     html = staff.get(f"/staff/conversations/{hashed}").get_data(as_text=True)
     assert "「园区位置」" in html and "/ask_location" not in html
     assert "杭州生物科技谷位于杭州临空经济示范区机场西侧。" in html  # the passage's text, not just its id
-    assert "达到作答阈值 0.60" in html
+    assert "覆盖度" in html and "作答阈值" not in html  # a passage's coverage is not the decision's probability
     assert "👎 差评" in html and "太简略" in html
     # The turn list links each user to the thread.
     assert f"/staff/conversations/{hashed}#turn-{turn}" in staff.get("/staff/conversations").get_data(as_text=True)

@@ -65,8 +65,10 @@ def init_app(app: Flask) -> None:
     from turn_contract import is_pointer
 
     from .button_titles import shown
+    from .verdicts import verdict_text
 
     app.add_template_filter(shown, "shown")  # button payloads as their titles
+    app.add_template_global(verdict_text, "verdict_text")  # what decided an answer, in hit testing
     # A declined turn's documents to read are not the source of a fact (turn_contract.is_pointer).
     app.add_template_filter(lambda source: "相关文件" if is_pointer(source) else "来源", "source_label")
 

@@ -69,7 +69,7 @@ def thread(sender_hash: str):
     if not events:
         abort(404)
     channels = sorted({e.item.channel for e in events if hasattr(e.item, "channel")})
-    texts, threshold = passage_texts()
+    texts = passage_texts()
     return render_template(
         "console/thread.html",
         events=events,
@@ -77,29 +77,27 @@ def thread(sender_hash: str):
         channels=channels,
         end_labels=END_LABELS,
         passage_text=texts,
-        threshold=threshold,
     )
 
 
 _texts_cache: dict = {}
 
 
-def passage_texts() -> tuple[dict[str, str], float | None]:
-    """chunk id → passage text from the live index, and the answer threshold. The turn log keeps ids and
-    scores only (texts change with re-indexing); no index, no texts, and the page still shows the scores."""
+def passage_texts() -> dict[str, str]:
+    """chunk id → passage text from the live index. The turn log keeps ids and scores only (texts change
+    with re-indexing); no index, no texts, and the page still shows the scores. (A passage's coverage is
+    not held against the answer threshold here: the threshold is the decision model's, over many signals.)"""
     try:
         from ..knowledge_access import knowledge_base
 
-        kb = knowledge_base()
-        rows = kb.retriever.index.rows
-        threshold = getattr(kb, "threshold", None)
+        rows = knowledge_base().retriever.index.rows
     except Exception:
-        return {}, None
+        return {}
     key = id(rows)
     if key not in _texts_cache:  # one map per loaded index
         _texts_cache.clear()
         _texts_cache[key] = {r["chunk_id"]: r.get("text", "") for r in rows}
-    return _texts_cache[key], threshold
+    return _texts_cache[key]
 
 
 END_LABELS = {

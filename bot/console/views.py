@@ -157,11 +157,10 @@ def ask():
     top_k = min(max(request.args.get("top_k", 5, type=int), 1), 20)
     mode = request.args.get("mode", "hybrid")
     mode = mode if mode in ("hybrid", "bm25", "dense") else "hybrid"
-    answer, error, threshold = None, "", None
+    answer, error = None, ""
     if question:
         try:
-            kb = knowledge_base()
-            answer, threshold = kb.ask(question, top_k=top_k, mode=mode), kb.threshold
+            answer = knowledge_base().ask(question, top_k=top_k, mode=mode)
         except Exception as exc:  # a missing or mismatched index: say so on the page
             log.exception("hit testing failed")
             error = f"知识库不可用：{type(exc).__name__}: {exc}"
@@ -172,7 +171,6 @@ def ask():
         mode=mode,
         answer=answer,
         error=error,
-        threshold=threshold,
         batch=None,
         batch_text="",
     )
@@ -213,7 +211,6 @@ def ask_batch():
         mode="hybrid",
         answer=None,
         error=error,
-        threshold=None,
         batch=batch,
         batch_text=text if not upload else "",
     ), status
