@@ -41,6 +41,13 @@ DEGRADED_WORDS = {
     ),
 }
 DEGRADED_NOTICE, DEGRADED_ABSTAIN = DEGRADED_WORDS["zh"]
+# Declined, but documents discuss the question: offered to read as the reply's sources, as the action
+# server does (utter_see_also), instead of "nothing was found".
+DEGRADED_POINTED = {
+    "zh": "暂时没有找到能直接回答的资料。下面这些公开文件谈到了相关内容，您可以先看看；也可以稍后再试，或留下联系方式。",
+    "en": "Nothing in the park's documents answers this directly. These published documents discuss related "
+    "topics and may help; or try again shortly, or leave your contact details.",
+}
 
 
 @dataclass
@@ -91,8 +98,12 @@ def _degraded(message: str) -> tuple[list[dict], dict]:
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
     outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
     meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None)}
-    notice, abstain = DEGRADED_WORDS[language_of(message)]
+    language = language_of(message)
+    notice, abstain = DEGRADED_WORDS[language]
     text = abstain if answer.abstained else answer.text
+    if answer.abstained and answer.see_also:
+        text = DEGRADED_POINTED[language]
+        meta[contract.SOURCES] = [source.to_dict() for source in answer.see_also]
     return [
         {
             "text": f"{notice}\n{text}",

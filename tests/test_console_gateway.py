@@ -7,7 +7,7 @@ import re
 
 
 from appsupport import FakeKnowledge, make_app, rows
-from bot.conversation import DEGRADED_NOTICE, DEGRADED_WORDS
+from bot.conversation import DEGRADED_NOTICE, DEGRADED_POINTED, DEGRADED_WORDS
 from ops.stores import free_port
 from bot.models import Turn
 
@@ -37,18 +37,35 @@ def test_rasa_down_answers_from_the_knowledge_base_with_a_notice(app, client):
 
 def test_degraded_mode_abstains_when_the_knowledge_base_does(app, client):
     app.extensions["dialogue"].down = True
-    app.extensions["knowledge"] = FakeKnowledge(abstain=True)
+    knowledge = FakeKnowledge(abstain=True)
+    knowledge.answer.see_also = []  # nothing discusses it either
+    app.extensions["knowledge"] = knowledge
     reply = chat(client).get_json()["replies"][0]
-    assert reply["text"].startswith(DEGRADED_NOTICE) and reply["sources"] == []
+    assert reply["text"].splitlines() == [DEGRADED_NOTICE, DEGRADED_WORDS["zh"][1]] and reply["sources"] == []
     assert rows(app, Turn)[0].outcome == "abstained"
+
+
+def test_degraded_mode_offers_the_documents_that_discuss_a_question_it_cannot_answer(app, client):
+    """As with Rasa up: no answer is stated, and the documents to read come as sources without a snippet."""
+    app.extensions["dialogue"].down = True
+    app.extensions["knowledge"] = FakeKnowledge(abstain=True)  # declines, pointing to 开园
+    reply = chat(client).get_json()["replies"][0]
+    assert reply["text"].splitlines() == [DEGRADED_NOTICE, DEGRADED_POINTED["zh"]]
+    assert [(s["title"], s["snippet"]) for s in reply["sources"]] == [("开园", "")]
+    [turn] = rows(app, Turn)
+    assert turn.outcome == "abstained" and [s["title"] for s in turn.sources] == ["开园"]
 
 
 def test_degraded_mode_speaks_english_to_an_english_question(app, client):
     """An English-speaking tenant gets every message in English, an outage's notice included."""
     app.extensions["dialogue"].down = True
-    app.extensions["knowledge"] = FakeKnowledge(abstain=True)
+    knowledge = FakeKnowledge(abstain=True)
+    app.extensions["knowledge"] = knowledge
     reply = chat(client, "What is the rent for a lab?", sender="web-bob").get_json()["replies"][0]
     notice, abstain = DEGRADED_WORDS["en"]
+    assert reply["text"].splitlines() == [notice, DEGRADED_POINTED["en"]]
+    knowledge.answer.see_also = []
+    reply = chat(client, "What is the rent for an office?", sender="web-carol").get_json()["replies"][0]
     assert reply["text"].splitlines() == [notice, abstain]
 
 
