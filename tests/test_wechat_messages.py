@@ -245,20 +245,21 @@ def test_an_english_reply_gets_english_labels_around_it():
 
 def test_documents_offered_with_no_answer_are_not_listed_as_sources():
     """A declined question's pointers (sources without a snippet) are documents to read, not the source
-    of a fact: they get their own heading, in either language."""
+    of a fact: they get their own heading, right after the words that offer them, in either language."""
     pointer = {"title": "开园报道", "publisher": "杭州网", "published": "2024-03-12", "url": "", "snippet": ""}
     replies = [
-        {"text": "下面这些公开文件谈到了相关内容：", "buttons": [], "sources": [pointer]},
-        {"text": "暂时没有查到能直接回答这个问题的公开信息。", "buttons": [], "sources": []},
+        {"text": "暂时没有查到。下面这些公开文件谈到了相关内容：", "buttons": [], "sources": [pointer]},
+        {"text": "您可以留下联系方式。", "buttons": [{"title": "转人工", "payload": "/human_handoff"}], "sources": []},
     ]
-    rendered = render(replies)
-    assert "来源" not in rendered.text
-    assert rendered.text.endswith("相关文件：\n[1] 开园报道（杭州网 2024-03-12）")
-    replies[0]["text"] = "These published documents discuss related topics:"
-    assert render(replies).text.endswith("Related documents:\n[1] 开园报道 (杭州网 2024-03-12)")
+    assert render(replies).text == (
+        "暂时没有查到。下面这些公开文件谈到了相关内容：\n\n相关文件：\n[1] 开园报道（杭州网 2024-03-12）"
+        "\n\n您可以留下联系方式。\n\n回复数字即可选择：\n1. 转人工"
+    )
+    replies[0]["text"] = "I could not find it. These published documents discuss related topics:"
+    assert "\n\nRelated documents:\n[1] 开园报道 (杭州网 2024-03-12)\n\n" in render(replies).text
     cited = {**pointer, "title": "政策", "snippet": "园区位于机场西侧"}
     both = render([{"text": "答。", "buttons": [], "sources": [cited, pointer]}]).text
-    assert both.endswith("来源：\n[1] 政策（杭州网 2024-03-12）\n\n相关文件：\n[2] 开园报道（杭州网 2024-03-12）")
+    assert both == "答。\n\n相关文件：\n[1] 开园报道（杭州网 2024-03-12）\n\n来源：\n[2] 政策（杭州网 2024-03-12）"
 
 
 def test_render_escapes_titles_and_refuses_odd_link_schemes():

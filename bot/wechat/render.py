@@ -81,31 +81,37 @@ def source_line(number: int, source: dict, language: str = "zh") -> str:
 
 
 def render(replies: list[dict]) -> Rendered:
-    texts, sources, buttons = [], [], []
+    language = reply_language(replies)
+    words = LABELS[language]
+    blocks: list[str] = []
+    cited: list[dict] = []
     seen_urls: set[str] = set()
+    buttons: list[dict] = []
+    number = 0
+
+    def listed(group: list[dict], label: str) -> str:
+        nonlocal number
+        lines = [source_line(number + i, source, language) for i, source in enumerate(group, 1)]
+        number += len(group)
+        return words[label] + "\n" + "\n".join(lines)
+
     for reply in replies:
         if (reply.get("text") or "").strip():
-            texts.append(reply["text"].strip())
+            blocks.append(reply["text"].strip())
+        pointers = []
         for source in reply.get("sources") or []:
             key = source.get("url") or source.get("title") or ""
             if key not in seen_urls:
                 seen_urls.add(key)
-                sources.append(source)
+                (pointers if is_pointer(source) else cited).append(source)
+        # The documents offered when there was no answer follow the words that offer them, under their own
+        # label: listed under 来源 at the end, they would read as the source of a fact.
+        if pointers:
+            blocks.append(listed(pointers, "pointers"))
         buttons.extend(b for b in reply.get("buttons") or [] if b.get("payload"))
 
-    language = reply_language(replies)
-    words = LABELS[language]
-    blocks = ["\n\n".join(texts)] if texts else []
-    # Citations first, then the documents offered to read when there was no answer, each under its own
-    # label: a pointer listed under 来源 would read as the source of a fact.
-    cited = [s for s in sources if not is_pointer(s)]
-    pointers = [s for s in sources if is_pointer(s)]
-    number = 0
-    for label, group in (("sources", cited), ("pointers", pointers)):
-        if group:
-            lines = [source_line(number + i, s, language) for i, s in enumerate(group, 1)]
-            number += len(group)
-            blocks.append(words[label] + "\n" + "\n".join(lines))
+    if cited:
+        blocks.append(listed(cited, "sources"))
     options: dict[str, str] = {}
     if buttons:
         lines = []
