@@ -48,7 +48,7 @@ def main() -> None:
     action_connections.install()  # one kept connection pool to the action server, not a connection per call
     action_domain.install()  # the domain sent to the action server once, then only its digest
     action_tracker.install()  # earlier turns' message bodies (parse data, custom payloads) not sent with each call
-    action_results.install()  # the action server's replies checked against a schema compiled once
+    action_results.install()  # the action server's replies checked once per event, against a schema compiled once
     event_types.install()  # an event's class found by its name once, not per stored event
     rasa_main()
 
