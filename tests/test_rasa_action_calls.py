@@ -6,15 +6,11 @@ it does not know). The same calls are made with Rasa's own code first, so the te
 what it counts does change: Rasa 3.6 opens a connection and sends the domain per call.
 """
 
-import json
-import subprocess
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")]
+from rasa_probe import NEEDS_RASA, probe
+
+pytestmark = NEEDS_RASA
 
 PROBE = r"""
 import asyncio, json, sys
@@ -119,16 +115,7 @@ asyncio.run(main())
 
 
 def _probe(install: str) -> dict:
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", PROBE, install],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return probe(PROBE, install)
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,11 @@ hundred mutated ones; and a valid reply is accepted without the whole `oneOf` ch
 knowledge answer's reply used to cost and the floor's greeting did not.
 """
 
-import json
-import subprocess
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")]
+from rasa_probe import NEEDS_RASA, probe
+
+pytestmark = NEEDS_RASA
 
 PROBE = r"""
 import copy, json, random
@@ -98,16 +94,7 @@ print(json.dumps({"verdicts": verdicts, "shortcut": action_results._event_valida
 
 @pytest.fixture(scope="module")
 def seen() -> dict:
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", PROBE],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return probe(PROBE)
 
 
 def test_every_reply_gets_the_verdict_of_the_whole_schema(seen):

@@ -6,15 +6,9 @@ against a schema compiled once (rasa_ext/action_results.py) with the same verdic
 a turn that cannot end the lead form is not scanned for a refusal.
 """
 
-import json
-import subprocess
-from pathlib import Path
+from rasa_probe import NEEDS_RASA, probe
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs Rasa's venv (make setup)")]
+pytestmark = NEEDS_RASA
 
 PROBE = r"""
 import asyncio, json, sys
@@ -90,16 +84,7 @@ print(json.dumps({"verdicts": verdicts, "pragmas": pragmas, "ends": ends, "round
 
 
 def _probe(tmp_path, **env) -> dict:
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", PROBE, str(tmp_path / "tracker.db")],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return probe(PROBE, str(tmp_path / "tracker.db"), **env)
 
 
 def test_rasa_per_turn_work_is_cheaper_and_decides_the_same(tmp_path):
