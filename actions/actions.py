@@ -66,6 +66,11 @@ class ActionAnswerFromKnowledge(Action):
             outcome.park_question_confidence(message),
             answer.related or topics.is_relocation_question(text),
         )
+        if result == outcome.NO_KNOWLEDGE and answer.see_also and not in_form:
+            # No answer, but the documents that discuss it: "not found" and the documents to
+            # read in one reply, then the rule's shorter lead-form offer (utter_no_knowledge_pointed),
+            # so the tenant is not told twice that nothing was found.
+            result = outcome.POINTED
         payload = outcome.turn_payload(result, answer, intent)
         if session.should_end(tracker.events, tracker.active_loop.get("name")):
             payload[contract.END_SESSION] = True
@@ -79,13 +84,8 @@ class ActionAnswerFromKnowledge(Action):
             aside = "utter_no_knowledge_in_form" if result == outcome.NO_KNOWLEDGE else "utter_out_of_scope_in_form"
             dispatcher.utter_message(response=aside)
             dispatcher.utter_message(json_message=payload)
-        elif result == outcome.NO_KNOWLEDGE and answer.see_also:
-            # No answer, but the documents that discuss it: "not found" and the documents to
-            # read in one reply, then the rule's shorter lead-form offer (utter_no_knowledge_pointed),
-            # so the tenant is not told twice that nothing was found.
-            payload[contract.SOURCES] = [source.to_dict() for source in answer.see_also]
+        elif result == outcome.POINTED:
             dispatcher.utter_message(response="utter_see_also", json_message=payload)
-            result = outcome.POINTED
         else:
             dispatcher.utter_message(json_message=payload)
         # In the form the result slot is cleared, so no rule for an answer outside the

@@ -91,5 +91,6 @@ def decide(abstained: bool, intent: str | None, confidence: float, related: bool
 def turn_payload(result: str, answer, intent: str | None) -> dict:
     """The custom payload of a knowledge turn: the outcome the verdict reports
     (turn_contract.KNOWLEDGE_RESULTS), confidence, intent, passages, and the
-    sources when answered. The gateway logs it and never shows it the user."""
-    return contract.answer_payload(contract.KNOWLEDGE_RESULTS[result], answer, intent)
+    sources when answered (or the documents to read when pointed). The gateway
+    logs it, and shows only the sources with the reply they follow."""
+    return contract.answer_payload(contract.KNOWLEDGE_RESULTS[result], answer, intent, pointed=result == POINTED)

@@ -97,13 +97,11 @@ def _degraded(message: str) -> tuple[list[dict], dict]:
 
     answer = knowledge_base().ask(message, mode=DEGRADED_SEARCH)
     outcome = contract.ABSTAINED if answer.abstained else contract.ANSWERED
-    meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None)}
+    pointed = answer.abstained and bool(answer.see_also)
+    meta = {contract.SOURCES: [], **contract.answer_payload(outcome, answer, None, pointed=pointed)}
     language = language_of(message)
     notice, abstain = DEGRADED_WORDS[language]
-    text = abstain if answer.abstained else answer.text
-    if answer.abstained and answer.see_also:
-        text = DEGRADED_POINTED[language]
-        meta[contract.SOURCES] = [source.to_dict() for source in answer.see_also]
+    text = DEGRADED_POINTED[language] if pointed else abstain if answer.abstained else answer.text
     return [
         {
             "text": f"{notice}\n{text}",

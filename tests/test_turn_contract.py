@@ -115,6 +115,7 @@ class _Answer:
         )
     ]
     sources = [_Record(title="t", publisher="p", published="2024-03-12", url="u", snippet="s", score=0.03)]
+    see_also = [_Record(title="r", publisher="p", published="2024-03-12", url="u", snippet="")]
 
 
 def test_every_payload_key_is_sent_by_the_actions_or_a_response():
@@ -131,6 +132,9 @@ def test_an_answer_becomes_one_payload_for_the_action_and_for_degraded_mode():
     assert answered["sources"][0]["score"] == 0.03  # the full source, for the turn log
     declined = outcome.turn_payload(outcome.NO_KNOWLEDGE, _Answer(), None)
     assert declined["outcome"] == "abstained" and "sources" not in declined
+    pointed = outcome.turn_payload(outcome.POINTED, _Answer(), None)  # the documents offered to read
+    assert pointed["outcome"] == "abstained" and [s["title"] for s in pointed["sources"]] == ["r"]
+    assert all(contract.is_pointer(s) for s in pointed["sources"])
     assert outcome.turn_payload(outcome.SMALL_TALK, _Answer(), "chitchat")["outcome"] == "out_of_scope"
 
 

@@ -94,12 +94,14 @@ def passages(answer) -> list[dict]:
     return [{key: hit.to_dict().get(key) for key in PASSAGE_KEYS} for hit in answer.hits]
 
 
-def answer_payload(outcome: str, answer, intent: str | None) -> dict:
+def answer_payload(outcome: str, answer, intent: str | None, pointed: bool = False) -> dict:
     """A knowledge-base answer (knowledge.Answer) as the custom payload of its turn.
 
     Built here once for the action server and for the gateway's degraded mode,
-    so both log the same facts. `sources` (full, with scores) only when the
-    answer is given: an abstention cites nothing.
+    so both log the same facts. `sources` (full, with scores) when the answer is
+    given; when it is declined and `pointed`, the documents offered to read
+    instead (its see_also, which is_pointer tells apart); otherwise none: an
+    abstention cites nothing.
     """
     payload = {
         OUTCOME: outcome,
@@ -109,4 +111,6 @@ def answer_payload(outcome: str, answer, intent: str | None) -> dict:
     }
     if outcome == ANSWERED:
         payload[SOURCES] = [source.to_dict() for source in answer.sources]
+    elif pointed:
+        payload[SOURCES] = [source.to_dict() for source in answer.see_also]
     return payload
