@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .decide import STRICT_TYPES
-from .query import Concept, Query
+from .query import Query
 from .retrieve import Hit
 from .scope import Places
 from .text import split_sentences
@@ -103,28 +103,34 @@ def _fit(sentence: str, limit: int) -> str:
     return (sentence[: cut - 1] if cut > limit // 3 else sentence[: limit - 1]) + "…"
 
 
-def _score(sentence: str, found: list[Concept], wants: str) -> float:
+@dataclass(frozen=True)
+class _Reading:
+    """What one sentence says of the question, read once for scoring and for pruning."""
+
+    covers: frozenset  # the question's terms the sentence covers
+    states: bool  # it states the kind of answer asked for (True when none is asked)
+    score: float
+
+
+def _read(sentence: str, query: Query) -> _Reading:
     unit = make_unit(sentence)
-    score = sum(c.weight for c in found if c.kind == "term" and unit.covers(c))
-    if wants and unit.states(wants):
+    covered = [c for c in query.terms if unit.covers(c)]
+    states = not query.wants or unit.states(query.wants)
+    score = sum(c.weight for c in covered)
+    if query.wants and states:
         score *= 1.5  # the sentence that states the figure asked for, not the one that introduces it
-    return score
+    return _Reading(frozenset(c.term for c in covered), states, score)
 
 
-def _adding(kept: list[str], query: Query) -> list[str]:
+def _adding(kept: list[str], read: dict[str, _Reading]) -> list[str]:
     """The sentences that each say something of the question another does not: the row of a table for
     青梧区 goes when the next row covers 橙洲区 and 总建筑面积 both, and the sentence announcing an award
     when the next one says who founded it and names the award too. A sentence stating the kind of answer
     asked for (a figure, a date) stays unless the one covering it states one as well."""
-    if len(kept) < 2:
-        return kept
-    units = {s: make_unit(s) for s in kept}
-    covers = {s: frozenset(c.term for c in query.terms if units[s].covers(c)) for s in kept}
-    states = {s: not query.wants or units[s].states(query.wants) for s in kept}
 
     def redundant(s: str) -> bool:
         return any(
-            other != s and covers[s] < covers[other] and (states[other] or not states[s])
+            other != s and read[s].covers < read[other].covers and (read[other].states or not read[s].states)
             for other in kept
             if not _INTRODUCES.search(other) and not _INTRODUCES.search(s)
         )
@@ -166,10 +172,11 @@ def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None
     ]
     ordered = list(dict.fromkeys(ordered))
     evidence = [s for s in (best.evidence or ordered[:1]) if s in ordered] or ordered[:1]
-    scores = {s: _score(s, query.concepts, query.wants) for s in evidence}
+    read = {s: _read(s, query) for s in evidence}
+    scores = {s: r.score for s, r in read.items()}
     top = max(scores.values())
     kept = [s for s in evidence if scores[s] > 0 and (scores[s] >= top / 2 or len(evidence) == 1)] or evidence[:1]
-    kept = _adding(kept, query)
+    kept = _adding(kept, read)
     groups = []
     for sentence in kept:
         i = ordered.index(sentence)
