@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import turn_contract as contract
 
-from . import buttons, form_turns, knowledge_client, language, leads, outcome, session, topics
+from . import buttons, form_turns, knowledge_client, language, leads, outcome, responses, session, topics
 
 # The lead form's validation and questions live in lead_form; imported here so
 # `from actions.actions import ValidateInvestorLeadForm` keeps working.
@@ -43,9 +43,16 @@ class ActionAnswerFromKnowledge(Action):
         message = tracker.latest_message or {}
         intent, confidence = outcome.understood_intent(message)
         text = message.get("text") or ""
+        in_form = bool(tracker.active_loop_name)
+        # The slot mapping leaves the language of the messages this action answers to it
+        # (domain.yml, slot `language`): one call to the action server, not two. In the
+        # lead form this action only runs for a question the form stepped aside for, and
+        # a question, unlike an answer to the form, does switch the language.
+        switched = language.switch(text, tracker.get_slot("language"))
+        spoken = switched or tracker.get_slot("language")
         if text.startswith("/"):
             # A tapped button is asked as its title, exactly as if it had been typed.
-            text = buttons.title_for(text, tracker.get_slot("language"), domain) or text
+            text = buttons.title_for(text, spoken, domain) or text
         if (message.get("intent") or {}).get("name") in outcome.OFF_TOPIC:
             question = topics.Question(text, tracker.get_slot("topic"))
         else:
@@ -55,9 +62,9 @@ class ActionAnswerFromKnowledge(Action):
             # (这个, 还有呢) still do.
             sure = intent if confidence >= outcome.SURE_INTENT_CONFIDENCE else None
             question = topics.resolve(text, sure, tracker.get_slot("topic"))
-        in_form = bool(tracker.active_loop_name)
+        language_events = [SlotSet("language", switched)] if switched else []
         if question.needs_topic and not in_form:
-            return [SlotSet("knowledge_result", outcome.NEED_TOPIC)]
+            return [*language_events, SlotSet("knowledge_result", outcome.NEED_TOPIC)]
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
         result = outcome.decide(
@@ -82,25 +89,40 @@ class ActionAnswerFromKnowledge(Action):
             # A question in the middle of the lead form: said here in a few words, since
             # the rules go straight back to the form (data/rules/lead_form.yml).
             aside = "utter_no_knowledge_in_form" if result == outcome.NO_KNOWLEDGE else "utter_out_of_scope_in_form"
-            dispatcher.utter_message(response=aside)
+            _say(dispatcher, domain, aside, spoken)
             dispatcher.utter_message(json_message=payload)
         elif result == outcome.POINTED:
-            dispatcher.utter_message(response="utter_see_also", json_message=payload)
+            _say(dispatcher, domain, "utter_see_also", spoken, payload)
         else:
             dispatcher.utter_message(json_message=payload)
         # In the form the result slot is cleared, so no rule for an answer outside the
         # form (utter_no_knowledge with its "leave your details" button) follows.
-        return [SlotSet("topic", question.topic), SlotSet("knowledge_result", None if in_form else result)]
+        return [
+            *language_events,
+            SlotSet("topic", question.topic),
+            SlotSet("knowledge_result", None if in_form else result),
+        ]
+
+
+def _say(dispatcher: CollectingDispatcher, domain: dict, response: str, spoken: str | None, payload=None) -> None:
+    """A response in the language of this message: Rasa renders an action's responses before
+    applying its events, so it would not yet see the `language` this action sets."""
+    text = responses.text_for(domain, response, spoken)
+    if text:
+        dispatcher.utter_message(text=text, json_message=payload)
+    else:  # a domain without it: Rasa renders its own
+        dispatcher.utter_message(response=response, json_message=payload)
 
 
 class ActionDetectLanguage(Action):
     """Set the `language` slot from the tenant's latest message.
 
     Named as the slot's custom mapping in domain.yml, so Rasa's
-    action_extract_slots runs it after every user message, before the next
+    action_extract_slots runs it after a user message, before the next
     action is predicted: rule-triggered responses (utter_greet right after
     hello) already see the slot, and the responses' language conditions pick
-    the English variant. A message that does not tell (a button payload, a
+    the English variant. The intents the knowledge action answers are left
+    to that action, which sets the slot itself. A message that does not tell (a button payload, a
     phone number) leaves the slot as it was, and so does anything typed into
     the lead form: a Chinese company name or a tapped industry button is an
     answer, not a switch of language. A question asked in the middle of the
@@ -119,10 +141,8 @@ class ActionDetectLanguage(Action):
             and form_turns.read(tracker.get_slot("requested_slot"), message).kind != form_turns.INTERRUPT
         ):
             return []
-        detected = language.detect(message.get("text"))
-        if detected is None or detected == tracker.get_slot("language"):
-            return []
-        return [SlotSet("language", detected)]
+        switched = language.switch(message.get("text"), tracker.get_slot("language"))
+        return [SlotSet("language", switched)] if switched else []
 
 
 # The form's fields, and what this module clears with them.

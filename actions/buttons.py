@@ -14,12 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _variant_language(variant: dict) -> str:
-    for condition in variant.get("condition") or []:
-        if condition.get("name") == "language":
-            return str(condition.get("value"))
-    return "zh"
+from .responses import variant_language
 
 
 def titles(domain: dict[str, Any] | None) -> dict[tuple[str, str], str]:
@@ -27,7 +22,7 @@ def titles(domain: dict[str, Any] | None) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     for variants in ((domain or {}).get("responses") or {}).values():
         for variant in variants or []:
-            language = _variant_language(variant)
+            language = variant_language(variant)
             for button in variant.get("buttons") or []:
                 payload, title = button.get("payload"), button.get("title")
                 if isinstance(payload, str) and payload.startswith("/") and title:

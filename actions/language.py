@@ -30,3 +30,9 @@ def detect(text: str | None) -> str | None:
     if _LATIN_WORD.search(folded):
         return ENGLISH
     return None
+
+
+def switch(text: str | None, current: str | None) -> str | None:
+    """The language to set the slot to, or None when the message keeps `current`."""
+    detected = detect(text)
+    return detected if detected is not None and detected != current else None

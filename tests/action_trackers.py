@@ -35,10 +35,10 @@ def tracker_state(name: str, **changes) -> dict:
     return state
 
 
-def run_action(state: dict) -> tuple[list[dict], list[dict]]:
+def run_action(state: dict, domain: dict | None = None) -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
     tracker = Tracker.from_dict(copy.deepcopy(state))
-    events = asyncio.run(ActionAnswerFromKnowledge().run(dispatcher, tracker, domain={}))
+    events = asyncio.run(ActionAnswerFromKnowledge().run(dispatcher, tracker, domain=domain or {}))
     return dispatcher.messages, events
 
 

@@ -9,8 +9,10 @@ events it returned.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from rasa_sdk.events import SlotSet
 
 from action_trackers import meta, run_action, said, tracker_state
@@ -97,6 +99,43 @@ def test_a_question_the_documents_discuss_but_do_not_answer_points_to_them():
     assert SlotSet("knowledge_result", "pointed") in events
 
 
+@pytest.fixture(scope="module")
+def domain() -> dict:
+    return yaml.safe_load(Path("domain.yml").read_text("utf-8"))
+
+
+def test_a_park_question_sets_the_language_and_its_own_reply_is_already_in_it(domain):
+    """Outside the form the slot mapping leaves a park question's language to this action. Rasa renders
+    an action's responses before applying its events, so the "not found, these may help" line is picked
+    from the domain in the message's language, not left to Rasa (which would still see zh)."""
+    state = tracker_state(
+        "location_question", text="How can we apply for the CXO order subsidy?", intent=("ask_cxo", 0.99)
+    )
+    messages, events = run_action(state, domain)
+    english = next(v["text"] for v in domain["responses"]["utter_see_also"] if v.get("condition"))
+    assert said(messages) == [english]
+    assert events[0] == SlotSet("language", "en") and SlotSet("knowledge_result", "pointed") in events
+
+    back, events = run_action(tracker_state("follow_up_after_cxo", language="en"), domain)  # 具体怎么申请
+    assert said(back) == [next(v["text"] for v in domain["responses"]["utter_see_also"] if not v.get("condition"))]
+    assert events[0] == SlotSet("language", "zh")
+
+
+def test_a_question_in_the_lead_form_sets_the_language_and_the_aside_is_in_it(domain):
+    """The form stepped aside for a question (an answer to the form never reaches this action), and a
+    question does switch the language: the short in-form aside is already in English."""
+    state = tracker_state("lead_form_phone", text="What is the rent per square metre?", intent=("ask_services", 0.99))
+    messages, events = run_action(state, domain)
+    assert events[0] == SlotSet("language", "en")
+    english = {
+        v["text"]
+        for name in ("utter_no_knowledge_in_form", "utter_out_of_scope_in_form")
+        for v in domain["responses"][name]
+        if v.get("condition")
+    }
+    assert said(messages) and set(said(messages)) <= english
+
+
 def test_unsure_off_topic_message_gets_the_scope_message():
     messages, events = run_action(tracker_state("weather_fallback"))
     assert said(messages) == []
@@ -136,7 +175,8 @@ def test_unsure_follow_up_guess_is_asked_on_its_own_words(asked):
     messages, events = run_action(state)
     assert asked == ["How do I reset my password?"]
     assert meta(messages)["outcome"] == "out_of_scope"
-    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "out_of_scope")]
+    # Asked in English in a Chinese conversation: the action switches the language for the rule's reply.
+    assert events == [SlotSet("language", "en"), SlotSet("topic", "CXO"), SlotSet("knowledge_result", "out_of_scope")]
 
 
 def test_sure_follow_up_is_searched_with_the_earlier_topic(asked):

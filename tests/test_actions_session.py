@@ -59,8 +59,8 @@ def test_session_start_carries_each_current_slot_value_once():
     assert events[0]["event"] == "session_started"
     assert events[-1] == {**events[-1], "event": "action", "name": "action_listen"}
     carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert carried == {"topic": "CXO", "industry": "CXO"}  # no turn-scoped knowledge_result, no None
-    assert len([e for e in events if e["event"] == "slot"]) == 2
+    assert carried == {"language": "zh", "topic": "CXO", "industry": "CXO"}  # no turn-scoped knowledge_result, no None
+    assert len([e for e in events if e["event"] == "slot"]) == 3
 
 
 def test_handoff_pauses_the_conversation():

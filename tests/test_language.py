@@ -92,11 +92,14 @@ def test_answers_typed_into_the_lead_form_do_not_switch_language():
 # --- domain.yml ----------------------------------------------------------------
 
 
-def test_language_slot_is_filled_by_the_detect_action_after_every_message():
+def test_language_slot_is_filled_by_the_detect_action_unless_the_knowledge_action_answers():
     slot = DOMAIN["slots"]["language"]
     assert slot["type"] == "categorical" and set(slot["values"]) == {"zh", "en"}
     assert slot["initial_value"] == "zh" and slot["influence_conversation"] is False
-    assert slot["mappings"] == [{"type": "custom", "action": "action_detect_language"}]
+    # which intents are left to the knowledge action: tests/test_turn_contract.py
+    assert [{k: v for k, v in m.items() if k != "not_intent"} for m in slot["mappings"]] == [
+        {"type": "custom", "action": "action_detect_language"}
+    ]
     assert "action_detect_language" in DOMAIN["actions"]
 
 

@@ -91,6 +91,30 @@ def test_park_questions_are_the_topic_registry_and_nothing_else():
     assert outcome.decide(True, "human_handoff", 0.9) == outcome.OUT_OF_SCOPE
 
 
+def _knowledge_rule_intents() -> set[str]:
+    rules = yaml.safe_load(Path("data/rules/knowledge.yml").read_text("utf-8"))["rules"]
+    routing = [r for r in rules if r["steps"][-1] == {"action": "action_answer_from_knowledge"}]
+    assert len(routing) == 1, "one rule sends messages to the knowledge action"
+    return {step["intent"] for step in routing[0]["steps"][0]["or"]}
+
+
+def test_the_language_call_is_skipped_exactly_for_what_the_knowledge_action_answers(domain):
+    """The knowledge action sets `language` for the intents it answers; an intent routed to it but still
+    mapped would cost a second call, and an intent mapped away but not routed to it would never update
+    the slot."""
+    [mapping] = domain["slots"]["language"]["mappings"]
+    assert mapping["action"] == "action_detect_language"
+    assert set(mapping["not_intent"]) == _knowledge_rule_intents()
+
+
+def test_the_lead_form_steps_aside_to_the_knowledge_action_for_the_same_intents():
+    """In the form, a question of these intents reaches the knowledge action, which sets the language."""
+    rules = yaml.safe_load(Path("data/rules/lead_form.yml").read_text("utf-8"))["rules"]
+    aside = [r for r in rules if {"action": "action_answer_from_knowledge"} in r["steps"]]
+    assert len(aside) == 1
+    assert {step["intent"] for step in aside[0]["steps"][0]["or"]} == _knowledge_rule_intents()
+
+
 class _Record:
     def __init__(self, **fields):
         self.fields = fields

@@ -251,3 +251,20 @@ def test_an_english_conversation_gets_english_templates_throughout(stack):
         "passed you on to our investment staff",
     ):
         assert expected in said, (expected, said)
+
+
+def test_the_turn_a_park_question_switches_the_language_is_wholly_in_the_new_one(stack):
+    """A park question's language is set by the knowledge action, not a call before it (domain.yml, slot
+    `language`): the action's own line and the rule's offer after it are both in the question's language."""
+    sender = f"e2e-switch-{uuid.uuid4().hex[:6]}"
+    chat(stack, "你好", sender)
+    for question, says in (
+        ("what is the monthly rent per square metre?", "could not find published information"),
+        ("How can we apply for the CXO order subsidy?", "If they do not have what you need"),
+    ):
+        replies = chat(stack, question, sender)
+        assert says in text(replies), replies
+        templates = [r["text"] for r in replies] + [b["title"] for r in replies for b in r["buttons"]]
+        assert all(_english_apart_from_bracketed_names(t) for t in templates), templates
+        back = chat(stack, "园区每平方米月租金多少", sender)
+        assert not any(_english_apart_from_bracketed_names(r["text"]) for r in back), back
