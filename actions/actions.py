@@ -7,12 +7,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import turn_contract as contract
 
-from . import buttons, form_turns, knowledge_client, language, leads, outcome, responses, session, topics
+from . import buttons, follow_ups, form_turns, knowledge_client, language, leads, outcome, responses, session, topics
 
 # The lead form's validation and questions live in lead_form; imported here so
 # `from actions.actions import ValidateInvestorLeadForm` keeps working.
@@ -64,7 +64,7 @@ class ActionAnswerFromKnowledge(Action):
             question = topics.resolve(text, sure, tracker.get_slot("topic"))
         language_events = [SlotSet("language", switched)] if switched else []
         if question.needs_topic and not in_form:
-            return [*language_events, SlotSet("knowledge_result", outcome.NEED_TOPIC)]
+            return [*language_events, *_verdict(outcome.NEED_TOPIC)]
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
         result = outcome.decide(
@@ -97,11 +97,16 @@ class ActionAnswerFromKnowledge(Action):
             dispatcher.utter_message(json_message=payload)
         # In the form the result slot is cleared, so no rule for an answer outside the
         # form (utter_no_knowledge with its "leave your details" button) follows.
-        return [
-            *language_events,
-            SlotSet("topic", question.topic),
-            SlotSet("knowledge_result", None if in_form else result),
-        ]
+        if in_form:
+            return [*language_events, SlotSet("topic", question.topic), SlotSet("knowledge_result", None)]
+        return [*language_events, SlotSet("topic", question.topic), *_verdict(result)]
+
+
+def _verdict(result: str) -> list[dict[str, Any]]:
+    """The verdict for the rules, and the step they fix for it, which Rasa then runs without
+    predicting it again (actions/follow_ups.py)."""
+    follow = follow_ups.after_verdict().get(result)
+    return [SlotSet("knowledge_result", result), *([FollowupAction(follow)] if follow else [])]
 
 
 def _say(dispatcher: CollectingDispatcher, domain: dict, response: str, spoken: str | None, payload=None) -> None:

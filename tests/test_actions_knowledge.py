@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from action_trackers import meta, run_action, said, tracker_state
 from actions import knowledge_client, topics
@@ -37,7 +37,11 @@ def test_location_question_is_answered_with_its_source():
     assert reply["custom"]["outcome"] == "answered" and reply["custom"]["intent"] == "ask_location"
     assert reply["custom"]["confidence"] >= 0.6
     assert reply["custom"]["hits"] and "text" not in reply["custom"]["hits"][0]
-    assert events == [SlotSet("topic", "位置"), SlotSet("knowledge_result", "answered")]
+    assert events == [
+        SlotSet("topic", "位置"),
+        SlotSet("knowledge_result", "answered"),
+        FollowupAction("action_listen"),
+    ]
 
 
 def test_english_location_question_is_answered():
@@ -58,14 +62,18 @@ def test_new_topic_in_a_follow_up_replaces_the_old_one():
     state = tracker_state("follow_up_after_cxo", text="那基金呢", intent=("ask_funds", 0.99))
     messages, events = run_action(state)
     assert "基金" in messages[0]["text"]
-    assert events == [SlotSet("topic", "基金"), SlotSet("knowledge_result", "answered")]
+    assert events == [
+        SlotSet("topic", "基金"),
+        SlotSet("knowledge_result", "answered"),
+        FollowupAction("action_listen"),
+    ]
 
 
 def test_bare_follow_up_is_answered_on_the_earlier_topic():
     state = tracker_state("follow_up_after_cxo", text="还有呢")
     messages, events = run_action(state)
     assert "CXO" in messages[0]["text"]
-    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "answered")]
+    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "answered"), FollowupAction("action_listen")]
 
 
 def test_follow_up_nobody_published_offers_staff_and_keeps_the_topic():
@@ -75,7 +83,11 @@ def test_follow_up_nobody_published_offers_staff_and_keeps_the_topic():
     # The release discusses CXO without saying how to apply: it is offered to read (utter_see_also), and the
     # rule for `pointed` offers staff, with the buttons.
     assert [m.get("response") for m in messages] == ["utter_see_also"]
-    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "pointed")]
+    assert events == [
+        SlotSet("topic", "CXO"),
+        SlotSet("knowledge_result", "pointed"),
+        FollowupAction("utter_no_knowledge_pointed"),
+    ]
 
 
 def test_contact_question_abstains_and_never_gives_the_newsroom_number():
@@ -141,7 +153,11 @@ def test_unsure_off_topic_message_gets_the_scope_message():
     assert said(messages) == []
     assert meta(messages)["outcome"] == "out_of_scope" and meta(messages)["intent"] == "greet"
     # the earlier topic survives an off-topic interruption
-    assert events == [SlotSet("topic", "基金"), SlotSet("knowledge_result", "out_of_scope")]
+    assert events == [
+        SlotSet("topic", "基金"),
+        SlotSet("knowledge_result", "out_of_scope"),
+        FollowupAction("utter_out_of_scope"),
+    ]
 
 
 def test_park_question_taken_for_small_talk_is_still_answered():
@@ -167,7 +183,11 @@ def test_off_topic_message_is_never_read_as_a_follow_up(asked):
     state = tracker_state("follow_up_after_cxo", text="这个好玩吗", intent=("chitchat", 0.97))
     messages, events = run_action(state)
     assert asked == ["这个好玩吗"]  # not merged with the CXO topic, which it keeps
-    assert events == [SlotSet("topic", "CXO"), SlotSet("knowledge_result", "small_talk")]
+    assert events == [
+        SlotSet("topic", "CXO"),
+        SlotSet("knowledge_result", "small_talk"),
+        FollowupAction("utter_chitchat"),
+    ]
 
 
 def test_unsure_follow_up_guess_is_asked_on_its_own_words(asked):
@@ -176,7 +196,12 @@ def test_unsure_follow_up_guess_is_asked_on_its_own_words(asked):
     assert asked == ["How do I reset my password?"]
     assert meta(messages)["outcome"] == "out_of_scope"
     # Asked in English in a Chinese conversation: the action switches the language for the rule's reply.
-    assert events == [SlotSet("language", "en"), SlotSet("topic", "CXO"), SlotSet("knowledge_result", "out_of_scope")]
+    assert events == [
+        SlotSet("language", "en"),
+        SlotSet("topic", "CXO"),
+        SlotSet("knowledge_result", "out_of_scope"),
+        FollowupAction("utter_out_of_scope"),
+    ]
 
 
 def test_sure_follow_up_is_searched_with_the_earlier_topic(asked):
@@ -189,7 +214,7 @@ def test_bare_follow_up_without_a_topic_asks_which_topic(monkeypatch):
     state = tracker_state("follow_up_after_cxo", text="还有呢", topic=None)
     messages, events = run_action(state)
     assert messages == []
-    assert events == [SlotSet("knowledge_result", "need_topic")]
+    assert events == [SlotSet("knowledge_result", "need_topic"), FollowupAction("utter_ask_topic")]
 
 
 def test_broken_knowledge_base_means_no_knowledge_not_an_error(monkeypatch):
