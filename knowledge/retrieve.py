@@ -65,6 +65,7 @@ class Hit:
     phrase: int = 0  # longest run of the question found verbatim
     sentence: float = 0.0  # share of the question one sentence covers (with the title and heading)
     best_unit: str = ""  # the text of the place that covers the most
+    glossed: float = 0.0  # English question: share of it the definitions of this place's words read back
     evidence: tuple = ()  # that place's sentences: what the answer is made of
 
     def to_dict(self) -> dict:
@@ -381,6 +382,11 @@ class Retriever:
             )
         else:
             hits.sort(key=lambda h: h.score, reverse=True)
+        if query.english and self.parts.translation:  # read back from each passage's words (Translator.glossed)
+            for h in hits[:top_k]:
+                if h.category != "faq":
+                    words = self.tokenizer.tokens(h.best_unit or h.text)
+                    h.glossed = self.translator.glossed(query.terms, words, h.covered)
         return hits[:top_k]
 
 
