@@ -74,6 +74,10 @@ def test_the_decision_sees_the_read_back_share_of_an_english_question_only():
 def test_an_english_question_is_read_back_from_the_passages_it_retrieves(kb):
     question = "When did the park open?"
     query = kb.retriever.analyze(question)
-    hits = [h for h in kb.retriever.search(question, query=query) if h.category != "faq"]
-    assert hits and all(h.glossed >= h.confidence * 0.999 for h in hits)
-    assert any(h.glossed > 0 for h in hits)
+    hits = kb.retriever.search(question, query=query)
+    passages = [h for h in hits if h.category != "faq"]
+    shares = [kb.retriever.read_back(query, h) for h in passages]
+    assert shares and all(s >= h.confidence * 0.999 for s, h in zip(shares, passages)) and max(shares) > 0
+    assert all(kb.retriever.read_back(query, h) == 0.0 for h in hits if h.category == "faq")
+    chinese = kb.retriever.analyze("园区什么时候开园")
+    assert all(kb.retriever.read_back(chinese, h) == 0.0 for h in hits)  # a Chinese question has bigrams
