@@ -176,9 +176,10 @@ class Retriever:
     def _frames(self, concept: Concept) -> bool:
         if not self.thesaurus:
             return False
-        if is_latin(concept.term):  # an English word frames when one of its Chinese senses does
-            key = " ".join(latin_words(concept.term))
-            return any(self.thesaurus.frames(w) for w in reverse_cedict().get(key, ())[:4])
+        if is_latin(concept.term):  # an English word frames when half its first Chinese senses do
+            senses = reverse_cedict().get(" ".join(latin_words(concept.term)), ())[:4]
+            # (apply: 申领, 应征, 予以, 投考; one sense that frames does not make "how do I apply" a frame)
+            return bool(senses) and 2 * sum(self.thesaurus.frames(w) for w in senses) >= len(senses)
         return self.thesaurus.frames(concept.term)
 
     def analyze(self, question: str) -> Query:

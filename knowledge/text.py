@@ -17,6 +17,7 @@ from pathlib import Path
 import jieba
 from opencc import OpenCC
 
+from . import cedict
 from .config import Settings
 
 jieba.setLogLevel(60)  # jieba prints its cache banner on every load otherwise
@@ -159,7 +160,7 @@ class Tokenizer:
             if word.isascii() and word.isalpha():
                 if stem(word) in self.stopwords or word in self.english_function_words:  # companies: company
                     continue
-                if not (len(word) > 4 and word.endswith("ly")):  # adverbs (exactly, currently) frame English
+                if not cedict.is_adverb(word):  # adverbs (exactly, currently) frame English; apply does not
                     kept.append(stem(word))
             elif _DIGITS.search(word):
                 kept.append(word)

