@@ -103,15 +103,18 @@ def states_measure(unit: str, text: str) -> bool:
 
 
 # A question that asks for the members of a set (哪些, 哪几个, 哪两家) is answered by a place that names
-# them, one after another: 、 ； ： a new line, a numbered item, 一是…. "力争创建两个国家医学中心" counts them
-# and does not answer 是哪两个.
+# them, one after another. "力争创建两个国家医学中心" counts them and does not answer 是哪两个, and one item
+# after a colon (首批入驻企业：21家) or one bullet ending in ； (已集聚各类公共服务平台20余个；) counts them too.
 ASKS_LIST = re.compile(
     r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|分别是|"
     r"\bwhich (ones|two|three)\b|\bwhat are the\b"
 )
-ENUMERATES = re.compile(
-    r"、|；|;|：|:|\n|[一二三四五六七八九十]是|（[一二三四五六七八九十]）|\([一二三四五六七八九十\d]\)|\d[.、]"
+_ITEM_BREAKS = re.compile(r"[；;\n]")
+_NUMBERED = re.compile(
+    r"[一二三四五六七八九十]是|（[一二三四五六七八九十]）|\([一二三四五六七八九十\d]\)|(?<![\d.])\d[.、](?!\d)"
 )
+_AFTER_COLON = re.compile(r"[：:](.*)", re.S)
+_COMMAS = re.compile(r"[，,]")
 
 
 def asks_list(question: str) -> bool:
@@ -119,7 +122,15 @@ def asks_list(question: str) -> bool:
 
 
 def enumerates(text: str) -> bool:
-    return bool(ENUMERATES.search(text))
+    """The text names two items or more: A、B; clauses set off by ； or new lines; numbered items
+    (一是…二是, （一）…（二）, 1. … 2.); or a colon followed by three items or more set off by commas
+    (one comma after a colon more often joins two clauses: 建设进度：基础施工阶段，已有企业意向入驻)."""
+    if "、" in text or len(_NUMBERED.findall(text)) >= 2:
+        return True
+    if sum(1 for part in _ITEM_BREAKS.split(text) if part.strip()) >= 2:
+        return True
+    listed = _AFTER_COLON.search(text)
+    return bool(listed) and len(_COMMAS.findall(listed.group(1).strip(" ，,。"))) >= 2
 
 
 # A question about what is now (目前, 现在, 已经, 截至, 入驻了) is not answered by a plan: a place that only
