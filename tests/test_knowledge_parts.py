@@ -216,6 +216,23 @@ def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     assert not kb.retriever.analyze("园区在哪里").asks_list
 
 
+def test_one_item_after_a_colon_or_one_bullet_is_a_count_not_a_list():
+    """首批入驻的21家企业都有谁 was rated a likely answer by 首批入驻企业：21家 (the colon made it a list)."""
+    from knowledge.answer_types import enumerates
+
+    for count in ("【苏州工业园区】首批入驻企业：21家。", "痛点和难点：- 综合体内已集聚各类公共服务平台20余个；"):
+        assert not enumerates(count), count
+    assert not enumerates("建设进度：基础施工阶段，已有企业意向入驻。")  # one comma joins two clauses
+    for listed in (
+        "包括天境生物、维亚生物",
+        "一是创新药；二是高端医疗器械",
+        "重点发展三大方向：创新药，医疗器械，合成生物",
+        "（一）研发（二）临床",
+        "1. 申请表 2. 简介",
+    ):
+        assert enumerates(listed), listed
+
+
 def test_structure_keeps_headings_tables_and_unpunctuated_lines():
     text = (
         "# 三期B区\n一、基本情况\n投资进度已达56.29%\n园区坐落于金谷路99号。\n"
