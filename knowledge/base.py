@@ -206,5 +206,5 @@ class KnowledgeBase:
         if "glossed" in self.decision.features:  # measured only for a model that reads it: ~1 ms a question
             hits[0].glossed = self._retriever.read_back(query, hits[0])
         values = decide.features(query, hits)
-        probability, threshold = self.decision.probability(values), self.decision.threshold
+        probability, threshold = self.decision.probability(values), self.decision.threshold_for(values)
         return Verdict(probability, probability >= threshold, threshold)

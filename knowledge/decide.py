@@ -191,13 +191,23 @@ ANSWER_ANYWAY = Verdict(0.0, True)  # what answering would have said: training a
 @dataclass
 class Decision:
     """P(the best passage answers) from a forest of trees over the features (knowledge/forest.py),
-    and the threshold that turns it into answer or decline. One threshold for curated FAQ answers and
-    document sentences alike: the forest reads which kind an answer is (knowledge/train_decision.py)."""
+    and the thresholds that turn it into answer or decline."""
 
     features: tuple[str, ...]
     forest: Forest
-    threshold: float
+    threshold: float  # for a sentence from a document
     info: dict
+    curated_threshold: float | None = None  # for a curated FAQ answer; None: the same as threshold
+
+    @staticmethod
+    def curated(values: dict[str, float]) -> bool:
+        """The answer would be a curated FAQ entry (its own threshold), not a sentence from a document."""
+        return values.get("faq", 0.0) > 0
+
+    def threshold_for(self, values: dict[str, float]) -> float:
+        if self.curated_threshold is not None and self.curated(values):
+            return self.curated_threshold
+        return self.threshold
 
     def probability(self, values: dict[str, float]) -> float:
         return self.forest.probability(np.array([values.get(name, 0.0) for name in self.features], dtype=float))
@@ -206,6 +216,7 @@ class Decision:
         return {
             "features": list(self.features),
             "threshold": self.threshold,
+            "curated_threshold": self.curated_threshold,
             "info": self.info,
             **self.forest.to_json(),
         }
@@ -217,6 +228,7 @@ class Decision:
             forest=Forest.from_json(data),
             threshold=float(data["threshold"]),
             info=dict(data.get("info", {})),
+            curated_threshold=None if data.get("curated_threshold") is None else float(data["curated_threshold"]),
         )
 
 

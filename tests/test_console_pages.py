@@ -207,12 +207,14 @@ def test_ask_shows_the_answer_the_passages_and_the_decision(app, staff, abstain)
 
 
 def test_hit_testing_shows_the_threshold_that_applied(app, staff, kb):
-    """The model's probability against its threshold, as the knowledge base decided it."""
+    """A curated answer is held against its own threshold, not a document sentence's."""
     app.extensions["knowledge"] = kb
+    curated = kb.decision.curated_threshold
+    assert curated is not None and curated != kb.decision.threshold  # else this test shows nothing
     answer = kb.ask("园区在哪里")
-    assert not answer.abstained and answer.threshold == kb.decision.threshold
+    assert answer.hits[0].category == "faq" and answer.threshold == curated
     html = staff.get("/staff/ask?q=园区在哪里").get_data(as_text=True)
-    assert f"回答（置信度 {answer.confidence:.2f} ≥ 阈值 {kb.decision.threshold:.2f}）" in html
+    assert f"回答（置信度 {answer.confidence:.2f} ≥ 阈值 {curated:.2f}）" in html
 
 
 def test_hit_testing_says_which_fact_declined_instead_of_a_threshold(app, staff):

@@ -31,12 +31,13 @@ def test_the_stored_forest_predicts_what_scikit_learn_predicts():
 def test_a_decision_survives_saving_and_loading(tmp_path):
     model, X = fitted(1)
     names = decide.FEATURES[:4]
-    decision = decide.Decision(names, Forest.from_sklearn(model), threshold=0.8, info={"x": 1})
+    decision = decide.Decision(names, Forest.from_sklearn(model), threshold=0.8, info={"x": 1}, curated_threshold=0.7)
     save(decision, tmp_path / "m.json")
     loaded = decide.load(tmp_path / "m.json")
     values = dict(zip(names, X[0]))
     assert loaded.probability(values) == pytest.approx(decision.probability(values))
-    assert (loaded.threshold, loaded.info) == (0.8, {"x": 1})
+    assert (loaded.threshold, loaded.curated_threshold, loaded.info) == (0.8, 0.7, {"x": 1})
+    assert loaded.threshold_for({"faq": 1.0}) == 0.7 and loaded.threshold_for({}) == 0.8
 
 
 def test_the_shipped_model_loads_and_reads_only_features_the_code_computes():

@@ -1,8 +1,8 @@
 """What decided an answer, in the staff's words.
 
 Hit testing is where staff check the knowledge base, so it must say what really
-decided: the probability against the threshold (the one that applied, whatever
-model is loaded), or the fact that declined before any threshold
+decided: the probability against the threshold that applied (a curated answer's
+is not a document sentence's), or the fact that declined before any threshold
 (a phone number asked, none stated). knowledge/decide.py names those facts in
 English for logs and JSON; this is their Chinese for the console.
 """
