@@ -127,10 +127,10 @@ class ActionDetectLanguage(Action):
     action is predicted: rule-triggered responses (utter_greet right after
     hello) already see the slot, and the responses' language conditions pick
     the English variant. The intents the knowledge action answers are left
-    to that action, which sets the slot itself. A message that does not tell (a button payload, a
-    phone number) leaves the slot as it was, and so does anything typed into
-    the lead form: a Chinese company name or a tapped industry button is an
-    answer, not a switch of language. A question asked in the middle of the
+    to that action, which sets the slot itself. A message that does not tell
+    (a button payload, a phone number) leaves the slot as it was, and so does
+    anything typed into the lead form: a Chinese company name or a tapped
+    industry button is an answer, not a switch of language. A question asked in the middle of the
     form is not an answer (actions/form_turns.py) and does set the language.
     """
 
