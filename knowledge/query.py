@@ -19,6 +19,7 @@ from functools import lru_cache
 from . import answer_types
 from .lexicon_data import Speller, Synonyms, is_latin
 from .text import Tokenizer, english_word, has_cjk, latin_words, normalize
+from .translate import is_adverb
 
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9\-']*")
 
@@ -109,7 +110,7 @@ def analyze(
     # The words that ask for the answer type (百分之多少, 金额) say what kind of answer, not what about.
     rest = answer_types.ASKS_FRAME.sub(" ", "".join(masked))
     for word in tokenizer.content_words(rest, is_noun):
-        if word not in seen:
+        if word not in seen and not is_adverb(word):  # exactly, currently frame an English question
             seen.add(word)
             concepts.append(Concept(term=word, forms=(word,), source="english" if is_latin(word) else "word"))
     wants = answer_types.asked(text)

