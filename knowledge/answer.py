@@ -21,6 +21,7 @@ from .decide import STRICT_TYPES
 from .query import Query
 from .retrieve import Hit
 from .scope import Places
+from .structure import join
 from .text import split_sentences
 from .units import make_unit
 
@@ -199,7 +200,7 @@ def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None
             break
         text.append(piece)
         used += len(piece)
-    answer = chinese_punctuation("".join(text))
+    answer = chinese_punctuation(join(text))  # a field or list item without end punctuation keeps its line
     return _frame(answer, best, query, places), [_source(best, answer)]
 
 

@@ -47,7 +47,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
             chunk_id=f"{doc.doc_id}#{i}",
             doc_id=doc.doc_id,
             title=doc.title,
-            text=join([p.text for p in window]),
+            text=join([p.text for p in window], frozenset(j for j, p in enumerate(window) if p.is_heading)),
             heading=window[0].heading,
         )
         for i, window in enumerate(_windows(pieces(doc.text, doc.title)))

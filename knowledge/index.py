@@ -45,7 +45,7 @@ from .text import tokenizer_for
 log = logging.getLogger(__name__)
 _VERSION = re.compile(r"[0-9a-f]{12}-\d+|legacy-\d+")
 
-INDEX_FORMAT = 4  # 2: FAQ rows, closing quotes kept with their sentence; 3: scope on every row; 4: heading paths, table rows, document cards
+INDEX_FORMAT = 5  # 2: FAQ rows, closing quotes kept with their sentence; 3: scope on every row; 4: heading paths, table rows, document cards; 5: "label: value" lines are fields, not headings, and a heading starts its own line in a passage
 # Exact search is fast enough and simplest up to here (about 6 ms a query at
 # 50k on one core); beyond it, an inverted file (IVF-Flat) of about sqrt(n)
 # lists, probing 1/32 of them. `python -m knowledge bench` measured HNSW too

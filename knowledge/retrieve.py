@@ -255,7 +255,7 @@ class Retriever:
                 best, best_terms, best_typed, best_unit, best_own = share, [c.term for c in covered], typed, unit, own
         sentence = 0.0
         if best_unit is not None:
-            title = self._titles[idx]
+            title = best_unit.context or self._titles[idx]
             for part in best_unit.parts or [best_unit]:
                 sentence = max(sentence, sum(c.weight for c in terms if part.covers(c) or title.covers(c)) / total)
         return max(best, 0.0), best_terms, best_typed, sentence, best_unit

@@ -4,7 +4,8 @@ Policies are read by their structure: 第二条 under 第一章, a figure in a t
 row under its column names. Passages keep that structure, so
 - a heading (Markdown #, 第X章, 一、, （一）, or a short line with no end
   punctuation) becomes the heading path of the pieces below it, and is kept
-  as a piece itself (投资进度已达56.29% is a fact);
+  as a piece itself (投资进度已达56.29% is a fact); a short "label: value"
+  line (总面积：约1.5平方公里) is a field of the section above it, not a heading;
 - a table row becomes one sentence that names its columns
   (总投资额：50亿元人民币), so a passage holding it reads on its own;
 - a line without end punctuation is never glued to the next sentence.
@@ -25,6 +26,7 @@ _NUMBERED = [  # (level, pattern) for Chinese numbered headings, outermost first
     (3, re.compile(r"^[（(][一二三四五六七八九十]+[）)]")),
 ]
 _END = re.compile(r"[。！？；!?;：:…”」』）)]\s*$")
+_FIELD = re.compile(r"^[^：:]{1,12}[：:]\s*\S")  # 总面积：约1.5平方公里, a field under 基地二期
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _SEPARATOR = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
 HEADING_MAX = 40  # characters: a longer line is text, whatever it starts with
@@ -35,6 +37,7 @@ SHORT_LINE = 30
 class Piece:
     text: str
     heading: str  # the heading path above it, " > " joined
+    is_heading: bool = False  # a heading line itself: it stands on a line of its own in a passage
 
 
 def _cells(line: str) -> list[str]:
@@ -70,7 +73,34 @@ def _level(line: str) -> int:
     for level, pattern in _NUMBERED:
         if pattern.match(line):
             return level
-    return 4 if len(line) <= SHORT_LINE else 0
+    return 4 if len(line) <= SHORT_LINE and not _FIELD.match(line) else 0
+
+
+def _line_level(line: str) -> int:
+    md = _MD_HEADING.match(line)
+    return len(md.group(1)) if md else _level(line)
+
+
+def headings_along(heading: str, sentences: list[str], text: str) -> list[str]:
+    """The heading path each of a passage's sentences stands under.
+
+    A passage carries the heading path of its first piece; a heading inside it
+    (基地二期, after the fields of 基地一期) starts a section for the sentences
+    after it, and stands under itself. The path is rebuilt by the rules pieces()
+    cut it with, so both read one definition.
+    """
+    # The passage's own path stands as given (its Markdown levels are not in the text any more);
+    # a heading met inside the passage closes the parts of its level and deeper.
+    path = [(_line_level(part), part) for part in heading.split(" > ") if part]
+    lines = {line.strip() for line in text.splitlines()}
+    out = []
+    for sentence in sentences:
+        # Only a whole line can be a heading: 四至为…以东 after a ； is the end of a field.
+        level = _line_level(sentence) if sentence in lines else 0
+        if level:
+            path = [(k, v) for k, v in path if k < level] + [(level, sentence)]
+        out.append(" > ".join(v for _, v in path))
+    return out
 
 
 def pieces(text: str, title: str = "") -> list[Piece]:
@@ -100,7 +130,7 @@ def pieces(text: str, title: str = "") -> list[Piece]:
         if level and line != title:
             path = {k: v for k, v in path.items() if k < level}
             path[level] = line
-            out.append(Piece(line, " > ".join(path[k] for k in sorted(path) if k < level)))
+            out.append(Piece(line, " > ".join(path[k] for k in sorted(path) if k < level), is_heading=True))
             continue
         if level:
             continue  # the title repeated as a heading
@@ -109,11 +139,13 @@ def pieces(text: str, title: str = "") -> list[Piece]:
     return out
 
 
-def join(texts: list[str]) -> str:
-    """Sentences back into text; a piece without end punctuation keeps its line break."""
+def join(texts: list[str], headings: frozenset = frozenset()) -> str:
+    """Sentences back into text; a piece without end punctuation keeps its line break, and a
+    heading (the indexes in `headings`) starts a line, so a passage's text still shows where a
+    section begins (headings_along reads it)."""
     out = ""
-    for t in texts:
-        if out and not _END.search(out):
+    for i, t in enumerate(texts):
+        if out and (not _END.search(out) or i in headings):
             out += "\n"
         out += t
     return out

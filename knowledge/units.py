@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from . import answer_types
 from .lexicon_data import is_latin, latin_key
 from .query import Concept
+from .structure import headings_along
 from .text import has_cjk, latin_words, normalize, split_sentences
 
 # Punctuation that may sit inside a name (招、投、管、服 ; “6+1”) and that a
@@ -44,6 +45,7 @@ class Unit:
     lang: str = ""  # "zh" or "en" for one language of a bilingual FAQ entry; "" matches any question
     asks: frozenset = frozenset()  # answer types its FAQ question variants ask for: staff answered those
     sentences: tuple = ()  # the raw sentences it spans, for the answer
+    context: "Unit | None" = None  # what names it: title, 文号 and the heading it stands under
 
     def covers(self, concept: Concept) -> bool:
         if concept.kind != "term":
@@ -126,12 +128,17 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
             unit.asks = frozenset(filter(None, (answer_types.asked(q) for q in own)))
         return units
     sentences = split_sentences(row["text"]) or [row["text"]]
-    heading = f"{row['title']}\n{row.get('heading', '')}"
-    if window <= 0 or len(sentences) <= window:
-        spans = [sentences]
-    else:
-        spans = [sentences[i : i + window] for i in range(len(sentences) - window + 1)]
-    return [make_unit(f"{heading}\n{''.join(span)}", span) for span in spans]
+    # A passage is read with what names it: the document's title and 文号 (a question citing
+    # 杭政办函〔2021〕39号 is about every passage of it), and the heading each window stands under.
+    named = " ".join(filter(None, (row["title"], row.get("doc_number", ""))))
+    headings = headings_along(row.get("heading", ""), sentences, row["text"])
+    starts = [0] if window <= 0 or len(sentences) <= window else range(len(sentences) - window + 1)
+    spans = [(headings[i], sentences[i : i + window] if window > 0 else sentences) for i in starts]
+    units = []
+    for heading, span in spans:
+        units.append(make_unit(f"{named}\n{heading}\n{''.join(span)}", span))
+        units[-1].context = make_unit(f"{named}\n{heading}")
+    return units
 
 
 def match_text(row: dict) -> str:

@@ -14,8 +14,10 @@ from knowledge.answer_types import asked, states
 from knowledge.documents import DocumentError, parse_markdown
 from knowledge.ingest import ingest_manifest, load_manifest
 from knowledge.scope import places_for
-from knowledge.structure import join, pieces
+from knowledge.structure import headings_along, join, pieces
+from knowledge.text import split_sentences
 from knowledge.thesaurus import thesaurus_for
+from knowledge.units import units_of
 from knowledge.translate import Translator, base_forms
 
 LEXICON = Settings().lexicon_dir
@@ -245,6 +247,39 @@ def test_structure_keeps_headings_tables_and_unpunctuated_lines():
     row = next(p for p in got if p.text.startswith("总投资额"))
     assert row.heading == "三期B区 > 一、基本情况 > 投资进度已达56.29% > 概况"
     assert join(["投资进度已达56.29%", "园区坐落于金谷路99号。"]) == "投资进度已达56.29%\n园区坐落于金谷路99号。"
+
+
+def test_a_section_heading_inside_a_passage_names_the_sentences_after_it():
+    # A plain-text page (张江药谷's profile) lists two sites, each a short heading over "label: value" fields.
+    text = (
+        "基地一期\n位置：园区北部；四至为龙东大道以南、科苑路以东\n占地面积：约1.5平方公里\n"
+        "基地二期\n位置：园区中部\n总面积：约1.5平方公里\n"
+    )
+    got = pieces(text)
+    assert [p.text for p in got if p.is_heading] == ["基地一期", "基地二期"]  # fields are not headings
+    area = next(p for p in got if p.text.startswith("总面积"))
+    assert area.heading == "基地二期"
+    # In a passage each heading starts its own line, so the section can be read back from the text.
+    passage = join([p.text for p in got], frozenset(i for i, p in enumerate(got) if p.is_heading))
+    sentences = split_sentences(passage)
+    along = dict(zip(sentences, headings_along("", sentences, passage)))
+    assert along["总面积：约1.5平方公里"] == "基地二期"
+    assert along["占地面积：约1.5平方公里"] == "基地一期"
+    # The end of a field after a ； is not a heading, though it has no end punctuation.
+    assert along["四至为龙东大道以南、科苑路以东"] == "基地一期"
+
+
+def test_a_passage_is_read_with_its_section_and_its_document_number():
+    row = {
+        "title": "某市关于加快生物医药产业发展的若干意见",
+        "doc_number": "杭政办函〔2021〕39号",
+        "heading": "",
+        "text": "基地一期\n占地面积：约1.5平方公里\n基地二期\n总面积：约2平方公里\n功能：研发和孵化",
+    }
+    units = units_of(row)
+    last = units[-1]
+    assert "基地二期" in last.context.text and "基地一期" not in last.context.text
+    assert all("39号" in u.context.text for u in units)  # a question citing the 文号 is about every passage
 
 
 def test_ascii_punctuation_between_chinese_becomes_chinese():
