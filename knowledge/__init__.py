@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-_WHERE = {"Answer": ".answer", "Source": ".answer", "KnowledgeBase": ".base", "Settings": ".config", "Hit": ".retrieve"}
+_WHERE = {"Answer": ".answer", "Source": ".answer", "KnowledgeBase": ".base", "Settings": ".config", "Hit": ".hits"}
 __all__ = ["Answer", "Hit", "KnowledgeBase", "Settings", "Source"]
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from .decide import STRICT_TYPES
 from .query import Query
-from .retrieve import Hit
+from .hits import Hit
 from .scope import Places
 from .structure import join
 from .text import split_sentences

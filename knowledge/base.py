@@ -23,7 +23,8 @@ from .answer import Answer, compose, see_also
 from .config import Settings
 from .embed import encoder_for
 from .lexicon_data import speller_for
-from .retrieve import Hit, Parts, Query, Retriever, synonyms_for
+from .hits import Hit
+from .retrieve import Parts, Query, Retriever, synonyms_for
 from .scope import places_for
 from .text import tokenizer_for
 from .thesaurus import EMPTY as NO_THESAURUS

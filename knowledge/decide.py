@@ -25,7 +25,7 @@ from . import answer_types
 from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
-from .retrieve import Hit
+from .hits import Hit
 from .units import INNER_PUNCT
 
 FEATURES = (

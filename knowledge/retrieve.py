@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ import numpy as np
 
 from . import answer_types
 from .faq import is_curated
+from .hits import Hit
 from .lexicon_data import EMPTY, Speller, Synonyms, build_synonyms, is_latin, load_synonyms
 from .query import Concept, Query, analyze
 from .scope import Places
@@ -42,34 +43,6 @@ if TYPE_CHECKING:
 
 TYPE_PENALTY = 0.5  # a place that lacks the figure or date asked for covers at most half
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
-
-
-@dataclass
-class Hit:
-    chunk_id: str
-    doc_id: str
-    title: str
-    text: str
-    url: str
-    published: str
-    publisher: str
-    category: str
-    score: float  # fused RRF score
-    bm25: float = 0.0
-    dense: float = 0.0
-    confidence: float = 0.0  # share of the question's concepts this passage covers
-    covered: list[str] = field(default_factory=list)
-    scope: str = ""
-    heading: str = ""
-    typed: bool = False  # a sentence states the answer type asked for, next to the main concept
-    phrase: int = 0  # longest run of the question found verbatim
-    sentence: float = 0.0  # share of the question one sentence covers (with the title and heading)
-    best_unit: str = ""  # the text of the place that covers the most
-    glossed: float = 0.0  # English question: the share of it this place's words read back (read_back)
-    evidence: tuple = ()  # that place's sentences: what the answer is made of
-
-    def to_dict(self) -> dict:
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -397,4 +370,4 @@ def synonyms_for(lexicon_dir: Path) -> Synonyms:
     return load_synonyms(path) if path.exists() else EMPTY
 
 
-__all__ = ["Concept", "Hit", "Parts", "Query", "Retriever", "answer_types", "rrf", "synonyms_for"]
+__all__ = ["Concept", "Parts", "Query", "Retriever", "answer_types", "rrf", "synonyms_for"]

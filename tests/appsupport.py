@@ -228,14 +228,15 @@ class FakeKnowledge:
     """Stands in for KnowledgeBase: one canned answer (or abstention) with scored passages."""
 
     def __init__(self, abstain=False):
-        from knowledge import Answer, Hit, Source
+        from knowledge import Answer, Source
+
+        from hit_builder import hit as make_hit
 
         self.asked: list[str] = []
-        hit = Hit(
-            chunk_id="park#0",
-            doc_id="park",
+        hit = make_hit(
+            "园区位于机场西侧。",
+            "park#0",
             title="开园",
-            text="园区位于机场西侧。",
             url="https://example.org/a",
             published="2024-03-12",
             publisher="杭州网",

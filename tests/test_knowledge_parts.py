@@ -18,6 +18,8 @@ from knowledge.structure import headings_along, join, pieces
 from knowledge.text import split_sentences
 from knowledge.thesaurus import thesaurus_for
 from knowledge.units import units_of
+
+from hit_builder import hit as make_hit
 from knowledge.translate import Translator, base_forms
 
 LEXICON = Settings().lexicon_dir
@@ -112,22 +114,9 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
 
 def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
     from knowledge.decide import first_answerable, gate
-    from knowledge.retrieve import Hit
 
     def hit(text, chunk="a#0"):
-        return Hit(
-            chunk_id=chunk,
-            doc_id=chunk.split("#")[0],
-            title="",
-            text=text,
-            url="",
-            published="",
-            publisher="",
-            category="news",
-            score=1.0,
-            best_unit=text,
-            covered=[],
-        )
+        return make_hit(text, chunk, best_unit=text, covered=[])
 
     fund = kb.retriever.analyze("园区那两支专项基金，规模各是多少亿元？")
     assert fund.measure == "亿元" and gate(fund, [hit("园区将组建不少于2支生物医药专项基金。")])
@@ -155,21 +144,7 @@ def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(k
 
 
 def _passage(sentences):
-    from knowledge.retrieve import Hit
-
-    return Hit(
-        chunk_id="doc#1",
-        doc_id="doc",
-        title="",
-        text="".join(sentences),
-        url="",
-        published="",
-        publisher="",
-        category="news",
-        score=1.0,
-        best_unit="".join(sentences),
-        evidence=tuple(sentences),
-    )
+    return make_hit("".join(sentences), "doc#1", best_unit="".join(sentences), evidence=tuple(sentences))
 
 
 def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_first(kb):

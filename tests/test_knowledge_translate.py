@@ -6,7 +6,9 @@ from __future__ import annotations
 from knowledge import Settings
 from knowledge.decide import features
 from knowledge.query import Concept, Query
-from knowledge.retrieve import Hit
+from knowledge.hits import Hit
+
+from hit_builder import hit
 from knowledge.text import tokenizer_for
 from knowledge.translate import Translator, base_forms, is_adverb
 
@@ -67,18 +69,8 @@ def test_a_passage_reads_back_the_words_its_translation_missed():
 
 
 def _hit(category: str = "", glossed: float = 0.0) -> Hit:
-    return Hit(
-        chunk_id="d#0",
-        doc_id="d",
-        title="t",
-        text="杭州以高规格召开临空经济示范区动员大会",
-        url="",
-        published="",
-        publisher="",
-        category=category,
-        score=1.0,
-        confidence=0.5,
-        glossed=glossed,
+    return hit(
+        "杭州以高规格召开临空经济示范区动员大会", "d#0", title="t", category=category, confidence=0.5, glossed=glossed
     )
 
 
