@@ -65,6 +65,9 @@ def load_synonyms(path: Path) -> Synonyms:
     return build_synonyms(yaml.safe_load(Path(path).read_text("utf-8")) or {})
 
 
+SLIP_RATIO = 1000  # a dictionary word this much rarer than a homophone term is taken for a slip of it
+
+
 class Speller:
     """Restores park terms typed with homophones, by toneless pinyin.
 
@@ -108,6 +111,14 @@ class Speller:
             at += len(word)
         return inside
 
+    def _slip(self, piece: str, term: str) -> bool:
+        """A two-character piece is a slip for the term that sounds like it when it is no word, or a
+        word the dictionary saw so seldom beside the term that it is the slip itself (jieba lists
+        时侯 10 times against 时候's 31521; 两周 and 公示 are words in their own right)."""
+        if not self._tokenizer.known(piece):
+            return True
+        return self._tokenizer.frequency(term) >= SLIP_RATIO * max(self._tokenizer.frequency(piece), 1)
+
     def _correct_run(self, run: str) -> str:
         sounds = self._pinyin(run)
         inside = self._cuts_a_word(run)
@@ -122,7 +133,7 @@ class Speller:
                     i += n
                     break
                 term = self._by_sound.get(tuple(sounds[i : i + n]))
-                if term and (n >= 3 or not self._tokenizer.known(piece)) and not ({i, i + n} & inside):
+                if term and (n >= 3 or self._slip(piece, term)) and not ({i, i + n} & inside):
                     out.append(term)
                     i += n
                     break

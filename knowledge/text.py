@@ -137,6 +137,10 @@ class Tokenizer:
         """A word of jieba's general dictionary or of the park's."""
         return word in self.user_words or bool(self._jieba.FREQ.get(word))
 
+    def frequency(self, word: str) -> int:
+        """How often jieba's dictionary saw the word (0 when it has not)."""
+        return self._jieba.FREQ.get(word) or 0
+
     def segment(self, text: str) -> list[str]:
         """jieba's precise cut of text as it is (no normalising, nothing dropped)."""
         return self._jieba.lcut(text)

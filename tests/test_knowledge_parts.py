@@ -291,6 +291,10 @@ def test_the_speller_restores_corpus_words_and_never_cuts_a_word(kb):
     assert analyze("园区有食堂吗").text == "园区有食堂吗"  # 有食 sounds like 优势, but 食堂 is a word
     assert analyze("生物科技股在哪").text == "生物科技谷在哪"
     assert analyze("基斤有多少").text.startswith("基金")
+    # 时侯 is in jieba's dictionary, as the slip it is (10 against 时候's 31521): the question still asks for a date.
+    slipped = analyze("园区什么时侯开园")
+    assert "什么时候" in slipped.text and slipped.wants == "date"
+    assert analyze("两周内能办完吗").text == "两周内能办完吗"  # a word in its own right stays
 
 
 def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys, kb, monkeypatch):
