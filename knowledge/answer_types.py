@@ -48,7 +48,7 @@ STATES = {
 KINDS = tuple(ASKS)
 # A number the question names: digits, or an ordinal or count in Chinese (第二期, 二期, 三批). The place that
 # answers must name it too: 2023年's figure is not 2024年's.
-NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十]+[期批次届]")
+NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十两]+[期批次届类]")
 # Words that only ask for a kind of answer, removed before the question's topic words are read.
 ASKS_FRAME = re.compile(
     r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b"

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from . import answer_types
 from .lexicon_data import Speller, Synonyms, is_latin
-from .text import Tokenizer, english_word, has_cjk, latin_words, normalize
+from .text import Tokenizer, english_word, has_cjk, latin_words, normalize, ordinal_forms
 from .translate import is_adverb
 
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9\-']*")
@@ -112,7 +112,8 @@ def analyze(
     for word in tokenizer.content_words(rest, is_noun):
         if word not in seen and not is_adverb(word):  # exactly, currently frame an English question
             seen.add(word)
-            concepts.append(Concept(term=word, forms=(word,), source="english" if is_latin(word) else "word"))
+            forms = ordinal_forms(word) or (word,)
+            concepts.append(Concept(term=word, forms=forms, source="english" if is_latin(word) else "word"))
     wants = answer_types.asked(text)
     focus = _focus(text, concepts, wants) if wants else ()
     if wants:

@@ -17,7 +17,7 @@ from knowledge.scope import places_for
 from knowledge.structure import headings_along, join, pieces
 from knowledge.text import split_sentences
 from knowledge.thesaurus import thesaurus_for
-from knowledge.units import units_of
+from knowledge.units import make_unit, units_of
 
 from hit_builder import hit as make_hit
 from knowledge.translate import Translator, base_forms
@@ -222,6 +222,20 @@ def test_structure_keeps_headings_tables_and_unpunctuated_lines():
     row = next(p for p in got if p.text.startswith("总投资额"))
     assert row.heading == "三期B区 > 一、基本情况 > 投资进度已达56.29% > 概况"
     assert join(["投资进度已达56.29%", "园区坐落于金谷路99号。"]) == "投资进度已达56.29%\n园区坐落于金谷路99号。"
+
+
+def test_an_ordinal_the_question_names_is_a_term_it_must_find(kb):
+    analyze = kb.retriever.analyze
+    terms = {c.term: c.forms for c in analyze("余杭拿到第二类医疗器械注册证具体奖励多少？").terms}
+    assert terms["第二类"] == ("第二类", "二类", "2类")  # jieba tags 第二类 a numeral; it was dropped
+    assert "三期" in {c.term for c in analyze("三期B区有多大").terms}
+    # "that batch" and a bare "first" name no part of anything
+    assert not any(c.term.endswith("批") for c in analyze("那一批一共有几个项目开工了？").terms)
+    assert "第一" not in {c.term for c in analyze("申报通知的第一项支持内容是什么？").terms}
+    # A passage on class-unspecified device certificates does not cover the class asked about.
+    unit = make_unit("产品获得医疗器械注册证的，最高可奖励200万元。")
+    asked = analyze("第二类医疗器械注册证奖励多少").terms
+    assert not unit.covers(next(c for c in asked if c.term == "第二类"))
 
 
 def test_a_section_heading_inside_a_passage_names_the_sentences_after_it():
