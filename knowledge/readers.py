@@ -33,6 +33,36 @@ def _tidy(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+# A PDF's text layer breaks every visual line, so a sentence arrives in pieces, and a piece without end
+# punctuation reads as a heading (knowledge/structure.py). A line is joined to the next when it is as long as
+# the block's longest lines (it was wrapped, not ended) and the next one does not open an item or article.
+_ENDS = re.compile(r"[。！？；：!?;:…”」』]$")
+_OPENS = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十百]+[章节条]|\d+[.、．]|[-•·])"
+)
+WRAPPED_SHARE = 0.85  # of the block's longest line: shorter, and the line ended there on purpose
+WRAPPED_MIN = 20  # characters: a page's body lines are longer; a column of short items is not one sentence
+
+
+def unwrap_lines(text: str) -> str:
+    """Paragraphs of a PDF page as the author wrote them, not as the page wrapped them."""
+    blocks = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        widest = max((len(line) for line in lines), default=0)
+        out: list[str] = []
+        for line in lines:
+            previous = out[-1] if out else ""
+            wrapped = len(previous) >= max(WRAPPED_SHARE * widest, WRAPPED_MIN) and not _ENDS.search(previous)
+            if wrapped and line and not _OPENS.match(line):
+                space = " " if previous[-1].isascii() and line[0].isascii() else ""
+                out[-1] = previous + space + line
+            else:
+                out.append(line)
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks)
+
+
 def read_text(path: Path, raw: bytes) -> tuple[str, dict]:
     """Plain text: a saved news page is cleaned to its article; other text is kept whole."""
     try:
@@ -104,7 +134,7 @@ def read_pdf(path: Path, raw: bytes) -> tuple[str, dict]:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError(f"cannot read the PDF ({type(exc).__name__}: {exc})") from exc
-    text = _tidy("\n\n".join(pages))
+    text = unwrap_lines(_tidy("\n\n".join(pages)))
     if not re.search(r"[\w\u4e00-\u9fff]", text):
         raise DocumentError(
             f"the PDF has no text layer ({len(pages)} page(s), scanned images?): "

@@ -195,3 +195,24 @@ def test_a_failed_build_leaves_the_live_index_untouched(kb, tmp_path, monkeypatc
     assert (tmp_path / "index").resolve() == live
     assert (live / "manifest.json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_pdf_pages_wrapped_lines_are_joined_into_their_sentences():
+    from knowledge.readers import unwrap_lines
+
+    page = (
+        "为发挥生物医药产业的引领作用，加快建设生物医药创新高地，健全产\n"
+        "业生态体系，经市政府同意，现提出以下意见。\n"
+        "（一）主要目标。力争用3年时间，使全市生物医药制造业年度工业总产\n"
+        "值实现翻番。\n\n"
+        "占地面积：约1.5平方公里\n总面积：约1.5平方公里\n"
+        "Companies moving in may apply for\nsupport from the park."
+    )
+    got = unwrap_lines(page).split("\n")
+    assert (
+        "为发挥生物医药产业的引领作用，加快建设生物医药创新高地，健全产业生态体系，经市政府同意，现提出以下意见。"
+        in got
+    )
+    assert got[1].startswith("（一）主要目标") and got[1].endswith("工业总产值实现翻番。")  # an item opens a line
+    assert "占地面积：约1.5平方公里" in got and "总面积：约1.5平方公里" in got  # short fields stay apart
+    assert "Companies moving in may apply for support from the park." in got
