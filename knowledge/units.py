@@ -134,10 +134,13 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     headings = headings_along(row.get("heading", ""), sentences, row["text"])
     starts = [0] if window <= 0 or len(sentences) <= window else range(len(sentences) - window + 1)
     spans = [(headings[i], sentences[i : i + window] if window > 0 else sentences) for i in starts]
+    contexts: dict[str, Unit] = {}  # the windows of one section share one
     units = []
     for heading, span in spans:
         units.append(make_unit(f"{named}\n{heading}\n{''.join(span)}", span))
-        units[-1].context = make_unit(f"{named}\n{heading}")
+        if heading not in contexts:
+            contexts[heading] = make_unit(f"{named}\n{heading}")
+        units[-1].context = contexts[heading]
     return units
 
 
