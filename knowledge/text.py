@@ -36,19 +36,25 @@ _POSSESSIVE = re.compile(r"'s$")  # Zhejiang's -> zhejiang
 # frame a question ("多远", "哪些", "能不能") and never decide what it asks.
 CONTENT_POS = ("n", "v", "eng", "j", "l", "i", "b", "z", "g")
 _DIGITS = re.compile(r"\d")
-# An ordinal part of a thing (第二类, 三期, 第三批, 二类): jieba tags it a numeral or a time, yet it names which
-# one is asked about, and a figure for 一期 does not answer 二期. Not 一批 (那一批 is "that batch"), not a bare
-# 第一, and not 第一条 or 第一项, which documents number as 一、 or （一）.
-ORDINAL = re.compile(r"^(?:第([一二三四五六七八九十两]+)([期批次届类级轮])|([二三四五六七八九十两]+)([期批次届类]))$")
+# An ordinal part of a thing (第二类, 三期, 首批, 一期) or a part of a year (上半年, 三季度): jieba tags it a numeral,
+# a time or an adverb, yet it names which one is asked about, and a figure for 一期 does not answer 二期. Not 一批
+# (那一批 is "that batch"), not a bare 第一, and not 第一条 or 第一项, which documents number as 一、 or （一）.
+ORDINAL = re.compile(
+    r"^(?:第([一二三四五六七八九十两]+)([期批次届类级轮])|([二三四五六七八九十两]+)([期批次届类])|(一)(期)|首([期批]))$"
+)
+_PART_OF_YEAR = re.compile(r"^(?:上半年|下半年|第?[一二三四]季度)$")
 _SMALL_NUMERALS = {c: str(i) for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": "2"}
 
 
 def ordinal_forms(word: str) -> tuple[str, ...]:
     """How documents write the same ordinal: 第二类 = 二类 = 2类, 三期 = 第三期 = 3期; () for any other word."""
+    if _PART_OF_YEAR.match(word):
+        return (word, word[1:]) if word.startswith("第") else (word, f"第{word}") if "季度" in word else (word,)
     match = ORDINAL.match(word)
     if not match:
         return ()
-    numeral, unit = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    groups = [g for g in match.groups() if g]
+    numeral, unit = ("一", groups[0]) if word.startswith("首") else (groups[0], groups[1])
     forms = [word, f"第{numeral}{unit}", f"{numeral}{unit}"]
     if numeral in _SMALL_NUMERALS:
         forms.append(f"{_SMALL_NUMERALS[numeral]}{unit}")
@@ -183,7 +189,7 @@ class Tokenizer:
                 if stem(word) in self.stopwords or word in self.english_function_words:  # companies: company
                     continue
                 kept.append(stem(word))  # adverbs (exactly) are judged by the query (translate.is_adverb)
-            elif _DIGITS.search(word) or ORDINAL.match(word):
+            elif _DIGITS.search(word) or ordinal_forms(word):
                 kept.append(word)
             elif flag.startswith(CONTENT_POS) or (is_noun is not None and is_noun(word)):
                 kept.append(word)

@@ -229,6 +229,8 @@ def test_an_ordinal_the_question_names_is_a_term_it_must_find(kb):
     terms = {c.term: c.forms for c in analyze("余杭拿到第二类医疗器械注册证具体奖励多少？").terms}
     assert terms["第二类"] == ("第二类", "二类", "2类")  # jieba tags 第二类 a numeral; it was dropped
     assert "三期" in {c.term for c in analyze("三期B区有多大").terms}
+    assert {c.term: c.forms for c in analyze("首期规模多少").terms}["首期"] == ("首期", "第一期", "一期", "1期")
+    assert "上半年" in {c.term for c in analyze("上半年产值多少").terms}  # not the whole year's
     # "that batch" and a bare "first" name no part of anything
     assert not any(c.term.endswith("批") for c in analyze("那一批一共有几个项目开工了？").terms)
     assert "第一" not in {c.term for c in analyze("申报通知的第一项支持内容是什么？").terms}
