@@ -156,6 +156,9 @@ LEAD_FORM_SLOTS = ("company_name", "contact_person", "phone", "industry", "indus
 # cancelled the form or refused consent, so the gateway masks the form's turns;
 # the tracker store erases the same answers itself (rasa_ext/tracker_store.py).
 FORM_ERASED = {contract.FORM_ERASED: True}
+# Custom payload for the gateway (turn_contract LEAD_STORED): this turn handed a lead over, so the
+# gateway looks it up to offer a site visit; on every other turn it skips that lookup.
+LEAD_STORED = {contract.LEAD_STORED: True}
 
 
 class ActionSubmitLead(Action):
@@ -185,6 +188,7 @@ class ActionSubmitLead(Action):
         status = await asyncio.to_thread(leads.outbox().submit, lead)
         log.info("lead form submitted", extra={"delivery": status})
         dispatcher.utter_message(response="utter_lead_received")
+        dispatcher.utter_message(json_message=LEAD_STORED)
         return forget
 
 

@@ -24,7 +24,7 @@ import secrets
 
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .errors import ApiError
@@ -32,6 +32,15 @@ from .models import ConversationToken, Handoff, Turn, hash_sender
 
 log = logging.getLogger(__name__)
 
+# On every chat turn (OWNER) or a conversation's first (the rest): Core statements built once,
+# not ORM queries built per call (ops/profiles/README.md, round 5).
+_tokens = ConversationToken.__table__
+_HASHED = bindparam("hashed")
+OWNER = select(_tokens.c.sender_hash).where(_tokens.c.token_hash == bindparam("token_hash"))
+TAKEN = select(
+    or_(*(exists().where(table.c.sender_hash == _HASHED) for table in (_tokens, Turn.__table__, Handoff.__table__)))
+)
+INSERT_TOKEN = insert(_tokens)
 COOKIE = "park_chat"
 COOKIE_PATH = "/api/chat"  # /api/chat and its poll, history and feedback, and nothing else
 FOREIGN_PREFIXES = ("wx-",)  # other channels' conversation ids (WeChat)
@@ -92,9 +101,7 @@ def owner(session) -> str | None:
     payload = _payload()
     if payload is None:
         return None
-    return session.scalars(
-        select(ConversationToken.sender_hash).where(ConversationToken.token_hash == _digest(payload[0]))
-    ).first()
+    return session.execute(OWNER, {"token_hash": _digest(payload[0])}).scalar()
 
 
 def signed_owner() -> str:
@@ -140,16 +147,13 @@ def writing_owner(session, named_hash: str | None) -> str:
 
 def _taken(session, hashed: str) -> bool:
     """Someone already talks under this id (or did, before tokens existed): it is not free to claim."""
-    return any(
-        session.scalar(select(exists().where(column == hashed)))
-        for column in (ConversationToken.sender_hash, Turn.sender_hash, Handoff.sender_hash)
-    )
+    return bool(session.execute(TAKEN, {"hashed": hashed}).scalar())
 
 
 def _issue(session, hashed: str) -> str | None:
     raw = secrets.token_urlsafe(32)
-    session.add(ConversationToken(sender_hash=hashed, token_hash=_digest(raw)))
     try:
+        session.execute(INSERT_TOKEN, {"sender_hash": hashed, "token_hash": _digest(raw)})
         session.commit()
     except IntegrityError:  # the same fresh id raced in from another request
         session.rollback()

@@ -18,10 +18,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
 from urllib.parse import quote
 
-import requests
-from requests.adapters import HTTPAdapter
-
 import turn_contract as contract
+
+from .rasa_http import Failed, JsonHttp, Reply, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +129,8 @@ class DialogueClient:
             raise ValueError("RASA_URL names no server")
         self.timeout_s = timeout_s
         self.api_token = api_token
-        # One pooled session: keep-alive saves a TCP handshake per message.
-        self._http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=len(self.servers), pool_maxsize=TURNS_IN_FLIGHT)
-        self._http.mount("http://", adapter)
-        self._http.mount("https://", adapter)
+        # Pooled keep-alive connections: no TCP handshake per message (bot/rasa_http.py).
+        self._http = JsonHttp(TURNS_IN_FLIGHT)
         self._turns = ThreadPoolExecutor(TURNS_IN_FLIGHT, thread_name_prefix="rasa-turn")
         self._last_turn: dict[str, Future] = {}  # sender -> their latest turn still in flight
         self._last_turn_lock = threading.Lock()
@@ -144,8 +140,8 @@ class DialogueClient:
         return self.servers[start:] + self.servers[:start]
 
     def _post(
-        self, sender_id: str, path: str, recorded=None, timeout_s: float | None = None, **kwargs
-    ) -> requests.Response | list[dict]:
+        self, sender_id: str, path: str, body, recorded=None, timeout_s: float | None = None, params=None
+    ) -> Reply | list[dict]:
         """POST to the conversation's server, or the next one. `recorded(server)` may return what
         an earlier, failed server already did, so the request is not repeated."""
         last: Exception | None = None
@@ -160,15 +156,15 @@ class DialogueClient:
                 if done is not None:
                     return done
             try:
-                response = self._http.post(f"{server}{path}", timeout=timeout_s or self.timeout_s, **kwargs)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                response = self._http.request("POST", f"{server}{path}", timeout_s or self.timeout_s, body, params)
+            except Unreachable as exc:
                 log.warning("rasa server unreachable, trying the next", extra={"server": server, "error": str(exc)})
                 last = exc
                 continue
-            except requests.RequestException as exc:
+            except Failed as exc:
                 raise DialogueUnavailable(str(exc)) from exc
-            if response.status_code >= 502:  # a proxy in front of a dead server
-                last = requests.HTTPError(f"HTTP {response.status_code} from {server}")
+            if response.status >= 502:  # a proxy in front of a dead server
+                last = Failed(f"HTTP {response.status} from {server}")
                 continue
             return response
         raise DialogueUnavailable(str(last))
@@ -189,7 +185,7 @@ class DialogueClient:
             )
             turn.add_done_callback(lambda done: self._late_turn_done(done, started))
             raise DialogueUnavailable(f"no reply within {self.timeout_s} s") from None
-        except (requests.RequestException, ValueError) as exc:
+        except (Failed, ValueError) as exc:
             log.warning("rasa unavailable", extra={"error": str(exc)})
             raise DialogueUnavailable(str(exc)) from exc
         log.info(
@@ -217,9 +213,9 @@ class DialogueClient:
         response = self._post(
             sender_id,
             "/webhooks/rest/webhook",
+            {"sender": sender_id, "message": message, "metadata": {"turn": turn_id}},
             timeout_s=TURN_LIMIT_S,
             recorded=lambda server: self._recorded_replies(server, sender_id, turn_id),
-            json={"sender": sender_id, "message": message, "metadata": {"turn": turn_id}},
         )
         if isinstance(response, list):
             return response
@@ -247,13 +243,14 @@ class DialogueClient:
     def _recorded_replies(self, server: str, sender_id: str, turn: str) -> list[dict] | None:
         """The bot messages the tracker holds for this turn, or None if the turn is not recorded."""
         try:
-            response = self._http.get(
+            response = self._http.request(
+                "GET",
                 f"{server}/conversations/{quote(sender_id, safe='')}/tracker",
+                self.timeout_s,
                 params={"token": self.api_token, "include_events": "AFTER_RESTART"},
-                timeout=self.timeout_s,
             )
             events = response.json().get("events") or [] if response.ok else []
-        except (requests.RequestException, ValueError, AttributeError):
+        except (Unreachable, Failed, ValueError, AttributeError):
             return None
         for index, event in enumerate(events):
             if event.get("event") == "user" and (event.get("metadata") or {}).get("turn") == turn:
@@ -303,9 +300,7 @@ class DialogueClient:
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
         try:
-            response = self._post(
-                sender_id, path, json=events, params={"token": self.api_token, "include_events": "NONE"}
-            )
+            response = self._post(sender_id, path, events, params={"token": self.api_token, "include_events": "NONE"})
             response.raise_for_status()
-        except requests.RequestException as exc:
+        except Failed as exc:
             raise DialogueUnavailable(str(exc)) from exc

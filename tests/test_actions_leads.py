@@ -142,6 +142,7 @@ def test_submitted_lead_reaches_the_gateway_and_the_form_is_cleared(lead_api, tm
     assert headers["X-Leads-Secret"] == "s3cret"
     assert headers["Idempotency-Key"] == body["idempotency_key"]
     assert dispatcher.messages[0]["response"] == "utter_lead_received"
+    assert dispatcher.messages[1]["custom"] == {"lead_stored": True}  # the gateway offers a visit after it
     assert all(SlotSet(slot, None) in events for slot in LEAD_FORM_SLOTS)
     assert not list((tmp_path / "queue").glob("*.json"))
 
@@ -156,6 +157,7 @@ def test_without_consent_nothing_is_sent(lead_api, tmp_path):
         leads.use(None)
     assert lead_api.received == []
     assert dispatcher.messages[0]["response"] == "utter_lead_not_kept"
+    assert not any((m.get("custom") or {}).get("lead_stored") for m in dispatcher.messages)
 
 
 def test_gateway_errors_are_retried_with_backoff(lead_api, tmp_path):

@@ -191,3 +191,29 @@ def test_the_client_and_the_tests_one_fake_implement_the_dialogue_protocol():
                 implementation.__name__,
                 name,
             )
+
+
+def test_a_server_error_is_dialogue_unavailable_and_a_bad_gateway_tries_the_next(two_servers):
+    """500 is Rasa failing the turn (not sent again); 502 and up is a proxy in front of a dead server."""
+    statuses = iter([500, 502])
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(next(statuses))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    failing, alive = Loopback(Failing), two_servers[1]
+    try:
+        client = DialogueClient(f"{failing.url},{alive.url}", 5)
+        sender = next(s for s in (f"web-{i}" for i in range(50)) if client._order(s)[0] == failing.url)
+        with pytest.raises(DialogueUnavailable):
+            client.send(sender, "园区在哪里")
+        assert alive.requests == []
+        assert client.send(sender, "园区在哪里")[0]["text"] == "two"
+    finally:
+        failing.close()

@@ -16,7 +16,7 @@ import yaml
 
 import turn_contract as contract
 from actions import outcome
-from actions.actions import FORM_ERASED, FORM_STEP
+from actions.actions import FORM_ERASED, FORM_STEP, LEAD_STORED
 from turn_contract.domain_check import problems
 
 
@@ -144,7 +144,14 @@ class _Answer:
 
 def test_every_payload_key_is_sent_by_the_actions_or_a_response():
     answered = outcome.turn_payload(outcome.ANSWERED, _Answer(), "ask_location")
-    sent = set(answered) | set(FORM_STEP) | set(FORM_ERASED) | {contract.END_SESSION} | contract.RESPONSE_KEYS
+    sent = (
+        set(answered)
+        | set(FORM_STEP)
+        | set(FORM_ERASED)
+        | set(LEAD_STORED)
+        | {contract.END_SESSION}
+        | contract.RESPONSE_KEYS
+    )
     assert sent == contract.PAYLOAD_KEYS
     assert set(contract.META_KEYS) | {contract.SOURCES} == contract.PAYLOAD_KEYS
 

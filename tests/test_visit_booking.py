@@ -100,6 +100,7 @@ class LeadFormRasa(FakeDialogue):
             return [{"text": "感谢您的信任，招商人员会尽快与您联系。", "buttons": [], "sources": []}], {
                 "outcome": "answered",
                 "form_step": True,
+                "lead_stored": True,  # as actions/actions.py ActionSubmitLead says
             }
         return super().answer(sender_id, message)
 

@@ -68,9 +68,12 @@ SOURCES = "sources"  # citations of the reply they follow, as SOURCE_KEYS and mo
 END_SESSION = "end_session"  # the session is long enough: start a new one (actions/session.py)
 FORM_STEP = "form_step"  # the message answered the lead form
 FORM_ERASED = "form_erased"  # this turn cancelled the lead form or refused consent
+# This turn handed a consented lead to the lead API (actions/actions.py ActionSubmitLead): only then
+# does the gateway look for the lead to offer a site visit after it (bot/visits/chat.py).
+LEAD_STORED = "lead_stored"
 # Keys the gateway copies from custom payloads into the turn's meta; `sources` is
 # collected separately, since each reply keeps its own.
-META_KEYS = (OUTCOME, CONFIDENCE, INTENT, HITS, END_SESSION, FORM_STEP, FORM_ERASED)
+META_KEYS = (OUTCOME, CONFIDENCE, INTENT, HITS, END_SESSION, FORM_STEP, FORM_ERASED, LEAD_STORED)
 PAYLOAD_KEYS = frozenset((*META_KEYS, SOURCES))
 # Keys that domain.yml's responses use; the rest only the action server sends.
 RESPONSE_KEYS = frozenset((OUTCOME, SOURCES))

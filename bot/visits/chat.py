@@ -253,20 +253,15 @@ def deliver_to_wechat(session, booking: VisitBooking) -> bool:
     return sent
 
 
-def pending(session, hashed: str) -> tuple[list[dict], list[int]]:
+def pending(notices: list[tuple[int, str]]) -> tuple[list[dict], list[int]]:
     """Messages about staff changes the tenant has not seen yet, as replies, and their bookings' ids.
 
-    Only read here: the caller clears them with `mark_told` once the turn's replies are made, so no write
-    waits through the call to Rasa (SQLite would hold its lock, and the action server posts leads meanwhile).
+    `notices` are (booking id, message), read with the turn's other facts in one statement
+    (bot/turn_reads.py). Only read: the caller clears them with `mark_told` once the turn's replies
+    are made, so no write waits through the call to Rasa (SQLite would hold its lock, and the
+    action server posts leads meanwhile).
     """
-    try:
-        rows = session.scalars(
-            select(VisitBooking).where(VisitBooking.sender_hash == hashed, VisitBooking.pending_notice.is_not(None))
-        ).all()
-    except SQLAlchemyError:
-        session.rollback()
-        return [], []
-    return [_reply(row.pending_notice) for row in rows], [row.id for row in rows]
+    return [_reply(text) for _, text in notices], [booking_id for booking_id, _ in notices]
 
 
 def mark_told(session, booking_ids: list[int]) -> None:

@@ -120,6 +120,42 @@ def test_lead_form_runs_to_the_end_and_the_lead_is_stored(stack):
     assert all(r[4] == "new" for r in rows)
 
 
+def test_the_turn_that_stores_a_lead_offers_a_site_visit(stack):
+    """The action server marks the consent turn `lead_stored` (turn_contract); only that turn makes the
+    gateway look for the lead and, with a visit slot open, offer to book one. Other turns skip the lookup."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from bot.db import make_engine
+    from bot.models import VisitSlot, utcnow
+
+    engine = make_engine(stack["env"]["DATABASE_URL"])
+    with Session(engine) as session:
+        start = utcnow() + timedelta(days=3)
+        slot = VisitSlot(starts_at=start, ends_at=start + timedelta(hours=1), capacity=5, place="", note="")
+        session.add(slot)
+        session.commit()
+        slot_id = slot.id
+    try:
+        sender = f"e2e-visit-{uuid.uuid4().hex[:6]}"
+        chat(stack, "我们公司想入驻园区", sender)
+        for answer in ("杭州测试生物科技有限公司", "王经理", "13812345678", "合成生物"):
+            chat(stack, answer, sender)
+        asked = chat(stack, "场地", sender)  # a form step that stores nothing: no offer
+        assert "/visit" not in [b["payload"] for r in asked for b in r["buttons"]], asked
+        done = chat(stack, "/affirm", sender)
+        assert "已收到" in all_text(done), done
+        assert "预约园区实地考察" in all_text(done)
+        assert {"title": "预约考察", "payload": "/visit"} in [b for r in done for b in r["buttons"]], done
+    finally:
+        with Session(engine) as session:  # later tests of this stack see no open slot
+            session.execute(update(VisitSlot).where(VisitSlot.id == slot_id).values(active=False))
+            session.commit()
+        engine.dispose()
+
+
 def test_a_contact_name_with_a_title_is_an_answer_not_a_request_for_staff(stack):
     """周经理 once read as 找招商经理 (human_handoff) and ended the form, losing the lead."""
     sender = f"e2e-lead-{uuid.uuid4().hex[:6]}"
