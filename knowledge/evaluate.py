@@ -88,7 +88,8 @@ class Grader:
         Chinese answer of the same entry, which it restates."""
         top = answer.hits[0] if answer.hits else None
         if top is not None and top.category == "faq" and not answer.abstained:
-            answer.text = f"{answer.text}\n{self.zh_of.get(top.chunk_id, '')}"
+            # judged on a copy: the caller's answer is what the tenant would read, and stays so
+            answer = replace(answer, text=f"{answer.text}\n{self.zh_of.get(top.chunk_id, '')}")
         return verdict(case, answer, self.doc_text, self.applies)
 
 
