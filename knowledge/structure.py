@@ -81,6 +81,15 @@ def _line_level(line: str) -> int:
     return len(md.group(1)) if md else _level(line)
 
 
+def _enter(path: list[tuple[int, str]], level: int, heading: str) -> list[tuple[int, str]]:
+    """The heading path below a heading of `level`: the parts above that level, then the heading."""
+    return [(k, v) for k, v in path if k < level] + [(level, heading)]
+
+
+def _joined(path: list[tuple[int, str]]) -> str:
+    return " > ".join(v for _, v in path)
+
+
 def headings_along(heading: str, sentences: list[str], text: str) -> list[str]:
     """The heading path each of a passage's sentences stands under.
 
@@ -98,13 +107,13 @@ def headings_along(heading: str, sentences: list[str], text: str) -> list[str]:
         # Only a whole line can be a heading: 四至为…以东 after a ； is the end of a field.
         level = _line_level(sentence) if sentence in lines else 0
         if level:
-            path = [(k, v) for k, v in path if k < level] + [(level, sentence)]
-        out.append(" > ".join(v for _, v in path))
+            path = _enter(path, level, sentence)
+        out.append(_joined(path))
     return out
 
 
 def pieces(text: str, title: str = "") -> list[Piece]:
-    path: dict[int, str] = {}
+    path: list[tuple[int, str]] = []  # (level, heading), outermost first
     out: list[Piece] = []
     lines = text.splitlines()
     i = 0
@@ -115,7 +124,7 @@ def pieces(text: str, title: str = "") -> list[Piece]:
             while j < len(lines) and _TABLE_ROW.match(lines[j].strip()):
                 j += 1
             rows, caption = _table([lines[k].strip() for k in range(i, j)])
-            heading = " > ".join(path[k] for k in sorted(path))
+            heading = _joined(path)
             heading = f"{heading} > {caption}" if heading and caption else heading or caption
             out.extend(Piece(r, heading) for r in rows)
             i = j
@@ -128,13 +137,12 @@ def pieces(text: str, title: str = "") -> list[Piece]:
         if md:
             line = md.group(2)
         if level and line != title:
-            path = {k: v for k, v in path.items() if k < level}
-            path[level] = line
-            out.append(Piece(line, " > ".join(path[k] for k in sorted(path) if k < level), is_heading=True))
+            path = _enter(path, level, line)
+            out.append(Piece(line, _joined(path[:-1]), is_heading=True))
             continue
         if level:
             continue  # the title repeated as a heading
-        heading = " > ".join(path[k] for k in sorted(path))
+        heading = _joined(path)
         out.extend(Piece(s, heading) for s in split_sentences(line))
     return out
 

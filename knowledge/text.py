@@ -49,7 +49,9 @@ _SMALL_NUMERALS = {c: str(i) for i, c in enumerate("一二三四五六七八九�
 def ordinal_forms(word: str) -> tuple[str, ...]:
     """How documents write the same ordinal: 第二类 = 二类 = 2类, 三期 = 第三期 = 3期; () for any other word."""
     if _PART_OF_YEAR.match(word):
-        return (word, word[1:]) if word.startswith("第") else (word, f"第{word}") if "季度" in word else (word,)
+        if "季度" not in word:
+            return (word,)  # 上半年, 下半年
+        return (word, word[1:]) if word.startswith("第") else (word, f"第{word}")
     match = ORDINAL.match(word)
     if not match:
         return ()
