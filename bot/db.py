@@ -9,16 +9,38 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from datetime import datetime, timezone
+
 from flask import Flask, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from .private import private_sqlite
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment, stored in UTC and read back aware. PostgreSQL's timestamptz converts by itself, but SQLite
+    stores the wall-clock digits of whatever zone a value carries: a console filter bound to 00:00 in
+    Asia/Shanghai missed eight hours of turns there. Converting every bound value here fixes each query at once."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
 
 
 def default_url(instance_path: str) -> str:

@@ -12,12 +12,12 @@ import hashlib
 import hmac
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, false, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, false, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import turn_contract
 
-from .db import Base
+from .db import Base, UtcDateTime
 
 OUTCOMES = turn_contract.LOGGED_OUTCOMES
 # A lead's way through the pipeline (issue 17 part 5): the keys are what the database holds, the labels what
@@ -56,7 +56,7 @@ def hash_sender(sender_id: str, salt: str) -> str:
 
 
 class Stamp:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class Turn(Stamp, Base):
@@ -124,7 +124,7 @@ class Lead(Stamp, Base):
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     # The member of staff who works the lead: whoever last moved it (bot/leads.py).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
@@ -163,8 +163,8 @@ class VisitSlot(Stamp, Base):
     __tablename__ = "visit_slots"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     # Where to meet, as staff write it: the bot never makes up a place.
     place: Mapped[str] = mapped_column(String(200), default="")
@@ -190,7 +190,7 @@ class VisitBooking(Stamp, Base):
     sender_id: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str] = mapped_column(String(8), default="zh")
     status: Mapped[str] = mapped_column(String(16), default="booked", index=True)  # VISIT_BOOKING_STATUSES
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(64))  # "tenant" or a staff username
     # Raised on every move or cancellation: the .ics keeps its UID, and a calendar takes the higher SEQUENCE.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -216,8 +216,8 @@ class Handoff(Stamp, Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
     # The owner: the staff member who claimed it (or replied first).
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Why it ended: released | timeout | after_hours | (timing_out while the sweeper
     # hands it to the lead form; no claim is taken then). See HANDOFF_END_REASONS.
     closed_reason: Mapped[str | None] = mapped_column(String(16))
@@ -250,7 +250,7 @@ class StaffUser(Stamp, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(8), default="staff")
     # Failed logins and lockouts are kept per (username, address): bot/staff_records.py LoginFailure.
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     # Flask-Login's user protocol.
@@ -304,8 +304,8 @@ class IndexJob(Stamp, Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     message: Mapped[str] = mapped_column(Text, default="")
     progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # percent, while running
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationToken(Stamp, Base):

@@ -3,7 +3,7 @@ channel and thumbs-down; button titles instead of payloads; passages with their 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -68,6 +68,19 @@ def test_filters_by_outcome_date_channel_and_thumbs_down(app, staff, query, expe
     today = (utcnow() + timedelta(hours=8)).date()
     query = query.replace("TODAY", today.isoformat()).replace("LONG_AGO", (today - timedelta(days=5)).isoformat())
     assert listed(staff, query)[0] == expected
+
+
+def test_a_local_day_starts_at_local_midnight_whatever_the_hour_of_the_run(app, staff):
+    """00:30 in Shanghai is 16:30 UTC the day before: SQLite once compared the bound's wall-clock digits, so a
+    conversation just after local midnight fell out of its own day (CI caught it only when run after 16:00 UTC)."""
+    seed(app, staff)
+    with app.app_context():
+        session = db.session()
+        for row in session.query(Turn).filter(Turn.user_text == "招商电话是多少"):
+            row.created_at = datetime(2026, 5, 31, 16, 30, tzinfo=timezone.utc)
+        session.commit()
+    assert "招商电话是多少" in listed(staff, "?from=2026-06-01&to=2026-06-01")[0]
+    assert "招商电话是多少" not in listed(staff, "?from=2026-05-31&to=2026-05-31")[0]
 
 
 def test_the_thread_shows_titles_passages_with_text_and_verdict_and_feedback(app, staff):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from ..db import Base, UtcDateTime
 from ..models import utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -25,7 +25,7 @@ class Notice(Base):
     __tablename__ = "notify_outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(24))  # one of KINDS
     # What happened, e.g. "handoff:12": with the channel, unique, so an event is told once per channel
     # even when two workers notice it at the same time.
@@ -40,9 +40,9 @@ class Notice(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When the sender may (re)try; a claimed row is pushed ahead by a lease, so a worker that dies
     # mid-send leaves it to be retried rather than lost.
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     last_error: Mapped[str] = mapped_column(String(200), default="")
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("event", "channel", name="uq_notify_outbox_event_channel"),)
 
