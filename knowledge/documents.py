@@ -18,8 +18,9 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -30,6 +31,14 @@ _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 REQUIRED = ("title", "publisher", "url", "category")
 DATE_FIELDS = ("published", "valid_from", "valid_until")
 _WS = re.compile(r"\s+")
+# The calendar a policy's dates are written in. A server clock in UTC would keep citing a policy for the
+# first eight hours of the day after it expired.
+POLICY_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def policy_today(now: datetime | None = None) -> date:
+    """Today's date where the policies apply (POLICY_ZONE), whatever the server's own time zone."""
+    return (now or datetime.now(POLICY_ZONE)).astimezone(POLICY_ZONE).date()
 
 
 class DocumentError(ValueError):
@@ -68,7 +77,7 @@ class Document:
         """A policy past its valid_until date must never be cited."""
         if not self.valid_until:
             return False
-        return date.fromisoformat(self.valid_until) < (today or date.today())
+        return date.fromisoformat(self.valid_until) < (today or policy_today())
 
     def to_markdown(self) -> str:
         # superseded_by is the instance's record (versions.json), not part of the document.

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import answer_types
+from .documents import policy_today
 from .faq import is_curated
 from .hits import Hit
 from .lexicon_data import EMPTY, Speller, Synonyms, build_synonyms, is_latin, load_synonyms
@@ -295,7 +296,7 @@ class Retriever:
         dense = mode == "dense" or (mode == "hybrid" and self.encoder.reads(question))
         dense_rank, dense_scores = self._dense_ranking(question, depth) if dense else ([], {})
         fused = rrf([r for r in (bm25_rank, dense_rank) if r], self.rrf_k)
-        today = today or date.today()
+        today = today or policy_today()
         about_document = answer_types.about_document(query.text)
 
         hits: list[Hit] = []

@@ -216,3 +216,17 @@ def test_a_pdf_pages_wrapped_lines_are_joined_into_their_sentences():
     assert got[1].startswith("（一）主要目标") and got[1].endswith("工业总产值实现翻番。")  # an item opens a line
     assert "占地面积：约1.5平方公里" in got and "总面积：约1.5平方公里" in got  # short fields stay apart
     assert "Companies moving in may apply for support from the park." in got
+
+
+def test_a_policy_expires_at_midnight_in_china_not_at_the_servers_midnight():
+    """valid_until is a date on the Chinese calendar: at 17:00 UTC on 31 December it is already
+    1 January in Hangzhou, so a policy valid until 31 December must no longer be cited."""
+    from datetime import datetime, timezone
+
+    from knowledge.documents import Document, policy_today
+
+    evening = datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc)
+    assert policy_today(evening).isoformat() == "2027-01-01"
+    assert policy_today(datetime(2026, 12, 31, 15, 0, tzinfo=timezone.utc)).isoformat() == "2026-12-31"
+    doc = Document("p", "t", "p", "2026-01-01", "https://example.org", "policy", "x", valid_until="2026-12-31")
+    assert doc.expired(policy_today(evening)) and not doc.expired(policy_today(evening.replace(hour=15)))

@@ -15,7 +15,6 @@ import tempfile
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -79,7 +78,7 @@ def list_documents() -> list[DocRow]:
             rows.append(DocRow(doc_id=path.stem, error=refusal_message(str(exc).removeprefix(f"{path.stem}: "))))
             continue
         try:
-            expired = doc.expired(date.today())
+            expired = doc.expired()
         except ValueError:
             expired = False
         rows.append(
