@@ -51,16 +51,52 @@ def unwrap_lines(text: str) -> str:
         lines = block.split("\n")
         widest = max((len(line) for line in lines), default=0)
         out: list[str] = []
+        last = ""  # the previous line as the page had it: after a join, out[-1] is longer than any line
         for line in lines:
-            previous = out[-1] if out else ""
-            wrapped = len(previous) >= max(WRAPPED_SHARE * widest, WRAPPED_MIN) and not _ENDS.search(previous)
+            wrapped = len(last) >= max(WRAPPED_SHARE * widest, WRAPPED_MIN) and not _ENDS.search(last)
             if wrapped and line and not _OPENS.match(line):
-                space = " " if previous[-1].isascii() and line[0].isascii() else ""
-                out[-1] = previous + space + line
+                space = " " if last[-1].isascii() and line[0].isascii() else ""
+                out[-1] += space + line
             else:
                 out.append(line)
+            last = line
         blocks.append("\n".join(out))
     return "\n\n".join(blocks)
+
+
+# A printed policy repeats furniture on every page: the issuer's running header, "第 3 页 共 10 页", "- 3 -".
+# In the text layer these lines land in mid-sentence (a page ends where the sentence does not) and become
+# passages of their own. A line at a page's top or bottom edge that recurs there on at least two pages and
+# half of them (numbers masked, so "- 3 -" and "- 4 -" are one line) is furniture, and so is a line that
+# says it is a page number. A bare number on one page is not dropped: it may be a table's last cell.
+EDGE_LINES = 2  # lines at each edge of a page that may be furniture
+_PAGE_NUMBER = re.compile(r"^(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|page\s*\d+(?:\s*of\s*\d+)?)$", re.I)
+_DIGITS = re.compile(r"\d+")
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """The indexes of a page's first and last EDGE_LINES non-empty lines."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return sorted(set(filled[:EDGE_LINES] + filled[-EDGE_LINES:]))
+
+
+def drop_page_furniture(pages: list[str]) -> list[str]:
+    """Each page's text without its running header, footer and page number."""
+    split = [page.split("\n") for page in pages]
+    seen: dict[str, int] = {}
+    for lines in split:
+        for key in {_DIGITS.sub("#", lines[i].strip()) for i in _edges(lines)}:
+            seen[key] = seen.get(key, 0) + 1
+    running = {key for key, count in seen.items() if count >= 2 and count * 2 >= len(pages)}
+    out = []
+    for lines in split:
+        furniture = {
+            i
+            for i in _edges(lines)
+            if _PAGE_NUMBER.match(lines[i].strip()) or _DIGITS.sub("#", lines[i].strip()) in running
+        }
+        out.append("\n".join(line for i, line in enumerate(lines) if i not in furniture))
+    return out
 
 
 def read_text(path: Path, raw: bytes) -> tuple[str, dict]:
@@ -134,7 +170,9 @@ def read_pdf(path: Path, raw: bytes) -> tuple[str, dict]:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError(f"cannot read the PDF ({type(exc).__name__}: {exc})") from exc
-    text = unwrap_lines(_tidy("\n\n".join(pages)))
+    # Pages joined by a line break, not a blank line: a sentence cut by a page break is rejoined like any
+    # wrapped line once the footer between its halves is gone.
+    text = unwrap_lines(_tidy("\n".join(drop_page_furniture(pages))))
     if not re.search(r"[\w\u4e00-\u9fff]", text):
         raise DocumentError(
             f"the PDF has no text layer ({len(pages)} page(s), scanned images?): "

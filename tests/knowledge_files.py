@@ -6,23 +6,29 @@ import datetime
 from pathlib import Path
 
 
-def make_pdf(path: Path, lines: list[str], title: str = "") -> Path:
-    """A one-page PDF; with lines it has a text layer, without them it is like a scan (no text)."""
-    content = (
-        "BT /F1 12 Tf 72 720 Td 14 TL "
-        + " ".join(f"({line.replace('(', '[').replace(')', ']')}) '" for line in lines)
-        + " ET"
-        if lines
-        else "0.9 g 72 72 468 648 re f"
-    )  # a grey box: marks on the page, but no text
+def make_pdf(path: Path, lines: list[str], title: str = "", more_pages: list[list[str]] = ()) -> Path:
+    """A PDF whose first page has `lines` and each later page the lines given for it; a page
+    without lines is like a scan (marks, but no text)."""
+    pages = [lines, *more_pages]
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))), len(pages)),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    for i, page_lines in enumerate(pages):
+        content = (
+            "BT /F1 12 Tf 72 720 Td 14 TL "
+            + " ".join(f"({line.replace('(', '[').replace(')', ']')}) '" for line in page_lines)
+            + " ET"
+            if page_lines
+            else "0.9 g 72 72 468 648 re f"
+        )  # a grey box: marks on the page, but no text
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {5 + 2 * i} 0 R "
+            "/Resources << /Font << /F1 3 0 R >> >> >>"
+        )
+        objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
     if title:
         objects.append(f"<< /Title ({title}) /CreationDate (D:20240501120000+08'00') >>")
     out = bytearray(b"%PDF-1.4\n")

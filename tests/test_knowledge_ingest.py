@@ -230,3 +230,46 @@ def test_a_policy_expires_at_midnight_in_china_not_at_the_servers_midnight():
     assert policy_today(datetime(2026, 12, 31, 15, 0, tzinfo=timezone.utc)).isoformat() == "2026-12-31"
     doc = Document("p", "t", "p", "2026-01-01", "https://example.org", "policy", "x", valid_until="2026-12-31")
     assert doc.expired(policy_today(evening)) and not doc.expired(policy_today(evening.replace(hour=15)))
+
+
+def test_a_pdfs_running_header_footer_and_page_numbers_are_dropped_and_a_sentence_cut_by_a_page_rejoined(
+    tmp_path,
+):
+    header = "Lingkong Zone Administrative Committee Document"
+    wide = "Companies that move into the park before the end of this year may apply for"
+    pdf = make_pdf(
+        tmp_path / "policy.pdf",
+        [header, "Article 1. The park supports innovative drug makers.", wide, "- 1 -"],
+        more_pages=[
+            [header, "a rent subsidy for the first three years.", "Article 2. Applications open in May.", "- 2 -"],
+            [header, "Article 3. The committee explains these rules.", "Page 3 of 3"],
+        ],
+        title="Rent subsidy rules",
+    )
+    text = read_document(pdf, CITE).text
+    assert header not in text and "- 1 -" not in text and "Page 3" not in text
+    assert f"{wide} a rent subsidy for the first three years." in text.split("\n")
+    assert "Article 2. Applications open in May." in text and "Article 3." in text
+
+
+def test_furniture_is_what_recurs_at_page_edges_not_a_pages_own_last_figure():
+    from knowledge.readers import drop_page_furniture
+
+    pages = [
+        "杭州市人民政府办公厅文件\n为发挥生物医药产业的引领作用，加快建设\n生物医药创新高地。\n— 1 —",
+        "杭州市人民政府办公厅文件\n（一）主要目标。力争用3年时间。\n— 2 —",
+        "杭州市人民政府办公厅文件\n附件：申请表\n— 3 —",
+    ]
+    assert drop_page_furniture(pages) == [
+        "为发挥生物医药产业的引领作用，加快建设\n生物医药创新高地。",
+        "（一）主要目标。力争用3年时间。",
+        "附件：申请表",
+    ]
+    # one page: its last line "12" may be a table cell and stays; a line naming the page goes
+    assert drop_page_furniture(["补贴标准（万元）\n12\n第 1 页 共 1 页"]) == ["补贴标准（万元）\n12"]
+    # what differs from page to page stays, and so does a line that recurs away from the edges
+    pages = [
+        "一、总则\n第一条 适用范围。\n申报材料\n第二条 支持对象。\n第三条 条件。",
+        "二、附则\n第九条 解释。\n申报材料\n第十条 施行日期。\n附件",
+    ]
+    assert drop_page_furniture(pages) == pages
