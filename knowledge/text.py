@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import ChainMap
 from functools import lru_cache
 from pathlib import Path
 
@@ -118,6 +119,22 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def _pos_tokenizer(tokenizer: jieba.Tokenizer):
+    """jieba's part-of-speech tagger over `tokenizer`. Importing jieba.posseg builds a tag table for the
+    default dictionary (~35 MB), and a new POSTokenizer would build a second one from the same file; ours
+    reads through to posseg's own and keeps only the park's words' tags (load_userdict) to itself.
+    Imported here, not at the top: only a tokenizer needs the tables, not every process that imports
+    this module for normalize() (Sanic's manager, the gateway)."""
+    from jieba import posseg
+
+    if tokenizer.dictionary != posseg.dt.tokenizer.dictionary:
+        return posseg.POSTokenizer(tokenizer)
+    tagger = posseg.POSTokenizer.__new__(posseg.POSTokenizer)  # its __init__ would read the file again
+    tagger.tokenizer = tokenizer
+    tagger.word_tag_tab = ChainMap({}, posseg.dt.word_tag_tab)
+    return tagger
+
+
 class Tokenizer:
     """jieba in search mode over normalised text, minus stopwords.
 
@@ -135,11 +152,7 @@ class Tokenizer:
                 for line in path.read_text("utf-8").splitlines()
                 if line.strip() and not line.startswith("#")
             }
-        # jieba.posseg loads its tag tables (~60 MB) when imported: only a tokenizer needs them, not
-        # every process that imports this module for normalize() (Sanic's manager, the gateway).
-        from jieba import posseg
-
-        self._pos = posseg.POSTokenizer(self._jieba)
+        self._pos = _pos_tokenizer(self._jieba)
         self.stopwords = frozenset(
             normalize(line.strip())
             for line in (lexicon_dir / "stopwords.txt").read_text("utf-8").splitlines()

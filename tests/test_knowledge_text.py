@@ -104,3 +104,20 @@ def test_synonyms_merge_into_one_concept_and_english_is_singular():
 def test_the_answer_type_asked_for(question, kind):
     kinds = [c.kind for c in analyze(question, TOKENIZER, SYNONYMS, SPELLER).concepts if c.kind != "term"]
     assert kinds == ([kind] if kind else [])
+
+
+def test_tokenizers_share_jiebas_tag_table_but_keep_their_own_words_tags(tmp_path):
+    """One tag table for jieba's dictionary in a process (~35 MB), not one per tokenizer; a lexicon's
+    words are tagged by the tokenizer that loaded them, and never leak into the shared table."""
+    from jieba import posseg
+
+    from knowledge.text import Tokenizer
+
+    (tmp_path / "jieba").mkdir()
+    (tmp_path / "jieba" / "words.txt").write_text("青梧智谷 20 nz\n", "utf-8")
+    (tmp_path / "stopwords.txt").write_text("的\n", "utf-8")
+    own, other = Tokenizer(tmp_path), Tokenizer(Settings.from_env().lexicon_dir)
+    assert ("青梧智谷", "nz") in own.tagged("青梧智谷的补贴")
+    assert "青梧智谷" not in posseg.dt.word_tag_tab and ("补贴", "n") in own.tagged("青梧智谷的补贴")
+    assert own._pos.word_tag_tab.maps[-1] is posseg.dt.word_tag_tab is other._pos.word_tag_tab.maps[-1]
+    assert ("杭州生物科技谷", "nz") in other.tagged("杭州生物科技谷在哪里")
