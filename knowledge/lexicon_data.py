@@ -111,6 +111,23 @@ class Speller:
             at += len(word)
         return inside
 
+    def _in_names(self, run: str) -> set[int]:
+        """Offsets inside a stretch of two or more unknown words (健新 + 原力): a name the dictionary
+        lacks, such as a company's. A slip sits among words the dictionary knows; a name that sounds
+        like a park term (原力 like 园里) is not repaired into it."""
+        names: set[int] = set()
+        at, stretch = 0, []
+        for word in [*self._tokenizer.segment(run), ""]:
+            unknown = len(word) >= 2 and not self._tokenizer.known(word) and word not in self._terms
+            if unknown:
+                stretch.append((at, len(word)))
+            else:
+                if len(stretch) >= 2:
+                    names.update(range(stretch[0][0], at))
+                stretch = []
+            at += len(word)
+        return names
+
     def _slip(self, piece: str, term: str) -> bool:
         """A two-character piece is a slip for the term that sounds like it when it is no word, or a
         word the dictionary saw so seldom beside the term that it is the slip itself (jieba lists
@@ -122,6 +139,7 @@ class Speller:
     def _correct_run(self, run: str) -> str:
         sounds = self._pinyin(run)
         inside = self._cuts_a_word(run)
+        names = self._in_names(run)
         out, i = [], 0
         while i < len(run):
             for n in self._lengths:
@@ -133,7 +151,12 @@ class Speller:
                     i += n
                     break
                 term = self._by_sound.get(tuple(sounds[i : i + n]))
-                if term and (n >= 3 or self._slip(piece, term)) and not ({i, i + n} & inside):
+                if (
+                    term
+                    and (n >= 3 or self._slip(piece, term))
+                    and not ({i, i + n} & inside)
+                    and not names.intersection(range(i, i + n))
+                ):
                     out.append(term)
                     i += n
                     break

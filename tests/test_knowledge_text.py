@@ -63,6 +63,14 @@ def test_real_words_are_not_corrected():
     assert "租金" in SPELLER.correct("园区租金多少")  # zu jin is not ji jin
 
 
+@pytest.mark.parametrize("question", ["健新原力在园区吗", "健新原力入驻了吗", "园区里有健新原力吗"])
+def test_a_name_the_dictionary_lacks_is_not_repaired_into_a_park_term(question):
+    """健新 + 原力 are two unknown words side by side, a company's name: 原力 sounds like 园里 (a word of
+    the park's documents), but a name is not a slip, even when no document names the company."""
+    assert "健新原力" in SPELLER.with_corpus(frozenset({"园里"})).correct(question)
+    assert "基金" in SPELLER.with_corpus(frozenset({"园里"})).correct("园区有基斤吗")  # a slip among known words
+
+
 @pytest.mark.parametrize(
     "question, wanted, unwanted",
     [
