@@ -16,9 +16,9 @@ from .progress_bar import progress_bar
 
 
 def _eval(args, settings: Settings) -> int:
-    from .evaluate import CORPUS_DIR, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
+    from .evaluate import CORPUS_SETS, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
 
-    sets = {name: CORPUS_DIR / f"{name}.yml" for name in ("dev", "dev2", "heldout")}
+    sets = dict(CORPUS_SETS)
     if args.set:
         sets = {Path(p).stem: Path(p) for p in args.set}
     report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
@@ -46,13 +46,12 @@ def _eval(args, settings: Settings) -> int:
 def _train_decision(args, settings: Settings) -> int:
     from .base import KnowledgeBase
     from .evalset import load_cases
-    from .evaluate import CORPUS_DIR, SEED_DEV, build_corpus
+    from .evaluate import TRAINING_SETS, build_corpus
     from .train_decision import save, train
 
     built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
     kb = KnowledgeBase.load(built, learned=False)  # the model being replaced takes no part in its successor
-    default = [str(CORPUS_DIR / "dev.yml"), str(CORPUS_DIR / "dev2.yml"), str(SEED_DEV)]
-    cases = [case for path in (args.set or default) for case in load_cases(Path(path))]
+    cases = [case for path in (args.set or TRAINING_SETS) for case in load_cases(Path(path))]
     decision = train(kb, cases, max_wrong=args.max_wrong)
     save(decision, Path(args.output))
     print(json.dumps(decision.info, ensure_ascii=False))
@@ -109,7 +108,9 @@ def register(sub) -> None:
     from .train_decision import MAX_WRONG
 
     p = sub.add_parser("eval", help="answers right / declined / wrong on the dev and held-out sets, with the ablation")
-    p.add_argument("--set", action="append", default=[], help="a question set (repeatable; default dev and heldout)")
+    p.add_argument(
+        "--set", action="append", default=[], help="a question set (repeatable; default dev, dev2, dev3 and heldout)"
+    )
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
     p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
     p.add_argument("--failures", default="", metavar="SET", help="list what was not right on this set (dev only!)")
@@ -121,7 +122,7 @@ def register(sub) -> None:
         "--set",
         action="append",
         default=[],
-        help="dev sets to learn from (repeatable; default: the corpus dev sets and the seed dev set)",
+        help="dev sets to learn from (repeatable; default: what the shipped model learned from, evaluate.TRAINING_SETS)",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR))
     p.add_argument("--work-dir", default="instance/eval-corpus")
