@@ -117,7 +117,15 @@ class LeadOutbox:
         return REJECTED if (self.queue_dir / "rejected" / path.name).exists() else SENT
 
     def pending(self) -> list[Path]:
-        return sorted(self.queue_dir.glob("*.json"), key=lambda p: p.stat().st_mtime) if self.queue_dir.exists() else []
+        """The queued leads, oldest first. A file another thread delivers between listing and dating is
+        no longer pending: raising here once killed the retry thread, stranding the leads after it."""
+        dated = []
+        for path in self.queue_dir.glob("*.json") if self.queue_dir.exists() else ():
+            try:
+                dated.append((path.stat().st_mtime, path))
+            except FileNotFoundError:
+                continue
+        return [path for _, path in sorted(dated)]
 
     def flush(self) -> int:
         """Deliver queued leads, oldest first; returns how many were delivered."""

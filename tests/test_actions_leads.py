@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,18 @@ def test_a_refused_lead_is_set_aside_not_retried_forever(lead_api, tmp_path):
 def test_the_same_lead_gets_the_same_idempotency_key():
     assert leads.idempotency_key(LEAD) == leads.idempotency_key(dict(LEAD))
     assert leads.idempotency_key(LEAD) != leads.idempotency_key({**LEAD, "phone": "13900000000"})
+
+
+def test_a_lead_delivered_while_the_queue_is_listed_is_no_longer_pending(tmp_path, monkeypatch):
+    """Another thread may deliver (delete) a queued lead between listing the queue and reading the file's
+    date; the retry thread once died of it and left the leads behind it unsent."""
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    newer, older = queue / "a.json", queue / "b.json"
+    newer.write_text("{}", "utf-8")
+    older.write_text("{}", "utf-8")
+    os.utime(older, (1_000, 1_000))
+    gone = queue / "delivered-meanwhile.json"
+    listed = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: [gone, *listed(self, pattern)])
+    assert make_outbox("http://127.0.0.1:9", queue).pending() == [older, newer]
