@@ -49,6 +49,20 @@ KINDS = tuple(ASKS)
 # A number the question names: digits, or an ordinal or count in Chinese (第二期, 二期, 三批). The place that
 # answers must name it too: 2023年's figure is not 2024年's.
 NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十两]+[期批次届类]")
+# A quantity the question states as a condition (投资5亿元的项目, 50名员工): the passage that answers must
+# state it too, or it is about another case (the policy for 10亿元以上). Years are NAMES_A_NUMBER's.
+NAMED_QUANTITY = re.compile(
+    r"(?<![\d.])\d+(?:\.\d+)?\s*(?:亿美元|亿元|万元|亿|万|元|平方米|平方公里|公顷|亩|家|个|项|名|人|%|倍)"
+)
+
+
+def quantities_missing(question: str, passage: str) -> list[str]:
+    """The quantities the question names (5亿元, 30%) that the passage does not state, digits for digits."""
+    text = passage.replace(" ", "")
+    named = [m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(question)]
+    return [q for q in named if not re.search(r"(?<![\d.])" + re.escape(q), text)]
+
+
 # Words that only ask for a kind of answer, removed before the question's topic words are read.
 ASKS_FRAME = re.compile(
     r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b"

@@ -125,6 +125,13 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert gate(year, [hit("2024年，浙江省生物医药产业实现营业收入3127.9亿元。")]).startswith("not about")
     phone = kb.retriever.analyze("园区的招商电话是多少？")
     assert gate(phone, [hit("园区位于机场西侧。")]) == "no phone"
+    # a quantity set as a condition: the rule for 10亿元以上 does not answer for 5亿元 (nor 15亿元 for 5亿元)
+    five = kb.retriever.analyze("萧山对新引进固定资产投资5亿元的制造业项目，设备补助多少？")
+    rule = "固定资产投资在10亿元以上的制造业项目，可获得最高20%的设备投入补助。"
+    stating = lambda text: make_hit(text, best_unit=text, covered=["5"], typed=True)  # noqa: E731 (any 5 covers "5")
+    assert gate(five, [stating(rule)]) == "not about 5亿元"
+    assert gate(five, [stating(rule.replace("10亿元", "15亿元"))]) == "not about 5亿元"
+    assert not gate(five, [stating(rule.replace("10亿元", "5亿元"))])
     lacks, states = hit("园区将组建不少于2支基金。", "a#0"), hit("两支基金分别为10亿元和5亿元。", "b#0")
     assert first_answerable(fund, [lacks, states]) == [states, lacks]
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
