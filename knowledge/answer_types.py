@@ -56,6 +56,22 @@ NAMED_QUANTITY = re.compile(
 )
 
 
+# An article or item the question points to by number (第二条, 第（八）条, 第3项): documents number them
+# 第二条, （二） or 二、 at the start of a line or sentence. A passage without that number is another article.
+_ARTICLE = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十百]+|\d+)\s*[）)]?\s*[条项款章节]")
+
+
+def articles_missing(question: str, passage: str) -> list[str]:
+    """The numbered articles the question points to (第二条) that the passage does not carry."""
+    missing = []
+    for match in _ARTICLE.finditer(question):
+        n = re.escape(match.group(1))
+        numbered = rf"第{n}[条项款章节]|[（(]{n}[）)]|(?:^|[\n。；;：:])\s*{n}[、.．]"
+        if not re.search(numbered, passage):
+            missing.append(match.group().replace(" ", ""))
+    return missing
+
+
 def quantities_missing(question: str, passage: str) -> list[str]:
     """The quantities the question names (5亿元, 30%) that the passage does not state, digits for digits."""
     text = passage.replace(" ", "")

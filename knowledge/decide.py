@@ -137,7 +137,12 @@ def gate(query: Query, hits: list[Hit]) -> str:
         return f"no {query.wants}"
     if query.measure and not answer_types.states_measure(query.measure, top.best_unit or top.text):
         return f"no figure in {query.measure}"
-    named = answer_types.quantities_missing(query.text, normalize(top.text)) or _numbers_missing(query, top)
+    passage = normalize(top.text)
+    named = (
+        answer_types.articles_missing(query.text, passage)
+        or answer_types.quantities_missing(query.text, passage)
+        or _numbers_missing(query, top)
+    )
     if named:
         return f"not about {named[0]}"  # 2023年's figure is not 2024年's; 第二期 is not 首期; 5亿元 is not 10亿元以上
     return ""

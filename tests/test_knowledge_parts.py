@@ -132,6 +132,13 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert gate(five, [stating(rule)]) == "not about 5亿元"
     assert gate(five, [stating(rule.replace("10亿元", "15亿元"))]) == "not about 5亿元"
     assert not gate(five, [stating(rule.replace("10亿元", "5亿元"))])
+    # an article asked for by number: the preamble that opens 一、 is not the second measure
+    second = kb.retriever.analyze("《关于支持生物医药产业创新发展若干举措》的第二条举措是什么？")
+    preamble = "特制定如下举措。一、布局高能级创新平台。积极争取国家级平台在我省落地。"
+    assert gate(second, [hit(preamble)]) == "not about 第二条"
+    assert not gate(second, [hit(preamble + "二、支持创新药研发。")])
+    eighth = kb.retriever.analyze("国办意见第（八）条讲的是什么？")
+    assert not gate(eighth, [hit("（八）优化临床试验审评审批机制。")]) and gate(eighth, [hit("（七）加快审评。")])
     lacks, states = hit("园区将组建不少于2支基金。", "a#0"), hit("两支基金分别为10亿元和5亿元。", "b#0")
     assert first_answerable(fund, [lacks, states]) == [states, lacks]
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
