@@ -28,11 +28,6 @@ def _at(value) -> str:
     return value.isoformat() if value else ""
 
 
-def _sort_key(value):
-    # SQLite hands back naive datetimes, PostgreSQL aware ones; within one database they agree.
-    return value.replace(tzinfo=None) if value is not None and value.tzinfo else value
-
-
 def _shown_user_text(text: str, previous_replies: list) -> str | None:
     if not text.startswith("/"):
         return text
@@ -98,12 +93,12 @@ def history(session, hashed: str) -> dict:
         ]
         for item in items:
             item["at"] = _at(turn.created_at)
-        events.append((_sort_key(turn.created_at), 0, turn.id, items))
+        events.append((turn.created_at, 0, turn.id, items))
         previous = replies or previous
     for message in staff:
         events.append(
             (
-                _sort_key(message.created_at),
+                message.created_at,
                 1,
                 message.id,
                 [{"role": said_by(message), "id": message.id, "text": message.text, "at": _at(message.created_at)}],

@@ -7,9 +7,8 @@ every blueprint derive from `Base`, so Alembic sees them all in one metadata.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import Flask, g
 from sqlalchemy import DateTime, create_engine, event

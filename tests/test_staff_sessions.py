@@ -9,7 +9,6 @@ from appsupport import PASSWORD, add_staff, csrf_token, login, rows
 from bot import db
 from bot.models import utcnow
 from bot.staff_records import AuditEntry, LoginFailure, StaffSession
-from bot.console import aware
 
 
 def at(app, address: str):
@@ -135,7 +134,7 @@ def test_each_failure_after_a_lock_doubles_the_next_one(app):
 
 def _lock_minutes(app) -> float:
     [row] = rows(app, LoginFailure)
-    return (aware(row.locked_until) - utcnow()).total_seconds() / 60
+    return (row.locked_until - utcnow()).total_seconds() / 60
 
 
 def _expire_lock(app):

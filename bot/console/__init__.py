@@ -9,7 +9,7 @@ posted to by other sites and servers.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request
@@ -30,13 +30,6 @@ class Anonymous(AnonymousUserMixin):
 
     def can(self, _permission: str) -> bool:
         return False
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they are UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 def init_app(app: Flask) -> None:
@@ -74,7 +67,7 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return aware(value).astimezone(zone).strftime(fmt) if value else ""
+        return value.astimezone(zone).strftime(fmt) if value else ""
 
 
 def check_csrf():

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from .. import audit, db
 from ..models import utcnow
 from ..staff_records import AuditEntry
-from . import aware
 from .blueprint import admin_required, bp
 from .views import _csv_cell
 
@@ -87,7 +86,7 @@ def audit_csv():
             [
                 _csv_cell(v)
                 for v in (
-                    aware(e.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                     e.actor,
                     audit.ACTIONS.get(e.action, e.action),
                     e.target,

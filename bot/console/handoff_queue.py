@@ -29,7 +29,6 @@ from .. import audit, db
 from ..errors import ApiError
 from ..handoff import claims
 from ..models import Handoff, HandoffMessage, Lead, StaffUser, Turn, utcnow
-from . import aware
 from .blueprint import bp, requires
 from .staff_api import bp as api_bp, row_or_404, staff_may, staff_only
 
@@ -74,9 +73,9 @@ def cards(session) -> list[Card]:
         lead = session.scalars(
             select(Lead).where(Lead.sender_hash == handoff.sender_hash).order_by(Lead.id.desc()).limit(1)
         ).first()
-        until = aware(handoff.claimed_at) or now
+        until = handoff.claimed_at or now
         out.append(
-            Card(handoff, list(reversed(earlier)), lead, int((until - aware(handoff.created_at)).total_seconds() // 60))
+            Card(handoff, list(reversed(earlier)), lead, int((until - handoff.created_at).total_seconds() // 60))
         )
     return out
 

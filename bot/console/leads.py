@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from .. import audit, db, leads as pipeline
 from ..models import LEAD_STATUS_LABELS, LEAD_STATUSES, Lead, VisitBooking, utcnow
-from . import aware
 from .blueprint import bp, requires
 from .views import _csv_cell
 
@@ -41,7 +40,7 @@ CSV_COLUMNS = (
 
 
 def _local(value, zone) -> str:
-    return aware(value).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def leads_query(status: str):

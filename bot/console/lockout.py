@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, select
 
 from ..models import utcnow
 from ..staff_records import LoginFailure
-from . import aware
 
 LOCKED_MESSAGE = "登录尝试过多，已暂时锁定：请 {minutes} 分钟后再试，或请管理员解锁。"
 # A pair with no failure for this long starts again from zero.
@@ -37,7 +36,7 @@ def locked_for(session, username: str, address: str) -> int:
     row = _row(session, username, address)
     if row is None or row.locked_until is None:
         return 0
-    left = (aware(row.locked_until) - utcnow()).total_seconds()
+    left = (row.locked_until - utcnow()).total_seconds()
     return max(int(-(-left // 60)), 0)
 
 
@@ -48,7 +47,7 @@ def failed(session, username: str, address: str) -> int:
     if row is None:
         row = LoginFailure(username=username[:64], address=address[:64], failures=0)
         session.add(row)
-    elif aware(row.updated_at) < now - FORGET_AFTER:
+    elif row.updated_at < now - FORGET_AFTER:
         row.failures = 0
     row.failures += 1
     row.updated_at = now
@@ -82,8 +81,8 @@ def locks(session, usernames: list[str]) -> dict[str, list[datetime]]:
     ).all()
     found: dict[str, list[datetime]] = {}
     for row in rows:
-        if aware(row.locked_until) > utcnow():
-            found.setdefault(row.username, []).append(aware(row.locked_until))
+        if row.locked_until > utcnow():
+            found.setdefault(row.username, []).append(row.locked_until)
     return found
 
 

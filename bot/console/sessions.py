@@ -23,7 +23,6 @@ from sqlalchemy import delete
 from .. import db
 from ..models import StaffUser, utcnow
 from ..staff_records import StaffSession
-from . import aware
 
 KEY = "staff_sid"
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def load(user_id: str) -> StaffUser | None:
     row = dbs.get(StaffSession, _digest(token))
     if row is None or row.staff_id != int(user_id):
         return None
-    if aware(row.expires_at) <= utcnow():
+    if row.expires_at <= utcnow():
         dbs.delete(row)
         dbs.commit()
         return None

@@ -21,7 +21,6 @@ from .. import db
 from ..handoff.fallback import LEAD_FORM_INTENT
 from ..models import LEAD_STATUSES, OUTCOMES, FaqCorrection, Feedback, Handoff, Lead, Turn
 from ..visits import VISIT_INTENT
-from . import aware
 
 FORM_INTENT = LEAD_FORM_INTENT.lstrip("/")  # the intent whose reply is the lead form's first prompt
 # What a turn was, when it was not a question: (kind, label). Everything else counts by its outcome.
@@ -93,11 +92,11 @@ def daily(days: int = 30, today: date | None = None) -> list[dict]:
     session = db.session()
     counts: Counter = Counter()
     for created, kind in session.execute(select(Turn.created_at, TURN_KIND).where(Turn.created_at >= since)):
-        counts[(aware(created).astimezone(zone).date(), kind)] += 1
+        counts[(created.astimezone(zone).date(), kind)] += 1
     for (created,) in session.execute(
         select(Feedback.created_at).where(Feedback.rating < 0, Feedback.created_at >= since)
     ):
-        counts[(aware(created).astimezone(zone).date(), "thumbs_down")] += 1
+        counts[(created.astimezone(zone).date(), "thumbs_down")] += 1
     return [
         {"day": first + timedelta(days=i), **{s: counts[(first + timedelta(days=i), s)] for s in SERIES}}
         for i in range(days)
@@ -151,7 +150,7 @@ def handoff_wait(now: datetime | None = None, days: int = WAIT_DAYS) -> dict:
         .all()
     )
     waits = [
-        (aware(claimed) - aware(created)).total_seconds()
+        (claimed - created).total_seconds()
         for created, claimed, _ in rows
         if claimed is not None and claimed >= created
     ]

@@ -19,7 +19,6 @@ from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..models import Handoff, Lead, Turn
-from . import aware
 from .blueprint import bp
 
 MAX_TURNS = 500  # a thread page shows at most this many turns (the latest)
@@ -47,14 +46,14 @@ def thread_events(session, sender_hash: str) -> list[Event]:
         .order_by(Handoff.id)
     ).all()
     leads = session.scalars(select(Lead).where(Lead.sender_hash == sender_hash).order_by(Lead.id)).all()
-    events = [Event(aware(t.created_at), "turn", t) for t in turns]
+    events = [Event(t.created_at, "turn", t) for t in turns]
     for handoff in handoffs:
-        events.append(Event(aware(handoff.created_at), "handoff_open", handoff))
+        events.append(Event(handoff.created_at, "handoff_open", handoff))
         # The tenant's messages during a handoff are turns already; staff's are only here.
-        events += [Event(aware(m.created_at), "staff", m) for m in handoff.messages if m.author == "staff"]
+        events += [Event(m.created_at, "staff", m) for m in handoff.messages if m.author == "staff"]
         if handoff.closed_at:
-            events.append(Event(aware(handoff.closed_at), "handoff_end", handoff))
-    events += [Event(aware(lead.created_at), "lead", lead) for lead in leads]
+            events.append(Event(handoff.closed_at, "handoff_end", handoff))
+    events += [Event(lead.created_at, "lead", lead) for lead in leads]
     order = {"turn": 0, "handoff_open": 1, "staff": 2, "handoff_end": 3, "lead": 4}
     return sorted(events, key=lambda e: (e.at, order[e.kind]))
 

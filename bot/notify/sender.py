@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import requests
 from sqlalchemy import exists, select, update
@@ -31,10 +31,6 @@ from .settings import NotifySettings
 log = logging.getLogger(__name__)
 BATCH = 20
 MAX_DELAY_S = 3600.0
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)  # SQLite: naive UTC
 
 
 def retry_delay(settings: NotifySettings, attempts: int) -> float:
@@ -104,7 +100,7 @@ class Sender(ProcessThread):
             )
         if upcoming is None:
             return self.settings.poll_s
-        return min(max((_aware(upcoming) - utcnow()).total_seconds(), 0.0), self.settings.poll_s)
+        return min(max((upcoming - utcnow()).total_seconds(), 0.0), self.settings.poll_s)
 
     def _claim(self, notice_id: int) -> Notice | None:
         now = utcnow()
@@ -173,7 +169,7 @@ class Sender(ProcessThread):
             waiting = session.scalars(
                 select(Handoff).where(Handoff.status == "open", unanswered).order_by(Handoff.id)
             ).all()
-            overdue = [h for h in waiting if _aware(h.created_at) <= cutoff]
+            overdue = [h for h in waiting if h.created_at <= cutoff]
             if not overdue:
                 return
             told = set(
@@ -186,7 +182,7 @@ class Sender(ProcessThread):
             for handoff in overdue:
                 if f"handoff_waiting:{handoff.id}" in told:
                     continue
-                minutes = int((now - _aware(handoff.created_at)).total_seconds() // 60)
+                minutes = int((now - handoff.created_at).total_seconds() // 60)
                 user_messages = sum(1 for m in handoff.messages if m.author == "user")
                 message = compose.handoff_waiting(
                     self.links, handoff.id, handoff.channel, minutes, user_messages, len(waiting)

@@ -9,7 +9,7 @@ tenant. The caller commits; nothing here commits on its own.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -35,13 +35,9 @@ class BookingError(Exception):
         self.code = code
 
 
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
 def slot_text(slot: VisitSlot, language: str = "zh") -> str:
     """12月3日（周四）09:30–11:00, or Thu 3 Dec 09:30–11:00 (Beijing time)."""
-    start, end = aware(slot.starts_at).astimezone(ZONE), aware(slot.ends_at).astimezone(ZONE)
+    start, end = slot.starts_at.astimezone(ZONE), slot.ends_at.astimezone(ZONE)
     if language == "en":
         return f"{start:%a} {start.day} {start:%b} {start:%H:%M}–{end:%H:%M}"
     return f"{start.month}月{start.day}日（{WEEKDAY_ZH[start.weekday()]}）{start:%H:%M}–{end:%H:%M}"
@@ -126,7 +122,7 @@ def _bookable(session, slot_id: int, now: datetime) -> VisitSlot:
     slot = session.get(VisitSlot, slot_id, populate_existing=True)
     if slot is None or not slot.active:
         raise BookingError("gone")
-    if aware(slot.starts_at) <= now + BOOKABLE_BEFORE:
+    if slot.starts_at <= now + BOOKABLE_BEFORE:
         raise BookingError("past")
     if booked_count(session, slot.id) >= slot.capacity:
         raise BookingError("full")
@@ -220,8 +216,8 @@ def ics(booking: VisitBooking, base_url: str = "") -> str:
     link = f"{base_url.rstrip('/')}/staff/leads/{booking.lead_id}" if base_url and booking.lead_id else ""
     return calendar.visit_ics(
         uid=f"visit-{booking.id}@park-bot",
-        starts_at=aware(slot.starts_at),
-        ends_at=aware(slot.ends_at),
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
         summary=f"园区考察 · {lead}",
         location=slot.place or "",
         sequence=booking.sequence or 0,

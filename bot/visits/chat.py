@@ -211,7 +211,7 @@ def offer_after_lead(session, hashed: str, since, language: str) -> list[dict]:
     """After the turn that stored a lead, a button to book a visit, if any slot is open."""
     try:
         lead = bookings.lead_of(session, hashed)
-        if lead is None or bookings.aware(lead.created_at) < since or bookings.current(session, hashed):
+        if lead is None or lead.created_at < since or bookings.current(session, hashed):
             return []
         if not bookings.open_slots(session, limit=1):
             return []
