@@ -74,27 +74,24 @@ _PAGE_NUMBER = re.compile(r"^(?:第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)
 _DIGITS = re.compile(r"\d+")
 
 
-def _edges(lines: list[str]) -> list[int]:
-    """The indexes of a page's first and last EDGE_LINES non-empty lines."""
+def _edge_keys(lines: list[str]) -> dict[int, str]:
+    """A page's first and last EDGE_LINES non-empty lines, by index, with their numbers masked."""
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    return sorted(set(filled[:EDGE_LINES] + filled[-EDGE_LINES:]))
+    return {i: _DIGITS.sub("#", lines[i].strip()) for i in filled[:EDGE_LINES] + filled[-EDGE_LINES:]}
 
 
 def drop_page_furniture(pages: list[str]) -> list[str]:
     """Each page's text without its running header, footer and page number."""
     split = [page.split("\n") for page in pages]
+    edges = [_edge_keys(lines) for lines in split]
     seen: dict[str, int] = {}
-    for lines in split:
-        for key in {_DIGITS.sub("#", lines[i].strip()) for i in _edges(lines)}:
+    for keys in edges:
+        for key in set(keys.values()):
             seen[key] = seen.get(key, 0) + 1
     running = {key for key, count in seen.items() if count >= 2 and count * 2 >= len(pages)}
     out = []
-    for lines in split:
-        furniture = {
-            i
-            for i in _edges(lines)
-            if _PAGE_NUMBER.match(lines[i].strip()) or _DIGITS.sub("#", lines[i].strip()) in running
-        }
+    for lines, keys in zip(split, edges):
+        furniture = {i for i, key in keys.items() if key in running or _PAGE_NUMBER.match(lines[i].strip())}
         out.append("\n".join(line for i, line in enumerate(lines) if i not in furniture))
     return out
 
