@@ -62,20 +62,24 @@ _ARTICLE = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十百]+|\d
 
 
 def articles_missing(question: str, passage: str) -> list[str]:
-    """The numbered articles the question points to (第二条) that the passage does not carry."""
+    """The numbered articles the (normalised) question points to (第二条) that the passage does not carry.
+    The passage is normalised only when the question names one: this runs on every question."""
+    named = list(_ARTICLE.finditer(question))
+    text = normalize(passage) if named else ""
     missing = []
-    for match in _ARTICLE.finditer(question):
+    for match in named:
         n = re.escape(match.group(1))
         numbered = rf"第{n}[条项款章节]|[（(]{n}[）)]|(?:^|[\n。；;：:])\s*{n}[、.．]"
-        if not re.search(numbered, passage):
+        if not re.search(numbered, text):
             missing.append(match.group().replace(" ", ""))
     return missing
 
 
 def quantities_missing(question: str, passage: str) -> list[str]:
-    """The quantities the question names (5亿元, 30%) that the passage does not state, digits for digits."""
-    text = passage.replace(" ", "")
+    """The quantities the (normalised) question names (5亿元, 30%) that the passage does not state, digits
+    for digits."""
     named = [m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(question)]
+    text = normalize(passage).replace(" ", "") if named else ""
     return [q for q in named if not re.search(r"(?<![\d.])" + re.escape(q), text)]
 
 

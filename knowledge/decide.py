@@ -25,7 +25,6 @@ from . import answer_types
 from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
-from .text import normalize
 from .hits import Hit
 from .units import INNER_PUNCT
 
@@ -137,10 +136,9 @@ def gate(query: Query, hits: list[Hit]) -> str:
         return f"no {query.wants}"
     if query.measure and not answer_types.states_measure(query.measure, top.best_unit or top.text):
         return f"no figure in {query.measure}"
-    passage = normalize(top.text)
     named = (
-        answer_types.articles_missing(query.text, passage)
-        or answer_types.quantities_missing(query.text, passage)
+        answer_types.articles_missing(query.text, top.text)
+        or answer_types.quantities_missing(query.text, top.text)
         or _numbers_missing(query, top)
     )
     if named:
