@@ -100,33 +100,30 @@ class Speller:
     def correct(self, text: str) -> str:
         return _CJK_RUN.sub(lambda m: self._correct_run(m.group()), text)
 
-    def _cuts_a_word(self, run: str) -> set[int]:
-        """Offsets where a replacement may not start or end: inside a known word of two or
-        more characters (有食堂: 有食 sounds like 优势, but 食堂 is a word and stays)."""
+    def _guarded(self, run: str) -> tuple[set[int], set[int]]:
+        """Two sets of offsets, from one segmentation of the run:
+        - inside a known word of two or more characters, where a replacement may not start or end
+          (有食堂: 有食 sounds like 优势, but 食堂 is a word and stays);
+        - inside a stretch of two or more unknown words (健新 + 原力), a name the dictionary lacks, such
+          as a company's, which no replacement may touch. A slip sits among words the dictionary knows;
+          a name that sounds like a park term (原力 like 园里) is not repaired into it."""
         inside: set[int] = set()
-        at = 0
-        for word in self._tokenizer.segment(run):
-            if len(word) >= 2 and self._tokenizer.known(word):
-                inside.update(range(at + 1, at + len(word)))
-            at += len(word)
-        return inside
-
-    def _in_names(self, run: str) -> set[int]:
-        """Offsets inside a stretch of two or more unknown words (健新 + 原力): a name the dictionary
-        lacks, such as a company's. A slip sits among words the dictionary knows; a name that sounds
-        like a park term (原力 like 园里) is not repaired into it."""
         names: set[int] = set()
-        at, stretch = 0, []
+        at, stretch_start, stretch_words = 0, 0, 0
         for word in [*self._tokenizer.segment(run), ""]:
-            unknown = len(word) >= 2 and not self._tokenizer.known(word) and word not in self._terms
-            if unknown:
-                stretch.append((at, len(word)))
+            known = self._tokenizer.known(word)
+            if len(word) >= 2 and known:
+                inside.update(range(at + 1, at + len(word)))
+            if len(word) >= 2 and not known and word not in self._terms:
+                if not stretch_words:
+                    stretch_start = at
+                stretch_words += 1
             else:
-                if len(stretch) >= 2:
-                    names.update(range(stretch[0][0], at))
-                stretch = []
+                if stretch_words >= 2:
+                    names.update(range(stretch_start, at))
+                stretch_words = 0
             at += len(word)
-        return names
+        return inside, names
 
     def _slip(self, piece: str, term: str) -> bool:
         """A two-character piece is a slip for the term that sounds like it when it is no word, or a
@@ -138,8 +135,7 @@ class Speller:
 
     def _correct_run(self, run: str) -> str:
         sounds = self._pinyin(run)
-        inside = self._cuts_a_word(run)
-        names = self._in_names(run)
+        inside, names = self._guarded(run)
         out, i = [], 0
         while i < len(run):
             for n in self._lengths:
