@@ -70,11 +70,14 @@ def load_cases(path: Path) -> list[Case]:
 
 
 _LEADING_ZERO = re.compile(r"(?<![\d.])0(\d)(?=[月日])")
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?!\d)")
 
 
 def _folded(text: str) -> str:
-    """Normalised, without spaces, dates without leading zeros (2024年05月07日 = 2024年5月7日)."""
-    return _LEADING_ZERO.sub(r"\1", normalize(text).replace(" ", ""))
+    """Normalised, without spaces, one way of writing a date: 2023-11-22, 2023/11/22 and
+    2024年05月07日 read as 2023年11月22日 and 2024年5月7日 (the same day, in another format)."""
+    text = _NUMERIC_DATE.sub(r"\1年\3月\4日", normalize(text).replace(" ", ""))
+    return _LEADING_ZERO.sub(r"\1", text)
 
 
 def states(case: Case, text: str) -> bool:

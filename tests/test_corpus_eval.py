@@ -96,6 +96,9 @@ def test_a_verdict_needs_the_fact_the_document_and_no_other_places_figure():
     assert verdict(case, _Answer("已集聚31个重点项目", "other"), docs, applies) == "wrong"
     assert verdict(case, _Answer("已集聚31个、48个", "seed"), docs, applies) == "wrong"
     assert verdict(case, _Answer("园区位于机场西侧", "seed"), docs, applies) == "wrong"
+    dated = Case(q="政策解读是哪天发布的", kind="answerable", doc="seed", expect=["2023-11-22"])
+    assert verdict(dated, _Answer("于2023年11月22日发布", "seed"), {"seed": "2023年11月22日"}, applies) == "right"
+    assert verdict(dated, _Answer("于2023年11月2日发布", "seed"), {"seed": "2023年11月2日"}, applies) == "wrong"
     unknown = Case(q="园区食堂多少钱", kind="unknown")
     assert verdict(unknown, _Answer("", abstained=True), docs, applies) == "declined"
     assert verdict(unknown, _Answer("园区位于机场西侧", "seed"), docs, applies) == "wrong"
