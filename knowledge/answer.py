@@ -21,7 +21,7 @@ from .decide import STRICT_TYPES
 from .query import Query
 from .hits import Hit
 from .scope import Places
-from .structure import join
+from .structure import is_heading, join
 from .text import split_sentences
 from .units import make_unit
 
@@ -155,13 +155,21 @@ def _with_list(ordered: list[str], index: int, budget: int) -> list[int]:
     return taken
 
 
-def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None = None) -> tuple[str, list[Source]]:
+def compose(
+    hits: list[Hit],
+    query: Query,
+    max_chars: int,
+    places: Places | None = None,
+    adjacent: list[tuple[int, str]] = (),
+) -> tuple[str, list[Source]]:
     """The sentences of the place that decided the answer, as the document words them.
 
     The decision was taken on one place of the best passage (a window of
     adjacent sentences); the answer is that place, less any sentence that adds
     nothing the question asks about, plus the items of a list that a sentence
     announces. Only the best document is used, so one citation covers it all.
+    What is left of the budget is filled with the sentences around them
+    (`_in_context`); the source's snippet stays the answering sentences.
     """
     best = hits[0]
     if best.category == "faq":
@@ -200,8 +208,51 @@ def compose(hits: list[Hit], query: Query, max_chars: int, places: Places | None
             break
         text.append(piece)
         used += len(piece)
-    answer = chinese_punctuation(join(text))  # a field or list item without end punctuation keeps its line
-    return _frame(answer, best, query, places), [_source(best, answer)]
+    core = chinese_punctuation(join(text))  # a field or list item without end punctuation keeps its line
+    if not is_list:
+        own = [(_position(h), h.text) for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq"]
+        text = _in_context(text, own + list(adjacent), budget, set(evidence) - set(text))
+    answer = chinese_punctuation(join(text))
+    return _frame(answer, best, query, places), [_source(best, core)]
+
+
+def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, left_out: set[str]) -> list[str]:
+    """The answering sentences with the ones after them (then before them) while the budget lasts,
+    within their section, and never past a sentence the answer left out (the row on another
+    district: compose chose without it). A document often states the figure one sentence after
+    the one that matched the question (所需资金…, 其中市级财政…). Sentences that are not one run
+    in the document stay as they are."""
+    doc, where = [], []
+    for position, text in sorted(p for p in passages if p[0] >= 0):
+        for sentence in split_sentences(text):
+            if sentence not in doc:
+                doc.append(sentence)
+                where.append(position)
+    if not core or any(s not in doc for s in core):
+        return core
+    lo, hi = doc.index(core[0]), doc.index(core[-1])
+    if doc[lo : hi + 1] != core:
+        return core
+    used = sum(map(len, core))
+
+    def fits(i: int, j: int) -> bool:  # sentence j may join next to sentence i
+        return (
+            0 <= j < len(doc)
+            and abs(where[j] - where[i]) <= 1
+            and doc[j] not in left_out
+            and not is_heading(doc[j])
+            and used + len(doc[j]) <= budget
+        )
+
+    while True:
+        if fits(hi, hi + 1):
+            hi += 1
+            used += len(doc[hi])
+        elif fits(lo, lo - 1):
+            lo -= 1
+            used += len(doc[lo])
+        else:
+            return doc[lo : hi + 1]
 
 
 def _frame(text: str, hit: Hit, query: Query, places: Places | None) -> str:

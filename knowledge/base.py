@@ -160,7 +160,8 @@ class KnowledgeBase:
         retriever = retriever or self._retriever
         if not (verdict.answers and hits):
             return self._declined(query, hits, verdict)
-        text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places)
+        adjacent = retriever.adjacent(hits[0]) if hits[0].category != "faq" else []
+        text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places, adjacent)
         cited = sources[0].snippet if sources else text
         why = decide.answer_gate(query, cited, curated=hits[0].category == "faq") if self.parts.answer_types else ""
         if why:

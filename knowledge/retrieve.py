@@ -359,6 +359,19 @@ class Retriever:
             hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
 
+    def adjacent(self, hit: Hit) -> list[tuple[int, str]]:
+        """The passages just before and after the hit's in its document, as (position, text): the
+        context an answer may be read in (answer.compose)."""
+        doc, _, tail = hit.chunk_id.rpartition("#")
+        if not tail.isdigit():
+            return []  # a document's card or a curated entry has no neighbours
+        out = []
+        for position in (int(tail) - 1, int(tail) + 1):
+            row = self._row_of.get(f"{doc}#{position}")
+            if row is not None:
+                out.append((position, self.index.rows[row]["text"]))
+        return out
+
     def read_back(self, query: Query, hit: Hit) -> float:
         """How much of an English question the hit's own words say (Translator.glossed); 0 otherwise."""
         if not (query.english and self.parts.translation) or hit.category == "faq":

@@ -197,6 +197,27 @@ def test_the_sentence_stating_the_figure_asked_for_stays_beside_one_that_covers_
     assert "15.8万平方米" in text
 
 
+def test_an_answer_is_read_with_the_sentences_around_it_while_the_budget_lasts(kb):
+    from knowledge.answer import compose
+
+    matched = "2024年市级财政安排生物医药专项资金。"
+    figure = "其中创新药研发补助总额为3亿元。"
+    later = "申报时间另行通知。"
+    before = "为加快产业发展，现就有关事项通知如下。"
+    query = kb.retriever.analyze("市级财政安排的生物医药专项资金有多少？")
+    passage = make_hit(matched, "doc#1", best_unit=matched, evidence=(matched,))
+    # the figure the document states one sentence on (in its next passage) joins; the next one does not fit
+    text, sources = compose([passage], query, max_chars=40, adjacent=[(2, figure + later)])
+    assert text == matched + figure
+    assert sources[0].snippet == matched  # the citation's excerpt stays the sentence that answered
+    # when nothing after fits, the sentence before does; a passage further away is not a neighbour
+    text, _ = compose([passage], query, max_chars=60, adjacent=[(0, before), (3, figure)])
+    assert text == before + matched
+    # a heading opens another section: the answer does not run into it
+    text, _ = compose([passage], query, max_chars=200, adjacent=[(2, "三、人才保障\n对博士给予补贴。")])
+    assert text == matched
+
+
 def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     from knowledge.decide import answer_gate
 
