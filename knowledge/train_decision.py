@@ -3,11 +3,11 @@
 Each dev question is asked once with the decision switched off; what the best
 passage looked like (decide.features) is paired with whether answering from
 it would have been right. A forest of randomised trees (scikit-learn's
-ExtraTrees) is fitted on them and kept as data (knowledge/forest.py). The threshold comes from 5-fold cross-validated
-probabilities — never from the model's scores on the data it was fitted on —
-as the pair (curated FAQ answers, document sentences) that answers most right while wrong
-answers stay at or under `max_wrong` of all dev questions, each the median over five shuffles
-of the folds. The result is data: knowledge/learned/answerability.json.
+ExtraTrees) is fitted on them and kept as data (knowledge/forest.py). The thresholds come from
+5-fold cross-validated probabilities, with whole documents held out in each fold — never from the
+model's scores on the data it was fitted on — as the pair (curated FAQ answers, document sentences)
+that answers most right while wrong answers stay at or under `max_wrong` of all dev questions, on
+average over five shuffles of the folds. The result is data: knowledge/learned/answerability.json.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from .forest import Forest
 def samples(
     kb: KnowledgeBase, cases: list[Case], features: tuple[str, ...] = decide.FEATURES
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Features of the best passage for each question, 1 where answering from it is right, and whether
-    that answer is a curated one (Decision.curated, which picks its threshold). Questions the gate
-    declines (decide.gate) are left out: the model never decides them."""
+    """Features of the best passage for each question, 1 where answering from it is right, whether
+    that answer is a curated one (Decision.curated, which picks its threshold), and the text it is read
+    from (a document, or a curated entry of its own). Questions the gate declines (decide.gate) are left
+    out: the model never decides them."""
     grade = Grader(kb)
-    X, y, curated, questions = [], [], [], []
+    X, y, curated, sources = [], [], [], []
     for case in cases:
         query = kb.retriever.analyze(case.q)
         hits = kb.candidates(query, kb.retriever.search(case.q, query=query))
@@ -46,40 +47,48 @@ def samples(
         X.append([values[f] for f in features])
         y.append(int(grade(case, answer) == "right"))
         curated.append(decide.Decision.curated(values))
-        questions.append(case.q)
-    return np.array(X, dtype=float), np.array(y, dtype=int), np.array(curated, dtype=bool), questions
+        sources.append(hits[0].chunk_id if hits[0].category == "faq" else hits[0].doc_id)
+    return np.array(X, dtype=float), np.array(y, dtype=int), np.array(curated, dtype=bool), sources
 
 
 SHUFFLES = 5
 TREES = 100
-# Wrong answers allowed in cross-validation, as a share of all dev questions: half the 1 % the park
-# accepts on questions about documents the model has never seen. A threshold chosen at exactly the limit
-# has no margin, and new documents generalise worse than folds of the same ones: at a 1 % budget the
-# forest's held-out wrong answers came to 1.8 % (2026-11-30).
-MAX_WRONG = 0.005
+# Wrong answers allowed in cross-validation, on average over the shuffles, as a share of all dev
+# questions: the 1 % the park accepts. The folds hold out whole documents, so this is the rate expected
+# on documents the model has never seen. (Half of it was needed while folds split documents and each
+# shuffle chose its own pair of thresholds: both made the estimate looser than what new documents do.)
+MAX_WRONG = 0.01
 GRID = np.round(np.arange(0.05, 0.97, 0.01), 2)
 
 
 def choose_thresholds(
-    probabilities: np.ndarray, y: np.ndarray, curated: np.ndarray, n_questions: int, max_wrong: float
+    probabilities: list[np.ndarray], y: np.ndarray, curated: np.ndarray, n_questions: int, max_wrong: float
 ) -> tuple[float, float]:
     """(curated, document): the pair of thresholds that answers most questions right while wrong answers
     (answered, y == 0) stay at or under max_wrong of all questions; among equals, the stricter pair.
     A curated FAQ answer and a sentence cut from a document are not equally safe at the same probability,
-    so each kind gets its own threshold and the wrong-answer budget goes where it buys the most."""
+    so each kind gets its own threshold and the wrong-answer budget goes where it buys the most.
 
-    def counts(mask: np.ndarray) -> list[tuple[int, int]]:
-        return [
-            (int(((probabilities >= t) & mask & (y == 1)).sum()), int(((probabilities >= t) & mask & (y == 0)).sum()))
-            for t in GRID
-        ]
+    The counts are the mean over the cross-validation shuffles (one array of probabilities each). Taking
+    each split's best pair and then the median of each threshold made a pair no split chose, looser than
+    the budget on most of them: 5 wrong answers a split on average against a budget of 3, and 1.8 % wrong
+    on held-out (2026-11-30)."""
+
+    def counts(mask: np.ndarray) -> np.ndarray:  # [threshold] -> (right, wrong), the mean over shuffles
+        return np.mean(
+            [
+                [(((p >= t) & mask & (y == 1)).sum(), ((p >= t) & mask & (y == 0)).sum()) for t in GRID]
+                for p in probabilities
+            ],
+            axis=0,
+        )
 
     budget = max_wrong * n_questions
     best = None
     for tc, (right_c, wrong_c) in zip(GRID, counts(curated)):
         for td, (right_d, wrong_d) in zip(GRID, counts(~curated)):
-            key = (right_c + right_d, tc + td)
-            if wrong_c + wrong_d <= budget and (best is None or key > best[0]):
+            key = (round(right_c + right_d, 6), tc + td)
+            if wrong_c + wrong_d <= budget + 1e-9 and (best is None or key > best[0]):
                 best = (key, float(tc), float(td))
     return (best[1], best[2]) if best else (float(GRID[-1]), float(GRID[-1]))
 
@@ -92,28 +101,28 @@ def train(
     features: tuple[str, ...] = decide.FEATURES,
 ) -> decide.Decision:
     from sklearn.ensemble import ExtraTreesClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
-    X, y, curated, _ = samples(kb, cases, features)
+    X, y, curated, sources = samples(kb, cases, features)
     if len(set(y)) < 2:
         raise ValueError("the dev set needs questions that can and cannot be answered from the best passage")
     # Leaves of at least 3 questions: one odd question does not get a leaf of its own. Tree count,
     # leaf size and features per split changed the cross-validated right answers by under 3 of 624
     # (2026-11-30), so these are ordinary defaults, not tuned values.
     model = ExtraTreesClassifier(n_estimators=TREES, min_samples_leaf=3, max_features="sqrt", random_state=seed)
-    # One 5-fold split's probabilities are one draw: with a few hundred questions the thresholds it
-    # picks can be off by several wrong answers either way, so they come from five shuffles.
-    pairs = []
+    # Each fold holds out whole documents: the park will ask about documents the model has never seen,
+    # and folds that split one document's questions scored answers on its passages with a model that
+    # had learned them (on dev3, questions on the training documents: no wrong answer at a 1 % budget;
+    # on held-out, new documents: 2.4 %). One 5-fold split's probabilities are one draw: with a few
+    # hundred questions the thresholds it picks can be off by several wrong answers either way, so they
+    # are chosen on five shuffles at once.
+    shuffles = []
     for shuffle in range(seed, seed + SHUFFLES):
-        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=shuffle)
-        cv = cross_val_predict(model, X, y, cv=folds, method="predict_proba")[:, 1]
-        pairs.append((choose_thresholds(cv, y, curated, len(cases), max_wrong), cv))
-    # The median over shuffles of each threshold: one split's pick is one draw, and the strictest of
-    # each over different splits would compound into a pair no split chose.
-    curated_threshold = float(np.median([pair[0] for pair, _ in pairs]))
-    threshold = float(np.median([pair[1] for pair, _ in pairs]))
+        folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=shuffle)
+        shuffles.append(cross_val_predict(model, X, y, groups=sources, cv=folds, method="predict_proba")[:, 1])
+    curated_threshold, threshold = choose_thresholds(shuffles, y, curated, len(cases), max_wrong)
     model.fit(X, y)
-    answered = [(cv >= np.where(curated, curated_threshold, threshold)) for _, cv in pairs]
+    answered = [(cv >= np.where(curated, curated_threshold, threshold)) for cv in shuffles]
     info = {
         "trained": date.today().isoformat(),
         # The dense score's scale belongs to one embedding model: under another, refit.
@@ -122,7 +131,6 @@ def train(
         "samples": int(len(y)),
         "positives": int(y.sum()),
         "max_wrong": max_wrong,
-        "thresholds_per_shuffle": [list(pair) for pair, _ in pairs],
         "cv_right_answers": [int((a & (y == 1)).sum()) for a in answered],
         "cv_wrong_answers": [int((a & (y == 0)).sum()) for a in answered],
     }

@@ -116,23 +116,22 @@ def report(tmp_path_factory):
 
 
 def test_held_out_and_dev_hold_their_floors(report):
-    """Measured when set (2026-11-30, the forest): right % held-out 13.9, dev 28.7, dev2 22.9; wrong %
-    0.6, 0.0, 0.0. The logistic model before it: 8.5, 19.1, 12.0 right at 0.6, 0.0, 1.2 wrong."""
+    """Measured when set (2026-11-30, answers read in context, thresholds on document-held-out folds):
+    right % held-out 18.5, dev 35.3, dev2 34.9, dev3 22.6; wrong % 0.6, 0.0, 0.4, 0.0; declined % of the
+    unanswerable 97.1, 100, 100, 100. Before (the forest at first): 13.9, 28.7, 22.9 right."""
     held, dev = report["variants"]["full"]["heldout"], report["variants"]["full"]["dev"]
-    dev2 = report["variants"]["full"]["dev2"]
+    dev2, dev3 = report["variants"]["full"]["dev2"], report["variants"]["full"]["dev3"]
     assert held["wrong_of_all"] <= 0.015, held
     assert held["declined_unanswerable"] >= 0.95, held
-    assert held["answered_right"] >= 0.12, held
+    assert held["answered_right"] >= 0.16, held
     assert dev["wrong_of_all"] <= 0.01, dev
-    assert dev["answered_right"] >= 0.26, dev
-    assert dev2["wrong_of_all"] <= 0.025, dev2
-    assert dev2["answered_right"] >= 0.18, dev2
-    # dev3, scored before anything was tuned on it (2026-11-30): 11.6 % right, 97.2 % declined, 1.3 % wrong;
-    # after the quantity and article gates (dev3 failures) 11.6, 100, 0.4
-    dev3 = report["variants"]["full"]["dev3"]
-    assert dev3["wrong_of_all"] <= 0.025, dev3
+    assert dev["answered_right"] >= 0.32, dev
+    assert dev2["wrong_of_all"] <= 0.015, dev2
+    assert dev2["answered_right"] >= 0.31, dev2
+    # dev3 is not learned from (evaluate.TRAINING_SETS); scored before anything was tuned on it: 11.6 % right
+    assert dev3["wrong_of_all"] <= 0.015, dev3
     assert dev3["declined_unanswerable"] >= 0.95, dev3
-    assert dev3["answered_right"] >= 0.10, dev3
+    assert dev3["answered_right"] >= 0.20, dev3
 
 
 def test_a_declined_question_is_pointed_to_its_document_and_never_elsewhere(report):
@@ -157,8 +156,8 @@ def test_the_seed_dev_set_does_not_regress(tmp_path):
     settings = Settings.from_env()
     seed = evaluate({"seed": SEED_DEV}, settings, corpus_dir=settings.docs_dir, work_dir=tmp_path, ablation=False)
     score = seed["variants"]["full"]["seed"]
-    # 86.4 % with the forest on the 180 questions; on the first 163 86.8 % right and none wrong, as before
-    # (the 17 added on 2026-11-30 are what tenants ask first: 13 of them no document answers).
+    # 88.0 % right and 0.5 % wrong (one question) with answers read in context and thresholds on
+    # document-held-out folds; 86.4 % and none wrong before (2026-11-30).
     assert score["answered_right"] >= 0.86, score
     assert score["wrong_of_all"] <= 0.02, score
     assert score["english_right"] >= 0.85, score
