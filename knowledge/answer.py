@@ -21,12 +21,13 @@ from .decide import STRICT_TYPES
 from .query import Query
 from .hits import Hit
 from .scope import Places
-from .structure import is_heading, join
+from .structure import join
 from .text import split_sentences
 from .units import make_unit
 
 _CLAUSE_END = re.compile(r"[,，、；;:：]")
 SNIPPET_CHARS = 120
+_PROSE_END = re.compile(r"[。！？；!?;][”’」』）)]*\s*$")
 LIST_MAX_CHARS = 400  # a list is given whole up to here
 # A sentence that announces a list, and the items that follow it.
 _INTRODUCES = re.compile(r"[:：]\s*$|包括[:：]?$|如下|分别[为是]|主要有|具体(?:包括|如下)|以下")
@@ -217,8 +218,9 @@ def compose(
 
 
 def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, left_out: set[str]) -> list[str]:
-    """The answering sentences with the ones after them (then before them) while the budget lasts,
-    within their section, and never past a sentence the answer left out (the row on another
+    """The answering sentences with the ones after them (then before them) while the budget lasts:
+    sentences of prose only (not a heading, a field, a table row or a reposting site's
+    时间：… | 来源： line), and never past a sentence the answer left out (the row on another
     district: compose chose without it). A document often states the figure one sentence after
     the one that matched the question (所需资金…, 其中市级财政…). Sentences that are not one run
     in the document stay as they are."""
@@ -228,6 +230,9 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
             if sentence not in doc:
                 doc.append(sentence)
                 where.append(position)
+    # Passages overlap: a heading that ends one (三个新园区的情况如下：) may open the next one's sentence.
+    kept = [i for i, s in enumerate(doc) if not any(s != other and s in other for other in doc)]
+    doc, where = [doc[i] for i in kept], [where[i] for i in kept]
     if not core or any(s not in doc for s in core):
         return core
     lo, hi = doc.index(core[0]), doc.index(core[-1])
@@ -240,7 +245,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
             0 <= j < len(doc)
             and abs(where[j] - where[i]) <= 1
             and doc[j] not in left_out
-            and not is_heading(doc[j])
+            and _PROSE_END.search(doc[j])
             and used + len(doc[j]) <= budget
         )
 

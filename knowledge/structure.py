@@ -147,11 +147,6 @@ def pieces(text: str, title: str = "") -> list[Piece]:
     return out
 
 
-def is_heading(line: str) -> bool:
-    """The line opens a section (三、加强人才保障, ## 政策): what follows it is about something else."""
-    return bool(_line_level(line.strip()))
-
-
 def join(texts: list[str], headings: frozenset = frozenset()) -> str:
     """Sentences back into text; a piece without end punctuation keeps its line break, and a
     heading (the indexes in `headings`) starts a line, so a passage's text still shows where a

@@ -216,6 +216,14 @@ def test_an_answer_is_read_with_the_sentences_around_it_while_the_budget_lasts(k
     # a heading opens another section: the answer does not run into it
     text, _ = compose([passage], query, max_chars=200, adjacent=[(2, "三、人才保障\n对博士给予补贴。")])
     assert text == matched
+    # nor into a reposting site's furniture, and a heading two passages share is said once
+    furniture = "时间：2024-05-07 16:52 | 来源： | 浏览量： | 字号：大 中 小"
+    text, _ = compose([passage], query, max_chars=200, adjacent=[(0, f"{furniture}\n通知如下：")])
+    assert text == matched
+    row = "通知如下：" + matched
+    listed = make_hit(row, "doc#1", best_unit=row, evidence=(row,))
+    text, _ = compose([listed], query, max_chars=200, adjacent=[(0, f"{before}\n通知如下：")])
+    assert text == before + row  # not before + "通知如下：" + row
 
 
 def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
