@@ -198,7 +198,7 @@ class KnowledgeBase:
         """The learned model's probability against its threshold (or the coverage against its own),
         unless a fact decides first (decide.gate: a phone number asked, none stated)."""
         if not hits:
-            return Verdict(0.0, False, None, "no passage")
+            return Verdict(0.0, False, None, decide.reason("no_passage"))
         why = decide.gate(query, hits) if self.parts.answer_types else ""
         if why:
             return Verdict(0.0, False, None, why)

@@ -122,27 +122,46 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
 # money is there or it is not, and no other wording answers for it (a count does; see gate).
 STRICT_TYPES = ("phone", "doc_number", "date", "amount")
 
+# Why a fact declined, as logs, `ask --json` (declined_because) and staff's hit testing read it: one
+# English form per reason, {} for what the question named. The console says each in Chinese
+# (bot/console/verdicts.py), and a test checks that it knows every one of these.
+DECLINE_REASONS = {
+    "no_passage": "no passage",
+    "no_type": "no {}",  # phone, doc_number, date, amount
+    "no_figure_in": "no figure in {}",
+    "not_about": "not about {}",
+    "no_list": "no list",
+    "only_plans": "a plan, not what is",
+    "opposite_case": "the opposite case",
+}
+
+
+def reason(code: str, named: str = "") -> str:
+    return DECLINE_REASONS[code].format(named)
+
 
 def gate(query: Query, hits: list[Hit]) -> str:
     """Why the best passage cannot answer, whatever the model says ('' when it may): it lacks the kind
     of answer asked for (a 文号, a date, a sum of money), the unit the figure is asked in (多少名 is
     not answered by a figure in 家), or the year or period the question names. A learned weight only lowers a probability; these are facts."""
     if not hits:
-        return "no passage"
+        return reason("no_passage")
     top = hits[0]
     if top.category == "faq":
         return ""  # staff wrote the answer for these questions; its variants say what it answers
     if query.wants in STRICT_TYPES and not top.typed:
-        return f"no {query.wants}"
+        return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, top.best_unit or top.text):
-        return f"no figure in {query.measure}"
+        return reason("no_figure_in", query.measure)
     named = (
         answer_types.articles_missing(query.text, top.text)
         or answer_types.quantities_missing(query.text, top.text)
         or _numbers_missing(query, top)
     )
     if named:
-        return f"not about {named[0]}"  # 2023年's figure is not 2024年's; 第二期 is not 首期; 5亿元 is not 10亿元以上
+        return reason(
+            "not_about", named[0]
+        )  # 2023年's figure is not 2024年's; 第二期 is not 首期; 5亿元 is not 10亿元以上
     return ""
 
 
@@ -160,11 +179,11 @@ def answer_gate(query: Query, cited: str, curated: bool = False) -> str:
     for a curated answer too: staff wrote the park's 2027 target, not how many firms are there today.
     A curated answer may describe a list in its own words, so the list rule is for documents."""
     if not curated and query.asks_list and not answer_types.enumerates(cited):
-        return "no list"
+        return reason("no_list")
     if answer_types.asks_current(query.text) and answer_types.only_plans(cited):
-        return "a plan, not what is"
+        return reason("only_plans")
     if answer_types.opposite_case(query.text, cited):
-        return "the opposite case"  # 不需要核查 asked, only 需要核查 stated
+        return reason("opposite_case")  # 不需要核查 asked, only 需要核查 stated
     return ""
 
 

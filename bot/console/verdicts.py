@@ -4,32 +4,47 @@ Hit testing is where staff check the knowledge base, so it must say what really
 decided: the probability against the threshold that applied (a curated answer's
 is not a document sentence's), or the fact that declined before any threshold
 (a phone number asked, none stated). knowledge/decide.py names those facts in
-English for logs and JSON; this is their Chinese for the console.
+English (decide.DECLINE_REASONS) for logs and JSON; this is their Chinese for the
+console, one entry per reason.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ANSWER_TYPES = {"phone": "电话号码", "doc_number": "文号", "date": "日期", "amount": "金额"}
-# knowledge.decide's reasons (gate, answer_gate), each with what staff read.
-_REASONS = (
-    (re.compile(r"^no passage$"), lambda m: "没有相关段落"),
-    (re.compile(r"^no (\w+)$"), lambda m: f"段落里没有所问的{_ANSWER_TYPES.get(m.group(1), m.group(1))}"),
-    (re.compile(r"^no figure in (.+)$"), lambda m: f"段落里没有以“{m.group(1)}”计的数字"),
-    (re.compile(r"^not about (.+)$"), lambda m: f"段落没有提到问题里的“{m.group(1)}”"),
-    (re.compile(r"^no list$"), lambda m: "引用的句子没有列出所问的各项"),
-    (re.compile(r"^a plan, not what is$"), lambda m: "引用的句子只有规划，问的是现状"),
-    (re.compile(r"^the opposite case$"), lambda m: "引用的句子说的是相反的情形"),
-)
+CHINESE = {
+    "no_passage": lambda named: "没有相关段落",
+    "no_type": lambda named: f"段落里没有所问的{_ANSWER_TYPES.get(named, named)}",
+    "no_figure_in": lambda named: f"段落里没有以“{named}”计的数字",
+    "not_about": lambda named: f"段落没有提到问题里的“{named}”",
+    "no_list": lambda named: "引用的句子没有列出所问的各项",
+    "only_plans": lambda named: "引用的句子只有规划，问的是现状",
+    "opposite_case": lambda named: "引用的句子说的是相反的情形",
+}
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    """Each English form as a pattern, the most specific first: the fixed ones ("no list"), then the
+    longer ("no figure in 名" before "no {}"). Read when first needed: the gateway loads the
+    knowledge engine only where it uses it."""
+    from knowledge.decide import DECLINE_REASONS
+
+    patterns = [
+        (re.compile("^" + re.escape(form).replace(r"\{\}", "(.+)") + "$"), code)
+        for code, form in DECLINE_REASONS.items()
+    ]
+    return sorted(patterns, key=lambda pair: (pair[0].groups, -len(pair[0].pattern)))
 
 
 def reason_text(reason: str) -> str:
     """A decline's reason in Chinese; one this module does not know is shown as it is."""
-    for pattern, say in _REASONS:
+    for pattern, code in _patterns():
         match = pattern.match(reason)
-        if match:
-            return say(match)
+        if match and code in CHINESE:
+            return CHINESE[code](match.group(1) if pattern.groups else "")
     return reason
 
 
