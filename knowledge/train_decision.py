@@ -93,6 +93,29 @@ def choose_thresholds(
     return (best[1], best[2]) if best else (float(GRID[-1]), float(GRID[-1]))
 
 
+def cross_validated(model, X: np.ndarray, y: np.ndarray, sources: list[str], shuffles) -> list[np.ndarray]:
+    """Out-of-fold probabilities, one array per shuffle of 5 folds that each hold out whole sources.
+
+    The park will ask about documents the model has never seen, and folds that split one document's
+    questions scored answers on its passages with a model that had learned them (on dev3, questions on
+    the training documents: no wrong answer at a 1 % budget; on held-out, new documents: 2.4 %). One
+    5-fold split's probabilities are one draw: with a few hundred questions the thresholds it picks can
+    be off by several wrong answers either way, so they are chosen on several shuffles at once."""
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+    return [
+        cross_val_predict(
+            model,
+            X,
+            y,
+            groups=sources,
+            cv=StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=shuffle),
+            method="predict_proba",
+        )[:, 1]
+        for shuffle in shuffles
+    ]
+
+
 def train(
     kb: KnowledgeBase,
     cases: list[Case],
@@ -101,7 +124,6 @@ def train(
     features: tuple[str, ...] = decide.FEATURES,
 ) -> decide.Decision:
     from sklearn.ensemble import ExtraTreesClassifier
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
     X, y, curated, sources = samples(kb, cases, features)
     if len(set(y)) < 2:
@@ -110,16 +132,7 @@ def train(
     # leaf size and features per split changed the cross-validated right answers by under 3 of 624
     # (2026-11-30), so these are ordinary defaults, not tuned values.
     model = ExtraTreesClassifier(n_estimators=TREES, min_samples_leaf=3, max_features="sqrt", random_state=seed)
-    # Each fold holds out whole documents: the park will ask about documents the model has never seen,
-    # and folds that split one document's questions scored answers on its passages with a model that
-    # had learned them (on dev3, questions on the training documents: no wrong answer at a 1 % budget;
-    # on held-out, new documents: 2.4 %). One 5-fold split's probabilities are one draw: with a few
-    # hundred questions the thresholds it picks can be off by several wrong answers either way, so they
-    # are chosen on five shuffles at once.
-    shuffles = []
-    for shuffle in range(seed, seed + SHUFFLES):
-        folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=shuffle)
-        shuffles.append(cross_val_predict(model, X, y, groups=sources, cv=folds, method="predict_proba")[:, 1])
+    shuffles = cross_validated(model, X, y, sources, range(seed, seed + SHUFFLES))
     curated_threshold, threshold = choose_thresholds(shuffles, y, curated, len(cases), max_wrong)
     model.fit(X, y)
     answered = [(cv >= np.where(curated, curated_threshold, threshold)) for cv in shuffles]

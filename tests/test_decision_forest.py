@@ -64,3 +64,37 @@ def test_a_tree_that_loops_is_refused():
     tree = {"feature": [0, 0], "threshold": [0.5, 0.5], "left": [1, 0], "right": [1, 0], "value": [0.5, 0.5]}
     with pytest.raises(ValueError, match="cycle"):
         Forest.from_json({"trees": [tree]})
+
+
+def test_thresholds_keep_the_mean_wrong_answers_over_the_shuffles_within_the_budget():
+    """Each shuffle alone would pick a looser threshold (its own wrong answer sits elsewhere); chosen on
+    both at once, the pair keeps the wrong answers they average within the budget."""
+    from knowledge.train_decision import choose_thresholds
+
+    y = np.array([1, 1, 1, 0, 0, 1])
+    curated = np.zeros(6, dtype=bool)
+    first = np.array([0.9, 0.8, 0.7, 0.75, 0.1, 0.1])  # its wrong answer at 0.75
+    second = np.array([0.9, 0.8, 0.7, 0.1, 0.65, 0.1])  # its wrong answer at 0.65
+    _, alone = choose_thresholds([second], y, curated, n_questions=100, max_wrong=0.0)
+    assert alone == 0.7  # three right above its wrong answer, at the strictest threshold that keeps them
+    _, together = choose_thresholds([first, second], y, curated, n_questions=100, max_wrong=0.0)
+    assert together == 0.8  # both shuffles' wrong answers stay out (the median of 0.8 and 0.7 lets one in)
+    # a budget of half a wrong answer on average lets one shuffle's wrong answer in
+    _, half = choose_thresholds([first, second], y, curated, n_questions=100, max_wrong=0.005)
+    assert half == 0.7
+
+
+def test_cross_validation_never_scores_a_source_with_a_model_that_saw_it():
+    """Samples that only say which document they come from: a model that had seen the document in its
+    training folds would recover the label; folds that hold out whole documents cannot."""
+    from sklearn.ensemble import ExtraTreesClassifier
+    from sklearn.metrics import roc_auc_score
+
+    from knowledge.train_decision import cross_validated
+
+    sources = [f"doc{g}" for g in range(10) for _ in range(6)]
+    X = np.eye(10)[[int(s[3:]) for s in sources]]
+    y = np.array([int(int(s[3:]) < 5) for s in sources])
+    model = ExtraTreesClassifier(n_estimators=20, random_state=0)
+    (probabilities,) = cross_validated(model, X, y, sources, [0])
+    assert roc_auc_score(y, probabilities) < 0.75
