@@ -24,7 +24,7 @@ from pathlib import Path
 from . import index as index_mod
 from .base import KnowledgeBase
 from .config import PROJECT_DIR, Settings
-from .evalset import Case, load_cases, verdict
+from .evalset import Case, load_cases, states, verdict
 from .ingest import MANIFEST_NAMES, ingest_manifest
 from .retrieve import Parts
 
@@ -106,6 +106,7 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
     for case in cases:
         answer = kb.ask(case.q)
         top = answer.hits[0] if answer.hits else None
+        verdict_ = grade(case, answer)
         listed = {(s.title, s.url) for s in answer.see_also}
         pointers = list(dict.fromkeys(h.doc_id for h in answer.hits if (h.title, h.url) in listed))
         out.append(
@@ -115,7 +116,11 @@ def run_cases(kb: KnowledgeBase, cases: list[Case]) -> list[dict]:
                 "style": case.style,
                 "trap": case.trap,
                 "scope": grade.scope_of.get(case.doc, "") if case.kind == "answerable" else (case.place or "park"),
-                "verdict": grade(case, answer),
+                "verdict": verdict_,
+                # Right with the fact in the answering sentences the citation shows (its snippet), not only
+                # in the context read around them (answer._in_context); a curated answer is given whole.
+                "in_snippet": verdict_ == "right"
+                and (top.category == "faq" or states(case, answer.sources[0].snippet)),
                 "confidence": round(answer.confidence, 4),
                 "cited": top.doc_id if top and not answer.abstained else "",
                 "top": top.chunk_id if top else "",
@@ -161,6 +166,7 @@ def summarize(results: list[dict]) -> dict:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "answered_right": _rate(answerable, "right"),
+        "right_in_snippet": _share(answerable, itemgetter("in_snippet")),
         "english_right": _rate(english, "right"),
         "declined_unanswerable": _rate(unanswerable, "declined"),
         "wrong_of_all": _rate(results, "wrong"),
@@ -216,17 +222,21 @@ def _pct(value) -> str:
 
 def table(report: dict) -> str:
     lines = [
-        "answered right = answerable questions answered with the right fact and document; "
-        "declined = unanswerable ones declined; wrong = of all questions",
+        "answered right = answerable questions answered with the right fact and document (snip: with the fact "
+        "in the cited snippet, not only in the context around it); declined = unanswerable ones declined; "
+        "wrong = of all questions",
         "",
     ]
-    header = f"{'variant':22} {'set':9} {'n':>4} {'right%':>7} {'en%':>6} {'declined%':>10} {'wrong%':>7} {'trap-wrong%':>11}"
+    header = (
+        f"{'variant':22} {'set':9} {'n':>4} {'right%':>7} {'snip%':>6} {'en%':>6} {'declined%':>10} {'wrong%':>7} "
+        f"{'trap-wrong%':>11}"
+    )
     lines.append(header)
     for variant, by_set in report["variants"].items():
         for name, s in by_set.items():
             lines.append(
                 f"{variant:22} {name:9} {s['questions']:4d} {_pct(s['answered_right']):>7} "
-                f"{_pct(s['english_right']):>6} {_pct(s['declined_unanswerable']):>10} "
+                f"{_pct(s['right_in_snippet']):>6} {_pct(s['english_right']):>6} {_pct(s['declined_unanswerable']):>10} "
                 f"{_pct(s['wrong_of_all']):>7} {_pct(s['trap_wrong']):>11}"
             )
     full = report["variants"].get("full", {})
