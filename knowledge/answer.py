@@ -175,12 +175,9 @@ def compose(
     best = hits[0]
     if best.category == "faq":
         return _frame(best.text, best, query, places), [_source(best, best.text)]
-    ordered = [
-        s
-        for hit in sorted((h for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq"), key=_position)
-        for s in split_sentences(hit.text)
-    ]
-    ordered = list(dict.fromkeys(ordered))
+    # The best document's passages among the first three, in document order: what the answer is cut from.
+    own = sorted((_position(h), h.text) for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq")
+    ordered = list(dict.fromkeys(s for _, text in own for s in split_sentences(text)))
     evidence = [s for s in (best.evidence or ordered[:1]) if s in ordered] or ordered[:1]
     read = {s: _read(s, query) for s in evidence}
     scores = {s: r.score for s, r in read.items()}
@@ -211,7 +208,6 @@ def compose(
         used += len(piece)
     core = chinese_punctuation(join(text))  # a field or list item without end punctuation keeps its line
     if not is_list:
-        own = [(_position(h), h.text) for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq"]
         text = _in_context(text, own + list(adjacent), budget, set(evidence) - set(text))
     answer = chinese_punctuation(join(text))
     return _frame(answer, best, query, places), [_source(best, core)]

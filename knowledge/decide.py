@@ -159,9 +159,8 @@ def gate(query: Query, hits: list[Hit]) -> str:
         or _numbers_missing(query, top)
     )
     if named:
-        return reason(
-            "not_about", named[0]
-        )  # 2023年's figure is not 2024年's; 第二期 is not 首期; 5亿元 is not 10亿元以上
+        # 2023年's figure is not 2024年's; 第二期 is not 首期; 5亿元 is not 10亿元以上
+        return reason("not_about", named[0])
     return ""
 
 
