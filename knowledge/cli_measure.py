@@ -6,6 +6,7 @@ read the evaluation data in evaluation/ and write reports, and none of them is u
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -15,12 +16,27 @@ from .config import Settings
 from .progress_bar import progress_bar
 
 
+def question_set(value: str) -> Path:
+    """A question set named as the evaluation names it (dev, dev2, dev3, heldout) or as a path to a
+    YAML file; anything else is refused with the names there are, before any corpus is built."""
+    from .evaluate import CORPUS_SETS
+
+    if value in CORPUS_SETS:
+        return CORPUS_SETS[value]
+    path = Path(value)
+    if path.is_file():
+        return path
+    raise argparse.ArgumentTypeError(
+        f"no question set {value!r}: give one of {', '.join(CORPUS_SETS)} or the path of a YAML file"
+    )
+
+
 def _eval(args, settings: Settings) -> int:
     from .evaluate import CORPUS_SETS, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
 
     sets = dict(CORPUS_SETS)
     if args.set:
-        sets = {Path(p).stem: Path(p) for p in args.set}
+        sets = {path.stem: path for path in args.set}
     report = evaluate(sets, settings, corpus_dir=Path(args.corpus), ablation=not args.no_ablation)
     print(table(report))
     if not args.set:  # the seed release's sets, on the knowledge the product ships (one release + FAQ)
@@ -51,7 +67,7 @@ def _train_decision(args, settings: Settings) -> int:
 
     built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
     kb = KnowledgeBase.load(built, learned=False)  # the model being replaced takes no part in its successor
-    cases = [case for path in (args.set or TRAINING_SETS) for case in load_cases(Path(path))]
+    cases = [case for path in (args.set or TRAINING_SETS) for case in load_cases(path)]
     decision = train(kb, cases, max_wrong=args.max_wrong)
     save(decision, Path(args.output))
     print(json.dumps(decision.info, ensure_ascii=False))
@@ -109,7 +125,11 @@ def register(sub) -> None:
 
     p = sub.add_parser("eval", help="answers right / declined / wrong on the dev and held-out sets, with the ablation")
     p.add_argument(
-        "--set", action="append", default=[], help="a question set (repeatable; default dev, dev2, dev3 and heldout)"
+        "--set",
+        action="append",
+        default=[],
+        type=question_set,
+        help="a question set: dev, dev2, dev3, heldout or a YAML path (repeatable; default the four)",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
     p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
@@ -122,6 +142,7 @@ def register(sub) -> None:
         "--set",
         action="append",
         default=[],
+        type=question_set,
         help="dev sets to learn from (repeatable; default: what the shipped model learned from, evaluate.TRAINING_SETS)",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR))

@@ -196,3 +196,19 @@ def test_the_ablation_scores_every_part_on_the_same_index(tmp_path):
     ]
     full = out["variants"]["full"]["small"]
     assert full["answered_right"] == 1.0 and full["declined_unanswerable"] == 1.0
+
+
+def test_eval_takes_a_set_by_name_or_path_and_refuses_anything_else(tmp_path, capsys):
+    """`eval --set dev` once crashed with a traceback (it read "dev" as a file): a name the evaluation
+    knows is its set, a file is read as one, and anything else stops argument parsing with the names."""
+    from knowledge.__main__ import main as cli
+    from knowledge.cli_measure import question_set
+
+    assert question_set("heldout") == CORPUS_SETS["heldout"]
+    own = tmp_path / "mine.yml"
+    own.write_text("[]\n", "utf-8")
+    assert question_set(str(own)) == own
+    with pytest.raises(SystemExit) as stopped:
+        cli(["eval", "--no-ablation", "--set", "dev4"])
+    assert stopped.value.code == 2
+    assert "no question set 'dev4'" in capsys.readouterr().err
