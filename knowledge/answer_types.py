@@ -140,7 +140,7 @@ def states_measure(unit: str, text: str) -> bool:
 # them, one after another. "力争创建两个国家医学中心" counts them and does not answer 是哪两个, and one item
 # after a colon (首批入驻企业：21家) or one bullet ending in ； (已集聚各类公共服务平台20余个；) counts them too.
 ASKS_LIST = re.compile(
-    r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|分别是|"
+    r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|都有谁|都是谁|有哪些人|分别是|"
     r"\bwhich (ones|two|three)\b|\bwhat are the\b"
 )
 _ITEM_BREAKS = re.compile(r"[；;\n]")
@@ -153,6 +153,25 @@ _COMMAS = re.compile(r"[，,]")
 
 def asks_list(question: str) -> bool:
     return bool(ASKS_LIST.search(normalize(question)))
+
+
+# A question for who did, runs or attended something (谁, 哪位, who) is answered by a name: a person
+# (jieba's nr) or an organisation (jieba's nt, or a word that ends as organisations' names do: 公司,
+# 管委会, 东部中心, 省政府, 单位). "首批21家新企业同日入驻" says how many came, not who.
+ASKS_WHO = re.compile(r"谁|哪位|\bwho(m|se)?\b")
+_ORGANISATION = re.compile(
+    r"(公司|集团|委员会|管委会|办公室|政府|中心|平台|研究院|研究所|大学|学院|医院|银行|协会|联盟|"
+    r"局|厅|党委|省委|市委|区委|机构|单位|组织|团体)$"
+)
+
+
+def asks_who(question: str) -> bool:
+    return bool(ASKS_WHO.search(normalize(question)))
+
+
+def names_someone(tagged: list[tuple[str, str]]) -> bool:
+    """Some word of the (jieba-tagged) text names a person or an organisation."""
+    return any(flag.startswith("nr") or flag == "nt" or _ORGANISATION.search(word) for word, flag in tagged)
 
 
 def enumerates(text: str) -> bool:

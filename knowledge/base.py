@@ -163,7 +163,9 @@ class KnowledgeBase:
         adjacent = retriever.adjacent(hits[0]) if hits[0].category != "faq" else []
         text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places, adjacent)
         cited = sources[0].snippet if sources else text
-        why = decide.answer_gate(query, cited, curated=hits[0].category == "faq") if self.parts.answer_types else ""
+        curated = hits[0].category == "faq"
+        gate = self.parts.answer_types
+        why = decide.answer_gate(query, cited, curated, retriever.tokenizer.tagged) if gate else ""
         if why:
             return self._declined(query, hits, replace(verdict, answers=False, because=why))
         return Answer(

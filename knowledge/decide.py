@@ -131,6 +131,7 @@ DECLINE_REASONS = {
     "no_figure_in": "no figure in {}",
     "not_about": "not about {}",
     "no_list": "no list",
+    "no_one": "names no one",
     "only_plans": "a plan, not what is",
     "opposite_case": "the opposite case",
 }
@@ -170,15 +171,19 @@ def _numbers_missing(query: Query, top: Hit) -> list[str]:
     return [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
 
 
-def answer_gate(query: Query, cited: str, curated: bool = False) -> str:
+def answer_gate(query: Query, cited: str, curated: bool = False, tagged=None) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question asking for
     the members of a set (哪些, 哪两个) is not answered by sentences that name none, nor a question
     about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年), nor one about the
     negated case (不需要核查) by sentences on the positive one only. The plan and the negation hold
     for a curated answer too: staff wrote the park's 2027 target, not how many firms are there today.
-    A curated answer may describe a list in its own words, so the list rule is for documents."""
+    A curated answer may describe a list in its own words, so the list rule is for documents, and so
+    is the rule that a question for who (谁) is answered by sentences naming a person or an
+    organisation (`tagged`: the tokenizer's part-of-speech tagging, answer_types.names_someone)."""
     if not curated and query.asks_list and not answer_types.enumerates(cited):
         return reason("no_list")
+    if not curated and query.asks_who and tagged is not None and not answer_types.names_someone(tagged(cited)):
+        return reason("no_one")
     if answer_types.asks_current(query.text) and answer_types.only_plans(cited):
         return reason("only_plans")
     if answer_types.opposite_case(query.text, cited):

@@ -51,6 +51,7 @@ class Query:
     wants: str = ""  # answer type asked for: phone | date | amount | number | ""
     measure: str = ""  # the unit the figure is asked in (多少名 -> 名, 几栋 -> 栋), '' for any
     asks_list: bool = False  # asks for the members of a set (哪些, 哪两个)
+    asks_who: bool = False  # asks who (谁, 哪位): a person or an organisation answers
     named: frozenset = frozenset()  # digit runs the question names itself: context, never its answer
     focus: tuple = ()  # what the answer type is asked about (concepts at the question word)
     places: tuple = ()  # other places the question names (scope.Asked.named)
@@ -129,6 +130,7 @@ def analyze(
         focus=focus,
         measure=measure,
         asks_list=answer_types.asks_list(text),
+        asks_who=answer_types.asks_who(text),
         named=answer_types.named_numbers(text),
     )
 

@@ -236,6 +236,25 @@ def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     assert not kb.retriever.analyze("园区在哪里").asks_list
 
 
+def test_a_who_question_is_answered_only_by_sentences_that_name_someone(kb):
+    """苏州BioBAY三期B区开园那天，管委会是谁到场的 was answered with the opening's date and the count of
+    new firms; a person (林小明) or an organisation (医耘科技, 东部中心, 省政府) answers a who-question."""
+    from knowledge.decide import answer_gate
+
+    tagged = kb.retriever.tokenizer.tagged
+    who = kb.retriever.analyze("苏州BioBAY三期B区开园那天，管委会是谁到场的？")
+    assert who.asks_who and not kb.retriever.analyze("园区在哪里").asks_who
+    opening = "7月18日上午，苏州生物医药产业园（BioBAY）三期B区正式开园，首批21家新企业同日入驻。"
+    assert answer_gate(who, opening, tagged=tagged) == "names no one"
+    assert answer_gate(who, "园区管委会副主任林小明出席开园仪式。", tagged=tagged) == ""
+    founded = kb.retriever.analyze("这个价值榜由谁发起？")
+    assert answer_gate(founded, "由医耘科技与国家技术转移东部中心联合发起。", tagged=tagged) == ""
+    assert answer_gate(kb.retriever.analyze("Who supplies utilities to the factories?"), opening, tagged=tagged)
+    # staff wrote a curated answer to say who in its own words; and "都有谁" asks for the members of a set
+    assert answer_gate(who, opening, curated=True, tagged=tagged) == ""
+    assert kb.retriever.analyze("首批入驻的21家企业都有谁？").asks_list
+
+
 def test_one_item_after_a_colon_or_one_bullet_is_a_count_not_a_list():
     """首批入驻的21家企业都有谁 was rated a likely answer by 首批入驻企业：21家 (the colon made it a list)."""
     from knowledge.answer_types import enumerates
