@@ -28,6 +28,38 @@ def _build(args, settings: Settings) -> int:
     return 0
 
 
+def _question(value: str) -> str:
+    """A question as typed: whitespace alone is no question (refused before the index loads)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("a question cannot be empty")
+    return value.strip()
+
+
+def _positive(value: str) -> int:
+    """--top-k: a count of passages, at least one (a negative count once listed everything)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} passages: give 1 or more")
+    return number
+
+
+def _question_file(value: str) -> Path:
+    """--file: a UTF-8 text file of questions, checked before the index loads."""
+    path = Path(value)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {value}")
+    try:
+        path.read_text("utf-8-sig")
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(
+            f"{value} is not UTF-8 text: save it as UTF-8, one question per line"
+        ) from None
+    return path
+
+
 def _query(args, settings: Settings) -> int:
     from .base import KnowledgeBase
 
@@ -61,7 +93,7 @@ def _ask(args, settings: Settings) -> int:
     if args.file:  # batch hit testing: one question per line in, one JSON line per question out
         from .batch import ask_file
 
-        counts = ask_file(kb, Path(args.file), sys.stdout)
+        counts = ask_file(kb, args.file, sys.stdout)
         print(f"{counts['answered']} answered, {counts['declined']} declined", file=sys.stderr)
         return 0
     if not args.question:
@@ -181,10 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         ("ask", _ask, "answer a question as the bot would, with its citation"),
     ):
         p = sub.add_parser(name, help=help_)
-        p.add_argument("question", nargs="?" if name == "ask" else None, default="")
+        p.add_argument("question", nargs="?" if name == "ask" else None, default=None, type=_question)
         if name == "ask":
-            p.add_argument("--file", default="", help="a file of questions, one per line: JSON lines out")
-        p.add_argument("--top-k", type=int, default=5)
+            p.add_argument(
+                "--file", default=None, type=_question_file, help="a file of questions, one per line: JSON lines out"
+            )
+        p.add_argument("--top-k", type=_positive, default=5)
         p.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
         p.add_argument("--json", action="store_true")
         p.set_defaults(run=run)

@@ -386,3 +386,32 @@ def test_ask_takes_a_file_of_questions_and_writes_json_lines(tmp_path, capsys, k
     assert [r["question"] for r in lines] == ["园区在哪里？", "园区食堂一顿饭多少钱？"]
     assert lines[0]["answered"] and "机场西侧" in lines[0]["text"] and lines[0]["sources"]
     assert not lines[1]["answered"] and lines[1]["passage"]["chunk_id"]
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["query", "  "], "a question cannot be empty"),
+        (["ask", "--json", ""], "a question cannot be empty"),
+        (["query", "园区在哪里", "--top-k", "-3"], "-3 passages: give 1 or more"),  # once listed every passage
+        (["query", "园区在哪里", "--top-k", "five"], "'five' is not a whole number"),
+        (["ask", "--file", "no-such-questions.txt"], "no such file: no-such-questions.txt"),
+    ],
+)
+def test_the_command_line_refuses_bad_input_with_a_reason_before_loading_anything(argv, said, capsys):
+    from knowledge.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_a_question_file_that_is_not_utf8_is_refused_by_name(tmp_path, capsys):
+    from knowledge.__main__ import main
+
+    legacy = tmp_path / "questions-gbk.txt"
+    legacy.write_bytes("园区在哪里？\n".encode("gbk"))
+    with pytest.raises(SystemExit):
+        main(["ask", "--file", str(legacy)])
+    assert "is not UTF-8 text" in capsys.readouterr().err
