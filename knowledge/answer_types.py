@@ -165,6 +165,22 @@ _ORGANISATION = re.compile(
 )
 
 
+# A question about one of several like-named things (橙洲区, 青梧区 and 绿棠区; the park and the 示范区 around
+# it; one 期 of several) is not answered by sentences about another of them: the name it asks about is not
+# there, and a word of the same form (as long, ending in the same 区 district, 园 park or 期 phase) stands in
+# its place.
+_NAME_ENDINGS = "区园期"
+_HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def stands_in(term: str, words: list[str], question: str) -> list[str]:
+    """The words (of the cited sentences) of the same form as the question's `term`, other than it and
+    than anything the question says itself."""
+    if len(term) < 3 or term[-1] not in _NAME_ENDINGS or not _HAN_ONLY.fullmatch(term):
+        return []
+    return sorted({w for w in words if len(w) == len(term) and w[-1] == term[-1] and w != term and w not in question})
+
+
 def asks_who(question: str) -> bool:
     return bool(ASKS_WHO.search(normalize(question)))
 

@@ -26,7 +26,8 @@ from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
 from .hits import Hit
-from .units import INNER_PUNCT
+from .text import normalize
+from .units import FOCUS_MIN_SHARE, INNER_PUNCT
 
 FEATURES = (
     "coverage",
@@ -179,15 +180,34 @@ def answer_gate(query: Query, cited: str, curated: bool = False, tagged=None) ->
     for a curated answer too: staff wrote the park's 2027 target, not how many firms are there today.
     A curated answer may describe a list in its own words, so the list rule is for documents, and so
     is the rule that a question for who (谁) is answered by sentences naming a person or an
-    organisation (`tagged`: the tokenizer's part-of-speech tagging, answer_types.names_someone)."""
+    organisation (`tagged`: the tokenizer's part-of-speech tagging, answer_types.names_someone), and that
+    a question naming one of several like-named things (橙洲区) is not answered by sentences about another
+    (青梧区, answer_types.stands_in)."""
     if not curated and query.asks_list and not answer_types.enumerates(cited):
         return reason("no_list")
-    if not curated and query.asks_who and tagged is not None and not answer_types.names_someone(tagged(cited)):
-        return reason("no_one")
+    if not curated and tagged is not None:
+        words = tagged(cited)
+        if query.asks_who and not answer_types.names_someone(words):
+            return reason("no_one")
+        named = _named_elsewhere(query, cited, [w for w, _ in words])
+        if named:
+            return reason("not_about", named)  # 橙洲区 asked, the sentences are 青梧区's
     if answer_types.asks_current(query.text) and answer_types.only_plans(cited):
         return reason("only_plans")
     if answer_types.opposite_case(query.text, cited):
         return reason("opposite_case")  # 不需要核查 asked, only 需要核查 stated
+    return ""
+
+
+def _named_elsewhere(query: Query, cited: str, words: list[str]) -> str:
+    """A main name of the question (橙洲区) the cited sentences lack while naming another of its form (青梧区)."""
+    heaviest = max((c.weight for c in query.terms), default=0.0)
+    text = normalize(cited)
+    for concept in query.terms:
+        if concept.weight < FOCUS_MIN_SHARE * heaviest or any(f and f in text for f in (concept.term, *concept.forms)):
+            continue
+        if answer_types.stands_in(concept.term, words, query.text):
+            return concept.term
     return ""
 
 

@@ -255,6 +255,24 @@ def test_a_who_question_is_answered_only_by_sentences_that_name_someone(kb):
     assert kb.retriever.analyze("首批入驻的21家企业都有谁？").asks_list
 
 
+def test_a_question_about_one_of_like_named_places_is_not_answered_from_another(kb):
+    """橙洲区已经有哪些企业意向入驻 was rated a likely answer (0.87 in cross-validation) by 青梧区's row,
+    which says 已有企业意向入驻: the row of the district asked about answers, not its neighbour's."""
+    from knowledge.decide import answer_gate
+
+    tagged = kb.retriever.tokenizer.tagged
+    asked = kb.retriever.analyze("橙洲区已经有哪些企业意向入驻？")
+    neighbour = "园区：杭州生物科技谷·青梧区，建设进度：基础施工阶段，已有企业意向入驻、引进。"
+    assert answer_gate(asked, neighbour, tagged=tagged) == "not about 橙洲区"
+    own = "园区：杭州生物科技谷·橙洲区，建设进度：主体结顶，已有企业意向入驻、引进。"
+    assert answer_gate(asked, own, tagged=tagged) == ""
+    # a sentence that names no other district is left to the model (the title may name the one asked about)
+    assert answer_gate(asked, "建设进度：基础施工阶段，已有企业意向入驻、引进。", tagged=tagged) == ""
+    # and a district the question itself names is not another one (两个园区: 橙洲区 and 青梧区 compared)
+    both = kb.retriever.analyze("橙洲区和青梧区哪个先有企业意向入驻？")
+    assert answer_gate(both, neighbour, tagged=tagged) == ""
+
+
 def test_one_item_after_a_colon_or_one_bullet_is_a_count_not_a_list():
     """首批入驻的21家企业都有谁 was rated a likely answer by 首批入驻企业：21家 (the colon made it a list)."""
     from knowledge.answer_types import enumerates
