@@ -75,6 +75,21 @@ def _train_decision(args, settings: Settings) -> int:
     return 0
 
 
+def _budget_check(args, settings: Settings) -> int:
+    from .base import KnowledgeBase
+    from .budget_check import check, table
+    from .evalset import load_cases
+    from .evaluate import TRAINING_SETS, build_corpus
+    from .train_decision import samples
+
+    built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
+    kb = KnowledgeBase.load(built, learned=False)
+    cases = [case for path in (args.set or TRAINING_SETS) for case in load_cases(path)]
+    X, y, curated, sources = samples(kb, cases)
+    print(table(check(X, y, curated, sources, len(cases), splits=args.splits, shuffles=args.shuffles)))
+    return 0
+
+
 def _bench(args, settings: Settings) -> int:
     from .bench import run, table
 
@@ -155,6 +170,16 @@ def register(sub) -> None:
     )
     p.add_argument("--output", default=str(Path(__file__).resolve().parent / "learned" / "answerability.json"))
     p.set_defaults(run=_train_decision)
+
+    p = sub.add_parser(
+        "budget-check", help="does the wrong-answer budget hold on dev documents the thresholds never saw?"
+    )
+    p.add_argument("--set", action="append", default=[], type=question_set, help="dev sets (default as train-decision)")
+    p.add_argument("--corpus", default=str(CORPUS_DIR))
+    p.add_argument("--work-dir", default="instance/eval-corpus")
+    p.add_argument("--splits", type=int, default=10, help="70/30 splits of the dev documents")
+    p.add_argument("--shuffles", type=int, default=20, help="cross-validation shuffles on each 70 %% part")
+    p.set_defaults(run=_budget_check)
 
     p = sub.add_parser("bench", help="index build time, size, memory, latency and ANN recall at scale")
     p.add_argument("--sizes", default="10000,100000,1000000", help="dense index sizes (comma-separated)")
