@@ -155,6 +155,18 @@ def asks_list(question: str) -> bool:
     return bool(ASKS_LIST.search(normalize(question)))
 
 
+def enumerates(text: str) -> bool:
+    """The text names two items or more: A、B; clauses set off by ； or new lines; numbered items
+    (一是…二是, （一）…（二）, 1. … 2.); or a colon followed by three items or more set off by commas
+    (one comma after a colon more often joins two clauses: 建设进度：基础施工阶段，已有企业意向入驻)."""
+    if "、" in text or len(_NUMBERED.findall(text)) >= 2:
+        return True
+    if sum(1 for part in _ITEM_BREAKS.split(text) if part.strip()) >= 2:
+        return True
+    listed = _AFTER_COLON.search(text)
+    return bool(listed) and len(_COMMAS.findall(listed.group(1).strip(" ，,。"))) >= 2
+
+
 # A question for who did, runs or attended something (谁, 哪位, who) is answered by a name: a person
 # (jieba's nr) or an organisation (jieba's nt, or a word that ends as organisations' names do: 公司,
 # 管委会, 东部中心, 省政府, 单位). "首批21家新企业同日入驻" says how many came, not who.
@@ -163,6 +175,15 @@ _ORGANISATION = re.compile(
     r"(公司|集团|委员会|管委会|办公室|政府|中心|平台|研究院|研究所|大学|学院|医院|银行|协会|联盟|"
     r"局|厅|党委|省委|市委|区委|机构|单位|组织|团体)$"
 )
+
+
+def asks_who(question: str) -> bool:
+    return bool(ASKS_WHO.search(normalize(question)))
+
+
+def names_someone(tagged: list[tuple[str, str]]) -> bool:
+    """Some word of the (jieba-tagged) text names a person or an organisation."""
+    return any(flag.startswith("nr") or flag == "nt" or _ORGANISATION.search(word) for word, flag in tagged)
 
 
 # A question about one of several like-named things (橙洲区, 青梧区 and 绿棠区; the park and the 示范区 around
@@ -179,27 +200,6 @@ def stands_in(term: str, words: list[str], question: str) -> list[str]:
     if len(term) < 3 or term[-1] not in _NAME_ENDINGS or not _HAN_ONLY.fullmatch(term):
         return []
     return sorted({w for w in words if len(w) == len(term) and w[-1] == term[-1] and w != term and w not in question})
-
-
-def asks_who(question: str) -> bool:
-    return bool(ASKS_WHO.search(normalize(question)))
-
-
-def names_someone(tagged: list[tuple[str, str]]) -> bool:
-    """Some word of the (jieba-tagged) text names a person or an organisation."""
-    return any(flag.startswith("nr") or flag == "nt" or _ORGANISATION.search(word) for word, flag in tagged)
-
-
-def enumerates(text: str) -> bool:
-    """The text names two items or more: A、B; clauses set off by ； or new lines; numbered items
-    (一是…二是, （一）…（二）, 1. … 2.); or a colon followed by three items or more set off by commas
-    (one comma after a colon more often joins two clauses: 建设进度：基础施工阶段，已有企业意向入驻)."""
-    if "、" in text or len(_NUMBERED.findall(text)) >= 2:
-        return True
-    if sum(1 for part in _ITEM_BREAKS.split(text) if part.strip()) >= 2:
-        return True
-    listed = _AFTER_COLON.search(text)
-    return bool(listed) and len(_COMMAS.findall(listed.group(1).strip(" ，,。"))) >= 2
 
 
 # A question about what is now (目前, 现在, 已经, 截至, 入驻了) is not answered by a plan: a place that only
