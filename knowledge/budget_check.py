@@ -47,7 +47,6 @@ def check(
 
     A part's question count is its share of the samples times all dev questions (the questions the gate
     declines have no sample, and count in the budget's base as they do in training)."""
-    from sklearn.ensemble import ExtraTreesClassifier
     from sklearn.model_selection import GroupShuffleSplit
 
     groups = np.array(sources)
@@ -55,9 +54,7 @@ def check(
     for fit_part, new_part in GroupShuffleSplit(n_splits=splits, test_size=0.3, random_state=seed).split(
         X, y, groups=groups
     ):
-        model = ExtraTreesClassifier(
-            n_estimators=train_decision.TREES, min_samples_leaf=3, max_features="sqrt", random_state=seed
-        )
+        model = train_decision.new_model(seed)
         folds = train_decision.cross_validated(
             model, X[fit_part], y[fit_part], list(groups[fit_part]), range(seed, seed + shuffles)
         )
