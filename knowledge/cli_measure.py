@@ -59,15 +59,22 @@ def _eval(args, settings: Settings) -> int:
     return 0
 
 
-def _train_decision(args, settings: Settings) -> int:
+def _dev_questions(args, settings: Settings):
+    """The evaluation corpus's knowledge base without a learned model (the model being replaced takes no
+    part in its successor) and the dev questions asked of it (--set, or what the shipped model learned from)."""
     from .base import KnowledgeBase
     from .evalset import load_cases
     from .evaluate import TRAINING_SETS, build_corpus
-    from .train_decision import save, train
 
     built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
-    kb = KnowledgeBase.load(built, learned=False)  # the model being replaced takes no part in its successor
-    cases = [case for path in (args.set or TRAINING_SETS) for case in load_cases(path)]
+    kb = KnowledgeBase.load(built, learned=False)
+    return kb, [case for path in (args.set or TRAINING_SETS) for case in load_cases(path)]
+
+
+def _train_decision(args, settings: Settings) -> int:
+    from .train_decision import save, train
+
+    kb, cases = _dev_questions(args, settings)
     decision = train(kb, cases, max_wrong=args.max_wrong)
     save(decision, Path(args.output))
     print(json.dumps(decision.info, ensure_ascii=False))
@@ -76,15 +83,10 @@ def _train_decision(args, settings: Settings) -> int:
 
 
 def _budget_check(args, settings: Settings) -> int:
-    from .base import KnowledgeBase
     from .budget_check import check, table
-    from .evalset import load_cases
-    from .evaluate import TRAINING_SETS, build_corpus
     from .train_decision import samples
 
-    built = build_corpus(Path(args.corpus), Path(args.work_dir), settings)
-    kb = KnowledgeBase.load(built, learned=False)
-    cases = [case for path in (args.set or TRAINING_SETS) for case in load_cases(path)]
+    kb, cases = _dev_questions(args, settings)
     X, y, curated, sources = samples(kb, cases)
     print(table(check(X, y, curated, sources, len(cases), splits=args.splits, shuffles=args.shuffles)))
     return 0
@@ -133,6 +135,21 @@ def _bench_ask(args, settings: Settings) -> int:
     return 0
 
 
+def _dev_question_arguments(p) -> None:
+    """What _dev_questions reads: the dev sets, the corpus they are asked of and where it is built."""
+    from .evaluate import CORPUS_DIR
+
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        type=question_set,
+        help="dev sets to learn from (repeatable; default: what the shipped model learned from, evaluate.TRAINING_SETS)",
+    )
+    p.add_argument("--corpus", default=str(CORPUS_DIR))
+    p.add_argument("--work-dir", default="instance/eval-corpus")
+
+
 def register(sub) -> None:
     """Add the measuring commands to the `python -m knowledge` parser's subcommands."""
     from .evaluate import CORPUS_DIR
@@ -153,15 +170,7 @@ def register(sub) -> None:
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        type=question_set,
-        help="dev sets to learn from (repeatable; default: what the shipped model learned from, evaluate.TRAINING_SETS)",
-    )
-    p.add_argument("--corpus", default=str(CORPUS_DIR))
-    p.add_argument("--work-dir", default="instance/eval-corpus")
+    _dev_question_arguments(p)
     p.add_argument(
         "--max-wrong",
         type=float,
@@ -174,9 +183,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "budget-check", help="does the wrong-answer budget hold on dev documents the thresholds never saw?"
     )
-    p.add_argument("--set", action="append", default=[], type=question_set, help="dev sets (default as train-decision)")
-    p.add_argument("--corpus", default=str(CORPUS_DIR))
-    p.add_argument("--work-dir", default="instance/eval-corpus")
+    _dev_question_arguments(p)
     p.add_argument("--splits", type=int, default=10, help="70/30 splits of the dev documents")
     p.add_argument("--shuffles", type=int, default=20, help="cross-validation shuffles on each 70 %% part")
     p.set_defaults(run=_budget_check)
