@@ -194,10 +194,15 @@ _NAME_ENDINGS = "区园期"
 _HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 
 
+def like_named(term: str) -> bool:
+    """A term of the form several places or phases share (橙洲区, 生物医药园, 第二期)."""
+    return len(term) >= 3 and term[-1] in _NAME_ENDINGS and bool(_HAN_ONLY.fullmatch(term))
+
+
 def stands_in(term: str, words: list[str], question: str) -> list[str]:
     """The words (of the cited sentences) of the same form as the question's `term`, other than it and
     than anything the question says itself."""
-    if len(term) < 3 or term[-1] not in _NAME_ENDINGS or not _HAN_ONLY.fullmatch(term):
+    if not like_named(term):
         return []
     return sorted({w for w in words if len(w) == len(term) and w[-1] == term[-1] and w != term and w not in question})
 

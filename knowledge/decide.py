@@ -186,12 +186,14 @@ def answer_gate(query: Query, cited: str, curated: bool = False, tagged=None) ->
     if not curated and query.asks_list and not answer_types.enumerates(cited):
         return reason("no_list")
     if not curated and tagged is not None:
-        words = tagged(cited)
-        if query.asks_who and not answer_types.names_someone(words):
-            return reason("no_one")
-        named = _named_elsewhere(query, cited, [w for w, _ in words])
-        if named:
-            return reason("not_about", named)  # 橙洲区 asked, the sentences are 青梧区's
+        missing = _missing_names(query, cited)
+        if query.asks_who or missing:
+            words = tagged(cited)  # ~0.3 ms, so only when one of the two rules can apply
+            if query.asks_who and not answer_types.names_someone(words):
+                return reason("no_one")
+            named = next((t for t in missing if answer_types.stands_in(t, [w for w, _ in words], query.text)), "")
+            if named:
+                return reason("not_about", named)  # 橙洲区 asked, the sentences are 青梧区's
     if answer_types.asks_current(query.text) and answer_types.only_plans(cited):
         return reason("only_plans")
     if answer_types.opposite_case(query.text, cited):
@@ -199,16 +201,18 @@ def answer_gate(query: Query, cited: str, curated: bool = False, tagged=None) ->
     return ""
 
 
-def _named_elsewhere(query: Query, cited: str, words: list[str]) -> str:
-    """A main name of the question (橙洲区) the cited sentences lack while naming another of its form (青梧区)."""
+def _missing_names(query: Query, cited: str) -> list[str]:
+    """The question's main terms of a like-named form (橙洲区) that the cited sentences do not say: each is
+    declined if a word of its form (青梧区) stands there instead (answer_types.stands_in)."""
     heaviest = max((c.weight for c in query.terms), default=0.0)
     text = normalize(cited)
-    for concept in query.terms:
-        if concept.weight < FOCUS_MIN_SHARE * heaviest or any(f and f in text for f in (concept.term, *concept.forms)):
-            continue
-        if answer_types.stands_in(concept.term, words, query.text):
-            return concept.term
-    return ""
+    return [
+        c.term
+        for c in query.terms
+        if c.weight >= FOCUS_MIN_SHARE * heaviest
+        and answer_types.like_named(c.term)
+        and not any(f and f in text for f in (c.term, *c.forms))
+    ]
 
 
 def first_answerable(query: Query, hits: list[Hit], depth: int = 3) -> list[Hit]:
