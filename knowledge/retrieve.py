@@ -258,7 +258,7 @@ class Retriever:
         tokens = self.tokenizer.tokens(query.text)
         for concept in query.concepts:
             for form in concept.forms:
-                tokens.extend(self.tokenizer.tokens(form))
+                tokens.extend(self.tokenizer.term_tokens(form))
         ids = self.index.bm25.get_tokens_ids(tokens)
         n = len(self.index.rows)
         if not ids:

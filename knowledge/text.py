@@ -164,6 +164,9 @@ class Tokenizer:
         from bm25s.stopwords import STOPWORDS_EN_PLUS
 
         self.english_function_words = frozenset(STOPWORDS_EN_PLUS)
+        # A question's synonym forms come from the lexicon and the thesaurus, so the same few thousand
+        # recur from question to question: each is cut once (an ask tokenises ~20 of them).
+        self.term_tokens = lru_cache(maxsize=32_768)(lambda term: tuple(self.tokens(term)))
 
     def _keep(self, word: str) -> bool:
         word = word.strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import answer_types
 from .lexicon_data import is_latin, latin_key
@@ -24,6 +25,16 @@ INNER_PUNCT = re.compile(r"[、“”‘’\"'《》〈〉()（）·\s]")
 WINDOW_SENTENCES = 2
 FOCUS_WINDOW = 24  # characters between what is asked about and the figure that answers it
 FOCUS_MIN_SHARE = 0.25  # a focus concept lighter than this share of the heaviest is the park's name, not a focus
+
+
+@lru_cache(maxsize=65_536)
+def _form_key(form: str) -> tuple[bool, str, str]:
+    """How a concept's form is looked for: (English, its whole-word key or the form, the form without inner
+    punctuation). Every question checks each form against every place of every candidate row (~1,000
+    checks an ask), and a question's forms repeat, so they are worked out once, not per check."""
+    if is_latin(form):
+        return True, latin_key(form), ""
+    return False, form, INNER_PUNCT.sub("", form)
 
 
 def _find_all(text: str, needle: str) -> list[int]:
@@ -53,9 +64,10 @@ class Unit:
         return any(self.has(f) for f in concept.forms)
 
     def has(self, form: str) -> bool:
-        if is_latin(form):
-            return latin_key(form) in self.latin
-        return form in self.text or INNER_PUNCT.sub("", form) in self.compact
+        latin, key, compact = _form_key(form)
+        if latin:
+            return key in self.latin
+        return key in self.text or compact in self.compact
 
     def states(self, kind: str, named: frozenset = frozenset()) -> bool:
         return answer_types.states(kind, self.text, named)
