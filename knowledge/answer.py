@@ -140,6 +140,20 @@ def _adding(kept: list[str], read: dict[str, _Reading]) -> list[str]:
     return [s for s in kept if not redundant(s)] or kept
 
 
+def _labels_value(sentence: str, after: list[str], reading: _Reading, query: Query) -> bool:
+    """The sentence is a field's label whose value is the next line (投资咨询热线 / 400-168-6016): a line
+    without end punctuation that names what was asked and does not state the kind of answer asked for,
+    followed by one that does. The value line shares no word with the question, so on its own it
+    would never be chosen, and the label alone answers nothing."""
+    return bool(
+        query.wants
+        and after
+        and not reading.states
+        and not _PROSE_END.search(sentence)
+        and make_unit(after[0]).states(query.wants)
+    )
+
+
 def _position(hit: Hit) -> int:
     tail = hit.chunk_id.rsplit("#", 1)[-1]
     return int(tail) if tail.isdigit() else -1  # a document's card reads before its text
@@ -188,6 +202,8 @@ def compose(
     for sentence in kept:
         i = ordered.index(sentence)
         groups.append(_with_list(ordered, i, LIST_MAX_CHARS) if _INTRODUCES.search(sentence) else [i])
+        if _labels_value(sentence, ordered[i + 1 : i + 2], read[sentence], query):
+            groups[-1].append(i + 1)
     is_list = any(len(group) > 2 and any(_ITEM.match(ordered[j]) for j in group[1:]) for group in groups)
     budget = LIST_MAX_CHARS if is_list else max_chars
     # When not all of them fit, the sentences that say most of what was asked go first (the row of a

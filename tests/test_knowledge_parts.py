@@ -433,3 +433,21 @@ def test_a_question_file_that_is_not_utf8_is_refused_by_name(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["ask", "--file", str(legacy)])
     assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_a_fields_label_brings_its_value_on_the_next_line(kb):
+    from knowledge.answer import compose
+
+    label, value, later = "投资咨询热线", "400-168-6016", "产业扶持政策"
+    passage = make_hit(f"{label}\n{value}\n{later}", "doc#1", best_unit=label, evidence=(label,))
+    text, _ = compose([passage], kb.retriever.analyze("张江药谷的投资咨询热线是多少？"), max_chars=200)
+    assert text.split() == [label, value]
+    # a next line that states no phone number is not the label's value
+    passage = make_hit(f"{label}\n{later}", "doc#1", best_unit=label, evidence=(label,))
+    text, _ = compose([passage], kb.retriever.analyze("张江药谷的投资咨询热线是多少？"), max_chars=200)
+    assert text == label
+    # a sentence of prose is no label: what follows it is not its value
+    prose = "园区设有投资咨询热线。"
+    passage = make_hit(f"{prose}\n{value}", "doc#1", best_unit=prose, evidence=(prose,))
+    text, _ = compose([passage], kb.retriever.analyze("园区的投资咨询热线是多少？"), max_chars=200)
+    assert value not in text
