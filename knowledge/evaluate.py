@@ -171,6 +171,7 @@ def summarize(results: list[dict]) -> dict:
         "english_right": _rate(english, "right"),
         "declined_unanswerable": _rate(unanswerable, "declined"),
         "wrong_of_all": _rate(results, "wrong"),
+        "wrong": sum(r["verdict"] == "wrong" for r in results),  # the count, for its interval (table)
         "traps": len(traps),
         "trap_wrong": _rate(traps, "wrong"),
         # Of the answerable questions declined, those pointed to the document with the answer.
@@ -264,7 +265,7 @@ def table(report: dict) -> str:
         "full engine, wrong answers with their 95 % interval (Wilson; a set this size cannot tell closer rates):",
     ]
     for name, s in full.items():
-        wrong = round(s["wrong_of_all"] * s["questions"])
+        wrong = s["wrong"]
         low, high = wilson(wrong, s["questions"])
         lines.append(f"  {name}: {wrong} of {s['questions']}, {_pct(low).strip()}-{_pct(high).strip()}%")
     for facet in ("by_style", "by_scope"):

@@ -225,3 +225,27 @@ def test_wrong_answers_are_reported_with_the_interval_a_set_of_this_size_allows(
     many = wilson(10, 1650)
     assert many[1] - many[0] < one[1] - one[0]
     assert wilson(0, 165)[0] == 0.0 and wilson(165, 165)[1] == 1.0
+
+
+def test_the_interval_is_taken_on_the_count_of_wrong_answers_not_a_rounded_share():
+    """The table once recovered the count from the rounded share (wrong_of_all x questions); the
+    summary now carries the count itself, and the table's "k of n" is it."""
+    from knowledge.evaluate import summarize, table
+
+    def row(kind, verdict):
+        return {
+            "kind": kind,
+            "style": "plain",
+            "trap": False,
+            "verdict": verdict,
+            "in_snippet": False,
+            "pointed_right": False,
+            "pointers": 0,
+            "pointed_elsewhere": False,
+            "scope": "park",
+        }
+
+    rows = [row("unknown", "wrong")] * 3 + [row("answerable", "right")] * 4 + [row("unknown", "declined")] * 19994
+    summary = summarize(rows)
+    assert summary["wrong"] == 3 and round(summary["wrong_of_all"] * 20001) == 2  # the share rounds 3 away
+    assert "  dev: 3 of 20001," in table({"variants": {"full": {"dev": summary}}})
