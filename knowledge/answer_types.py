@@ -17,7 +17,7 @@ ASKS = {
     "doc_number": re.compile(r"文号|发文字号|几号文|\bdocument number\b|\bfile number\b"),
     "phone": re.compile(r"电话|热线|联系方式|手机号|号码|\bphone\b|\btelephone\b|\bhotline\b|\bcontact number\b"),
     "date": re.compile(
-        r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"
+        r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|哪几年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"
     ),
     # An amount of money (or a rate) is a narrower figure than a count: "2 funds" does not answer "how much funding".
     "amount": re.compile(
@@ -140,7 +140,7 @@ def states_measure(unit: str, text: str) -> bool:
 # them, one after another. "力争创建两个国家医学中心" counts them and does not answer 是哪两个, and one item
 # after a colon (首批入驻企业：21家) or one bullet ending in ； (已集聚各类公共服务平台20余个；) counts them too.
 ASKS_LIST = re.compile(
-    r"哪些|哪几|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|都有谁|都是谁|有哪些人|分别是|"
+    r"哪些|哪几(?!年)|哪[两二三四五六七八九十]|有什么|包括什么|都有啥|都有谁|都是谁|有哪些人|分别是|"
     r"\bwhich (ones|two|three)\b|\bwhat are the\b"
 )
 _ITEM_BREAKS = re.compile(r"[；;\n]")

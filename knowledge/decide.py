@@ -26,8 +26,7 @@ from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
 from .hits import Hit
-from .text import normalize
-from .units import FOCUS_MIN_SHARE, INNER_PUNCT
+from .units import FOCUS_MIN_SHARE, INNER_PUNCT, make_unit
 
 FEATURES = (
     "coverage",
@@ -205,13 +204,13 @@ def _missing_names(query: Query, cited: str) -> list[str]:
     """The question's main terms of a like-named form (橙洲区) that the cited sentences do not say: each is
     declined if a word of its form (青梧区) stands there instead (answer_types.stands_in)."""
     heaviest = max((c.weight for c in query.terms), default=0.0)
-    text = normalize(cited)
+    said = make_unit(cited)  # read as coverage reads a passage: 县市区 is said by 各县（市、区）
     return [
         c.term
         for c in query.terms
         if c.weight >= FOCUS_MIN_SHARE * heaviest
         and answer_types.like_named(c.term)
-        and not any(f and f in text for f in (c.term, *c.forms))
+        and not any(f and said.has(f) for f in (c.term, *c.forms))
     ]
 
 

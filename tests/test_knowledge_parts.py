@@ -271,6 +271,23 @@ def test_a_question_about_one_of_like_named_places_is_not_answered_from_another(
     # and a district the question itself names is not another one (两个园区: 橙洲区 and 青梧区 compared)
     both = kb.retriever.analyze("橙洲区和青梧区哪个先有企业意向入驻？")
     assert answer_gate(both, neighbour, tagged=tagged) == ""
+    # the name said with punctuation inside it is still said: 县市区 by 各县（市、区）, not replaced by 余杭区
+    ranked = kb.retriever.analyze("余杭医疗器械生产企业数量在全省各县市区排第几？")
+    first = "余杭区医疗器械生产企业共有161家，数量居全省各县（市、区）首位。"
+    assert answer_gate(ranked, first, tagged=tagged) == ""
+
+
+def test_which_years_asks_for_a_period_not_a_list(kb):
+    """浦东…功能提升方案管哪几年 is answered by 方案（2025—2027年）: 哪几年 asks for the years, not for members
+    of a set, so the list rule does not decline it; 哪几期 still asks for a list."""
+    from knowledge.answer_types import asked, asks_list
+    from knowledge.decide import answer_gate
+
+    question = "浦东生物医药产业园区功能提升方案管哪几年？"
+    assert not asks_list(question) and asked(question) == "date"
+    cited = "浦东新区人民政府办公室近日印发《浦东新区生物医药产业园区功能提升方案（2025—2027年）》。"
+    assert answer_gate(kb.retriever.analyze(question), cited) == ""
+    assert asks_list("苏州BioBAY目前已经建成了哪几期？")
 
 
 def test_one_item_after_a_colon_or_one_bullet_is_a_count_not_a_list():
