@@ -57,6 +57,7 @@ class Unit:
     asks: frozenset = frozenset()  # answer types its FAQ question variants ask for: staff answered those
     sentences: tuple = ()  # the raw sentences it spans, for the answer
     context: "Unit | None" = None  # what names it: title, 文号 and the heading it stands under
+    section: "Unit | None" = None  # the heading alone (基地二期), for what its lines are about
 
     def covers(self, concept: Concept) -> bool:
         if concept.kind != "term":
@@ -99,7 +100,13 @@ class Unit:
             if c.weight > 0 and c.weight >= FOCUS_MIN_SHARE * heaviest and any(not is_latin(f) for f in c.forms)
         )  # an untranslated English word has no place to be near
         if focus:
-            return any(part.states_near(kind, c, named=named) for part in parts for c in focus)
+            if any(part.states_near(kind, c, named=named) for part in parts for c in focus):
+                return True
+            # A section's heading (or the title) names what its lines are about: under 基地二期, the line
+            # 集聚情况：近300家生物医药领域创新企业 gives 二期's count, though 二期 is nowhere near the figure.
+            # The line must still say something of the question itself.
+            headed = self.section is not None and any(self.section.covers(c) for c in focus)
+            return headed and any(part.states(kind, named) and any(part.covers(c) for c in concepts) for part in parts)
         mentioned = [c for c in concepts if c.weight > 0 and any(part.covers(c) for part in parts)]
         anchor = max(mentioned, key=lambda c: c.weight, default=None)
         return any(part.states(kind, named) and (anchor is None or part.covers(anchor)) for part in parts)
@@ -146,13 +153,13 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     headings = headings_along(row.get("heading", ""), sentences, row["text"])
     starts = [0] if window <= 0 or len(sentences) <= window else range(len(sentences) - window + 1)
     spans = [(headings[i], sentences[i : i + window] if window > 0 else sentences) for i in starts]
-    contexts: dict[str, Unit] = {}  # the windows of one section share one
+    contexts: dict[str, tuple[Unit, Unit | None]] = {}  # the windows of one section share them
     units = []
     for heading, span in spans:
         units.append(make_unit(f"{named}\n{heading}\n{''.join(span)}", span))
         if heading not in contexts:
-            contexts[heading] = make_unit(f"{named}\n{heading}")
-        units[-1].context = contexts[heading]
+            contexts[heading] = (make_unit(f"{named}\n{heading}"), make_unit(heading) if heading.strip() else None)
+        units[-1].context, units[-1].section = contexts[heading]
     return units
 
 

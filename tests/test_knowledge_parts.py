@@ -468,3 +468,20 @@ def test_a_fields_label_brings_its_value_on_the_next_line(kb):
     passage = make_hit(f"{prose}\n{value}", "doc#1", best_unit=prose, evidence=(prose,))
     text, _ = compose([passage], kb.retriever.analyze("园区的投资咨询热线是多少？"), max_chars=200)
     assert value not in text
+
+
+def test_a_sections_heading_says_what_the_figures_under_it_are_about(kb):
+    """Under the heading 基地二期, 集聚情况：近300家生物医药领域创新企业 is 二期's count: the question's focus
+    (二期) is in the heading, nowhere near the figure, and the line was not counted as stating one.
+    Under 基地一期 the same line is not 二期's."""
+    question = kb.retriever.analyze("张江药谷二期现在有多少家生物医药创新企业？")
+    assert any(c.term == "二期" for c in question.focus)
+
+    def typed(heading):
+        row = {"title": "上海张江药谷", "heading": heading, "text": "集聚情况：近300家生物医药领域创新企业。"}
+        unit = units_of(row)[0]
+        covered = [c for c in question.terms if unit.covers(c)]
+        return unit.answers_type(question.wants, covered, question.focus, question.named)
+
+    assert typed("基地二期")
+    assert not typed("基地一期")
