@@ -281,7 +281,7 @@ def states(kind: str, text: str, named: frozenset = frozenset()) -> bool:
 # A question about a document itself (who issued it, when, its number, until when it holds):
 # only such a question may be answered from the document's own record (its "card").
 ABOUT_DOCUMENT = re.compile(
-    r"文号|发文|印发|发布|出台|颁布|施行|生效|有效期|失效|哪个(单位|部门|机关)|\bissued?\b|"
+    r"文号|发文|印发|发布|出台|颁布|施行|生效|有效期|失效|哪[个两几]?个?(单位|部门|机关)|\bissued?\b|"
     r"\bpublished\b|\bin force\b|\beffective\b|\bvalid\b"
 )
 

@@ -30,6 +30,7 @@ from . import answer_types
 from .documents import policy_today
 from .faq import is_curated
 from .hits import Hit
+from .doc_numbers import DocNumbers
 from .lexicon_data import EMPTY, Speller, Synonyms, build_synonyms, is_latin, load_synonyms
 from .query import Concept, Query, analyze
 from .scope import Places
@@ -104,6 +105,7 @@ class Retriever:
         self._whole = [make_unit(match_text(r)) for r in index.rows]
         self._titles = [make_unit(f"{r['title']}\n{r.get('heading', '')}") for r in index.rows]
         self._row_of = {r["chunk_id"]: i for i, r in enumerate(index.rows)}
+        self._doc_numbers = DocNumbers(index.rows)
         self._df_cache: dict[str, np.ndarray] = {}
         self._translator: Translator | None = None
 
@@ -298,6 +300,9 @@ class Retriever:
         fused = rrf([r for r in (bm25_rank, dense_rank) if r], self.rrf_k)
         today = today or policy_today()
         about_document = answer_types.about_document(query.text)
+        named_docs = self._doc_numbers.named(query.text)  # a 文号 the question gives names its document
+        for idx in self._doc_numbers.rows(named_docs):
+            fused.setdefault(idx, 0.0)  # read whole, however retrieval ranked its passages
 
         hits: list[Hit] = []
         for idx, score in fused.items():
@@ -308,6 +313,8 @@ class Retriever:
                 continue  # nor is a version a re-issued or amended policy replaced (knowledge/versions.py)
             if query.allowed and not self.places.applies(row.get("scope", ""), query.allowed):
                 continue  # another place's document never answers for this one
+            if named_docs and row["doc_id"] not in named_docs:
+                continue
             if row.get("card") and not about_document:
                 continue  # a document's record answers questions about the document only
             confidence, covered, typed, sentence, unit = self.coverage(query, idx, "en" if query.english else "zh")

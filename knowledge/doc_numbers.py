@@ -1,0 +1,59 @@
+"""Which document a question names by its 文号.
+
+A 文号 (杭政办函〔2022〕59号) names one document and nothing else. A question that
+gives one (按现行的杭政办函〔2022〕59号，一类新药能奖多少) asks about that
+document, and a passage of another one, however many of the question's words it
+shares (the 2018 policy on the same subject), must not answer for it. The rule
+applies only when a document in the index carries the number: a 文号 that a
+document merely cites (国发〔2020〕10号 inside the 萧山 plan) narrows nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import normalize
+
+# The bracketed year and the number, which every 文号 ends with; what comes before is the issuer's
+# abbreviation, which a question may run into its own words (按现行的杭政办函〔2022〕59号).
+_TAIL = re.compile(r"[〔\[【(（]\s*(\d{4})\s*[〕\]】)）]\s*(\d{1,4})\s*号")
+_SPACE = re.compile(r"\s+")
+
+
+def _compact(text: str) -> str:
+    return _SPACE.sub("", normalize(text))
+
+
+def _key(match: re.Match) -> tuple[str, str]:
+    return match.group(1), match.group(2)
+
+
+class DocNumbers:
+    """The index's documents by 文号."""
+
+    def __init__(self, rows: list[dict]):
+        self._by_tail: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._rows: dict[str, list[int]] = {}
+        seen = set()
+        for i, row in enumerate(rows):
+            self._rows.setdefault(row["doc_id"], []).append(i)
+            number = _compact(row.get("doc_number") or "")
+            tail = _TAIL.search(number)
+            if not tail or (number, row["doc_id"]) in seen:
+                continue
+            seen.add((number, row["doc_id"]))
+            prefix = number[: tail.start()]
+            self._by_tail.setdefault(_key(tail), []).append((prefix, row["doc_id"]))
+
+    def named(self, question: str) -> frozenset[str]:
+        """The documents whose 文号 the question gives; empty when it gives none the index knows."""
+        text = _compact(question)
+        found = set()
+        for tail in _TAIL.finditer(text):
+            before = text[: tail.start()]
+            found.update(doc for prefix, doc in self._by_tail.get(_key(tail), ()) if before.endswith(prefix))
+        return frozenset(found)
+
+    def rows(self, docs: frozenset[str]) -> list[int]:
+        """The index rows of those documents: each is a candidate, wherever retrieval ranked it."""
+        return [i for doc in sorted(docs) for i in self._rows.get(doc, ())]

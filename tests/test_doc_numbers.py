@@ -1,0 +1,39 @@
+"""A 文号 in a question names its document (knowledge/doc_numbers.py)."""
+
+from __future__ import annotations
+
+from knowledge.answer_types import about_document
+from knowledge.doc_numbers import DocNumbers
+
+ROWS = [
+    {"doc_id": "2022-hz", "doc_number": "杭政办函〔2022〕59号"},
+    {"doc_id": "2022-hz", "doc_number": "杭政办函〔2022〕59号"},
+    {"doc_id": "2021-hz", "doc_number": "杭政办函 〔2021〕 39号"},
+    {"doc_id": "2023-xs", "doc_number": "萧委〔2023〕4号"},
+    {"doc_id": "2018-hz", "doc_number": ""},
+]
+
+
+def test_a_question_giving_a_wen_hao_names_the_document_that_carries_it():
+    numbers = DocNumbers(ROWS)
+    # run into the question's own words, in traditional characters or with spaces, it is still the number
+    assert numbers.named("按现行的杭政办函〔2022〕59号，一类新药能奖多少？") == {"2022-hz"}
+    assert numbers.named("杭政辦函〔2021〕39號提出多少年內翻番？") == {"2021-hz"}
+    assert numbers.named("萧委 〔2023〕 4号是哪两个单位联合发的？") == {"2023-xs"}
+    assert numbers.rows(numbers.named("萧委〔2023〕4号有效期多久")) == [3]
+    assert numbers.rows(frozenset({"2022-hz"})) == [0, 1]
+
+
+def test_a_number_no_document_carries_narrows_nothing():
+    numbers = DocNumbers(ROWS)
+    # cited inside a document, not its own: every document may still answer
+    assert numbers.named("萧山区块方案贯彻的国发〔2020〕10号是什么？") == frozenset()
+    # the same year and number under another issuer is another document
+    assert numbers.named("浙政办函〔2022〕59号讲了什么？") == frozenset()
+    assert numbers.named("杭州的生物医药政策有哪些？") == frozenset()
+
+
+def test_which_units_issued_it_is_a_question_about_the_document():
+    assert about_document("萧委〔2023〕4号是哪两个单位联合发的？")
+    assert about_document("这个文件是哪个部门发的？")
+    assert not about_document("园区有哪些单位入驻？")
