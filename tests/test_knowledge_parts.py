@@ -110,6 +110,9 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
     assert states_measure("天", "审评时限压缩至30个工作日") and states_measure("亿", "基金总规模50亿元")
     assert states_measure("年", "有效期5年") and not states_measure("年", "自2022年起施行")  # a year is not a span
     assert not states_measure("亿元", "园区将组建不少于2支生物医药专项基金")
+    # people are counted in 人, 名 or 位 alike; firms are not people
+    assert states_measure("名", "集聚各级领军人才超过900人") and states_measure("人", "引进院士3位")
+    assert not states_measure("名", "入驻高科技创新企业550余家")
 
 
 def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
