@@ -71,6 +71,23 @@ def _dev_questions(args, settings: Settings):
     return kb, [case for path in (args.set or TRAINING_SETS) for case in load_cases(path)]
 
 
+def _forced(args, settings: Settings) -> int:
+    from .evaluate import CORPUS_SETS
+    from .forced import ask_all, misses, summary
+
+    if CORPUS_SETS["heldout"] in args.set:
+        print("forced: the held-out set's failures must not be read; give dev sets", file=sys.stderr)
+        return 2
+    args.set = args.set or [CORPUS_SETS[name] for name in ("dev", "dev2", "dev3")]
+    kb, cases = _dev_questions(args, settings)
+    rows = ask_all(kb, cases)
+    print(summary(rows))
+    if args.misses:
+        print("\nanswerable, answering document ranked first, not answered right:")
+        print("\n".join(misses(rows)) or "  none")
+    return 0
+
+
 def _train_decision(args, settings: Settings) -> int:
     from .train_decision import save, train
 
@@ -168,6 +185,11 @@ def register(sub) -> None:
     p.add_argument("--failures", default="", metavar="SET", help="list what was not right on this set (dev only!)")
     p.add_argument("--output", "-o", default="", help="also write the full report as JSON")
     p.set_defaults(run=_eval)
+
+    p = sub.add_parser("forced", help="every dev question answered with the decision off: the ceiling it works under")
+    _dev_question_arguments(p)
+    p.add_argument("--misses", action="store_true", help="list answers gone wrong with their document ranked first")
+    p.set_defaults(run=_forced)
 
     p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")
     _dev_question_arguments(p)

@@ -1,0 +1,46 @@
+"""`python -m knowledge forced`: every question answered with the decision off (knowledge/forced.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.evalset import Case
+from knowledge.forced import ask_all, misses, summary
+
+SEED = "2024-03-12-lingkong-biomedicine-park-opens"
+
+
+def test_the_decision_is_off_but_the_rules_still_decline(kb):
+    cases = [
+        Case(q="园区在哪里？", kind="answerable", doc=SEED, expect=["机场西侧"]),
+        Case(q="园区在哪里？", kind="answerable", doc=SEED, expect=["一个不在文中的事实"]),
+        Case(q="园区目前已经入驻了多少家企业？", kind="unknown"),  # a plan (到2027年…) is not what is: a rule declines
+        Case(q="园区厂房的租金是每平方米多少钱？", kind="unknown"),  # answered anyway: the decision is off
+    ]
+    rows = ask_all(kb, cases)
+    assert [r.verdict for r in rows] == ["right", "wrong", "declined", "wrong"]
+    assert rows[0].first and rows[0].among
+    assert rows[2].because == "a plan, not what is"
+    assert summary(rows).splitlines() == [
+        "answerable 2: right 1, wrong 1, declined by a rule 0, no passage 0; answering document ranked first 2,"
+        " among the first 5 2",
+        "unanswerable 2: answered anyway 1, declined by a rule 1",
+    ]
+    (missed,) = misses(rows)  # the one answer gone wrong with its document ranked first
+    assert "一个不在文中的事实" in missed
+
+
+def test_the_held_out_set_is_refused(capsys):
+    from knowledge.__main__ import main as cli
+
+    assert cli(["forced", "--set", "heldout"]) == 2
+    assert "must not be read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["dev4", ""])
+def test_an_unknown_set_is_refused_before_anything_is_built(name, capsys):
+    from knowledge.__main__ import main as cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli(["forced", "--set", name])
+    assert stopped.value.code == 2
