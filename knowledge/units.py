@@ -37,6 +37,10 @@ def _form_key(form: str) -> tuple[bool, str, str]:
     return False, form, INNER_PUNCT.sub("", form)
 
 
+_YEAR = re.compile(r"\d{4}-")
+_NAMES_YEAR = re.compile(r"(?<!\d)\d{4}\s*年|当年|同年|去年|上年|前年|次年|往年")  # another year than its date
+
+
 def _find_all(text: str, needle: str) -> list[int]:
     out, at = [], text.find(needle)
     while at >= 0:
@@ -154,9 +158,15 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     starts = [0] if window <= 0 or len(sentences) <= window else range(len(sentences) - window + 1)
     spans = [(headings[i], sentences[i : i + window] if window > 0 else sentences) for i in starts]
     contexts: dict[str, tuple[Unit, Unit | None]] = {}  # the windows of one section share them
+    # A place that names no year speaks as of its document's date: 杭州2018年的实施意见 is every passage of a
+    # policy published in 2018 that says 目前 or nothing. A place naming a year (2017年…增长21.2%) or pointing to
+    # one (当年, 去年) keeps its own.
+    dated = f"（{row['published'][:4]}年）" if _YEAR.match(row.get("published") or "") else ""
     units = []
     for heading, span in spans:
-        units.append(make_unit(f"{named}\n{heading}\n{''.join(span)}", span))
+        own = "".join(span)
+        when = dated if dated and not _NAMES_YEAR.search(own) else ""
+        units.append(make_unit(f"{named}\n{heading}\n{own}{when}", span))
         if heading not in contexts:
             contexts[heading] = (make_unit(f"{named}\n{heading}"), make_unit(heading) if heading.strip() else None)
         units[-1].context, units[-1].section = contexts[heading]

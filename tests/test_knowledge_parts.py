@@ -488,3 +488,22 @@ def test_a_sections_heading_says_what_the_figures_under_it_are_about(kb):
 
     assert typed("基地二期")
     assert not typed("基地一期")
+
+
+def test_a_passage_that_names_no_year_speaks_as_of_its_documents_date():
+    """杭州2018年的实施意见 asks about a policy published in 2018 whose sentences never say 2018: they are
+    read with the document's year. A sentence that names a year, or points to one (当年), keeps its own:
+    2017's growth is not 2018's."""
+    from knowledge.query import Concept
+
+    year = Concept(term="2018", forms=("2018",))
+
+    def covers(text, published="2018-05-21"):
+        row = {"title": "杭州市实施意见", "heading": "", "text": text, "published": published}
+        return units_of(row)[0].covers(year)
+
+    assert covers("杭州将把生物制药放在优先发展的位置。")
+    assert not covers("2017年规模以上医药制造业增加值增长21.2%。")
+    assert not covers("当年，园区生物医药产业总产值接近400亿元。")
+    assert not covers("杭州将把生物制药放在优先发展的位置。", published="2021-03-12")
+    assert not covers("杭州将把生物制药放在优先发展的位置。", published="")
