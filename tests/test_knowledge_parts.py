@@ -84,6 +84,8 @@ def test_answer_types_are_asked_and_stated():
     assert asked("这份文件的文号是什么") == "doc_number" and states("doc_number", "杭政办函〔2022〕59号")
     assert asked("什么时候开园") == "date" and asked("租金多少钱") == "amount"
     assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
+    # how long money has gone in is a span of years, not a sum: 持续投入了多少年 is answered by 经过16年的持续投入
+    assert asked("产业园已经持续投入了多少年？") == "number" and asked("累计投入了多少？") == "amount"
 
 
 def test_the_figure_must_be_stated_next_to_what_it_is_asked_about(kb):
