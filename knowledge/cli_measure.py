@@ -152,7 +152,9 @@ def _bench_ask(args, settings: Settings) -> int:
     return 0
 
 
-def _dev_question_arguments(p) -> None:
+def _dev_question_arguments(
+    p, default: str = "what the shipped model learned from, evaluate.TRAINING_SETS", purpose: str = "learn from"
+) -> None:
     """What _dev_questions reads: the dev sets, the corpus they are asked of and where it is built."""
     from .evaluate import CORPUS_DIR
 
@@ -161,7 +163,7 @@ def _dev_question_arguments(p) -> None:
         action="append",
         default=[],
         type=question_set,
-        help="dev sets to learn from (repeatable; default: what the shipped model learned from, evaluate.TRAINING_SETS)",
+        help=f"dev sets to {purpose} (repeatable; default: {default})",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR))
     p.add_argument("--work-dir", default="instance/eval-corpus")
@@ -187,7 +189,7 @@ def register(sub) -> None:
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("forced", help="every dev question answered with the decision off: the ceiling it works under")
-    _dev_question_arguments(p)
+    _dev_question_arguments(p, default="dev, dev2 and dev3; never heldout", purpose="ask")
     p.add_argument("--misses", action="store_true", help="list answers gone wrong with their document ranked first")
     p.set_defaults(run=_forced)
 
