@@ -57,6 +57,16 @@ class Phase:
             if len(self.error_samples) < 5:
                 self.error_samples.append(f"{outcome.status}: {outcome.detail[:200]}")
 
+    def add(self, other: "Phase") -> None:
+        """Take another round of the same phase in: its answers, errors and measured time."""
+        self.latencies_s += other.latencies_s
+        self.answered_s += other.answered_s
+        self.errors += other.errors
+        self.error_samples += other.error_samples[: max(0, 5 - len(self.error_samples))]
+        self.deferred += other.deferred
+        self.degraded += other.degraded
+        self.wall_s += other.wall_s
+
     def summary(self, **extra) -> dict:
         if self.error_samples:
             extra["error_samples"] = self.error_samples

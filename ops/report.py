@@ -38,7 +38,11 @@ def format_table(report: dict) -> str:
                 f"{_f(f.get('msg_per_s'), 1):>11} {_f(f.get('p50_ms')):>6} {_f(f.get('p95_ms')):>6} "
                 f"{_f(f.get('p99_ms')):>6} {_f(f.get('errors')):>4} | {_f(level.get('ratio'), 2):>5}"
             )
-        lines.append("(latencies in ms; ratio = full-stack msg/s ÷ bare-Rasa floor msg/s)")
+        lines.append("(latencies in ms; ratio = full-stack msg/s ÷ bare-Rasa floor msg/s, pooled over the rounds)")
+        for level in levels:
+            if len(level.get("ratio_by_round") or []) > 1:
+                rounds = " ".join(_f(r, 2) for r in level["ratio_by_round"])
+                lines.append(f"  {level['users']} users, ratio in each round (the phases taking turns): {rounds}")
     length = report.get("conversation_length")
     if length:
         lines.append(

@@ -86,6 +86,7 @@ def test_report_is_written_as_utf8_json_and_summarised(tmp_path):
     level = {
         "users": 16,
         "ratio": 0.5,
+        "ratio_by_round": [0.45, 0.55],
         "stack": stats.summarize([0.2, 0.4], 0, 1.0),
         "floor": stats.summarize([0.1, 0.1, 0.1, 0.1], 1, 1.0),
     }
@@ -105,6 +106,7 @@ def test_report_is_written_as_utf8_json_and_summarised(tmp_path):
     assert "园区" in path.read_text("utf-8")  # not \u-escaped
     table = reports.format_table(report)
     assert "16" in table and "0.50" in table
+    assert "16 users, ratio in each round (the phases taking turns): 0.45 0.55" in table
     assert "cold start" in table and "61.2 s" in table
     assert "actions 700" in table and "total 850" in table
     assert "p99 300 ms" in table
@@ -127,3 +129,15 @@ def test_a_phase_keeps_deferred_wechat_answers_apart_from_errors():
     assert summary["errors"] == 2 and summary["degraded"] == 1
     assert summary["p99_ms"] == 200.0
     assert summary["all_p99_ms"] > 3000  # every answered POST, the deferred one too
+
+
+def test_rounds_of_a_phase_pool_their_answers_and_time():
+    first, second = load.Phase("stack"), load.Phase("stack")
+    first.latencies_s, first.wall_s, first.errors = [0.1, 0.2], 1.0, 1
+    first.error_samples = ["500: a"] * 4
+    second.latencies_s, second.wall_s, second.errors = [0.3, 0.4, 0.5, 0.6], 2.0, 2
+    second.error_samples = ["502: b"] * 3
+    first.add(second)
+    summary = first.summary()
+    assert summary["ok"] == 6 and summary["errors"] == 3 and summary["msg_per_s"] == 2.0  # 6 answers in 3 s
+    assert len(first.error_samples) == 5  # samples stay a handful
