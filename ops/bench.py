@@ -10,8 +10,9 @@ reply stays far inside its 5-second window, and how much memory the three servic
 One stack, one trained model, one run:
   1. cold start: launch of all services -> every health check green;
   2. at each concurrency: closed-loop users holding ten-turn conversations through /api/chat,
-     then the floor — the same users sending 你好 (utter_greet, no action call) straight to Rasa's
-     REST webhook; msg/s, p50/p95/p99 and errors for both and the ratio of their msg/s;
+     and the floor — the same users sending 你好 (utter_greet, no action call) straight to Rasa's
+     REST webhook — taking turns in rounds; msg/s, p50/p95/p99 and errors for both, pooled over
+     the rounds, and the ratio of their msg/s (pooled and per round);
   3. conversation length: single senders, one after another, ~210 turns each; median latency of
      turns 5-15 against turns 195-205;
   4. WeChat: concurrent users posting signed plain-mode text messages to /wechat;
