@@ -23,8 +23,9 @@ atexit.register(shutil.rmtree, os.environ["KNOWLEDGE_DATA_DIR"], True)
 
 
 # Fixtures whose tests are slow: `kb` and `staff_kb` (tests/test_knowledge_faq.py) build a real index
-# (the embedding model over every document); `browser` starts Chromium (tests/e2e/conftest.py).
-SLOW_FIXTURES = frozenset({"kb", "staff_kb", "browser"})
+# (the embedding model over every document); `browser` starts Chromium (tests/e2e/conftest.py), and so does
+# `made` (tests/test_metadata_proposal.py), which prints its PDF with it: the unit loop needs no browser.
+SLOW_FIXTURES = frozenset({"kb", "staff_kb", "browser", "made"})
 
 
 def pytest_configure(config):
