@@ -149,8 +149,7 @@ class KnowledgeBase:
         """An extractive (or curated FAQ) answer with its citation, or an abstention."""
         self._maybe_reload()
         retriever = self._retriever  # one index for the whole answer, even if a reload happens now
-        query = retriever.analyze(question)
-        hits = self.candidates(query, retriever.search(question, top_k=top_k, mode=mode, query=query))
+        query, hits = self.passages(question, top_k, mode, retriever)
         verdict = self.decide(query, hits)
         return self.respond(query, hits, verdict, retriever)
 
@@ -191,6 +190,15 @@ class KnowledgeBase:
             threshold=verdict.threshold,
             declined_because=verdict.because,
         )
+
+    def passages(
+        self, question: str, top_k: int = 5, mode: str = "hybrid", retriever: Retriever | None = None
+    ) -> tuple[Query, list[Hit]]:
+        """The question read, and its passages with the one the answer would come from first: what `ask`
+        decides on, and what training and the forced answers ask of it."""
+        retriever = retriever or self._retriever
+        query = retriever.analyze(question)
+        return query, self.candidates(query, retriever.search(question, top_k=top_k, mode=mode, query=query))
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """The hits with the one the answer would come from first (decide.first_answerable)."""

@@ -204,14 +204,11 @@ def _missing_names(query: Query, cited: str) -> list[str]:
     """The question's main terms of a like-named form (橙洲区) that the cited sentences do not say: each is
     declined if a word of its form (青梧区) stands there instead (answer_types.stands_in)."""
     heaviest = max((c.weight for c in query.terms), default=0.0)
+    named = [c for c in query.terms if c.weight >= FOCUS_MIN_SHARE * heaviest and answer_types.like_named(c.term)]
+    if not named:
+        return []  # most questions: no sentence to read
     said = make_unit(cited)  # read as coverage reads a passage: 县市区 is said by 各县（市、区）
-    return [
-        c.term
-        for c in query.terms
-        if c.weight >= FOCUS_MIN_SHARE * heaviest
-        and answer_types.like_named(c.term)
-        and not any(f and said.has(f) for f in (c.term, *c.forms))
-    ]
+    return [c.term for c in named if not any(f and said.has(f) for f in (c.term, *c.forms))]
 
 
 def first_answerable(query: Query, hits: list[Hit], depth: int = 3) -> list[Hit]:

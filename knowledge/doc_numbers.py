@@ -24,26 +24,19 @@ def _compact(text: str) -> str:
     return _SPACE.sub("", normalize(text))
 
 
-def _key(match: re.Match) -> tuple[str, str]:
-    return match.group(1), match.group(2)
-
-
 class DocNumbers:
     """The index's documents by 文号."""
 
     def __init__(self, rows: list[dict]):
-        self._by_tail: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        # (year, number) -> {(the issuer's abbreviation before it, doc_id)}
+        self._by_tail: dict[tuple[str, ...], set[tuple[str, str]]] = {}
         self._rows: dict[str, list[int]] = {}
-        seen = set()
         for i, row in enumerate(rows):
             self._rows.setdefault(row["doc_id"], []).append(i)
             number = _compact(row.get("doc_number") or "")
             tail = _TAIL.search(number)
-            if not tail or (number, row["doc_id"]) in seen:
-                continue
-            seen.add((number, row["doc_id"]))
-            prefix = number[: tail.start()]
-            self._by_tail.setdefault(_key(tail), []).append((prefix, row["doc_id"]))
+            if tail:
+                self._by_tail.setdefault(tail.groups(), set()).add((number[: tail.start()], row["doc_id"]))
 
     def named(self, question: str) -> frozenset[str]:
         """The documents whose 文号 the question gives; empty when it gives none the index knows."""
@@ -51,7 +44,7 @@ class DocNumbers:
         found = set()
         for tail in _TAIL.finditer(text):
             before = text[: tail.start()]
-            found.update(doc for prefix, doc in self._by_tail.get(_key(tail), ()) if before.endswith(prefix))
+            found.update(doc for prefix, doc in self._by_tail.get(tail.groups(), ()) if before.endswith(prefix))
         return frozenset(found)
 
     def rows(self, docs: frozenset[str]) -> list[int]:

@@ -38,8 +38,7 @@ def ask_all(kb: KnowledgeBase, cases: list[Case]) -> list[Forced]:
     grade = Grader(kb)
     out = []
     for case in cases:
-        query = kb.retriever.analyze(case.q)
-        hits = kb.candidates(query, kb.retriever.search(case.q, query=query))
+        query, hits = kb.passages(case.q)
         docs = [h.doc_id for h in hits]
         first = bool(docs) and docs[0] in case.accepted_docs
         among = bool(set(docs[:TOP]) & case.accepted_docs)

@@ -35,8 +35,7 @@ def samples(
     grade = Grader(kb)
     X, y, curated, sources = [], [], [], []
     for case in cases:
-        query = kb.retriever.analyze(case.q)
-        hits = kb.candidates(query, kb.retriever.search(case.q, query=query))
+        query, hits = kb.passages(case.q)
         if not hits or decide.gate(query, hits):
             continue
         hits[0].glossed = kb.retriever.read_back(query, hits[0])

@@ -106,9 +106,9 @@ class Unit:
         if focus:
             if any(part.states_near(kind, c, named=named) for part in parts for c in focus):
                 return True
-            # A section's heading (or the title) names what its lines are about: under 基地二期, the line
-            # 集聚情况：近300家生物医药领域创新企业 gives 二期's count, though 二期 is nowhere near the figure.
-            # The line must still say something of the question itself.
+            # A section's heading names what its lines are about: under 基地二期, the line 集聚情况：近300家
+            # 生物医药领域创新企业 gives 二期's count, though 二期 is nowhere near the figure. The line must still
+            # say something of the question itself. (Not the title: it names every line of the document.)
             headed = self.section is not None and any(self.section.covers(c) for c in focus)
             return headed and any(part.states(kind, named) and any(part.covers(c) for c in concepts) for part in parts)
         mentioned = [c for c in concepts if c.weight > 0 and any(part.covers(c) for part in parts)]
