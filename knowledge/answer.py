@@ -177,6 +177,14 @@ def compose(
     places: Places | None = None,
     adjacent: list[tuple[int, str]] = (),
 ) -> tuple[str, list[Source]]:
+    """The answer as the tenant reads it: `extract`'s sentences, framed (`frame`)."""
+    text, sources = extract(hits, query, max_chars, adjacent)
+    return frame(text, hits[0], query, places), sources
+
+
+def extract(
+    hits: list[Hit], query: Query, max_chars: int, adjacent: list[tuple[int, str]] = ()
+) -> tuple[str, list[Source]]:
     """The sentences of the place that decided the answer, as the document words them.
 
     The decision was taken on one place of the best passage (a window of
@@ -188,7 +196,7 @@ def compose(
     """
     best = hits[0]
     if best.category == "faq":
-        return _frame(best.text, best, query, places), [_source(best, best.text)]
+        return best.text, [_source(best, best.text)]
     # The best document's passages among the first three, in document order: what the answer is cut from.
     own = sorted((_position(h), h.text) for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq")
     ordered = list(dict.fromkeys(s for _, text in own for s in split_sentences(text)))
@@ -225,8 +233,7 @@ def compose(
     core = chinese_punctuation(join(text))  # a field or list item without end punctuation keeps its line
     if not is_list:
         text = _in_context(text, own + list(adjacent), budget, set(evidence) - set(text))
-    answer = chinese_punctuation(join(text))
-    return _frame(answer, best, query, places), [_source(best, core)]
+    return chinese_punctuation(join(text)), [_source(best, core)]
 
 
 def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, left_out: set[str]) -> list[str]:
@@ -272,7 +279,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
             return doc[lo : hi + 1]
 
 
-def _frame(text: str, hit: Hit, query: Query, places: Places | None) -> str:
+def frame(text: str, hit: Hit, query: Query, places: Places | None) -> str:
     """Name the place of a document that is not about the park; lead an English reply in English."""
     foreign = places is not None and places.foreign(hit.scope)
     if query.english:

@@ -31,8 +31,10 @@ ASKS = {
         r"\bhow (many|much|long|big|large)\b|\bnumber of\b|\bpercentage\b"
     ),
 }
+# A year standing alone (by 2027) is how English writes one; in Chinese a year is followed by 年, and
+# 2000万元 is no year (万 is a word character, so there is no boundary after 2000).
 _DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\d{4}-\d{1,2}|\b(january|february|march|april|may|june|july|august|"
+    r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\d{4}-\d{1,2}|\b(?:19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|"
     r"september|october|november|december)\b"
 )
 STATES = {

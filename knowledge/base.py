@@ -19,7 +19,7 @@ from pathlib import Path
 from . import index as index_mod
 from . import decide
 from .decide import Verdict
-from .answer import Answer, compose, see_also
+from .answer import Answer, extract, frame, see_also
 from .config import Settings
 from .embed import encoder_for
 from .lexicon_data import speller_for
@@ -160,15 +160,15 @@ class KnowledgeBase:
         if not (verdict.answers and hits):
             return self._declined(query, hits, verdict)
         adjacent = retriever.adjacent(hits[0]) if hits[0].category != "faq" else []
-        text, sources = compose(hits, query, self.settings.answer_max_chars, retriever.places, adjacent)
-        cited = sources[0].snippet if sources else text
+        said, sources = extract(hits, query, self.settings.answer_max_chars, adjacent)
+        cited = sources[0].snippet if sources else said
         curated = hits[0].category == "faq"
         gate = self.parts.answer_types
-        why = decide.answer_gate(query, cited, curated, retriever.tokenizer.tagged) if gate else ""
+        why = decide.answer_gate(query, cited, said, curated, retriever.tokenizer.tagged) if gate else ""
         if why:
             return self._declined(query, hits, replace(verdict, answers=False, because=why))
         return Answer(
-            text=text,
+            text=frame(said, hits[0], query, retriever.places),
             sources=sources,
             confidence=verdict.confidence,
             abstained=False,

@@ -27,6 +27,7 @@ from .forest import Forest
 from .query import Query
 from .hits import Hit
 from .units import FOCUS_MIN_SHARE, INNER_PUNCT, make_unit
+from .text import normalize
 
 FEATURES = (
     "coverage",
@@ -171,8 +172,11 @@ def _numbers_missing(query: Query, top: Hit) -> list[str]:
     return [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
 
 
-def answer_gate(query: Query, cited: str, curated: bool = False, tagged=None) -> str:
-    """Why the sentences an answer would cite do not answer ('' when they do): a question asking for
+def answer_gate(query: Query, cited: str, said: str = "", curated: bool = False, tagged=None) -> str:
+    """Why the sentences an answer would cite do not answer ('' when they do): a question for a kind of
+    answer (a phone number, a date, a sum, a figure: query.wants) is not answered by an answer that
+    states none (`said`: all it would say, the cited sentences and those around them; a curated entry
+    too, since the location sentence does not give the park's hotline whoever wrote it), a question asking for
     the members of a set (哪些, 哪两个) is not answered by sentences that name none, nor a question
     about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年), nor one about the
     negated case (不需要核查) by sentences on the positive one only. The plan and the negation hold
@@ -182,6 +186,8 @@ def answer_gate(query: Query, cited: str, curated: bool = False, tagged=None) ->
     organisation (`tagged`: the tokenizer's part-of-speech tagging, answer_types.names_someone), and that
     a question naming one of several like-named things (橙洲区) is not answered by sentences about another
     (青梧区, answer_types.stands_in)."""
+    if query.wants and not answer_types.STATES[query.wants].search(normalize(said or cited)):
+        return reason("no_type", query.wants)
     if not curated and query.asks_list and not answer_types.enumerates(cited):
         return reason("no_list")
     if not curated and tagged is not None:

@@ -162,6 +162,31 @@ def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(k
     assert not answer_gate(positive, positive_only)
 
 
+def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined_even_when_curated(kb):
+    from knowledge.decide import answer_gate
+
+    location = "杭州生物科技谷位于杭州临空经济示范区机场西侧，离杭州萧山国际机场近。"
+    hotline = kb.retriever.analyze("杭州生物科技谷的招商咨询热线是多少？")
+    assert hotline.wants == "phone"
+    # the location FAQ shares the park's name with the question, and no curated answer gives a
+    # hotline it does not state
+    assert answer_gate(hotline, location, location, curated=True) == "no phone"
+    assert answer_gate(hotline, "投资咨询热线", "投资咨询热线 400-168-6016", curated=True) == ""
+    # a figure in the sentences around the cited one counts (the answer states it), one in neither does not
+    how_many = kb.retriever.analyze("咱们园区跟几家医院合作共建了临床试验中心？")
+    assert how_many.wants == "number"
+    cited = "园区将打造创新服务和产业转化中心，如与专业研究机构合作。"
+    assert answer_gate(how_many, cited, cited) == "no number"
+    assert answer_gate(how_many, cited, cited + "目前已与3家医院共建临床试验中心。") == ""
+    # traditional characters state a sum as well
+    award = kb.retriever.analyze("一类新药奖励多少钱？")
+    assert answer_gate(award, "每個品種獎勵一千萬元。", "每個品種獎勵一千萬元。") == ""
+    # English writes a year alone; a sum in 万 is no year
+    when = kb.retriever.analyze("When will the park be completed?")
+    assert answer_gate(when, "", "By 2027, the park will be a cluster of 100 firms.", curated=True) == ""
+    assert answer_gate(kb.retriever.analyze("园区哪年建成？"), "", "总投资2000万元。") == "no date"
+
+
 def _passage(sentences):
     return make_hit("".join(sentences), "doc#1", best_unit="".join(sentences), evidence=tuple(sentences))
 
