@@ -164,7 +164,8 @@ class KnowledgeBase:
         cited = sources[0].snippet if sources else said
         curated = hits[0].category == "faq"
         gate = self.parts.answer_types
-        why = decide.answer_gate(query, cited, said, curated, retriever.tokenizer.tagged) if gate else ""
+        unsaid = tuple(retriever.places.unsaid(query.places, hits[0].scope, said)) if query.places else ()
+        why = decide.answer_gate(query, cited, said, curated, retriever.tokenizer.tagged, unsaid) if gate else ""
         if why:
             return self._declined(query, hits, replace(verdict, answers=False, because=why))
         return Answer(

@@ -172,7 +172,9 @@ def _numbers_missing(query: Query, top: Hit) -> list[str]:
     return [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
 
 
-def answer_gate(query: Query, cited: str, said: str = "", curated: bool = False, tagged=None) -> str:
+def answer_gate(
+    query: Query, cited: str, said: str = "", curated: bool = False, tagged=None, unsaid: tuple = ()
+) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question for a kind of
     answer (a phone number, a date, a sum, a figure: query.wants) is not answered by an answer that
     states none (`said`: all it would say, the cited sentences and those around them; a curated entry
@@ -185,7 +187,11 @@ def answer_gate(query: Query, cited: str, said: str = "", curated: bool = False,
     is the rule that a question for who (谁) is answered by sentences naming a person or an
     organisation (`tagged`: the tokenizer's part-of-speech tagging, answer_types.names_someone), and that
     a question naming one of several like-named things (橙洲区) is not answered by sentences about another
-    (青梧区, answer_types.stands_in)."""
+    (青梧区, answer_types.stands_in). A question naming a place (滨江) answered from the document of a
+    place it lies in (杭州市) is answered only by sentences that name it (`unsaid`: the named places
+    they do not, scope.Places.unsaid)."""
+    if unsaid:
+        return reason("not_about", unsaid[0])
     if query.wants and not answer_types.STATES[query.wants].search(normalize(said or cited)):
         return reason("no_type", query.wants)
     if not curated and query.asks_list and not answer_types.enumerates(cited):

@@ -97,6 +97,18 @@ class Places:
         """A document of this scope may answer (a document with none is the park's)."""
         return (scope or self.park) in allowed
 
+    def unsaid(self, named: tuple, scope: str, text: str) -> list[str]:
+        """The places a question names that an answer from a document of a place they lie in does not
+        name: a city's document answers a question about one of its districts only in sentences that
+        name the district (杭州医药港's figure in a city report), never with the city's own figure (the
+        city's revenue is not 滨江's, the city's award not 余杭's)."""
+        scope = scope or self.park
+        within = [n for n in named if scope in self.chain(n)[1:]]
+        if not within:
+            return []
+        said = self.mentions(text)
+        return [n for n in within if n not in said]
+
     def foreign(self, scope: str) -> bool:
         """A document about another place than the park and the places it lies in."""
         return bool(scope) and scope not in self.park_chain

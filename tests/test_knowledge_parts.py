@@ -38,6 +38,24 @@ def test_a_question_about_the_park_allows_the_places_it_lies_in_and_no_other():
     assert places.propose("园区开园", "", "杭州生物科技谷位于临空经济示范区") == "杭州生物科技谷"
 
 
+def test_a_district_question_is_answered_from_its_citys_document_only_in_sentences_naming_it(kb):
+    from knowledge.decide import answer_gate
+
+    places = places_for(LEXICON)
+    asked = places.asked("2022年滨江生命健康产业营收是多少？").named
+    city = "到2022年，杭州生物医药主营业务收入达到1000亿元以上。"
+    assert places.unsaid(asked, "杭州市", city) == ["滨江区"]
+    assert places.unsaid(asked, "杭州市", "高新区（滨江）生命健康产业营收突破400亿元。") == []
+    assert places.unsaid(asked, "滨江区", city) == []  # 滨江's own document speaks for 滨江
+    # another place's alias counts (医药港 is 钱塘区), and a place that is no district of the city is
+    # the scope rule's business, not this one's
+    port = places.asked("2018年杭州医药港的产业规模有多大？").named
+    assert places.unsaid(port, "杭州市", "杭州醫藥港入駐企業超過300家，產業規模達到250億元。") == []
+    assert places.unsaid(places.asked("苏州BioBAY有多少家企业").named, "钱塘区", city) == []
+    query = kb.retriever.analyze("2022年滨江生命健康产业营收是多少？")
+    assert answer_gate(query, city, city, unsaid=("滨江区",)) == "not about 滨江区"
+
+
 def test_the_thesaurus_tells_framing_words_from_topics():
     thesaurus = thesaurus_for(LEXICON)
     assert thesaurus.frames("关系") and thesaurus.frames("情况") and thesaurus.frames("安排")
