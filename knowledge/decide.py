@@ -176,8 +176,8 @@ def answer_gate(
     query: Query, cited: str, said: str = "", curated: bool = False, tagged=None, unsaid: tuple = ()
 ) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question for a kind of
-    answer (a phone number, a date, a sum, a figure: query.wants) is not answered by an answer that
-    states none (`said`: all it would say, the cited sentences and those around them; a curated entry
+    answer (a phone number, a date, a sum, a figure: query.wants) or a figure in a unit (多少亿:
+    query.measure) is not answered by an answer that states none (`said`: all it would say, the cited sentences and those around them; a curated entry
     too, since the location sentence does not give the park's hotline whoever wrote it), a question asking for
     the members of a set (哪些, 哪两个) is not answered by sentences that name none, nor a question
     about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年), nor one about the
@@ -192,8 +192,11 @@ def answer_gate(
     they do not, scope.Places.unsaid)."""
     if unsaid:
         return reason("not_about", unsaid[0])
-    if query.wants and not answer_types.STATES[query.wants].search(normalize(said or cited)):
+    said = said or cited
+    if query.wants and not answer_types.STATES[query.wants].search(normalize(said)):
         return reason("no_type", query.wants)
+    if query.measure and not answer_types.states_measure(query.measure, said):
+        return reason("no_figure_in", query.measure)  # 多少亿 is not answered by 2支
     if not curated and query.asks_list and not answer_types.enumerates(cited):
         return reason("no_list")
     if not curated and tagged is not None:

@@ -199,6 +199,10 @@ def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined_even_when
     # traditional characters state a sum as well
     award = kb.retriever.analyze("一类新药奖励多少钱？")
     assert answer_gate(award, "每個品種獎勵一千萬元。", "每個品種獎勵一千萬元。") == ""
+    # a figure asked in a unit (多少亿) is not answered by a count in another (2支)
+    scale = kb.retriever.analyze("园区的生物医药专项基金总规模有多少亿？")
+    assert answer_gate(scale, "", "园区将组建不少于2支生物医药专项基金。") == "no figure in 亿"
+    assert answer_gate(scale, "", "基金总规模50亿元，首期规模20.02亿元。") == ""
     # English writes a year alone; a sum in 万 is no year
     when = kb.retriever.analyze("When will the park be completed?")
     assert answer_gate(when, "", "By 2027, the park will be a cluster of 100 firms.", curated=True) == ""
