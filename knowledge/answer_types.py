@@ -170,10 +170,14 @@ def enumerates(text: str) -> bool:
     return bool(listed) and len(_COMMAS.findall(listed.group(1).strip(" ，,。"))) >= 2
 
 
-# A question for who did, runs or attended something (谁, 哪位, who) is answered by a name: a person
-# (jieba's nr) or an organisation (jieba's nt, or a word that ends as organisations' names do: 公司,
-# 管委会, 东部中心, 省政府, 单位). "首批21家新企业同日入驻" says how many came, not who.
-ASKS_WHO = re.compile(r"谁|哪位|\bwho(m|se)?\b")
+# A question for who did, runs or attended something (谁, 哪位, 哪家, 哪个部门, who, which company) is
+# answered by a name: a person (jieba's nr) or an organisation (jieba's nt, or a word that ends as
+# organisations' names do: 公司, 管委会, 东部中心, 省政府, 单位). "首批21家新企业同日入驻" says how many
+# came, not who, and "GMP标准厂房是示范区的重要产业载体" not which state firm builds it.
+ASKS_WHO = re.compile(
+    r"谁|哪位|哪家|哪个(?:单位|部门|机构|公司|企业|机关)|\bwho(m|se)?\b|"
+    r"\bwhich (?:company|companies|department|office|agency|organi[sz]ation)\b"
+)
 _ORGANISATION = re.compile(
     r"(公司|集团|委员会|管委会|办公室|政府|中心|平台|研究院|研究所|大学|学院|医院|银行|协会|联盟|"
     r"局|厅|党委|省委|市委|区委|机构|单位|组织|团体)$"

@@ -304,6 +304,12 @@ def test_a_who_question_is_answered_only_by_sentences_that_name_someone(kb):
     assert answer_gate(kb.retriever.analyze("Who supplies utilities to the factories?"), opening, tagged=tagged)
     # staff wrote a curated answer to say who in its own words; and "都有谁" asks for the members of a set
     assert answer_gate(who, opening, curated=True, tagged=tagged) == ""
+    # 哪家, 哪个部门 and "which department" ask for an organisation as 谁 does
+    builder = kb.retriever.analyze("那个GMP标准厂房到底是哪家国企在开发建设的？")
+    assert builder.asks_who
+    assert answer_gate(builder, "GMP标准厂房是示范区的重要产业载体。", tagged=tagged) == "names no one"
+    assert answer_gate(builder, "项目由市临空建投集团开发建设。", tagged=tagged) == ""
+    assert kb.retriever.analyze("Which department published the notice?").asks_who
     assert kb.retriever.analyze("首批入驻的21家企业都有谁？").asks_list
 
 
