@@ -158,11 +158,20 @@ def asks_list(question: str) -> bool:
     return bool(ASKS_LIST.search(normalize(question)))
 
 
-def enumerates(text: str) -> bool:
+# A question for exactly two (哪两个, which two) is answered by two names joined by a conjunction too:
+# 科技创新和制度创新双轮驱动, 监管与服务并重.
+ASKS_PAIR = re.compile(r"哪[两二俩]|\bwhich two\b|\bboth\b")
+_PAIR = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}(?:和|与|及|以及|同)[\u4e00-\u9fffA-Za-z]{2,}")
+
+
+def enumerates(text: str, pair: bool = False) -> bool:
     """The text names two items or more: A、B; clauses set off by ； or new lines; numbered items
     (一是…二是, （一）…（二）, 1. … 2.); or a colon followed by three items or more set off by commas
-    (one comma after a colon more often joins two clauses: 建设进度：基础施工阶段，已有企业意向入驻)."""
+    (one comma after a colon more often joins two clauses: 建设进度：基础施工阶段，已有企业意向入驻).
+    When two are asked for (`pair`), A和B names them as well."""
     if "、" in text or len(_NUMBERED.findall(text)) >= 2:
+        return True
+    if pair and _PAIR.search(text):
         return True
     if sum(1 for part in _ITEM_BREAKS.split(text) if part.strip()) >= 2:
         return True

@@ -197,7 +197,8 @@ def answer_gate(
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):
         return reason("no_figure_in", query.measure)  # 多少亿 is not answered by 2支
-    if not curated and query.asks_list and not answer_types.enumerates(cited):
+    pair = bool(answer_types.ASKS_PAIR.search(query.text))
+    if not curated and query.asks_list and not answer_types.enumerates(cited, pair):
         return reason("no_list")
     if not curated and tagged is not None:
         missing = _missing_names(query, cited)

@@ -285,6 +285,12 @@ def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     assert which.asks_list
     assert answer_gate(which, "支持西湖实验室建设国家实验室基地，力争创建两个国家医学中心。") == "no list"
     assert answer_gate(which, "两个国家医学中心分别为：国家儿童区域医疗中心、国家传染病医学中心。") == ""
+    # two asked for: two names joined by 和 name them; for 哪些 one 和 is not yet a list
+    wheels = kb.retriever.analyze("浦东方案靠哪两个轮子驱动？")
+    assert answer_gate(wheels, "方案要求以科技创新和制度创新双轮驱动。") == ""
+    assert answer_gate(wheels, "方案要求对标国际一流水平。") == "no list"
+    which_ones = kb.retriever.analyze("浦东方案有哪些要求？")
+    assert answer_gate(which_ones, "方案要求以科技创新和制度创新双轮驱动。") == "no list"
     assert not kb.retriever.analyze("园区在哪里").asks_list
 
 
