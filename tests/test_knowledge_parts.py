@@ -146,6 +146,14 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert not gate(fund, [hit("两支专项基金规模分别为10亿元和5亿元。")])
     year = kb.retriever.analyze("2023年浙江省生物医药产业营业收入是多少？")
     assert gate(year, [hit("2024年，浙江省生物医药产业实现营业收入3127.9亿元。")]).startswith("not about")
+    # a curated answer answers what its variants ask, but not for a year neither they nor it say
+    projects = "截至报道时，杭州生物科技谷已集聚31个重点项目。"
+    asked_2025 = kb.retriever.analyze("截至2025年底生物科技谷集聚了多少个项目？")
+    assert gate(asked_2025, [make_hit(projects, "faq:projects", category="faq", covered=[])]) == "not about 2025"
+    assert not gate(asked_2025, [make_hit(projects, "faq:projects", category="faq", covered=["2025"])])
+    assert not gate(
+        kb.retriever.analyze("园区有多少个重点项目？"), [make_hit(projects, "faq:projects", category="faq")]
+    )
     phone = kb.retriever.analyze("园区的招商电话是多少？")
     assert gate(phone, [hit("园区位于机场西侧。")]) == "no phone"
     # a quantity set as a condition: the rule for 10亿元以上 does not answer for 5亿元 (nor 15亿元 for 5亿元)
