@@ -132,9 +132,25 @@ def _family_pattern(unit: str) -> tuple[re.Pattern, bool]:
     return re.compile(r"(?<!\d)" + _NUMERAL + "(?:" + alternatives + ")"), "年" in family
 
 
+# A question for a rate or a share (比例, 费率, 增长了多少, what share) asks its figure in per cent: the
+# fund's 50亿元 does not answer 管理费率是多少. Its measure is PERCENT.
+PERCENT = "%"
+_ASKS_RATE = re.compile(
+    r"比例|占比|费率|税率|利率|百分比|百分之几|增长率|增速|增幅|涨幅|增长了?多少|率[是为有]多少|"
+    r"\bpercent|\bpercentage\b|\bshare of\b|\brate\b"
+)
+_STATES_PERCENT = re.compile(r"\d\s*%|百分之|\bper ?cent\b")
+
+
+def asks_rate(question: str) -> bool:
+    return bool(_ASKS_RATE.search(normalize(question)))
+
+
 def states_measure(unit: str, text: str) -> bool:
     """The text gives a figure in the unit asked for (or one of its family). A four-digit year is
     not a count of years."""
+    if unit == PERCENT:
+        return bool(_STATES_PERCENT.search(normalize(text)))
     pattern, years = _family_pattern(unit)
     return any(not (years and m.group(0)[:4].isdigit()) for m in pattern.finditer(normalize(text)))
 

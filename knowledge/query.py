@@ -120,7 +120,9 @@ def analyze(
     if wants:
         concepts.append(Concept(term=f"<{wants}>", forms=(), kind=wants, weight=0.0))
     english = not has_cjk(text) and bool(latin_words(text))
-    measure = answer_types.measure(tokenizer.tagged(text)) if wants in ("number", "amount") else ""
+    measure = ""
+    if wants in ("number", "amount"):
+        measure = answer_types.PERCENT if answer_types.asks_rate(text) else answer_types.measure(tokenizer.tagged(text))
     return Query(
         question=question,
         text=text,

@@ -14,6 +14,11 @@ def test_a_fact_that_declined_is_said_instead_of_a_threshold():
     assert verdict_text(False, 0.0, None, "no phone") == "不回答：段落里没有所问的电话号码"
     assert verdict_text(False, 0.93, 0.83, "a plan, not what is") == "不回答：引用的句子只有规划，问的是现状"
     assert reason_text("no figure in 名") == "段落里没有以“名”计的数字"
+    # every kind of answer a question can want has its Chinese name, the figure too
+    from knowledge.answer_types import KINDS
+
+    for kind in KINDS:
+        assert re.fullmatch(r"段落里没有所问的[\u4e00-\u9fff]+", reason_text(f"no {kind}")), kind
     assert reason_text("not about 2023年") == "段落没有提到问题里的“2023年”"
     assert reason_text("something new") == "something new"  # shown as it is, never hidden
 

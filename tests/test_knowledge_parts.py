@@ -133,6 +133,13 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
     # people are counted in 人, 名 or 位 alike; firms are not people
     assert states_measure("名", "集聚各级领军人才超过900人") and states_measure("人", "引进院士3位")
     assert not states_measure("名", "入驻高科技创新企业550余家")
+    # a rate or a share is asked in per cent: a sum does not give it
+    from knowledge.answer_types import PERCENT, asks_rate
+
+    assert asks_rate("钱塘那支基金的管理费率是多少？") and asks_rate("增加值同比增长了多少？")
+    assert asks_rate("按研发投入的多少比例给支持？") and not asks_rate("基金总规模有多少亿？")
+    assert states_measure(PERCENT, "增加值同比增长10.3%") and states_measure(PERCENT, "按百分之三十给予补助")
+    assert not states_measure(PERCENT, "基金总规模50亿元，首期规模20.02亿元")
 
 
 def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
@@ -211,6 +218,9 @@ def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined_even_when
     scale = kb.retriever.analyze("园区的生物医药专项基金总规模有多少亿？")
     assert answer_gate(scale, "", "园区将组建不少于2支生物医药专项基金。") == "no figure in 亿"
     assert answer_gate(scale, "", "基金总规模50亿元，首期规模20.02亿元。") == ""
+    fee = kb.retriever.analyze("钱塘那支生物医药基金的管理费率是多少？")
+    assert fee.measure == "%"
+    assert answer_gate(fee, "", "基金总规模50亿元，首期规模20.02亿元。") == "no figure in %"
     # English writes a year alone; a sum in 万 is no year
     when = kb.retriever.analyze("When will the park be completed?")
     assert answer_gate(when, "", "By 2027, the park will be a cluster of 100 firms.", curated=True) == ""
