@@ -165,7 +165,8 @@ class KnowledgeBase:
         curated = hits[0].category == "faq"
         gate = self.parts.answer_types
         unsaid = tuple(retriever.places.unsaid(query.places, hits[0].scope, said)) if query.places else ()
-        why = decide.answer_gate(query, cited, said, curated, retriever.tokenizer.tagged, unsaid) if gate else ""
+        tagged = retriever.tokenizer.tagged
+        why = decide.answer_gate(query, cited, said, curated, tagged, unsaid, hits[0].asks) if gate else ""
         if why:
             return self._declined(query, hits, replace(verdict, answers=False, because=why))
         return Answer(

@@ -30,6 +30,7 @@ class Hit:
     best_unit: str = ""  # the text of the place that covers the most
     glossed: float = 0.0  # English question: the share of it this place's words read back (read_back)
     evidence: tuple = ()  # that place's sentences: what the answer is made of
+    asks: tuple = ()  # a curated entry: the answer types its question variants ask for (staff answered those)
 
     def to_dict(self) -> dict:
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in self.__dict__.items()}

@@ -340,6 +340,7 @@ class Retriever:
                     sentence=sentence,
                     best_unit=unit.text if unit is not None else "",
                     evidence=unit.sentences if unit is not None else (),
+                    asks=tuple(sorted(unit.asks)) if unit is not None else (),
                 )
             )
         if rerank:

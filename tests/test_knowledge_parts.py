@@ -156,10 +156,13 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     # a curated answer answers what its variants ask, but not for a year neither they nor it say
     projects = "截至报道时，杭州生物科技谷已集聚31个重点项目。"
     asked_2025 = kb.retriever.analyze("截至2025年底生物科技谷集聚了多少个项目？")
-    assert gate(asked_2025, [make_hit(projects, "faq:projects", category="faq", covered=[])]) == "not about 2025"
-    assert not gate(asked_2025, [make_hit(projects, "faq:projects", category="faq", covered=["2025"])])
+    assert (
+        gate(asked_2025, [make_hit(projects, "faq:projects", category="faq", covered=[], typed=True)])
+        == "not about 2025"
+    )
+    assert not gate(asked_2025, [make_hit(projects, "faq:projects", category="faq", covered=["2025"], typed=True)])
     assert not gate(
-        kb.retriever.analyze("园区有多少个重点项目？"), [make_hit(projects, "faq:projects", category="faq")]
+        kb.retriever.analyze("园区有多少个重点项目？"), [make_hit(projects, "faq:projects", category="faq", typed=True)]
     )
     phone = kb.retriever.analyze("园区的招商电话是多少？")
     assert gate(phone, [hit("园区位于机场西侧。")]) == "no phone"
@@ -195,16 +198,23 @@ def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(k
     assert not answer_gate(positive, positive_only)
 
 
-def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined_even_when_curated(kb):
+def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined(kb):
     from knowledge.decide import answer_gate
 
     location = "杭州生物科技谷位于杭州临空经济示范区机场西侧，离杭州萧山国际机场近。"
     hotline = kb.retriever.analyze("杭州生物科技谷的招商咨询热线是多少？")
     assert hotline.wants == "phone"
-    # the location FAQ shares the park's name with the question, and no curated answer gives a
-    # hotline it does not state
+    assert answer_gate(hotline, location, location) == "no phone"
+    assert answer_gate(hotline, "投资咨询热线", "投资咨询热线 400-168-6016") == ""
+    # a curated entry too, unless its variants ask for that kind: asked 招商热线是多少, staff may answer
+    # "leave your details"; the location entry shares only the park's name with the question
     assert answer_gate(hotline, location, location, curated=True) == "no phone"
-    assert answer_gate(hotline, "投资咨询热线", "投资咨询热线 400-168-6016", curated=True) == ""
+    leave_details = "请留下联系方式，招商人员会与您联系。"
+    assert answer_gate(hotline, leave_details, leave_details, curated=True, asks=("phone",)) == ""
+    # ... and the unit asked in holds for it whatever its variants ask
+    scale = kb.retriever.analyze("园区的专项基金总规模有多少亿？")
+    funds = "园区将组建不少于2支生物医药专项基金。"
+    assert answer_gate(scale, funds, funds, curated=True, asks=("number",)) == "no figure in 亿"
     # a figure in the sentences around the cited one counts (the answer states it), one in neither does not
     how_many = kb.retriever.analyze("咱们园区跟几家医院合作共建了临床试验中心？")
     assert how_many.wants == "number"
@@ -223,7 +233,7 @@ def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined_even_when
     assert answer_gate(fee, "", "基金总规模50亿元，首期规模20.02亿元。") == "no figure in %"
     # English writes a year alone; a sum in 万 is no year
     when = kb.retriever.analyze("When will the park be completed?")
-    assert answer_gate(when, "", "By 2027, the park will be a cluster of 100 firms.", curated=True) == ""
+    assert answer_gate(when, "", "By 2027, the park will be a cluster of 100 firms.") == ""
     assert answer_gate(kb.retriever.analyze("园区哪年建成？"), "", "总投资2000万元。") == "no date"
 
 
