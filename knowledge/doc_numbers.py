@@ -47,6 +47,37 @@ class DocNumbers:
             found.update(doc for prefix, doc in self._by_tail.get(tail.groups(), ()) if before.endswith(prefix))
         return frozenset(found)
 
+    def spans(self, question: str) -> list[str]:
+        """The 文号 the question gives that a document carries, as written there (compact): they name
+        the document and are not what is asked, so their words count neither as coverage nor as a
+        number the answer must state (Retriever.analyze leaves them out)."""
+        text = _compact(question)
+        out = []
+        for tail in _TAIL.finditer(text):
+            before = text[: tail.start()]
+            for prefix, _ in self._by_tail.get(tail.groups(), ()):
+                if before.endswith(prefix):
+                    out.append(prefix + tail.group())
+                    break
+        return out
+
+    def leave_out(self, query) -> None:
+        """Take the words of the 文号 the question gives (`spans`) out of its concepts (query.Query), unless
+        the question uses them elsewhere too: search keeps to the document they name, and the passage
+        that answers (力争用3年时间…翻番) seldom repeats its 文号."""
+        numbered = self.spans(query.text)
+        if not numbered:
+            return
+        rest = _compact(query.text)
+        for number in numbered:
+            rest = rest.replace(number, " ")
+
+        def asked(concept) -> bool:
+            return concept.kind != "term" or concept.term in rest or not any(concept.term in n for n in numbered)
+
+        query.concepts = [c for c in query.concepts if asked(c)]
+        query.focus = tuple(c for c in query.focus if asked(c))
+
     def rows(self, docs: frozenset[str]) -> list[int]:
         """The index rows of those documents: each is a candidate, wherever retrieval ranked it."""
         return [i for doc in sorted(docs) for i in self._rows.get(doc, ())]

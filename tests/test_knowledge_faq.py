@@ -213,6 +213,16 @@ def test_an_expired_policy_and_its_faq_are_never_cited(staff_kb):
     assert answer.sources[0].url.endswith("rent-2024")
 
 
+def test_a_wen_hao_the_index_carries_names_the_document_and_is_not_asked_about(staff_kb):
+    query = staff_kb.retriever.analyze("杭临空管〔2024〕7号的房租补贴标准是多少？")
+    terms = [c.term for c in query.terms]
+    assert "房租" in terms or "补贴" in terms
+    assert not any(t in "杭临空管〔2024〕7号" for t in terms), terms  # neither coverage nor a number to state
+    answer = staff_kb.ask("杭临空管〔2024〕7号的房租补贴标准是多少？")
+    assert not answer.abstained and "1.2元" in answer.text, answer
+    assert answer.sources[0].url.endswith("rent-2024")
+
+
 def test_policy_metadata_is_kept_in_the_index(staff_kb):
     row = next(r for r in staff_kb.retriever.index.rows if r["doc_id"] == "rent-2024")
     assert row["doc_number"] == "杭临空管〔2024〕7号"
