@@ -27,6 +27,7 @@ from .units import make_unit
 
 _CLAUSE_END = re.compile(r"[,，、；;:：]")
 SNIPPET_CHARS = 120
+_REFERS_BACK = re.compile(r"^(?:会上|此外|其中|同时|与此同时|对此|为此|据此|此次|该|这一|这些|上述|在此基础上|另外)")
 _PROSE_END = re.compile(r"[。！？；!?;][”’」』）)]*\s*$")
 LIST_MAX_CHARS = 400  # a list is given whole up to here
 # A sentence that announces a list, and the items that follow it.
@@ -259,15 +260,20 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
         return core
     used = sum(map(len, core))
 
-    def fits(i: int, j: int) -> bool:  # sentence j may join next to sentence i
+    def fits(i: int, j: int, pointed: bool = False) -> bool:  # sentence j may join next to sentence i
         return (
             0 <= j < len(doc)
             and abs(where[j] - where[i]) <= 1
-            and doc[j] not in left_out
+            and (pointed or doc[j] not in left_out)
             and _PROSE_END.search(doc[j])
             and used + len(doc[j]) <= budget
         )
 
+    # A sentence that opens by pointing back (会上, 其中, 这一综合体) is read with the one it points to
+    # first, even one compose left out: an answer that starts 会上，… does not say which meeting.
+    if _REFERS_BACK.match(core[0]) and fits(lo, lo - 1, pointed=True):
+        lo -= 1
+        used += len(doc[lo])
     while True:
         if fits(hi, hi + 1):
             hi += 1

@@ -277,6 +277,25 @@ def test_the_sentence_stating_the_figure_asked_for_stays_beside_one_that_covers_
     assert "15.8万平方米" in text
 
 
+def test_an_answer_that_opens_by_pointing_back_brings_the_sentence_it_points_to(kb):
+    from knowledge.answer import compose
+
+    meeting = "全球技术转移大会日前在上海闭幕。"
+    award = "会上，“2025中国生物医药科技创新价值榜”正式揭晓，杭州生物科技谷获评最具活力园区TOP30。"
+    after = "该榜单已连续发布四年，由医耘科技与国家技术转移东部中心联合发起。"
+    query = kb.retriever.analyze("这个价值榜是在哪个会上发布的？")
+    passage = make_hit(meeting + award + after, "doc#1", best_unit=award, evidence=(meeting, award))
+    # compose keeps the sentence on the award and leaves the meeting out; 会上 points back to it, so it
+    # comes first even before the sentence after, which the budget then leaves out
+    text, sources = compose([passage], query, max_chars=len(meeting + award) + 5)
+    assert text == meeting + award, text
+    assert sources[0].snippet.startswith("会上")  # the excerpt stays the answering sentence
+    plain = award.replace("会上，", "")
+    passage = make_hit(meeting + plain + after, "doc#1", best_unit=plain, evidence=(meeting, plain))
+    text, _ = compose([passage], query, max_chars=len(meeting + plain) + 5)
+    assert text.startswith(plain), text  # nothing points back: the sentence left out stays out
+
+
 def test_an_answer_is_read_with_the_sentences_around_it_while_the_budget_lasts(kb):
     from knowledge.answer import compose
 
