@@ -339,8 +339,10 @@ def see_also(hits: list[Hit], query: Query, limit: int = SEE_ALSO_DOCUMENTS) -> 
         return []
     out: dict[str, Source] = {}
     for hit in hits:
-        if hit.category == "faq" or hit.confidence < SEE_ALSO_FLOOR or hit.doc_id in out:
+        if hit.category == "faq" or hit.doc_id in out:
             continue
+        if hit.confidence < SEE_ALSO_FLOOR and hit.doc_id not in query.documents:
+            continue  # (a document the question names by its 文号 is worth reading whatever it shares)
         if query.wants in STRICT_TYPES and not hit.typed:
             continue
         out[hit.doc_id] = Source(

@@ -173,6 +173,7 @@ class Retriever:
         if not self.parts.answer_types and query.wants:
             query.concepts = [c for c in query.concepts if c.kind == "term"]
             query.wants = ""
+        query.documents = self._doc_numbers.named(query.text)
         self._doc_numbers.leave_out(query)  # 杭政办函〔2021〕39号 names the document; it is not what is asked
         asked = self.places.asked(question)
         query.places = asked.named
@@ -301,7 +302,7 @@ class Retriever:
         fused = rrf([r for r in (bm25_rank, dense_rank) if r], self.rrf_k)
         today = today or policy_today()
         about_document = answer_types.about_document(query.text)
-        named_docs = self._doc_numbers.named(query.text)  # a 文号 the question gives names its document
+        named_docs = query.documents  # a 文号 the question gives names its document
         for idx in self._doc_numbers.rows(named_docs):
             fused.setdefault(idx, 0.0)  # read whole, however retrieval ranked its passages
 

@@ -221,6 +221,9 @@ def test_a_wen_hao_the_index_carries_names_the_document_and_is_not_asked_about(s
     answer = staff_kb.ask("杭临空管〔2024〕7号的房租补贴标准是多少？")
     assert not answer.abstained and "1.2元" in answer.text, answer
     assert answer.sources[0].url.endswith("rent-2024")
+    # declined, a question that names the document by its 文号 is pointed to it, whatever else it shares
+    declined = staff_kb.ask("杭临空管〔2024〕7号是发给哪些单位的？")
+    assert declined.abstained and [s.url for s in declined.see_also] == ["https://example.org/policy/rent-2024"]
 
 
 def test_policy_metadata_is_kept_in_the_index(staff_kb):
