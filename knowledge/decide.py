@@ -145,10 +145,14 @@ def reason(code: str, named: str = "") -> str:
 def gate(query: Query, hits: list[Hit]) -> str:
     """Why the best passage cannot answer, whatever the model says ('' when it may): it lacks the kind
     of answer asked for (a 文号, a date, a sum of money), the unit the figure is asked in (多少名 is
-    not answered by a figure in 家), or the year or period the question names. A learned weight only lowers a probability; these are facts."""
+    not answered by a figure in 家), the year or period the question names, or the document it quotes by
+    title (《…》). A learned weight only lowers a probability; these are facts."""
     if not hits:
         return reason("no_passage")
     top = hits[0]
+    titled = answer_types.titles_missing(query.text, top.title, top.text)
+    if titled:
+        return reason("not_about", titled[0])  # 《若干举措》 is not answered from the 若干意见's record
     if top.category == "faq":
         # Staff wrote the answer for these questions, and its variants say what it answers; but not for
         # a year or figure the question names that neither its variants nor its answer say: 截至2025年9月…

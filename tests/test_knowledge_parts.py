@@ -4,6 +4,7 @@ dictionary translation, document structure, manifests and the speller."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -153,6 +154,24 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert not gate(fund, [hit("两支专项基金规模分别为10亿元和5亿元。")])
     year = kb.retriever.analyze("2023年浙江省生物医药产业营业收入是多少？")
     assert gate(year, [hit("2024年，浙江省生物医药产业实现营业收入3127.9亿元。")]).startswith("not about")
+    # a document quoted by its title is answered from that document, or by a passage that names it
+    titled = kb.retriever.analyze("《关于支持生物医药产业创新发展若干举措》的文号是多少？")
+    record = "《杭州市人民政府办公厅关于加快生物医药产业高质量发展的若干意见》，文号杭政办函〔2021〕39号。"
+    other = make_hit(
+        record, "hz#card", title="杭州市人民政府办公厅关于加快生物医药产业高质量发展的若干意见", typed=True
+    )
+    assert gate(titled, [other]) == "not about 《关于支持生物医药产业创新发展若干举措》"
+    own = make_hit(
+        "文号浙制高办〔2023〕5号。",
+        "zj#card",
+        title="关于印发《关于支持生物医药产业创新发展若干举措》的通知",
+        typed=True,
+    )
+    assert gate(titled, [own]) == ""
+    quoting = make_hit(
+        "为落实《关于支持生物医药产业 创新发展若干举措》（浙制高办〔2023〕5号），制定本方案。", "xs#0", typed=True
+    )
+    assert gate(titled, [quoting]) == ""  # named in its text, spacing aside
     # a curated answer answers what its variants ask, but not for a year neither they nor it say
     projects = "截至报道时，杭州生物科技谷已集聚31个重点项目。"
     asked_2025 = kb.retriever.analyze("截至2025年底生物科技谷集聚了多少个项目？")
@@ -176,8 +195,9 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     # an article asked for by number: the preamble that opens 一、 is not the second measure
     second = kb.retriever.analyze("《关于支持生物医药产业创新发展若干举措》的第二条举措是什么？")
     preamble = "特制定如下举措。一、布局高能级创新平台。积极争取国家级平台在我省落地。"
-    assert gate(second, [hit(preamble)]) == "not about 第二条"
-    assert not gate(second, [hit(preamble + "二、支持创新药研发。")])
+    measures = "关于支持生物医药产业创新发展若干举措"
+    assert gate(second, [replace(hit(preamble), title=measures)]) == "not about 第二条"
+    assert not gate(second, [replace(hit(preamble + "二、支持创新药研发。"), title=measures)])
     eighth = kb.retriever.analyze("国办意见第（八）条讲的是什么？")
     assert not gate(eighth, [hit("（八）优化临床试验审评审批机制。")]) and gate(eighth, [hit("（七）加快审评。")])
     lacks, states = hit("园区将组建不少于2支基金。", "a#0"), hit("两支基金分别为10亿元和5亿元。", "b#0")
