@@ -164,7 +164,7 @@ class KnowledgeBase:
         cited = sources[0].snippet if sources else said
         curated = hits[0].category == "faq"
         gate = self.parts.answer_types
-        unsaid = tuple(retriever.places.unsaid(query.places, hits[0].scope, said)) if query.places else ()
+        unsaid = tuple(retriever.places.unsaid(query.text, hits[0].scope, said))
         tagged = retriever.tokenizer.tagged
         why = decide.answer_gate(query, cited, said, curated, tagged, unsaid, hits[0].asks) if gate else ""
         if why:

@@ -97,12 +97,15 @@ class Places:
         """A document of this scope may answer (a document with none is the park's)."""
         return (scope or self.park) in allowed
 
-    def unsaid(self, named: tuple, scope: str, text: str) -> list[str]:
+    def unsaid(self, question: str, scope: str, text: str) -> list[str]:
         """The places a question names that an answer from a document of a place they lie in does not
         name: a city's document answers a question about one of its districts only in sentences that
         name the district (杭州医药港's figure in a city report), never with the city's own figure (the
-        city's revenue is not 滨江's, the city's award not 余杭's)."""
+        city's revenue is not 滨江's, the province's not 杭州市's, the city's award not 萧山区's). The
+        park itself is left out: 园区 in a question is mostly who asks (咱们园区企业…国办意见…), and the
+        policies of the places it lies in apply to it."""
         scope = scope or self.park
+        named = [n for n in self.mentions(question) if n != self.park]
         within = [n for n in named if scope in self.chain(n)[1:]]
         if not within:
             return []

@@ -43,17 +43,23 @@ def test_a_district_question_is_answered_from_its_citys_document_only_in_sentenc
     from knowledge.decide import answer_gate
 
     places = places_for(LEXICON)
-    asked = places.asked("2022年滨江生命健康产业营收是多少？").named
+    asked = "2022年滨江生命健康产业营收是多少？"
     city = "到2022年，杭州生物医药主营业务收入达到1000亿元以上。"
     assert places.unsaid(asked, "杭州市", city) == ["滨江区"]
     assert places.unsaid(asked, "杭州市", "高新区（滨江）生命健康产业营收突破400亿元。") == []
     assert places.unsaid(asked, "滨江区", city) == []  # 滨江's own document speaks for 滨江
     # another place's alias counts (医药港 is 钱塘区), and a place that is no district of the city is
     # the scope rule's business, not this one's
-    port = places.asked("2018年杭州医药港的产业规模有多大？").named
+    port = "2018年杭州医药港的产业规模有多大？"
     assert places.unsaid(port, "杭州市", "杭州醫藥港入駐企業超過300家，產業規模達到250億元。") == []
-    assert places.unsaid(places.asked("苏州BioBAY有多少家企业").named, "钱塘区", city) == []
-    query = kb.retriever.analyze("2022年滨江生命健康产业营收是多少？")
+    assert places.unsaid("苏州BioBAY有多少家企业", "钱塘区", city) == []
+    # the places the park lies in too: the province's revenue is not 杭州市's, the city's award not 萧山区's
+    province = "2024年，浙江省生物医药产业实现营业收入3127.9亿元。"
+    assert places.unsaid("2024年杭州市生物医药产业营业收入是多少？", "浙江省", province) == ["杭州市"]
+    assert places.unsaid("萧山区对仿制药奖励多少？", "杭州市", "每个品种奖励100万元。") == ["萧山区"]
+    # but not the park itself: 园区 says who asks, and national and provincial policies apply to it
+    assert places.unsaid("咱们园区企业做临床试验，审批时限能压到多少天？", "全国", "时限压缩为30个工作日。") == []
+    query = kb.retriever.analyze(asked)
     assert answer_gate(query, city, city, unsaid=("滨江区",)) == "not about 滨江区"
 
 
