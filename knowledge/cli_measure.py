@@ -73,7 +73,7 @@ def _dev_questions(args, settings: Settings):
 
 def _forced(args, settings: Settings) -> int:
     from .evaluate import CORPUS_SETS
-    from .forced import ask_all, misses, summary
+    from .forced import answered, ask_all, misses, summary
 
     if CORPUS_SETS["heldout"] in args.set:
         print("forced: the held-out set's failures must not be read; give dev sets", file=sys.stderr)
@@ -85,6 +85,9 @@ def _forced(args, settings: Settings) -> int:
     if args.misses:
         print("\nanswerable, answering document ranked first, not answered right:")
         print("\n".join(misses(rows)) or "  none")
+    if args.answered:
+        print("\nno document answers, answered anyway:")
+        print("\n".join(answered(rows)) or "  none")
     return 0
 
 
@@ -191,6 +194,7 @@ def register(sub) -> None:
     p = sub.add_parser("forced", help="every dev question answered with the decision off: the ceiling it works under")
     _dev_question_arguments(p, default="dev, dev2 and dev3; never heldout", purpose="ask")
     p.add_argument("--misses", action="store_true", help="list answers gone wrong with their document ranked first")
+    p.add_argument("--answered", action="store_true", help="list the questions no document answers, answered anyway")
     p.set_defaults(run=_forced)
 
     p = sub.add_parser("train-decision", help="fit the answer-or-decline model on the dev set")

@@ -5,8 +5,9 @@ been answered right. Asking every dev question with the decision switched off (d
 can: of the answerable ones, how many answers state the right fact from the right document, how often
 that document was ranked first or among the first five, and which answers came out wrong although
 their document was ranked first (the sentence chosen, a rule that declined it). Every answer fix of the
-tenth session was found in that list. `python -m knowledge forced --set dev`; the held-out set is
-refused, because its failures must not be read.
+tenth session was found in that list, and most rules of the eleventh in the other one (`--answered`: the
+questions no document answers, answered anyway). `python -m knowledge forced --set dev`; the held-out set
+is refused, because its failures must not be read.
 """
 
 from __future__ import annotations
@@ -76,3 +77,13 @@ def misses(rows: list[Forced]) -> list[str]:
             said = f"declined: {r.because}" if r.verdict == "declined" else r.text[:100].replace("\n", " / ")
             out.append(f"  {r.case.q}\n    expected {r.case.expect}; {said}")
     return out
+
+
+def answered(rows: list[Forced]) -> list[str]:
+    """The questions no document answers that were answered anyway, with what was said: the list most
+    of the eleventh session's rules came from (a hotline asked, the location entry given)."""
+    return [
+        f"  {r.case.q}\n    said: {r.text[:100].replace(chr(10), ' / ')}"
+        for r in rows
+        if r.case.kind != "answerable" and r.verdict == "wrong"
+    ]

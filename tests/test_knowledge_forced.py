@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.evalset import Case
-from knowledge.forced import ask_all, misses, summary
+from knowledge.forced import answered, ask_all, misses, summary
 
 SEED = "2024-03-12-lingkong-biomedicine-park-opens"
 
@@ -28,6 +28,8 @@ def test_the_decision_is_off_but_the_rules_still_decline(kb):
     ]
     (missed,) = misses(rows)  # the one answer gone wrong with its document ranked first
     assert "一个不在文中的事实" in missed
+    (said,) = answered(rows)  # the one question no document answers, answered anyway
+    assert said.startswith("  园区厂房的租金是每平方米多少钱？\n    said: ") and len(said.splitlines()) == 2
 
 
 def test_the_held_out_set_is_refused(capsys):
