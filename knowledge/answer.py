@@ -171,18 +171,6 @@ def _with_list(ordered: list[str], index: int, budget: int) -> list[int]:
     return taken
 
 
-def compose(
-    hits: list[Hit],
-    query: Query,
-    max_chars: int,
-    places: Places | None = None,
-    adjacent: list[tuple[int, str]] = (),
-) -> tuple[str, list[Source]]:
-    """The answer as the tenant reads it: `extract`'s sentences, framed (`frame`)."""
-    text, sources = extract(hits, query, max_chars, adjacent)
-    return frame(text, hits[0], query, places), sources
-
-
 def extract(
     hits: list[Hit], query: Query, max_chars: int, adjacent: list[tuple[int, str]] = ()
 ) -> tuple[str, list[Source]]:
@@ -241,7 +229,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
     """The answering sentences with the ones after them (then before them) while the budget lasts:
     sentences of prose only (not a heading, a field, a table row or a reposting site's
     时间：… | 来源： line), and never past a sentence the answer left out (the row on another
-    district: compose chose without it). A document often states the figure one sentence after
+    district: extract chose without it). A document often states the figure one sentence after
     the one that matched the question (所需资金…, 其中市级财政…). Sentences that are not one run
     in the document stay as they are."""
     doc, where = [], []
@@ -270,7 +258,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
         )
 
     # A sentence that opens by pointing back (会上, 其中, 这一综合体) is read with the one it points to
-    # first, even one compose left out: an answer that starts 会上，… does not say which meeting.
+    # first, even one extract left out: an answer that starts 会上，… does not say which meeting.
     if _REFERS_BACK.match(core[0]) and fits(lo, lo - 1, pointed=True):
         lo -= 1
         used += len(doc[lo])

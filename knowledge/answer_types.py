@@ -80,6 +80,7 @@ def articles_missing(question: str, passage: str) -> list[str]:
 # A document the question names by its title in 《》 (《关于支持生物医药产业创新发展若干举措》的文号是多少): a passage of
 # another document answers for it only by naming it (a plan quoting the policy it carries out).
 _TITLED = re.compile(r"《([^《》]{4,})》")
+_NO_PUNCT = re.compile(r"[\s\W_]+")
 
 
 def titles_missing(question: str, title: str, passage: str) -> list[str]:
@@ -90,9 +91,6 @@ def titles_missing(question: str, title: str, passage: str) -> list[str]:
         return []
     said = _NO_PUNCT.sub("", normalize(f"{title}\n{passage}"))
     return [f"《{q}》" for q in quoted if _NO_PUNCT.sub("", q) not in said]
-
-
-_NO_PUNCT = re.compile(r"[\s\W_]+")
 
 
 def quantities_missing(question: str, passage: str) -> list[str]:

@@ -162,11 +162,12 @@ class KnowledgeBase:
         adjacent = retriever.adjacent(hits[0]) if hits[0].category != "faq" else []
         said, sources = extract(hits, query, self.settings.answer_max_chars, adjacent)
         cited = sources[0].snippet if sources else said
-        curated = hits[0].category == "faq"
-        gate = self.parts.answer_types
-        unsaid = tuple(retriever.places.unsaid(query.text, hits[0].scope, said))
-        tagged = retriever.tokenizer.tagged
-        why = decide.answer_gate(query, cited, said, curated, tagged, unsaid, hits[0].asks) if gate else ""
+        why = ""
+        if self.parts.answer_types:
+            unsaid = tuple(retriever.places.unsaid(query.text, hits[0].scope, said))
+            curated = hits[0].category == "faq"
+            tagged = retriever.tokenizer.tagged
+            why = decide.answer_gate(query, cited, said, curated, tagged, unsaid, hits[0].asks)
         if why:
             return self._declined(query, hits, replace(verdict, answers=False, because=why))
         return Answer(

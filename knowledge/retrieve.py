@@ -173,8 +173,7 @@ class Retriever:
         if not self.parts.answer_types and query.wants:
             query.concepts = [c for c in query.concepts if c.kind == "term"]
             query.wants = ""
-        query.documents = self._doc_numbers.named(query.text)
-        self._doc_numbers.leave_out(query)  # 杭政办函〔2021〕39号 names the document; it is not what is asked
+        self._doc_numbers.read(query)  # 杭政办函〔2021〕39号 names the document; it is not what is asked
         asked = self.places.asked(question)
         query.places = asked.named
         query.allowed = asked.allowed if self.parts.scope else frozenset()
@@ -371,7 +370,7 @@ class Retriever:
 
     def adjacent(self, hit: Hit) -> list[tuple[int, str]]:
         """The passages just before and after the hit's in its document, as (position, text): the
-        context an answer may be read in (answer.compose)."""
+        context an answer may be read in (answer.extract)."""
         doc, _, tail = hit.chunk_id.rpartition("#")
         if not tail.isdigit():
             return []  # a document's card or a curated entry has no neighbours

@@ -268,7 +268,7 @@ def _passage(sentences):
 
 
 def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_first(kb):
-    from knowledge.answer import compose
+    from knowledge.answer import extract
 
     rows = [
         "园区：绿棠区，总建筑面积约5.7万平方米，4栋单体建筑，其中1栋为配套宿舍，3栋为厂房，"
@@ -278,52 +278,52 @@ def test_when_not_every_sentence_fits_the_row_that_names_what_was_asked_goes_fir
     ]
     query = kb.retriever.analyze("青梧区的功能定位是什么？")
     assert len("".join(rows)) > 150  # both rows do not fit one answer
-    text, _ = compose([_passage(rows)], query, max_chars=150)
+    text, _ = extract([_passage(rows)], query, max_chars=150)
     assert "青梧区" in text and "绿棠区" not in text
 
 
 def test_a_sentence_that_says_nothing_another_does_not_is_left_out_even_when_it_fits(kb):
-    from knowledge.answer import compose
+    from knowledge.answer import extract
 
     award = "“创新价值榜”正式揭晓，杭州生物科技谷获评最具活力园区TOP30。"
     founders = "“创新价值榜”已连续举办四年，由医耘科技与国家技术转移东部中心联合发起。"
-    text, _ = compose([_passage([award, founders])], kb.retriever.analyze("创新价值榜由谁发起？"), max_chars=400)
+    text, _ = extract([_passage([award, founders])], kb.retriever.analyze("创新价值榜由谁发起？"), max_chars=400)
     assert text == founders
     rows = ["园区：青梧区，总建筑面积：约5.7万平方米。", "园区：橙洲区，总建筑面积：约15.8万平方米。"]
-    text, _ = compose([_passage(rows)], kb.retriever.analyze("橙洲区的总建筑面积有多大？"), max_chars=400)
+    text, _ = extract([_passage(rows)], kb.retriever.analyze("橙洲区的总建筑面积有多大？"), max_chars=400)
     assert text == rows[1]
 
 
 def test_the_sentence_stating_the_figure_asked_for_stays_beside_one_that_covers_more(kb):
-    from knowledge.answer import compose
+    from knowledge.answer import extract
 
     named = "橙洲区是园区的智慧园区，总建筑面积正在核算。"  # covers more of the question, states no figure
     figure = "总建筑面积约15.8万平方米。"
-    text, _ = compose([_passage([named, figure])], kb.retriever.analyze("橙洲区的总建筑面积有多大？"), max_chars=400)
+    text, _ = extract([_passage([named, figure])], kb.retriever.analyze("橙洲区的总建筑面积有多大？"), max_chars=400)
     assert "15.8万平方米" in text
 
 
 def test_an_answer_that_opens_by_pointing_back_brings_the_sentence_it_points_to(kb):
-    from knowledge.answer import compose
+    from knowledge.answer import extract
 
     meeting = "全球技术转移大会日前在上海闭幕。"
     award = "会上，“2025中国生物医药科技创新价值榜”正式揭晓，杭州生物科技谷获评最具活力园区TOP30。"
     after = "该榜单已连续发布四年，由医耘科技与国家技术转移东部中心联合发起。"
     query = kb.retriever.analyze("这个价值榜是在哪个会上发布的？")
     passage = make_hit(meeting + award + after, "doc#1", best_unit=award, evidence=(meeting, award))
-    # compose keeps the sentence on the award and leaves the meeting out; 会上 points back to it, so it
+    # extract keeps the sentence on the award and leaves the meeting out; 会上 points back to it, so it
     # comes first even before the sentence after, which the budget then leaves out
-    text, sources = compose([passage], query, max_chars=len(meeting + award) + 5)
+    text, sources = extract([passage], query, max_chars=len(meeting + award) + 5)
     assert text == meeting + award, text
     assert sources[0].snippet.startswith("会上")  # the excerpt stays the answering sentence
     plain = award.replace("会上，", "")
     passage = make_hit(meeting + plain + after, "doc#1", best_unit=plain, evidence=(meeting, plain))
-    text, _ = compose([passage], query, max_chars=len(meeting + plain) + 5)
+    text, _ = extract([passage], query, max_chars=len(meeting + plain) + 5)
     assert text.startswith(plain), text  # nothing points back: the sentence left out stays out
 
 
 def test_an_answer_is_read_with_the_sentences_around_it_while_the_budget_lasts(kb):
-    from knowledge.answer import compose
+    from knowledge.answer import extract
 
     matched = "2024年市级财政安排生物医药专项资金。"
     figure = "其中创新药研发补助总额为3亿元。"
@@ -332,22 +332,22 @@ def test_an_answer_is_read_with_the_sentences_around_it_while_the_budget_lasts(k
     query = kb.retriever.analyze("市级财政安排的生物医药专项资金有多少？")
     passage = make_hit(matched, "doc#1", best_unit=matched, evidence=(matched,))
     # the figure the document states one sentence on (in its next passage) joins; the next one does not fit
-    text, sources = compose([passage], query, max_chars=40, adjacent=[(2, figure + later)])
+    text, sources = extract([passage], query, max_chars=40, adjacent=[(2, figure + later)])
     assert text == matched + figure
     assert sources[0].snippet == matched  # the citation's excerpt stays the sentence that answered
     # when nothing after fits, the sentence before does; a passage further away is not a neighbour
-    text, _ = compose([passage], query, max_chars=60, adjacent=[(0, before), (3, figure)])
+    text, _ = extract([passage], query, max_chars=60, adjacent=[(0, before), (3, figure)])
     assert text == before + matched
     # a heading opens another section: the answer does not run into it
-    text, _ = compose([passage], query, max_chars=200, adjacent=[(2, "三、人才保障\n对博士给予补贴。")])
+    text, _ = extract([passage], query, max_chars=200, adjacent=[(2, "三、人才保障\n对博士给予补贴。")])
     assert text == matched
     # nor into a reposting site's furniture, and a heading two passages share is said once
     furniture = "时间：2024-05-07 16:52 | 来源： | 浏览量： | 字号：大 中 小"
-    text, _ = compose([passage], query, max_chars=200, adjacent=[(0, f"{furniture}\n通知如下：")])
+    text, _ = extract([passage], query, max_chars=200, adjacent=[(0, f"{furniture}\n通知如下：")])
     assert text == matched
     row = "通知如下：" + matched
     listed = make_hit(row, "doc#1", best_unit=row, evidence=(row,))
-    text, _ = compose([listed], query, max_chars=200, adjacent=[(0, f"{before}\n通知如下：")])
+    text, _ = extract([listed], query, max_chars=200, adjacent=[(0, f"{before}\n通知如下：")])
     assert text == before + row  # not before + "通知如下：" + row
 
 
@@ -590,20 +590,20 @@ def test_a_question_file_that_is_not_utf8_is_refused_by_name(tmp_path, capsys):
 
 
 def test_a_fields_label_brings_its_value_on_the_next_line(kb):
-    from knowledge.answer import compose
+    from knowledge.answer import extract
 
     label, value, later = "投资咨询热线", "400-168-6016", "产业扶持政策"
     passage = make_hit(f"{label}\n{value}\n{later}", "doc#1", best_unit=label, evidence=(label,))
-    text, _ = compose([passage], kb.retriever.analyze("张江药谷的投资咨询热线是多少？"), max_chars=200)
+    text, _ = extract([passage], kb.retriever.analyze("张江药谷的投资咨询热线是多少？"), max_chars=200)
     assert text.split() == [label, value]
     # a next line that states no phone number is not the label's value
     passage = make_hit(f"{label}\n{later}", "doc#1", best_unit=label, evidence=(label,))
-    text, _ = compose([passage], kb.retriever.analyze("张江药谷的投资咨询热线是多少？"), max_chars=200)
+    text, _ = extract([passage], kb.retriever.analyze("张江药谷的投资咨询热线是多少？"), max_chars=200)
     assert text == label
     # a sentence of prose is no label: what follows it is not its value
     prose = "园区设有投资咨询热线。"
     passage = make_hit(f"{prose}\n{value}", "doc#1", best_unit=prose, evidence=(prose,))
-    text, _ = compose([passage], kb.retriever.analyze("园区的投资咨询热线是多少？"), max_chars=200)
+    text, _ = extract([passage], kb.retriever.analyze("园区的投资咨询热线是多少？"), max_chars=200)
     assert value not in text
 
 
