@@ -141,6 +141,16 @@ def _adding(kept: list[str], read: dict[str, _Reading]) -> list[str]:
     return [s for s in kept if not redundant(s)] or kept
 
 
+def _naming(kept: list[str], evidence: list[str], read: dict[str, _Reading], names) -> list[str]:
+    """For a question asking who: the kept sentences, with the best other sentence of the place that names
+    someone when none of them does (`names`: answer_types.names_someone over the tokenizer's tagging).
+    开园…三期B区 matched the question most; the next sentence says who came."""
+    if any(names(s) for s in kept):
+        return kept
+    naming = [s for s in evidence if s not in kept and read[s].score > 0 and names(s)]
+    return kept + [max(naming, key=lambda s: read[s].score)] if naming else kept
+
+
 def _labels_value(sentence: str, after: list[str], reading: _Reading, query: Query) -> bool:
     """The sentence is a field's label whose value is the next line (投资咨询热线 / 400-168-6016): a line
     without end punctuation that names what was asked and does not state the kind of answer asked for,
@@ -172,7 +182,7 @@ def _with_list(ordered: list[str], index: int, budget: int) -> list[int]:
 
 
 def extract(
-    hits: list[Hit], query: Query, max_chars: int, adjacent: list[tuple[int, str]] = ()
+    hits: list[Hit], query: Query, max_chars: int, adjacent: list[tuple[int, str]] = (), names=None
 ) -> tuple[str, list[Source]]:
     """The sentences of the place that decided the answer, as the document words them.
 
@@ -195,6 +205,8 @@ def extract(
     top = max(scores.values())
     kept = [s for s in evidence if scores[s] > 0 and (scores[s] >= top / 2 or len(evidence) == 1)] or evidence[:1]
     kept = _adding(kept, read)
+    if query.asks_who and names is not None:
+        kept = _naming(kept, evidence, read, names)
     groups = []
     for sentence in kept:
         i = ordered.index(sentence)

@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import index as index_mod
+from . import answer_types, index as index_mod
 from . import decide
 from .decide import Verdict
 from .answer import Answer, extract, frame, see_also
@@ -160,7 +160,8 @@ class KnowledgeBase:
         if not (verdict.answers and hits):
             return self._declined(query, hits, verdict)
         adjacent = retriever.adjacent(hits[0]) if hits[0].category != "faq" else []
-        said, sources = extract(hits, query, self.settings.answer_max_chars, adjacent)
+        names = (lambda text: answer_types.names_someone(retriever.tokenizer.tagged(text))) if query.asks_who else None
+        said, sources = extract(hits, query, self.settings.answer_max_chars, adjacent, names)
         cited = sources[0].snippet if sources else said
         why = ""
         if self.parts.answer_types:

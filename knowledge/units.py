@@ -37,8 +37,9 @@ def _form_key(form: str) -> tuple[bool, str, str]:
     return False, form, INNER_PUNCT.sub("", form)
 
 
-_YEAR = re.compile(r"\d{4}-")
-_NAMES_YEAR = re.compile(r"(?<!\d)\d{4}\s*年|当年|同年|去年|上年|前年|次年|往年")  # another year than its date
+_PUBLISHED = re.compile(r"(\d{4})-")
+_YEAR_NAMED = re.compile(r"(?<!\d)(\d{4})\s*年")
+_POINTS_TO_YEAR = re.compile(r"当年|同年|去年|上年|前年|次年|往年")  # another year than its date
 
 
 def _find_all(text: str, needle: str) -> list[int]:
@@ -158,19 +159,29 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     starts = [0] if window <= 0 or len(sentences) <= window else range(len(sentences) - window + 1)
     spans = [(headings[i], sentences[i : i + window] if window > 0 else sentences) for i in starts]
     contexts: dict[str, tuple[Unit, Unit | None]] = {}  # the windows of one section share them
-    # A place that names no year speaks as of its document's date: 杭州2018年的实施意见 is every passage of a
-    # policy published in 2018 that says 目前 or nothing. A place naming a year (2017年…增长21.2%) or pointing to
-    # one (当年, 去年) keeps its own.
-    dated = f"（{row['published'][:4]}年）" if _YEAR.match(row.get("published") or "") else ""
+    published = _PUBLISHED.match(row.get("published") or "")
     units = []
     for heading, span in spans:
         own = "".join(span)
-        when = dated if dated and not _NAMES_YEAR.search(own) else ""
+        when = _as_of(published, own)
         units.append(make_unit(f"{named}\n{heading}\n{own}{when}", span))
         if heading not in contexts:
             contexts[heading] = (make_unit(f"{named}\n{heading}"), make_unit(heading) if heading.strip() else None)
         units[-1].context, units[-1].section = contexts[heading]
     return units
+
+
+def _as_of(published: re.Match | None, text: str) -> str:
+    """The date a place speaks as of, when it gives none of its own: 杭州2018年的实施意见 is every passage
+    of a policy published in 2018 that says 目前, 到2022年 or nothing. A place naming an earlier year
+    (2017年…增长21.2%) or pointing to one (当年, 去年) keeps its own; a later year is what it plans for
+    (到2022年), not when it speaks. Not the month: the 5 of 5#地块 is no May."""
+    if not published or _POINTS_TO_YEAR.search(text):
+        return ""
+    year = published.group(1)
+    if any(int(named) < int(year) for named in _YEAR_NAMED.findall(text)):
+        return ""
+    return f"（{year}年）"
 
 
 def match_text(row: dict) -> str:

@@ -626,8 +626,8 @@ def test_a_sections_heading_says_what_the_figures_under_it_are_about(kb):
 
 def test_a_passage_that_names_no_year_speaks_as_of_its_documents_date():
     """杭州2018年的实施意见 asks about a policy published in 2018 whose sentences never say 2018: they are
-    read with the document's year. A sentence that names a year, or points to one (当年), keeps its own:
-    2017's growth is not 2018's."""
+    read with the document's year. A sentence that names an earlier year, or points to one (当年), keeps
+    its own: 2017's growth is not 2018's. 到2022年 is the plan the 2018 policy sets."""
     from knowledge.query import Concept
 
     year = Concept(term="2018", forms=("2018",))
@@ -638,6 +638,31 @@ def test_a_passage_that_names_no_year_speaks_as_of_its_documents_date():
 
     assert covers("杭州将把生物制药放在优先发展的位置。")
     assert not covers("2017年规模以上医药制造业增加值增长21.2%。")
+    # a later year is what the policy plans for, still said in 2018; an earlier one is another year's fact
+    assert covers("按照计划，到2022年，杭州要初步成为国内领先的生物医药研发与产业化高地。")
+    assert not covers("到2022年主营业务收入较2017年翻一番。")
     assert not covers("当年，园区生物医药产业总产值接近400亿元。")
     assert not covers("杭州将把生物制药放在优先发展的位置。", published="2021-03-12")
     assert not covers("杭州将把生物制药放在优先发展的位置。", published="")
+
+
+def test_a_who_question_gets_the_sentence_that_names_someone(kb):
+    """苏州BioBAY三期B区开园那天，管委会是谁到场的: the opening sentence matches the question most and names
+    no one, so alone it was declined (names no one); the next sentence of the place says who came."""
+    from knowledge.answer import extract
+    from knowledge.answer_types import names_someone
+
+    opening = "7月18日上午，苏州生物医药产业园（BioBAY）三期B区正式开园，首批21家新企业同日入驻。"
+    guests = "园区党工委副书记、管委会主任林小明，管委会副主任倪乾到场参加活动。"
+    query = kb.retriever.analyze("苏州BioBAY三期B区开园那天，管委会是谁到场的？")
+
+    def names(text):
+        return names_someone(kb.retriever.tokenizer.tagged(text))
+
+    text, sources = extract([_passage([opening, guests])], query, max_chars=400, names=names)
+    assert "林小明" in sources[0].snippet and "开园" in sources[0].snippet
+    # without the names read, the sentence that matched most is all it cites; a question not asking who
+    # is not given the other sentence either
+    assert "林小明" not in extract([_passage([opening, guests])], query, max_chars=400)[1][0].snippet
+    opened = kb.retriever.analyze("苏州BioBAY三期B区哪天开园？")
+    assert "林小明" not in extract([_passage([opening, guests])], opened, max_chars=400, names=names)[1][0].snippet
