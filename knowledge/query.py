@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from . import answer_types
 from .lexicon_data import Speller, Synonyms, is_latin
-from .text import Tokenizer, english_word, has_cjk, latin_words, normalize, ordinal_forms
+from .text import QUESTION_PHRASE, Tokenizer, english_word, has_cjk, latin_words, normalize, ordinal_forms
 from .translate import is_adverb
 
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9\-']*")
@@ -86,6 +86,8 @@ def analyze(
         groups_of.append(merged_groups)
 
     current = text
+    # A lexicon term cut short by a question phrase is not said: 在哪些环节 asks which stages (哪些), not where.
+    cut_short = {end for m in QUESTION_PHRASE.finditer(text) for end in range(m.start() + 1, m.end())}
     latin_spans: list[tuple[int, int, str]] | None = None
     for term, groups in synonyms.by_term.items():
         found: list[tuple[int, int]] = []
@@ -99,7 +101,8 @@ def analyze(
         else:
             start = current.find(term)
             while start >= 0:
-                found.append((start, start + len(term)))
+                if start + len(term) not in cut_short:
+                    found.append((start, start + len(term)))
                 start = current.find(term, start + len(term))
         if not found:
             continue

@@ -221,3 +221,13 @@ def test_asking_whether_the_model_reads_a_question_never_disturbs_a_batch_being_
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+def test_a_lexicon_term_cut_short_by_a_question_phrase_is_not_read(kb):
+    """滨江生命健康政策在哪些环节给支持 asks which stages (哪些), not where: 在哪 of 在哪些 is not the location
+    concept that would have the answer cover 位于. 在哪里 and 哪个位置 still ask where."""
+    terms = lambda q: {c.term for c in kb.retriever.analyze(q).terms}  # noqa: E731
+    assert "在哪" not in terms("滨江生命健康政策在哪些环节给支持？")
+    assert "环节" in terms("滨江生命健康政策在哪些环节给支持？")
+    assert "在哪里" in terms("园区在哪里？")
+    assert "哪个位置" in terms("生物科技谷在哪个位置")
