@@ -237,6 +237,15 @@ def extract(
     return chinese_punctuation(join(text)), [_source(best, core)]
 
 
+_ROW_LABEL = re.compile(r"^\s*[-*]?\s*([\u4e00-\u9fff]{1,6})[：:]")
+
+
+def _row_label(sentence: str) -> str:
+    """The label a table row rendered as text opens with (园区：…, 阶段：…), or ''."""
+    m = _ROW_LABEL.match(sentence)
+    return m.group(1) if m else ""
+
+
 def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, left_out: set[str]) -> list[str]:
     """The answering sentences with the ones after them (then before them) while the budget lasts:
     sentences of prose only (not a heading, a field, a table row or a reposting site's
@@ -259,6 +268,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
     if doc[lo : hi + 1] != core:
         return core
     used = sum(map(len, core))
+    labels = {_row_label(s) for s in core} - {""}  # 园区：青梧区，…: the next 园区：橙洲区 row is another record
 
     def fits(i: int, j: int, pointed: bool = False) -> bool:  # sentence j may join next to sentence i
         return (
@@ -267,6 +277,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
             and (pointed or doc[j] not in left_out)
             and _PROSE_END.search(doc[j])
             and used + len(doc[j]) <= budget
+            and not (_row_label(doc[j]) and _row_label(doc[j]) in labels)
         )
 
     # A sentence that opens by pointing back (会上, 其中, 这一综合体) is read with the one it points to

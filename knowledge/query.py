@@ -63,6 +63,9 @@ class Query:
         return [c for c in self.concepts if c.kind == "term"]
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def analyze(
     question: str, tokenizer: Tokenizer, synonyms: Synonyms, speller: Speller | None = None, is_noun=None
 ) -> Query:
@@ -76,6 +79,13 @@ def analyze(
     groups_of: list[set[int]] = []
 
     def claim(term: str, groups: tuple[int, ...]) -> None:
+        if _DIGIT.search(term):
+            # A year or figure in a group (2027年 beside 目标) is said only by itself: another document's
+            # 目标是到2025年 does not cover a question's 2027年.
+            forms = tuple(dict.fromkeys(f for g in groups for f in synonyms.groups[g][1] if _DIGIT.search(f)))
+            concepts.append(Concept(term=term, forms=forms or (term,), source="lexicon"))
+            groups_of.append(set())
+            return
         joined = [i for i, g in enumerate(groups_of) if g & set(groups)]
         merged_groups = set(groups).union(*(groups_of[i] for i in joined))
         terms = [term] + [concepts[i].term for i in joined]

@@ -666,3 +666,20 @@ def test_a_who_question_gets_the_sentence_that_names_someone(kb):
     assert "林小明" not in extract([_passage([opening, guests])], query, max_chars=400)[1][0].snippet
     opened = kb.retriever.analyze("苏州BioBAY三期B区哪天开园？")
     assert "林小明" not in extract([_passage([opening, guests])], opened, max_chars=400, names=names)[1][0].snippet
+
+
+def test_the_context_of_a_table_row_is_not_the_next_row():
+    """青梧区总建筑面基是多少 was answered with 青梧区's row and, as context, 橙洲区's row after it (约15.8万
+    平方米): a row of the same table is another record, not the sentence around the answer."""
+    from knowledge.answer import _in_context
+
+    rows = [
+        "园区：杭州生物科技谷·青梧区，总建筑面积：约5.7万平方米，已有企业意向入驻。",
+        "园区：杭州生物科技谷·橙洲区，总建筑面积：约15.8万平方米，主体结构已经完工。",
+        "三大园区建成后将形成完整的产业链。",
+    ]
+    passage = [(0, "".join(rows))]
+    assert _in_context([rows[0]], passage, 400, set()) == [rows[0]]
+    # prose around a row still joins it
+    prose = ["眼下，三大新产业园正加紧施工。", rows[1]]
+    assert _in_context([rows[1]], [(0, "".join(prose))], 400, set()) == prose

@@ -231,3 +231,16 @@ def test_a_lexicon_term_cut_short_by_a_question_phrase_is_not_read(kb):
     assert "环节" in terms("滨江生命健康政策在哪些环节给支持？")
     assert "在哪里" in terms("园区在哪里？")
     assert "哪个位置" in terms("生物科技谷在哪个位置")
+
+
+def test_a_year_in_a_lexicon_group_is_said_only_by_itself(kb):
+    """The lexicon groups 2027年 with 目标 (the park's 2027 goal). 滨江生命健康产业到2027年营收目标是多少 was
+    answered from 目标是到2025年…400亿元: the question's 2027年 was covered by the word 目标."""
+    from knowledge.units import make_unit
+
+    query = kb.retriever.analyze("滨江生命健康产业到2027年营收目标是多少？")
+    year = next(c for c in query.terms if c.term == "2027年")
+    assert all(any(ch.isdigit() for ch in form) for form in year.forms)
+    assert not make_unit("目标是到2025年，高新区（滨江）生命健康产业营收突破400亿元。").covers(year)
+    assert make_unit("到2027年，园区将基本建成产业聚集区。").covers(year)
+    assert any(c.term == "目标" for c in query.terms)  # the goal is still asked, with its synonyms
