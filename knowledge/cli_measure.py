@@ -17,7 +17,7 @@ from .progress_bar import progress_bar
 
 
 def question_set(value: str) -> Path:
-    """A question set named as the evaluation names it (dev, dev2, dev3, heldout) or as a path to a
+    """A question set named as the evaluation names it (dev…dev4, heldout) or as a path to a
     YAML file; anything else is refused with the names there are, before any corpus is built."""
     from .evaluate import CORPUS_SETS
 
@@ -72,13 +72,13 @@ def _dev_questions(args, settings: Settings):
 
 
 def _forced(args, settings: Settings) -> int:
-    from .evaluate import CORPUS_SETS
+    from .evaluate import CORPUS_SETS, DEV_SETS
     from .forced import answered, ask_all, misses, summary
 
     if CORPUS_SETS["heldout"] in args.set:
         print("forced: the held-out set's failures must not be read; give dev sets", file=sys.stderr)
         return 2
-    args.set = args.set or [CORPUS_SETS[name] for name in ("dev", "dev2", "dev3")]
+    args.set = args.set or [CORPUS_SETS[name] for name in DEV_SETS]
     kb, cases = _dev_questions(args, settings)
     rows = ask_all(kb, cases)
     print(summary(rows))
@@ -183,7 +183,7 @@ def register(sub) -> None:
         action="append",
         default=[],
         type=question_set,
-        help="a question set: dev, dev2, dev3, heldout or a YAML path (repeatable; default the four)",
+        help="a question set: dev, dev2, dev3, dev4, heldout or a YAML path (repeatable; default all five)",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
     p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
@@ -192,7 +192,7 @@ def register(sub) -> None:
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("forced", help="every dev question answered with the decision off: the ceiling it works under")
-    _dev_question_arguments(p, default="dev, dev2 and dev3; never heldout", purpose="ask")
+    _dev_question_arguments(p, default="dev, dev2, dev3 and dev4; never heldout", purpose="ask")
     p.add_argument("--misses", action="store_true", help="list answers gone wrong with their document ranked first")
     p.add_argument("--answered", action="store_true", help="list the questions no document answers, answered anyway")
     p.set_defaults(run=_forced)

@@ -39,7 +39,7 @@ def test_the_held_out_set_is_refused(capsys):
     assert "must not be read" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["dev4", ""])
+@pytest.mark.parametrize("name", ["dev9", ""])
 def test_an_unknown_set_is_refused_before_anything_is_built(name, capsys):
     from knowledge.__main__ import main as cli
 
