@@ -66,6 +66,10 @@ def load_synonyms(path: Path) -> Synonyms:
 
 
 SLIP_RATIO = 1000  # a dictionary word this much rarer than a homophone term is taken for a slip of it
+# jieba lists many words at its floor count of 3 (举错, 落弟, 补注) that nobody means: beside a homophone term
+# it saw 100 times or more, such a word is a slip too. 两周 (221) and 公示 (119) are well above the floor.
+DICTIONARY_FLOOR = 3
+SLIP_FLOOR_TERM = 100
 
 
 class Speller:
@@ -131,7 +135,10 @@ class Speller:
         时侯 10 times against 时候's 31521; 两周 and 公示 are words in their own right)."""
         if not self._tokenizer.known(piece):
             return True
-        return self._tokenizer.frequency(term) >= SLIP_RATIO * max(self._tokenizer.frequency(piece), 1)
+        seen, term_seen = self._tokenizer.frequency(piece), self._tokenizer.frequency(term)
+        if seen <= DICTIONARY_FLOOR and term_seen >= SLIP_FLOOR_TERM:
+            return True  # 举错, 落弟, 补注: listed at jieba's floor, beside 举措 754, 落地 954, 补助 373
+        return term_seen >= SLIP_RATIO * max(seen, 1)
 
     def _correct_run(self, run: str) -> str:
         sounds = self._pinyin(run)
