@@ -123,6 +123,15 @@ class Retriever:
     def _in_corpus(self, form: str) -> bool:
         return bool(self._rows_with(form).any())
 
+    def _corpus_part(self, term: str) -> str:
+        """The word a question's unknown word is once a stray character before it is cut off (里明峰: 明峰;
+        份文件: 文件), when the documents say it; '' otherwise. jieba glues the particle before a name it
+        does not know to the name, and the unknown word would then weigh most and be covered by nothing.
+        Not the last character: 有效期 is a word, and 有效 another."""
+        if len(term) < 3 or not _CJK_WORD.fullmatch(term):
+            return ""
+        return term[1:] if self._in_corpus(term[1:]) else ""
+
     def _idf(self, df: int) -> float:
         n = len(self.index.rows)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -188,6 +197,11 @@ class Retriever:
             for form in concept.forms:
                 rows |= self._rows_with(form)
             df = int(rows.sum())
+            if not df and concept.source == "word":
+                part = self._corpus_part(concept.term)
+                if part:  # 医药港里明峰医疗: jieba cut 里明峰, which no document says; 明峰 is the name
+                    concept.term, concept.forms = part, (part,)
+                    df = int(self._rows_with(part).sum())
             concept.known = df > 0
             # An English word the dictionary cannot put into the documents' Chinese (big, kind) frames
             # the question like an unknown Chinese word does, even where a curated English answer uses it.

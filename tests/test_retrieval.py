@@ -276,3 +276,15 @@ def test_a_name_of_a_kind_the_answer_never_says_is_not_answered(kb):
     assert district.abstained and district.declined_because == "not about 绿棠区"
     park = answered("园区项目总投资多少啊？")
     assert not park.abstained and "141亿元" in park.text
+
+
+def test_a_particle_glued_to_an_unknown_name_is_cut_off_when_the_documents_say_the_rest(kb):
+    """jieba reads 医药港里明峰医疗 as 医药港/里明峰/医疗: 里明峰 is in no document, so it weighed most and
+    nothing covered it, while the documents say 明峰 (明峰医疗). Only a character before the name is cut:
+    有效期 is a word, and 有效 another."""
+    retriever = kb.retriever
+    assert "先锋河" in "".join(r["text"] for r in retriever.index.rows)
+    assert retriever._corpus_part("里先锋河") == "先锋河"
+    assert retriever._corpus_part("先锋河边") == ""  # not the last character
+    assert retriever._corpus_part("里无此名") == ""  # the rest is in no document either
+    assert retriever._corpus_part("里先") == ""  # two characters: no word is left
