@@ -22,9 +22,9 @@ from .decide import Verdict
 from .answer import Answer, extract, frame, see_also
 from .config import Settings
 from .embed import encoder_for
-from .lexicon_data import speller_for
+from .lexicon_data import speller_for, synonyms_for
 from .hits import Hit
-from .retrieve import Parts, Query, Retriever, synonyms_for
+from .retrieve import Parts, Query, Retriever
 from .scope import places_for
 from .text import tokenizer_for
 from .thesaurus import EMPTY as NO_THESAURUS

@@ -176,3 +176,9 @@ def speller_for(lexicon_dir: Path, tokenizer: Tokenizer) -> Speller:
     if synonyms_path.exists():
         terms |= set(load_synonyms(synonyms_path).by_term)
     return Speller(terms, tokenizer)
+
+
+def synonyms_for(lexicon_dir: Path) -> Synonyms:
+    """The park lexicon's synonym groups (synonyms.yml), or none when the folder has no such file."""
+    path = Path(lexicon_dir) / "synonyms.yml"
+    return load_synonyms(path) if path.exists() else EMPTY

@@ -21,7 +21,6 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +30,7 @@ from .documents import policy_today
 from .faq import is_curated
 from .hits import Hit
 from .doc_numbers import DocNumbers
-from .lexicon_data import EMPTY, Speller, Synonyms, build_synonyms, is_latin, load_synonyms
+from .lexicon_data import Speller, Synonyms, build_synonyms, is_latin
 from .query import Concept, Query, analyze
 from .scope import Places
 from .text import Tokenizer, latin_words
@@ -124,10 +123,8 @@ class Retriever:
         return bool(self._rows_with(form).any())
 
     def _corpus_part(self, term: str) -> str:
-        """The word a question's unknown word is once a stray character before it is cut off (里明峰: 明峰;
-        份文件: 文件), when the documents say it; '' otherwise. jieba glues the particle before a name it
-        does not know to the name, and the unknown word would then weigh most and be covered by nothing.
-        Not the last character: 有效期 is a word, and 有效 another."""
+        """An unknown word less the particle jieba glued before it (里明峰: 明峰), if the documents say the
+        rest; '' otherwise. Not the last character: 有效期 is a word, and 有效 another."""
         if len(term) < 3 or not _CJK_WORD.fullmatch(term):
             return ""
         return term[1:] if self._in_corpus(term[1:]) else ""
@@ -209,9 +206,6 @@ class Retriever:
             concept.frames = (not concept.known or untranslated) and self._frames(concept)
             concept.weight = 0.0 if concept.frames else self._idf(df)
         return query
-
-    def concepts(self, question: str) -> list[Concept]:
-        return self.analyze(question).concepts
 
     def coverage(self, query: Query, idx: int, lang: str = "") -> tuple[float, list[str], bool, float, object]:
         """The best share of the concepts' weight that one place of row idx covers,
@@ -402,9 +396,4 @@ class Retriever:
         return self.translator.glossed(query.terms, self.tokenizer.tokens(hit.best_unit or hit.text), hit.covered)
 
 
-def synonyms_for(lexicon_dir: Path) -> Synonyms:
-    path = Path(lexicon_dir) / "synonyms.yml"
-    return load_synonyms(path) if path.exists() else EMPTY
-
-
-__all__ = ["Concept", "Parts", "Query", "Retriever", "answer_types", "rrf", "synonyms_for"]
+__all__ = ["Concept", "Parts", "Query", "Retriever", "answer_types", "rrf"]
