@@ -288,3 +288,11 @@ def test_a_particle_glued_to_an_unknown_name_is_cut_off_when_the_documents_say_t
     assert retriever._corpus_part("先锋河边") == ""  # not the last character
     assert retriever._corpus_part("里无此名") == ""  # the rest is in no document either
     assert retriever._corpus_part("里先") == ""  # two characters: no word is left
+
+
+def test_official_abbreviations_reach_the_words_documents_spell_out(kb):
+    """Tenants write 国办, 规上 and 自贸区; documents write 国务院办公厅, 规模以上 and 自由贸易试验区. Ten dev
+    questions on 国办意见 had their heaviest word covered by nothing."""
+    for short, full in (("国办", "国务院办公厅"), ("规上", "规模以上"), ("自贸区", "自由贸易试验区")):
+        concept = next(c for c in kb.retriever.analyze(f"{short}的意见讲了什么").terms if short in c.forms)
+        assert full in concept.forms, (short, concept)
