@@ -153,8 +153,10 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
         return units
     sentences = split_sentences(row["text"]) or [row["text"]]
     # A passage is read with what names it: the document's title and 文号 (a question citing
-    # 杭政办函〔2021〕39号 is about every passage of it), and the heading each window stands under.
-    named = " ".join(filter(None, (row["title"], row.get("doc_number", ""))))
+    # 杭政办函〔2021〕39号 is about every passage of it), the place it applies to (滨江那边BT+IT项目… is
+    # about every passage of a 滨江区 policy whose rows never say 滨江), and the heading each window
+    # stands under.
+    named = " ".join(filter(None, (row["title"], row.get("doc_number", ""), row.get("scope", ""))))
     headings = headings_along(row.get("heading", ""), sentences, row["text"])
     starts = [0] if window <= 0 or len(sentences) <= window else range(len(sentences) - window + 1)
     spans = [(headings[i], sentences[i : i + window] if window > 0 else sentences) for i in starts]

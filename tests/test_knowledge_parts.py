@@ -683,3 +683,16 @@ def test_the_context_of_a_table_row_is_not_the_next_row():
     # prose around a row still joins it
     prose = ["眼下，三大新产业园正加紧施工。", rows[1]]
     assert _in_context([rows[1]], [(0, "".join(prose))], 400, set()) == prose
+
+
+def test_a_passage_is_read_with_the_place_its_document_applies_to():
+    """滨江那边BT+IT技术研发项目，单个企业一年最多能拿多少奖励 is answered by a row of a 滨江区 policy that never
+    says 滨江 (序号：1，支持领域：…): the place the document applies to names every passage of it, as its
+    title does. Another document's passage with the same words does not."""
+    from knowledge.query import Concept
+
+    binjiang = Concept(term="滨江", forms=("滨江",))
+    row = {"title": "实施意见政策解读", "heading": "", "text": "支持领域：鼓励BT+IT融合发展，最高奖励300万元。"}
+    assert units_of({**row, "scope": "滨江区"})[0].covers(binjiang)
+    assert not units_of({**row, "scope": "萧山区"})[0].covers(binjiang)
+    assert not units_of(row)[0].covers(binjiang)
