@@ -168,8 +168,10 @@ class KnowledgeBase:
             unsaid = tuple(retriever.places.unsaid(query.text, hits[0].scope, said))
             # A name of its form (绿棠区, 产业园) the question asks about, that neither the answer nor the title
             # of its document says: 绿棠区项目总投资 is not answered by the park's 141亿元. (Places are unsaid's.)
-            named = decide.missing_names(query, f"{hits[0].title}\n{said}")
-            unsaid += tuple(t for t in named if not retriever.places.mentions(t))
+            # So is a word of the question's own that no dictionary lists (美迪西, 获批): a name, mostly.
+            text = f"{hits[0].title}\n{said}"
+            named = decide.missing_names(query, text) + decide.missing_own_words(query, text, retriever.tokenizer)
+            unsaid += tuple(dict.fromkeys(t for t in named if not retriever.places.mentions(t)))
             curated = hits[0].category == "faq"
             tagged = retriever.tokenizer.tagged
             why = decide.answer_gate(query, cited, said, curated, tagged, unsaid, hits[0].asks)

@@ -696,3 +696,25 @@ def test_a_passage_is_read_with_the_place_its_document_applies_to():
     assert units_of({**row, "scope": "滨江区"})[0].covers(binjiang)
     assert not units_of({**row, "scope": "萧山区"})[0].covers(binjiang)
     assert not units_of(row)[0].covers(binjiang)
+
+
+def test_a_word_of_the_question_no_dictionary_lists_must_be_in_the_answer():
+    """美迪西杭州中心是哪年开业的 got the park's opening day: 美迪西, a name the documents use and jieba's
+    dictionary lacks, was in neither the answer nor its document's title. A dictionary word (开业) is the
+    model's to weigh, and a cut that starts or ends with a stopword (来建) is not a name."""
+    from knowledge.decide import missing_own_words
+    from knowledge.query import Concept, Query
+
+    class Words:
+        stopwords = {"来", "的"}
+
+        @staticmethod
+        def known(word):
+            return word in {"开业", "中心"}
+
+    terms = [Concept(term=t, forms=(t,), source="word", known=True) for t in ("美迪西", "开业", "来建")]
+    query = Query(question="", text="", concepts=terms, english=False)
+    assert missing_own_words(query, "杭州临空生物医药园于3月11日开园。", Words) == ["美迪西"]
+    assert missing_own_words(query, "美迪西杭州中心于2023年开业。", Words) == []
+    unknown = [Concept(term="美迪西", forms=("美迪西",), source="word", known=False)]  # in no document
+    assert missing_own_words(Query(question="", text="", concepts=unknown, english=False), "开园。", Words) == []
