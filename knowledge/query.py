@@ -87,13 +87,6 @@ def analyze(
             groups_of.append(set())
             return
         joined = [i for i, g in enumerate(groups_of) if g & set(groups)]
-        if joined and not is_latin(term):
-            # A second word of a group the question already names is asked as itself: 高端医疗器械方向里包括
-            # 体外诊断吗 asks about 体外诊断, which an answer naming only 医疗器械 does not cover. (An English
-            # word is never in a Chinese passage as itself: it keeps its group.)
-            concepts.append(Concept(term=term, forms=(term,), source="lexicon"))
-            groups_of.append(set())
-            return
         merged_groups = set(groups).union(*(groups_of[i] for i in joined))
         terms = [term] + [concepts[i].term for i in joined]
         for i in reversed(joined):
