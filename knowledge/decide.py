@@ -244,9 +244,6 @@ def missing_names(query: Query, cited: str) -> list[str]:
     return [c.term for c in named if not any(f and said.has(f) for f in (c.term, *c.forms))]
 
 
-_HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
-
-
 def missing_own_words(query: Query, said: str, tokenizer) -> list[str]:
     """The question's words that the documents use and no dictionary lists (names: 美迪西, 速博雷尔, 和达;
     the field's own words: 获批, 代建) that the answer does not say: 美迪西杭州中心是哪年开业的 is not answered
@@ -256,7 +253,8 @@ def missing_own_words(query: Query, said: str, tokenizer) -> list[str]:
         for c in query.terms
         if c.source == "word"
         and c.known
-        and _HAN_NAME.fullmatch(c.term)
+        and len(c.term) >= 2
+        and _CJK_RUN.fullmatch(c.term)
         and not tokenizer.known(c.term)
         and c.term[0] not in tokenizer.stopwords
         and c.term[-1] not in tokenizer.stopwords

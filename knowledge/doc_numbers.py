@@ -38,9 +38,10 @@ class DocNumbers:
             if tail:
                 self._by_tail.setdefault(tail.groups(), set()).add((number[: tail.start()], row["doc_id"]))
 
-    def _matches(self, question: str) -> list[tuple[str, str]]:
+    def matches(self, question: str) -> list[tuple[str, str]]:
         """Each 文号 the question gives that a document carries, as written there (compact), with that
-        document: the issuer's abbreviation may run into the question's own words before it."""
+        document; empty when it gives none the index knows. The issuer's abbreviation may run into the
+        question's own words before it."""
         text = _compact(question)
         found = []
         for tail in _TAIL.finditer(text):
@@ -52,21 +53,12 @@ class DocNumbers:
             )
         return found
 
-    def named(self, question: str) -> frozenset[str]:
-        """The documents whose 文号 the question gives; empty when it gives none the index knows."""
-        return frozenset(doc for _, doc in self._matches(question))
-
-    def spans(self, question: str) -> list[str]:
-        """The 文号 the question gives that a document carries, as written there (compact): they name
-        the document and are not what is asked, so their words count neither as coverage nor as a
-        number the answer must state (`read`)."""
-        return list(dict.fromkeys(span for span, _ in self._matches(question)))
-
     def read(self, query) -> None:
         """Note the documents the question names by 文号 (query.Query.documents: search keeps to them)
         and take the number's words out of its concepts, unless the question uses them elsewhere too:
-        the passage that answers (力争用3年时间…翻番) seldom repeats its 文号."""
-        matches = self._matches(query.text)
+        the passage that answers (力争用3年时间…翻番) seldom repeats its 文号: they name the document and are
+        not what is asked, so their words count neither as coverage nor as a number the answer must state."""
+        matches = self.matches(query.text)
         query.documents = frozenset(doc for _, doc in matches)
         numbered = list(dict.fromkeys(span for span, _ in matches))
         if not numbered:

@@ -56,7 +56,7 @@ class Query:
     focus: tuple = ()  # what the answer type is asked about (concepts at the question word)
     places: tuple = ()  # other places the question names (scope.Asked.named)
     allowed: frozenset = field(default_factory=frozenset)  # scopes whose documents may answer
-    documents: frozenset = frozenset()  # the documents a 文号 the question gives names (DocNumbers.named)
+    documents: frozenset = frozenset()  # the documents a 文号 the question gives names (DocNumbers.read)
 
     @property
     def terms(self) -> list[Concept]:
