@@ -1,7 +1,8 @@
 """Sentence embeddings for dense retrieval, loaded from disk only.
 
 EMBEDDING_MODEL takes any sentence-transformers model name or local path
-(production uses BAAI/bge-small-zh-v1.5 from a pre-filled cache). The hub is
+(production uses BAAI/bge-small-zh-v1.5 from a pre-filled cache), run by
+knowledge/sentence_model.py. The hub is
 switched off before the library loads, so a missing model fails at start-up
 with a clear message instead of a download in the middle of a request.
 """
@@ -75,19 +76,19 @@ class Encoder:
 
     def _load(self):
         import torch
-        from sentence_transformers import SentenceTransformer
+
+        from .sentence_model import SentenceModel
 
         if THREADS > 0:
             torch.set_num_threads(THREADS)
         try:
-            model = SentenceTransformer(resolve_model_path(self.name), device="cpu")
-        except Exception as exc:  # the library raises many kinds for "not found"
+            model = SentenceModel(resolve_model_path(self.name))
+        except Exception as exc:  # the libraries raise many kinds for "not found"
             raise EmbeddingModelError(
                 f"cannot load embedding model {self.name!r} offline ({exc}). Set EMBEDDING_MODEL to a local "
                 "path or a model already in the Hugging Face cache."
             ) from exc
-        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return model, int(dimension())
+        return model, model.dimension
 
     @property
     def dimension(self) -> int:
@@ -95,14 +96,7 @@ class Encoder:
         return self._dimension
 
     def encode(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
-        vectors = self._loaded_model().encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-        )
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+        return self._loaded_model().encode(texts, batch_size=batch_size, progress=progress)
 
     def reads(self, text: str) -> bool:
         """Whether the model can read a question: at most a quarter of its tokens are unknown to the

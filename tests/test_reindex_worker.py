@@ -146,7 +146,7 @@ def test_the_gateway_memory_stays_flat_through_a_big_upload(tmp_path):
     assert report["heavy"] == {
         "docx": False,
         "torch": False,
-        "sentence_transformers": False,
+        "transformers": False,
         "faiss": False,
         "numpy": False,
         "pypinyin": False,

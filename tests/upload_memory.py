@@ -53,9 +53,7 @@ def main(tmp: Path, small: Path, big: Path) -> None:
     before = {"rss": rss_mb(), "peak": peak_mb()}
     status = upload("大文件.docx", data)
     after = {"rss": rss_mb(), "peak": peak_mb()}
-    heavy = {
-        name: name in sys.modules for name in ("docx", "torch", "sentence_transformers", "faiss", "numpy", "pypinyin")
-    }
+    heavy = {name: name in sys.modules for name in ("docx", "torch", "transformers", "faiss", "numpy", "pypinyin")}
     written = sorted((tmp / "data" / "docs").glob("*.md"))
     chars = max((len(p.read_text("utf-8")) for p in written), default=0)
     print(
