@@ -16,6 +16,8 @@ from .text import normalize
 ASKS = {
     "doc_number": re.compile(r"文号|发文字号|几号文|\bdocument number\b|\bfile number\b"),
     "phone": re.compile(r"电话|热线|联系方式|手机号|号码|\bphone\b|\btelephone\b|\bhotline\b|\bcontact number\b"),
+    # A street address, as a visitor or a courier needs it: "west of the airport" does not answer it.
+    "address": re.compile(r"地址|门牌|哪条路|哪条街|什么路|\baddress\b|\bwhich (road|street)\b"),
     "date": re.compile(
         r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|哪几年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"
     ),
@@ -40,6 +42,8 @@ _DATE = re.compile(
 STATES = {
     "doc_number": re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*\d{1,4}\s*号"),
     "phone": re.compile(r"(?<!\d)(0\d{2,3}[-‐ ]?\d{7,8}|1[3-9]\d{9}|400[-‐ ]?\d{3}[-‐ ]?\d{4})(?!\d)"),
+    # a road and its number (金谷路99号, 丹枫路399号), or a building's (3号楼)
+    "address": re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|大道|巷|弄)\s*\d+\s*号|\d+\s*号楼|\bno\.\s*\d+\b"),
     "date": _DATE,
     "amount": re.compile(
         r"\d[\d.,]*\s*[亿万千百]?\s*(元|块|美元)|[一二两三四五六七八九十百千]+[亿万]?元|[千百]亿元|"

@@ -119,16 +119,16 @@ def features(query: Query, hits: list[Hit]) -> dict[str, float]:
     }
 
 
-# Answer types a passage must state for its answer to be one: a phone number, a 文号, a date or a sum of
-# money is there or it is not, and no other wording answers for it (a count does; see gate).
-STRICT_TYPES = ("phone", "doc_number", "date", "amount")
+# Answer types a passage must state for its answer to be one: a phone number, a street address, a 文号, a
+# date or a sum of money is there or it is not, and no other wording answers for it (a count does; see gate).
+STRICT_TYPES = ("phone", "address", "doc_number", "date", "amount")
 
 # Why a fact declined, as logs, `ask --json` (declined_because) and staff's hit testing read it: one
 # English form per reason, {} for what the question named. The console says each in Chinese
 # (bot/console/verdicts.py), and a test checks that it knows every one of these.
 DECLINE_REASONS = {
     "no_passage": "no passage",
-    "no_type": "no {}",  # phone, doc_number, date, amount
+    "no_type": "no {}",  # phone, address, doc_number, date, amount
     "no_figure_in": "no figure in {}",
     "not_about": "not about {}",
     "no_list": "no list",

@@ -109,6 +109,14 @@ def test_answer_types_are_asked_and_stated():
     assert asked("这份文件的文号是什么") == "doc_number" and states("doc_number", "杭政办函〔2022〕59号")
     assert asked("什么时候开园") == "date" and asked("租金多少钱") == "amount"
     assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
+    assert (
+        asked("公司注册地址在哪")
+        == asked("BioBAY三期B区在哪条路上")
+        == asked("What is its street address?")
+        == "address"
+    )
+    assert states("address", "三期B区坐落于园区金谷路99号") and states("address", "在园区3号楼二层")
+    assert not states("address", "杭州生物科技谷位于临空经济示范区机场西侧") and asked("园区在哪里") == ""
     # how long money has gone in is a span of years, not a sum: 持续投入了多少年 is answered by 经过16年的持续投入
     assert asked("产业园已经持续投入了多少年？") == "number" and asked("累计投入了多少？") == "amount"
 
@@ -150,7 +158,7 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
 
 
 def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
-    from knowledge.decide import first_answerable, gate
+    from knowledge.decide import answer_gate, first_answerable, gate
 
     def hit(text, chunk="a#0"):
         return make_hit(text, chunk, best_unit=text, covered=[])
@@ -191,6 +199,12 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     )
     phone = kb.retriever.analyze("园区的招商电话是多少？")
     assert gate(phone, [hit("园区位于机场西侧。")]) == "no phone"
+    # nor is an address: the preamble of the office's policy was given as its office's address (dev4)
+    office = kb.retriever.analyze("浙江省制造业高质量发展领导小组办公室的办公地址在哪？")
+    assert office.wants == "address"
+    assert gate(office, [hit("为贯彻制造强国和健康中国建设战略，特制定如下举措。")]) == "no address"
+    assert answer_gate(office, "园区位于机场西侧。") == "no address"
+    assert answer_gate(office, "办公室坐落于丹枫路399号。") == ""
     # a quantity set as a condition: the rule for 10亿元以上 does not answer for 5亿元 (nor 15亿元 for 5亿元)
     five = kb.retriever.analyze("萧山对新引进固定资产投资5亿元的制造业项目，设备补助多少？")
     rule = "固定资产投资在10亿元以上的制造业项目，可获得最高20%的设备投入补助。"

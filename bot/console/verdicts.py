@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_ANSWER_TYPES = {"phone": "电话号码", "doc_number": "文号", "date": "日期", "amount": "金额", "number": "数字"}
+_ANSWER_TYPES = {
+    "phone": "电话号码",
+    "address": "地址",
+    "doc_number": "文号",
+    "date": "日期",
+    "amount": "金额",
+    "number": "数字",
+}
 CHINESE = {
     "no_passage": lambda named: "没有相关段落",
     "no_type": lambda named: f"段落里没有所问的{_ANSWER_TYPES.get(named, named)}",
