@@ -23,7 +23,7 @@ ASKS = {
     ),
     # An amount of money (or a rate) is a narrower figure than a count: "2 funds" does not answer "how much funding".
     "amount": re.compile(
-        r"多少钱|多少资金|多少补贴|多少补助|多少奖励|多少租金|多少费用|金额|价格|费用|税率|租金|房租|"
+        r"多少钱|多少资金|多少补贴|多少补助|多少奖励|多少租金|多少费用|金额|价格|费用|税率|租金|房租|月租|年租|租价|单价|"
         r"(?:奖励|补贴|补助|资助|奖补|投资|投入|租金|费)[^，。？?]{0,4}(?:多少|几)(?![个家项条名年天月])|"
         r"\bhow much\b|\bprice\b|\bcost\b|\brate\b|\brent\b"
     ),

@@ -108,6 +108,8 @@ def test_answer_types_are_asked_and_stated():
     assert asked("园区招商电话是多少") == "phone" and states("phone", "咨询热线：0571-82345678")
     assert asked("这份文件的文号是什么") == "doc_number" and states("doc_number", "杭政办函〔2022〕59号")
     assert asked("什么时候开园") == "date" and asked("租金多少钱") == "amount"
+    # a month's rent is a sum of money, not a count: 2栋 does not answer it
+    assert asked("配套宿舍的月租是多少？") == asked("人才公寓年租多少？") == asked("实验室单价是多少") == "amount"
     assert asked("有几家企业") == "number" and not states("number", "2024年3月")  # a date is not a count
     assert (
         asked("公司注册地址在哪")
