@@ -1,10 +1,10 @@
 """Sentence embeddings for dense retrieval, loaded from disk only.
 
-EMBEDDING_MODEL takes any sentence-transformers model name or local path
-(production uses BAAI/bge-small-zh-v1.5 from a pre-filled cache), run by
-knowledge/sentence_model.py. The hub is
-switched off before the library loads, so a missing model fails at start-up
-with a clear message instead of a download in the middle of a request.
+EMBEDDING_MODEL takes any model in sentence-transformers' layout, by name or
+local path (production uses BAAI/bge-small-zh-v1.5 from a pre-filled cache),
+run by knowledge/sentence_model.py. The hub is switched off before the library
+loads, so a missing model fails at start-up with a clear message instead of a
+download in the middle of a request.
 """
 
 from __future__ import annotations

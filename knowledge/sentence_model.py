@@ -23,11 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-_STEPS = {
-    "sentence_transformers.models.Transformer": "transformer",
-    "sentence_transformers.models.Pooling": "pooling",
-    "sentence_transformers.models.Normalize": "normalize",
-}
+_POOLING = "sentence_transformers.models.Pooling"
+_STEPS = {"sentence_transformers.models.Transformer", _POOLING, "sentence_transformers.models.Normalize"}
 _POOLINGS = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
 
 
@@ -50,14 +47,12 @@ def _json(path: Path) -> dict:
 
 def layout(folder: Path) -> tuple[str, dict]:
     """(pooling, sentence_bert_config) as the folder's sentence-transformers files say."""
-    modules = _json(folder / "modules.json") or []
-    steps = [_STEPS.get(m.get("type", ""), m.get("type", "?")) for m in modules]
-    unknown = [s for s in steps if s not in _STEPS.values()]
-    if unknown:
-        raise UnsupportedLayout(f"{folder}: steps {unknown} are not run here (only transformer, pooling, normalize)")
     pooling = "mean"
-    for module in modules:
-        if _STEPS.get(module.get("type")) == "pooling":
+    for module in _json(folder / "modules.json") or []:
+        step = module.get("type", "?")
+        if step not in _STEPS:
+            raise UnsupportedLayout(f"{folder}: step {step} is not run here (only transformer, pooling, normalize)")
+        if step == _POOLING:
             config = _json(folder / module.get("path", "") / "config.json")
             chosen = [mode for key, mode in _POOLINGS.items() if config.get(key)]
             others = [k for k, v in config.items() if k.startswith("pooling_mode") and v and k not in _POOLINGS]
@@ -72,25 +67,23 @@ class SentenceModel:
     normalize_embeddings=True) gives them."""
 
     def __init__(self, name: str):
-        import torch
         from transformers import AutoModel, AutoTokenizer
 
         folder = local_folder(name)
         self.pooling, config = layout(folder)
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         self.model = AutoModel.from_pretrained(str(folder)).eval()
-        limits = [config.get("max_seq_length"), getattr(self.model.config, "max_position_embeddings", None)]
-        if not config.get("max_seq_length"):
-            limits.append(self.tokenizer.model_max_length)
-        self.max_length = min(int(x) for x in limits if x)
+        # the configured length, else the tokenizer's; never past the model's positions
+        limit = int(config.get("max_seq_length") or self.tokenizer.model_max_length)
+        self.max_length = min(limit, getattr(self.model.config, "max_position_embeddings", None) or limit)
         self.lower = bool(config.get("do_lower_case"))
         self.dimension = int(self.model.config.hidden_size)
-        self._torch = torch
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Vectors in the order given; batches of like length, as the library makes them, so a long passage
         does not pad a batch of short ones."""
-        torch = self._torch
+        import torch
+
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         starts = range(0, len(texts), batch_size)

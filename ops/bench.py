@@ -92,11 +92,10 @@ def _phase(stack: Stack, coro, **extra) -> dict:
 
 def _measured(stack: Stack, coro) -> tuple[load.Phase, dict[str, float]]:
     """One load phase run, and the CPU seconds each service used during it."""
-    before, own = stack.cpu_seconds(), time.process_time()
+    # The load generator shares the two cores with the stack: its own CPU ("load") says how much it took.
+    before = {**stack.cpu_seconds(), "load": time.process_time()}
     phase = asyncio.run(coro)
-    after = stack.cpu_seconds()
-    # The load generator shares the two cores with the stack: its own CPU says how much it took.
-    after["load"], before["load"] = time.process_time(), own
+    after = {**stack.cpu_seconds(), "load": time.process_time()}
     return phase, {name: after[name] - before.get(name, 0.0) for name in after}
 
 
