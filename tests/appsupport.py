@@ -32,12 +32,13 @@ class FakeDialogue:
     park answer), which a test may change. Tests that script a conversation subclass it and override
     `answer` only, so recording and failure work the same everywhere: `sent` holds (sender_id, message) in
     order (session starts as "/session_start"), `resumed` the resumed senders; `down` makes every call raise
-    DialogueUnavailable; `delay_s` slows each turn; `log_path` appends each turn to a file (JSON lines of
+    DialogueUnavailable; `delay_s` slows each turn; `gate`, when set, holds each turn until a test opens it
+    (timing by events, not by the clock, where a busy machine would change the outcome); `log_path` appends each turn to a file (JSON lines of
     [pid, sender_id, message]) so a test sees the turns of several gunicorn workers.
     """
 
-    def __init__(self, delay_s: float = 0.0, log_path: str | None = None):
-        self.delay_s, self.log_path = delay_s, log_path
+    def __init__(self, delay_s: float = 0.0, log_path: str | None = None, gate: threading.Event | None = None):
+        self.delay_s, self.log_path, self.gate = delay_s, log_path, gate
         self.sent: list[tuple[str, str]] = []
         self.resumed: list[str] = []
         self.down = False
@@ -68,6 +69,8 @@ class FakeDialogue:
         self._record(sender_id, message)
         if self.down:
             raise DialogueUnavailable("connection refused")
+        if self.gate is not None:
+            self.gate.wait(30)
         if self.delay_s:
             time.sleep(self.delay_s)
         return self.answer(sender_id, message)

@@ -30,7 +30,9 @@ def api():
 
 
 def slow_app(db_url, api, delay_s, **overrides):
-    dialogue = WeChatDialogue(delay_s=delay_s, long_answer=overrides.pop("long_answer", None))
+    dialogue = WeChatDialogue(
+        delay_s=delay_s, long_answer=overrides.pop("long_answer", None), gate=overrides.pop("gate", None)
+    )
     config = wechat_config(db_url, api.url, WECHAT_REPLY_BUDGET_S=BUDGET, **overrides)
     return make_app(dialogue=dialogue, **config)
 
@@ -134,10 +136,23 @@ def test_retry_storm_while_in_flight_delivers_exactly_one_late_answer(db_url, ap
 
 @pytest.mark.slow  # waits out a slow dialogue through a storm of retries: left out of make test-fast
 def test_retry_storm_answered_passively_by_the_latest_retry(db_url, api):
-    # The dialogue ends while the last retry still waits: that retry answers, nobody else.
-    app = slow_app(db_url, api, delay_s=0.4)
-    replies = _storm(app, "o-storm2", retries=3, gap_s=0.05)  # all in by 0.15 s; the last waits to 0.65 s
-    time.sleep(BUDGET + 0.8)
+    # The dialogue ends while the last retry still waits: that retry answers, nobody else. The dialogue is held
+    # until all four POSTs have joined the message, so a busy machine cannot let it finish before the last
+    # retry arrives (then two POSTs would rightly get the same passive answer, and the test would say nothing).
+    gate = threading.Event()
+    app = slow_app(db_url, api, delay_s=0.0, gate=gate)
+    replies: list = []
+    storm = threading.Thread(target=lambda: replies.extend(_storm(app, "o-storm2", retries=3, gap_s=0.05)))
+    storm.start()
+
+    def attempts() -> int:
+        with app.extensions["db_sessionmaker"]() as session:
+            return max(session.execute(select(WeChatMessage.attempts)).scalars(), default=0)
+
+    assert wait_for(lambda: attempts() == 4, timeout=10)
+    gate.set()
+    storm.join(15)
+    time.sleep(BUDGET + 0.3)
     assert len(app.extensions["dialogue"].sent) == 1
     got = answers(replies, api, "o-storm2")
     assert len(got) == 1 and LOCATION_ANSWER in got[0]
