@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.ensemble import ExtraTreesClassifier
 
 from knowledge import decide
 from knowledge.config import PACKAGE_DIR
@@ -14,6 +13,8 @@ from knowledge.train_decision import save
 
 
 def fitted(seed=0):
+    from sklearn.ensemble import ExtraTreesClassifier  # here, not at the top: collection need not pay for it
+
     rng = np.random.default_rng(seed)
     X = rng.random((300, 4))
     y = ((X[:, 0] > 0.5) & (X[:, 2] < 0.7) | (X[:, 1] > 0.9)).astype(int)  # an interaction a sum can't express

@@ -1,5 +1,7 @@
 """How questions are read: sentences, chunks, homophone typos, question frames, concepts."""
 
+from functools import cache
+
 import pytest
 
 from knowledge import Settings
@@ -11,13 +13,27 @@ from knowledge.retrieve import analyze
 from knowledge.text import normalize, split_sentences, stem, tokenizer_for
 
 SETTINGS = Settings.from_env()
-TOKENIZER = tokenizer_for(SETTINGS.lexicon_dir)
-SYNONYMS = synonyms_for(SETTINGS.lexicon_dir)
-SPELLER = speller_for(SETTINGS.lexicon_dir, TOKENIZER)
+
+
+# Built on first use, not at import: every xdist worker imports this module to collect it, and the one that
+# runs none of its tests should not pay for jieba's dictionaries.
+@cache
+def tokenizer():
+    return tokenizer_for(SETTINGS.lexicon_dir)
+
+
+@cache
+def synonyms():
+    return synonyms_for(SETTINGS.lexicon_dir)
+
+
+@cache
+def speller():
+    return speller_for(SETTINGS.lexicon_dir, tokenizer())
 
 
 def _terms(question):
-    return [c.term for c in analyze(question, TOKENIZER, SYNONYMS, SPELLER).concepts]
+    return [c.term for c in analyze(question, tokenizer(), synonyms(), speller()).concepts]
 
 
 def test_a_closing_quote_stays_with_its_sentence():
@@ -56,7 +72,7 @@ def test_a_long_document_chunks_within_bounds():
     ],
 )
 def test_park_terms_typed_as_homophones_are_restored(typed, meant):
-    assert meant in SPELLER.correct(normalize(typed))
+    assert meant in speller().correct(normalize(typed))
 
 
 @pytest.mark.parametrize(
@@ -65,21 +81,21 @@ def test_park_terms_typed_as_homophones_are_restored(typed, meant):
 )
 def test_a_word_at_the_dictionarys_floor_is_a_slip_of_a_common_homophone(typed, meant):
     """jieba lists 举错, 落弟 and 补注 at its floor count (3), so they passed for words and were kept."""
-    speller = SPELLER.with_corpus(frozenset({"举措", "落地", "补助"}))
-    assert meant in speller.correct(normalize(typed))
+    known = speller().with_corpus(frozenset({"举措", "落地", "补助"}))
+    assert meant in known.correct(normalize(typed))
 
 
 def test_real_words_are_not_corrected():
-    assert SPELLER.correct("两周内能办下来吗") == "两周内能办下来吗"  # 两周 is a word, not 两轴
-    assert "租金" in SPELLER.correct("园区租金多少")  # zu jin is not ji jin
+    assert speller().correct("两周内能办下来吗") == "两周内能办下来吗"  # 两周 is a word, not 两轴
+    assert "租金" in speller().correct("园区租金多少")  # zu jin is not ji jin
 
 
 @pytest.mark.parametrize("question", ["健新原力在园区吗", "健新原力入驻了吗", "园区里有健新原力吗"])
 def test_a_name_the_dictionary_lacks_is_not_repaired_into_a_park_term(question):
     """健新 + 原力 are two unknown words side by side, a company's name: 原力 sounds like 园里 (a word of
     the park's documents), but a name is not a slip, even when no document names the company."""
-    assert "健新原力" in SPELLER.with_corpus(frozenset({"园里"})).correct(question)
-    assert "基金" in SPELLER.with_corpus(frozenset({"园里"})).correct("园区有基斤吗")  # a slip among known words
+    assert "健新原力" in speller().with_corpus(frozenset({"园里"})).correct(question)
+    assert "基金" in speller().with_corpus(frozenset({"园里"})).correct("园区有基斤吗")  # a slip among known words
 
 
 @pytest.mark.parametrize(
@@ -101,7 +117,7 @@ def test_question_frames_are_not_concepts(question, wanted, unwanted):
 
 
 def test_synonyms_merge_into_one_concept_and_english_is_singular():
-    query = analyze("Where is the park located?", TOKENIZER, SYNONYMS, SPELLER)
+    query = analyze("Where is the park located?", tokenizer(), synonyms(), speller())
     location = [c for c in query.concepts if "位于" in c.forms]
     assert len(location) == 1  # where + located: one thing asked
     assert query.english
@@ -121,7 +137,7 @@ def test_synonyms_merge_into_one_concept_and_english_is_singular():
     ],
 )
 def test_the_answer_type_asked_for(question, kind):
-    kinds = [c.kind for c in analyze(question, TOKENIZER, SYNONYMS, SPELLER).concepts if c.kind != "term"]
+    kinds = [c.kind for c in analyze(question, tokenizer(), synonyms(), speller()).concepts if c.kind != "term"]
     assert kinds == ([kind] if kind else [])
 
 
