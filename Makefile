@@ -139,8 +139,11 @@ test-unit: $(STAMPS)/app
 # Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: pytest keeps the test modules it
 # rewrites for assertions there, and rewriting ~100 of them again costs ~4 s of every run.
 # The tests are spread over every core (pytest-xdist): 65 s on one core of a 2-core Xeon, 36 s on both.
+# tests/e2e and tests/faults hold only e2e and faults tests; not collecting them spares each worker
+# importing Playwright and the stack harness (~1.5 s).
 test-fast: lint
-	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest -q -n logical -m "not e2e and not faults and not slow"
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest -q -n logical -m "not e2e and not faults and not slow" \
+	  --ignore=tests/e2e --ignore=tests/faults
 
 # Quality reports (not part of `make test`): retrieval on the dev set with the
 # ablation, 5-fold NLU cross-validation (~15 min on 2 cores) and the held-out set.
