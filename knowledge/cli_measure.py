@@ -112,6 +112,14 @@ def _budget_check(args, settings: Settings) -> int:
     return 0
 
 
+def _save(report: dict, output: str | None) -> None:
+    """Write a measurement's report where --output says, making its folder (results/ is not in a fresh clone)."""
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+        print(f"\nwrote {output}")
+
+
 def _bench(args, settings: Settings) -> int:
     from .bench import run, table
 
@@ -125,9 +133,7 @@ def _bench(args, settings: Settings) -> int:
         log=(lambda *_: None) if args.quiet else (lambda m: print(m, file=sys.stderr)),
     )
     print(table(report))
-    if args.output:
-        Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
-        print(f"\nwrote {args.output}")
+    _save(report, args.output)
     return 0
 
 
@@ -136,9 +142,7 @@ def _bench_ingest(args, settings: Settings) -> int:
 
     report = run(settings, docs=args.docs, progress=progress_bar("ingesting", args.quiet))
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    _save(report, args.output)
     return 0 if report["ok"] else 1
 
 
@@ -148,10 +152,7 @@ def _bench_ask(args, settings: Settings) -> int:
 
     report = run(settings)
     print(table(report))
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(report, indent=2), "utf-8")
-        print(f"\nwrote {args.output}")
+    _save(report, args.output)
     return 0
 
 

@@ -29,3 +29,16 @@ def test_bm25_bench_and_report_table():
     assert report["bm25"][0]["disk_bytes"] > 0
     text = bench.table(report)
     assert "recall@10" in text and "bm25s" in text and "cores" in text
+
+
+def test_the_command_writes_its_report_into_a_folder_a_fresh_clone_lacks(tmp_path):
+    """`make bench` writes results/…json, and results/ is not in the repository: the first run made no report."""
+    import json
+    import subprocess
+    import sys
+
+    output = tmp_path / "results" / "knowledge-bench.json"
+    command = [sys.executable, "-m", "knowledge", "bench", "--sizes", "500", "--bm25-sizes", "500"]
+    subprocess.run([*command, "--no-embedding", "--quiet", "--output", str(output)], check=True, capture_output=True)
+    report = json.loads(output.read_text("utf-8"))
+    assert report["dense"][0]["passages"] == 500 and report["bm25"][0]["passages"] == 500
