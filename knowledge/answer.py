@@ -231,10 +231,25 @@ def extract(
             break
         text.append(piece)
         used += len(piece)
-    core = chinese_punctuation(join(text))  # a field or list item without end punctuation keeps its line
+    core = _said(text)
     if not is_list:
         text = _in_context(text, own + list(adjacent), budget, set(evidence) - set(text))
-    return chinese_punctuation(join(text)), [_source(best, core)]
+    return _said(text), [_source(best, core)]
+
+
+# A picture's note in a news page's text: （资料图）, （图：…会议现场。周其 摄）, which the sentence split cuts in
+# two (its halves: an open note to the end of a sentence, a close that starts one). It states no fact of the
+# article, and an answer that opens with （资料图） reads as a copied page.
+_PICTURE_NOTE = re.compile(
+    r"[（(](?:[图圖][:：]|资料图|資料圖)[^（）()]*(?:[）)]|$)|[（(][^（）()]{0,40}[摄攝]\s*[）)]|^[^（）()]{0,40}[摄攝]\s*[）)]"
+)
+
+
+def _said(sentences: list[str]) -> str:
+    """The sentences as the tenant reads them: Chinese punctuation, no picture notes (a field or a list item
+    without end punctuation keeps its line). A note that is all the answer has stays: better it than nothing."""
+    kept = [t for t in (_PICTURE_NOTE.sub("", s).strip() for s in sentences) if t]
+    return chinese_punctuation(join(kept or sentences))
 
 
 _ROW_LABEL = re.compile(r"^\s*[-*]?\s*([\u4e00-\u9fff]{1,6})[：:]")

@@ -367,6 +367,26 @@ def test_an_answer_is_read_with_the_sentences_around_it_while_the_budget_lasts(k
     assert text == before + row  # not before + "通知如下：" + row
 
 
+def test_a_pictures_note_is_not_said(kb):
+    """（资料图） opened dev answers, and （圖：2025年…會議現場。周其 攝） stood in one: a note under a news photo
+    is no fact of the article, whole or cut in two by the sentence split."""
+    from knowledge.answer import extract
+
+    figure = "2024年，全省获批创新药6个。"
+    plan = "2025年，全省将继续深化改革。"
+    note = "（圖：2025年全省监管工作会议现场。周其 攝）"
+    query = kb.retriever.analyze("2024年全省获批多少个创新药？")
+    text = "（资料图）" + figure + note + plan
+    hit = make_hit(text, "doc#1", best_unit=figure, evidence=(figure,))
+    said, sources = extract([hit], query, max_chars=200, adjacent=[])
+    assert said == figure + plan
+    assert sources[0].snippet == figure
+    # a note that is all an answer has is kept rather than saying nothing
+    alone = make_hit(note, "doc#2", best_unit=note, evidence=("（圖：2025年全省监管工作会议现场。",))
+    said, _ = extract([alone], query, max_chars=200, adjacent=[])
+    assert said
+
+
 def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
     from knowledge.decide import answer_gate
 
