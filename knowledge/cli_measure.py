@@ -32,7 +32,7 @@ def question_set(value: str) -> Path:
 
 
 def _eval(args, settings: Settings) -> int:
-    from .evaluate import CORPUS_SETS, SEED_DEV, SEED_HELDOUT, evaluate, failures, table, write_json
+    from .evaluate import CORPUS_SETS, SEED_DEV, SEED_HELDOUT, evaluate, failures, table
 
     sets = dict(CORPUS_SETS)
     if args.set:
@@ -53,9 +53,7 @@ def _eval(args, settings: Settings) -> int:
     if args.failures:
         print(f"\nnot right on {args.failures}:")
         print("\n".join(failures(report, args.failures)) or "  none")
-    if args.output:
-        write_json(report, Path(args.output))
-        print(f"\nwrote {args.output}")
+    _save(report, args.output)
     return 0
 
 

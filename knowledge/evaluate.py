@@ -14,7 +14,6 @@ set is scored next to the dev set and never tuned on.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from collections import defaultdict
@@ -291,8 +290,3 @@ def failures(report: dict, set_name: str) -> list[str]:
         for r in report["cases"].get(set_name, [])
         if r["verdict"] != "right" and not (r["kind"] != "answerable" and r["verdict"] == "declined")
     ]
-
-
-def write_json(report: dict, path: Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
