@@ -210,6 +210,9 @@ def answer_gate(
     if unsaid:
         return reason("not_about", unsaid[0])
     said = said or cited
+    years = [] if curated else answer_types.other_years(query.text, said)
+    if years:
+        return reason("not_about", f"{years[0]}年")  # 2025年 asked, the answer's figures are 2024年's
     if query.wants and query.wants not in asks and not answer_types.STATES[query.wants].search(normalize(said)):
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):

@@ -240,6 +240,28 @@ def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(k
     assert not answer_gate(positive, positive_only)
 
 
+def test_an_answer_whose_figures_are_another_years_is_declined(kb):
+    """2025年浙江全年获批了多少个创新药 was answered with 2024年…全年获批创新药6个: the passage it was found in
+    reached a 2025 in the sentence after. An answer that names years, none of them asked, is another year's."""
+    from knowledge.answer_types import other_years, years_named
+    from knowledge.decide import answer_gate
+
+    asked = kb.retriever.analyze("2025年浙江全年获批了多少个创新药？")
+    figures = "2024年，浙江省生物医药产业实现营业收入3127.9亿元。全年获批创新药6个品种7个品规。"
+    assert answer_gate(asked, figures, figures) == "not about 2025年"
+    assert answer_gate(asked, "2025年全省获批创新药9个。", "2025年全省获批创新药9个。") == ""
+    # an answer that names no year speaks as of its document's date: not this rule's to judge
+    assert answer_gate(asked, "全年获批创新药6个。", "全年获批创新药6个。") == ""
+    # a span names every year in it; a plan's target year is no time its figures speak of, yet may be asked
+    assert years_named("行动方案（2022—2024年）") == {2022, 2023, 2024}
+    assert other_years("2023年的目标是什么", "行动方案（2022—2024年）") == []
+    assert other_years("2018年的意见定了什么目标", "到2022年，收入达到1000亿元以上。") == []
+    assert other_years("定的2022年收入目标是多少", "2017年产值507.9亿元。到2022年，收入达到1000亿元。") == []
+    # a 文号's year names a document, not a time; 2000万元 is no year
+    assert other_years("杭政办函〔2021〕39号提出多少年内翻番", "力争用3年时间实现翻番，2017年产值507.9亿元。") == []
+    assert years_named("最高补助2000万元") == set()
+
+
 def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined(kb):
     from knowledge.decide import answer_gate
 
