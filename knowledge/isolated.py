@@ -87,10 +87,7 @@ def run(func, *args, limits: Limits | None = None):
             ok, value = receiver.recv()
         except EOFError:
             proc.join(5)
-            raise DocumentError(
-                f"the reader stopped (exit code {proc.exitcode}): the file needs more memory "
-                f"than the limit of {limits.memory_bytes // 2**20} MB, or is damaged"
-            ) from None
+            raise DocumentError(_died(proc.exitcode, limits)) from None
     finally:
         receiver.close()
         if proc.is_alive():
@@ -99,3 +96,18 @@ def run(func, *args, limits: Limits | None = None):
     if ok:
         return value
     raise value
+
+
+def _died(exitcode: int | None, limits: Limits) -> str:
+    """Why the reader ended without an answer. Killed by a signal, it was the file: a reader library
+    aborting or crashing on it, or out of memory where Python could not raise MemoryError. An exit code of
+    its own means it never read the file (it could not start: a script that imports `knowledge` without
+    `if __name__ == "__main__":` runs again in it), so blaming the file would send staff the wrong way."""
+    if exitcode is not None and exitcode < 0:
+        return (
+            f"the reader was stopped (signal {-exitcode}): the file needs more memory than the limit of "
+            f"{limits.memory_bytes // 2**20} MB, or is damaged"
+        )
+    return (
+        f"the reader could not run (exit code {exitcode}), so the file was not read: a fault of the server, see its log"
+    )

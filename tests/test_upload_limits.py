@@ -121,6 +121,18 @@ def test_a_reader_that_needs_too_much_memory_is_refused():
         isolated.run(bytearray, 2**30, limits=Limits(memory_bytes=128 * 2**20))
 
 
+def test_a_reader_that_dies_says_whether_the_file_or_the_server_is_at_fault():
+    """A reader killed by a signal (a library aborting on the file) blames the file; one that exits with a code
+    of its own never read it (it could not start), and staff must not be told the file is damaged."""
+    import os
+
+    with pytest.raises(DocumentError, match=r"stopped \(signal 6\).*or is damaged"):
+        isolated.run(os.abort)
+    with pytest.raises(DocumentError, match=r"could not run \(exit code 3\).*not read.*fault of the server") as refused:
+        isolated.run(os._exit, 3)
+    assert "damaged" not in str(refused.value)
+
+
 def test_a_refusal_is_a_picklable_reason_and_a_library_error_becomes_one():
     with pytest.raises(DocumentError, match=r"cannot read the file \(ZeroDivisionError"):
         isolated.run(divmod, 1, 0)
