@@ -87,7 +87,7 @@ def run(func, *args, limits: Limits | None = None):
             ok, value = receiver.recv()
         except EOFError:
             proc.join(5)
-            raise DocumentError(_died(proc.exitcode, limits)) from None
+            raise _died(proc.exitcode, limits) from None
     finally:
         receiver.close()
         if proc.is_alive():
@@ -98,16 +98,16 @@ def run(func, *args, limits: Limits | None = None):
     raise value
 
 
-def _died(exitcode: int | None, limits: Limits) -> str:
+def _died(exitcode: int | None, limits: Limits) -> DocumentError:
     """Why the reader ended without an answer. Killed by a signal, it was the file: a reader library
     aborting or crashing on it, or out of memory where Python could not raise MemoryError. An exit code of
     its own means it never read the file (it could not start: a script that imports `knowledge` without
     `if __name__ == "__main__":` runs again in it), so blaming the file would send staff the wrong way."""
     if exitcode is not None and exitcode < 0:
-        return (
+        return DocumentError(
             f"the reader was stopped (signal {-exitcode}): the file needs more memory than the limit of "
             f"{limits.memory_bytes // 2**20} MB, or is damaged"
         )
-    return (
+    return DocumentError(
         f"the reader could not run (exit code {exitcode}), so the file was not read: a fault of the server, see its log"
     )
