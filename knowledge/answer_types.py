@@ -16,8 +16,13 @@ from .text import normalize
 ASKS = {
     "doc_number": re.compile(r"文号|发文字号|几号文|\bdocument number\b|\bfile number\b"),
     "phone": re.compile(r"电话|热线|联系方式|手机号|号码|\bphone\b|\btelephone\b|\bhotline\b|\bcontact number\b"),
-    # A street address, as a visitor or a courier needs it: "west of the airport" does not answer it.
-    "address": re.compile(r"地址|门牌|哪条路|哪条街|什么路|\baddress\b|\bwhich (road|street)\b"),
+    # A street address, as a visitor or a courier needs it: "west of the airport" does not answer it. The English
+    # noun, not the verb (which target does TJ202 address?): after a determiner or a kind of address, or before of.
+    "address": re.compile(
+        r"地址|门牌|哪条路|哪条街|什么路|\bwhich (road|street)\b|"
+        r"\b(?:the|its|their|your|our|an|street|postal|mailing|office|full|exact|e-?mail)\s+address\b|\baddress\s+(?:of|for)\b|"
+        r"^\s*address\b"
+    ),
     "date": re.compile(
         r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|哪几年|几月|几号|哪个月|日期|\bwhen\b|what (year|date|day)"
     ),

@@ -119,6 +119,10 @@ def test_answer_types_are_asked_and_stated():
     )
     assert states("address", "三期B区坐落于园区金谷路99号") and states("address", "在园区3号楼二层")
     assert not states("address", "杭州生物科技谷位于临空经济示范区机场西侧") and asked("园区在哪里") == ""
+    # the English noun, not the verb: dev3's TJ202 question was declined as "no address"
+    assert asked("Address of the park office?") == asked("What is the address of the park?") == "address"
+    assert asked("Which target does I-Mab's TJ202 address?") != "address"
+    assert asked("How will the policy address talent shortages?") != "address"
     # how long money has gone in is a span of years, not a sum: 持续投入了多少年 is answered by 经过16年的持续投入
     assert asked("产业园已经持续投入了多少年？") == "number" and asked("累计投入了多少？") == "amount"
 
