@@ -35,6 +35,10 @@ _INTRODUCES = re.compile(r"[:：]\s*$|包括[:：]?$|如下|分别[为是]|主�
 _ITEM = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+[条项]|[-•·])"
 )
+# A sentence that opens a numbered part of a document (一、 （二） 3. 第五条): where a section or an item starts.
+_OPENS_PART = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．](?!\d)|第[一二三四五六七八九十百]+[章节条项])"
+)
 # ASCII punctuation between Chinese characters, as some sites publish it: shown as Chinese.
 _ASCII_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 _CJK_NEAR_PUNCT = re.compile(
@@ -261,13 +265,20 @@ def _row_label(sentence: str) -> str:
     return m.group(1) if m else ""
 
 
+def _opens_part(sentence: str) -> bool:
+    """The sentence starts a numbered part: a heading (（二）重点领域。, 五、政策包括哪些具体条款？) or a
+    numbered paragraph. An entry of an enumeration (1. 申请表（附件1）；2. 基本情况简介；) does not: its
+    neighbours are the same list."""
+    return bool(_OPENS_PART.match(sentence)) and not sentence.rstrip().endswith(("；", ";"))
+
+
 def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, left_out: set[str]) -> list[str]:
     """The answering sentences with the ones after them (then before them) while the budget lasts:
     sentences of prose only (not a heading, a field, a table row or a reposting site's
-    时间：… | 来源： line), and never past a sentence the answer left out (the row on another
-    district: extract chose without it). A document often states the figure one sentence after
-    the one that matched the question (所需资金…, 其中市级财政…). Sentences that are not one run
-    in the document stay as they are."""
+    时间：… | 来源： line), never past a sentence the answer left out (the row on another
+    district: extract chose without it), and never ending on the next part's heading. A document
+    often states the figure one sentence after the one that matched the question (所需资金…,
+    其中市级财政…). Sentences that are not one run in the document stay as they are."""
     doc, where = [], []
     for position, text in sorted(p for p in passages if p[0] >= 0):
         for sentence in split_sentences(text):
@@ -300,6 +311,7 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
     if _REFERS_BACK.match(core[0]) and fits(lo, lo - 1, pointed=True):
         lo -= 1
         used += len(doc[lo])
+    end = hi
     while True:
         if fits(hi, hi + 1):
             hi += 1
@@ -308,7 +320,12 @@ def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, l
             lo -= 1
             used += len(doc[lo])
         else:
-            return doc[lo : hi + 1]
+            break
+    # The answer does not end on the heading of the part after it (（二）重点领域。 五、政策包括哪些具体条款？):
+    # a heading says what follows, and nothing of that part follows.
+    while hi > end and _opens_part(doc[hi]):
+        hi -= 1
+    return doc[lo : hi + 1]
 
 
 def frame(text: str, hit: Hit, query: Query, places: Places | None) -> str:

@@ -786,3 +786,23 @@ def test_a_word_of_the_question_no_dictionary_lists_must_be_in_the_answer():
     assert missing_own_words(query, "美迪西杭州中心于2023年开业。", Words) == []
     unknown = [Concept(term="美迪西", forms=("美迪西",), source="word", known=False)]  # in no document
     assert missing_own_words(Query(question="", text="", concepts=unknown, english=False), "开园。", Words) == []
+
+
+def test_an_answer_does_not_end_on_the_next_parts_heading():
+    """按杭州2021年的若干意见…要冲万亿级 was answered with its sentence and, as context, （二）重点领域。: the
+    heading of the next part, with nothing of that part after it (a passage ends there, or the budget
+    does). 38 of 471 answers to the dev questions ended on such a heading (五、政策包括哪些具体条款？)."""
+    from knowledge.answer import _in_context
+
+    goal = "到2030年力争全市生物医药与健康产业规模达到万亿级。"
+    heading, scope = "（二）重点领域。", "本意见重点支持药品、高端医疗器械、先进制药装备及材料等领域。"
+    opening = ["（一）主要目标。", "立足现有基础。", goal]
+    assert _in_context([goal], [(0, "".join(opening) + heading)], 400, set()) == opening
+    # the next part's sentence does not fit the budget: its heading is not said either
+    budget = len(goal) + len(heading) + len(scope) - 1
+    assert _in_context([goal], [(0, goal + heading + scope)], budget, set()) == [goal]
+    # with room for what the heading announces, the two come together
+    assert _in_context([goal], [(0, "".join(opening) + heading + scope)], 400, set()) == [*opening, heading, scope]
+    # an entry of an enumeration is not a heading: 1. 申请表（附件1）； brings 2. 基本情况简介；
+    items = ["1. 项目申请表（附件1）；", "2. 基本情况简介；"]
+    assert _in_context([items[0]], [(0, "".join(items))], 400, set()) == items
