@@ -24,8 +24,14 @@ jieba.setLogLevel(60)  # jieba prints its cache banner on every load otherwise
 
 _t2s = OpenCC("t2s")
 # A sentence ends at 。！？；(or their ASCII forms) plus any closing quotes or
-# brackets that belong to it, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』\"')）\]])|(?<=[。！？；!?;][”’」』\"')）\]])|\n+")
+# brackets that belong to it, or at a line break. An ASCII ? ! ; right before a
+# letter, digit or URL sign is inside a link (huiqi.htm?site=6) or a code, not an end:
+# cut there, an answer would cite half a web address.
+_SENTENCE_END = re.compile(
+    r"(?<=[。！？；])(?![”’」』\"')）\]])"
+    r"|(?<=[!?;])(?![”’」』\"')）\]]|[A-Za-z0-9=&/%#_.-])"
+    r"|(?<=[。！？；!?;][”’」』\"')）\]])|\n+"
+)
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9\-']*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -40,6 +40,19 @@ def test_a_closing_quote_stays_with_its_sentence():
     assert split_sentences("“园区通达四方。”负责人表示。") == ["“园区通达四方。”", "负责人表示。"]
 
 
+def test_a_web_address_is_not_cut_at_its_question_mark():
+    """网址 http://…/huiqi.htm?site=6 was two sentences, so an answer could cite half the address. A ? ; !
+    before a letter, digit or URL sign is inside a link; before Chinese or a space it still ends one."""
+    text = "网上申报请登录直报平台（网址 http://a.gov.cn:8771/huiqi.htm?site=6&x=1）。有关事项如下：申报条件?园区;见附件! Yes."
+    assert split_sentences(text) == [
+        "网上申报请登录直报平台（网址 http://a.gov.cn:8771/huiqi.htm?site=6&x=1）。",
+        "有关事项如下：申报条件?",
+        "园区;",
+        "见附件!",
+        "Yes.",
+    ]
+
+
 def test_release_chunks_are_150_to_300_characters_with_one_sentence_overlap():
     doc = load_dir(SETTINGS.docs_dir)[0]
     chunks = chunk_document(doc)
