@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import answer_types
+from . import answer_types, containers
 from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
@@ -132,6 +132,7 @@ DECLINE_REASONS = {
     "no_figure_in": "no figure in {}",
     "not_about": "not about {}",
     "no_list": "no list",
+    "only_an_item": "names {} only as an item",
     "no_one": "names no one",
     "only_plans": "a plan, not what is",
     "opposite_case": "the opposite case",
@@ -217,6 +218,9 @@ def answer_gate(
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):
         return reason("no_figure_in", query.measure)  # 多少亿 is not answered by 2支
+    inside = containers.only_an_item(query, said)
+    if inside:
+        return reason("only_an_item", inside)  # 专家智库里有哪些专家, answered 包括专家智库、峰会活动…
     pair = bool(answer_types.ASKS_PAIR.search(query.text))
     if not curated and query.asks_list and not answer_types.enumerates(cited, pair):
         return reason("no_list")

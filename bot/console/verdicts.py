@@ -27,6 +27,7 @@ CHINESE = {
     "no_figure_in": lambda named: f"段落里没有以“{named}”计的数字",
     "not_about": lambda named: f"段落没有提到问题里的“{named}”",
     "no_list": lambda named: "引用的句子没有列出所问的各项",
+    "only_an_item": lambda named: f"引用的句子只把“{named}”列为一项，没有说它包括什么",
     "no_one": lambda named: "引用的句子没有提到所问的人或单位",
     "only_plans": lambda named: "引用的句子只有规划，问的是现状",
     "opposite_case": lambda named: "引用的句子说的是相反的情形",
