@@ -55,7 +55,7 @@ def samples(
 # of dev3 right (0.4-0.9 % wrong); with these, four seeds answered dev 46.3 and dev2 41.0 % alike and dev3
 # 31.0-32.3 %. A fit takes ~30 s instead of ~20. Stable is not safe: the fit on the eleventh session's code
 # scored held-out 24.6 / 97.1 / 1.8 % (right / declined / wrong) and was not shipped; the shipped model is
-# still the eighth session's (README, evaluation).
+# still the eighth session's (evaluation/HISTORY.md).
 SHUFFLES = 10
 TREES = 500
 # Wrong answers allowed in cross-validation, on average over the shuffles, as a share of all dev
