@@ -17,7 +17,7 @@ from .progress_bar import progress_bar
 
 
 def question_set(value: str) -> Path:
-    """A question set named as the evaluation names it (dev…dev4, heldout) or as a path to a
+    """A question set named as the evaluation names it (dev…dev4, heldout, heldout2) or as a path to a
     YAML file; anything else is refused with the names there are, before any corpus is built."""
     from .evaluate import CORPUS_SETS
 
@@ -32,8 +32,13 @@ def question_set(value: str) -> Path:
 
 
 def _eval(args, settings: Settings) -> int:
-    from .evaluate import CORPUS_SETS, SEED_DEV, SEED_HELDOUT, evaluate, failures, table
+    from .evaluate import CORPUS_SETS, HELD_OUT_SETS, SEED_DEV, SEED_HELDOUT, evaluate, failures, table
 
+    if args.failures in HELD_OUT_SETS:
+        print(
+            f"eval: the failures of {args.failures} must not be read (it is held out); give a dev set", file=sys.stderr
+        )
+        return 2
     sets = dict(CORPUS_SETS)
     if args.set:
         sets = {path.stem: path for path in args.set}
@@ -70,11 +75,11 @@ def _dev_questions(args, settings: Settings):
 
 
 def _forced(args, settings: Settings) -> int:
-    from .evaluate import CORPUS_SETS, DEV_SETS
+    from .evaluate import CORPUS_SETS, DEV_SETS, HELD_OUT_SETS
     from .forced import answered, ask_all, misses, summary
 
-    if CORPUS_SETS["heldout"] in args.set:
-        print("forced: the held-out set's failures must not be read; give dev sets", file=sys.stderr)
+    if any(CORPUS_SETS[name] in args.set for name in HELD_OUT_SETS):
+        print("forced: the held-out sets' failures must not be read; give dev sets", file=sys.stderr)
         return 2
     args.set = args.set or [CORPUS_SETS[name] for name in DEV_SETS]
     kb, cases = _dev_questions(args, settings)
@@ -182,11 +187,16 @@ def register(sub) -> None:
         action="append",
         default=[],
         type=question_set,
-        help="a question set: dev, dev2, dev3, dev4, heldout or a YAML path (repeatable; default all five)",
+        help="a question set: dev, dev2, dev3, dev4, heldout, heldout2 or a YAML path (repeatable; default all six)",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
     p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
-    p.add_argument("--failures", default="", metavar="SET", help="list what was not right on this set (dev only!)")
+    p.add_argument(
+        "--failures",
+        default="",
+        metavar="SET",
+        help="list what was not right on this dev set (refused for a held-out one)",
+    )
     p.add_argument("--output", "-o", default="", help="also write the full report as JSON")
     p.set_defaults(run=_eval)
 

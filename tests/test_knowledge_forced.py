@@ -32,10 +32,15 @@ def test_the_decision_is_off_but_the_rules_still_decline(kb):
     assert said.startswith("  园区厂房的租金是每平方米多少钱？\n    said: ") and len(said.splitlines()) == 2
 
 
-def test_the_held_out_set_is_refused(capsys):
+@pytest.mark.parametrize("name", ["heldout", "heldout2"])
+def test_the_held_out_sets_are_refused(name, capsys):
+    """Neither command that lists answers shows a held-out set's: `forced` answers none of its questions, and
+    `eval --failures` refuses before any corpus is built."""
     from knowledge.__main__ import main as cli
 
-    assert cli(["forced", "--set", "heldout"]) == 2
+    assert cli(["forced", "--set", name]) == 2
+    assert "must not be read" in capsys.readouterr().err
+    assert cli(["eval", "--no-ablation", "--set", "dev", "--failures", name]) == 2
     assert "must not be read" in capsys.readouterr().err
 
 
