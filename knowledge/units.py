@@ -38,7 +38,6 @@ def _form_key(form: str) -> tuple[bool, str, str]:
 
 
 _PUBLISHED = re.compile(r"(\d{4})-")
-_YEAR_NAMED = re.compile(r"(?<!\d)(\d{4})\s*年")
 _POINTS_TO_YEAR = re.compile(r"当年|同年|去年|上年|前年|次年|往年")  # another year than its date
 
 
@@ -181,7 +180,7 @@ def _as_of(published: re.Match | None, text: str) -> str:
     if not published or _POINTS_TO_YEAR.search(text):
         return ""
     year = published.group(1)
-    if any(int(named) < int(year) for named in _YEAR_NAMED.findall(text)):
+    if any(named < int(year) for named in answer_types.years_named(text)):
         return ""
     return f"（{year}年）"
 

@@ -712,6 +712,9 @@ def test_a_passage_that_names_no_year_speaks_as_of_its_documents_date():
     assert not covers("当年，园区生物医药产业总产值接近400亿元。")
     assert not covers("杭州将把生物制药放在优先发展的位置。", published="2021-03-12")
     assert not covers("杭州将把生物制药放在优先发展的位置。", published="")
+    # the year of a 文号 it cites names a document, not a time (one reading of years: answer_types.years_named)
+    assert covers("根据《实施意见》（杭政办函〔2017〕59号），杭州将加快发展生物医药。")
+    assert not covers("2016—2017年，杭州生物医药产业保持较快增长。")
 
 
 def test_a_who_question_gets_the_sentence_that_names_someone(kb):
