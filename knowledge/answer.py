@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from . import numbering
 from .decide import STRICT_TYPES
 from .query import Query
 from .hits import Hit
@@ -32,13 +33,6 @@ _PROSE_END = re.compile(r"[。！？；!?;][”’」』）)]*\s*$")
 LIST_MAX_CHARS = 400  # a list is given whole up to here
 # A sentence that announces a list, and the items that follow it.
 _INTRODUCES = re.compile(r"[:：]\s*$|包括[:：]?$|如下|分别[为是]|主要有|具体(?:包括|如下)|以下")
-_ITEM = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+[条项]|[-•·])"
-)
-# A sentence that opens a numbered part of a document (一、 （二） 3. 第五条): where a section or an item starts.
-_OPENS_PART = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．](?!\d)|第[一二三四五六七八九十百]+[章节条项])"
-)
 # ASCII punctuation between Chinese characters, as some sites publish it: shown as Chinese.
 _ASCII_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 _CJK_NEAR_PUNCT = re.compile(
@@ -178,7 +172,7 @@ def _with_list(ordered: list[str], index: int, budget: int) -> list[int]:
     """A sentence that announces a list brings its items (as many as fit)."""
     taken, used = [index], len(ordered[index])
     for j in range(index + 1, len(ordered)):
-        if not _ITEM.match(ordered[j]) or used + len(ordered[j]) > budget:
+        if not numbering.opens_item(ordered[j]) or used + len(ordered[j]) > budget:
             break
         taken.append(j)
         used += len(ordered[j])
@@ -217,7 +211,7 @@ def extract(
         groups.append(_with_list(ordered, i, LIST_MAX_CHARS) if _INTRODUCES.search(sentence) else [i])
         if _labels_value(sentence, ordered[i + 1 : i + 2], read[sentence], query):
             groups[-1].append(i + 1)
-    is_list = any(len(group) > 2 and any(_ITEM.match(ordered[j]) for j in group[1:]) for group in groups)
+    is_list = any(len(group) > 2 and any(numbering.opens_item(ordered[j]) for j in group[1:]) for group in groups)
     budget = LIST_MAX_CHARS if is_list else max_chars
     # When not all of them fit, the sentences that say most of what was asked go first (the row of a
     # table that names the place asked about, not the row before it); the answer reads in document order.
@@ -269,7 +263,7 @@ def _opens_part(sentence: str) -> bool:
     """The sentence starts a numbered part: a heading (（二）重点领域。, 五、政策包括哪些具体条款？) or a
     numbered paragraph. An entry of an enumeration (1. 申请表（附件1）；2. 基本情况简介；) does not: its
     neighbours are the same list."""
-    return bool(_OPENS_PART.match(sentence)) and not sentence.rstrip().endswith(("；", ";"))
+    return numbering.opens_part(sentence) and not sentence.rstrip().endswith(("；", ";"))
 
 
 def _in_context(core: list[str], passages: list[tuple[int, str]], budget: int, left_out: set[str]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from . import numbering
 from .text import normalize
 
 ASKS = {
@@ -222,9 +223,6 @@ ASKS_LIST = re.compile(
     r"\bwhich (ones|two|three)\b|\bwhat are the\b"
 )
 _ITEM_BREAKS = re.compile(r"[；;\n]")
-_NUMBERED = re.compile(
-    r"[一二三四五六七八九十]是|（[一二三四五六七八九十]）|\([一二三四五六七八九十\d]\)|(?<![\d.])\d[.、](?!\d)"
-)
 _AFTER_COLON = re.compile(r"[：:](.*)", re.S)
 _COMMAS = re.compile(r"[，,]")
 
@@ -244,7 +242,7 @@ def enumerates(text: str, pair: bool = False) -> bool:
     (一是…二是, （一）…（二）, 1. … 2.); or a colon followed by three items or more set off by commas
     (one comma after a colon more often joins two clauses: 建设进度：基础施工阶段，已有企业意向入驻).
     When two are asked for (`pair`), A和B names them as well."""
-    if "、" in text or len(_NUMBERED.findall(text)) >= 2:
+    if "、" in text or numbering.markers_in(text) >= 2:
         return True
     if pair and _PAIR.search(text):
         return True

@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+from . import numbering
 from .clean import clean_page
 from .documents import DocumentError
 
@@ -37,9 +38,6 @@ def _tidy(text: str) -> str:
 # punctuation reads as a heading (knowledge/structure.py). A line is joined to the next when it is as long as
 # the block's longest lines (it was wrapped, not ended) and the next one does not open an item or article.
 _ENDS = re.compile(r"[。！？；：!?;:…”」』]$")
-_OPENS = re.compile(
-    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十百]+[章节条]|\d+[.、．]|[-•·])"
-)
 WRAPPED_SHARE = 0.85  # of the block's longest line: shorter, and the line ended there on purpose
 WRAPPED_MIN = 20  # characters: a page's body lines are longer; a column of short items is not one sentence
 
@@ -54,7 +52,7 @@ def unwrap_lines(text: str) -> str:
         last = ""  # the previous line as the page had it: after a join, out[-1] is longer than any line
         for line in lines:
             wrapped = len(last) >= max(WRAPPED_SHARE * widest, WRAPPED_MIN) and not _ENDS.search(last)
-            if wrapped and line and not _OPENS.match(line):
+            if wrapped and line and not numbering.opens_item(line):
                 space = " " if last[-1].isascii() and line[0].isascii() else ""
                 out[-1] += space + line
             else:

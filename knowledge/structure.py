@@ -16,15 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import numbering
 from .text import split_sentences
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*#*$")
-_NUMBERED = [  # (level, pattern) for Chinese numbered headings, outermost first
-    (1, re.compile(r"^第[一二三四五六七八九十百零〇]+[章编]")),
-    (2, re.compile(r"^第[一二三四五六七八九十百零〇]+节")),
-    (2, re.compile(r"^[一二三四五六七八九十]+[、.．]")),
-    (3, re.compile(r"^[（(][一二三四五六七八九十]+[）)]")),
-]
 _END = re.compile(r"[。！？；!?;：:…”」』）)]\s*$")
 _FIELD = re.compile(r"^[^：:]{1,12}[：:]\s*\S")  # 总面积：约1.5平方公里, a field under 基地二期
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -70,9 +65,9 @@ def _level(line: str) -> int:
     """Heading level of a line, 0 for body text."""
     if len(line) > HEADING_MAX or _END.search(line):
         return 0
-    for level, pattern in _NUMBERED:
-        if pattern.match(line):
-            return level
+    level = numbering.heading_level(line)
+    if level:
+        return level
     return 4 if len(line) <= SHORT_LINE and not _FIELD.match(line) else 0
 
 
