@@ -52,13 +52,41 @@ def _table(lines: list[str]) -> tuple[list[str], str]:
     out = []
     if len(header) == 2 and (generic or not body):
         pairs = body if generic else rows
-        out = [f"{k}：{v}。" for k, v in pairs if k and v]
+        out = [f"{k}：{_ended(v)}" for k, v in pairs if k and v]
     else:
         for row in body:
-            named = [f"{h}：{v}" if h else v for h, v in zip(header, row) if v and v not in ("—", "-")]
-            if named:
-                out.append("，".join(named) + "。")
+            cells = [(h, v) for h, v in zip(header, row) if v and v not in ("—", "-")]
+            if cells:
+                out.extend(_row(cells))
     return out, caption
+
+
+def _row(cells: list[tuple[str, str]]) -> list[str]:
+    """A table row as sentences: its cells joined (程序：优先审评，时限：130日。) as far as the first cell that
+    holds sentences of its own (（1）…一百三十日；（2）…七十日；). Split into sentences there, the rest would no
+    longer say which row it stands in (the cited "，政策支持：（1）…" of a comparison of four procedures
+    answered for every one of them), so each later sentence is opened with the row's name, its first
+    cell, and its cell's header."""
+    name = cells[0][1].rstrip("。；;")
+    out, current = [], ""
+    for i, (header, value) in enumerate(cells):
+        label = f"{header}：" if header else ""
+        sentences = split_sentences(value) or [value]
+        for j, sentence in enumerate(sentences):
+            # a cell's last sentence is joined to what follows by "，"; the others keep their own ending
+            sentence = sentence.rstrip("。；;") if j == len(sentences) - 1 else sentence
+            if j == 0 and (current or i == 0):
+                current += ("，" if current else "") + label + sentence
+            elif j == 0:
+                current = f"{name}，{label}{sentence}"  # the cell after a cell of sentences
+            else:
+                out.append(_ended(current))
+                current = f"{name}，{label}{sentence}"
+    return out + [_ended(current)] if current else out
+
+
+def _ended(sentence: str) -> str:
+    return sentence if _END.search(sentence) else sentence + "。"
 
 
 def _level(line: str) -> int:
