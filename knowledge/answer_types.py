@@ -145,6 +145,17 @@ def quantities_missing(question: str, passage: str) -> list[str]:
     return [q for q in named if not re.search(r"(?<![\d.])" + re.escape(q), text)]
 
 
+def restates_given(question: str, cited: str) -> bool:
+    """The cited sentences' only figures are quantities the question states itself: 萧山那次云签约的26个项目里，
+    生物医药项目有几个 is not answered by 本次云签约的26个重大项目覆盖生物医药…等领域, which gives back the
+    26 the question starts from and says nothing of the part it asks about."""
+    named = {m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(question)}
+    if not named:
+        return False
+    stated = {m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(normalize(cited))}
+    return bool(stated) and stated <= named
+
+
 # Words that only ask for a kind of answer, removed before the question's topic words are read.
 ASKS_FRAME = re.compile(
     r"百分之|百分比|占比|多少钱|金额|日期|号码|\bhow (many|much|long|big|large)\b|\bwhen\b"
@@ -257,7 +268,7 @@ def enumerates(text: str, pair: bool = False) -> bool:
 # organisations' names do: 公司, 管委会, 东部中心, 省政府, 单位). "首批21家新企业同日入驻" says how many
 # came, not who, and "GMP标准厂房是示范区的重要产业载体" not which state firm builds it.
 ASKS_WHO = re.compile(
-    r"谁|哪位|哪家|哪个(?:单位|部门|机构|公司|企业|机关)|\bwho(m|se)?\b|"
+    r"谁|哪位|哪家|哪个(?:单位|部门|机构|公司|企业|机关)|(?:单位|部门|机构|公司|企业|机关)(?:是|为)哪|\bwho(m|se)?\b|"
     r"\bwhich (?:company|companies|department|office|agency|organi[sz]ation)\b"
 )
 _ORGANISATION = re.compile(

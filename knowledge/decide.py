@@ -218,6 +218,8 @@ def answer_gate(
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):
         return reason("no_figure_in", query.measure)  # 多少亿 is not answered by 2支
+    if query.wants in ("number", "amount") and answer_types.restates_given(query.text, cited):
+        return reason("no_type", query.wants)  # 26个项目里…有几个, answered with the 26个 it starts from
     inside = containers.only_an_item(query, said)
     if inside:
         return reason("only_an_item", inside)  # 专家智库里有哪些专家, answered 包括专家智库、峰会活动…
