@@ -88,10 +88,20 @@ def normalize(text: str) -> str:
     return _t2s.convert(unicodedata.normalize("NFKC", text)).lower()
 
 
+# A page whose lines were flattened into one (a policy page's layout table copied out) runs on for hundreds
+# of characters with only spaces where its lines ended: 附件：1. …（2019-2022年） 2. 省级有关单位名单 浙江省
+# 发展和改革委员会 … 为加快发展…. A run that long is no sentence; it is cut at the spaces between Chinese
+# words. Shorter ones keep their spaces: a title (…开园 打造…) or a byline (通讯员 唐骁 记者 余敏) is one line.
+FLATTENED_CHARS = 150
+_LINE_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)》”])\s+(?=[\u4e00-\u9fff（(《“\d])")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences in order, each keeping its closing punctuation and quotes."""
-    parts = _SENTENCE_END.split(text)
-    return [p.strip() for p in parts if p and p.strip()]
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    if all(len(p) <= FLATTENED_CHARS for p in parts):
+        return parts
+    return [q for p in parts for q in (_LINE_GAP.split(p) if len(p) > FLATTENED_CHARS else [p]) if q]
 
 
 def stem(word: str) -> str:

@@ -53,6 +53,24 @@ def test_a_web_address_is_not_cut_at_its_question_mark():
     ]
 
 
+def test_a_page_flattened_onto_one_line_is_cut_where_its_lines_ended():
+    """A policy page copied out of its layout table (dev5's bioeconomy plan) ran attachments, signatures and
+    the first paragraph together as one 'sentence', which then answered anything the plan's title matched."""
+    flattened = (
+        "附件：1. 浙江省生物经济发展行动计划（2019-2022年） 2. 省级有关单位名单 浙江省发展和改革委员会 "
+        "浙江省经济和信息化厅 浙江省科学技术厅 2019年11月6日 附件1 浙江省生物经济发展行动计划 （2019-2022年） "
+        "为加快发展以生物医药、生物农业、生物基材料等领域为重点的生物经济，推动新旧动能转换，制定本行动计划。"
+    )
+    parts = split_sentences(flattened)
+    assert "浙江省科学技术厅" in parts and parts[-1].startswith("为加快发展")
+    assert all(len(p) <= 150 for p in parts)
+    # a title or a byline with a space in it is one line, as the page had it
+    assert split_sentences("杭州临空生物医药园开园 打造生物医药专业产业平台") == [
+        "杭州临空生物医药园开园 打造生物医药专业产业平台"
+    ]
+    assert split_sentences("（通讯员 唐骁 记者 余敏）园区开工。") == ["（通讯员 唐骁 记者 余敏）园区开工。"]
+
+
 def test_release_chunks_are_150_to_300_characters_with_one_sentence_overlap():
     doc = load_dir(SETTINGS.docs_dir)[0]
     chunks = chunk_document(doc)
