@@ -17,7 +17,7 @@ from .progress_bar import progress_bar
 
 
 def question_set(value: str) -> Path:
-    """A question set named as the evaluation names it (dev…dev4, heldout, heldout2) or as a path to a
+    """A question set named as the evaluation names it (dev…dev5, heldout…heldout3) or as a path to a
     YAML file; anything else is refused with the names there are, before any corpus is built."""
     from .evaluate import CORPUS_SETS
 
@@ -178,7 +178,7 @@ def _dev_question_arguments(
 
 def register(sub) -> None:
     """Add the measuring commands to the `python -m knowledge` parser's subcommands."""
-    from .evaluate import CORPUS_DIR
+    from .evaluate import CORPUS_DIR, CORPUS_SETS
     from .train_decision import MAX_WRONG
 
     p = sub.add_parser("eval", help="answers right / declined / wrong on the dev and held-out sets, with the ablation")
@@ -187,7 +187,7 @@ def register(sub) -> None:
         action="append",
         default=[],
         type=question_set,
-        help="a question set: dev, dev2, dev3, dev4, heldout, heldout2 or a YAML path (repeatable; default all six)",
+        help=f"a question set: {', '.join(CORPUS_SETS)} or a YAML path (repeatable; default all of them)",
     )
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="the corpus folder (with manifest.yml)")
     p.add_argument("--no-ablation", action="store_true", help="score the full engine only")
