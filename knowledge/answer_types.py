@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from . import numbering
-from .text import normalize
+from .text import interrogative, normalize
 
 ASKS = {
     "doc_number": re.compile(r"文号|发文字号|几号文|\bdocument number\b|\bfile number\b"),
@@ -295,8 +295,9 @@ _HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def like_named(term: str) -> bool:
-    """A term of the form several places or phases share (橙洲区, 生物医药园, 第二期)."""
-    return len(term) >= 3 and term[-1] in _NAME_ENDINGS and bool(_HAN_ONLY.fullmatch(term))
+    """A term of the form several places or phases share (橙洲区, 生物医药园, 第二期); not a question phrase of
+    that form (哪个区: the location synonyms' word the question used), which names nothing."""
+    return len(term) >= 3 and term[-1] in _NAME_ENDINGS and bool(_HAN_ONLY.fullmatch(term)) and not interrogative(term)
 
 
 def stands_in(term: str, words: list[str], question: str) -> list[str]:

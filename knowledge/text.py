@@ -73,6 +73,13 @@ def ordinal_forms(word: str) -> tuple[str, ...]:
 # A word built around a question pronoun is part of the question's frame
 # (由谁来, 哪几个, 什么样), whatever its tag.
 _INTERROGATIVE = re.compile(r"[谁哪啥怎吗呢]|什么|多少")
+
+
+def interrogative(word: str) -> bool:
+    """The word is built around a question pronoun (哪个区, 由谁来): it asks, it names nothing."""
+    return bool(_INTERROGATIVE.search(word))
+
+
 # A-not-A questions (远不远, 管不管, 能不能) ask yes or no; the verb is not the
 # topic. Question phrases are cut out before segmentation, so 哪天开的园 is
 # not read as 哪 / 天开 / 的 / 园.
@@ -217,7 +224,7 @@ class Tokenizer:
         text = QUESTION_PHRASE.sub(" ", A_NOT_A.sub(" ", normalize(text)))
         for word, flag in self._pos.cut(text):
             word = word.strip()
-            if not self._keep(word) or _INTERROGATIVE.search(word) or self._all_stop(word):
+            if not self._keep(word) or interrogative(word) or self._all_stop(word):
                 continue
             if word.isascii() and word.isalpha():
                 if stem(word) in self.stopwords or word in self.english_function_words:  # companies: company

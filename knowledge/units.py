@@ -162,14 +162,32 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     contexts: dict[str, tuple[Unit, Unit | None]] = {}  # the windows of one section share them
     published = _PUBLISHED.match(row.get("published") or "")
     units = []
-    for heading, span in spans:
+    for start, (heading, span) in zip(starts, spans):
         own = "".join(span)
         when = _as_of(published, own)
-        units.append(make_unit(f"{_lent(named, own)}\n{heading}\n{own}{when}", span))
+        lead = _run_head(sentences, start)
+        units.append(make_unit(f"{_lent(named, own)}\n{heading}\n{lead}{own}{when}", span))
         if heading not in contexts:
             contexts[heading] = (make_unit(f"{named}\n{heading}"), make_unit(heading) if heading.strip() else None)
         units[-1].context, units[-1].section = contexts[heading]
     return units
+
+
+# A clause that opens with a year (2025年达到1,500亿元；) after a clause ending in ；
+_YEAR_FIRST = re.compile(r"^\s*(?:到|至)?\s*(?:19|20)\d{2}\s*年")
+
+
+def _run_head(sentences: list[str], start: int) -> str:
+    """The clause a run of targets by year starts with, for a window that opens inside the run:
+    预计到2020年全口径总产出达到500亿元；2025年达到1,500亿元；2030年达到3,000亿元； says what reaches 3,000
+    only in its first clause, and a window holding the 2030 clause alone was about nothing the question
+    asked (总产出). '' when the window does not open on such a clause."""
+    if start == 0 or not _YEAR_FIRST.match(sentences[start]):
+        return ""
+    head = start
+    while head > 0 and sentences[head - 1].rstrip().endswith(("；", ";")):
+        head -= 1
+    return sentences[head] if head < start else ""
 
 
 # Items a title lists (突破性治疗药物、附条件批准、优先审评审批、特别审批): runs set off by 、.

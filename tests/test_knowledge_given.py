@@ -1,6 +1,6 @@
 """What a question gives is not its answer: the whole it starts from, or a generic name for who it asks."""
 
-from knowledge.answer_types import asks_who, restates_given
+from knowledge.answer_types import asks_who, like_named, restates_given
 from knowledge.decide import answer_gate
 
 SIGNED = "本次云签约的26个重大项目覆盖生物医药、集成电路、人工智能等领域。"
@@ -29,3 +29,9 @@ def test_a_generic_department_names_no_one(kb):
     who = kb.retriever.analyze("医疗器械优先审批程序的审批部门是哪个？")
     assert answer_gate(who, "注册申报资料的审评依照分类管理原则，转交对应的审评部门。", tagged=tagged) == "names no one"
     assert answer_gate(who, "优先审批申请由国家药品监督管理局医疗器械技术审评中心审核。", tagged=tagged) == ""
+
+
+def test_a_question_phrase_of_a_places_form_names_no_place():
+    # 天府国际生物城位于成都哪个区 was declined "not about 哪个区": the location synonyms' 哪个区 read as a district
+    assert not like_named("哪个区")
+    assert like_named("橙洲区") and like_named("第二期")
