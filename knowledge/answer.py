@@ -24,7 +24,7 @@ from .hits import Hit
 from .scope import Places
 from .structure import join
 from .text import split_sentences
-from .units import make_unit
+from .units import make_unit, run_head
 
 _CLAUSE_END = re.compile(r"[,，、；;:：]")
 SNIPPET_CHARS = 120
@@ -198,7 +198,9 @@ def extract(
     own = sorted((_position(h), h.text) for h in hits[:3] if h.doc_id == best.doc_id and h.category != "faq")
     ordered = list(dict.fromkeys(s for _, text in own for s in split_sentences(text)))
     evidence = [s for s in (best.evidence or ordered[:1]) if s in ordered] or ordered[:1]
-    read = {s: _read(s, query) for s in evidence}
+    # A clause inside a run of yearly targets (2025年达到1,500亿元；) is read with the run's first clause, as
+    # retrieval read it: otherwise the first clause (到2020年全口径总产出达到500亿元) says more of the question.
+    read = {s: _read(run_head(ordered, ordered.index(s)) + s, query) for s in evidence}
     scores = {s: r.score for s, r in read.items()}
     top = max(scores.values())
     kept = [s for s in evidence if scores[s] > 0 and (scores[s] >= top / 2 or len(evidence) == 1)] or evidence[:1]

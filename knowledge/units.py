@@ -165,7 +165,7 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
     for start, (heading, span) in zip(starts, spans):
         own = "".join(span)
         when = _as_of(published, own)
-        lead = _run_head(sentences, start)
+        lead = run_head(sentences, start)
         units.append(make_unit(f"{_lent(named, own)}\n{heading}\n{lead}{own}{when}", span))
         if heading not in contexts:
             contexts[heading] = (make_unit(f"{named}\n{heading}"), make_unit(heading) if heading.strip() else None)
@@ -177,7 +177,7 @@ def units_of(row: dict, window: int = WINDOW_SENTENCES) -> list[Unit]:
 _YEAR_FIRST = re.compile(r"^\s*(?:到|至)?\s*(?:19|20)\d{2}\s*年")
 
 
-def _run_head(sentences: list[str], start: int) -> str:
+def run_head(sentences: list[str], start: int) -> str:
     """The clause a run of targets by year starts with, for a window that opens inside the run:
     预计到2020年全口径总产出达到500亿元；2025年达到1,500亿元；2030年达到3,000亿元； says what reaches 3,000
     only in its first clause, and a window holding the 2030 clause alone was about nothing the question

@@ -1,6 +1,7 @@
 """What a passage is read with besides its own sentences: its title (cut to the items it names), and the
 clause a run of targets by year starts with."""
 
+from knowledge.text import split_sentences
 from knowledge.units import units_of
 
 ROW = {
@@ -44,3 +45,15 @@ def test_a_window_inside_a_run_of_targets_is_read_with_the_runs_first_clause():
     assert not first.has("全口径")  # a window at the start of a passage has no run to read back into
     after_a_full_stop = units_of({**TARGETS, "text": "总产出达到500亿元。2025年园区开工。"}, window=1)[1]
     assert not after_a_full_stop.has("总产出")  # only a clause ending in ； continues
+
+
+def test_the_answer_cites_the_clause_of_the_year_asked(kb):
+    """dev5's 天府生物城2025年的全口径总产出目标是多少 cited the run's first clause (2020's 500亿元): read alone,
+    the 2025 clause says less of the question than the clause that names what reaches it."""
+    from hit_builder import hit
+    from knowledge.answer import extract
+
+    text = "".join(TARGETS["text"].split("。", 1)[1:])  # the run of targets alone
+    passage = hit(text, "plan#1", evidence=tuple(split_sentences(text)[:2]))
+    _, sources = extract([passage], kb.retriever.analyze("天府生物城2025年的全口径总产出目标是多少？"), max_chars=200)
+    assert sources[0].snippet.startswith("2025年达到1,500亿元"), sources[0].snippet
