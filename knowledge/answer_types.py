@@ -140,7 +140,7 @@ def titles_missing(question: str, title: str, passage: str) -> list[str]:
 def quantities_missing(question: str, passage: str) -> list[str]:
     """The quantities the (normalised) question names (5亿元, 30%) that the passage does not state, digits
     for digits."""
-    named = [m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(question)]
+    named = _quantities(question)
     text = normalize(passage).replace(" ", "") if named else ""
     return [q for q in named if not re.search(r"(?<![\d.])" + re.escape(q), text)]
 
@@ -149,11 +149,16 @@ def restates_given(question: str, cited: str) -> bool:
     """The cited sentences' only figures are quantities the question states itself: 萧山那次云签约的26个项目里，
     生物医药项目有几个 is not answered by 本次云签约的26个重大项目覆盖生物医药…等领域, which gives back the
     26 the question starts from and says nothing of the part it asks about."""
-    named = {m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(question)}
+    named = set(_quantities(question))
     if not named:
         return False
-    stated = {m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(normalize(cited))}
+    stated = set(_quantities(normalize(cited)))
     return bool(stated) and stated <= named
+
+
+def _quantities(text: str) -> list[str]:
+    """The quantities a text states (5亿元, 26个), spaces taken out."""
+    return [m.group().replace(" ", "") for m in NAMED_QUANTITY.finditer(text)]
 
 
 # Words that only ask for a kind of answer, removed before the question's topic words are read.

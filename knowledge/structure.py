@@ -69,20 +69,18 @@ def _row(cells: list[tuple[str, str]]) -> list[str]:
     cell, and its cell's header."""
     name = cells[0][1].rstrip("。；;")
     out, current = [], ""
-    for i, (header, value) in enumerate(cells):
+    for header, value in cells:
         label = f"{header}：" if header else ""
         sentences = split_sentences(value) or [value]
         for j, sentence in enumerate(sentences):
             # a cell's last sentence is joined to what follows by "，"; the others keep their own ending
             sentence = sentence.rstrip("。；;") if j == len(sentences) - 1 else sentence
-            if j == 0 and (current or i == 0):
+            if j == 0:
                 current += ("，" if current else "") + label + sentence
-            elif j == 0:
-                current = f"{name}，{label}{sentence}"  # the cell after a cell of sentences
             else:
                 out.append(_ended(current))
                 current = f"{name}，{label}{sentence}"
-    return out + [_ended(current)] if current else out
+    return out + [_ended(current)]  # the caller gives at least one cell
 
 
 def _ended(sentence: str) -> str:
@@ -93,10 +91,7 @@ def _level(line: str) -> int:
     """Heading level of a line, 0 for body text."""
     if len(line) > HEADING_MAX or _END.search(line):
         return 0
-    level = numbering.heading_level(line)
-    if level:
-        return level
-    return 4 if len(line) <= SHORT_LINE and not _FIELD.match(line) else 0
+    return numbering.heading_level(line) or (4 if len(line) <= SHORT_LINE and not _FIELD.match(line) else 0)
 
 
 def _line_level(line: str) -> int:

@@ -199,9 +199,9 @@ def _lent(named: str, own: str) -> str:
     any. A title listing what the document compares (药品加快上市注册程序（突破性治疗药物、附条件批准、
     优先审评审批、特别审批）对比表) names the document, not each of its rows: the row on priority review is
     not about the breakthrough procedure, and 突破性治疗药物程序的审评时限 got its 130 days."""
-    text = normalize(own)
 
-    def cut(listed: re.Match) -> str:
+    def cut(listed: re.Match) -> str:  # called only for a title with a list: most have none
+        text = normalize(own)
         items = listed.group().split("、")
         said = [item for item in items if normalize(item) in text]
         return "、".join(said) if said else listed.group()
