@@ -61,40 +61,6 @@ KINDS = tuple(ASKS)
 # A number the question names: digits, or an ordinal or count in Chinese (第二期, 二期, 三批). The place that
 # answers must name it too: 2023年's figure is not 2024年's.
 NAMES_A_NUMBER = re.compile(r"\d|第[一二三四五六七八九十]+|[一二三四五六七八九十两]+[期批次届类]")
-# A year a text names: 2024年, a span of them (2022—2024年, 2025至2027年), or in English a year standing alone;
-# not the year of a 文号 (杭政办函〔2021〕39号 names a document, not a time).
-_YEARS = re.compile(
-    r"(?<![\d.〔\[【])((?:19|20)\d{2})(?:\s*年?\s*[—–\-~～至到]\s*((?:19|20)\d{2}))?(?:\s*年|(?![\w.〕\]】]))"
-)
-# A year a plan reaches (到2030年, 至2027年) is its target, not the time its figures speak of.
-_TARGET = re.compile(r"(?:到|至)\s*$")
-
-
-def years_named(text: str, targets: bool = True) -> set[int]:
-    """The years a text names, every year of a span included (2022—2024年 names 2023 too); without the
-    years plans reach when `targets` is False."""
-    text = normalize(text)
-    out: set[int] = set()
-    for m in _YEARS.finditer(text):
-        if not targets and _TARGET.search(text[max(0, m.start() - 3) : m.start()]):
-            continue
-        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
-        out.update(range(first, last + 1) if 0 <= last - first <= 20 else (first, last))
-    return out
-
-
-def other_years(question: str, said: str) -> list[int]:
-    """The years the question asks about, when what an answer says names years and none of them: 2025年浙江
-    全年获批了多少个创新药 is not answered by 2024年…全年获批创新药6个 (the window it was found in reached a
-    2025 in the next sentence). Sentences that name no year, or only the year a plan reaches (到2030年), say
-    nothing here: they speak as of their document's date, which retrieval weighed (units._as_of). A year the
-    question asks about may be a plan's (定的2022年目标: 到2022年)."""
-    asked = years_named(question)
-    if not asked or not years_named(said, targets=False):
-        return []
-    return [] if asked & years_named(said) else sorted(asked)  # 定的2022年…目标 is answered by 到2022年
-
-
 # A quantity the question states as a condition (投资5亿元的项目, 50名员工): the passage that answers must
 # state it too, or it is about another case (the policy for 10亿元以上). Years are NAMES_A_NUMBER's.
 NAMED_QUANTITY = re.compile(

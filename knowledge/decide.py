@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import answer_types, containers
+from . import answer_types, containers, years
 from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
@@ -190,6 +190,7 @@ def answer_gate(
     tagged=None,
     unsaid: tuple = (),
     asks: tuple = (),
+    title: str = "",
 ) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question for a kind of
     answer (a phone number, a date, a sum, a figure: query.wants) or a figure in a unit (多少亿:
@@ -207,13 +208,13 @@ def answer_gate(
     a question naming one of several like-named things (橙洲区) is not answered by sentences about another
     (青梧区, answer_types.stands_in). A question naming a place (滨江) answered from the document of a
     place it lies in (杭州市) is answered only by sentences that name it (`unsaid`: the named places
-    they do not, scope.Places.unsaid)."""
+    they do not, scope.Places.unsaid). `title`: the answer's document's, for the year it is for."""
     if unsaid:
         return reason("not_about", unsaid[0])
     said = said or cited
-    years = [] if curated else answer_types.other_years(query.text, said)
-    if years:
-        return reason("not_about", f"{years[0]}年")  # 2025年 asked, the answer's figures are 2024年's
+    other = [] if curated else years.other_years(query.text, said, title)
+    if other:
+        return reason("not_about", f"{other[0]}年")  # 2025年 asked, the answer's figures are 2024年's
     if query.wants and query.wants not in asks and not answer_types.STATES[query.wants].search(normalize(said)):
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from . import answer_types
+from . import answer_types, years
 from .lexicon_data import is_latin, latin_key
 from .query import Concept
 from .structure import headings_along
@@ -217,7 +217,7 @@ def _as_of(published: re.Match | None, text: str) -> str:
     if not published or _POINTS_TO_YEAR.search(text):
         return ""
     year = published.group(1)
-    if any(named < int(year) for named in answer_types.years_named(text)):
+    if any(named < int(year) for named in years.years_named(text)):
         return ""
     return f"（{year}年）"
 

@@ -247,7 +247,7 @@ def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(k
 def test_an_answer_whose_figures_are_another_years_is_declined(kb):
     """2025年浙江全年获批了多少个创新药 was answered with 2024年…全年获批创新药6个: the passage it was found in
     reached a 2025 in the sentence after. An answer that names years, none of them asked, is another year's."""
-    from knowledge.answer_types import other_years, years_named
+    from knowledge.years import other_years, years_named
     from knowledge.decide import answer_gate
 
     asked = kb.retriever.analyze("2025年浙江全年获批了多少个创新药？")
@@ -264,6 +264,21 @@ def test_an_answer_whose_figures_are_another_years_is_declined(kb):
     # a 文号's year names a document, not a time; 2000万元 is no year
     assert other_years("杭政办函〔2021〕39号提出多少年内翻番", "力争用3年时间实现翻番，2017年产值507.9亿元。") == []
     assert years_named("最高补助2000万元") == set()
+
+
+def test_the_year_a_document_is_for_names_the_document(kb):
+    """2025年专项…还包括哪些 was declined as "not about 2025年": the 2025 call's sentences speak of the period
+    it covers (2024年1月1日—12月31日). The title's 2025年度 says which document the question names; another
+    year's call, or a title that only mentions a year, still leaves the year to the sentences."""
+    from knowledge.decide import answer_gate
+
+    asked = kb.retriever.analyze("2025年专项说的国家级重大创新载体，除了国家实验室还包括哪些？")
+    period = "于2024年1月1日—2024年12月31日期间获得的国家实验室、国家实验室基地、国家技术创新中心等。"
+    call_2025 = "关于开展2025年度杭州市生物医药高质量发展专项申报工作的通知"
+    assert answer_gate(asked, period, period) == "not about 2025年"
+    assert answer_gate(asked, period, period, title=call_2025) == ""
+    assert answer_gate(asked, period, period, title=call_2025.replace("2025", "2024")) == "not about 2025年"
+    assert answer_gate(asked, period, period, title="2025年杭州市生物医药专项申报工作的通知") == "not about 2025年"
 
 
 def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined(kb):
@@ -712,7 +727,7 @@ def test_a_passage_that_names_no_year_speaks_as_of_its_documents_date():
     assert not covers("当年，园区生物医药产业总产值接近400亿元。")
     assert not covers("杭州将把生物制药放在优先发展的位置。", published="2021-03-12")
     assert not covers("杭州将把生物制药放在优先发展的位置。", published="")
-    # the year of a 文号 it cites names a document, not a time (one reading of years: answer_types.years_named)
+    # the year of a 文号 it cites names a document, not a time (one reading of years: years.years_named)
     assert covers("根据《实施意见》（杭政办函〔2017〕59号），杭州将加快发展生物医药。")
     assert not covers("2016—2017年，杭州生物医药产业保持较快增长。")
 
