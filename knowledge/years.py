@@ -50,7 +50,9 @@ def other_years(question: str, said: str, title: str = "") -> list[int]:
     nothing here: they speak as of their document's date, which retrieval weighed (units._as_of). A year the
     question asks about may be a plan's (定的2022年目标: 到2022年), or the year the answer's document is for
     (`title`: document_years), which names the document and is not asked of its sentences."""
-    asked = years_named(question) - document_years(title)
+    asked = years_named(question)
+    if asked and title:
+        asked -= document_years(title)  # read only when a year is asked: most questions name none
     if not asked or not years_named(said, targets=False):
         return []
     return [] if asked & years_named(said) else sorted(asked)  # 定的2022年…目标 is answered by 到2022年
