@@ -68,25 +68,6 @@ NAMED_QUANTITY = re.compile(
 )
 
 
-# An article or item the question points to by number (第二条, 第（八）条, 第3项): documents number them
-# 第二条, （二） or 二、 at the start of a line or sentence. A passage without that number is another article.
-_ARTICLE = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十百]+|\d+)\s*[）)]?\s*[条项款章节]")
-
-
-def articles_missing(question: str, passage: str) -> list[str]:
-    """The numbered articles the (normalised) question points to (第二条) that the passage does not carry.
-    The passage is normalised only when the question names one: this runs on every question."""
-    named = list(_ARTICLE.finditer(question))
-    text = normalize(passage) if named else ""
-    missing = []
-    for match in named:
-        n = re.escape(match.group(1))
-        numbered = rf"第{n}[条项款章节]|[（(]{n}[）)]|(?:^|[\n。；;：:])\s*{n}[、.．]"
-        if not re.search(numbered, text):
-            missing.append(match.group().replace(" ", ""))
-    return missing
-
-
 # A document the question names by its title in 《》 (《关于支持生物医药产业创新发展若干举措》的文号是多少): a passage of
 # another document answers for it only by naming it (a plan quoting the policy it carries out).
 _TITLED = re.compile(r"《([^《》]{4,})》")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import answer_types, containers, years
+from . import answer_types, articles, containers, years
 from .answer_types import NAMES_A_NUMBER
 from .forest import Forest
 from .query import Query
@@ -166,7 +166,7 @@ def gate(query: Query, hits: list[Hit]) -> str:
     if query.measure and not answer_types.states_measure(query.measure, top.best_unit or top.text):
         return reason("no_figure_in", query.measure)
     named = (
-        answer_types.articles_missing(query.text, top.text)
+        articles.missing(query.text, top.text)
         or answer_types.quantities_missing(query.text, top.text)
         or _numbers_missing(query, top)
     )
@@ -177,9 +177,15 @@ def gate(query: Query, hits: list[Hit]) -> str:
 
 
 def _numbers_missing(query: Query, top: Hit) -> list[str]:
-    """The years and periods the question names (2023年, 第二期) that the passage does not cover."""
+    """The years and periods the question names (2023年, 第二期) that the passage does not cover. A numbered
+    article (第3项, 第二部分) is articles.missing's, which reads it in the passage's own numbering (3. or 三、)."""
     covered = set(top.covered)
-    return [c.term for c in query.terms if NAMES_A_NUMBER.search(c.term) and c.term not in covered]
+    referred = "".join(articles.references(query.text))
+    return [
+        c.term
+        for c in query.terms
+        if NAMES_A_NUMBER.search(c.term) and c.term not in covered and c.term not in referred
+    ]
 
 
 def answer_gate(
@@ -191,6 +197,7 @@ def answer_gate(
     unsaid: tuple = (),
     asks: tuple = (),
     title: str = "",
+    passage: str = "",
 ) -> str:
     """Why the sentences an answer would cite do not answer ('' when they do): a question for a kind of
     answer (a phone number, a date, a sum, a figure: query.wants) or a figure in a unit (多少亿:
@@ -208,13 +215,17 @@ def answer_gate(
     a question naming one of several like-named things (橙洲区) is not answered by sentences about another
     (青梧区, answer_types.stands_in). A question naming a place (滨江) answered from the document of a
     place it lies in (杭州市) is answered only by sentences that name it (`unsaid`: the named places
-    they do not, scope.Places.unsaid). `title`: the answer's document's, for the year it is for."""
+    they do not, scope.Places.unsaid). `title`: the answer's document's, for the year it is for; `passage`: the text cited from, for the
+    numbered article the question points to (第2条)."""
     if unsaid:
         return reason("not_about", unsaid[0])
     said = said or cited
     other = [] if curated else years.other_years(query.text, said, title)
     if other:
         return reason("not_about", f"{other[0]}年")  # 2025年 asked, the answer's figures are 2024年's
+    article = articles.not_cited(query.text, passage, cited) if passage else []
+    if article:
+        return reason("not_about", article[0])  # 第2条 asked, the sentence cited is row 序号：1's
     if query.wants and query.wants not in asks and not answer_types.STATES[query.wants].search(normalize(said)):
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):

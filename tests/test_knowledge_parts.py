@@ -231,6 +231,34 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     assert first_answerable(fund, [lacks]) == [lacks]  # nothing better: the gate declines
 
 
+def test_an_article_asked_by_number_is_read_in_either_script_and_answered_from_inside_it(kb):
+    from knowledge.decide import answer_gate, gate
+
+    def hit(text):
+        return make_hit(text, "a#0", best_unit=text, covered=[])
+
+    # 第2条 is 第二条; a policy table's rows come out of ingestion as 序号：2，… (structure.py)
+    rows = "（一）提升产业创新研发能力\n序号：1，支持领域：鼓励融合发展，支持方式：择优支持。序号：2，支持领域：加强药物核心技术攻关，支持方式：……"
+    second = kb.retriever.analyze("滨江政策第2条的支持领域叫什么？")
+    assert not gate(second, [hit(rows)])
+    assert gate(second, [hit(rows.split("序号：2")[0])]) == "not about 第2条"
+    assert gate(kb.retriever.analyze("滨江政策第12条的支持领域叫什么？"), [hit(rows)]) == "not about 第12条"
+    # ... and answered only by the sentence on its own row, not the one before it
+    first_row = "序号：1，支持领域：鼓励融合发展，支持方式：择优支持。"
+    second_row = "序号：2，支持领域：加强药物核心技术攻关，支持方式：……"
+    assert answer_gate(second, first_row, passage=rows) == "not about 第2条"
+    assert answer_gate(second, second_row, passage=rows) == ""
+    # a sentence that runs into the article from the one before still reaches it (the preamble, then 一、)
+    measures = "特制定如下举措。一、布局高能级创新平台。积极争取国家级平台落地。二、支持创新药研发。"
+    first = kb.retriever.analyze("若干举措的第一条举措是什么？")
+    assert answer_gate(first, "特制定如下举措。一、布局高能级创新平台。", passage=measures) == ""
+    assert answer_gate(first, "二、支持创新药研发。", passage=measures) == "not about 第一条"
+    # a part (第二部分) is a numbered heading too: 二、
+    part = kb.retriever.analyze("杭政办函〔2021〕39号第二部分的标题是什么？")
+    assert gate(part, [hit("一、明确目标。")]) == "not about 第二部分"
+    assert answer_gate(part, "二、提升创新研发能力。", passage="一、明确目标。二、提升创新研发能力。") == ""
+
+
 def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(kb):
     from knowledge.decide import answer_gate
 
