@@ -72,16 +72,16 @@ def not_cited(question: str, passage: str, cited: str) -> list[str]:
     if not named:
         return []
     text, said = normalize(passage), normalize(cited).strip()
-    missing = []
+    out = []
     for match in named:
         opened = _article_marker(match.group(1)).search(text)
         value = _numeral_value(match.group(1))
         if opened is None or value is None:
-            missing.append(match.group().replace(" ", ""))
+            out.append(match.group().replace(" ", ""))
             continue
         after = _article_marker(str(value + 1)).search(text, opened.end())
         end = after.start() if after else len(text)
         start = text.find(said[:12])
         if not (0 <= start < end and start + len(said) > opened.start()):
-            missing.append(match.group().replace(" ", ""))
-    return missing
+            out.append(match.group().replace(" ", ""))
+    return out
