@@ -41,9 +41,14 @@ def _numeral_forms(number: str) -> list[str]:
     return list(dict.fromkeys([number, str(value), chinese]))
 
 
+def _named(question: str) -> list[tuple[str, str]]:
+    """(the reference as written, its number) for each article the (normalised) question points to."""
+    return [(m.group().replace(" ", ""), m.group(1)) for m in _ARTICLE.finditer(question)]
+
+
 def references(question: str) -> list[str]:
     """The numbered articles the (normalised) question points to, as written (第3项, 第(一)项)."""
-    return [m.group().replace(" ", "") for m in _ARTICLE.finditer(question)]
+    return [written for written, _ in _named(question)]
 
 
 def _article_marker(number: str) -> re.Pattern:
@@ -59,29 +64,29 @@ def _article_marker(number: str) -> re.Pattern:
 def missing(question: str, passage: str) -> list[str]:
     """The numbered articles the (normalised) question points to (第二条) that the passage does not carry.
     The passage is normalised only when the question names one: this runs on every question."""
-    named = list(_ARTICLE.finditer(question))
+    named = _named(question)
     text = normalize(passage) if named else ""
-    return [m.group().replace(" ", "") for m in named if not _article_marker(m.group(1)).search(text)]
+    return [written for written, number in named if not _article_marker(number).search(text)]
 
 
 def not_cited(question: str, passage: str, cited: str) -> list[str]:
     """The numbered articles the question points to that the cited sentences do not reach into: they must
     end after the passage's marker for it (一、, 序号：1) and start before the next article's. 第2条 asked,
     the sentence on row 序号：1 does not answer, though the passage carries both."""
-    named = list(_ARTICLE.finditer(question))
+    named = _named(question)
     if not named:
         return []
     text, said = normalize(passage), normalize(cited).strip()
+    start = text.find(said[:12])
     out = []
-    for match in named:
-        opened = _article_marker(match.group(1)).search(text)
-        value = _numeral_value(match.group(1))
+    for written, number in named:
+        opened = _article_marker(number).search(text)
+        value = _numeral_value(number)
         if opened is None or value is None:
-            out.append(match.group().replace(" ", ""))
+            out.append(written)
             continue
         after = _article_marker(str(value + 1)).search(text, opened.end())
         end = after.start() if after else len(text)
-        start = text.find(said[:12])
         if not (0 <= start < end and start + len(said) > opened.start()):
-            out.append(match.group().replace(" ", ""))
+            out.append(written)
     return out
