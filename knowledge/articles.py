@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .numbering import chinese_number
 from .text import normalize
 
 # An article or item the question points to by number (第二条, 第（八）条, 第3项, 第二部分): documents number them
@@ -19,21 +20,9 @@ _ARTICLE = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十百]+|\d
 _CN_DIGITS = "零一二三四五六七八九"
 
 
-def _numeral_value(number: str) -> int | None:
-    """二十三 -> 23, 7 -> 7; None for what is not a number from 1 to 99 (百)."""
-    if number.isdigit():
-        return int(number)
-    tens, ten, ones = number.partition("十")
-    if not ten:
-        return _CN_DIGITS.index(number) if len(number) == 1 and number in _CN_DIGITS else None
-    if len(tens) > 1 or len(ones) > 1 or any(c not in _CN_DIGITS for c in tens + ones):
-        return None
-    return (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
-
-
 def _numeral_forms(number: str) -> list[str]:
     """The number as written and in the other script, for 1-99: 2 and 二, 十二 and 12."""
-    value = _numeral_value(number)
+    value = chinese_number(number)
     if value is None or not 0 < value < 100:
         return [number]
     tens, ones = divmod(value, 10)
@@ -81,7 +70,7 @@ def not_cited(question: str, passage: str, cited: str) -> list[str]:
     out = []
     for written, number in named:
         opened = _article_marker(number).search(text)
-        value = _numeral_value(number)
+        value = chinese_number(number)
         if opened is None or value is None:
             out.append(written)
             continue

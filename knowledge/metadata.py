@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from .clean import ORG_END as _ORG_END
 from .clean import is_org as _is_org
 from .garble import remove_glosses
+from .numbering import chinese_number
 from .readers import DOC_NUMBER
 from .scope import Places
 from .text import _t2s
@@ -57,7 +58,6 @@ LABELS_EN = {
 }
 TOP_LINES = 30  # where a title, dateline or 文号 stands on a page
 
-_CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
 _NUM = r"[0-9〇○零一二三四五六七八九十]"
 DATE = re.compile(
     rf"({_NUM}{{4}})\s*年\s*({_NUM}{{1,3}})\s*月\s*({_NUM}{{1,3}})\s*日"
@@ -122,23 +122,12 @@ def fold(text: str) -> str:
     return remove_glosses(_t2s.convert(unicodedata.normalize("NFKC", text)))[0]
 
 
-def _number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    if text == "两":
-        return 2
-    if "十" in text:  # 十, 十二, 二十, 二十一
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGIT.get(tens, 1) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
-    return int("".join(str(_CN_DIGIT.get(c, c)) for c in text))
-
-
 def parse_date(match: re.Match) -> str:
     """ISO date of a DATE match, or '' when it names no real day."""
-    y, m, d = [g for g in match.groups()[:6] if g is not None][:3]
+    y, m, d = [chinese_number(g) for g in match.groups()[:6] if g is not None][:3]
     try:
-        return date(_number(y), _number(m), _number(d)).isoformat()
-    except ValueError:
+        return date(y, m, d).isoformat()
+    except (TypeError, ValueError):  # TypeError: a part that is no number (None)
         return ""
 
 
@@ -282,7 +271,9 @@ def _validity(text: str, found: dict[str, Found]) -> None:
         match = _VALID_YEARS.search(text)
         if match and "valid_from" in found:
             start = date.fromisoformat(found["valid_from"].value)
-            years = _number(match.group(1))
+            years = chinese_number(match.group(1))
+            if years is None:
+                return
             try:
                 end = start.replace(year=start.year + years)
             except ValueError:  # 29 February

@@ -73,3 +73,26 @@ def heading_level(line: str) -> int:
 def markers_in(text: str) -> int:
     """How many numbering markers a text carries anywhere (一是…二是, （一）…（二）, 1. … 2.)."""
     return len(_IN_TEXT.findall(text))
+
+
+_DIGITS = (
+    {c: i for i, c in enumerate("〇一二三四五六七八九")}
+    | {"零": 0, "○": 0, "Ｏ": 0, "O": 0, "两": 2}
+    | {str(i): i for i in range(10)}
+)
+
+
+def chinese_number(text: str) -> int | None:
+    """A number in Chinese numerals, digits or both: 十二 -> 12, 二十三 -> 23, 二〇二三 -> 2023, 两 -> 2; None for
+    what is not one (百, 一百: nothing read here counts in hundreds). Dates (metadata) and the articles a
+    question points to by number (articles) read numbers with it."""
+    if text.isdigit():
+        return int(text)
+    tens, ten, ones = text.partition("十")
+    if ten:
+        if len(tens) > 1 or len(ones) > 1 or any(c not in _DIGITS for c in tens + ones):
+            return None
+        return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+    if not text or any(c not in _DIGITS for c in text):
+        return None
+    return int("".join(str(_DIGITS[c]) for c in text))
