@@ -22,6 +22,8 @@ from .lead_form import ValidateInvestorLeadForm  # noqa: F401
 
 log = logging.getLogger(__name__)
 
+RESPONSE_PREFIX = "utter_"  # Rasa names every domain response so; any other step is an action
+
 
 class ActionAnswerFromKnowledge(Action):
     """Answer a park question from the knowledge base, with its sources.
@@ -64,7 +66,7 @@ class ActionAnswerFromKnowledge(Action):
             question = topics.resolve(text, sure, tracker.get_slot("topic"))
         language_events = [SlotSet("language", switched)] if switched else []
         if question.needs_topic and not in_form:
-            return [*language_events, *_verdict(outcome.NEED_TOPIC)]
+            return [*language_events, *_verdict(outcome.NEED_TOPIC, dispatcher, domain, spoken)]
 
         answer = await asyncio.to_thread(knowledge_client.ask, question.query)
         result = outcome.decide(
@@ -99,24 +101,35 @@ class ActionAnswerFromKnowledge(Action):
         # form (utter_no_knowledge with its "leave your details" button) follows.
         if in_form:
             return [*language_events, SlotSet("topic", question.topic), SlotSet("knowledge_result", None)]
-        return [*language_events, SlotSet("topic", question.topic), *_verdict(result)]
+        return [*language_events, SlotSet("topic", question.topic), *_verdict(result, dispatcher, domain, spoken)]
 
 
-def _verdict(result: str) -> list[dict[str, Any]]:
-    """The verdict for the rules, and the step they fix for it, which Rasa then runs without
-    predicting it again (actions/follow_ups.py)."""
+def _verdict(result: str, dispatcher: CollectingDispatcher, domain: dict, spoken: str | None) -> list[dict[str, Any]]:
+    """The verdict for the rules, and the step they fix for it (actions/follow_ups.py).
+
+    A response the rule names is said here, whole (text, buttons, payload), and the turn ends
+    with this action: run as a follow-up, the response would still make Rasa predict once more
+    after it, only to end the turn (ops/profiles, round 7)."""
     follow = follow_ups.after_verdict().get(result)
+    if follow and follow.startswith(RESPONSE_PREFIX):
+        _say(dispatcher, domain, follow, spoken)
+        follow = follow_ups.LISTEN
     return [SlotSet("knowledge_result", result), *([FollowupAction(follow)] if follow else [])]
 
 
 def _say(dispatcher: CollectingDispatcher, domain: dict, response: str, spoken: str | None, payload=None) -> None:
-    """A response in the language of this message: Rasa renders an action's responses before
-    applying its events, so it would not yet see the `language` this action sets."""
-    text = responses.text_for(domain, response, spoken)
-    if text:
-        dispatcher.utter_message(text=text, json_message=payload)
-    else:  # a domain without it: Rasa renders its own
+    """Response `response` as Rasa would render it (text, buttons, and its custom payload unless
+    `payload` replaces it), but in the language of this message: Rasa renders an action's
+    responses before applying its events, so it would not yet see the `language` this action sets."""
+    variant = responses.variant_for(domain, response, spoken)
+    if variant is None:  # a domain without it: Rasa renders its own
         dispatcher.utter_message(response=response, json_message=payload)
+        return
+    dispatcher.utter_message(
+        text=str(variant["text"]),
+        buttons=list(variant.get("buttons") or []),
+        json_message=payload if payload is not None else variant.get("custom"),
+    )
 
 
 class ActionDetectLanguage(Action):

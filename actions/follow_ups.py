@@ -5,8 +5,10 @@ response (utter_no_knowledge, utter_out_of_scope, …) or the end of the turn.
 Left to itself, Rasa would run its policies again after the action only to
 re-derive that fixed step, and once more after the response: the largest
 part of what a park question cost Rasa beyond a greeting (ops/profiles,
-round 3). The action returns the step as a FollowupAction, which Rasa runs
-without predicting. The rules stay the one definition, read here, and keep
+round 3). The action says the response the rule names and ends the turn with a
+FollowupAction to action_listen, which Rasa runs without predicting (run as a follow-up, the
+response itself would still be followed by a prediction: round 7). The rules stay the one
+definition, read here, and keep
 training the RulePolicy, which chooses the same step when no follow-up is
 given (a test holds the two together).
 """

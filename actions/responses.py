@@ -23,11 +23,12 @@ def variant_language(variant: dict) -> str:
     return CHINESE
 
 
-def text_for(domain: dict[str, Any] | None, name: str, language: str | None) -> str | None:
-    """The text of response `name` in `language` (else its Chinese variant); None if the domain lacks it."""
+def variant_for(domain: dict[str, Any] | None, name: str, language: str | None) -> dict | None:
+    """Response `name`'s variant (text, buttons, custom) in `language`, else its Chinese one; None if
+    the domain lacks it."""
     variants = [v for v in ((domain or {}).get("responses") or {}).get(name) or [] if v.get("text")]
     for wanted in (language or CHINESE, CHINESE):
         for variant in variants:
             if variant_language(variant) == wanted:
-                return str(variant["text"])
+                return variant
     return None

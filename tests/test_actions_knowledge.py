@@ -25,6 +25,11 @@ NEWSROOM_HOTLINE = "85052222"  # the news site's own number: never a park fact
 pytestmark = pytest.mark.usefixtures("kb_in_actions")
 
 
+def responses_said(messages: list[dict]) -> list[str]:
+    """The domain responses the action asked Rasa to render (these tests pass no domain)."""
+    return [m["response"] for m in messages if m.get("response")]
+
+
 def test_location_question_is_answered_with_its_source():
     messages, events = run_action(tracker_state("location_question"))
 
@@ -82,12 +87,13 @@ def test_follow_up_nobody_published_offers_staff_and_keeps_the_topic():
     assert meta(messages)["outcome"] == "abstained"
     # The release discusses CXO without saying how to apply: it is offered to read (utter_see_also), and the
     # rule for `pointed` offers staff, with the buttons.
-    assert [m.get("response") for m in messages] == ["utter_see_also"]
+    assert responses_said(messages) == ["utter_see_also", "utter_no_knowledge_pointed"]
     assert events == [
         SlotSet("topic", "CXO"),
         SlotSet("knowledge_result", "pointed"),
-        FollowupAction("utter_no_knowledge_pointed"),
+        FollowupAction("action_listen"),
     ]
+    assert responses_said(messages)[-1:] == ["utter_no_knowledge_pointed"]  # said by the action: the turn ends with it
 
 
 def test_contact_question_abstains_and_never_gives_the_newsroom_number():
@@ -104,7 +110,7 @@ def test_a_question_the_documents_discuss_but_do_not_answer_points_to_them():
     without saying "not found" again."""
     state = tracker_state("location_question", text="生物医药专项基金怎么申请", intent=("ask_funds", 0.99))
     messages, events = run_action(state)
-    assert [m.get("response") for m in messages] == ["utter_see_also"]
+    assert responses_said(messages) == ["utter_see_also", "utter_no_knowledge_pointed"]
     custom = messages[0]["custom"]
     assert custom["outcome"] == "abstained"
     assert [(s["title"], s["snippet"]) for s in custom["sources"]] == [(RELEASE_TITLE, "")]
@@ -119,17 +125,23 @@ def domain() -> dict:
 def test_a_park_question_sets_the_language_and_its_own_reply_is_already_in_it(domain):
     """Outside the form the slot mapping leaves a park question's language to this action. Rasa renders
     an action's responses before applying its events, so the "not found, these may help" line is picked
-    from the domain in the message's language, not left to Rasa (which would still see zh)."""
+    from the domain in the message's language, not left to Rasa (which would still see zh); so is the
+    rule's offer of staff that follows it, with its buttons."""
+
+    def variant(name: str, english: bool) -> dict:
+        return next(v for v in domain["responses"][name] if bool(v.get("condition")) == english)
+
     state = tracker_state(
         "location_question", text="How can we apply for the CXO order subsidy?", intent=("ask_cxo", 0.99)
     )
     messages, events = run_action(state, domain)
-    english = next(v["text"] for v in domain["responses"]["utter_see_also"] if v.get("condition"))
-    assert said(messages) == [english]
+    offer = variant("utter_no_knowledge_pointed", english=True)
+    assert said(messages) == [variant("utter_see_also", english=True)["text"], offer["text"]]
+    assert messages[-1]["buttons"] == offer["buttons"] and messages[-1]["custom"] == offer["custom"]
     assert events[0] == SlotSet("language", "en") and SlotSet("knowledge_result", "pointed") in events
 
     back, events = run_action(tracker_state("follow_up_after_cxo", language="en"), domain)  # 具体怎么申请
-    assert said(back) == [next(v["text"] for v in domain["responses"]["utter_see_also"] if not v.get("condition"))]
+    assert said(back) == [variant(n, english=False)["text"] for n in ("utter_see_also", "utter_no_knowledge_pointed")]
     assert events[0] == SlotSet("language", "zh")
 
 
@@ -156,8 +168,9 @@ def test_unsure_off_topic_message_gets_the_scope_message():
     assert events == [
         SlotSet("topic", "基金"),
         SlotSet("knowledge_result", "out_of_scope"),
-        FollowupAction("utter_out_of_scope"),
+        FollowupAction("action_listen"),
     ]
+    assert responses_said(messages)[-1:] == ["utter_out_of_scope"]  # said by the action: the turn ends with it
 
 
 def test_park_question_taken_for_small_talk_is_still_answered():
@@ -186,8 +199,9 @@ def test_off_topic_message_is_never_read_as_a_follow_up(asked):
     assert events == [
         SlotSet("topic", "CXO"),
         SlotSet("knowledge_result", "small_talk"),
-        FollowupAction("utter_chitchat"),
+        FollowupAction("action_listen"),
     ]
+    assert responses_said(messages)[-1:] == ["utter_chitchat"]  # said by the action: the turn ends with it
 
 
 def test_unsure_follow_up_guess_is_asked_on_its_own_words(asked):
@@ -200,8 +214,9 @@ def test_unsure_follow_up_guess_is_asked_on_its_own_words(asked):
         SlotSet("language", "en"),
         SlotSet("topic", "CXO"),
         SlotSet("knowledge_result", "out_of_scope"),
-        FollowupAction("utter_out_of_scope"),
+        FollowupAction("action_listen"),
     ]
+    assert responses_said(messages)[-1:] == ["utter_out_of_scope"]  # said by the action: the turn ends with it
 
 
 def test_sure_follow_up_is_searched_with_the_earlier_topic(asked):
@@ -213,8 +228,8 @@ def test_bare_follow_up_without_a_topic_asks_which_topic(monkeypatch):
     monkeypatch.setattr(knowledge_client, "ask", lambda query: pytest.fail("nothing to search for"))
     state = tracker_state("follow_up_after_cxo", text="还有呢", topic=None)
     messages, events = run_action(state)
-    assert messages == []
-    assert events == [SlotSet("knowledge_result", "need_topic"), FollowupAction("utter_ask_topic")]
+    assert responses_said(messages) == ["utter_ask_topic"]
+    assert events == [SlotSet("knowledge_result", "need_topic"), FollowupAction("action_listen")]
 
 
 def test_broken_knowledge_base_means_no_knowledge_not_an_error(monkeypatch):

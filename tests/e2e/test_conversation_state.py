@@ -71,3 +71,16 @@ def test_a_long_conversation_moves_to_a_new_session_and_keeps_its_topic(stack):
     replies = chat(stack, "还有呢", sender)
     assert any(r["sources"] for r in replies), replies
     assert "CXO" in all_text(replies)
+
+
+@pytest.mark.parametrize("message", ["今天天气怎么样", "CXO企业入驻园区有什么门槛"])
+def test_a_turn_the_documents_do_not_answer_ends_with_the_knowledge_action(stack, message):
+    """The reply the rules give a verdict (the scope message; the offer of staff) is said by the
+    knowledge action itself, so Rasa runs no response action after it and predicts nothing more
+    that turn (actions/actions.py `_verdict`)."""
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    replies = chat(stack, message, sender)
+    assert any(r["buttons"] for r in replies), replies
+    events = tracker_events(stack, sender)
+    turn = events[max(i for i, (kind, _) in enumerate(events) if kind == "user") :]
+    assert [name for kind, name in turn if kind == "action"] == ["action_answer_from_knowledge", "action_listen"]
