@@ -24,16 +24,23 @@ does (bot/db.py), with connections kept in a pool: Rasa saves a turn on its even
 and a FULL commit's fsyncs stalled every conversation for their length (~15% of the loop
 under `make bench`).
 NORMAL in WAL mode never corrupts the file; a power cut may lose the last turns.
+
+Every message reads the session's events and saves the new ones. Rasa does both through the ORM:
+a query object built per call (its cache key computed each time), an ORM object per stored row,
+a `count()` of the session for every save, and a unit-of-work flush. The store runs the same SQL
+as Core statements built once (`SessionStatements`): the same rows, the same order, the same
+session boundary (events since the latest `session_started`). Profiled in ops/profiles round 7.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -58,6 +65,37 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA synchronous={sqlite_synchronous()}")
     cursor.close()
+
+
+class SessionStatements:
+    """Rasa's `_event_query` for the latest session, as Core statements: its rows' data, their number,
+    and the insert of new rows. Built once per store; the sender is a bound parameter."""
+
+    def __init__(self, table: sa.Table) -> None:
+        c = table.c
+        sender = sa.bindparam("sender_id")
+        start = (
+            sa.select(sa.func.max(c.timestamp))
+            .where(c.sender_id == sender, c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        in_session = sa.and_(c.sender_id == sender, sa.or_(c.timestamp >= start, start.is_(None)))
+        self.data = sa.select(c.data).where(in_session).order_by(c.id)
+        self.count = sa.select(sa.func.count()).select_from(table).where(in_session)
+        self.insert = table.insert()
+
+
+def event_row(sender_id: str, event) -> dict:
+    """One event as Rasa's SQL store writes it (rasa/core/tracker_store.py SQLTrackerStore.save)."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def may_end_form(tracker: DialogueStateTracker) -> bool:
@@ -86,9 +124,26 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             )
             sa_event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sessionmaker(bind=self.engine)
+        self.statements = SessionStatements(self.SQLEvent.__table__)
+        with self.session_scope():  # Rasa checks POSTGRESQL_SCHEMA in every session; the Core path once, here
+            pass
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        if fetch_events_from_all_sessions or not self.domain:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        with self.engine.connect() as conn:
+            rows = conn.execute(self.statements.data, {"sender_id": sender_id}).scalars().all()
+        if not rows:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        await self.stream_events(tracker)
+        with self.engine.begin() as conn:
+            stored = conn.execute(self.statements.count, {"sender_id": tracker.sender_id}).scalar_one()
+            rows = [event_row(tracker.sender_id, e) for e in itertools.islice(tracker.events, stored, None)]
+            if rows:
+                conn.execute(self.statements.insert, rows)
         if not may_end_form(tracker):  # most turns: no need to turn the session's events into dicts
             return
         events = [event.as_dict() for event in tracker.events]

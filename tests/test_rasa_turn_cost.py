@@ -110,3 +110,61 @@ def test_rasa_per_turn_work_is_cheaper_and_decides_the_same(tmp_path):
 
 def test_sqlite_synchronous_is_a_setting(tmp_path):
     assert _probe(tmp_path, SQLITE_SYNCHRONOUS="full")["pragmas"] == ["wal", 2]
+
+
+SAME_ROWS = r"""
+import asyncio, json, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_ext.tracker_store import ErasingSQLTrackerStore
+
+stores = {"rasa": SQLTrackerStore(dialect="sqlite", db=sys.argv[1] + ".rasa"),
+          "ours": ErasingSQLTrackerStore(dialect="sqlite", db=sys.argv[1] + ".ours")}
+clock = iter(range(1000, 2000))  # distinct, increasing timestamps, as Rasa's clock gives them
+
+def turn(text, intent):
+    parse = {"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": text}
+    return [UserUttered(text, parse["intent"], parse_data=parse, timestamp=next(clock)),
+            ActionExecuted("action_answer_from_knowledge", timestamp=next(clock)),
+            BotUttered("answer", {"custom": {"outcome": "answered", "sources": [{"title": "标题"}]}}, timestamp=next(clock)),
+            SlotSet("topic", "CXO", timestamp=next(clock)), ActionExecuted("action_listen", timestamp=next(clock))]
+
+def session():
+    return [ActionExecuted("action_session_start", timestamp=next(clock)), SessionStarted(timestamp=next(clock)),
+            ActionExecuted("action_listen", timestamp=next(clock))]
+
+seen = {}
+for name, store in stores.items():
+    clock = iter(range(1000, 2000))
+    asyncio.run(store.save(DialogueStateTracker.from_events("p", session())))
+    for step in (turn("园区在哪", "ask_location"), turn("还有呢", "ask_follow_up"), session(), turn("基金", "ask_funds")):
+        tracker = asyncio.run(store.retrieve("p"))  # as Rasa handles a message: read, add, save
+        for event in step:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+        if not any(isinstance(e, SessionStarted) for e in step):
+            asyncio.run(store.save(tracker))  # a second save of the same turn adds nothing
+    with store.engine.connect() as conn:
+        rows = [list(r) for r in conn.exec_driver_sql(
+            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id")]
+    back = asyncio.run(store.retrieve("p"))
+    seen[name] = {"rows": rows, "session": [e.as_dict() for e in back.events],
+                  "nobody": asyncio.run(store.retrieve("nobody")) is None,
+                  "all": len(asyncio.run(store.retrieve_full_tracker("p")).events)}
+print(json.dumps(seen))
+"""
+
+
+def test_the_stores_core_statements_write_and_read_what_rasas_orm_does(tmp_path):
+    """rasa_ext's SQL store reads a session and saves a turn with Core statements built once; the rows
+    it writes and the session it reads back are Rasa's own, to the byte."""
+    seen = probe(SAME_ROWS, str(tmp_path / "tracker.db"))
+    ours, rasa = seen["ours"], seen["rasa"]
+    assert len(rasa["rows"]) == 3 + 5 + 5 + 3 + 5  # every event once, though turns were saved twice
+    assert ours["rows"] == rasa["rows"]
+    assert ours["session"] == rasa["session"]
+    # the latest session only, from its session_started on
+    assert [e["event"] for e in ours["session"]][:2] == ["session_started", "action"]
+    assert len(ours["session"]) == 2 + 5 and ours["all"] == rasa["all"] == 21
+    assert ours["nobody"] and rasa["nobody"]
