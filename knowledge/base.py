@@ -174,9 +174,8 @@ class KnowledgeBase:
             unsaid += tuple(dict.fromkeys(t for t in named if not retriever.places.mentions(t)))
             curated = hits[0].category == "faq"
             tagged = retriever.tokenizer.tagged
-            why = decide.answer_gate(
-                query, cited, said, curated, tagged, unsaid, hits[0].asks, hits[0].title, hits[0].text
-            )
+            answer = decide.Cited(cited, said, hits[0].text, hits[0].title, curated, hits[0].asks)
+            why = decide.answer_gate(query, answer, tagged, unsaid)
         if why:
             return self._declined(query, hits, replace(verdict, answers=False, because=why))
         return Answer(

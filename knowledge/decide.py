@@ -188,45 +188,53 @@ def _numbers_missing(query: Query, top: Hit) -> list[str]:
     ]
 
 
-def answer_gate(
-    query: Query,
-    cited: str,
-    said: str = "",
-    curated: bool = False,
-    tagged=None,
-    unsaid: tuple = (),
-    asks: tuple = (),
-    title: str = "",
-    passage: str = "",
-) -> str:
-    """Why the sentences an answer would cite do not answer ('' when they do): a question for a kind of
-    answer (a phone number, a date, a sum, a figure: query.wants) or a figure in a unit (多少亿:
-    query.measure) is not answered by an answer that states none (`said`: all it would say, the cited
-    sentences and those around them). A curated entry is held to the kind only when its variants do not
-    ask for it (`asks`, Unit.asks: asked 招商热线是多少, staff may answer "leave your details"; the location
-    entry gives no hotline), and always to the unit (不少于2支 does not say 多少亿). A question asking for
-    the members of a set (哪些, 哪两个) is not answered by sentences that name none, nor a question
-    about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年), nor one about the
-    negated case (不需要核查) by sentences on the positive one only. The plan and the negation hold
-    for a curated answer too: staff wrote the park's 2027 target, not how many firms are there today.
-    A curated answer may describe a list in its own words, so the list rule is for documents, and so
-    is the rule that a question for who (谁) is answered by sentences naming a person or an
-    organisation (`tagged`: the tokenizer's part-of-speech tagging, answer_types.names_someone), and that
-    a question naming one of several like-named things (橙洲区) is not answered by sentences about another
-    (青梧区, answer_types.stands_in). A question naming a place (滨江) answered from the document of a
-    place it lies in (杭州市) is answered only by sentences that name it (`unsaid`: the named places
-    they do not, scope.Places.unsaid). `title`: the answer's document's, for the year it is for; `passage`: the text cited from, for the
-    numbered article the question points to (第2条)."""
+@dataclass(frozen=True)
+class Cited:
+    """An answer as the answer rules read it: the sentences it cites (`text`), all it would say (`said`:
+    those and the sentences around them; `text` when empty), the passage they come from, its document's
+    title, whether staff wrote it (a curated entry) and the kinds of answer its variants ask for (asks)."""
+
+    text: str
+    said: str = ""
+    passage: str = ""
+    title: str = ""
+    curated: bool = False
+    asks: tuple = ()
+
+
+def answer_gate(query: Query, answer: Cited, tagged=None, unsaid: tuple = ()) -> str:
+    """Why the sentences an answer would cite do not answer ('' when they do).
+
+    - A question for a kind of answer (a phone number, a date, a sum, a figure: query.wants) or a figure
+      in a unit (多少亿: query.measure) is not answered by an answer that states none (`Cited.said`). A
+      curated entry is held to the kind only when its variants do not ask for it (`Cited.asks`, Unit.asks:
+      asked 招商热线是多少, staff may answer "leave your details"; the location entry gives no hotline), and
+      always to the unit (不少于2支 does not say 多少亿).
+    - A question asking for the members of a set (哪些, 哪两个) is not answered by sentences that name
+      none, nor one about what is now (目前, 入驻了) by sentences that only state a plan (将, 到2027年),
+      nor one about the negated case (不需要核查) by sentences on the positive one only. The plan and the
+      negation hold for a curated answer too: staff wrote the park's 2027 target, not how many firms are
+      there today. A curated answer may describe a list in its own words, so the list rule is for
+      documents, and so are the next two.
+    - A question for who (谁) is answered by sentences naming a person or an organisation (`tagged`: the
+      tokenizer's part-of-speech tagging, answer_types.names_someone), and a question naming one of
+      several like-named things (橙洲区) not by sentences about another (青梧区, answer_types.stands_in).
+    - A question naming a place (滨江) answered from the document of a place it lies in (杭州市) is
+      answered only by sentences that name it (`unsaid`: the named places they do not,
+      scope.Places.unsaid).
+    - A question for another year than the document's (its title, years.other_years), or for a numbered
+      article (第2条) the cited sentences are not in (the passage, articles.not_cited), is not answered.
+    """
     if unsaid:
         return reason("not_about", unsaid[0])
-    said = said or cited
-    other = [] if curated else years.other_years(query.text, said, title)
+    said, cited, curated = answer.said or answer.text, answer.text, answer.curated
+    other = [] if curated else years.other_years(query.text, said, answer.title)
     if other:
         return reason("not_about", f"{other[0]}年")  # 2025年 asked, the answer's figures are 2024年's
-    article = articles.not_cited(query.text, passage, cited) if passage else []
+    article = articles.not_cited(query.text, answer.passage, cited) if answer.passage else []
     if article:
         return reason("not_about", article[0])  # 第2条 asked, the sentence cited is row 序号：1's
-    if query.wants and query.wants not in asks and not answer_types.STATES[query.wants].search(normalize(said)):
+    if query.wants and query.wants not in answer.asks and not answer_types.STATES[query.wants].search(normalize(said)):
         return reason("no_type", query.wants)
     if query.measure and not answer_types.states_measure(query.measure, said):
         return reason("no_figure_in", query.measure)  # 多少亿 is not answered by 2支

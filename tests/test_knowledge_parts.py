@@ -40,7 +40,7 @@ def test_a_question_about_the_park_allows_the_places_it_lies_in_and_no_other():
 
 
 def test_a_district_question_is_answered_from_its_citys_document_only_in_sentences_naming_it(kb):
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     places = places_for(LEXICON)
     asked = "2022年滨江生命健康产业营收是多少？"
@@ -60,7 +60,7 @@ def test_a_district_question_is_answered_from_its_citys_document_only_in_sentenc
     # but not the park itself: 园区 says who asks, and national and provincial policies apply to it
     assert places.unsaid("咱们园区企业做临床试验，审批时限能压到多少天？", "全国", "时限压缩为30个工作日。") == []
     query = kb.retriever.analyze(asked)
-    assert answer_gate(query, city, city, unsaid=("滨江区",)) == "not about 滨江区"
+    assert answer_gate(query, Cited(city, city), unsaid=("滨江区",)) == "not about 滨江区"
 
 
 def test_the_thesaurus_tells_framing_words_from_topics():
@@ -164,7 +164,7 @@ def test_the_unit_a_figure_is_asked_in_must_be_stated():
 
 
 def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next_that_can(kb):
-    from knowledge.decide import answer_gate, first_answerable, gate
+    from knowledge.decide import Cited, answer_gate, first_answerable, gate
 
     def hit(text, chunk="a#0"):
         return make_hit(text, chunk, best_unit=text, covered=[])
@@ -209,8 +209,8 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
     office = kb.retriever.analyze("浙江省制造业高质量发展领导小组办公室的办公地址在哪？")
     assert office.wants == "address"
     assert gate(office, [hit("为贯彻制造强国和健康中国建设战略，特制定如下举措。")]) == "no address"
-    assert answer_gate(office, "园区位于机场西侧。") == "no address"
-    assert answer_gate(office, "办公室坐落于丹枫路399号。") == ""
+    assert answer_gate(office, Cited("园区位于机场西侧。")) == "no address"
+    assert answer_gate(office, Cited("办公室坐落于丹枫路399号。")) == ""
     # a quantity set as a condition: the rule for 10亿元以上 does not answer for 5亿元 (nor 15亿元 for 5亿元)
     five = kb.retriever.analyze("萧山对新引进固定资产投资5亿元的制造业项目，设备补助多少？")
     rule = "固定资产投资在10亿元以上的制造业项目，可获得最高20%的设备投入补助。"
@@ -232,7 +232,7 @@ def test_the_gate_declines_what_the_best_passage_cannot_state_and_takes_the_next
 
 
 def test_an_article_asked_by_number_is_read_in_either_script_and_answered_from_inside_it(kb):
-    from knowledge.decide import answer_gate, gate
+    from knowledge.decide import Cited, answer_gate, gate
 
     def hit(text):
         return make_hit(text, "a#0", best_unit=text, covered=[])
@@ -246,44 +246,44 @@ def test_an_article_asked_by_number_is_read_in_either_script_and_answered_from_i
     # ... and answered only by the sentence on its own row, not the one before it
     first_row = "序号：1，支持领域：鼓励融合发展，支持方式：择优支持。"
     second_row = "序号：2，支持领域：加强药物核心技术攻关，支持方式：……"
-    assert answer_gate(second, first_row, passage=rows) == "not about 第2条"
-    assert answer_gate(second, second_row, passage=rows) == ""
+    assert answer_gate(second, Cited(first_row, passage=rows)) == "not about 第2条"
+    assert answer_gate(second, Cited(second_row, passage=rows)) == ""
     # a sentence that runs into the article from the one before still reaches it (the preamble, then 一、)
     measures = "特制定如下举措。一、布局高能级创新平台。积极争取国家级平台落地。二、支持创新药研发。"
     first = kb.retriever.analyze("若干举措的第一条举措是什么？")
-    assert answer_gate(first, "特制定如下举措。一、布局高能级创新平台。", passage=measures) == ""
-    assert answer_gate(first, "二、支持创新药研发。", passage=measures) == "not about 第一条"
+    assert answer_gate(first, Cited("特制定如下举措。一、布局高能级创新平台。", passage=measures)) == ""
+    assert answer_gate(first, Cited("二、支持创新药研发。", passage=measures)) == "not about 第一条"
     # a part (第二部分) is a numbered heading too: 二、
     part = kb.retriever.analyze("杭政办函〔2021〕39号第二部分的标题是什么？")
     assert gate(part, [hit("一、明确目标。")]) == "not about 第二部分"
-    assert answer_gate(part, "二、提升创新研发能力。", passage="一、明确目标。二、提升创新研发能力。") == ""
+    assert answer_gate(part, Cited("二、提升创新研发能力。", passage="一、明确目标。二、提升创新研发能力。")) == ""
 
 
 def test_a_question_about_the_negated_case_is_not_answered_by_the_positive_one(kb):
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     negated = kb.retriever.analyze("不需要核查检验的药品补充申请，审评时限是多少个工作日？")
     positive_only = "需要核查检验的补充申请，审评时限从200个工作日压缩为60个工作日。"
-    assert answer_gate(negated, positive_only) == "the opposite case"
-    assert not answer_gate(negated, "不需要核查检验的补充申请，审评时限压缩为30个工作日。")
+    assert answer_gate(negated, Cited(positive_only)) == "the opposite case"
+    assert not answer_gate(negated, Cited("不需要核查检验的补充申请，审评时限压缩为30个工作日。"))
     # 有没有 asks yes or no; it negates nothing
-    assert not answer_gate(kb.retriever.analyze("有没有审批绿色通道"), "园区突出审批绿色通道等功能。")
+    assert not answer_gate(kb.retriever.analyze("有没有审批绿色通道"), Cited("园区突出审批绿色通道等功能。"))
     positive = kb.retriever.analyze("需要核查检验的补充申请审评时限多少天？")
-    assert not answer_gate(positive, positive_only)
+    assert not answer_gate(positive, Cited(positive_only))
 
 
 def test_an_answer_whose_figures_are_another_years_is_declined(kb):
     """2025年浙江全年获批了多少个创新药 was answered with 2024年…全年获批创新药6个: the passage it was found in
     reached a 2025 in the sentence after. An answer that names years, none of them asked, is another year's."""
     from knowledge.years import other_years, years_named
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     asked = kb.retriever.analyze("2025年浙江全年获批了多少个创新药？")
     figures = "2024年，浙江省生物医药产业实现营业收入3127.9亿元。全年获批创新药6个品种7个品规。"
-    assert answer_gate(asked, figures, figures) == "not about 2025年"
-    assert answer_gate(asked, "2025年全省获批创新药9个。", "2025年全省获批创新药9个。") == ""
+    assert answer_gate(asked, Cited(figures, figures)) == "not about 2025年"
+    assert answer_gate(asked, Cited("2025年全省获批创新药9个。", "2025年全省获批创新药9个。")) == ""
     # an answer that names no year speaks as of its document's date: not this rule's to judge
-    assert answer_gate(asked, "全年获批创新药6个。", "全年获批创新药6个。") == ""
+    assert answer_gate(asked, Cited("全年获批创新药6个。", "全年获批创新药6个。")) == ""
     # a span names every year in it; a plan's target year is no time its figures speak of, yet may be asked
     assert years_named("行动方案（2022—2024年）") == {2022, 2023, 2024}
     assert other_years("2023年的目标是什么", "行动方案（2022—2024年）") == []
@@ -298,54 +298,56 @@ def test_the_year_a_document_is_for_names_the_document(kb):
     """2025年专项…还包括哪些 was declined as "not about 2025年": the 2025 call's sentences speak of the period
     it covers (2024年1月1日—12月31日). The title's 2025年度 says which document the question names; another
     year's call, or a title that only mentions a year, still leaves the year to the sentences."""
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     asked = kb.retriever.analyze("2025年专项说的国家级重大创新载体，除了国家实验室还包括哪些？")
     period = "于2024年1月1日—2024年12月31日期间获得的国家实验室、国家实验室基地、国家技术创新中心等。"
     call_2025 = "关于开展2025年度杭州市生物医药高质量发展专项申报工作的通知"
-    assert answer_gate(asked, period, period) == "not about 2025年"
-    assert answer_gate(asked, period, period, title=call_2025) == ""
-    assert answer_gate(asked, period, period, title=call_2025.replace("2025", "2024")) == "not about 2025年"
-    assert answer_gate(asked, period, period, title="2025年杭州市生物医药专项申报工作的通知") == "not about 2025年"
+    assert answer_gate(asked, Cited(period, period)) == "not about 2025年"
+    assert answer_gate(asked, Cited(period, period, title=call_2025)) == ""
+    assert answer_gate(asked, Cited(period, period, title=call_2025.replace("2025", "2024"))) == "not about 2025年"
+    assert (
+        answer_gate(asked, Cited(period, period, title="2025年杭州市生物医药专项申报工作的通知")) == "not about 2025年"
+    )
 
 
 def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined(kb):
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     location = "杭州生物科技谷位于杭州临空经济示范区机场西侧，离杭州萧山国际机场近。"
     hotline = kb.retriever.analyze("杭州生物科技谷的招商咨询热线是多少？")
     assert hotline.wants == "phone"
-    assert answer_gate(hotline, location, location) == "no phone"
-    assert answer_gate(hotline, "投资咨询热线", "投资咨询热线 400-168-6016") == ""
+    assert answer_gate(hotline, Cited(location, location)) == "no phone"
+    assert answer_gate(hotline, Cited("投资咨询热线", "投资咨询热线 400-168-6016")) == ""
     # a curated entry too, unless its variants ask for that kind: asked 招商热线是多少, staff may answer
     # "leave your details"; the location entry shares only the park's name with the question
-    assert answer_gate(hotline, location, location, curated=True) == "no phone"
+    assert answer_gate(hotline, Cited(location, location, curated=True)) == "no phone"
     leave_details = "请留下联系方式，招商人员会与您联系。"
-    assert answer_gate(hotline, leave_details, leave_details, curated=True, asks=("phone",)) == ""
+    assert answer_gate(hotline, Cited(leave_details, leave_details, curated=True, asks=("phone",))) == ""
     # ... and the unit asked in holds for it whatever its variants ask
     scale = kb.retriever.analyze("园区的专项基金总规模有多少亿？")
     funds = "园区将组建不少于2支生物医药专项基金。"
-    assert answer_gate(scale, funds, funds, curated=True, asks=("number",)) == "no figure in 亿"
+    assert answer_gate(scale, Cited(funds, funds, curated=True, asks=("number",))) == "no figure in 亿"
     # a figure in the sentences around the cited one counts (the answer states it), one in neither does not
     how_many = kb.retriever.analyze("咱们园区跟几家医院合作共建了临床试验中心？")
     assert how_many.wants == "number"
     cited = "园区将打造创新服务和产业转化中心，如与专业研究机构合作。"
-    assert answer_gate(how_many, cited, cited) == "no number"
-    assert answer_gate(how_many, cited, cited + "目前已与3家医院共建临床试验中心。") == ""
+    assert answer_gate(how_many, Cited(cited, cited)) == "no number"
+    assert answer_gate(how_many, Cited(cited, cited + "目前已与3家医院共建临床试验中心。")) == ""
     # traditional characters state a sum as well
     award = kb.retriever.analyze("一类新药奖励多少钱？")
-    assert answer_gate(award, "每個品種獎勵一千萬元。", "每個品種獎勵一千萬元。") == ""
+    assert answer_gate(award, Cited("每個品種獎勵一千萬元。", "每個品種獎勵一千萬元。")) == ""
     # a figure asked in a unit (多少亿) is not answered by a count in another (2支)
     scale = kb.retriever.analyze("园区的生物医药专项基金总规模有多少亿？")
-    assert answer_gate(scale, "", "园区将组建不少于2支生物医药专项基金。") == "no figure in 亿"
-    assert answer_gate(scale, "", "基金总规模50亿元，首期规模20.02亿元。") == ""
+    assert answer_gate(scale, Cited("", "园区将组建不少于2支生物医药专项基金。")) == "no figure in 亿"
+    assert answer_gate(scale, Cited("", "基金总规模50亿元，首期规模20.02亿元。")) == ""
     fee = kb.retriever.analyze("钱塘那支生物医药基金的管理费率是多少？")
     assert fee.measure == "%"
-    assert answer_gate(fee, "", "基金总规模50亿元，首期规模20.02亿元。") == "no figure in %"
+    assert answer_gate(fee, Cited("", "基金总规模50亿元，首期规模20.02亿元。")) == "no figure in %"
     # English writes a year alone; a sum in 万 is no year
     when = kb.retriever.analyze("When will the park be completed?")
-    assert answer_gate(when, "", "By 2027, the park will be a cluster of 100 firms.") == ""
-    assert answer_gate(kb.retriever.analyze("园区哪年建成？"), "", "总投资2000万元。") == "no date"
+    assert answer_gate(when, Cited("", "By 2027, the park will be a cluster of 100 firms.")) == ""
+    assert answer_gate(kb.retriever.analyze("园区哪年建成？"), Cited("", "总投资2000万元。")) == "no date"
 
 
 def _passage(sentences):
@@ -457,42 +459,42 @@ def test_a_pictures_note_is_not_said(kb):
 
 
 def test_a_which_ones_question_is_answered_only_by_sentences_that_name_them(kb):
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     which = kb.retriever.analyze("浙江争取创建的两个国家医学中心具体是哪两个？")
     assert which.asks_list
-    assert answer_gate(which, "支持西湖实验室建设国家实验室基地，力争创建两个国家医学中心。") == "no list"
-    assert answer_gate(which, "两个国家医学中心分别为：国家儿童区域医疗中心、国家传染病医学中心。") == ""
+    assert answer_gate(which, Cited("支持西湖实验室建设国家实验室基地，力争创建两个国家医学中心。")) == "no list"
+    assert answer_gate(which, Cited("两个国家医学中心分别为：国家儿童区域医疗中心、国家传染病医学中心。")) == ""
     # two asked for: two names joined by 和 name them; for 哪些 one 和 is not yet a list
     wheels = kb.retriever.analyze("浦东方案靠哪两个轮子驱动？")
-    assert answer_gate(wheels, "方案要求以科技创新和制度创新双轮驱动。") == ""
-    assert answer_gate(wheels, "方案要求对标国际一流水平。") == "no list"
+    assert answer_gate(wheels, Cited("方案要求以科技创新和制度创新双轮驱动。")) == ""
+    assert answer_gate(wheels, Cited("方案要求对标国际一流水平。")) == "no list"
     which_ones = kb.retriever.analyze("浦东方案有哪些要求？")
-    assert answer_gate(which_ones, "方案要求以科技创新和制度创新双轮驱动。") == "no list"
+    assert answer_gate(which_ones, Cited("方案要求以科技创新和制度创新双轮驱动。")) == "no list"
     assert not kb.retriever.analyze("园区在哪里").asks_list
 
 
 def test_a_who_question_is_answered_only_by_sentences_that_name_someone(kb):
     """苏州BioBAY三期B区开园那天，管委会是谁到场的 was answered with the opening's date and the count of
     new firms; a person (林小明) or an organisation (医耘科技, 东部中心, 省政府) answers a who-question."""
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     tagged = kb.retriever.tokenizer.tagged
     who = kb.retriever.analyze("苏州BioBAY三期B区开园那天，管委会是谁到场的？")
     assert who.asks_who and not kb.retriever.analyze("园区在哪里").asks_who
     opening = "7月18日上午，苏州生物医药产业园（BioBAY）三期B区正式开园，首批21家新企业同日入驻。"
-    assert answer_gate(who, opening, tagged=tagged) == "names no one"
-    assert answer_gate(who, "园区管委会副主任林小明出席开园仪式。", tagged=tagged) == ""
+    assert answer_gate(who, Cited(opening), tagged=tagged) == "names no one"
+    assert answer_gate(who, Cited("园区管委会副主任林小明出席开园仪式。"), tagged=tagged) == ""
     founded = kb.retriever.analyze("这个价值榜由谁发起？")
-    assert answer_gate(founded, "由医耘科技与国家技术转移东部中心联合发起。", tagged=tagged) == ""
-    assert answer_gate(kb.retriever.analyze("Who supplies utilities to the factories?"), opening, tagged=tagged)
+    assert answer_gate(founded, Cited("由医耘科技与国家技术转移东部中心联合发起。"), tagged=tagged) == ""
+    assert answer_gate(kb.retriever.analyze("Who supplies utilities to the factories?"), Cited(opening), tagged=tagged)
     # staff wrote a curated answer to say who in its own words; and "都有谁" asks for the members of a set
-    assert answer_gate(who, opening, curated=True, tagged=tagged) == ""
+    assert answer_gate(who, Cited(opening, curated=True), tagged=tagged) == ""
     # 哪家, 哪个部门 and "which department" ask for an organisation as 谁 does
     builder = kb.retriever.analyze("那个GMP标准厂房到底是哪家国企在开发建设的？")
     assert builder.asks_who
-    assert answer_gate(builder, "GMP标准厂房是示范区的重要产业载体。", tagged=tagged) == "names no one"
-    assert answer_gate(builder, "项目由市临空建投集团开发建设。", tagged=tagged) == ""
+    assert answer_gate(builder, Cited("GMP标准厂房是示范区的重要产业载体。"), tagged=tagged) == "names no one"
+    assert answer_gate(builder, Cited("项目由市临空建投集团开发建设。"), tagged=tagged) == ""
     assert kb.retriever.analyze("Which department published the notice?").asks_who
     assert kb.retriever.analyze("首批入驻的21家企业都有谁？").asks_list
 
@@ -500,35 +502,35 @@ def test_a_who_question_is_answered_only_by_sentences_that_name_someone(kb):
 def test_a_question_about_one_of_like_named_places_is_not_answered_from_another(kb):
     """橙洲区已经有哪些企业意向入驻 was rated a likely answer (0.87 in cross-validation) by 青梧区's row,
     which says 已有企业意向入驻: the row of the district asked about answers, not its neighbour's."""
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     tagged = kb.retriever.tokenizer.tagged
     asked = kb.retriever.analyze("橙洲区已经有哪些企业意向入驻？")
     neighbour = "园区：杭州生物科技谷·青梧区，建设进度：基础施工阶段，已有企业意向入驻、引进。"
-    assert answer_gate(asked, neighbour, tagged=tagged) == "not about 橙洲区"
+    assert answer_gate(asked, Cited(neighbour), tagged=tagged) == "not about 橙洲区"
     own = "园区：杭州生物科技谷·橙洲区，建设进度：主体结顶，已有企业意向入驻、引进。"
-    assert answer_gate(asked, own, tagged=tagged) == ""
+    assert answer_gate(asked, Cited(own), tagged=tagged) == ""
     # a sentence that names no other district is left to the model (the title may name the one asked about)
-    assert answer_gate(asked, "建设进度：基础施工阶段，已有企业意向入驻、引进。", tagged=tagged) == ""
+    assert answer_gate(asked, Cited("建设进度：基础施工阶段，已有企业意向入驻、引进。"), tagged=tagged) == ""
     # and a district the question itself names is not another one (两个园区: 橙洲区 and 青梧区 compared)
     both = kb.retriever.analyze("橙洲区和青梧区哪个先有企业意向入驻？")
-    assert answer_gate(both, neighbour, tagged=tagged) == ""
+    assert answer_gate(both, Cited(neighbour), tagged=tagged) == ""
     # the name said with punctuation inside it is still said: 县市区 by 各县（市、区）, not replaced by 余杭区
     ranked = kb.retriever.analyze("余杭医疗器械生产企业数量在全省各县市区排第几？")
     first = "余杭区医疗器械生产企业共有161家，数量居全省各县（市、区）首位。"
-    assert answer_gate(ranked, first, tagged=tagged) == ""
+    assert answer_gate(ranked, Cited(first), tagged=tagged) == ""
 
 
 def test_which_years_asks_for_a_period_not_a_list(kb):
     """浦东…功能提升方案管哪几年 is answered by 方案（2025—2027年）: 哪几年 asks for the years, not for members
     of a set, so the list rule does not decline it; 哪几期 still asks for a list."""
     from knowledge.answer_types import asked, asks_list
-    from knowledge.decide import answer_gate
+    from knowledge.decide import Cited, answer_gate
 
     question = "浦东生物医药产业园区功能提升方案管哪几年？"
     assert not asks_list(question) and asked(question) == "date"
     cited = "浦东新区人民政府办公室近日印发《浦东新区生物医药产业园区功能提升方案（2025—2027年）》。"
-    assert answer_gate(kb.retriever.analyze(question), cited) == ""
+    assert answer_gate(kb.retriever.analyze(question), Cited(cited)) == ""
     assert asks_list("苏州BioBAY目前已经建成了哪几期？")
 
 
