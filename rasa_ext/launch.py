@@ -43,13 +43,14 @@ def main() -> None:
     os.environ.pop("RASA_API_TOKEN", None)
     from rasa.__main__ import main as rasa_main
 
-    from . import action_connections, action_domain, action_results, action_tracker, event_types
+    from . import action_connections, action_domain, action_results, action_tracker, event_types, graph_schema
 
     action_connections.install()  # one kept connection pool to the action server, not a connection per call
     action_domain.install()  # the domain sent to the action server once, then only its digest
     action_tracker.install()  # earlier turns' message bodies (parse data, custom payloads) not sent with each call
     action_results.install()  # the action server's replies checked once per event, against a schema compiled once
     event_types.install()  # an event's class found by its name once, not per stored event
+    graph_schema.install()  # each graph run's sub-graph derived once per list of targets, not per run
     rasa_main()
 
 

@@ -168,3 +168,40 @@ def test_the_stores_core_statements_write_and_read_what_rasas_orm_does(tmp_path)
     assert [e["event"] for e in ours["session"]][:2] == ["session_started", "action"]
     assert len(ours["session"]) == 2 + 5 and ours["all"] == rasa["all"] == 21
     assert ours["nobody"] and rasa["nobody"]
+
+
+SAME_GRAPH = r"""
+import json
+from rasa.engine.graph import GraphSchema, SchemaNode
+from rasa_ext import graph_schema
+
+class Component:  # minimal_graph_schema reads only the nodes' needs
+    pass
+
+def schema():
+    node = lambda needs, target=False: SchemaNode(needs, Component, "create", "process", {}, is_target=target)
+    return GraphSchema({
+        "tokens": node({"message": "__message__"}),
+        "words": node({"m": "tokens"}),
+        "chars": node({"m": "tokens"}),
+        "intent": node({"w": "words", "c": "chars"}, target=True),
+        "policy": node({"t": "__tracker__"}),
+        "action": node({"p": "policy", "i": "intent"}, target=True),
+    })
+
+targets = [["intent"], ["action"], ["action", "intent"], None, ["policy"]]
+rasas = [sorted(schema().minimal_graph_schema(t).nodes) for t in targets]
+graph_schema.install()
+one, other = schema(), schema()
+ours = [sorted(one.minimal_graph_schema(t).nodes) for t in targets]
+again = [one.minimal_graph_schema(t) is one.minimal_graph_schema(t) for t in targets]
+apart = other.minimal_graph_schema(["intent"]) is not one.minimal_graph_schema(["intent"])
+print(json.dumps({"rasas": rasas, "ours": ours, "again": again, "apart": apart}))
+"""
+
+
+def test_a_graph_runs_sub_graph_is_rasas_and_worked_out_once(tmp_path):
+    seen = probe(SAME_GRAPH)
+    assert seen["ours"] == seen["rasas"]
+    assert seen["rasas"][0] == ["chars", "intent", "tokens", "words"]  # the walk really prunes
+    assert all(seen["again"]) and seen["apart"]
