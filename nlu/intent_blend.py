@@ -63,10 +63,8 @@ class LogisticRegressionBlend(LogisticRegressionClassifier):
             sentence = [f.features for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
             if not sentence:  # nothing to join; keep the parent's handling of it
                 return super()._create_X(messages)
-            width = 0
-            for x in [x for x in sentence if scipy.sparse.issparse(x)] + [
-                x for x in sentence if not scipy.sparse.issparse(x)
-            ]:
+            width, entries = 0, ends[-1]
+            for x in sorted(sentence, key=lambda x: not scipy.sparse.issparse(x)):  # sparse first, order kept
                 if scipy.sparse.issparse(x):
                     x = x.tocoo()
                     columns.append(x.col + width)
@@ -77,7 +75,8 @@ class LogisticRegressionBlend(LogisticRegressionClassifier):
                     columns.append(kept + width)
                     data.append(row[kept])
                 width += x.shape[-1]
-            ends.append(ends[-1] + sum(len(c) for c in columns[len(columns) - len(sentence) :]))
+                entries += len(columns[-1])
+            ends.append(entries)
         matrix = scipy.sparse.csr_matrix(
             (np.concatenate(data), np.concatenate(columns), np.asarray(ends)), shape=(len(messages), width)
         )
