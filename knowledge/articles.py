@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import re
 
-from .numbering import chinese_number
+from .numbering import chinese_number, chinese_numeral
 from .text import normalize
 
 # An article or item the question points to by number (第二条, 第（八）条, 第3项, 第二部分): documents number them
 # 第二条, （二）, 二、 at the start of a line or sentence, or 序号：2 in a table row (structure.py), in Chinese
 # numerals or digits either way: 第2条 is 第二条. A passage without that number is another article.
 _ARTICLE = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十百]+|\d+)\s*[）)]?\s*(?:[条项款章节]|部分)")
-_CN_DIGITS = "零一二三四五六七八九"
 
 
 def _numeral_forms(number: str) -> list[str]:
     """The number as written and in the other script, for 1-99: 2 and 二, 十二 and 12."""
     value = chinese_number(number)
-    if value is None or not 0 < value < 100:
+    chinese = chinese_numeral(value) if value is not None else None
+    if chinese is None:
         return [number]
-    tens, ones = divmod(value, 10)
-    chinese = (_CN_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_CN_DIGITS[ones] if ones else "")
     return list(dict.fromkeys([number, str(value), chinese]))
 
 

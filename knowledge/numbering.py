@@ -75,8 +75,9 @@ def markers_in(text: str) -> int:
     return len(_IN_TEXT.findall(text))
 
 
+_NUMERALS = "〇一二三四五六七八九"
 _DIGITS = (
-    {c: i for i, c in enumerate("〇一二三四五六七八九")}
+    {c: i for i, c in enumerate(_NUMERALS)}
     | {"零": 0, "○": 0, "Ｏ": 0, "O": 0, "两": 2}
     | {str(i): i for i in range(10)}
 )
@@ -96,3 +97,12 @@ def chinese_number(text: str) -> int | None:
     if not text or any(c not in _DIGITS for c in text):
         return None
     return int("".join(str(_DIGITS[c]) for c in text))
+
+
+def chinese_numeral(value: int) -> str | None:
+    """chinese_number's inverse for 1-99, as documents number their parts: 2 -> 二, 10 -> 十, 12 -> 十二,
+    23 -> 二十三; None outside that range."""
+    if not 0 < value < 100:
+        return None
+    tens, ones = divmod(value, 10)
+    return (_NUMERALS[tens] if tens > 1 else "") + ("十" if tens else "") + (_NUMERALS[ones] if ones else "")
