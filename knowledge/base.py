@@ -142,6 +142,7 @@ class KnowledgeBase:
         the embedding model), so the first question does not wait for it."""
         self._retriever.search("园区在哪里", top_k=1, mode=mode)
         self._retriever.search("Where is the park?", top_k=1, mode=mode)  # the dictionary for English
+        self._retriever.translator.spelled("")  # the corpus's words in pinyin, for a name in English
         if self.decision is not None and "glossed" in self.decision.features:
             self._retriever.translator.glossed([], [])  # the definitions of the corpus's words (read_back)
 

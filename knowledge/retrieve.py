@@ -36,7 +36,7 @@ from .scope import Places
 from .text import Tokenizer, latin_words
 from .thesaurus import Thesaurus
 from .thesaurus import EMPTY as NO_THESAURUS
-from .translate import Translator, reverse_cedict
+from .translate import Translator, names_in, reverse_cedict
 from .units import INNER_PUNCT, WINDOW_SENTENCES, make_unit, match_text, units_of
 
 if TYPE_CHECKING:
@@ -139,16 +139,17 @@ class Retriever:
             self._translator = Translator(set(self._vocabulary))
         return self._translator
 
-    def _translate(self, concepts: list[Concept]) -> list[Concept]:
+    def _translate(self, concepts: list[Concept], question: str) -> list[Concept]:
         """English words the glossary did not claim get their Chinese translations;
-        adjacent words that translate as a phrase (clinical trial) become one concept."""
+        adjacent words that translate as a phrase (clinical trial) become one concept;
+        a capitalised word no dictionary translates is read as pinyin (Qingwu: 青梧)."""
         english = [i for i, c in enumerate(concepts) if c.source == "english"]
         if not english:
             return concepts
         words = [concepts[i].term for i in english]
         merged: dict[int, Concept] = {}
         dropped: set[int] = set()
-        for positions, forms in self.translator.phrases(words):
+        for positions, forms in self.translator.phrases(words, names_in(question)):
             first = english[positions[0]]
             term = " ".join(words[p] for p in positions)
             merged[first] = Concept(term=term, forms=(term, *forms), source="english")
@@ -175,7 +176,7 @@ class Retriever:
             question, self.tokenizer, self.synonyms, self.speller, self.thesaurus.is_noun if self.thesaurus else None
         )
         if self.parts.translation:
-            query.concepts = self._translate(query.concepts)
+            query.concepts = self._translate(query.concepts, question)
         if not self.parts.answer_types and query.wants:
             query.concepts = [c for c in query.concepts if c.kind == "term"]
             query.wants = ""

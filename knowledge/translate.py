@@ -15,6 +15,12 @@ The other direction reads a passage back: the definitions of its words say
 which of the question's English words it expresses (Translator.glossed), for
 the answer decision, where the question's own translations miss the passage's
 wording.
+
+A name has no dictionary entry, and English writes it in pinyin (Qingwu for
+青梧区, Chengzhou for 橙洲区). A capitalised word the dictionary cannot translate
+is read as pinyin against the corpus's own words (Translator.spelled), with
+CC-CEDICT's readings of each character, so a place or company in a new document
+is reachable in English without a glossary entry.
 """
 
 from __future__ import annotations
@@ -23,13 +29,17 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from .text import latin_words
+from .text import english_word, latin_words
 
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")  # a name as English writes it: Qingwu, Chengzhou
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SKIP = re.compile(r"^(cl:|variant of|old variant|surname|see |abbr\. for|used in|also written|erhua)")
 _LEADING = re.compile(r"^(to|a|an|the|one's|sb's|sth's)\s+")
 MAX_GLOSS_WORDS = 3
 MAX_FORMS = 8
+# Readings tried per word: a word of polyphones (行, 长, 重) has a product of readings; names rarely do.
+MAX_READINGS = 16
 
 
 def _cedict_lines() -> list[str]:
@@ -68,6 +78,46 @@ def reverse_cedict() -> dict[str, tuple[str, ...]]:
                 if 0 < len(words) <= MAX_GLOSS_WORDS:
                     found.setdefault(" ".join(words), []).append((len(senses), simp))
     return {k: tuple(dict.fromkeys(s for _, s in sorted(v))) for k, v in found.items()}
+
+
+@lru_cache(maxsize=1)
+def readings() -> dict[str, frozenset[str]]:
+    """Each character -> its readings without tones (绿: lu, lv; 区: qu, ou), from the dictionary's
+    single-character entries, traditional and simplified alike. English writes ü as u (Lütang, Lutang)
+    and pinyin input as v, so both are kept."""
+    out: dict[str, set[str]] = {}
+    for line in _cedict_lines():
+        if line.startswith("#") or " [" not in line:
+            continue
+        head, rest = line.split(" [", 1)
+        chars = head.split(" ")
+        if len(chars) != 2 or len(chars[0]) != 1 or len(chars[1]) != 1:
+            continue
+        syllable = re.sub(r"[0-9]", "", rest.split("]", 1)[0]).lower()
+        if not syllable.isascii() or " " in syllable:
+            continue
+        forms = {syllable.replace("u:", "u"), syllable.replace("u:", "v")}
+        for char in set(chars):
+            out.setdefault(char, set()).update(forms)
+    return {char: frozenset(forms) for char, forms in out.items()}
+
+
+def spellings(word: str) -> set[str]:
+    """The ways a Chinese word reads in toneless pinyin, run together (青梧: qingwu); none for a word
+    with a character the dictionary has no reading for, or with too many combinations."""
+    table = readings()
+    out = {""}
+    for char in word:
+        forms = table.get(char)
+        if not forms or len(out) * len(forms) > MAX_READINGS:
+            return set()
+        out = {head + form for head in out for form in forms}
+    return out
+
+
+def names_in(question: str) -> frozenset[str]:
+    """The capitalised words of an English question, as its concepts spell them: where a name may be."""
+    return frozenset(english_word(w.lower()) for w in _CAPITALISED.findall(question))
 
 
 def is_adverb(word: str) -> bool:
@@ -141,6 +191,23 @@ class Translator:
     def __init__(self, vocabulary: set[str]):
         self.vocabulary = vocabulary
         self._glosses: dict[str, str] | None = None
+        self._spelled: dict[str, set[str]] | None = None
+
+    def spelled(self, word: str) -> tuple[str, ...]:
+        """The corpus's Chinese that the word spells in pinyin: the first two or more characters of a
+        corpus word (qingwu: 青梧, of 青梧区; jiangnan: 江南). Passages are matched by substring, so the
+        name finds every word that starts with it. A word of one syllable is never read: too many
+        characters share it."""
+        if self._spelled is None:
+            index: dict[str, set[str]] = {}
+            for w in self.vocabulary:
+                if not _CJK.fullmatch(w):
+                    continue
+                for end in range(2, len(w) + 1):
+                    for spelling in spellings(w[:end]):
+                        index.setdefault(spelling, set()).add(w[:end])
+            self._spelled = index
+        return tuple(sorted(self._spelled.get(word, ())))[:MAX_FORMS]
 
     def glossed(self, concepts, passage_words: list[str], covered=()) -> float:
         """The share of the concepts' weight whose English words all occur in the definitions of a
@@ -171,8 +238,9 @@ class Translator:
                 return tuple(hits[:MAX_FORMS])
         return ()
 
-    def phrases(self, words: list[str]) -> list[tuple[list[int], tuple[str, ...]]]:
-        """Cover the words with the longest phrases that translate: (positions, forms)."""
+    def phrases(self, words: list[str], names: frozenset[str] = frozenset()) -> list[tuple[list[int], tuple[str, ...]]]:
+        """Cover the words with the longest phrases that translate: (positions, forms). A word among
+        `names` (capitalised in the question) that no phrase translates is tried as pinyin."""
         out, i = [], 0
         while i < len(words):
             for n in range(min(MAX_GLOSS_WORDS, len(words) - i), 0, -1):
@@ -182,5 +250,8 @@ class Translator:
                     i += n
                     break
             else:
+                forms = self.spelled(words[i]) if words[i] in names else ()
+                if forms:
+                    out.append(([i], forms))
                 i += 1
         return out
