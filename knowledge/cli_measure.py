@@ -201,7 +201,7 @@ def register(sub) -> None:
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("forced", help="every dev question answered with the decision off: the ceiling it works under")
-    _dev_question_arguments(p, default="dev, dev2, dev3 and dev4; never heldout", purpose="ask")
+    _dev_question_arguments(p, default="every dev set; never a held-out one", purpose="ask")
     p.add_argument("--misses", action="store_true", help="list answers gone wrong with their document ranked first")
     p.add_argument("--answered", action="store_true", help="list the questions no document answers, answered anyway")
     p.set_defaults(run=_forced)

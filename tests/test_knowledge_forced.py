@@ -14,16 +14,18 @@ def test_the_decision_is_off_but_the_rules_still_decline(kb):
     cases = [
         Case(q="园区在哪里？", kind="answerable", doc=SEED, expect=["机场西侧"]),
         Case(q="园区在哪里？", kind="answerable", doc=SEED, expect=["一个不在文中的事实"]),
+        Case(q="Where is the park?", kind="answerable", doc=SEED, expect=["机场西侧"], style="english"),
         Case(q="园区目前已经入驻了多少家企业？", kind="unknown"),  # a plan (到2027年…) is not what is: a rule declines
         Case(q="园区厂房的租金是每平方米多少钱？", kind="unknown"),  # answered anyway: the decision is off
     ]
     rows = ask_all(kb, cases)
-    assert [r.verdict for r in rows] == ["right", "wrong", "declined", "wrong"]
+    assert [r.verdict for r in rows] == ["right", "wrong", "right", "declined", "wrong"]
     assert rows[0].first and rows[0].among
-    assert rows[2].because == "a plan, not what is"
+    assert rows[3].because == "a plan, not what is"
     assert summary(rows).splitlines() == [
-        "answerable 2: right 1, wrong 1, declined by a rule 0, no passage 0; answering document ranked first 2,"
-        " among the first 5 2",
+        "answerable 3: right 2, wrong 1, declined by a rule 0, no passage 0; answering document ranked first 3,"
+        " among the first 5 3",
+        "ceiling, a perfect decision: right Chinese 1 of 2 (50.0 %), English 1 of 1 (100.0 %)",
         "unanswerable 2: answered anyway 1, declined by a rule 1",
     ]
     (missed,) = misses(rows)  # the one answer gone wrong with its document ranked first
