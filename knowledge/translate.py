@@ -196,8 +196,7 @@ class Translator:
     def spelled(self, word: str) -> tuple[str, ...]:
         """The corpus's Chinese that the word spells in pinyin: the first two or more characters of a
         corpus word (qingwu: 青梧, of 青梧区; jiangnan: 江南). Passages are matched by substring, so the
-        name finds every word that starts with it. A word of one syllable is never read: too many
-        characters share it."""
+        name finds every word that starts with it. Never a single character: too many share a reading."""
         if self._spelled is None:
             index: dict[str, set[str]] = {}
             for w in self.vocabulary:
