@@ -18,8 +18,7 @@ wording.
 
 A name has no dictionary entry, and English writes it in pinyin (Qingwu for
 青梧区, Chengzhou for 橙洲区). A capitalised word the dictionary cannot translate
-is read as pinyin against the corpus's own words (Translator.spelled), with
-CC-CEDICT's readings of each character, so a place or company in a new document
+is read as pinyin against the corpus's own words (Translator.spelled), so a place or company in a new document
 is reachable in English without a glossary entry.
 """
 
@@ -80,39 +79,18 @@ def reverse_cedict() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(s for _, s in sorted(v))) for k, v in found.items()}
 
 
-@lru_cache(maxsize=1)
-def readings() -> dict[str, frozenset[str]]:
-    """Each character -> its readings without tones (绿: lu, lv; 区: qu, ou), from the dictionary's
-    single-character entries, traditional and simplified alike. English writes ü as u (Lütang, Lutang)
-    and pinyin input as v, so both are kept."""
-    out: dict[str, set[str]] = {}
-    for line in _cedict_lines():
-        if line.startswith("#") or " [" not in line:
-            continue
-        head, rest = line.split(" [", 1)
-        chars = head.split(" ")
-        if len(chars) != 2 or len(chars[0]) != 1 or len(chars[1]) != 1:
-            continue
-        syllable = re.sub(r"[0-9]", "", rest.split("]", 1)[0]).lower()
-        if not syllable.isascii() or " " in syllable:
-            continue
-        forms = {syllable.replace("u:", "u"), syllable.replace("u:", "v")}
-        for char in set(chars):
-            out.setdefault(char, set()).update(forms)
-    return {char: frozenset(forms) for char, forms in out.items()}
-
-
 def spellings(word: str) -> set[str]:
-    """The ways a Chinese word reads in toneless pinyin, run together (青梧: qingwu); none for a word
-    with a character the dictionary has no reading for, or with too many combinations."""
-    table = readings()
+    """The ways a Chinese word reads in toneless pinyin, run together (青梧: qingwu; 绿棠: lvtang and
+    lutang, as English writes ü), from pypinyin's readings of each character (the speller's source
+    too); none for a word with too many combinations of polyphones."""
+    from pypinyin import Style, pinyin
+
     out = {""}
-    for char in word:
-        forms = table.get(char)
-        if not forms or len(out) * len(forms) > MAX_READINGS:
+    for forms in pinyin(word, style=Style.NORMAL, heteronym=True, errors=lambda _: [""]):
+        if not forms[0] or len(out) * len(forms) > MAX_READINGS:
             return set()
         out = {head + form for head in out for form in forms}
-    return out
+    return out | {spelling.replace("v", "u") for spelling in out}
 
 
 def names_in(question: str) -> frozenset[str]:
