@@ -172,9 +172,9 @@ class Translator:
         self._spelled: dict[str, set[str]] | None = None
 
     def spelled(self, word: str) -> tuple[str, ...]:
-        """The corpus's Chinese that the word spells in pinyin: the first two or more characters of a
-        corpus word (qingwu: 青梧, of 青梧区; jiangnan: 江南). Passages are matched by substring, so the
-        name finds every word that starts with it. Never a single character: too many share a reading."""
+        """The corpus words whose first two or more characters the word spells in pinyin, shortest first
+        (qingwu: 青梧区; jiangnan: 江南, 江南科技城). Whole words, because the keyword index is searched by
+        word: 青梧 alone is no word of it. Never a single character: too many share a reading."""
         if self._spelled is None:
             index: dict[str, set[str]] = {}
             for w in self.vocabulary:
@@ -182,9 +182,9 @@ class Translator:
                     continue
                 for end in range(2, len(w) + 1):
                     for spelling in spellings(w[:end]):
-                        index.setdefault(spelling, set()).add(w[:end])
+                        index.setdefault(spelling, set()).add(w)
             self._spelled = index
-        return tuple(sorted(self._spelled.get(word, ())))[:MAX_FORMS]
+        return tuple(sorted(self._spelled.get(word, ()), key=lambda w: (len(w), w)))[:MAX_FORMS]
 
     def glossed(self, concepts, passage_words: list[str], covered=()) -> float:
         """The share of the concepts' weight whose English words all occur in the definitions of a

@@ -99,12 +99,12 @@ def test_a_name_english_spells_in_pinyin_finds_the_corpus_word_it_begins():
     """Qingwu and Chengzhou are in no dictionary; the documents write 青梧区 and 橙洲区. Read as pinyin
     against the corpus's own words, a name in a new document is reachable in English without a glossary
     entry. Only a capitalised word the dictionary cannot translate is tried, never one syllable."""
-    translator = Translator({"青梧区", "橙洲区", "绿棠区", "江南科技城", "吴", "五一", "制造"})
-    assert translator.spelled("qingwu") == ("青梧",)
-    assert translator.spelled("lutang") == translator.spelled("lvtang") == ("绿棠",)  # ü written u or v
-    assert translator.spelled("jiangnan") == ("江南",)
-    assert translator.spelled("wu") == () and translator.spelled("qingwuqu") == ("青梧区",)
-    assert translator.phrases(["chengzhou", "district"], frozenset({"chengzhou"}))[0] == ([0], ("橙洲",))
+    translator = Translator({"青梧区", "橙洲区", "绿棠区", "江南", "江南科技城", "吴", "青", "五一", "制造"})
+    assert translator.spelled("qingwu") == translator.spelled("qingwuqu") == ("青梧区",)
+    assert translator.spelled("lutang") == translator.spelled("lvtang") == ("绿棠区",)  # ü written u or v
+    assert translator.spelled("jiangnan") == ("江南", "江南科技城")
+    assert translator.spelled("wu") == () and translator.spelled("qing") == ()  # never one character
+    assert translator.phrases(["chengzhou", "district"], frozenset({"chengzhou"}))[0] == ([0], ("橙洲区",))
     assert translator.phrases(["chengzhou"], frozenset()) == []  # not capitalised: not read as a name
     assert translator.phrases(["make"], frozenset({"make"})) == [([0], ("制造",))]  # the dictionary first
 
@@ -112,7 +112,7 @@ def test_a_name_english_spells_in_pinyin_finds_the_corpus_word_it_begins():
 def test_an_english_question_naming_a_district_in_pinyin_is_about_its_chinese_name(kb):
     """The question's capital letter marks the name; lower case leaves an unknown English word."""
     terms = {c.term: c for c in kb.retriever.analyze("Where is Lingkong's Jiangnan science city?").terms}
-    named = [c for c in terms.values() if "江南" in c.forms]
+    named = [c for c in terms.values() if any(f.startswith("江南") for f in c.forms)]
     assert named and named[0].known
     lower = {c.term: c for c in kb.retriever.analyze("where is jiangnan science city?").terms}
-    assert "江南" not in lower.get("jiangnan", Concept("jiangnan", ("jiangnan",))).forms
+    assert not any(f.startswith("江南") for f in lower.get("jiangnan", Concept("jiangnan", ("jiangnan",))).forms)
