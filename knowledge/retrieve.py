@@ -17,7 +17,6 @@ module measures for it:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -30,13 +29,14 @@ from .documents import policy_today
 from .faq import is_curated
 from .hits import Hit
 from .doc_numbers import DocNumbers
-from .lexicon_data import Speller, Synonyms, build_synonyms, is_latin
-from .query import Concept, Query, analyze
+from .concepts import QuestionReader
+from .lexicon_data import Speller, Synonyms, build_synonyms
+from .query import Query
 from .scope import Places
 from .text import Tokenizer, latin_words
 from .thesaurus import Thesaurus
 from .thesaurus import EMPTY as NO_THESAURUS
-from .translate import Translator, names_in, reverse_cedict
+from .translate import Translator
 from .units import INNER_PUNCT, WINDOW_SENTENCES, make_unit, match_text, units_of
 
 if TYPE_CHECKING:
@@ -94,119 +94,35 @@ class Retriever:
                 w for w in self._vocabulary | frame_words if 2 <= len(w) <= 6 and _CJK_WORD.fullmatch(w)
             )
             speller = speller.with_corpus(corpus_words)
-        self.speller = speller
         self.encoder = encoder
         self.rrf_k = rrf_k
         self.window = window
-        self.thesaurus = thesaurus
         self.parts = parts
         self._units = [units_of(r, window) for r in index.rows]
         self._whole = [make_unit(match_text(r)) for r in index.rows]
         self._titles = [make_unit(f"{r['title']}\n{r.get('heading', '')}") for r in index.rows]
         self._row_of = {r["chunk_id"]: i for i, r in enumerate(index.rows)}
         self._doc_numbers = DocNumbers(index.rows)
-        self._df_cache: dict[str, np.ndarray] = {}
-        self._translator: Translator | None = None
-
-    # --- concepts and their weights ---------------------------------------
-    def _rows_with(self, form: str) -> np.ndarray:
-        """Which rows mention a form anywhere (cached: forms repeat across questions)."""
-        mask = self._df_cache.get(form)
-        if mask is None:
-            mask = np.fromiter((u.has(form) for u in self._whole), bool, len(self._whole))
-            if len(self._df_cache) > 50_000:
-                self._df_cache.clear()
-            self._df_cache[form] = mask
-        return mask
-
-    def _in_corpus(self, form: str) -> bool:
-        return bool(self._rows_with(form).any())
-
-    def _corpus_part(self, term: str) -> str:
-        """An unknown word less the particle jieba glued before it (里明峰: 明峰), if the documents say the
-        rest; '' otherwise. Not the last character: 有效期 is a word, and 有效 another."""
-        if len(term) < 3 or not _CJK_WORD.fullmatch(term):
-            return ""
-        return term[1:] if self._in_corpus(term[1:]) else ""
-
-    def _idf(self, df: int) -> float:
-        n = len(self.index.rows)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        # What a question asks, in this corpus's words and weights (knowledge/concepts.py).
+        self.reader = QuestionReader(
+            self._whole,
+            self._vocabulary,
+            tokenizer,
+            self.synonyms,
+            speller,
+            thesaurus,
+            self.places,
+            self._doc_numbers,
+            parts,
+        )
 
     @property
     def translator(self) -> Translator:
-        if self._translator is None:
-            self._translator = Translator(set(self._vocabulary))
-        return self._translator
-
-    def _translate(self, concepts: list[Concept], question: str) -> list[Concept]:
-        """English words the glossary did not claim get their Chinese translations;
-        adjacent words that translate as a phrase (clinical trial) become one concept;
-        a capitalised word no dictionary translates is read as pinyin (Qingwu: 青梧)."""
-        english = [i for i, c in enumerate(concepts) if c.source == "english"]
-        if not english:
-            return concepts
-        words = [concepts[i].term for i in english]
-        merged: dict[int, Concept] = {}
-        dropped: set[int] = set()
-        for positions, forms in self.translator.phrases(words, names_in(question)):
-            first = english[positions[0]]
-            term = " ".join(words[p] for p in positions)
-            merged[first] = Concept(term=term, forms=(term, *forms), source="english")
-            dropped.update(english[p] for p in positions[1:])
-        return [merged.get(i, c) for i, c in enumerate(concepts) if i not in dropped]
-
-    def _frames(self, concept: Concept) -> bool:
-        if not self.thesaurus:
-            return False
-        if is_latin(concept.term):  # an English word frames when half its first Chinese senses do
-            senses = reverse_cedict().get(" ".join(latin_words(concept.term)), ())[:4]
-            # (apply: 申领, 应征, 予以, 投考; one sense that frames does not make "how do I apply" a frame)
-            return bool(senses) and 2 * sum(self.thesaurus.frames(w) for w in senses) >= len(senses)
-        return self.thesaurus.frames(concept.term)
+        return self.reader.translator
 
     def analyze(self, question: str) -> Query:
-        """The question's concepts, weighted by how rare they are in this corpus.
-
-        A concept's weight is the IDF of the rows that mention any of its
-        forms. A concept no row mentions gets the highest weight, unless it
-        only frames the question; then it weighs nothing.
-        """
-        query = analyze(
-            question, self.tokenizer, self.synonyms, self.speller, self.thesaurus.is_noun if self.thesaurus else None
-        )
-        if self.parts.translation:
-            query.concepts = self._translate(query.concepts, question)
-        if not self.parts.answer_types and query.wants:
-            query.concepts = [c for c in query.concepts if c.kind == "term"]
-            query.wants = ""
-        self._doc_numbers.read(query)  # 杭政办函〔2021〕39号 names the document; it is not what is asked
-        asked = self.places.asked(question)
-        query.places = asked.named
-        query.allowed = asked.allowed if self.parts.scope else frozenset()
-        for concept in query.concepts:
-            if concept.kind != "term":
-                concept.weight = 0.0  # not a share of the question: a condition on the answer
-                continue
-            if self.parts.thesaurus and concept.source == "word" and self.thesaurus:
-                extra = sorted(w for w in self.thesaurus.synonyms(concept.term) if self._in_corpus(w))
-                concept.forms = tuple(dict.fromkeys([*concept.forms, *extra]))
-            rows = np.zeros(len(self.index.rows), dtype=bool)
-            for form in concept.forms:
-                rows |= self._rows_with(form)
-            df = int(rows.sum())
-            if not df and concept.source == "word":
-                part = self._corpus_part(concept.term)
-                if part:  # 医药港里明峰医疗: jieba cut 里明峰, which no document says; 明峰 is the name
-                    concept.term, concept.forms = part, (part,)
-                    df = int(self._rows_with(part).sum())
-            concept.known = df > 0
-            # An English word the dictionary cannot put into the documents' Chinese (big, kind) frames
-            # the question like an unknown Chinese word does, even where a curated English answer uses it.
-            untranslated = concept.source == "english" and len(concept.forms) == 1
-            concept.frames = (not concept.known or untranslated) and self._frames(concept)
-            concept.weight = 0.0 if concept.frames else self._idf(df)
-        return query
+        """The question's concepts, weighted by how rare they are in this corpus (knowledge/concepts.py)."""
+        return self.reader.analyze(question)
 
     def coverage(self, query: Query, idx: int, lang: str = "") -> tuple[float, list[str], bool, float, object]:
         """The best share of the concepts' weight that one place of row idx covers,
@@ -397,4 +313,4 @@ class Retriever:
         return self.translator.glossed(query.terms, self.tokenizer.tokens(hit.best_unit or hit.text), hit.covered)
 
 
-__all__ = ["Concept", "Parts", "Query", "Retriever", "answer_types", "rrf"]
+__all__ = ["Parts", "Query", "Retriever", "answer_types", "rrf"]

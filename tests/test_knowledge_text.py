@@ -9,7 +9,7 @@ from knowledge.chunking import MAX_CHARS, MIN_CHARS, chunk_document
 from knowledge.documents import Document, load_dir
 from knowledge.lexicon_data import speller_for
 from knowledge.lexicon_data import synonyms_for
-from knowledge.retrieve import analyze
+from knowledge.query import analyze
 from knowledge.text import normalize, split_sentences, stem, tokenizer_for
 
 SETTINGS = Settings.from_env()

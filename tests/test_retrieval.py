@@ -264,10 +264,10 @@ def test_a_particle_glued_to_an_unknown_name_is_cut_off_when_the_documents_say_t
     有效期 is a word, and 有效 another."""
     retriever = kb.retriever
     assert "先锋河" in "".join(r["text"] for r in retriever.index.rows)
-    assert retriever._corpus_part("里先锋河") == "先锋河"
-    assert retriever._corpus_part("先锋河边") == ""  # not the last character
-    assert retriever._corpus_part("里无此名") == ""  # the rest is in no document either
-    assert retriever._corpus_part("里先") == ""  # two characters: no word is left
+    assert retriever.reader._corpus_part("里先锋河") == "先锋河"
+    assert retriever.reader._corpus_part("先锋河边") == ""  # not the last character
+    assert retriever.reader._corpus_part("里无此名") == ""  # the rest is in no document either
+    assert retriever.reader._corpus_part("里先") == ""  # two characters: no word is left
 
 
 def test_official_abbreviations_reach_the_words_documents_spell_out(kb):
