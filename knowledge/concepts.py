@@ -93,7 +93,7 @@ class QuestionReader:
     def _translate(self, concepts: list[Concept], question: str) -> list[Concept]:
         """English words the glossary did not claim get their Chinese translations;
         adjacent words that translate as a phrase (clinical trial) become one concept;
-        a capitalised word no dictionary translates is read as pinyin (Qingwu: 青梧)."""
+        a capitalised word no dictionary translates is read as pinyin (Qingwu: 青梧区)."""
         english = [i for i, c in enumerate(concepts) if c.source == "english"]
         if not english:
             return concepts
