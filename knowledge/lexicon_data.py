@@ -36,6 +36,7 @@ def latin_key(term: str) -> str:
 class Synonyms:
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (canonical, all forms incl. canonical)
     by_term: dict  # term -> tuple of group indices, terms longest first
+    latin: frozenset = frozenset()  # the terms matched as English words (is_latin), found once
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -57,7 +58,7 @@ def build_synonyms(table: dict) -> Synonyms:
         for form in forms:
             by_term.setdefault(form, []).append(i)
     ordered = dict(sorted(((t, tuple(g)) for t, g in by_term.items()), key=lambda kv: -len(kv[0])))
-    return Synonyms(groups=tuple(groups), by_term=ordered)
+    return Synonyms(groups=tuple(groups), by_term=ordered, latin=frozenset(t for t in ordered if is_latin(t)))
 
 
 @lru_cache(maxsize=8)

@@ -99,16 +99,17 @@ def analyze(
     # A lexicon term cut short by a question phrase is not said: 在哪些环节 asks which stages (哪些), not where.
     cut_short = {end for m in QUESTION_PHRASE.finditer(text) for end in range(m.start() + 1, m.end())}
     latin_spans: list[tuple[int, int, str]] | None = None
+    chars = set(text)  # every lexicon term is tried, so one whose first character is absent is skipped early
     for term, groups in synonyms.by_term.items():
         found: list[tuple[int, int]] = []
-        if is_latin(term):
+        if term in synonyms.latin:
             if latin_spans is None:
                 latin_spans = [(m.start(), m.end(), english_word(m.group())) for m in _LATIN_TOKEN.finditer(current)]
             words = _words_of(term)
             for i in range(len(latin_spans) - len(words) + 1):
                 if all(latin_spans[i + j][2] == w for j, w in enumerate(words)):
                     found.append((latin_spans[i][0], latin_spans[i + len(words) - 1][1]))
-        else:
+        elif term[0] in chars:
             start = current.find(term)
             while start >= 0:
                 if start + len(term) not in cut_short:
