@@ -51,8 +51,12 @@ def other_years(question: str, said: str, title: str = "") -> list[int]:
     question asks about may be a plan's (定的2022年目标: 到2022年), or the year the answer's document is for
     (`title`: document_years), which names the document and is not asked of its sentences."""
     asked = years_named(question)
-    if asked and title:
-        asked -= document_years(title)  # read only when a year is asked: most questions name none
-    if not asked or not years_named(said, targets=False):
+    own = document_years(title) if asked and title else set()  # read only when a year is asked: most name none
+    asked -= own
+    if not asked:
         return []
+    if not years_named(said, targets=False):
+        # Sentences that name no year speak as of their document; a document for one year (2016年度药品审评报告)
+        # speaks of that year, so its 全年完成审评 does not answer 2017年完成审评多少件.
+        return sorted(asked) if own else []
     return [] if asked & years_named(said) else sorted(asked)  # 定的2022年…目标 is answered by 到2022年

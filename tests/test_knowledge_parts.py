@@ -311,6 +311,19 @@ def test_the_year_a_document_is_for_names_the_document(kb):
     )
 
 
+def test_a_document_for_one_year_does_not_answer_another_years_question_with_sentences_naming_none(kb):
+    """2017年药审中心完成审评的注册申请有多少件 was answered from the 2016年度药品审评报告's 全年完成审评…12068件:
+    its sentences name no year because the whole report is for 2016. A title without 年度 leaves such
+    sentences to the document's date, as before."""
+    from knowledge.decide import Cited, answer_gate
+
+    asked = kb.retriever.analyze("2017年药审中心完成审评并呈送审批的注册申请有多少件？")
+    whole_year = "全年完成审评并呈送总局审批的注册申请共12068件。"
+    assert answer_gate(asked, Cited(whole_year, whole_year, title="2016年度药品审评报告")) == "not about 2017年"
+    assert answer_gate(asked, Cited(whole_year, whole_year, title="2017年度药品审评报告")) == ""
+    assert answer_gate(asked, Cited(whole_year, whole_year, title="药品审评报告")) == ""
+
+
 def test_an_answer_that_states_no_kind_of_answer_asked_for_is_declined(kb):
     from knowledge.decide import Cited, answer_gate
 
