@@ -18,8 +18,9 @@ wording.
 
 A name has no dictionary entry, and English writes it in pinyin (Qingwu for
 青梧区, Chengzhou for 橙洲区). A capitalised word the dictionary cannot translate
-is read as pinyin against the corpus's own words (Translator.spelled), so a place or company in a new document
-is reachable in English without a glossary entry.
+is read as pinyin against the corpus's own words (Translator.spelled), so a
+place or firm in a new document is reachable in English without a glossary
+entry.
 """
 
 from __future__ import annotations
