@@ -80,18 +80,14 @@ def reverse_cedict() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(s for _, s in sorted(v))) for k, v in found.items()}
 
 
-def spellings(word: str) -> set[str]:
-    """The ways a Chinese word reads in toneless pinyin, run together (青梧: qingwu; 绿棠: lvtang and
-    lutang, as English writes ü), from pypinyin's readings of each character (the speller's source
-    too); none for a word with too many combinations of polyphones."""
+@lru_cache(maxsize=None)
+def readings(char: str) -> frozenset[str]:
+    """A character's readings in toneless pinyin (绿: lv and lu, as English writes ü; 区: qu, ou), from
+    pypinyin, the speller's source too; none for a character it cannot read."""
     from pypinyin import Style, pinyin
 
-    out = {""}
-    for forms in pinyin(word, style=Style.NORMAL, heteronym=True, errors=lambda _: [""]):
-        if not forms[0] or len(out) * len(forms) > MAX_READINGS:
-            return set()
-        out = {head + form for head in out for form in forms}
-    return out | {spelling.replace("v", "u") for spelling in out}
+    (forms,) = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda _: [""])
+    return frozenset(f for form in forms if form for f in (form, form.replace("v", "u")))
 
 
 def names_in(question: str) -> frozenset[str]:
@@ -181,9 +177,15 @@ class Translator:
             for w in self.vocabulary:
                 if not _CJK.fullmatch(w):
                     continue
-                for end in range(2, len(w) + 1):
-                    for spelling in spellings(w[:end]):
-                        index.setdefault(spelling, set()).add(w)
+                heads = {""}  # the ways the word's first characters read, run together
+                for end, char in enumerate(w, 1):
+                    forms = readings(char)
+                    if not forms or len(heads) * len(forms) > MAX_READINGS:
+                        break  # a character with no reading, or too many polyphones: no longer prefix either
+                    heads = {head + form for head in heads for form in forms}
+                    if end >= 2:
+                        for spelling in heads:
+                            index.setdefault(spelling, set()).add(w)
             self._spelled = index
         return tuple(sorted(self._spelled.get(word, ()), key=lambda w: (len(w), w)))[:MAX_FORMS]
 
