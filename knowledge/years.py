@@ -47,7 +47,8 @@ def other_years(question: str, said: str, title: str = "") -> list[int]:
     """The years the question asks about, when what an answer says names years and none of them: 2025年浙江
     全年获批了多少个创新药 is not answered by 2024年…全年获批创新药6个 (the window it was found in reached a
     2025 in the next sentence). Sentences that name no year, or only the year a plan reaches (到2030年), say
-    nothing here: they speak as of their document's date, which retrieval weighed (units._as_of). A year the
+    nothing here: they speak as of their document's date, which retrieval weighed (units._as_of); unless the
+    title says the year the document is for (2016年度…报告), which they then speak of. A year the
     question asks about may be a plan's (定的2022年目标: 到2022年), or the year the answer's document is for
     (`title`: document_years), which names the document and is not asked of its sentences."""
     asked = years_named(question)
