@@ -68,21 +68,16 @@ def summary(rows: list[Forced]) -> str:
     # The most a decision could reach: every right answer kept, every other one declined. The acceptance
     # asks for 90 % (English 75 %) of answerable questions right, so this says whether the decision or
     # what it decides on stands in the way.
-    lines.append(
-        "ceiling, a perfect decision: right "
-        + ", ".join(
-            f"{label} {sum(r.verdict == 'right' for r in part)} of {len(part)} ({_pct(part)})"
-            for label, part in (("Chinese", chinese), ("English", english))
-        )
-    )
+    lines.append(f"ceiling, a perfect decision: right Chinese {_right(chinese)}, English {_right(english)}")
     others = [r for r in rows if r.case.kind != "answerable"]
     answered = sum(r.verdict == "wrong" for r in others)
     lines.append(f"unanswerable {len(others)}: answered anyway {answered}, declined by a rule {len(others) - answered}")
     return "\n".join(lines)
 
 
-def _pct(rows: list[Forced]) -> str:
-    return f"{100 * sum(r.verdict == 'right' for r in rows) / len(rows):.1f} %" if rows else "-"
+def _right(rows: list[Forced]) -> str:
+    right = sum(r.verdict == "right" for r in rows)
+    return f"{right} of {len(rows)} ({100 * right / len(rows):.1f} %)" if rows else "0 of 0"
 
 
 def misses(rows: list[Forced]) -> list[str]:
