@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from . import numbering
-from .text import interrogative, normalize
+from .text import HAN_RUN, interrogative, normalize
 
 ASKS = {
     "doc_number": re.compile(r"文号|发文字号|几号文|\bdocument number\b|\bfile number\b"),
@@ -243,13 +243,12 @@ def names_someone(tagged: list[tuple[str, str]]) -> bool:
 # there, and a word of the same form (as long, ending in the same 区 district, 园 park or 期 phase) stands in
 # its place.
 _NAME_ENDINGS = "区园期"
-_HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def like_named(term: str) -> bool:
     """A term of the form several places or phases share (橙洲区, 生物医药园, 第二期); not a question phrase of
     that form (哪个区: the location synonyms' word the question used), which names nothing."""
-    return len(term) >= 3 and term[-1] in _NAME_ENDINGS and bool(_HAN_ONLY.fullmatch(term)) and not interrogative(term)
+    return len(term) >= 3 and term[-1] in _NAME_ENDINGS and bool(HAN_RUN.fullmatch(term)) and not interrogative(term)
 
 
 def stands_in(term: str, words: list[str], question: str) -> list[str]:

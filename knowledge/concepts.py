@@ -13,7 +13,6 @@ ranks passages by what this returns.
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,15 +21,13 @@ from .doc_numbers import DocNumbers
 from .lexicon_data import Speller, Synonyms, is_latin
 from .query import Concept, Query, analyze
 from .scope import Places
-from .text import Tokenizer, latin_words
+from .text import HAN_RUN, Tokenizer, latin_words
 from .thesaurus import Thesaurus
 from .translate import Translator, names_in, reverse_cedict
 
 if TYPE_CHECKING:
     from .retrieve import Parts
     from .units import Unit
-
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 
 class QuestionReader:
@@ -76,7 +73,7 @@ class QuestionReader:
     def _corpus_part(self, term: str) -> str:
         """An unknown word less the particle jieba glued before it (里明峰: 明峰), if the documents say the
         rest; '' otherwise. Not the last character: 有效期 is a word, and 有效 another."""
-        if len(term) < 3 or not _CJK_WORD.fullmatch(term):
+        if len(term) < 3 or not HAN_RUN.fullmatch(term):
             return ""
         return term[1:] if self._in_corpus(term[1:]) else ""
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from .forest import Forest
 from .query import Query
 from .hits import Hit
 from .units import FOCUS_MIN_SHARE, INNER_PUNCT, make_unit
-from .text import normalize
+from .text import HAN_RUN, normalize
 
 FEATURES = (
     "coverage",
@@ -56,12 +55,11 @@ FEATURES = (
     "english_coverage",
     "glossed",
 )
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _bigrams(text: str) -> set[str]:
     out = set()
-    for run in _CJK_RUN.findall(INNER_PUNCT.sub("", text)):
+    for run in HAN_RUN.findall(INNER_PUNCT.sub("", text)):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
@@ -283,7 +281,7 @@ def missing_own_words(query: Query, said: str, tokenizer) -> list[str]:
         if c.source == "word"
         and c.known
         and len(c.term) >= 2
-        and _CJK_RUN.fullmatch(c.term)
+        and HAN_RUN.fullmatch(c.term)
         and not tokenizer.known(c.term)
         and c.term[0] not in tokenizer.stopwords
         and c.term[-1] not in tokenizer.stopwords

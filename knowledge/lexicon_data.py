@@ -9,16 +9,13 @@ Both are read from knowledge/lexicon/ (data, not code):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from .text import Tokenizer, latin_words, normalize
-
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+from .text import HAN_RUN, Tokenizer, latin_words, normalize
 
 
 def is_latin(term: str) -> bool:
@@ -90,7 +87,7 @@ class Speller:
         # occurs in a document is never rewritten (健新原力 stays, though 原力 sounds like 园里).
         self._protected = corpus_words
         self._base_terms = terms
-        self._terms = {t for t in (terms | corpus_words) if len(t) >= 2 and _CJK_RUN.fullmatch(t)}
+        self._terms = {t for t in (terms | corpus_words) if len(t) >= 2 and HAN_RUN.fullmatch(t)}
         by_sound: dict[tuple[str, ...], set[str]] = {}
         for term in self._terms:
             by_sound.setdefault(tuple(self._pinyin(term)), set()).add(term)
@@ -103,7 +100,7 @@ class Speller:
         return Speller(self._base_terms, self._tokenizer, words)
 
     def correct(self, text: str) -> str:
-        return _CJK_RUN.sub(lambda m: self._correct_run(m.group()), text)
+        return HAN_RUN.sub(lambda m: self._correct_run(m.group()), text)
 
     def _guarded(self, run: str) -> tuple[set[int], set[int]]:
         """Two sets of offsets, from one segmentation of the run:

@@ -33,7 +33,7 @@ from .concepts import QuestionReader
 from .lexicon_data import Speller, Synonyms, build_synonyms
 from .query import Query
 from .scope import Places
-from .text import Tokenizer, latin_words
+from .text import HAN_RUN, Tokenizer, latin_words
 from .thesaurus import Thesaurus
 from .thesaurus import EMPTY as NO_THESAURUS
 from .translate import Translator
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from .index import LoadedIndex
 
 TYPE_PENALTY = 0.5  # a place that lacks the figure or date asked for covers at most half
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -91,7 +90,7 @@ class Retriever:
             # The question's own frame words (时候, 哪里) are restored too, so 什么时侯 still asks for a date.
             frame_words = {w for w in tokenizer.stopwords if len(w) >= 2}
             corpus_words = frozenset(
-                w for w in self._vocabulary | frame_words if 2 <= len(w) <= 6 and _CJK_WORD.fullmatch(w)
+                w for w in self._vocabulary | frame_words if 2 <= len(w) <= 6 and HAN_RUN.fullmatch(w)
             )
             speller = speller.with_corpus(corpus_words)
         self.encoder = encoder

@@ -35,6 +35,9 @@ _SENTENCE_END = re.compile(
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9\-']*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A run of Chinese characters (all of a word or name, with fullmatch): one definition for every module that
+# finds, rewrites or checks such runs.
+HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _POSSESSIVE = re.compile(r"'s$")  # Zhejiang's -> zhejiang
 
 # Parts of speech (jieba's ICTCLAS tags) that name a topic: nouns, verbs,

@@ -29,9 +29,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from .text import english_word, latin_words
+from .text import HAN_RUN, english_word, latin_words
 
-_CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")  # a name as English writes it: Qingwu, Chengzhou
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SKIP = re.compile(r"^(cl:|variant of|old variant|surname|see |abbr\. for|used in|also written|erhua)")
@@ -175,7 +174,7 @@ class Translator:
         if self._spelled is None:
             index: dict[str, set[str]] = {}
             for w in self.vocabulary:
-                if not _CJK.fullmatch(w):
+                if not HAN_RUN.fullmatch(w):
                     continue
                 heads = {""}  # the ways the word's first characters read, run together
                 for end, char in enumerate(w, 1):
