@@ -41,6 +41,9 @@ def main() -> None:
     sys.argv = rasa_argv(args, token() if args[:1] == ["run"] else "")
     # Rasa's action server calls and its subprocesses need no token: keep it out of their environment.
     os.environ.pop("RASA_API_TOKEN", None)
+    from . import optional_imports
+
+    optional_imports.install()  # before TensorFlow is imported: its probe for JAX loads ~85 MB nothing uses
     from rasa.__main__ import main as rasa_main
 
     from . import action_connections, action_domain, action_results, action_tracker, event_types, graph_schema
