@@ -93,9 +93,24 @@ QUESTION_PHRASE = re.compile(
 )
 
 
+# A question is folded a dozen times on its way through ask() (query analysis, scope, years, the
+# answer's sentences), and OpenCC's pure-Python conversion was ~7 % of the action server's CPU
+# (ops/profiles/README.md, round 8). Short strings are remembered; a document's text is not kept.
+NORMALIZE_CACHED_CHARS = 256
+
+
 def normalize(text: str) -> str:
     """Fold width and script so 園區 and 园区, ＣＸＯ and CXO compare equal."""
+    if len(text) <= NORMALIZE_CACHED_CHARS:
+        return _normalize_short(text)
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     return _t2s.convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+_normalize_short = lru_cache(maxsize=8192)(_fold)
 
 
 # A page whose lines were flattened into one (a policy page's layout table copied out) runs on for hundreds

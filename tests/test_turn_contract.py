@@ -117,10 +117,14 @@ def test_the_lead_form_steps_aside_to_the_knowledge_action_for_the_same_intents(
 
 class _Record:
     def __init__(self, **fields):
-        self.fields = fields
+        self.__dict__.update(fields)
+
+    @property
+    def fields(self):
+        return dict(self.__dict__)
 
     def to_dict(self):
-        return dict(self.fields)
+        return dict(self.__dict__)
 
 
 class _Answer:
@@ -167,6 +171,23 @@ def test_an_answer_becomes_one_payload_for_the_action_and_for_degraded_mode():
     assert pointed["outcome"] == "abstained" and [s["title"] for s in pointed["sources"]] == ["r"]
     assert all(contract.is_pointer(s) for s in pointed["sources"])
     assert outcome.turn_payload(outcome.SMALL_TALK, _Answer(), "chitchat")["outcome"] == "out_of_scope"
+
+
+def test_a_passage_is_what_the_hit_itself_writes_for_the_contracts_keys():
+    """The turn log's passages are read off the hit, not from its whole dict: the same values, scores
+    rounded the same way."""
+    from knowledge.hits import Hit
+
+    hit = Hit(
+        "d#3", "d", "标题", "正文" * 200, "https://x", "2024-01-02", "p", "policy", 0.01234567891, bm25=3.3333333333
+    )
+    hit.evidence = ("一句。",)
+
+    class Answer:
+        hits = [hit]
+
+    assert contract.passages(Answer()) == [{k: hit.to_dict()[k] for k in contract.PASSAGE_KEYS}]
+    assert contract.passages(Answer())[0]["score"] == 0.012346
 
 
 def test_the_gateway_logs_every_reported_outcome_as_one_it_knows():
