@@ -68,7 +68,7 @@ class ActionAnswerFromKnowledge(Action):
         if question.needs_topic and not in_form:
             return [*language_events, *_verdict(outcome.NEED_TOPIC, dispatcher, domain, spoken)]
 
-        answer = await asyncio.to_thread(knowledge_client.ask, question.query)
+        answer = await knowledge_client.ask_off_loop(question.query)
         result = outcome.decide(
             answer.abstained,
             intent,

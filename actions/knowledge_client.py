@@ -12,8 +12,10 @@ treated as having no answer, so the user is offered staff, never an error.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .process import serves_actions
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 _kb: KnowledgeBase | None = None
 _load_lock = threading.Lock()
 _ask_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
 
 
 def knowledge_base() -> KnowledgeBase:
@@ -43,6 +46,26 @@ def use(kb: KnowledgeBase | None) -> None:
     """Install a knowledge base (tests, or a caller that built its own)."""
     global _kb
     _kb = kb
+
+
+def _asker() -> ThreadPoolExecutor:
+    """The one thread questions are asked on, made in the process that asks (Sanic's worker, not its manager)."""
+    global _executor
+    if _executor is None:
+        with _load_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(1, thread_name_prefix="knowledge-ask")
+    return _executor
+
+
+async def ask_off_loop(query: str) -> Answer:
+    """`ask` on the knowledge thread, so the server's event loop reads other calls meanwhile.
+
+    One thread, not asyncio's default pool: asking is serialised anyway, and with several pool
+    threads each waiting on the ask lock, every question paid a thread wake-up and a GIL hand-over
+    for nothing (ops/profiles/README.md, round 9). Questions queue in the executor instead.
+    """
+    return await asyncio.get_running_loop().run_in_executor(_asker(), ask, query)
 
 
 def ask(query: str) -> Answer:
