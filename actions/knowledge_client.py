@@ -29,6 +29,7 @@ _kb: KnowledgeBase | None = None
 _load_lock = threading.Lock()
 _ask_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()  # not _load_lock: the loop must not wait out a load to make a thread
 
 
 def knowledge_base() -> KnowledgeBase:
@@ -52,7 +53,7 @@ def _asker() -> ThreadPoolExecutor:
     """The one thread questions are asked on, made in the process that asks (Sanic's worker, not its manager)."""
     global _executor
     if _executor is None:
-        with _load_lock:
+        with _executor_lock:
             if _executor is None:
                 _executor = ThreadPoolExecutor(1, thread_name_prefix="knowledge-ask")
     return _executor
